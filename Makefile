@@ -1,0 +1,34 @@
+# Everything runs from .venv, created on first use with the system's python3 (3.11+).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test golden bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Translate the quickstart and show what Envoy would receive, then its status.
+run: $(STAMP)
+	$(BIN)/meshgate translate examples/quickstart -o yaml
+	$(BIN)/meshgate status examples/quickstart
+
+## The whole test suite (unit, golden, bad input, Envoy validation).
+test: $(STAMP)
+	$(BIN)/python -m pytest -n auto -q
+
+## Regenerate golden files after a reviewed change: git diff shows what moved.
+golden: $(STAMP)
+	$(BIN)/python -m pytest -q tests/golden --update-golden
+
+bench: $(STAMP)
+	$(BIN)/python bench/translate.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info
