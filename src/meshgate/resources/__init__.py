@@ -1,0 +1,1 @@
+"""Resources: reading Kubernetes-shaped YAML/JSON into typed, validated objects."""

@@ -1,0 +1,57 @@
+"""Which kinds meshgate reads: API group, accepted versions, scope and parser of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from . import core, gateway_api, istio
+from .fields import Fields
+from .meta import Meta, Source
+
+Parser = Callable[[Fields, Meta, Source], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """How to read one kind."""
+
+    group: str
+    kind: str
+    versions: tuple[str, ...]
+    namespaced: bool
+    parse: Parser
+
+
+_GW_VERSIONS = ("v1", "v1beta1")
+_ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")
+
+KINDS: dict[tuple[str, str], KindSpec] = {
+    (s.group, s.kind): s
+    for s in (
+        KindSpec(gateway_api.GROUP, "GatewayClass", _GW_VERSIONS, False, gateway_api.parse_gateway_class),
+        KindSpec(gateway_api.GROUP, "Gateway", _GW_VERSIONS, True, gateway_api.parse_gateway),
+        KindSpec(gateway_api.GROUP, "HTTPRoute", _GW_VERSIONS, True, gateway_api.parse_http_route),
+        KindSpec(gateway_api.GROUP, "ReferenceGrant", ("v1", "v1beta1"), True, gateway_api.parse_reference_grant),
+        KindSpec("", "Namespace", ("v1",), False, core.parse_namespace),
+        KindSpec("", "Service", ("v1",), True, core.parse_service),
+        KindSpec("", "Pod", ("v1",), True, core.parse_pod),
+        KindSpec("", "Node", ("v1",), False, core.parse_node),
+        KindSpec("", "Secret", ("v1",), True, core.parse_secret),
+        KindSpec("discovery.k8s.io", "EndpointSlice", ("v1",), True, core.parse_endpoint_slice),
+        KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, partial(istio.parse_istio, kind="ServiceEntry")),
+        KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, partial(istio.parse_istio, kind="WorkloadEntry")),
+        KindSpec(istio.GROUP, "DestinationRule", _ISTIO_VERSIONS, True,
+                 partial(istio.parse_istio, kind="DestinationRule")),
+    )
+}
+
+KIND_NAMES = frozenset(k for _, k in KINDS)
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """("gateway.networking.k8s.io", "v1") from "gateway.networking.k8s.io/v1"; ("", "v1") from "v1"."""
+    group, _, version = api_version.rpartition("/")
+    return group, version

@@ -1,0 +1,99 @@
+"""Object identity and metadata, as the Kubernetes API server would fill it in."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from . import formats
+from .fields import Fields
+
+_UID_NAMESPACE = uuid.UUID("6d657368-6761-7465-2e69-6f2f75696473")
+
+METADATA_KEYS = frozenset(
+    {"name", "namespace", "labels", "annotations", "generation", "uid", "creationTimestamp",
+     "resourceVersion", "ownerReferences", "finalizers", "managedFields", "generateName",
+     "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an object came from: a file and the line its document starts on."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectKey:
+    """Kind, namespace and name: what identifies an object (namespace empty when cluster-scoped)."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """The metadata the translation reads."""
+
+    name: str
+    namespace: str
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    generation: int = 1
+    uid: str = ""
+    creation_timestamp: str = ""  # RFC 3339, UTC, second precision: sorts as it compares
+
+
+def object_uid(kind: str, namespace: str, name: str) -> str:
+    """A stable uid for an object that has none: the same object always gets the same uid."""
+    return str(uuid.uuid5(_UID_NAMESPACE, f"{kind}/{namespace}/{name}"))
+
+
+def parse_meta(obj: Fields, kind: str, namespaced: bool, created: str) -> Meta | None:
+    """Read `metadata`, filling in what the API server would; None when name is unusable.
+
+    `created` is the creationTimestamp to use when the object has none.
+    """
+    md = obj.map("metadata", required=True)
+    if md is None:
+        return None
+    md.unknown_keys(METADATA_KEYS)
+    name = md.str("name", required=True, check=formats.dns1123_subdomain)
+    namespace = ""
+    if namespaced:
+        namespace = md.str("namespace", default="default", check=formats.dns1123_label) or ""
+    elif md.has("namespace"):
+        md.error("namespace", f"{kind} is cluster-scoped: namespace is ignored", severity="warning")
+    obj.ctx.namespace, obj.ctx.name = namespace, name or ""
+    labels = md.str_map("labels", check_key=formats.label_key)
+    for key, value in labels.items():
+        reason = formats.label_value(value)
+        if reason:
+            md.ctx.error(md.line_of("labels"), f"metadata.labels.{key}", f"invalid value {value!r}: {reason}")
+    annotations = md.str_map("annotations")
+    generation = md.int("generation", min=1) or 1
+    uid = md.str("uid") or ""
+    stamp = md.str("creationTimestamp") or created
+    if name is None:
+        return None
+    if kind == "Namespace":
+        # The API server labels every Namespace with its own name.
+        labels = {**labels, "kubernetes.io/metadata.name": name}
+    return Meta(
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations,
+        generation=generation,
+        uid=uid or object_uid(kind, namespace, name),
+        creation_timestamp=stamp,
+    )
