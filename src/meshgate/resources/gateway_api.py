@@ -148,10 +148,11 @@ class ParentRef:
     section_name: str | None
     port: int | None
 
-    def to_dict(self, route_namespace: str) -> dict:
-        """The parentRef as written in status (defaults filled in)."""
-        d: dict = {"group": self.group, "kind": self.kind, "name": self.name,
-                   "namespace": self.namespace or route_namespace}
+    def to_dict(self) -> dict:
+        """The parentRef as status echoes it: group and kind spelled out, namespace only if written."""
+        d: dict = {"group": self.group, "kind": self.kind, "name": self.name}
+        if self.namespace:
+            d["namespace"] = self.namespace
         if self.section_name is not None:
             d["sectionName"] = self.section_name
         if self.port is not None:

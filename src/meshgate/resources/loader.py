@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .fields import Fields, ObjectContext
+from .fields import Fields, ObjectContext, _type_name
 from .kinds import KINDS, KindSpec, split_api_version
 from .meta import Meta, Source, parse_meta
-from .yaml_source import Document, LDict, YAMLSyntaxError, parse_documents
+from .yaml_source import Document, LDict, LList, parse_stream
 
 SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -109,11 +109,8 @@ def load_file(path: Path, created: str | None = None) -> LoadResult:
 
 def load_text(text: str, file: str, created: str) -> LoadResult:
     """Load every object in a YAML/JSON text; `file` names it in errors."""
-    try:
-        docs = parse_documents(text)
-    except YAMLSyntaxError as exc:
-        return LoadResult(errors=[InputError(file, exc.line, exc.reason)])
-    result = LoadResult()
+    docs, syntax_errors = parse_stream(text)
+    result = LoadResult(errors=[InputError(file, exc.line, exc.reason) for exc in syntax_errors])
     for doc in docs:
         for value, line in _unpack(doc, file, result.errors):
             obj = parse_object(value, file, line, created, result)
@@ -127,7 +124,7 @@ def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tupl
     if value is None:
         return  # an empty document
     if not isinstance(value, dict):
-        errors.append(InputError(file, doc.line, f"document must be a mapping (a Kubernetes object), got {type(value).__name__}"))
+        errors.append(InputError(file, doc.line, f"document must be a mapping (a Kubernetes object), got {_type_name(value)}"))
         return
     if value.get("kind") == "List" or (isinstance(value.get("kind"), str) and value["kind"].endswith("List") and "items" in value):
         items = value.get("items")
@@ -137,7 +134,7 @@ def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tupl
             errors.append(InputError(file, value.key_lines.get("items", doc.line), "items must be a list", "items", "List"))
             return
         for i, item in enumerate(items):
-            line = item.line if isinstance(item, LDict) else doc.line
+            line = items.item_lines[i] if isinstance(items, LList) else doc.line
             if not isinstance(item, dict):
                 errors.append(InputError(file, line, "must be a mapping (a Kubernetes object)", f"items[{i}]", "List"))
                 continue

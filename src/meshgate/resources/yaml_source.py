@@ -1,12 +1,14 @@
 """YAML (and JSON) documents with line numbers, parsed by libyaml.
 
-PyYAML's C parser composes the node graph; we construct plain Python values from it ourselves so
-that every mapping and sequence remembers the line of each of its entries. Aliases are expanded
-with a budget, so a "billion laughs" document is refused instead of eating the machine.
+PyYAML's C parser (libyaml) produces the events; we build plain Python values from them ourselves
+so that every mapping and sequence remembers the line of each of its entries. Aliases are expanded
+with a budget, so a "billion laughs" document is refused instead of eating the machine, and
+nesting is bounded without recursion, so a deeply nested document cannot overflow the stack.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -65,73 +67,148 @@ _FLOAT = "tag:yaml.org,2002:float"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 
+# How deeply collections may nest. Documents are built from parser events without recursion,
+# so this bounds the work downstream, not our stack.
+MAX_DEPTH = 200
 
-class _Constructor:
-    """Builds LDict/LList/scalars from composed nodes, counting alias expansion."""
+# Scalar constructors only (they keep no state between calls).
+_SCALARS = yaml.constructor.SafeConstructor()
+_SCALAR_TYPES = {_BOOL: ("boolean", _SCALARS.construct_yaml_bool),
+                 _INT: ("integer", _SCALARS.construct_yaml_int),
+                 _FLOAT: ("number", _SCALARS.construct_yaml_float)}
 
-    def __init__(self) -> None:
-        self._seen: set[int] = set()
-        self._budget = ALIAS_EXPANSION_BUDGET
-        self._scalars = yaml.SafeLoader("")  # only for its scalar constructors
+_NO_KEY = object()
+# Where a YAML document starts: its directives (%YAML, %TAG) if any, then "---" at column 0
+# followed by a space, a line break or the end of the text.
+_DOCUMENT_START = re.compile(r"^(?:%[^\n]*\n)*---(?=[ \t\r\n]|\Z)", re.MULTILINE)
 
-    def build(self, node: yaml.Node, depth: int = 0) -> object:
-        if id(node) in self._seen:
-            # A second visit is an alias: charge its size against the budget.
-            self._charge(node, set())
+
+class _Frame:
+    """An open mapping or sequence while its document is being built."""
+
+    __slots__ = ("value", "anchor", "size", "key", "key_line")
+
+    def __init__(self, value: LDict | LList, anchor: str | None) -> None:
+        self.value = value
+        self.anchor = anchor
+        self.size = 1  # nodes in this subtree, counting aliases as what they expand to
+        self.key: object = _NO_KEY
+        self.key_line = 0
+
+
+def _build_document(loader: _Loader, offset: int) -> Document:
+    """Build the document whose DocumentStartEvent was just consumed, from parser events.
+
+    Building from events rather than from composed nodes needs no recursion (libyaml's composer
+    recurses in C and overflows the stack on a deeply nested document) and lets alias
+    expansion be charged exactly once per alias. `offset` is added to every line.
+    """
+    anchors: dict[str, tuple[object, int]] = {}  # finished anchors: value and its size
+    open_anchors: set[str] = set()  # anchors on collections still being built
+    budget = ALIAS_EXPANSION_BUDGET
+    stack: list[_Frame] = []
+    root: object = None
+    root_line = 0
+    while True:
+        event = loader.get_event()
+        line = event.start_mark.line + 1 + offset
+        cls = type(event)
+        is_merge = False
+        if cls is yaml.ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == _NULL:
+                value: object = None
+            elif tag in _SCALAR_TYPES:
+                type_name, construct = _SCALAR_TYPES[tag]
+                try:
+                    value = construct(yaml.ScalarNode(tag, event.value))
+                except (ValueError, KeyError, TypeError):
+                    raise YAMLSyntaxError(line, f"invalid {type_name} {event.value!r} for tag {tag}") from None
+            else:
+                # Strings, and any other tag (timestamps, binary, merge keys), are kept as their
+                # text: Kubernetes objects are JSON, where such values can only be strings.
+                value = event.value
+                is_merge = tag == _MERGE
+            size = 1
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1)
+        elif cls is yaml.AliasEvent:
+            anchor = event.anchor
+            if anchor in open_anchors:
+                raise YAMLSyntaxError(line, "recursive YAML alias")
+            if anchor not in anchors:
+                raise YAMLSyntaxError(line, f"invalid YAML: found undefined alias {anchor!r}")
+            value, size = anchors[anchor]
+            budget -= size
+            if budget < 0:
+                raise YAMLSyntaxError(
+                    line,
+                    f"YAML aliases expand to more than {ALIAS_EXPANSION_BUDGET} nodes (refused as a possible YAML bomb)",
+                )
+        elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+            if stack:
+                parent = stack[-1]
+                if isinstance(parent.value, LDict) and parent.key is _NO_KEY:
+                    raise YAMLSyntaxError(line, "mapping keys must be scalars")
+                if len(stack) >= MAX_DEPTH:
+                    raise YAMLSyntaxError(line, f"document nests deeper than {MAX_DEPTH} levels")
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            stack.append(_Frame(LDict(line) if cls is yaml.MappingStartEvent else LList(line), event.anchor))
+            continue
+        elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            frame = stack.pop()
+            value, size, line = frame.value, frame.size, frame.value.line
+            if frame.anchor is not None:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (value, size)
+        elif cls is yaml.DocumentEndEvent:
+            return Document(root, root_line)
+        else:  # pragma: no cover - the parser emits nothing else inside a document
+            raise YAMLSyntaxError(line, f"invalid YAML: unexpected {cls.__name__}")
+
+        if not stack:
+            root, root_line = value, line
+            continue
+        parent = stack[-1]
+        parent.size += size
+        container = parent.value
+        if isinstance(container, LList):
+            container.append(value)
+            container.item_lines.append(line)
+        elif parent.key is _NO_KEY:
+            if is_merge:
+                raise YAMLSyntaxError(line, "YAML merge keys (<<) are not supported")
+            if isinstance(value, (dict, list)):
+                raise YAMLSyntaxError(line, "mapping keys must be scalars")
+            if value in container:
+                raise YAMLSyntaxError(line, f"duplicate key {value!r}")
+            parent.key, parent.key_line = value, line
         else:
-            self._seen.add(id(node))
-        if depth > 200:
-            raise YAMLSyntaxError(node.start_mark.line + 1, "document nests deeper than 200 levels")
-        if isinstance(node, yaml.MappingNode):
-            out = LDict(node.start_mark.line + 1)
-            for key_node, value_node in node.value:
-                if key_node.tag == _MERGE:
-                    raise YAMLSyntaxError(key_node.start_mark.line + 1, "YAML merge keys (<<) are not supported")
-                key = self.build(key_node, depth + 1)
-                if isinstance(key, (dict, list)):
-                    raise YAMLSyntaxError(key_node.start_mark.line + 1, "mapping keys must be scalars")
-                if key in out:
-                    raise YAMLSyntaxError(key_node.start_mark.line + 1, f"duplicate key {key!r}")
-                out[key] = self.build(value_node, depth + 1)
-                out.key_lines[key] = key_node.start_mark.line + 1
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            seq = LList(node.start_mark.line + 1)
-            for item in node.value:
-                seq.append(self.build(item, depth + 1))
-                seq.item_lines.append(item.start_mark.line + 1)
-            return seq
-        return self._scalar(node)
+            container[parent.key] = value
+            container.key_lines[parent.key] = parent.key_line
+            parent.key = _NO_KEY
 
-    def _charge(self, node: yaml.Node, stack: set[int]) -> None:
-        if id(node) in stack:
-            raise YAMLSyntaxError(node.start_mark.line + 1, "recursive YAML alias")
-        self._budget -= 1
-        if self._budget < 0:
-            raise YAMLSyntaxError(
-                node.start_mark.line + 1,
-                f"YAML aliases expand to more than {ALIAS_EXPANSION_BUDGET} nodes (refused as a possible YAML bomb)",
-            )
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-            stack.add(id(node))
-            children = node.value if isinstance(node, yaml.SequenceNode) else [n for kv in node.value for n in kv]
-            for child in children:
-                self._charge(child, stack)
-            stack.discard(id(node))
 
-    def _scalar(self, node: yaml.ScalarNode) -> object:
-        tag = node.tag
-        if tag == _BOOL:
-            return self._scalars.construct_yaml_bool(node)
-        if tag == _INT:
-            return self._scalars.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return self._scalars.construct_yaml_float(node)
-        if tag == _NULL:
-            return None
-        # Strings, and any other tag (timestamps, binary), are kept as their text: Kubernetes
-        # objects are JSON, where such values can only be strings.
-        return node.value
+def _parse(text: str, offset: int) -> list[Document]:
+    loader = _Loader(text)
+    docs: list[Document] = []
+    try:
+        loader.get_event()  # StreamStart
+        while not loader.check_event(yaml.StreamEndEvent):
+            loader.get_event()  # DocumentStart
+            docs.append(_build_document(loader, offset))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + offset if mark is not None else offset + 1
+        raise YAMLSyntaxError(line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YAMLSyntaxError(offset + 1, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
 
 
 def parse_documents(text: str) -> list[Document]:
@@ -139,22 +216,29 @@ def parse_documents(text: str) -> list[Document]:
 
     Raises YAMLSyntaxError for malformed text, duplicate keys, or runaway alias expansion.
     """
-    loader = _Loader(text)
-    docs: list[Document] = []
+    return _parse(text, 0)
+
+
+def parse_stream(text: str) -> tuple[list[Document], list[YAMLSyntaxError]]:
+    """Like parse_documents, but a broken document costs only itself.
+
+    When the text does not parse, each part between "---" lines is parsed on its own, so the
+    good documents around a bad one still load; each bad part gives one error.
+    """
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            docs.append(Document(_Constructor().build(node), node.start_mark.line + 1))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise YAMLSyntaxError(line, f"invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise YAMLSyntaxError(1, f"invalid YAML: {exc}") from None
-    except RecursionError:
-        raise YAMLSyntaxError(1, "document nests too deeply") from None
-    finally:
-        loader.dispose()
-    return docs
+        return _parse(text, 0), []
+    except YAMLSyntaxError:
+        pass
+    docs: list[Document] = []
+    errors: list[YAMLSyntaxError] = []
+    starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text) if m.start() > 0]
+    offset = 0
+    previous = 0
+    for begin, end in zip(starts, starts[1:] + [len(text)]):
+        offset += text.count("\n", previous, begin)
+        previous = begin
+        try:
+            docs.extend(_parse(text[begin:end], offset))
+        except YAMLSyntaxError as exc:
+            errors.append(exc)
+    return docs, errors

@@ -1,0 +1,1 @@
+"""Discovery: Services (and later ServiceEntries) and their endpoints as one service model."""

@@ -1,0 +1,70 @@
+"""The service model shared by Kubernetes Services and Istio ServiceEntries (DESIGN §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Locality:
+    """Region/zone/subzone of an endpoint or a proxy."""
+
+    region: str = ""
+    zone: str = ""
+    subzone: str = ""
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.region, self.zone, self.subzone)) if any(
+            (self.region, self.zone, self.subzone)) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PortModel:
+    """A service port: the port clients use, and what the endpoints listen on when not told otherwise."""
+
+    name: str
+    number: int
+    target_port: int | str
+    protocol: str  # TCP, UDP, SCTP
+    app_protocol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceModel:
+    """A Service or a ServiceEntry: names, VIPs and ports."""
+
+    kind: str  # "Service" or "ServiceEntry"
+    namespace: str
+    name: str
+    hosts: tuple[str, ...]
+    vips: tuple[str, ...]
+    ports: tuple[PortModel, ...]
+    labels: dict[str, str] = field(default_factory=dict)
+    headless: bool = False
+    external_name: str | None = None
+
+    def port(self, number: int) -> PortModel | None:
+        """The port with this number, or None."""
+        for p in self.ports:
+            if p.number == number:
+                return p
+        return None
+
+
+HEALTHY = "HEALTHY"
+DRAINING = "DRAINING"
+UNHEALTHY = "UNHEALTHY"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointModel:
+    """One address:port serving a service port, with what load balancing needs to know of it."""
+
+    address: str
+    port: int
+    health: str  # HEALTHY, DRAINING (serving while terminating) or UNHEALTHY
+    locality: Locality = Locality()
+    node_name: str | None = None
+    hints_zones: tuple[str, ...] | None = None
+    hints_nodes: tuple[str, ...] | None = None
+    owner: tuple[str, str, str] | None = None  # kind, namespace, name (the Pod behind it)

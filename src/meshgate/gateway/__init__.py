@@ -1,0 +1,1 @@
+"""Gateway API translation: Gateways and HTTPRoutes to the IR, and their status."""

@@ -1,0 +1,83 @@
+"""Attaching HTTPRoutes to Gateway listeners through their parentRefs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..resources.gateway_api import GROUP, HTTPRoute, ParentRef
+from ..store import Store
+from .conditions import Condition
+from .hostnames import effective_hostnames
+from .listeners import ListenerState
+
+
+@dataclass(slots=True)
+class GatewayState:
+    """A Gateway we own after listener validation."""
+
+    gateway: object
+    listeners: list[ListenerState]
+    conditions: list[Condition] = field(default_factory=list)
+    address: str = "0.0.0.0"
+
+
+@dataclass(slots=True)
+class ParentOutcome:
+    """How one parentRef of a route fared: the listeners it attached to, and its Accepted condition."""
+
+    ref: ParentRef
+    accepted: Condition
+    listeners: list[ListenerState] = field(default_factory=list)
+
+
+def attach(store: Store, route: HTTPRoute, gateways: dict[tuple[str, str], GatewayState]) -> list[ParentOutcome]:
+    """Attach a route to the listeners its parentRefs select; one outcome per Gateway parentRef we own.
+
+    A parentRef to a Gateway of another controller gets no outcome (its controller writes that
+    status); one to a Gateway that does not exist gets NoMatchingParent.
+    """
+    outcomes: list[ParentOutcome] = []
+    ns = route.meta.namespace
+    for ref in route.parent_refs:
+        if ref.group != GROUP or ref.kind != "Gateway":
+            continue  # mesh (Service) parents are for waypoints
+        gw_ns = ref.namespace or ns
+        state = gateways.get((gw_ns, ref.name))
+        if state is None:
+            if store.get("Gateway", gw_ns, ref.name) is not None:
+                continue  # not ours
+            outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NoMatchingParent",
+                                                         f"Gateway {gw_ns}/{ref.name} not found")))
+            continue
+        candidates = state.listeners
+        if ref.section_name is not None:
+            candidates = [ls for ls in candidates if ls.name == ref.section_name]
+            if not candidates:
+                outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NoMatchingParent",
+                                                             f"Gateway {gw_ns}/{ref.name} has no listener {ref.section_name!r}")))
+                continue
+        if ref.port is not None:
+            candidates = [ls for ls in candidates if ls.listener.port == ref.port]
+            if not candidates:
+                outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NoMatchingParent",
+                                                             f"Gateway {gw_ns}/{ref.name} has no listener on port {ref.port}")))
+                continue
+        allowed = [ls for ls in candidates
+                   if ls.accepted and ls.allows_kind(GROUP, "HTTPRoute") and ls.allows_namespace(store, ns)]
+        if not allowed:
+            outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NotAllowedByListeners",
+                                                         "No listener selected by this parentRef allows this route")))
+            continue
+        matched: list[ListenerState] = []
+        for ls in allowed:
+            hosts = effective_hostnames(ls.listener.hostname, route.hostnames)
+            if hosts:
+                matched.append(ls)
+        if not matched:
+            outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NoMatchingListenerHostname",
+                                                         "No hostname of the route intersects a listener's hostname"),
+                                          listeners=allowed))
+            continue
+        outcomes.append(ParentOutcome(ref, Condition("Accepted", True, "Accepted", "Route accepted"), matched + [
+            ls for ls in allowed if ls not in matched]))
+    return outcomes

@@ -1,0 +1,32 @@
+"""Which GatewayClasses meshgate owns (DESIGN §2)."""
+
+from __future__ import annotations
+
+from ..resources.gateway_api import GatewayClass
+from ..store import Store
+from .conditions import CONTROLLER_NAME, Condition
+
+# Classes that exist even without a GatewayClass object, as Istio provides `istio`.
+BUILTIN_CLASSES = ("meshgate", "meshgate-waypoint")
+WAYPOINT_CLASSES = ("meshgate-waypoint", "istio-waypoint")
+
+
+def owned_classes(store: Store) -> dict[str, GatewayClass | None]:
+    """Class name → its object (None for a built-in class with no object) for classes we own."""
+    owned: dict[str, GatewayClass | None] = {}
+    for name in BUILTIN_CLASSES:
+        owned[name] = None
+    for gc in store.list("GatewayClass"):
+        if gc.controller_name == CONTROLLER_NAME:
+            owned[gc.meta.name] = gc
+        else:
+            owned.pop(gc.meta.name, None)  # an object for a built-in name, given to someone else
+    return owned
+
+
+def class_conditions(gc: GatewayClass) -> list[Condition]:
+    """A GatewayClass we own is accepted."""
+    return [
+        Condition("Accepted", True, "Accepted", "Handled by meshgate"),
+        Condition("SupportedVersion", True, "SupportedVersion", "Gateway API v1"),
+    ]

@@ -1,0 +1,134 @@
+"""Gateway listeners: which are served, their TLS certificates, and their status conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import TLSSecret
+from ..resources.gateway_api import GROUP, Gateway, Listener, RouteGroupKind
+from ..store import Store
+from .certificates import certificate_problem
+from .conditions import Condition
+from .references import reference_permitted
+
+SUPPORTED_PROTOCOLS = ("HTTP", "HTTPS")
+HTTP_ROUTE_KIND = RouteGroupKind(GROUP, "HTTPRoute")
+
+
+@dataclass(slots=True)
+class ListenerState:
+    """A listener after validation; routes attached to it are counted here during translation."""
+
+    gateway: Gateway
+    listener: Listener
+    accepted: bool
+    programmed: bool
+    conditions: list[Condition]
+    supported_kinds: tuple[RouteGroupKind, ...]
+    secrets: tuple[TLSSecret, ...] = ()
+    attached_routes: int = 0
+    attached: list = field(default_factory=list)  # (HTTPRoute, hostnames) pairs served here
+    counted: set = field(default_factory=set)  # (namespace, name) of routes counted in attached_routes
+
+    @property
+    def name(self) -> str:
+        return self.listener.name
+
+    def allows_kind(self, group: str, kind: str) -> bool:
+        """Whether routes of this kind may attach."""
+        return any(k.group == group and k.kind == kind for k in self.supported_kinds)
+
+    def allows_namespace(self, store: Store, namespace: str) -> bool:
+        """Whether routes in `namespace` may attach (allowedRoutes.namespaces)."""
+        frm = self.listener.namespaces_from
+        if frm == "All":
+            return True
+        if frm == "Same":
+            return namespace == self.gateway.meta.namespace
+        selector = self.listener.namespace_selector
+        return selector is not None and selector.matches(store.namespace_labels(namespace))
+
+
+def secret_name(namespace: str, name: str) -> str:
+    """The SDS name of a Secret's certificate."""
+    return f"{namespace}/{name}"
+
+
+def _resolve_certificates(store: Store, gw: Gateway, listener: Listener) -> tuple[list[TLSSecret], list[tuple[str, str]]]:
+    """The usable certificates of a TLS listener, and (reason, message) for each unusable ref."""
+    secrets: list[TLSSecret] = []
+    problems: list[tuple[str, str]] = []
+    for ref in listener.certificate_refs:
+        ns = ref.namespace or gw.meta.namespace
+        label = f"{ref.kind} {ns}/{ref.name}"
+        if ref.group != "" or ref.kind != "Secret":
+            problems.append(("InvalidCertificateRef", f"{label}: only core Secrets are supported as certificates"))
+            continue
+        if not reference_permitted(store, GROUP, "Gateway", gw.meta.namespace, "", "Secret", ns, ref.name):
+            problems.append(("RefNotPermitted", f"{label}: no ReferenceGrant in {ns} allows Gateways from {gw.meta.namespace}"))
+            continue
+        secret = store.get("Secret", ns, ref.name)
+        if secret is None:
+            problems.append(("InvalidCertificateRef", f"{label} does not exist"))
+            continue
+        problem = certificate_problem(secret)
+        if problem:
+            problems.append(("InvalidCertificateRef", f"{label}: {problem}"))
+            continue
+        secrets.append(TLSSecret(secret_name(ns, ref.name), secret.data["tls.crt"], secret.data["tls.key"]))
+    return secrets, problems
+
+
+def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
+    """Every listener of a Gateway with its conditions; conflicts are judged per port."""
+    first_protocol: dict[int, str] = {}
+    for lst in gw.listeners:
+        if lst.protocol in SUPPORTED_PROTOCOLS:
+            first_protocol.setdefault(lst.port, lst.protocol)
+
+    states: list[ListenerState] = []
+    for lst in gw.listeners:
+        conds: list[Condition] = []
+        accepted = programmed = True
+        resolved = Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved")
+        conflicted = Condition("Conflicted", False, "NoConflicts", "No conflicts")
+
+        if lst.kinds is None:
+            kinds: tuple[RouteGroupKind, ...] = (HTTP_ROUTE_KIND,)
+        else:
+            kinds = tuple(k for k in lst.kinds if k == HTTP_ROUTE_KIND)
+            bad = [f"{k.group}/{k.kind}" for k in lst.kinds if k != HTTP_ROUTE_KIND]
+            if bad:
+                resolved = Condition("ResolvedRefs", False, "InvalidRouteKinds",
+                                     f"Unsupported route kinds: {', '.join(bad)}; supported: HTTPRoute")
+
+        secrets: list[TLSSecret] = []
+        if lst.protocol not in SUPPORTED_PROTOCOLS:
+            accepted = programmed = False
+            kinds = ()
+            conds.append(Condition("Accepted", False, "UnsupportedProtocol",
+                                   f"Protocol {lst.protocol} is not supported; supported: {', '.join(SUPPORTED_PROTOCOLS)}"))
+        elif first_protocol.get(lst.port) != lst.protocol:
+            accepted = programmed = False
+            conflicted = Condition("Conflicted", True, "ProtocolConflict",
+                                   f"Port {lst.port} is already used with protocol {first_protocol[lst.port]}")
+            conds.append(Condition("Accepted", False, "ProtocolConflict", conflicted.message))
+        else:
+            conds.append(Condition("Accepted", True, "Accepted", "Listener accepted"))
+
+        if accepted and lst.protocol == "HTTPS":
+            secrets, problems = _resolve_certificates(store, gw, lst)
+            if problems:
+                reason = "RefNotPermitted" if all(r == "RefNotPermitted" for r, _ in problems) else "InvalidCertificateRef"
+                resolved = Condition("ResolvedRefs", False, reason, "; ".join(m for _, m in problems))
+            if not secrets:
+                programmed = False
+
+        conds.append(resolved)
+        conds.append(conflicted)
+        if programmed:
+            conds.append(Condition("Programmed", True, "Programmed", "Listener programmed"))
+        else:
+            conds.append(Condition("Programmed", False, "Invalid", "Listener is not valid and is not served"))
+        states.append(ListenerState(gw, lst, accepted, programmed, conds, kinds, tuple(secrets)))
+    return states

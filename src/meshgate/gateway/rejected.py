@@ -1,0 +1,48 @@
+"""Status for Gateways and HTTPRoutes that failed validation, so users see why in status too."""
+
+from __future__ import annotations
+
+from ..resources.gateway_api import GROUP, GatewayClass
+from ..store import Store
+from .classes import WAYPOINT_CLASSES
+from .conditions import Condition
+from .status import gateway_status, route_status
+
+
+def _summary(errors: tuple) -> str:
+    return "; ".join(f"{e.field}: {e.reason}" if e.field else e.reason for e in errors)
+
+
+def rejected_statuses(store: Store, owned: dict[str, GatewayClass | None], now: str) -> list[dict]:
+    """Accepted=False status for invalid Gateways of our classes and invalid routes to our Gateways."""
+    out: list[dict] = []
+    for rej in store.rejected:
+        spec = rej.raw.get("spec") if isinstance(rej.raw.get("spec"), dict) else {}
+        message = f"Invalid object: {_summary(rej.errors)}"
+        if rej.kind == "Gateway":
+            cls = spec.get("gatewayClassName")
+            if cls not in owned or cls in WAYPOINT_CLASSES:
+                continue
+            conds = [Condition("Accepted", False, "Invalid", message),
+                     Condition("Programmed", False, "Invalid", message)]
+            out.append(gateway_status(rej.meta, conds, [], [], now))
+        elif rej.kind == "HTTPRoute":
+            parents = []
+            refs = spec.get("parentRefs") if isinstance(spec.get("parentRefs"), list) else []
+            for ref in refs:
+                if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+                    continue
+                if ref.get("kind", "Gateway") != "Gateway" or ref.get("group", GROUP) != GROUP:
+                    continue
+                ns = ref.get("namespace") if isinstance(ref.get("namespace"), str) else rej.meta.namespace
+                gw = store.get("Gateway", ns, ref["name"])
+                if gw is None or gw.class_name not in owned:
+                    continue
+                parent = {"group": GROUP, "kind": "Gateway", "name": ref["name"]}
+                for k in ("namespace", "sectionName", "port"):
+                    if k in ref:
+                        parent[k] = ref[k]
+                parents.append((parent, [Condition("Accepted", False, "UnsupportedValue", message)]))
+            if parents:
+                out.append(route_status(rej.meta, parents, now))
+    return out

@@ -1,0 +1,182 @@
+"""HTTPRoute rules to IR routes: matches, filters, backends, timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..resources.gateway_api import (
+    HeaderModifier,
+    HTTPRoute,
+    RouteFilter,
+    RouteMatch,
+    RouteRule,
+)
+from .backends import Resolution
+
+GROUP_VERSION = "gateway.networking.k8s.io/v1"
+WELL_KNOWN_PORTS = {"http": 80, "https": 443}
+BACKEND_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier")
+UNSUPPORTED_FILTERS = ("ExtensionRef", "CORS", "ExternalAuth")
+
+
+@dataclass(slots=True)
+class RuleProblems:
+    """What was wrong with a route's rules: unresolved refs and unsupported values."""
+
+    refs: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
+    unsupported: list[str] = field(default_factory=list)
+    invalid_rules: int = 0
+
+
+def _mutation(mod: HeaderModifier | None) -> ir.HeaderMutation | None:
+    if mod is None:
+        return None
+    return ir.HeaderMutation(mod.set, mod.add, mod.remove)
+
+
+def _ir_match(m: RouteMatch) -> ir.RouteMatch:
+    ptype, value = m.path.type, m.path.value
+    if ptype == "Exact":
+        kind = "exact"
+    elif ptype == "RegularExpression":
+        kind = "regex"
+    else:
+        kind = "prefix"
+        # "/foo/" and "/foo" are the same prefix: matching is per path segment.
+        if value != "/":
+            value = value.rstrip("/") or "/"
+    return ir.RouteMatch(
+        kind,
+        value,
+        tuple(ir.ValueMatch(h.name, h.value, h.type == "RegularExpression") for h in m.headers),
+        tuple(ir.ValueMatch(q.name, q.value, q.type == "RegularExpression") for q in m.query_params),
+        m.method,
+    )
+
+
+def rule_id(rule: RouteRule, index: int) -> str:
+    """The rule's name, else its index: how a rule is named in route names and metadata."""
+    return rule.name if rule.name is not None else str(index)
+
+
+def rule_problems(rule: RouteRule) -> list[str]:
+    """Unsupported values in a rule that make it answer 500 instead of being served."""
+    problems: list[str] = []
+    for f in rule.filters:
+        if f.type in UNSUPPORTED_FILTERS:
+            problems.append(f"filter type {f.type} is not supported")
+    for b in rule.backend_refs:
+        for f in b.filters:
+            if f.type not in BACKEND_FILTERS:
+                problems.append(f"filter type {f.type} is not supported on a backendRef")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerContext:
+    """What a route needs to know of the listener it is served on (for redirects)."""
+
+    port: int
+    scheme: str  # http or https
+
+
+def _redirect(f: RouteFilter, match: ir.RouteMatch, listener: ListenerContext) -> ir.Redirect:
+    rr = f.request_redirect
+    assert rr is not None
+    scheme = rr.scheme or listener.scheme
+    if rr.port is not None:
+        port = rr.port
+    elif rr.scheme is not None:
+        port = WELL_KNOWN_PORTS.get(rr.scheme, listener.port)
+    else:
+        port = listener.port
+    # The Location omits the port when it is the scheme's own (HCM strips the request's port).
+    out_port = None if WELL_KNOWN_PORTS.get(scheme) == port else port
+    full = prefix = None
+    if rr.path is not None:
+        if rr.path.type == "ReplaceFullPath":
+            full = rr.path.value
+        else:
+            prefix = (match.path, rr.path.value)
+    return ir.Redirect(rr.status_code, rr.scheme, rr.hostname, out_port, full, prefix)
+
+
+def _rewrite(f: RouteFilter, match: ir.RouteMatch) -> ir.Rewrite:
+    uw = f.url_rewrite
+    assert uw is not None
+    full = prefix = None
+    if uw.path is not None:
+        if uw.path.type == "ReplaceFullPath":
+            full = uw.path.value
+        else:
+            prefix = (match.path, uw.path.value)
+    return ir.Rewrite(uw.hostname, full, prefix)
+
+
+def translate_rule(
+    route: HTTPRoute,
+    rule: RouteRule,
+    rule_index: int,
+    backends: list[Resolution],
+    mirrors: list[Resolution],
+    listener: ListenerContext,
+) -> list[ir.Route]:
+    """One IR route per match of a rule (backends and mirrors resolved by the caller)."""
+    rid = rule_id(rule, rule_index)
+    source = ir.SourceRef("HTTPRoute", GROUP_VERSION, route.meta.namespace, route.meta.name, rid)
+    invalid = bool(rule_problems(rule))
+
+    request_headers = response_headers = None
+    redirect_filter = rewrite_filter = None
+    for f in rule.filters:
+        if f.type == "RequestHeaderModifier":
+            request_headers = _mutation(f.request_header_modifier)
+        elif f.type == "ResponseHeaderModifier":
+            response_headers = _mutation(f.response_header_modifier)
+        elif f.type == "RequestRedirect":
+            redirect_filter = f
+        elif f.type == "URLRewrite":
+            rewrite_filter = f
+
+    weighted: list[ir.WeightedBackend] = []
+    for ref, res in zip(rule.backend_refs, backends):
+        if ref.weight == 0:
+            continue
+        req = resp = None
+        for f in ref.filters:
+            if f.type == "RequestHeaderModifier":
+                req = _mutation(f.request_header_modifier)
+            elif f.type == "ResponseHeaderModifier":
+                resp = _mutation(f.response_header_modifier)
+        weighted.append(ir.WeightedBackend(res.cluster.name if res.cluster else None, ref.weight, req, resp))
+    ir_mirrors = tuple(
+        ir.Mirror(m.cluster.name, *(f.request_mirror.fraction or (100, 100)))
+        for f, m in zip((f for f in rule.filters if f.type == "RequestMirror"), mirrors)
+        if m.cluster is not None and f.request_mirror is not None
+    )
+
+    out: list[ir.Route] = []
+    for mi, m in enumerate(rule.matches):
+        match = _ir_match(m)
+        name = f"{route.meta.namespace}/{route.meta.name}/rule/{rid}/match/{mi}"
+        common = dict(name=name, match=match, source=source, response_headers=response_headers)
+        if invalid:
+            out.append(ir.Route(**common, direct_status=500))
+        elif redirect_filter is not None:
+            out.append(ir.Route(**common, redirect=_redirect(redirect_filter, match, listener),
+                                request_headers=request_headers))
+        elif not weighted or all(b.cluster is None for b in weighted):
+            # No backends, all weights zero, or none resolved: the spec asks for a 500.
+            out.append(ir.Route(**common, direct_status=500, request_headers=request_headers))
+        else:
+            out.append(ir.Route(
+                **common,
+                backends=tuple(weighted),
+                request_headers=request_headers,
+                rewrite=_rewrite(rewrite_filter, match) if rewrite_filter is not None else None,
+                mirrors=ir_mirrors,
+                timeout_ms=rule.request_timeout_ms,
+                backend_timeout_ms=rule.backend_timeout_ms,
+            ))
+    return out

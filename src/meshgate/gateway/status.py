@@ -1,0 +1,63 @@
+"""Kubernetes-shaped status objects for GatewayClasses, Gateways and HTTPRoutes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..resources.meta import Meta
+from .conditions import CONTROLLER_NAME, Condition
+from .listeners import ListenerState
+
+API_VERSION = "gateway.networking.k8s.io/v1"
+
+
+def _conditions(conds: Iterable[Condition], generation: int, now: str) -> list[dict]:
+    return [c.to_dict(generation, now) for c in conds]
+
+
+def _metadata(meta: Meta) -> dict:
+    md = {"name": meta.name}
+    if meta.namespace:
+        md["namespace"] = meta.namespace
+    return md
+
+
+def gateway_class_status(meta: Meta, conds: list[Condition], now: str) -> dict:
+    """GatewayClass status."""
+    return {"apiVersion": API_VERSION, "kind": "GatewayClass", "metadata": _metadata(meta),
+            "status": {"conditions": _conditions(conds, meta.generation, now)}}
+
+
+def gateway_status(meta: Meta, conds: list[Condition], listeners: list[ListenerState],
+                   addresses: list[dict], now: str) -> dict:
+    """Gateway status with per-listener conditions, supported kinds and attached route counts."""
+    status: dict = {}
+    if addresses:
+        status["addresses"] = addresses
+    status["conditions"] = _conditions(conds, meta.generation, now)
+    status["listeners"] = [
+        {
+            "name": ls.name,
+            "supportedKinds": [{"group": k.group, "kind": k.kind} for k in ls.supported_kinds],
+            "attachedRoutes": ls.attached_routes,
+            "conditions": _conditions(ls.conditions, meta.generation, now),
+        }
+        for ls in listeners
+    ]
+    return {"apiVersion": API_VERSION, "kind": "Gateway", "metadata": _metadata(meta), "status": status}
+
+
+def route_status(meta: Meta, parents: list[tuple[dict, list[Condition]]], now: str) -> dict:
+    """HTTPRoute status: one entry per parentRef we are responsible for."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": _metadata(meta),
+        "status": {
+            "parents": [
+                {"parentRef": ref, "controllerName": CONTROLLER_NAME,
+                 "conditions": _conditions(conds, meta.generation, now)}
+                for ref, conds in parents
+            ]
+        },
+    }

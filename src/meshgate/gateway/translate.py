@@ -1,0 +1,205 @@
+"""Gateway API translation: the store's Gateways and HTTPRoutes to per-gateway IR and status.
+
+A pure function of the store (and the timestamp to stamp on conditions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..resources.gateway_api import HTTPRoute
+from ..store import Store
+from .attachment import GatewayState, ParentOutcome, attach
+from .backends import REASON_ORDER, Resolution, ServiceModels, resolve_backend
+from .classes import WAYPOINT_CLASSES, class_conditions, owned_classes
+from .conditions import Condition
+from .hostnames import effective_hostnames
+from .listeners import validate_listeners
+from .precedence import precedence_key
+from .rejected import rejected_statuses
+from .rules import ListenerContext, rule_problems, translate_rule
+from .status import gateway_class_status, gateway_status, route_status
+from .virtual_hosts import build_listeners
+
+
+@dataclass(slots=True)
+class GatewayTranslation:
+    """Per-gateway IR and Kubernetes-shaped status for every object we own."""
+
+    gateways: list[ir.GatewayConfig] = field(default_factory=list)
+    status: list[dict] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _RouteResolution:
+    """A route's backends and mirrors, resolved once and shared by every listener it is on."""
+
+    backends: list[list[Resolution]]
+    mirrors: list[list[Resolution]]
+
+    def clusters(self) -> dict[str, ir.ClusterRef]:
+        out: dict[str, ir.ClusterRef] = {}
+        for group in (*self.backends, *self.mirrors):
+            for res in group:
+                if res.cluster is not None:
+                    out[res.cluster.name] = res.cluster
+        return out
+
+    def failures(self) -> list[Resolution]:
+        return [r for group in (*self.backends, *self.mirrors) for r in group if r.cluster is None]
+
+
+def _resolve_route(store: Store, services: ServiceModels, route: HTTPRoute) -> _RouteResolution:
+    ns = route.meta.namespace
+    backends = [[resolve_backend(store, services, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]
+    mirrors = [
+        [resolve_backend(store, services, ns, f.request_mirror.backend)
+         for f in rule.filters if f.type == "RequestMirror" and f.request_mirror is not None]
+        for rule in route.rules
+    ]
+    return _RouteResolution(backends, mirrors)
+
+
+def _resolved_refs(res: _RouteResolution) -> Condition:
+    failures = res.failures()
+    if not failures:
+        return Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved")
+    reason = min((f.reason for f in failures), key=REASON_ORDER.index)
+    return Condition("ResolvedRefs", False, reason, "; ".join(f.message for f in failures))
+
+
+def _gateway_address(state: GatewayState) -> Condition | None:
+    gw = state.gateway
+    ips = [a.value for a in gw.addresses if a.type == "IPAddress"]
+    others = [a for a in gw.addresses if a.type != "IPAddress"]
+    if others:
+        return Condition("Accepted", False, "UnsupportedAddress",
+                         f"Address type {others[0].type} is not supported; use IPAddress")
+    if len(ips) > 1:
+        return Condition("Accepted", False, "UnsupportedAddress", "Only one address per Gateway is supported")
+    if ips:
+        state.address = ips[0]
+    return None
+
+
+def translate_gateways(store: Store, now: str) -> GatewayTranslation:
+    """Translate every Gateway of ours and every HTTPRoute attached to one."""
+    out = GatewayTranslation()
+    owned = owned_classes(store)
+    for name, gc in sorted(owned.items()):
+        if gc is not None:
+            out.status.append(gateway_class_status(gc.meta, class_conditions(gc), now))
+
+    states: dict[tuple[str, str], GatewayState] = {}
+    for gw in store.list("Gateway"):
+        if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:
+            continue
+        state = GatewayState(gw, validate_listeners(store, gw))
+        address_problem = _gateway_address(state)
+        if address_problem is not None:
+            state.conditions = [address_problem, Condition("Programmed", False, "Invalid", address_problem.message)]
+            for ls in state.listeners:
+                ls.programmed = False
+        states[(gw.meta.namespace, gw.meta.name)] = state
+
+    services = ServiceModels(store)
+    resolutions: dict[tuple[str, str], _RouteResolution] = {}
+    routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
+    for route in routes:
+        key = (route.meta.namespace, route.meta.name)
+        problems = [rule_problems(rule) for rule in route.rules]
+        all_invalid = bool(route.rules) and all(problems)
+        outcomes = attach(store, route, states)
+        if not outcomes:
+            continue
+        res = _resolve_route(store, services, route)
+        resolutions[key] = res
+        resolved = _resolved_refs(res)
+        unsupported = "; ".join(p for ps in problems for p in ps)
+        parents: list[tuple[dict, list[Condition]]] = []
+        for outcome in outcomes:
+            conds = [outcome.accepted]
+            if outcome.accepted.status and all_invalid:
+                conds = [Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}")]
+            else:
+                # attachedRoutes counts what parentRefs and allowedRoutes select, hostnames aside.
+                _attach_to_listeners(route, outcome)
+                if outcome.accepted.status and unsupported:
+                    conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
+                                           f"Rules answering 500: {unsupported}"))
+            conds.insert(1, resolved)
+            parents.append((outcome.ref.to_dict(), conds))
+        out.status.append(route_status(route.meta, parents, now))
+
+    routes_cache: dict[tuple[str, str, int, str], list[tuple[tuple, ir.Route]]] = {}
+
+    def routes_for(route: HTTPRoute, ctx: ListenerContext) -> list[tuple[tuple, ir.Route]]:
+        ck = (route.meta.namespace, route.meta.name, ctx.port, ctx.scheme)
+        cached = routes_cache.get(ck)
+        if cached is None:
+            res = resolutions[(route.meta.namespace, route.meta.name)]
+            cached = []
+            for ri, rule in enumerate(route.rules):
+                ir_routes = translate_rule(route, rule, ri, res.backends[ri], res.mirrors[ri], ctx)
+                cached.extend((precedence_key(route, ri, mi, m), r)
+                              for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
+            routes_cache[ck] = cached
+        return cached
+
+    for (ns, name), state in states.items():
+        gw = state.gateway
+        listeners, configs = build_listeners(state.listeners, state.address, routes_for)
+        cluster_refs: dict[str, ir.ClusterRef] = {}
+        used: set[str] = set()
+        for rc in configs:
+            for vh in rc.virtual_hosts:
+                for r in vh.routes:
+                    used.update(b.cluster for b in r.backends if b.cluster)
+                    used.update(m.cluster for m in r.mirrors)
+        for ls in state.listeners:
+            for route, _ in ls.attached:
+                for cname, cref in resolutions[(route.meta.namespace, route.meta.name)].clusters().items():
+                    if cname in used:
+                        cluster_refs[cname] = cref
+        secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}
+        out.gateways.append(ir.GatewayConfig(
+            ns, name, tuple(listeners), tuple(configs),
+            tuple(cluster_refs[k] for k in sorted(cluster_refs)),
+            tuple(secrets[k] for k in sorted(secrets)),
+        ))
+        out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
+                                         [{"type": "IPAddress", "value": state.address}] if gw.addresses else [], now))
+
+    out.status.extend(rejected_statuses(store, owned, now))
+    return out
+
+
+def _attach_to_listeners(route: HTTPRoute, outcome: ParentOutcome) -> None:
+    """Count the route on each listener once; serve it where its hostnames intersect."""
+    key = (route.meta.namespace, route.meta.name)
+    for ls in outcome.listeners:
+        if key in ls.counted:
+            continue
+        ls.counted.add(key)
+        ls.attached_routes += 1
+        hosts = effective_hostnames(ls.listener.hostname, route.hostnames)
+        if hosts and outcome.accepted.status:
+            ls.attached.append((route, hosts))
+
+
+def _gateway_conditions(state: GatewayState) -> list[Condition]:
+    if state.conditions:
+        return state.conditions
+    valid = [ls for ls in state.listeners if ls.accepted]
+    if not valid:
+        accepted = Condition("Accepted", False, "ListenersNotValid", "No listener is valid")
+    elif len(valid) < len(state.listeners):
+        accepted = Condition("Accepted", True, "ListenersNotValid", "Some listeners are not valid")
+    else:
+        accepted = Condition("Accepted", True, "Accepted", "Gateway accepted")
+    if any(ls.programmed for ls in state.listeners):
+        programmed = Condition("Programmed", True, "Programmed", "Gateway programmed")
+    else:
+        programmed = Condition("Programmed", False, "Invalid", "No listener can be served")
+    return [accepted, programmed]

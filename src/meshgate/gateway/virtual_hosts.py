@@ -1,0 +1,91 @@
+"""Assembling a gateway's listeners, filter chains and virtual hosts from attached routes.
+
+All plain-HTTP Gateway listeners on a port share one Envoy listener and one route
+configuration; each HTTPS Gateway listener gets a filter chain (matched by SNI) with its own
+route configuration. A hostname's routes come only from the most specific listener that
+accepts it, which is what keeps listeners isolated from each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import ir
+from ..naming import http_route_config_name, https_route_config_name, listener_name
+from ..resources.gateway_api import HTTPRoute
+from .hostnames import matches, specificity
+from .listeners import ListenerState
+from .rules import ListenerContext
+
+# (route, listener context) → (precedence key, IR route) for every match of every rule.
+RoutesFor = Callable[[HTTPRoute, ListenerContext], list[tuple[tuple, ir.Route]]]
+
+
+def _listener_source(ls: ListenerState) -> ir.SourceRef:
+    gw = ls.gateway
+    return ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", gw.meta.namespace, gw.meta.name, ls.name)
+
+
+def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str) -> list[ir.VirtualHost]:
+    """Virtual hosts for listeners that share a route configuration."""
+    hosts: dict[str, list[tuple[tuple, ir.Route]]] = {}
+    owner: dict[str, ListenerState] = {}
+    by_specificity = sorted(listeners, key=lambda ls: specificity(ls.listener.hostname))
+    for ls in listeners:
+        own = ls.listener.hostname or "*"
+        hosts.setdefault(own, [])
+        owner.setdefault(own, ls)
+    for ls in listeners:
+        ctx = ListenerContext(ls.listener.port, scheme)
+        for route, hostnames in ls.attached:
+            entries = None
+            for h in hostnames:
+                best = next((c for c in by_specificity if matches(c.listener.hostname, h)), None)
+                if best is not ls:
+                    continue  # a more specific listener owns this hostname
+                if entries is None:
+                    entries = routes_for(route, ctx)
+                hosts.setdefault(h, []).extend(entries)
+                owner.setdefault(h, ls)
+    out: list[ir.VirtualHost] = []
+    for h in sorted(hosts, key=_host_order):
+        entries = hosts[h]
+        entries.sort(key=lambda e: e[0])
+        ls = owner[h]
+        out.append(ir.VirtualHost(f"{ls.name}/{h}", (h,), tuple(r for _, r in entries), (_listener_source(ls),)))
+    return out
+
+
+def _host_order(h: str) -> tuple:
+    # Stable, readable order: exact names, then wildcards, then the catch-all.
+    return (h == "*", h.startswith("*."), h)
+
+
+def build_listeners(
+    listeners: list[ListenerState], address: str, routes_for: RoutesFor
+) -> tuple[list[ir.Listener], list[ir.RouteConfig]]:
+    """Envoy listeners and route configurations for a gateway's programmed listeners."""
+    by_port: dict[int, list[ListenerState]] = {}
+    for ls in listeners:
+        if ls.programmed:
+            by_port.setdefault(ls.listener.port, []).append(ls)
+    out_listeners: list[ir.Listener] = []
+    configs: list[ir.RouteConfig] = []
+    for port in sorted(by_port):
+        group = by_port[port]
+        protocol = group[0].listener.protocol
+        if protocol == "HTTP":
+            rc = http_route_config_name(port)
+            configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "http"))))
+            chains = (ir.FilterChain("http", rc, sources=tuple(_listener_source(ls) for ls in group)),)
+        else:
+            chain_list = []
+            for ls in sorted(group, key=lambda x: specificity(x.listener.hostname)):
+                rc = https_route_config_name(port, ls.name)
+                configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts([ls], routes_for, "https"))))
+                server_names = (ls.listener.hostname,) if ls.listener.hostname else ()
+                chain_list.append(ir.FilterChain(ls.name, rc, server_names, tuple(s.name for s in ls.secrets),
+                                                 (_listener_source(ls),)))
+            chains = tuple(chain_list)
+        out_listeners.append(ir.Listener(listener_name(address, port), address, port, protocol, chains))
+    return out_listeners, configs

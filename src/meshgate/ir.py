@@ -1,0 +1,184 @@
+"""The intermediate representation between Gateway API translation and xDS building.
+
+Everything here is already decided (precedence sorted, hostnames intersected, backends
+resolved to cluster names); the xDS stage only has to spell it as Envoy protos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """The Kubernetes object (and section) a piece of config came from."""
+
+    kind: str
+    group_version: str
+    namespace: str
+    name: str
+    section_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderMutation:
+    """Headers to set (overwrite), add (append) and remove."""
+
+    set: tuple[tuple[str, str], ...] = ()
+    add: tuple[tuple[str, str], ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMatch:
+    """A header or query parameter match: exact value, or a regex when `regex` is true."""
+
+    name: str
+    value: str
+    regex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteMatch:
+    """path_kind is "exact", "prefix" (path-segment aware) or "regex"."""
+
+    path_kind: str
+    path: str
+    headers: tuple[ValueMatch, ...] = ()
+    query_params: tuple[ValueMatch, ...] = ()
+    method: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedBackend:
+    """A backend of a forwarding route; cluster None answers 500 for its share of traffic."""
+
+    cluster: str | None
+    weight: int
+    request_headers: HeaderMutation | None = None
+    response_headers: HeaderMutation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """An HTTP redirect; None fields keep the request's value. `port` 0 drops the port."""
+
+    status_code: int
+    scheme: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    full_path: str | None = None
+    prefix: tuple[str, str] | None = None  # (matched prefix, replacement)
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """URL rewrite before forwarding."""
+
+    hostname: str | None = None
+    full_path: str | None = None
+    prefix: tuple[str, str] | None = None  # (matched prefix, replacement)
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """Send a copy of requests to a cluster, for numerator/denominator of them."""
+
+    cluster: str
+    numerator: int = 100
+    denominator: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One Envoy route: a match, and exactly one of backends, redirect or direct_status."""
+
+    name: str
+    match: RouteMatch
+    backends: tuple[WeightedBackend, ...] = ()
+    redirect: Redirect | None = None
+    direct_status: int | None = None
+    request_headers: HeaderMutation | None = None
+    response_headers: HeaderMutation | None = None
+    rewrite: Rewrite | None = None
+    mirrors: tuple[Mirror, ...] = ()
+    timeout_ms: int | None = None  # None: no timeout (0 in Envoy)
+    backend_timeout_ms: int | None = None
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualHost:
+    """Routes for a set of domains (one intersected hostname of one listener)."""
+
+    name: str
+    domains: tuple[str, ...]
+    routes: tuple[Route, ...]
+    sources: tuple[SourceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RouteConfig:
+    """An RDS route configuration."""
+
+    name: str
+    virtual_hosts: tuple[VirtualHost, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChain:
+    """An HTTP connection manager chain; server_names/secrets set for TLS."""
+
+    name: str
+    route_config: str
+    server_names: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    sources: tuple[SourceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """One Envoy listener: all Gateway listeners on one port."""
+
+    name: str
+    address: str
+    port: int
+    protocol: str  # HTTP or HTTPS
+    filter_chains: tuple[FilterChain, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRef:
+    """A cluster a gateway needs: the service port it load-balances over."""
+
+    name: str
+    service_kind: str
+    namespace: str
+    service: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class TLSSecret:
+    """A TLS certificate a listener serves, from a kubernetes.io/tls Secret."""
+
+    name: str
+    certificate_chain: bytes
+    private_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """All a gateway's proxy needs, before it is spelled as xDS."""
+
+    namespace: str
+    name: str
+    listeners: tuple[Listener, ...]
+    route_configs: tuple[RouteConfig, ...]
+    clusters: tuple[ClusterRef, ...]
+    secrets: tuple[TLSSecret, ...]
+
+    @property
+    def key(self) -> str:
+        """"namespace/name", the proxy identity of this gateway."""
+        return f"{self.namespace}/{self.name}"

@@ -1,0 +1,27 @@
+"""Names of xDS resources, shared by the stages that produce them (Istio naming, DESIGN §3)."""
+
+from __future__ import annotations
+
+# Weighted-cluster entries for backends that could not be resolved point here; no such cluster
+# exists, and routes answer cluster_not_found_response_code (500) for that share of traffic.
+INVALID_BACKEND_CLUSTER = "meshgate|invalid-backend"
+
+
+def cluster_name(port: int, host: str, subset: str = "") -> str:
+    """`outbound|<port>|<subset>|<host>`."""
+    return f"outbound|{port}|{subset}|{host}"
+
+
+def listener_name(address: str, port: int) -> str:
+    """`<address>_<port>`, as Istio names gateway listeners."""
+    return f"{address}_{port}"
+
+
+def http_route_config_name(port: int) -> str:
+    """The route configuration shared by the plain-HTTP listeners on a port."""
+    return f"http.{port}"
+
+
+def https_route_config_name(port: int, listener: str) -> str:
+    """The route configuration of one HTTPS listener (its own filter chain)."""
+    return f"https.{port}.{listener}"

@@ -1,0 +1,53 @@
+"""The data flow of DESIGN §1 for one version of the inputs: store → discovery → gateway → xDS."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from .discovery.index import EndpointIndex
+from .gateway.translate import translate_gateways
+from .resources.errors import InputError
+from .resources.loader import load_paths
+from .store import Store
+from .xds.snapshot import ClusterBuilder, GatewaySnapshot, build_snapshot
+
+
+@dataclass(slots=True)
+class Translation:
+    """Every gateway's xDS resources, status for every object we own, and input problems."""
+
+    snapshots: list[GatewaySnapshot] = field(default_factory=list)
+    status: list[dict] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """True when some input was invalid (warnings aside)."""
+        return any(e.severity == "error" for e in self.errors)
+
+
+def now_rfc3339() -> str:
+    """The current time as Kubernetes writes timestamps."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def translate_store(store: Store, now: str) -> Translation:
+    """Translate one version of the store; `now` stamps lastTransitionTime on conditions."""
+    gateways = translate_gateways(store, now)
+    clusters = ClusterBuilder(EndpointIndex(store))
+    snapshots = [build_snapshot(cfg, clusters) for cfg in gateways.gateways]
+    return Translation(snapshots, gateways.status)
+
+
+def translate_paths(
+    paths: Iterable[str | os.PathLike[str]], now: str | None = None, created: str | None = None
+) -> Translation:
+    """Load files and directories and translate them (what `meshgate translate` does)."""
+    loaded = load_paths(paths, created)
+    store, duplicates = Store.from_load(loaded)
+    out = translate_store(store, now or now_rfc3339())
+    out.errors = loaded.errors + duplicates
+    return out

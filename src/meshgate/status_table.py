@@ -1,0 +1,55 @@
+"""`meshgate status`: conditions of every object we own, and input problems, as rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .pipeline import Translation
+
+
+def _status_text(value: str) -> Text:
+    return Text(value, style="green" if value == "True" else "red")
+
+
+def _rows(obj: dict) -> list[tuple[str, dict]]:
+    """(scope, condition) pairs: the object's own, each listener's, each parent's."""
+    st = obj.get("status", {})
+    rows = [("", c) for c in st.get("conditions", [])]
+    for ls in st.get("listeners", []):
+        scope = f"listener {ls['name']} ({ls['attachedRoutes']} routes)"
+        rows.extend((scope, c) for c in ls.get("conditions", []))
+    for p in st.get("parents", []):
+        ref = p["parentRef"]
+        scope = f"parent {ref.get('namespace', '')}{'/' if ref.get('namespace') else ''}{ref['name']}"
+        if "sectionName" in ref:
+            scope += f" ({ref['sectionName']})"
+        rows.extend((scope, c) for c in p.get("conditions", []))
+    return rows
+
+
+def print_status(tr: Translation, console: Console | None = None) -> None:
+    """Print the status table and, when there are any, the input problems."""
+    console = console or Console()
+    table = Table(title="Status", show_lines=False)
+    for col in ("Kind", "Object", "Scope", "Condition", "Status", "Reason", "Message"):
+        table.add_column(col, overflow="fold")
+    for obj in tr.status:
+        md = obj["metadata"]
+        name = f"{md['namespace']}/{md['name']}" if md.get("namespace") else md["name"]
+        first = True
+        for scope, cond in _rows(obj):
+            table.add_row(obj["kind"] if first else "", name if first else "", scope, cond["type"],
+                          _status_text(cond["status"]), cond["reason"], cond.get("message", ""))
+            first = False
+        table.add_section()
+    console.print(table)
+    if tr.errors:
+        errors = Table(title="Input problems")
+        for col in ("Severity", "Where", "Object", "Field", "Reason"):
+            errors.add_column(col, overflow="fold")
+        for e in tr.errors:
+            errors.add_row(Text(e.severity, style="red" if e.severity == "error" else "yellow"),
+                           f"{e.file}:{e.line}", e.object, e.field, e.reason)
+        console.print(errors)

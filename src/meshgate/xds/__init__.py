@@ -1,0 +1,1 @@
+"""xDS: the IR spelled as Envoy protos, and (later) served over ADS."""

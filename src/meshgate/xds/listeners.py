@@ -1,0 +1,66 @@
+"""IR listeners to Envoy Listener: one per port, HTTP connection managers fed by RDS."""
+
+from __future__ import annotations
+
+from envoy.config.core.v3 import address_pb2, base_pb2, protocol_pb2
+from envoy.config.listener.v3 import listener_components_pb2 as lc
+from envoy.config.listener.v3 import listener_pb2
+from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.listener.tls_inspector.v3 import tls_inspector_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
+from google.protobuf import wrappers_pb2
+
+from .. import ir
+from .common import ADS, to_any
+
+_ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
+_TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
+                                   typed_config=to_any(tls_inspector_pb2.TlsInspector()))
+
+
+def connection_manager(stat_prefix: str, route_config: str) -> hcm.HttpConnectionManager:
+    """The HTTP connection manager of a Gateway listener, its routes by RDS."""
+    return hcm.HttpConnectionManager(
+        stat_prefix=stat_prefix,
+        codec_type=hcm.HttpConnectionManager.AUTO,
+        rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
+        http_filters=[_ROUTER],
+        use_remote_address=wrappers_pb2.BoolValue(value=True),
+        normalize_path=wrappers_pb2.BoolValue(value=True),
+        merge_slashes=False,
+        path_with_escaped_slashes_action=hcm.HttpConnectionManager.KEEP_UNCHANGED,
+        upgrade_configs=[hcm.HttpConnectionManager.UpgradeConfig(upgrade_type="websocket")],
+        common_http_protocol_options=protocol_pb2.HttpProtocolOptions(),
+    )
+
+
+def _chain(listener: ir.Listener, chain: ir.FilterChain) -> lc.FilterChain:
+    manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config)
+    out = lc.FilterChain(
+        name=chain.name,
+        filters=[lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))],
+    )
+    if chain.server_names:
+        out.filter_chain_match.server_names.extend(chain.server_names)
+    if listener.protocol == "HTTPS":
+        tls = tls_pb2.DownstreamTlsContext(
+            common_tls_context=common_pb2.CommonTlsContext(
+                tls_certificate_sds_secret_configs=[secret_pb2.SdsSecretConfig(name=s, sds_config=ADS) for s in chain.secrets],
+                alpn_protocols=["h2", "http/1.1"],
+            )
+        )
+        out.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=to_any(tls)))
+    return out
+
+
+def listener(lst: ir.Listener) -> listener_pb2.Listener:
+    """One Envoy listener for all Gateway listeners on a port."""
+    out = listener_pb2.Listener(
+        name=lst.name,
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
+        filter_chains=[_chain(lst, c) for c in lst.filter_chains],
+    )
+    if lst.protocol == "HTTPS":
+        out.listener_filters.append(_TLS_INSPECTOR)
+    return out

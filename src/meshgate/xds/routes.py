@@ -1,0 +1,186 @@
+"""IR route configurations to Envoy RouteConfiguration."""
+
+from __future__ import annotations
+
+import re
+
+from envoy.config.core.v3 import base_pb2
+from envoy.config.route.v3 import route_components_pb2 as rc
+from envoy.config.route.v3 import route_pb2
+from envoy.type.matcher.v3 import regex_pb2, string_pb2
+from envoy.type.v3 import percent_pb2
+from google.protobuf import wrappers_pb2
+
+from .. import ir
+from ..naming import INVALID_BACKEND_CLUSTER
+from .common import duration_ms, header_options
+
+_REDIRECT_CODES = {
+    301: rc.RedirectAction.MOVED_PERMANENTLY,
+    302: rc.RedirectAction.FOUND,
+    303: rc.RedirectAction.SEE_OTHER,
+    307: rc.RedirectAction.TEMPORARY_REDIRECT,
+    308: rc.RedirectAction.PERMANENT_REDIRECT,
+}
+_NO_TIMEOUT = duration_ms(0)
+
+
+def _string_match(m: ir.ValueMatch) -> string_pb2.StringMatcher:
+    if m.regex:
+        return string_pb2.StringMatcher(safe_regex=regex_pb2.RegexMatcher(regex=m.value))
+    return string_pb2.StringMatcher(exact=m.value)
+
+
+def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
+    """Path (segment-aware prefix, exact or regex), headers, method and query parameters."""
+    out = rc.RouteMatch()
+    if m.path_kind == "exact":
+        out.path = m.path
+    elif m.path_kind == "regex":
+        out.safe_regex.regex = m.path
+    elif m.path == "/":
+        out.prefix = "/"
+    else:
+        out.path_separated_prefix = m.path
+    if m.method:
+        out.headers.append(rc.HeaderMatcher(name=":method", string_match=string_pb2.StringMatcher(exact=m.method)))
+    for h in m.headers:
+        out.headers.append(rc.HeaderMatcher(name=h.name.lower(), string_match=_string_match(h)))
+    for q in m.query_params:
+        out.query_parameters.append(rc.QueryParameterMatcher(name=q.name, string_match=_string_match(q)))
+    return out
+
+
+def _prefix_rewrite(matched: str, replacement: str) -> tuple[str | None, regex_pb2.RegexMatchAndSubstitute | None]:
+    """Replace the matched path prefix, on path segment boundaries, as the Gateway API means it.
+
+    Returns (prefix_rewrite, regex_rewrite); exactly one is set.
+    """
+    replacement = replacement if replacement == "/" else replacement.rstrip("/")
+    if matched == "/":
+        if replacement == "/":
+            return "/", None
+        # "/" → "/new", "/a" → "/new/a": keep the rest of the path as its own segment.
+        return None, regex_pb2.RegexMatchAndSubstitute(
+            pattern=regex_pb2.RegexMatcher(regex=r"^/(.*)"), substitution=replacement + r"/\1")
+    if replacement == "/":
+        # "/old" → "/", "/old/a" → "/a".
+        return None, regex_pb2.RegexMatchAndSubstitute(
+            pattern=regex_pb2.RegexMatcher(regex=f"^{re.escape(matched)}/*"), substitution="/")
+    return replacement, None
+
+
+def _full_rewrite(path: str) -> regex_pb2.RegexMatchAndSubstitute:
+    return regex_pb2.RegexMatchAndSubstitute(pattern=regex_pb2.RegexMatcher(regex=r"^/.*$"), substitution=path)
+
+
+def _redirect(r: ir.Redirect) -> rc.RedirectAction:
+    out = rc.RedirectAction(response_code=_REDIRECT_CODES[r.status_code])
+    if r.scheme:
+        out.scheme_redirect = r.scheme
+    if r.hostname:
+        out.host_redirect = r.hostname
+    if r.port is not None:
+        out.port_redirect = r.port
+    if r.full_path is not None:
+        out.path_redirect = r.full_path
+    elif r.prefix is not None:
+        prefix, regex = _prefix_rewrite(*r.prefix)
+        if regex is not None:
+            out.regex_rewrite.CopyFrom(regex)
+        else:
+            out.prefix_rewrite = prefix or "/"
+    return out
+
+
+def _weighted(backends: tuple[ir.WeightedBackend, ...]) -> rc.WeightedCluster:
+    clusters = []
+    for b in backends:
+        cw = rc.WeightedCluster.ClusterWeight(name=b.cluster or INVALID_BACKEND_CLUSTER,
+                                              weight=wrappers_pb2.UInt32Value(value=b.weight))
+        if b.request_headers is not None:
+            cw.request_headers_to_add.extend(header_options(b.request_headers))
+            cw.request_headers_to_remove.extend(b.request_headers.remove)
+        if b.response_headers is not None:
+            cw.response_headers_to_add.extend(header_options(b.response_headers))
+            cw.response_headers_to_remove.extend(b.response_headers.remove)
+        clusters.append(cw)
+    return rc.WeightedCluster(clusters=clusters)
+
+
+def _mirror(m: ir.Mirror) -> rc.RouteAction.RequestMirrorPolicy:
+    policy = rc.RouteAction.RequestMirrorPolicy(cluster=m.cluster)
+    if (m.numerator, m.denominator) != (100, 100) and m.numerator != m.denominator:
+        policy.runtime_fraction.default_value.CopyFrom(percent_pb2.FractionalPercent(
+            numerator=m.numerator * 1_000_000 // m.denominator,
+            denominator=percent_pb2.FractionalPercent.MILLION))
+    return policy
+
+
+def _forward(r: ir.Route) -> rc.RouteAction:
+    action = rc.RouteAction(
+        timeout=duration_ms(r.timeout_ms) if r.timeout_ms is not None else _NO_TIMEOUT,
+        cluster_not_found_response_code=rc.RouteAction.INTERNAL_SERVER_ERROR,
+    )
+    only = r.backends[0] if len(r.backends) == 1 else None
+    if only is not None and only.cluster and only.request_headers is None and only.response_headers is None:
+        action.cluster = only.cluster
+    else:
+        action.weighted_clusters.CopyFrom(_weighted(r.backends))
+    if r.backend_timeout_ms is not None:
+        # One attempt bounded by the backend timeout; without a request timeout that is all of it.
+        action.retry_policy.per_try_timeout.CopyFrom(duration_ms(r.backend_timeout_ms))
+        if r.timeout_ms is None:
+            action.timeout.CopyFrom(duration_ms(r.backend_timeout_ms))
+    if r.rewrite is not None:
+        if r.rewrite.hostname:
+            action.host_rewrite_literal = r.rewrite.hostname
+        if r.rewrite.full_path is not None:
+            action.regex_rewrite.CopyFrom(_full_rewrite(r.rewrite.full_path))
+        elif r.rewrite.prefix is not None:
+            prefix, regex = _prefix_rewrite(*r.rewrite.prefix)
+            if regex is not None:
+                action.regex_rewrite.CopyFrom(regex)
+            elif prefix is not None and prefix != r.rewrite.prefix[0]:
+                action.prefix_rewrite = prefix
+    if r.mirrors:
+        action.request_mirror_policies.extend(_mirror(m) for m in r.mirrors)
+    return action
+
+
+def route(r: ir.Route) -> rc.Route:
+    """One Envoy route."""
+    out = rc.Route(name=r.name, match=route_match(r.match))
+    if r.redirect is not None:
+        out.redirect.CopyFrom(_redirect(r.redirect))
+    elif r.direct_status is not None:
+        out.direct_response.status = r.direct_status
+    else:
+        out.route.CopyFrom(_forward(r))
+    if r.request_headers is not None:
+        out.request_headers_to_add.extend(header_options(r.request_headers))
+        out.request_headers_to_remove.extend(r.request_headers.remove)
+    if r.response_headers is not None:
+        out.response_headers_to_add.extend(header_options(r.response_headers))
+        out.response_headers_to_remove.extend(r.response_headers.remove)
+    return out
+
+
+def route_configuration(cfg: ir.RouteConfig) -> route_pb2.RouteConfiguration:
+    """An RDS RouteConfiguration.
+
+    Clusters are not validated (invalid backends must answer 500, not fail the config); hosts
+    match with any port, and the Host header still reaches the backend with its port.
+    """
+    return route_pb2.RouteConfiguration(
+        name=cfg.name,
+        virtual_hosts=[
+            rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r) for r in vh.routes])
+            for vh in cfg.virtual_hosts
+        ],
+        validate_clusters=wrappers_pb2.BoolValue(value=False),
+        ignore_port_in_host_matching=True,
+    )
+
+
+__all__ = ["route_configuration", "route", "route_match", "base_pb2"]
