@@ -68,12 +68,13 @@ def parse_meta(obj: Fields, kind: str, namespaced: bool, created: str) -> Meta |
         return None
     md.unknown_keys(METADATA_KEYS)
     name = md.str("name", required=True, check=formats.dns1123_subdomain)
+    obj.ctx.name = name or ""  # before the namespace, so its errors name the object
     namespace = ""
     if namespaced:
         namespace = md.str("namespace", default="default", check=formats.dns1123_label) or ""
     elif md.has("namespace"):
         md.error("namespace", f"{kind} is cluster-scoped: namespace is ignored", severity="warning")
-    obj.ctx.namespace, obj.ctx.name = namespace, name or ""
+    obj.ctx.namespace = namespace
     labels = md.str_map("labels", check_key=formats.label_key)
     for key, value in labels.items():
         reason = formats.label_value(value)

@@ -8,7 +8,7 @@ from envoy.config.listener.v3 import listener_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.listener.tls_inspector.v3 import tls_inspector_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
-from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
+from envoy.extensions.transport_sockets.tls.v3 import secret_pb2, tls_pb2
 from google.protobuf import wrappers_pb2
 
 from .. import ir
@@ -45,7 +45,7 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain) -> lc.FilterChain:
         out.filter_chain_match.server_names.extend(chain.server_names)
     if listener.protocol == "HTTPS":
         tls = tls_pb2.DownstreamTlsContext(
-            common_tls_context=common_pb2.CommonTlsContext(
+            common_tls_context=tls_pb2.CommonTlsContext(
                 tls_certificate_sds_secret_configs=[secret_pb2.SdsSecretConfig(name=s, sds_config=ADS) for s in chain.secrets],
                 alpn_protocols=["h2", "http/1.1"],
             )

@@ -1,0 +1,1 @@
+"""Envoy process side: bootstraps and (later) managed Envoy processes."""
