@@ -31,23 +31,32 @@ def _rows(obj: dict) -> list[tuple[str, dict]]:
 
 def print_status(tr: Translation, console: Console | None = None) -> None:
     """Print the status table and, when there are any, the input problems."""
-    console = console or Console()
+    if console is None:
+        plain = Console()
+        # Piped output gets a wide table instead of rich's 80-column default.
+        console = plain if plain.is_terminal else Console(width=160)
     table = Table(title="Status", show_lines=False)
-    for col in ("Kind", "Object", "Scope", "Condition", "Status", "Reason", "Message"):
-        table.add_column(col, overflow="fold")
+    table.add_column("Object", no_wrap=True)
+    table.add_column("Scope", no_wrap=True)
+    for col in ("Condition", "Status", "Reason"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("Message", overflow="fold")
     for obj in tr.status:
         md = obj["metadata"]
         name = f"{md['namespace']}/{md['name']}" if md.get("namespace") else md["name"]
-        first = True
+        label = f"{obj['kind']} {name}"
+        last_scope = None
         for scope, cond in _rows(obj):
-            table.add_row(obj["kind"] if first else "", name if first else "", scope, cond["type"],
+            table.add_row(label, scope if scope != last_scope else "", cond["type"],
                           _status_text(cond["status"]), cond["reason"], cond.get("message", ""))
-            first = False
+            label, last_scope = "", scope
         table.add_section()
     console.print(table)
     if tr.errors:
         errors = Table(title="Input problems")
-        for col in ("Severity", "Where", "Object", "Field", "Reason"):
+        errors.add_column("Severity", no_wrap=True)
+        errors.add_column("Where", no_wrap=True)
+        for col in ("Object", "Field", "Reason"):
             errors.add_column(col, overflow="fold")
         for e in tr.errors:
             errors.add_row(Text(e.severity, style="red" if e.severity == "error" else "yellow"),

@@ -75,9 +75,8 @@ def attach(store: Store, route: HTTPRoute, gateways: dict[tuple[str, str], Gatew
                 matched.append(ls)
         if not matched:
             outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NoMatchingListenerHostname",
-                                                         "No hostname of the route intersects a listener's hostname"),
-                                          listeners=allowed))
+                                                         "No hostname of the route intersects a listener's hostname")))
             continue
-        outcomes.append(ParentOutcome(ref, Condition("Accepted", True, "Accepted", "Route accepted"), matched + [
-            ls for ls in allowed if ls not in matched]))
+        # A route counts as attached only to listeners whose hostnames it shares (as upstream checks).
+        outcomes.append(ParentOutcome(ref, Condition("Accepted", True, "Accepted", "Route accepted"), matched))
     return outcomes

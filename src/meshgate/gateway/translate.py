@@ -123,7 +123,6 @@ def translate_gateways(store: Store, now: str) -> GatewayTranslation:
             if outcome.accepted.status and all_invalid:
                 conds = [Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}")]
             else:
-                # attachedRoutes counts what parentRefs and allowedRoutes select, hostnames aside.
                 _attach_to_listeners(route, outcome)
                 if outcome.accepted.status and unsupported:
                     conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
@@ -176,16 +175,14 @@ def translate_gateways(store: Store, now: str) -> GatewayTranslation:
 
 
 def _attach_to_listeners(route: HTTPRoute, outcome: ParentOutcome) -> None:
-    """Count the route on each listener once; serve it where its hostnames intersect."""
+    """Count the route on each listener it attached to, once, and serve it there."""
     key = (route.meta.namespace, route.meta.name)
     for ls in outcome.listeners:
         if key in ls.counted:
             continue
         ls.counted.add(key)
         ls.attached_routes += 1
-        hosts = effective_hostnames(ls.listener.hostname, route.hostnames)
-        if hosts and outcome.accepted.status:
-            ls.attached.append((route, hosts))
+        ls.attached.append((route, effective_hostnames(ls.listener.hostname, route.hostnames)))
 
 
 def _gateway_conditions(state: GatewayState) -> list[Condition]:

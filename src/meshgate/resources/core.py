@@ -313,11 +313,12 @@ def parse_secret(f: Fields, meta: Meta, source: Source) -> Secret:
     """Secret: data is base64; stringData is plain and wins, as the API server merges them."""
     stype = f.str("type", default="Opaque") or "Opaque"
     data: dict[str, bytes] = {}
+    key_lines = getattr(f.data.get("data"), "key_lines", {})
     for key, value in f.str_map("data").items():
         try:
             data[key] = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            f.ctx.error(f.line_of("data"), f"data.{key}", "must be base64-encoded")
+            f.ctx.error(key_lines.get(key, f.line_of("data")), f"data.{key}", "must be base64-encoded")
     for key, value in f.str_map("stringData").items():
         data[key] = value.encode()
     return Secret(meta, source, stype, data)

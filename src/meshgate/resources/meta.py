@@ -76,10 +76,12 @@ def parse_meta(obj: Fields, kind: str, namespaced: bool, created: str) -> Meta |
         md.error("namespace", f"{kind} is cluster-scoped: namespace is ignored", severity="warning")
     obj.ctx.namespace = namespace
     labels = md.str_map("labels", check_key=formats.label_key)
+    label_lines = getattr(md.data.get("labels"), "key_lines", {})
     for key, value in labels.items():
         reason = formats.label_value(value)
         if reason:
-            md.ctx.error(md.line_of("labels"), f"metadata.labels.{key}", f"invalid value {value!r}: {reason}")
+            md.ctx.error(label_lines.get(key, md.line_of("labels")), f"metadata.labels.{key}",
+                         f"invalid value {value!r}: {reason}")
     annotations = md.str_map("annotations")
     generation = md.int("generation", min=1) or 1
     uid = md.str("uid") or ""
