@@ -208,7 +208,7 @@ def parse_endpoint_slice(f: Fields, meta: Meta, source: Source) -> EndpointSlice
                 continue
             ports.append(EndpointPort(name, port, protocol, pf.str("appProtocol")))
     endpoints: list[Endpoint] = []
-    check_addr = formats.ip_address if address_type in ("IPv4", "IPv6") else formats.dns1123_subdomain
+    check_addr = {"IPv4": formats.ipv4_address, "IPv6": formats.ipv6_address}.get(address_type, formats.dns1123_subdomain)
     for ef in f.maps("endpoints", max_items=1000):
         addrs = ef.strs("addresses", required=True, min_items=1, max_items=100, check=check_addr)
         if not addrs:

@@ -277,7 +277,7 @@ class Fields:
         out: dict[str, str] = {}
         for k, v in sub.data.items():
             if not isinstance(k, str):
-                sub.error(str(k), "keys must be strings")
+                sub.ctx.error(sub.line_of(k), sub.sub(str(k)), "keys must be strings")
                 continue
             if check_key is not None:
                 reason = check_key(k)

@@ -106,6 +106,24 @@ def ip_address(value: str) -> str | None:
     return None
 
 
+def ipv4_address(value: str) -> str | None:
+    """An IPv4 address (an EndpointSlice of addressType IPv4)."""
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return "must be an IPv4 address"
+    return None
+
+
+def ipv6_address(value: str) -> str | None:
+    """An IPv6 address (an EndpointSlice of addressType IPv6)."""
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return "must be an IPv6 address"
+    return None
+
+
 def duration(value: str) -> str | None:
     """A Gateway API Duration (GEP-2257), such as 1h30m or 500ms."""
     if not _DURATION.fullmatch(value):
