@@ -61,7 +61,7 @@ class WeightedBackend:
 
 @dataclass(frozen=True, slots=True)
 class Redirect:
-    """An HTTP redirect; None fields keep the request's value. `port` 0 drops the port."""
+    """An HTTP redirect; None fields keep the request's value (`port` is Envoy's port_redirect)."""
 
     status_code: int
     scheme: str | None = None

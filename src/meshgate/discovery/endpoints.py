@@ -31,11 +31,11 @@ def slice_port(slice_: EndpointSlice, port: PortModel) -> int | None:
     """The endpoint port of `slice_` for a service port, or None when the slice lacks it.
 
     Slices name their ports after the Service's ports (the EndpointSlice controller resolved
-    targetPort already); a slice without a ports list means "all ports", where a numeric
-    targetPort (or the port itself) is used.
+    targetPort already). A slice with no ports defines none, so it serves no port (the API's
+    rule, and Istio's).
     """
-    if slice_.ports is None:
-        return port.target_port if isinstance(port.target_port, int) else None
+    if not slice_.ports:
+        return None
     for p in slice_.ports:
         if p.name == port.name and p.protocol == port.protocol:
             return p.port if p.port is not None else (port.target_port if isinstance(port.target_port, int) else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..discovery.model import ServiceModel
+from ..discovery.protocols import upstream_protocol
 from ..discovery.services import service_model
 from ..ir import ClusterRef
 from ..resources.gateway_api import GROUP, BackendObjectRef
@@ -59,5 +60,8 @@ def resolve_backend(store: Store, services: ServiceModels, route_namespace: str,
         return Resolution(None, "BackendNotFound", f"{label} has no port {ref.port}")
     if port.protocol != "TCP":
         return Resolution(None, "UnsupportedProtocol", f"{label} port {ref.port} is {port.protocol}, not TCP")
+    if upstream_protocol(port) is None:
+        return Resolution(None, "UnsupportedProtocol",
+                          f"{label} port {ref.port} has appProtocol {port.app_protocol}, which needs TLS to the backend")
     host = svc.hosts[0]
     return Resolution(ClusterRef(cluster_name(port.number, host), "Service", ns, ref.name, port.number))

@@ -81,10 +81,9 @@ def _resolve_certificates(store: Store, gw: Gateway, listener: Listener) -> tupl
 
 def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
     """Every listener of a Gateway with its conditions; conflicts are judged per port."""
-    first_protocol: dict[int, str] = {}
+    protocols: dict[int, set[str]] = {}
     for lst in gw.listeners:
-        if lst.protocol in SUPPORTED_PROTOCOLS:
-            first_protocol.setdefault(lst.port, lst.protocol)
+        protocols.setdefault(lst.port, set()).add(lst.protocol)
 
     states: list[ListenerState] = []
     for lst in gw.listeners:
@@ -108,10 +107,12 @@ def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
             kinds = ()
             conds.append(Condition("Accepted", False, "UnsupportedProtocol",
                                    f"Protocol {lst.protocol} is not supported; supported: {', '.join(SUPPORTED_PROTOCOLS)}"))
-        elif first_protocol.get(lst.port) != lst.protocol:
+        elif len(protocols[lst.port]) > 1:
+            # The spec: no picking one of the conflicting listeners as the winner.
             accepted = programmed = False
+            kinds = ()
             conflicted = Condition("Conflicted", True, "ProtocolConflict",
-                                   f"Port {lst.port} is already used with protocol {first_protocol[lst.port]}")
+                                   f"Port {lst.port} is used with protocols {', '.join(sorted(protocols[lst.port]))}")
             conds.append(Condition("Accepted", False, "ProtocolConflict", conflicted.message))
         else:
             conds.append(Condition("Accepted", True, "Accepted", "Listener accepted"))

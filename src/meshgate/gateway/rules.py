@@ -81,25 +81,43 @@ class ListenerContext:
     scheme: str  # http or https
 
 
+def redirect_port(scheme: str | None, hostname: str | None, port: int | None, listener: ListenerContext) -> int | None:
+    """The port_redirect Envoy needs for a Gateway API redirect, or None to leave it unset.
+
+    The Location's port is the given one; else the new scheme's well-known port when the scheme
+    changes; else the listener's. Envoy keeps the request's Host port unless told otherwise, drops
+    it whenever host_redirect is set, and drops :80/:443 of the old scheme itself; so the port is
+    spelled out only where those rules would not produce it.
+    """
+    new_scheme = scheme or listener.scheme
+    if port is None:
+        port = WELL_KNOWN_PORTS.get(scheme, listener.port) if scheme else listener.port
+    default = WELL_KNOWN_PORTS.get(new_scheme)
+    if hostname is not None:
+        return None if port == default else port
+    if port == listener.port:
+        return None  # the client's Host already carries it (or omits the default)
+    if port == default and listener.port == WELL_KNOWN_PORTS.get(listener.scheme):
+        return None  # Envoy drops the old scheme's default port itself
+    return port
+
+
+def _path_value(value: str) -> str:
+    # An empty replacement means "/", as the spec's examples show.
+    return value or "/"
+
+
 def _redirect(f: RouteFilter, match: ir.RouteMatch, listener: ListenerContext) -> ir.Redirect:
     rr = f.request_redirect
     assert rr is not None
-    scheme = rr.scheme or listener.scheme
-    if rr.port is not None:
-        port = rr.port
-    elif rr.scheme is not None:
-        port = WELL_KNOWN_PORTS.get(rr.scheme, listener.port)
-    else:
-        port = listener.port
-    # The Location omits the port when it is the scheme's own (HCM strips the request's port).
-    out_port = None if WELL_KNOWN_PORTS.get(scheme) == port else port
     full = prefix = None
     if rr.path is not None:
         if rr.path.type == "ReplaceFullPath":
-            full = rr.path.value
+            full = _path_value(rr.path.value)
         else:
-            prefix = (match.path, rr.path.value)
-    return ir.Redirect(rr.status_code, rr.scheme, rr.hostname, out_port, full, prefix)
+            prefix = (match.path, _path_value(rr.path.value))
+    port = redirect_port(rr.scheme, rr.hostname, rr.port, listener)
+    return ir.Redirect(rr.status_code, rr.scheme, rr.hostname, port, full, prefix)
 
 
 def _rewrite(f: RouteFilter, match: ir.RouteMatch) -> ir.Rewrite:
@@ -108,9 +126,9 @@ def _rewrite(f: RouteFilter, match: ir.RouteMatch) -> ir.Rewrite:
     full = prefix = None
     if uw.path is not None:
         if uw.path.type == "ReplaceFullPath":
-            full = uw.path.value
+            full = _path_value(uw.path.value)
         else:
-            prefix = (match.path, uw.path.value)
+            prefix = (match.path, _path_value(uw.path.value))
     return ir.Rewrite(uw.hostname, full, prefix)
 
 

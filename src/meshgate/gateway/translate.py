@@ -18,7 +18,7 @@ from .hostnames import effective_hostnames
 from .listeners import validate_listeners
 from .precedence import precedence_key
 from .rejected import rejected_statuses
-from .rules import ListenerContext, rule_problems, translate_rule
+from .rules import ListenerContext, rule_id, rule_problems, translate_rule
 from .status import gateway_class_status, gateway_status, route_status
 from .virtual_hosts import build_listeners
 
@@ -117,6 +117,7 @@ def translate_gateways(store: Store, now: str) -> GatewayTranslation:
         resolutions[key] = res
         resolved = _resolved_refs(res)
         unsupported = "; ".join(p for ps in problems for p in ps)
+        invalid_rules = ", ".join(rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
         parents: list[tuple[dict, list[Condition]]] = []
         for outcome in outcomes:
             conds = [outcome.accepted]
@@ -126,7 +127,7 @@ def translate_gateways(store: Store, now: str) -> GatewayTranslation:
                 _attach_to_listeners(route, outcome)
                 if outcome.accepted.status and unsupported:
                     conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
-                                           f"Rules answering 500: {unsupported}"))
+                                           f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500"))
             conds.insert(1, resolved)
             parents.append((outcome.ref.to_dict(), conds))
         out.status.append(route_status(route.meta, parents, now))

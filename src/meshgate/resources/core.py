@@ -86,7 +86,7 @@ class EndpointSlice:
     source: Source
     service_name: str | None  # the kubernetes.io/service-name label
     address_type: str
-    ports: tuple[EndpointPort, ...] | None  # None: "all ports" as Kubernetes reads it
+    ports: tuple[EndpointPort, ...] | None  # None or empty: the slice defines no ports
     endpoints: tuple[Endpoint, ...]
     kind = "EndpointSlice"
 

@@ -551,7 +551,8 @@ def _parse_path_modifier(f: Fields) -> PathModifier | None:
         return None
     key = "replaceFullPath" if ptype == "ReplaceFullPath" else "replacePrefixMatch"
     other = "replacePrefixMatch" if ptype == "ReplaceFullPath" else "replaceFullPath"
-    value = f.str(key, required=True, max_len=1024, check=formats.path_value)
+    # The CRD bounds only the length; an empty replacePrefixMatch removes the prefix ("/foo/bar" → "/bar").
+    value = f.str(key, required=True, max_len=1024, check=lambda v: formats.path_value(v) if v else None)
     if f.has(other):
         f.error(other, f"must not be set when type is {ptype}")
     if value is None:
@@ -606,8 +607,8 @@ def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> Rou
             path = _parse_path_modifier(pf)
             if path is None:
                 return None
-            if path.type == "ReplacePrefixMatch" and not _all_prefix(rule_matches):
-                pf.error(None, "ReplacePrefixMatch requires a PathPrefix path match in every match of the rule")
+            if path.type == "ReplacePrefixMatch" and not _single_prefix(rule_matches):
+                pf.error(None, "ReplacePrefixMatch requires exactly one match in the rule, of type PathPrefix")
                 return None
         return RouteFilter(ftype, request_redirect=RequestRedirect(scheme, host, path, port, code))
     if ftype == "URLRewrite":
@@ -618,8 +619,8 @@ def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> Rou
             path = _parse_path_modifier(pf)
             if path is None:
                 return None
-            if path.type == "ReplacePrefixMatch" and not _all_prefix(rule_matches):
-                pf.error(None, "ReplacePrefixMatch requires a PathPrefix path match in every match of the rule")
+            if path.type == "ReplacePrefixMatch" and not _single_prefix(rule_matches):
+                pf.error(None, "ReplacePrefixMatch requires exactly one match in the rule, of type PathPrefix")
                 return None
         return RouteFilter(ftype, url_rewrite=URLRewrite(host, path))
     if ftype == "RequestMirror":
@@ -660,10 +661,11 @@ def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> Rou
     return RouteFilter(ftype)
 
 
-def _all_prefix(matches: tuple[RouteMatch, ...] | None) -> bool:
+def _single_prefix(matches: tuple[RouteMatch, ...] | None) -> bool:
+    """The CRD rule for ReplacePrefixMatch: exactly one match, of type PathPrefix."""
     if not matches:
         return True  # the default match is PathPrefix /
-    return all(m.path.type == "PathPrefix" for m in matches)
+    return len(matches) == 1 and matches[0].path.type == "PathPrefix"
 
 
 def _parse_filters(f: Fields, key: str, matches: tuple[RouteMatch, ...] | None) -> tuple[RouteFilter, ...]:

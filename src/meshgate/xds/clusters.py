@@ -7,10 +7,10 @@ from envoy.config.core.v3 import protocol_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
 
 from ..discovery.model import PortModel
+from ..discovery.protocols import HTTP2, upstream_protocol
 from .common import ADS, duration_ms, to_any
 
 CONNECT_TIMEOUT_MS = 10_000
-_H2C = {"kubernetes.io/h2c", "http2", "grpc", "h2c"}
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 
@@ -23,7 +23,7 @@ def cluster(name: str, port: PortModel) -> cluster_pb2.Cluster:
         connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
         lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
     )
-    if port.app_protocol in _H2C or port.name.startswith(("grpc", "http2", "h2c")):
+    if upstream_protocol(port) == HTTP2:
         options = hpo.HttpProtocolOptions(
             explicit_http_config=hpo.HttpProtocolOptions.ExplicitHttpConfig(
                 http2_protocol_options=protocol_pb2.Http2ProtocolOptions()))
