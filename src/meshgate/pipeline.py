@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .discovery.index import EndpointIndex
+from .collector import collector_paused
+from .discovery.index import Discovery
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
 from .resources.loader import load_paths
@@ -36,9 +38,11 @@ def now_rfc3339() -> str:
 
 def translate_store(store: Store, now: str) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions."""
-    gateways = translate_gateways(store, now)
-    clusters = ClusterBuilder(EndpointIndex(store))
-    snapshots = [build_snapshot(cfg, clusters) for cfg in gateways.gateways]
+    with collector_paused():
+        discovery = Discovery(store)
+        gateways = translate_gateways(store, discovery, now)
+        clusters = ClusterBuilder(discovery)
+        snapshots = [build_snapshot(cfg, clusters) for cfg in gateways.gateways]
     return Translation(snapshots, gateways.status)
 
 
@@ -48,6 +52,8 @@ def translate_paths(
     """Load files and directories and translate them (what `meshgate translate` does)."""
     loaded = load_paths(paths, created)
     store, duplicates = Store.from_load(loaded)
+    # The store lives as long as the process: keep the collector from walking it again and again.
+    gc.freeze()
     out = translate_store(store, now or now_rfc3339())
     out.errors = loaded.errors + duplicates
     return out

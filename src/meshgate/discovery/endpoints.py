@@ -52,6 +52,7 @@ def slice_endpoints(
     `node_region` gives a node's region label (endpoints carry only their zone).
     """
     out: dict[tuple[str, int], EndpointModel] = {}
+    localities: dict[tuple[str, str], Locality] = {}  # one object per locality, not per endpoint
     for sl in slices:
         if sl.address_type == "FQDN":
             continue  # FQDN slices are not routable as IPs
@@ -61,7 +62,10 @@ def slice_endpoints(
         for ep in sl.endpoints:
             health = health_of(ep.ready, ep.serving, ep.terminating)
             region = node_region(ep.node_name) if node_region and ep.node_name else ""
-            locality = Locality(region, ep.zone or "", "")
+            lkey = (region, ep.zone or "")
+            locality = localities.get(lkey)
+            if locality is None:
+                locality = localities[lkey] = Locality(region, ep.zone or "", "")
             owner = (ep.target_ref.kind, ep.target_ref.namespace, ep.target_ref.name) if ep.target_ref else None
             # Like kube-proxy, only the first address of an endpoint is used.
             addr = ep.addresses[0]

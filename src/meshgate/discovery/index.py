@@ -1,37 +1,53 @@
-"""Endpoints per service port, computed from the store on first use and then reused."""
+"""Discovery for one version of the store: service models and endpoints per service port.
+
+Computed on first use and reused by every stage that asks (the gateway translation resolves
+backends against the service models; the xDS stage builds clusters from the endpoints).
+"""
 
 from __future__ import annotations
 
 from ..store import Store
 from .endpoints import REGION_LABEL, slice_endpoints
-from .model import EndpointModel, PortModel
+from .model import EndpointModel, PortModel, ServiceModel
 from .services import service_model
 
 
-class EndpointIndex:
-    """Endpoints of (kind, namespace, service, port) for one version of the store."""
+class Discovery:
+    """Service models by (kind, namespace, name) and endpoints by service port."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._cache: dict[tuple[str, str, str, int], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
+        self._services: dict[tuple[str, str], ServiceModel | None] = {}
+        self._endpoints: dict[tuple[str, str, str, int], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
+        self._regions: dict[str, str] = {}
+
+    def service(self, namespace: str, name: str) -> ServiceModel | None:
+        """The Kubernetes Service as a service model, or None."""
+        key = (namespace, name)
+        if key not in self._services:
+            svc = self._store.get("Service", namespace, name)
+            self._services[key] = service_model(svc) if svc is not None else None
+        return self._services[key]
 
     def _node_region(self, node: str) -> str:
-        obj = self._store.get("Node", "", node)
-        return obj.meta.labels.get(REGION_LABEL, "") if obj is not None else ""
+        region = self._regions.get(node)
+        if region is None:
+            obj = self._store.get("Node", "", node)
+            region = obj.meta.labels.get(REGION_LABEL, "") if obj is not None else ""
+            self._regions[node] = region
+        return region
 
-    def lookup(self, kind: str, namespace: str, name: str, port: int) -> tuple[PortModel, tuple[EndpointModel, ...]] | None:
-        """The service port and its endpoints, or None when the service or port is gone."""
+    def endpoints(self, kind: str, namespace: str, name: str, port: int) -> tuple[PortModel, tuple[EndpointModel, ...]] | None:
+        """A service port and its endpoints, or None when the service or port is gone."""
         key = (kind, namespace, name, port)
-        if key in self._cache:
-            return self._cache[key]
+        if key in self._endpoints:
+            return self._endpoints[key]
         result = None
         if kind == "Service":
-            svc = self._store.get("Service", namespace, name)
-            if svc is not None:
-                model = service_model(svc)
-                pm = model.port(port)
-                if pm is not None:
-                    slices = self._store.endpoint_slices(namespace, name)
-                    result = (pm, slice_endpoints(slices, pm, self._node_region))
-        self._cache[key] = result
+            model = self.service(namespace, name)
+            pm = model.port(port) if model is not None else None
+            if pm is not None:
+                slices = self._store.endpoint_slices(namespace, name)
+                result = (pm, slice_endpoints(slices, pm, self._node_region))
+        self._endpoints[key] = result
         return result

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..discovery.model import ServiceModel
+from ..discovery.index import Discovery
 from ..discovery.protocols import upstream_protocol
-from ..discovery.services import service_model
 from ..ir import ClusterRef
 from ..resources.gateway_api import GROUP, BackendObjectRef
 from ..store import Store
@@ -26,22 +25,7 @@ class Resolution:
     message: str = ""
 
 
-class ServiceModels:
-    """Service models by namespace and name, computed on first use during one translation."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._cache: dict[tuple[str, str], ServiceModel | None] = {}
-
-    def get(self, namespace: str, name: str) -> ServiceModel | None:
-        key = (namespace, name)
-        if key not in self._cache:
-            svc = self._store.get("Service", namespace, name)
-            self._cache[key] = service_model(svc) if svc is not None else None
-        return self._cache[key]
-
-
-def resolve_backend(store: Store, services: ServiceModels, route_namespace: str, ref: BackendObjectRef) -> Resolution:
+def resolve_backend(store: Store, services: Discovery, route_namespace: str, ref: BackendObjectRef) -> Resolution:
     """Resolve one backendRef of an HTTPRoute in `route_namespace`."""
     ns = ref.namespace or route_namespace
     label = f"{ref.kind} {ns}/{ref.name}"
@@ -51,7 +35,7 @@ def resolve_backend(store: Store, services: ServiceModels, route_namespace: str,
     if not reference_permitted(store, GROUP, "HTTPRoute", route_namespace, "", "Service", ns, ref.name):
         return Resolution(None, "RefNotPermitted",
                           f"{label}: no ReferenceGrant in {ns} allows HTTPRoutes from {route_namespace}")
-    svc = services.get(ns, ref.name)
+    svc = services.service(ns, ref.name)
     if svc is None:
         return Resolution(None, "BackendNotFound", f"{label} does not exist")
     assert ref.port is not None  # the schema requires a port for Services

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..resources.gateway_api import HTTPRoute
+from ..discovery.index import Discovery
 from ..store import Store
 from .attachment import GatewayState, ParentOutcome, attach
-from .backends import REASON_ORDER, Resolution, ServiceModels, resolve_backend
+from .backends import REASON_ORDER, Resolution, resolve_backend
 from .classes import WAYPOINT_CLASSES, class_conditions, owned_classes
 from .conditions import Condition
 from .hostnames import effective_hostnames
@@ -50,7 +51,7 @@ class _RouteResolution:
         return [r for group in (*self.backends, *self.mirrors) for r in group if r.cluster is None]
 
 
-def _resolve_route(store: Store, services: ServiceModels, route: HTTPRoute) -> _RouteResolution:
+def _resolve_route(store: Store, services: Discovery, route: HTTPRoute) -> _RouteResolution:
     ns = route.meta.namespace
     backends = [[resolve_backend(store, services, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]
     mirrors = [
@@ -83,7 +84,7 @@ def _gateway_address(state: GatewayState) -> Condition | None:
     return None
 
 
-def translate_gateways(store: Store, now: str) -> GatewayTranslation:
+def translate_gateways(store: Store, discovery: Discovery, now: str) -> GatewayTranslation:
     """Translate every Gateway of ours and every HTTPRoute attached to one."""
     out = GatewayTranslation()
     owned = owned_classes(store)
@@ -103,7 +104,6 @@ def translate_gateways(store: Store, now: str) -> GatewayTranslation:
                 ls.programmed = False
         states[(gw.meta.namespace, gw.meta.name)] = state
 
-    services = ServiceModels(store)
     resolutions: dict[tuple[str, str], _RouteResolution] = {}
     routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
     for route in routes:
@@ -113,7 +113,7 @@ def translate_gateways(store: Store, now: str) -> GatewayTranslation:
         outcomes = attach(store, route, states)
         if not outcomes:
             continue
-        res = _resolve_route(store, services, route)
+        res = _resolve_route(store, discovery, route)
         resolutions[key] = res
         resolved = _resolved_refs(res)
         unsupported = "; ".join(p for ps in problems for p in ps)

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..collector import collector_paused
 from .errors import InputError
 from .fields import Fields, ObjectContext, _type_name
 from .kinds import KINDS, KindSpec, split_api_version
@@ -85,8 +86,9 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], created: str | None = No
     """
     files, errors = find_files(paths)
     result = LoadResult(errors=errors)
-    for path in files:
-        result.extend(load_file(path, created))
+    with collector_paused():
+        for path in files:
+            result.extend(load_file(path, created))
     return result
 
 
@@ -109,6 +111,11 @@ def load_file(path: Path, created: str | None = None) -> LoadResult:
 
 def load_text(text: str, file: str, created: str) -> LoadResult:
     """Load every object in a YAML/JSON text; `file` names it in errors."""
+    with collector_paused():
+        return _load_text(text, file, created)
+
+
+def _load_text(text: str, file: str, created: str) -> LoadResult:
     docs, syntax_errors = parse_stream(text)
     result = LoadResult(errors=[InputError(file, exc.line, exc.reason) for exc in syntax_errors])
     for doc in docs:

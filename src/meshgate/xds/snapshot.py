@@ -11,7 +11,7 @@ from envoy.config.route.v3 import route_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 
 from .. import ir
-from ..discovery.index import EndpointIndex
+from ..discovery.index import Discovery
 from .clusters import cluster
 from .endpoints import load_assignment
 from .listeners import listener
@@ -34,14 +34,14 @@ class GatewaySnapshot:
 class ClusterBuilder:
     """Clusters and load assignments by name, built once and shared by every gateway using them."""
 
-    def __init__(self, endpoints: EndpointIndex) -> None:
-        self._endpoints = endpoints
+    def __init__(self, discovery: Discovery) -> None:
+        self._discovery = discovery
         self._built: dict[str, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment] | None] = {}
 
     def get(self, ref: ir.ClusterRef) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment] | None:
         """The cluster and its endpoints, or None when its service port no longer exists."""
         if ref.name not in self._built:
-            found = self._endpoints.lookup(ref.service_kind, ref.namespace, ref.service, ref.port)
+            found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port)
             if found is None:
                 self._built[ref.name] = None
             else:
