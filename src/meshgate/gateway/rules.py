@@ -8,6 +8,7 @@ from .. import ir
 from ..resources.gateway_api import (
     HeaderModifier,
     HTTPRoute,
+    PathModifier,
     RouteFilter,
     RouteMatch,
     RouteRule,
@@ -107,15 +108,19 @@ def _path_value(value: str) -> str:
     return value or "/"
 
 
+def _path_change(path: PathModifier | None, match: ir.RouteMatch) -> tuple[str | None, tuple[str, str] | None]:
+    """(full path, (matched prefix, replacement)) of a path modifier; at most one is set."""
+    if path is None:
+        return None, None
+    if path.type == "ReplaceFullPath":
+        return _path_value(path.value), None
+    return None, (match.path, _path_value(path.value))
+
+
 def _redirect(f: RouteFilter, match: ir.RouteMatch, listener: ListenerContext) -> ir.Redirect:
     rr = f.request_redirect
     assert rr is not None
-    full = prefix = None
-    if rr.path is not None:
-        if rr.path.type == "ReplaceFullPath":
-            full = _path_value(rr.path.value)
-        else:
-            prefix = (match.path, _path_value(rr.path.value))
+    full, prefix = _path_change(rr.path, match)
     port = redirect_port(rr.scheme, rr.hostname, rr.port, listener)
     return ir.Redirect(rr.status_code, rr.scheme, rr.hostname, port, full, prefix)
 
@@ -123,12 +128,7 @@ def _redirect(f: RouteFilter, match: ir.RouteMatch, listener: ListenerContext) -
 def _rewrite(f: RouteFilter, match: ir.RouteMatch) -> ir.Rewrite:
     uw = f.url_rewrite
     assert uw is not None
-    full = prefix = None
-    if uw.path is not None:
-        if uw.path.type == "ReplaceFullPath":
-            full = _path_value(uw.path.value)
-        else:
-            prefix = (match.path, _path_value(uw.path.value))
+    full, prefix = _path_change(uw.path, match)
     return ir.Rewrite(uw.hostname, full, prefix)
 
 

@@ -93,17 +93,23 @@ def _redirect(r: ir.Redirect) -> rc.RedirectAction:
     return out
 
 
+def _apply_headers(msg: rc.Route | rc.WeightedCluster.ClusterWeight, request: ir.HeaderMutation | None,
+                   response: ir.HeaderMutation | None) -> None:
+    """Header changes on a route or a weighted cluster (both carry the same four fields)."""
+    if request is not None:
+        msg.request_headers_to_add.extend(header_options(request))
+        msg.request_headers_to_remove.extend(request.remove)
+    if response is not None:
+        msg.response_headers_to_add.extend(header_options(response))
+        msg.response_headers_to_remove.extend(response.remove)
+
+
 def _weighted(backends: tuple[ir.WeightedBackend, ...]) -> rc.WeightedCluster:
     clusters = []
     for b in backends:
         cw = rc.WeightedCluster.ClusterWeight(name=b.cluster or INVALID_BACKEND_CLUSTER,
                                               weight=wrappers_pb2.UInt32Value(value=b.weight))
-        if b.request_headers is not None:
-            cw.request_headers_to_add.extend(header_options(b.request_headers))
-            cw.request_headers_to_remove.extend(b.request_headers.remove)
-        if b.response_headers is not None:
-            cw.response_headers_to_add.extend(header_options(b.response_headers))
-            cw.response_headers_to_remove.extend(b.response_headers.remove)
+        _apply_headers(cw, b.request_headers, b.response_headers)
         clusters.append(cw)
     return rc.WeightedCluster(clusters=clusters)
 
@@ -157,12 +163,7 @@ def route(r: ir.Route) -> rc.Route:
         out.direct_response.status = r.direct_status
     else:
         out.route.CopyFrom(_forward(r))
-    if r.request_headers is not None:
-        out.request_headers_to_add.extend(header_options(r.request_headers))
-        out.request_headers_to_remove.extend(r.request_headers.remove)
-    if r.response_headers is not None:
-        out.response_headers_to_add.extend(header_options(r.response_headers))
-        out.response_headers_to_remove.extend(r.response_headers.remove)
+    _apply_headers(out, r.request_headers, r.response_headers)
     return out
 
 
