@@ -19,7 +19,7 @@ from .errors import InputError
 from .fields import Fields, ObjectContext, _type_name
 from .kinds import KINDS, KindSpec, split_api_version
 from .meta import Meta, Source, parse_meta
-from .yaml_source import Document, LDict, LList, parse_stream
+from .yaml_source import Document, LDict, LList, YAMLSyntaxError, iter_documents, parse_sections
 
 SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -116,14 +116,27 @@ def load_text(text: str, file: str, created: str) -> LoadResult:
 
 
 def _load_text(text: str, file: str, created: str) -> LoadResult:
-    docs, syntax_errors = parse_stream(text)
+    result = LoadResult()
+    try:
+        # Each document is typed as soon as it is parsed, and its tree dropped.
+        for doc in iter_documents(text):
+            _load_document(doc, file, created, result)
+        return result
+    except YAMLSyntaxError:
+        pass
+    # A broken document: start over, part by part, so the good documents around it still load.
+    docs, syntax_errors = parse_sections(text)
     result = LoadResult(errors=[InputError(file, exc.line, exc.reason) for exc in syntax_errors])
     for doc in docs:
-        for value, line in _unpack(doc, file, result.errors):
-            obj = parse_object(value, file, line, created, result)
-            if obj is not None:
-                result.objects.append(obj)
+        _load_document(doc, file, created, result)
     return result
+
+
+def _load_document(doc: Document, file: str, created: str, result: LoadResult) -> None:
+    for value, line in _unpack(doc, file, result.errors):
+        obj = parse_object(value, file, line, created, result)
+        if obj is not None:
+            result.objects.append(obj)
 
 
 def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tuple[LDict, int]]:

@@ -9,6 +9,7 @@ nesting is bounded without recursion, so a deeply nested document cannot overflo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import yaml
@@ -193,13 +194,16 @@ def _build_document(loader: _Loader, offset: int) -> Document:
 
 
 def _parse(text: str, offset: int) -> list[Document]:
+    return list(_iter_parse(text, offset))
+
+
+def _iter_parse(text: str, offset: int) -> Iterator[Document]:
     loader = _Loader(text)
-    docs: list[Document] = []
     try:
         loader.get_event()  # StreamStart
         while not loader.check_event(yaml.StreamEndEvent):
             loader.get_event()  # DocumentStart
-            docs.append(_build_document(loader, offset))
+            yield _build_document(loader, offset)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + offset if mark is not None else offset + 1
@@ -208,7 +212,14 @@ def _parse(text: str, offset: int) -> list[Document]:
         raise YAMLSyntaxError(offset + 1, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
-    return docs
+
+
+def iter_documents(text: str) -> Iterator[Document]:
+    """Documents one at a time, so that only one document's tree need be alive at once.
+
+    Raises YAMLSyntaxError (after yielding the documents before it) when the text is malformed.
+    """
+    return _iter_parse(text, 0)
 
 
 def parse_documents(text: str) -> list[Document]:
@@ -228,7 +239,11 @@ def parse_stream(text: str) -> tuple[list[Document], list[YAMLSyntaxError]]:
     try:
         return _parse(text, 0), []
     except YAMLSyntaxError:
-        pass
+        return parse_sections(text)
+
+
+def parse_sections(text: str) -> tuple[list[Document], list[YAMLSyntaxError]]:
+    """Each part of the text between "---" lines parsed on its own: documents and errors."""
     docs: list[Document] = []
     errors: list[YAMLSyntaxError] = []
     starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text) if m.start() > 0]
