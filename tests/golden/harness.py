@@ -2,7 +2,8 @@
 
 Two sources of cases:
 - tests/golden/cases/<name>/: every *.yaml but expected.yaml is input; expected.yaml is the output.
-- the upstream Gateway API conformance manifests (../shared/gateway-api/conformance/<test>.yaml),
+- the upstream Gateway API conformance manifests (tests/golden/conformance/upstream/<test>.yaml,
+  copies of ../shared/gateway-api/conformance/),
   loaded with manifests.yaml and tests/golden/conformance/_base/ (EndpointSlices and TLS Secrets
   the suite would create); expected output in tests/golden/conformance/<test>.expected.yaml,
   showing the gateways and status that the test's own manifest concerns.
@@ -23,7 +24,7 @@ from meshgate.xds.output import snapshot_dict
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
-SHARED_CONFORMANCE = REPO.parent / "shared" / "gateway-api" / "conformance"
+UPSTREAM = HERE / "conformance" / "upstream"  # copies of ../shared/gateway-api/conformance/
 CREATED = "2026-01-01T00:00:00Z"
 NOW = "2026-01-01T00:00:00Z"
 PLACEHOLDERS = {"{GATEWAY_CLASS_NAME}": "meshgate", "{GATEWAY_CONTROLLER_NAME}": "meshgate.io/gateway-controller"}
@@ -79,12 +80,12 @@ CONFORMANCE_TESTS = (
 
 def conformance_cases() -> list[GoldenCase]:
     """One case per upstream conformance manifest in CONFORMANCE_TESTS."""
-    base = [("conformance/manifests.yaml", _fill((SHARED_CONFORMANCE / "manifests.yaml").read_text()))]
+    base = [("conformance/manifests.yaml", _fill((UPSTREAM / "manifests.yaml").read_text()))]
     base += [(f"_base/{f.name}", f.read_text()) for f in sorted((HERE / "conformance" / "_base").glob("*.yaml"))]
     out = []
     for test in CONFORMANCE_TESTS:
         own = f"conformance/{test}.yaml"
-        inputs = base + [(own, _fill((SHARED_CONFORMANCE / f"{test}.yaml").read_text()))]
+        inputs = base + [(own, _fill((UPSTREAM / f"{test}.yaml").read_text()))]
         out.append(GoldenCase(test, inputs, HERE / "conformance" / f"{test}.expected.yaml", {own}, True))
     return out
 
