@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from . import ir
 from .collector import collector_paused
 from .discovery.index import Discovery
 from .gateway.translate import translate_gateways
@@ -24,6 +25,7 @@ class Translation:
     snapshots: list[GatewaySnapshot] = field(default_factory=list)
     status: list[dict] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    configs: list[ir.GatewayConfig] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -36,14 +38,14 @@ def now_rfc3339() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def translate_store(store: Store, now: str) -> Translation:
+def translate_store(store: Store, now: str, discovery: Discovery | None = None) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions."""
     with collector_paused():
-        discovery = Discovery(store)
+        discovery = discovery or Discovery(store)
         gateways = translate_gateways(store, discovery, now)
         clusters = ClusterBuilder(discovery)
         snapshots = [build_snapshot(cfg, clusters) for cfg in gateways.gateways]
-    return Translation(snapshots, gateways.status)
+    return Translation(snapshots, gateways.status, configs=gateways.gateways)
 
 
 def translate_paths(

@@ -6,6 +6,7 @@ into a provider.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from .resources.core import EndpointSlice
 from .resources.errors import InputError
 from .resources.loader import LoadResult, Rejected
+from .resources.meta import ObjectKey
 
 
 class Store:
@@ -56,6 +58,31 @@ class Store:
         self._objects[obj.kind][key] = obj
         if isinstance(obj, EndpointSlice) and obj.service_name:
             self._slices[(obj.meta.namespace, obj.service_name)][obj.meta.name] = obj
+
+    def apply(self, upserts: Iterable[Any], deletes: Iterable[ObjectKey]) -> set[ObjectKey]:
+        """Apply a change set as the API server would; the keys whose object actually changed.
+
+        An updated object keeps its uid and creationTimestamp, and its generation goes up by
+        one when anything but metadata changed.
+        """
+        changed: set[ObjectKey] = set()
+        for key in deletes:
+            if self.remove(key.kind, key.namespace, key.name) is not None:
+                changed.add(key)
+        for obj in upserts:
+            key = ObjectKey(obj.kind, obj.meta.namespace, obj.meta.name)
+            old = self.get(key.kind, key.namespace, key.name)
+            if old is not None:
+                spec_changed = dataclasses.replace(obj, meta=old.meta, source=old.source) != old
+                meta = dataclasses.replace(
+                    obj.meta, uid=old.meta.uid, creation_timestamp=old.meta.creation_timestamp,
+                    generation=old.meta.generation + 1 if spec_changed else old.meta.generation)
+                obj = dataclasses.replace(obj, meta=meta)
+                if obj == old:
+                    continue
+            self.put(obj)
+            changed.add(key)
+        return changed
 
     def remove(self, kind: str, namespace: str, name: str) -> Any:
         """Delete an object; returns it (None when absent)."""

@@ -29,6 +29,12 @@ class Discovery:
             self._services[key] = service_model(svc) if svc is not None else None
         return self._services[key]
 
+    def invalidate_service(self, namespace: str, name: str) -> None:
+        """Forget what was computed for one Service (its slices or spec changed)."""
+        self._services.pop((namespace, name), None)
+        for key in [k for k in self._endpoints if k[1] == namespace and k[2] == name]:
+            del self._endpoints[key]
+
     def _node_region(self, node: str) -> str:
         region = self._regions.get(node)
         if region is None:

@@ -1,0 +1,155 @@
+"""Envoy bootstraps that fetch everything from meshgate over ADS (DESIGN §6, `meshgate bootstrap`).
+
+The bootstrap holds only what Envoy needs before it can talk to the control plane: its node
+identity (the keys of `meshgate.xds.proxy`), the `meshgate-xds` cluster (HTTP/2, for gRPC) and
+ADS as the source of listeners and clusters; routes, endpoints and secrets follow from those.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from typing import Literal
+
+import yaml
+from envoy.config.accesslog.v3 import accesslog_pb2
+from envoy.config.bootstrap.v3 import bootstrap_pb2
+from envoy.config.cluster.v3 import cluster_pb2
+from envoy.config.core.v3 import address_pb2, config_source_pb2, grpc_service_pb2, protocol_pb2
+from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
+from envoy.extensions.access_loggers.file.v3 import file_pb2
+from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
+from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.json_format import MessageToJson
+
+from ..discovery.model import Locality
+from ..xds.proxy import ProxyIdentity, check_gateway, locality_proto, node_metadata
+
+XDS_CLUSTER = "meshgate-xds"
+_HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+
+def _any(msg) -> any_pb2.Any:
+    out = any_pb2.Any()
+    out.Pack(msg)
+    return out
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _ads_source() -> config_source_pb2.ConfigSource:
+    return config_source_pb2.ConfigSource(
+        ads=config_source_pb2.AggregatedConfigSource(),
+        resource_api_version=config_source_pb2.V3,
+    )
+
+
+def _xds_cluster(address: str, port: int) -> cluster_pb2.Cluster:
+    """The static cluster Envoy reaches meshgate through: HTTP/2 (gRPC), kept alive."""
+    cluster = cluster_pb2.Cluster(
+        name=XDS_CLUSTER,
+        type=cluster_pb2.Cluster.STATIC if _is_ip(address) else cluster_pb2.Cluster.STRICT_DNS,
+        connect_timeout=duration_pb2.Duration(seconds=1),
+    )
+    # TCP keepalive after 5 minutes idle, like Istio's xds-grpc cluster (the kernel default is
+    # 2 h); probe interval and count stay the kernel's.
+    cluster.upstream_connection_options.tcp_keepalive.keepalive_time.value = 300
+    if cluster.type == cluster_pb2.Cluster.STRICT_DNS:
+        # "localhost" and dual-stack names: prefer the IPv4 address, fall back to IPv6.
+        cluster.dns_lookup_family = cluster_pb2.Cluster.V4_PREFERRED
+    cluster.typed_extension_protocol_options[_HTTP_PROTOCOL_OPTIONS].CopyFrom(_any(hpo.HttpProtocolOptions(
+        explicit_http_config=hpo.HttpProtocolOptions.ExplicitHttpConfig(
+            http2_protocol_options=protocol_pb2.Http2ProtocolOptions()),
+    )))
+    cluster.load_assignment.CopyFrom(endpoint_pb2.ClusterLoadAssignment(
+        cluster_name=XDS_CLUSTER,
+        endpoints=[endpoint_components_pb2.LocalityLbEndpoints(lb_endpoints=[
+            endpoint_components_pb2.LbEndpoint(endpoint=endpoint_components_pb2.Endpoint(
+                address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+                    address=address, port_value=port)))),
+        ])],
+    ))
+    return cluster
+
+
+def ads_bootstrap(
+    gateway: str,
+    xds_address: str,
+    xds_port: int,
+    admin_address: str = "127.0.0.1",
+    admin_port: int = 0,
+    locality: Locality | None = None,
+    labels: dict[str, str] | None = None,
+    node_name: str = "",
+    delta: bool = True,
+    node_id: str | None = None,
+    access_log: bool = True,
+) -> bootstrap_pb2.Bootstrap:
+    """A bootstrap for a proxy of `gateway` ("namespace/name") fed by meshgate at xds_address:xds_port.
+
+    `delta` picks incremental (Delta) ADS, else State of the World. `admin_port` 0 lets the
+    kernel pick (learn it with `envoy --admin-address-path`). `access_log` gives the admin
+    interface an explicit access log to /dev/null; without it none is configured. Either way
+    nothing is logged: gateway access logs come with the listeners, over xDS.
+    """
+    check_gateway(gateway)
+    xds_address = xds_address.removeprefix("[").removesuffix("]")  # "[::1]" -> "::1"
+    if not xds_address:
+        raise ValueError("xds_address is empty")
+    if not 0 < xds_port < 65536:
+        raise ValueError(f"xds_port {xds_port} is not a TCP port")
+    if not 0 <= admin_port < 65536:
+        raise ValueError(f"admin_port {admin_port} is not a TCP port (or 0)")
+    identity = ProxyIdentity(
+        gateway=gateway,
+        locality=locality or Locality(),
+        labels=tuple(sorted((labels or {}).items())),
+        node_name=node_name,
+        node_id=node_id or f"{gateway}~{uuid.uuid4().hex[:8]}",
+    )
+
+    boot = bootstrap_pb2.Bootstrap()
+    boot.node.id = identity.node_id
+    boot.node.cluster = gateway
+    boot.node.metadata.CopyFrom(node_metadata(identity))
+    if locality is not None and any((locality.region, locality.zone, locality.subzone)):
+        boot.node.locality.CopyFrom(locality_proto(locality))
+
+    ads = boot.dynamic_resources.ads_config
+    ads.api_type = (config_source_pb2.ApiConfigSource.DELTA_GRPC if delta
+                    else config_source_pb2.ApiConfigSource.GRPC)
+    ads.transport_api_version = config_source_pb2.V3
+    ads.grpc_services.append(grpc_service_pb2.GrpcService(
+        envoy_grpc=grpc_service_pb2.GrpcService.EnvoyGrpc(cluster_name=XDS_CLUSTER)))
+    ads.set_node_on_first_message_only = True
+    boot.dynamic_resources.lds_config.CopyFrom(_ads_source())
+    boot.dynamic_resources.cds_config.CopyFrom(_ads_source())
+
+    boot.static_resources.clusters.append(_xds_cluster(xds_address, xds_port))
+
+    boot.admin.address.socket_address.address = admin_address
+    boot.admin.address.socket_address.port_value = admin_port
+    if access_log:
+        boot.admin.access_log.append(accesslog_pb2.AccessLog(
+            name="envoy.access_loggers.file",
+            typed_config=_any(file_pb2.FileAccessLog(path="/dev/null")),
+        ))
+    return boot
+
+
+def bootstrap_text(boot: bootstrap_pb2.Bootstrap, fmt: Literal["json", "yaml"] = "json") -> str:
+    """The bootstrap as Envoy reads it from a file: proto3 JSON or YAML with proto field names."""
+    if fmt not in ("json", "yaml"):
+        raise ValueError(f"unknown bootstrap format {fmt!r}: json or yaml")
+    text = MessageToJson(boot, preserving_proto_field_name=True, indent=2)
+    if fmt == "json":
+        return text + "\n"
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(json.loads(text), Dumper=dumper, sort_keys=False, default_flow_style=False, width=120)

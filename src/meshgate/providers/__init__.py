@@ -1,0 +1,1 @@
+"""Providers: where resources come from (files now; the Kubernetes API later)."""

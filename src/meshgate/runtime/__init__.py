@@ -1,0 +1,1 @@
+"""The running control plane: applying changes, serving, metrics, debug, managed Envoys."""

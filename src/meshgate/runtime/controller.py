@@ -1,0 +1,149 @@
+"""Applying change sets to the store and the xDS cache, incrementally.
+
+An EndpointSlice-only change recomputes the endpoints of the Services it belongs to and
+updates just those ClusterLoadAssignments of the gateways that use them. Any other change
+re-translates, and the cache keeps only resources whose bytes changed, so proxies are sent
+only what moved. Changes arriving close together are applied together (debounce).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from ..collector import collector_paused
+from ..discovery.index import Discovery
+from ..ir import GatewayConfig
+from ..pipeline import now_rfc3339, translate_store
+from ..providers.files import ChangeSet, FileProvider
+from ..resources.errors import InputError
+from ..resources.meta import ObjectKey
+from ..store import Store
+from ..xds.cache import SnapshotCache
+from ..xds.endpoints import load_assignment
+from ..xds.resources import ENDPOINT, make_resource, snapshot_resources
+from .metrics import Metrics
+
+log = logging.getLogger("meshgate.controller")
+
+DEBOUNCE_S = 0.1
+MAX_DELAY_S = 1.0
+
+
+class ControlPlane:
+    """The store, the current translation and the cache, kept in step with a provider."""
+
+    def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
+                 clock: Callable[[], str] = now_rfc3339) -> None:
+        self.provider = provider
+        self.cache = cache
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.store = Store()
+        self.discovery = Discovery(self.store)
+        self.configs: list[GatewayConfig] = []
+        self.status: list[dict] = []
+        self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways appeared/vanished
+        self._pending = ChangeSet()
+        self._flush: asyncio.TimerHandle | None = None
+        self._first_pending: float | None = None
+
+    @property
+    def errors(self) -> list[InputError]:
+        """Current input problems."""
+        return self.provider.errors
+
+    # -- applying -----------------------------------------------------------------------------
+    def load(self) -> None:
+        """The initial load and translation."""
+        self.apply(self.provider.load_all(), force_full=True)
+
+    def apply(self, changes: ChangeSet, force_full: bool = False) -> str:
+        """Apply a change set; returns which path it took ("none", "endpoints" or "full")."""
+        start = time.perf_counter()
+        with collector_paused():
+            slice_services = self._slice_services(changes)
+            changed = self.store.apply(changes.upserts, changes.deletes)
+            self.store.rejected = self.provider.rejected
+            self.metrics.input_errors.set(sum(1 for e in self.errors if e.severity == "error"))
+            if not changed and not force_full:
+                path = "none"
+            elif not force_full and all(k.kind == "EndpointSlice" for k in changed):
+                self._update_endpoints(slice_services)
+                path = "endpoints"
+            else:
+                self._translate()
+                path = "full"
+        self.metrics.translate_seconds.labels(path).observe(time.perf_counter() - start)
+        log.debug("applied %d change(s) by the %s path in %.1f ms", len(changed), path,
+                  (time.perf_counter() - start) * 1000)
+        return path
+
+    def _slice_services(self, changes: ChangeSet) -> set[tuple[str, str]]:
+        """The Services whose endpoints a change set touches (before and after)."""
+        out: set[tuple[str, str]] = set()
+        keys = [ObjectKey(o.kind, o.meta.namespace, o.meta.name) for o in changes.upserts] + list(changes.deletes)
+        for key in keys:
+            if key.kind != "EndpointSlice":
+                continue
+            old = self.store.get("EndpointSlice", key.namespace, key.name)
+            if old is not None and old.service_name:
+                out.add((key.namespace, old.service_name))
+        for obj in changes.upserts:
+            if obj.kind == "EndpointSlice" and obj.service_name:
+                out.add((obj.meta.namespace, obj.service_name))
+        return out
+
+    def _update_endpoints(self, services: set[tuple[str, str]]) -> None:
+        for ns, name in services:
+            self.discovery.invalidate_service(ns, name)
+        for cfg in self.configs:
+            updates = {}
+            for ref in cfg.clusters:
+                if (ref.namespace, ref.service) not in services:
+                    continue
+                found = self.discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port)
+                eps = found[1] if found is not None else ()
+                updates[ref.name] = make_resource(ENDPOINT, ref.name, load_assignment(ref.name, eps))
+            if updates:
+                self.cache.update(cfg.key, ENDPOINT, updates, replace=False)
+
+    def _translate(self) -> None:
+        self.discovery = Discovery(self.store)
+        tr = translate_store(self.store, self.clock(), self.discovery)
+        before = {c.key for c in self.configs}
+        self.configs, self.status = tr.configs, tr.status
+        for snap in tr.snapshots:
+            self.cache.set_all(snap.gateway, snapshot_resources(snap))
+        self.cache.remove_gateways(s.gateway for s in tr.snapshots)
+        if self.on_gateways is not None and before != {c.key for c in self.configs}:
+            self.on_gateways(self.configs)
+
+    # -- running ------------------------------------------------------------------------------
+    def submit(self, changes: ChangeSet) -> None:
+        """Queue changes; they are applied together DEBOUNCE_S after the last one arrives."""
+        self._pending.merge(changes)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._first_pending is None:
+            self._first_pending = now
+        if self._flush is not None:
+            self._flush.cancel()
+        # Trailing debounce, but a steady stream of changes still lands within MAX_DELAY_S.
+        delay = 0.0 if now - self._first_pending >= MAX_DELAY_S else DEBOUNCE_S
+        self._flush = loop.call_later(delay, lambda: asyncio.ensure_future(self.flush()))
+
+    async def flush(self) -> None:
+        """Apply what is queued now and wake the streams."""
+        self._flush = None
+        self._first_pending = None
+        pending, self._pending = self._pending, ChangeSet()
+        self.apply(pending)  # also when only errors changed: the input-error gauge moves
+        await self.cache.notify()
+
+    async def watch(self) -> None:
+        """Follow the provider until cancelled."""
+        async for changes in self.provider.watch():
+            self.submit(changes)

@@ -1,0 +1,257 @@
+"""The ADS server: State-of-the-World and Delta streams over grpc.aio.
+
+Each stream learns its proxy's gateway from the Envoy node, then answers requests and pushes
+changes from the cache. A NACK is logged with Envoy's error detail, counted, and remembered on
+the stream; nothing is resent until the config changes again, so the proxy keeps its last
+ACKed version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import grpc
+from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
+
+from .cache import SnapshotCache
+from .proxy import identity_from_node
+from .resources import PUSH_ORDER, SHORT_NAMES, Resource, type_version
+from .streams import StreamRegistry, StreamState, TypeState
+
+log = logging.getLogger("meshgate.xds")
+
+_CHANGED = object()  # queue marker: the cache moved
+_END = object()  # queue marker: the client closed its side
+
+
+class ServerEvents(Protocol):
+    """What the server reports (the metrics implement this)."""
+
+    def stream_opened(self, protocol: str) -> None: ...
+    def stream_closed(self, protocol: str) -> None: ...
+    def pushed(self, type_url: str, seconds: float) -> None: ...
+    def nacked(self, type_url: str) -> None: ...
+
+
+class _NoEvents:
+    def stream_opened(self, protocol: str) -> None:
+        pass
+
+    def stream_closed(self, protocol: str) -> None:
+        pass
+
+    def pushed(self, type_url: str, seconds: float) -> None:
+        pass
+
+    def nacked(self, type_url: str) -> None:
+        pass
+
+
+class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
+    """ADS for every gateway in the cache."""
+
+    def __init__(self, cache: SnapshotCache, registry: StreamRegistry | None = None,
+                 events: ServerEvents | None = None) -> None:
+        self.cache = cache
+        self.registry = registry or StreamRegistry()
+        self.events = events or _NoEvents()
+
+    # -- plumbing shared by both protocols ---------------------------------------------------
+    async def _pump(self, requests: AsyncIterator, queue: asyncio.Queue) -> None:
+        try:
+            async for req in requests:
+                await queue.put(req)
+        finally:
+            await queue.put(_END)
+
+    async def _watch(self, st: StreamState, queue: asyncio.Queue) -> None:
+        revision = self.cache.entry(st.gateway).revision
+        while True:
+            await self.cache.wait(st.gateway, revision)
+            revision = self.cache.entry(st.gateway).revision
+            await queue.put(_CHANGED)
+
+    def _identify(self, st: StreamState, node) -> None:  # noqa: ANN001 - envoy Node
+        identity = identity_from_node(node)
+        st.gateway = identity.gateway
+        st.node_id = identity.node_id
+        log.info("%s stream %d: proxy %s of gateway %s connected", st.protocol, st.stream_id, st.node_id, st.gateway)
+
+    def _ack_or_nack(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, version: str,
+                     error) -> bool:  # noqa: ANN001 - google.rpc.Status
+        """Record an ACK or NACK for the response `nonce`; False when the nonce is stale."""
+        if nonce != ts.nonce:
+            return False
+        if error is not None and (error.code or error.message):
+            ts.nack = error.message
+            ts.nacks += 1
+            self.events.nacked(type_url)
+            log.warning("NACK from %s (gateway %s) for %s nonce %s: %s", st.node_id, st.gateway,
+                        SHORT_NAMES.get(type_url, type_url), nonce, error.message)
+        else:
+            ts.acked_version = version
+            ts.acked_nonce = nonce
+            ts.nack = ""
+        return True
+
+    async def _serve(self, protocol: str, requests: AsyncIterator, context: grpc.aio.ServicerContext,
+                     handle, push) -> AsyncIterator:  # noqa: ANN001
+        st = self.registry.open(protocol, context.peer() if context else "")
+        self.events.stream_opened(protocol)
+        queue: asyncio.Queue = asyncio.Queue()
+        reader = asyncio.create_task(self._pump(requests, queue))
+        watcher: asyncio.Task | None = None
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    return
+                if item is _CHANGED:
+                    for resp in push(st):
+                        yield resp
+                    continue
+                if not st.gateway:
+                    if not item.HasField("node"):
+                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first request must carry the node")
+                    try:
+                        self._identify(st, item.node)
+                    except ValueError as exc:
+                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                    watcher = asyncio.create_task(self._watch(st, queue))
+                for resp in handle(st, item):
+                    yield resp
+        finally:
+            reader.cancel()
+            if watcher is not None:
+                watcher.cancel()
+            self.registry.close(st)
+            self.events.stream_closed(protocol)
+            log.info("%s stream %d (gateway %s) closed", protocol, st.stream_id, st.gateway)
+
+    # -- State of the World -----------------------------------------------------------------
+    def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState) -> discovery_pb2.DiscoveryResponse | None:
+        start = time.perf_counter()
+        entry = self.cache.entry(st.gateway)
+        current = entry.resources.get(type_url, {})
+        chosen = current if ts.wildcard else {n: current[n] for n in sorted(ts.names) if n in current}
+        version = entry.versions[type_url] if ts.wildcard else type_version(chosen)
+        if version == ts.sent_version:
+            return None
+        ts.sent_version = version
+        ts.nonce = st.next_nonce()
+        resp = discovery_pb2.DiscoveryResponse(
+            version_info=version, type_url=type_url, nonce=ts.nonce,
+            resources=[r.body for _, r in sorted(chosen.items())],
+        )
+        self.events.pushed(type_url, time.perf_counter() - start)
+        return resp
+
+    def _sotw_handle(self, st: StreamState, req: discovery_pb2.DiscoveryRequest) -> list:
+        ts = st.type_state(req.type_url)
+        nack = req.error_detail if req.HasField("error_detail") else None
+        if req.response_nonce and not self._ack_or_nack(st, ts, req.type_url, req.response_nonce,
+                                                        req.version_info, nack):
+            return []  # a stale nonce: the client has not seen our latest response yet
+        first = not ts.active
+        ts.active = True
+        # Every SotW request carries the whole subscription.
+        ts.wildcard, ts.names = False, set()
+        ts.subscribe(req.type_url, list(req.resource_names), first=True)
+        if nack is not None and (nack.code or nack.message):
+            return []  # keep the last ACKed config; push again only when the config moves
+        if first:
+            ts.sent_version = ""  # the first request is always answered, even with nothing
+        # Answered only when what this subscription selects differs from what was last sent.
+        resp = self._sotw_response(st, req.type_url, ts)
+        return [resp] if resp is not None else []
+
+    def _sotw_push(self, st: StreamState) -> list:
+        out = []
+        for type_url in PUSH_ORDER:
+            ts = st.types.get(type_url)
+            if ts is not None and ts.active:
+                resp = self._sotw_response(st, type_url, ts)
+                if resp is not None:
+                    out.append(resp)
+        return out
+
+    async def StreamAggregatedResources(self, request_iterator, context):  # noqa: N802, ANN001, ANN201
+        async for resp in self._serve("sotw", request_iterator, context, self._sotw_handle, self._sotw_push):
+            yield resp
+
+    # -- Delta ------------------------------------------------------------------------------
+    def _delta_response(self, st: StreamState, type_url: str, ts: TypeState,
+                        force: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
+        start = time.perf_counter()
+        current: dict[str, Resource] = self.cache.entry(st.gateway).resources.get(type_url, {})
+        send = [r for name, r in sorted(current.items()) if ts.wants(name) and ts.known.get(name) != r.version]
+        removed = sorted(n for n in ts.known if n not in current or not ts.wants(n))
+        if not send and not removed and not force:
+            return None
+        for r in send:
+            ts.known[r.name] = r.version
+        for n in removed:
+            ts.known.pop(n, None)
+        ts.nonce = st.next_nonce()
+        resp = discovery_pb2.DeltaDiscoveryResponse(
+            type_url=type_url, nonce=ts.nonce,
+            system_version_info=self.cache.entry(st.gateway).versions.get(type_url, ""),
+            resources=[discovery_pb2.Resource(name=r.name, version=r.version, resource=r.body) for r in send],
+            removed_resources=removed,
+        )
+        self.events.pushed(type_url, time.perf_counter() - start)
+        return resp
+
+    def _delta_handle(self, st: StreamState, req: discovery_pb2.DeltaDiscoveryRequest) -> list:
+        ts = st.type_state(req.type_url)
+        first = not ts.active
+        if req.response_nonce:
+            if not self._ack_or_nack(st, ts, req.type_url, req.response_nonce, "",
+                                     req.error_detail if req.HasField("error_detail") else None):
+                return []
+        if first:
+            ts.active = True
+            # A reconnecting client says what it has; only differences are sent.
+            ts.known = dict(req.initial_resource_versions)
+        ts.subscribe(req.type_url, list(req.resource_names_subscribe), first)
+        ts.unsubscribe(list(req.resource_names_unsubscribe))
+        if req.response_nonce and not req.resource_names_subscribe and not req.resource_names_unsubscribe:
+            return []  # an ACK or NACK: changes are pushed when the cache moves
+        # The first request of a type is always answered, so that Envoy can finish initializing.
+        resp = self._delta_response(st, req.type_url, ts, force=first)
+        return [resp] if resp is not None else []
+
+    def _delta_push(self, st: StreamState) -> list:
+        out = []
+        for type_url in PUSH_ORDER:
+            ts = st.types.get(type_url)
+            if ts is not None and ts.active:
+                resp = self._delta_response(st, type_url, ts)
+                if resp is not None:
+                    out.append(resp)
+        return out
+
+    async def DeltaAggregatedResources(self, request_iterator, context):  # noqa: N802, ANN001, ANN201
+        async for resp in self._serve("delta", request_iterator, context, self._delta_handle, self._delta_push):
+            yield resp
+
+
+async def start_server(service: AggregatedDiscoveryService, address: str, port: int) -> tuple[grpc.aio.Server, int]:
+    """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one)."""
+    server = grpc.aio.server(options=[
+        ("grpc.max_send_message_length", 256 * 1024 * 1024),
+        ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.keepalive_permit_without_calls", 1),
+    ])
+    ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(service, server)
+    bound = server.add_insecure_port(f"{address}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot listen on {address}:{port}")
+    await server.start()
+    return server, bound
