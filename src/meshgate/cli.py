@@ -86,11 +86,117 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-def status(paths: tuple[str, ...]) -> None:
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--server", metavar="HOST:PORT",
+              help="Ask a running meshgate (its debug port) instead: status, input problems and proxies with NACKs.")
+def status(paths: tuple[str, ...], server: str | None) -> None:
     """Show every object's status conditions, and input errors, as tables."""
-    from .status_table import print_status
+    from .status_table import print_proxies, print_status
 
+    if server is None and not paths:
+        raise click.UsageError("give PATHS, or --server HOST:PORT of a running meshgate")
+    if server is not None:
+        from .runtime.client import fetch_status
+
+        try:
+            tr, proxies = fetch_status(server)
+        except OSError as exc:
+            raise click.ClickException(f"cannot reach meshgate at {server}: {exc}") from None
+        print_status(tr)
+        print_proxies(proxies)
+        sys.exit(1 if tr.failed or any(t["lastNack"] for p in proxies for t in p["types"].values()) else 0)
     tr = translate_paths(paths)
     print_status(tr)
     sys.exit(1 if tr.failed else 0)
+
+
+def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, **extra: object):  # noqa: ANN202
+    from .runtime.run import RunOptions
+
+    host, _, port = xds.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter("must be HOST:PORT", param_hint="--xds")
+    return RunOptions(list(paths), xds_address=host, xds_port=int(port), debug_port=debug_port,
+                      delta=not sotw, **extra)
+
+
+def _serve_forever(options: object) -> None:
+    import asyncio
+    import logging
+
+    from .runtime.run import run_until_signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_until_signal(options, say=lambda line: click.echo(line)))  # type: ignore[arg-type]
+
+
+_xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")
+_debug_option = click.option("--debug-port", default=18001, show_default=True,
+                             help="Loopback port for /metrics and /debug/* (0 picks one).")
+_sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_xds_option
+@_debug_option
+@_sotw_option
+@click.option("--echo", "echo_backends", is_flag=True,
+              help="Also start echo backends on every loopback address:port of the EndpointSlices.")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Where Envoy bootstraps and logs go (default: a temp dir).")
+@click.option("--envoy-log-level", default="warning", show_default=True)
+def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
+        envoy_log_level: str) -> None:
+    """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
+    from pathlib import Path
+
+    _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
+                                workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_xds_option
+@_debug_option
+def serve(paths: tuple[str, ...], xds: str, debug_port: int) -> None:
+    """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`)."""
+    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False))
+
+
+@main.command()
+@click.option("--gateway", required=True, callback=lambda c, p, v: _gateway_option(v), help="NS/NAME of the Gateway.")
+@click.option("--xds", required=True, help="Where meshgate serves ADS (HOST:PORT).")
+@click.option("--locality", help="REGION[/ZONE[/SUBZONE]] of the proxy.")
+@click.option("--label", "labels", multiple=True, help="A proxy label KEY=VALUE (repeatable).")
+@click.option("--node-name", default="", help="The Kubernetes node the proxy runs on.")
+@click.option("--admin-port", default=15000, show_default=True, help="Envoy admin port (on 127.0.0.1).")
+@click.option("--sotw", is_flag=True, help="State-of-the-World ADS instead of Delta.")
+@click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="yaml", show_default=True)
+def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, ...], node_name: str,
+              admin_port: int, sotw: bool, fmt: str) -> None:
+    """Print an Envoy bootstrap for a proxy of GATEWAY fed by meshgate at --xds."""
+    from .discovery.model import Locality
+    from .envoy.bootstrap import ads_bootstrap, bootstrap_text
+
+    host, _, port = xds.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter("must be HOST:PORT", param_hint="--xds")
+    loc = None
+    if _locality(locality):
+        parts = (locality.split("/") + ["", ""])[:3]  # type: ignore[union-attr]
+        loc = Locality(*parts)
+    boot = ads_bootstrap(gateway, host, int(port), admin_port=admin_port, locality=loc, labels=_labels(labels),
+                         node_name=node_name, delta=not sotw)
+    click.echo(bootstrap_text(boot, fmt), nl=False)
+
+
+@main.command()
+@click.option("--port", required=True, type=int, help="Port to listen on.")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--pod", default="", help="Pod name to report.")
+@click.option("--namespace", default="", help="Namespace to report.")
+def echo(port: int, address: str, pod: str, namespace: str) -> None:
+    """The Gateway API conformance echo backend (JSON of the request it got)."""
+    from .echo import serve_forever
+
+    serve_forever(address, port, pod, namespace)

@@ -62,3 +62,22 @@ def print_status(tr: Translation, console: Console | None = None) -> None:
             errors.add_row(Text(e.severity, style="red" if e.severity == "error" else "yellow"),
                            f"{e.file}:{e.line}", e.object, e.field, e.reason)
         console.print(errors)
+
+
+def print_proxies(proxies: list[dict], console: Console | None = None) -> None:
+    """Connected proxies: per xDS type, the ACKed version and the last NACK, if any."""
+    if console is None:
+        plain = Console()
+        console = plain if plain.is_terminal else Console(width=160)
+    table = Table(title="Proxies")
+    for col in ("Gateway", "Node", "Protocol", "Type", "ACKed version", "NACKs", "Last NACK"):
+        table.add_column(col, overflow="fold")
+    for p in proxies:
+        first = True
+        for t, s in p["types"].items():
+            table.add_row(p["gateway"] if first else "", p["node"] if first else "", p["protocol"] if first else "",
+                          t, s["ackedVersion"], str(s["nacks"]),
+                          Text(s["lastNack"], style="red") if s["lastNack"] else "")
+            first = False
+        table.add_section()
+    console.print(table)

@@ -170,15 +170,21 @@ class ManagedEnvoy:
         return body
 
     async def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Wait until `/ready` says LIVE. TimeoutError after `timeout`; EnvoyStartError when no
-        Envoy runs and none is coming (not started, stopping, or it died with no supervisor)."""
+        """Wait until `/ready` says LIVE, across supervised restarts. TimeoutError after `timeout`;
+        EnvoyStartError when no Envoy runs and none is coming (not started, or stopping)."""
+        await self._wait_live(timeout, follow_restarts=True)
+
+    async def _wait_live(self, timeout: float, follow_restarts: bool, reported: float | None = None) -> None:
+        """Poll `/ready` until LIVE. Without `follow_restarts`, the exit of the current process is
+        an EnvoyStartError at once; with it, only when no supervisor will start another."""
         deadline = time.monotonic() + timeout
+        watched = self._proc
         state = "no answer"
         while True:
             proc = self._proc
-            if proc is None or proc.returncode is not None:
+            if proc is None or proc.returncode is not None or (not follow_restarts and proc is not watched):
                 supervised = self._supervisor is not None and not self._supervisor.done()
-                if self._stopping or not supervised:
+                if not follow_restarts or self._stopping or not supervised:
                     raise EnvoyStartError(self._exit_message(proc))
             elif self._admin_port is not None:
                 try:
@@ -187,10 +193,12 @@ class ManagedEnvoy:
                     state = f"{status} {body.strip()}"
                     if status == 200 and body.strip() == "LIVE":
                         return
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                        ValueError, IndexError) as e:
                     state = f"no answer ({e.__class__.__name__})"
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"Envoy {self.name} not LIVE after {timeout:g}s (last /ready: {state})")
+                raise TimeoutError(f"Envoy {self.name} not LIVE after {reported or timeout:g}s "
+                                   f"(last /ready: {state})")
             await asyncio.sleep(_POLL)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -205,12 +213,15 @@ class ManagedEnvoy:
         try:
             await self._spawn(timeout)
             try:
-                await self.wait_ready(max(0.1, timeout - (time.monotonic() - self._started_at)))
+                await self._wait_live(max(0.1, timeout - (time.monotonic() - self._started_at)),
+                                      follow_restarts=False, reported=timeout)
             except TimeoutError as e:
                 raise EnvoyStartError(f"{e}\n--- {self.log_path} ---\n{self._log_tail()}") from None
         except BaseException:
             await self._kill()
             raise
+        if self._configured_admin_port == 0:
+            self._pinned_admin_port = self._admin_port  # keep admin_url stable across restarts
         self._supervisor = asyncio.create_task(self._supervise(), name=f"envoy-supervisor:{self.name}")
         log.info("Envoy %s started (pid %d, admin %s)", self.name, self.pid, self.admin_url)
 
@@ -330,15 +341,18 @@ class ManagedEnvoy:
             self._restarts += 1
             try:
                 await self._spawn(START_TIMEOUT)
-                await self.wait_ready(START_TIMEOUT)
+                await self._wait_live(START_TIMEOUT, follow_restarts=False)
                 log.info("Envoy %s restarted (pid %d, restart %d)", self.name, self.pid, self._restarts)
-            except EnvoyStartError as e:
+            except TimeoutError as e:
+                log.warning("%s; leaving it running", e)  # e.g. the control plane is away
+            except Exception as e:  # EnvoyStartError, or OSError running the binary
                 log.error("Envoy %s failed to restart: %s", self.name, e)
                 # A pinned admin port may have been taken meanwhile: let the kernel pick again.
                 self._pinned_admin_port = None
                 await self._kill()
-            except TimeoutError as e:
-                log.warning("%s; leaving it running", e)  # e.g. the control plane is away
+                continue
+            if self._configured_admin_port == 0:
+                self._pinned_admin_port = self._admin_port  # admin_url stays what it was
 
     def _log_tail(self, limit: int = _LOG_TAIL) -> str:
         """The end of the current process's log."""
