@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Translate the quickstart and show what Envoy would receive, then its status.
+## The quickstart, live: meshgate serving a managed Envoy, with echo backends (Ctrl-C stops).
 run: $(STAMP)
-	$(BIN)/meshgate translate examples/quickstart -o yaml
 	$(BIN)/meshgate status examples/quickstart
+	$(BIN)/meshgate run examples/quickstart --echo
 
 ## The whole test suite (unit, golden, bad input, Envoy validation).
 test: $(STAMP)

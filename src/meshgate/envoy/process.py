@@ -9,9 +9,10 @@ each ConfigSource's `initial_fetch_timeout`, 15 s for CDS then 15 s for LDS by d
 meshgate's own xDS server alongside that is quick; a bootstrap meant to come up without a
 control plane should set a short `initial_fetch_timeout`.
 
-Envoy is started in meshgate's process group, so a Ctrl-C at the terminal reaches it too
-(an exit while stopping is not restarted). Only loopback is touched: the admin interface is
-reached at the address the bootstrap gives it, which should be 127.0.0.1.
+Envoy stays in meshgate's process group, so a Ctrl-C at the terminal, or a kill of the whole
+group, reaches it too even if meshgate itself is stuck; an exit while stopping is not restarted.
+If meshgate is SIGKILLed, nothing can stop its Envoys. Only loopback is touched: the admin
+interface is reached at the address the bootstrap gives it (wildcards via 127.0.0.1 / ::1).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class ManagedEnvoy:
         self.log_path = self.workdir / f"{stem}.envoy.log"
         self._admin_path_file = self.workdir / f"{stem}.envoy.admin"
         admin = bootstrap.admin.address.socket_address
-        self._admin_host = admin.address or "127.0.0.1"
+        # Reach a wildcard-bound admin interface over loopback.
+        self._admin_host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(admin.address, admin.address)
         self._configured_admin_port = admin.port_value
         self._admin_port: int | None = None  # learned for the running process
         self._pinned_admin_port: int | None = None  # reuse a learned port on restart
@@ -209,6 +211,7 @@ class ManagedEnvoy:
         if self._proc is not None and self._proc.returncode is None:
             raise RuntimeError(f"Envoy {self.name} already running (pid {self._proc.pid})")
         self._stopping = False
+        self._pinned_admin_port = None
         self.workdir.mkdir(parents=True, exist_ok=True)
         try:
             await self._spawn(timeout)
@@ -247,8 +250,7 @@ class ManagedEnvoy:
                 except BaseException:
                     await self._kill()
                     raise
-            if proc is not None:
-                log.info("Envoy %s stopped (pid %d, exit %s)", self.name, proc.pid, proc.returncode)
+                log.info("Envoy %s stopped (pid %d, %s)", self.name, proc.pid, _describe_exit(proc.returncode))
             self._admin_port = None
 
     async def __aenter__(self) -> ManagedEnvoy:
@@ -331,9 +333,11 @@ class ManagedEnvoy:
             uptime = time.monotonic() - self._started_at
             if uptime >= STABLE_AFTER:
                 backoff = initial
-            log.warning("Envoy %s (pid %d) exited with %s after %.1fs; restarting in %.1fs\n%s",
-                        self.name, proc.pid, _describe_exit(proc.returncode), uptime, backoff,
-                        self._log_tail(1500))
+            # Status 0 is a shutdown Envoy was asked for (a signal, /quitquitquit), typically the
+            # terminal's Ctrl-C reaching our process group just before stop() is called: quieter.
+            log.log(logging.INFO if proc.returncode == 0 else logging.WARNING,
+                    "Envoy %s (pid %d) exited with %s after %.1fs; restarting in %.1fs\n%s",
+                    self.name, proc.pid, _describe_exit(proc.returncode), uptime, backoff, self._log_tail(1500))
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, maximum)
             if self._stopping:

@@ -127,6 +127,7 @@ class Runner:
                 host = "127.0.0.1" if lst.address in ("0.0.0.0", "::") else lst.address
                 scheme = "https" if lst.protocol == "HTTPS" else "http"
                 self.say(f"gateway {key}: {scheme}://{host}:{lst.port}  (Envoy admin {envoy.admin_url})")
+                self.say(f"  try: curl -s{'k' if scheme == 'https' else ''} {scheme}://{host}:{lst.port}/")
 
     # -- echo backends ----------------------------------------------------------------------
     def _sync_echoes(self) -> None:
