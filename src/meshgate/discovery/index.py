@@ -20,6 +20,7 @@ class Discovery:
         self._services: dict[tuple[str, str], ServiceModel | None] = {}
         self._endpoints: dict[tuple[str, str, str, int], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
         self._regions: dict[str, str] = {}
+        self._ports: dict[tuple[str, str], set[tuple[str, str, str, int]]] = {}  # service → endpoint keys
 
     def service(self, namespace: str, name: str) -> ServiceModel | None:
         """The Kubernetes Service as a service model, or None."""
@@ -32,8 +33,8 @@ class Discovery:
     def invalidate_service(self, namespace: str, name: str) -> None:
         """Forget what was computed for one Service (its slices or spec changed)."""
         self._services.pop((namespace, name), None)
-        for key in [k for k in self._endpoints if k[1] == namespace and k[2] == name]:
-            del self._endpoints[key]
+        for key in self._ports.pop((namespace, name), ()):
+            self._endpoints.pop(key, None)
 
     def _node_region(self, node: str) -> str:
         region = self._regions.get(node)
@@ -56,4 +57,5 @@ class Discovery:
                 slices = self._store.endpoint_slices(namespace, name)
                 result = (pm, slice_endpoints(slices, pm, self._node_region))
         self._endpoints[key] = result
+        self._ports.setdefault((namespace, name), set()).add(key)
         return result

@@ -9,6 +9,7 @@ only what moved. Changes arriving close together are applied together (debounce)
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -49,6 +50,7 @@ class ControlPlane:
         self._pending = ChangeSet()
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
+        self._cluster_users: dict[tuple[str, str], list] = {}  # (ns, service) → [(gateway, ClusterRef)]
 
     @property
     def errors(self) -> list[InputError]:
@@ -97,29 +99,36 @@ class ControlPlane:
         return out
 
     def _update_endpoints(self, services: set[tuple[str, str]]) -> None:
+        updates: dict[str, dict] = {}
         for ns, name in services:
             self.discovery.invalidate_service(ns, name)
-        for cfg in self.configs:
-            updates = {}
-            for ref in cfg.clusters:
-                if (ref.namespace, ref.service) not in services:
-                    continue
+            for gateway, ref in self._cluster_users.get((ns, name), ()):
                 found = self.discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port)
                 eps = found[1] if found is not None else ()
-                updates[ref.name] = make_resource(ENDPOINT, ref.name, load_assignment(ref.name, eps))
-            if updates:
-                self.cache.update(cfg.key, ENDPOINT, updates, replace=False)
+                # One resource per cluster, shared by every gateway using it.
+                res = make_resource(ENDPOINT, ref.name, load_assignment(ref.name, eps))
+                updates.setdefault(gateway, {})[ref.name] = res
+        for gateway, resources in updates.items():
+            self.cache.update(gateway, ENDPOINT, resources, replace=False)
 
     def _translate(self) -> None:
         self.discovery = Discovery(self.store)
         tr = translate_store(self.store, self.clock(), self.discovery)
         before = {c.key for c in self.configs}
         self.configs, self.status = tr.configs, tr.status
+        self._cluster_users = {}
+        for cfg in self.configs:
+            for ref in cfg.clusters:
+                self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
         for snap in tr.snapshots:
             self.cache.set_all(snap.gateway, snapshot_resources(snap))
         self.cache.remove_gateways(s.gateway for s in tr.snapshots)
         if self.on_gateways is not None and before != {c.key for c in self.configs}:
             self.on_gateways(self.configs)
+        # What survives a translation lives until the next one: keep the collector from walking
+        # it on every allocation burst (its pauses were the tail of endpoint pushes).
+        gc.collect(1)  # the young generations only: cheap, and clears this translation's garbage
+        gc.freeze()
 
     # -- running ------------------------------------------------------------------------------
     def submit(self, changes: ChangeSet) -> None:

@@ -40,7 +40,7 @@ def config_dump(cache: SnapshotCache, gateway: str) -> dict:
             if type_url == SECRET and "private_key" in body.get("tls_certificate", {}):
                 body["tls_certificate"]["private_key"] = REDACTED
             items.append({"name": name, "version": res.version, "resource": body})
-        out[SHORT_NAMES[type_url]] = {"version": entry.versions[type_url], "resources": items}
+        out[SHORT_NAMES[type_url]] = {"version": entry.version(type_url), "resources": items}
     return out
 
 

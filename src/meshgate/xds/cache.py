@@ -2,7 +2,8 @@
 
 Proxies of one gateway share one entry (the per-client contexts of later issues add keys of
 their own, never one per connection). Updates replace only the resources whose bytes changed,
-and report which types moved, so streams push just those.
+and remember when each name last changed, so a push looks only at what moved since the
+stream's last one.
 """
 
 from __future__ import annotations
@@ -16,15 +17,38 @@ from .resources import PUSH_ORDER, Resource, Resources, type_version
 
 @dataclass(slots=True)
 class Entry:
-    """One proxy class's resources, per-type SotW versions, and a change counter."""
+    """One proxy class's resources, with change bookkeeping per type and per name."""
 
     resources: Resources = field(default_factory=lambda: {t: {} for t in PUSH_ORDER})
-    versions: dict[str, str] = field(default_factory=dict)
-    revision: int = 0
+    revision: int = 0  # bumps on every change of any type
+    type_revision: dict[str, int] = field(default_factory=lambda: {t: 0 for t in PUSH_ORDER})
+    changed_at: dict[str, dict[str, int]] = field(default_factory=lambda: {t: {} for t in PUSH_ORDER})
+    _versions: dict[str, str] = field(default_factory=dict)  # SotW versions, computed on demand
+
+    def version(self, type_url: str) -> str:
+        """The State-of-the-World version of a whole type (a hash of names and versions)."""
+        v = self._versions.get(type_url)
+        if v is None:
+            v = self._versions[type_url] = type_version(self.resources[type_url])
+        return v
+
+    def changed_since(self, type_url: str, revision: int) -> list[str]:
+        """Names of a type added, changed or removed after `revision`."""
+        if self.type_revision[type_url] <= revision:
+            return []
+        return [n for n, r in self.changed_at[type_url].items() if r > revision]
+
+    def _touch(self, type_url: str, names: Iterable[str]) -> None:
+        self.revision += 1
+        self.type_revision[type_url] = self.revision
+        stamps = self.changed_at[type_url]
+        for n in names:
+            stamps[n] = self.revision
+        self._versions.pop(type_url, None)
 
 
 class SnapshotCache:
-    """Resources per gateway; streams wait on `changed` and re-read what moved."""
+    """Resources per gateway; streams wait on a condition and re-read what moved."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
@@ -39,8 +63,6 @@ class SnapshotCache:
         e = self._entries.get(gateway)
         if e is None:
             e = self._entries[gateway] = Entry()
-            for t in PUSH_ORDER:
-                e.versions[t] = type_version({})
         return e
 
     def update(self, gateway: str, type_url: str, resources: dict[str, Resource], replace: bool = True) -> bool:
@@ -50,17 +72,15 @@ class SnapshotCache:
         """
         e = self.entry(gateway)
         current = e.resources[type_url]
-        if replace:
-            if current.keys() == resources.keys() and all(current[n].version == r.version for n, r in resources.items()):
-                return False
-            e.resources[type_url] = dict(resources)
-        else:
-            moved = {n: r for n, r in resources.items() if n not in current or current[n].version != r.version}
-            if not moved:
-                return False
-            current.update(moved)
-        e.versions[type_url] = type_version(e.resources[type_url])
-        e.revision += 1
+        moved = [n for n, r in resources.items() if n not in current or current[n].version != r.version]
+        removed = [n for n in current if n not in resources] if replace else []
+        if not moved and not removed:
+            return False
+        for n in moved:
+            current[n] = resources[n]
+        for n in removed:
+            del current[n]
+        e._touch(type_url, moved + removed)
         return True
 
     def set_all(self, gateway: str, resources: Resources) -> list[str]:

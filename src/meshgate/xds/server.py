@@ -137,8 +137,12 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         start = time.perf_counter()
         entry = self.cache.entry(st.gateway)
         current = entry.resources.get(type_url, {})
-        chosen = current if ts.wildcard else {n: current[n] for n in sorted(ts.names) if n in current}
-        version = entry.versions[type_url] if ts.wildcard else type_version(chosen)
+        if ts.wildcard or current.keys() <= ts.names:
+            # Everything there is (Envoy's EDS usually names every cluster): the cached version.
+            chosen, version = current, entry.version(type_url)
+        else:
+            chosen = {n: current[n] for n in ts.names if n in current}
+            version = type_version(chosen)
         if version == ts.sent_version:
             return None
         ts.sent_version = version
@@ -185,12 +189,22 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
 
     # -- Delta ------------------------------------------------------------------------------
     def _delta_response(self, st: StreamState, type_url: str, ts: TypeState,
-                        force: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
+                        full: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
+        """What the client lacks: everything on `full` (a new or changed subscription), else only
+        the names that changed since this stream last synced the type."""
         start = time.perf_counter()
-        current: dict[str, Resource] = self.cache.entry(st.gateway).resources.get(type_url, {})
-        send = [r for name, r in sorted(current.items()) if ts.wants(name) and ts.known.get(name) != r.version]
-        removed = sorted(n for n in ts.known if n not in current or not ts.wants(n))
-        if not send and not removed and not force:
+        entry = self.cache.entry(st.gateway)
+        current: dict[str, Resource] = entry.resources.get(type_url, {})
+        synced_to = entry.type_revision[type_url]
+        if full:
+            candidates = set(current) | set(ts.known)
+        else:
+            candidates = set(entry.changed_since(type_url, ts.synced_revision))
+        ts.synced_revision = synced_to
+        send = [current[n] for n in sorted(candidates)
+                if n in current and ts.wants(n) and ts.known.get(n) != current[n].version]
+        removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
+        if not send and not removed and not full:
             return None
         for r in send:
             ts.known[r.name] = r.version
@@ -199,7 +213,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         ts.nonce = st.next_nonce()
         resp = discovery_pb2.DeltaDiscoveryResponse(
             type_url=type_url, nonce=ts.nonce,
-            system_version_info=self.cache.entry(st.gateway).versions.get(type_url, ""),
+            system_version_info=str(synced_to),
             resources=[discovery_pb2.Resource(name=r.name, version=r.version, resource=r.body) for r in send],
             removed_resources=removed,
         )
@@ -221,8 +235,11 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         ts.unsubscribe(list(req.resource_names_unsubscribe))
         if req.response_nonce and not req.resource_names_subscribe and not req.resource_names_unsubscribe:
             return []  # an ACK or NACK: changes are pushed when the cache moves
-        # The first request of a type is always answered, so that Envoy can finish initializing.
-        resp = self._delta_response(st, req.type_url, ts, force=first)
+        # A subscription change is answered in full (the first one always, so that Envoy can
+        # finish initializing, even when there is nothing to send).
+        resp = self._delta_response(st, req.type_url, ts, full=True)
+        if resp is not None and not first and not resp.resources and not resp.removed_resources:
+            return []
         return [resp] if resp is not None else []
 
     def _delta_push(self, st: StreamState) -> list:

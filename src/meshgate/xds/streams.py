@@ -22,6 +22,7 @@ class TypeState:
     nack: str = ""  # Envoy's error detail of the last NACK, cleared by the next ACK
     nacks: int = 0
     known: dict[str, str] = field(default_factory=dict)  # Delta: name → version the client has
+    synced_revision: int = 0  # Delta: the cache revision of this type last pushed
 
     def subscribe(self, type_url: str, names: list[str], first: bool) -> None:
         """Apply requested names; a first request without names is a wildcard for LDS/CDS."""
