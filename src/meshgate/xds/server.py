@@ -132,6 +132,18 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             self.events.stream_closed(protocol)
             log.info("%s stream %d (gateway %s) closed", protocol, st.stream_id, st.gateway)
 
+    @staticmethod
+    def _push(st: StreamState, respond) -> list:  # noqa: ANN001
+        """After a cache change: a response per subscribed type that moved, in push order."""
+        out = []
+        for type_url in PUSH_ORDER:
+            ts = st.types.get(type_url)
+            if ts is not None and ts.active:
+                resp = respond(st, type_url, ts)
+                if resp is not None:
+                    out.append(resp)
+        return out
+
     # -- State of the World -----------------------------------------------------------------
     def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState) -> discovery_pb2.DiscoveryResponse | None:
         start = time.perf_counter()
@@ -173,18 +185,9 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         resp = self._sotw_response(st, req.type_url, ts)
         return [resp] if resp is not None else []
 
-    def _sotw_push(self, st: StreamState) -> list:
-        out = []
-        for type_url in PUSH_ORDER:
-            ts = st.types.get(type_url)
-            if ts is not None and ts.active:
-                resp = self._sotw_response(st, type_url, ts)
-                if resp is not None:
-                    out.append(resp)
-        return out
-
     async def StreamAggregatedResources(self, request_iterator, context):  # noqa: N802, ANN001, ANN201
-        async for resp in self._serve("sotw", request_iterator, context, self._sotw_handle, self._sotw_push):
+        async for resp in self._serve("sotw", request_iterator, context, self._sotw_handle,
+                                     lambda st: self._push(st, self._sotw_response)):
             yield resp
 
     # -- Delta ------------------------------------------------------------------------------
@@ -242,18 +245,9 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             return []
         return [resp] if resp is not None else []
 
-    def _delta_push(self, st: StreamState) -> list:
-        out = []
-        for type_url in PUSH_ORDER:
-            ts = st.types.get(type_url)
-            if ts is not None and ts.active:
-                resp = self._delta_response(st, type_url, ts)
-                if resp is not None:
-                    out.append(resp)
-        return out
-
     async def DeltaAggregatedResources(self, request_iterator, context):  # noqa: N802, ANN001, ANN201
-        async for resp in self._serve("delta", request_iterator, context, self._delta_handle, self._delta_push):
+        async for resp in self._serve("delta", request_iterator, context, self._delta_handle,
+                                     lambda st: self._push(st, self._delta_response)):
             yield resp
 
 
