@@ -127,7 +127,12 @@ def _serve_forever(options: object) -> None:
     from .runtime.run import run_until_signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run_until_signal(options, say=lambda line: click.echo(line)))  # type: ignore[arg-type]
+
+    def say(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()  # a pipe would hold the URLs back until the buffer fills
+
+    asyncio.run(run_until_signal(options, say=say))  # type: ignore[arg-type]
 
 
 _xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")

@@ -4,12 +4,13 @@ line, serves through its managed Envoy and echo backends, and SIGTERM stops all 
 from __future__ import annotations
 
 import os
+import queue
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,17 +45,18 @@ def test_run_prints_serves_and_stops_cleanly(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "meshgate"
     proc = subprocess.Popen([str(exe), "run", str(config), "--echo", "--xds", "127.0.0.1:0", "--debug-port", "0",
                              "--workdir", str(workdir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
+    # Lines are read by a thread: select() on the pipe would miss lines already buffered.
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    seen: list[str] = []
     try:
         deadline = time.monotonic() + 60
-        while not any("try: curl" in line for line in lines) and time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-            if ready:
-                line = proc.stdout.readline()
-                if not line:
-                    break
-                lines.append(line)
-        text = "".join(lines)
+        while not any("try: curl" in line for line in seen) and time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.5))
+            except queue.Empty:
+                continue
+        text = "".join(seen)
         assert "try: curl" in text, text
         assert re.search(rf"gateway quickstart/web: http://{re.escape(base)}\.1:18080 +\(Envoy admin http://127\.0\.0\.1:\d+\)", text)
         url = re.search(r"try: curl -s (\S+)", text).group(1)
