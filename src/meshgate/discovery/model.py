@@ -67,4 +67,7 @@ class EndpointModel:
     node_name: str | None = None
     hints_zones: tuple[str, ...] | None = None
     hints_nodes: tuple[str, ...] | None = None
-    owner: tuple[str, str, str] | None = None  # kind, namespace, name (the Pod behind it)
+    owner: tuple[str, str, str] | None = None  # kind, namespace, name (the Pod or WorkloadEntry behind it)
+    labels: tuple[tuple[str, str], ...] = ()  # sorted; the workload's labels (failoverPriority reads them)
+    network: str = ""
+    weight: int = 0  # 0: unset (Envoy's default of 1)
