@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 import grpc
 from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 
 from .cache import SnapshotCache
-from .proxy import identity_from_node
+from .proxy import ProxyIdentity, identity_from_node
 from .resources import PUSH_ORDER, SHORT_NAMES, Resource, type_version
 from .streams import StreamRegistry, StreamState, TypeState
 
@@ -55,10 +55,14 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
     """ADS for every gateway in the cache."""
 
     def __init__(self, cache: SnapshotCache, registry: StreamRegistry | None = None,
-                 events: ServerEvents | None = None) -> None:
+                 events: ServerEvents | None = None,
+                 resolve: Callable[[ProxyIdentity], str] | None = None) -> None:
         self.cache = cache
         self.registry = registry or StreamRegistry()
         self.events = events or _NoEvents()
+        # Which cache entry serves a proxy: its gateway, or a per-client context of it. Proxies
+        # that would get the same config share one entry.
+        self.resolve = resolve or (lambda identity: identity.gateway)
 
     # -- plumbing shared by both protocols ---------------------------------------------------
     async def _pump(self, requests: AsyncIterator, queue: asyncio.Queue) -> None:
@@ -69,16 +73,17 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             await queue.put(_END)
 
     async def _watch(self, st: StreamState, queue: asyncio.Queue) -> None:
-        revision = self.cache.entry(st.gateway).revision
+        revision = self.cache.entry(st.cache_key).revision
         while True:
-            await self.cache.wait(st.gateway, revision)
-            revision = self.cache.entry(st.gateway).revision
+            await self.cache.wait(st.cache_key, revision)
+            revision = self.cache.entry(st.cache_key).revision
             await queue.put(_CHANGED)
 
     def _identify(self, st: StreamState, node) -> None:  # noqa: ANN001 - envoy Node
         identity = identity_from_node(node)
         st.gateway = identity.gateway
         st.node_id = identity.node_id
+        st.cache_key = self.resolve(identity)
         log.info("%s stream %d: proxy %s of gateway %s connected", st.protocol, st.stream_id, st.node_id, st.gateway)
 
     def _ack_or_nack(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, version: str,
@@ -147,7 +152,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
     # -- State of the World -----------------------------------------------------------------
     def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState) -> discovery_pb2.DiscoveryResponse | None:
         start = time.perf_counter()
-        entry = self.cache.entry(st.gateway)
+        entry = self.cache.entry(st.cache_key)
         current = entry.resources.get(type_url, {})
         if ts.wildcard or current.keys() <= ts.names:
             # Everything there is (Envoy's EDS usually names every cluster): the cached version.
@@ -196,7 +201,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         """What the client lacks: everything on `full` (a new or changed subscription), else only
         the names that changed since this stream last synced the type."""
         start = time.perf_counter()
-        entry = self.cache.entry(st.gateway)
+        entry = self.cache.entry(st.cache_key)
         current: dict[str, Resource] = entry.resources.get(type_url, {})
         synced_to = entry.type_revision[type_url]
         if full:

@@ -53,6 +53,7 @@ class StreamState:
     stream_id: int
     protocol: str  # "sotw" or "delta"
     gateway: str = ""
+    cache_key: str = ""  # the cache entry serving it (the gateway, or a per-client context)
     node_id: str = ""
     peer: str = ""
     connected_at: float = field(default_factory=time.time)
