@@ -8,6 +8,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+import re2
+
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # Gateway API Hostname: an optional leading "*." wildcard, then DNS labels; no IPs.
@@ -71,12 +73,22 @@ def path_value(value: str) -> str | None:
     return None
 
 
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # the reason goes into our error, not onto stderr
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
 def regex(value: str) -> str | None:
-    """A regular expression (RE2 in Envoy; checked here with Python's re for gross errors)."""
+    """A regular expression in RE2 syntax, which is what Envoy runs (no lookarounds, no backrefs)."""
     try:
-        re.compile(value)
-    except re.error as exc:
-        return f"invalid regular expression: {exc}"
+        re2.compile(value, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return f"invalid RE2 regular expression: {detail}"
     return None
 
 
