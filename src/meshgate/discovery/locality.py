@@ -255,6 +255,14 @@ def _compact(raw: Sequence[int]) -> list[int]:
     return [rank[p] for p in raw]
 
 
+def locality_text(locality: Locality) -> str:
+    """``region/zone/subzone`` without empty trailing parts, or "(no locality)"."""
+    parts = [locality.region, locality.zone, locality.subzone]
+    while parts and not parts[-1]:
+        parts.pop()
+    return "/".join(parts) or "(no locality)"
+
+
 def _weight_of(ep: EndpointModel) -> int:
     return ep.weight if ep.weight > 0 else 1
 
@@ -262,7 +270,7 @@ def _weight_of(ep: EndpointModel) -> int:
 def _distribute(proxy: ProxyView, endpoints: Sequence[EndpointModel], setting: LocalitySetting) -> list[Placement]:
     rule = next(((frm, to) for frm, to in setting.distribute if locality_match(proxy.locality, frm)), None)
     if rule is None:
-        why = f"distribute: no rule from {proxy.locality or '(no locality)'}"
+        why = f"distribute: no rule from {locality_text(proxy.locality)}"
         return [Placement(0, None, why) for _ in endpoints]
     frm, destinations = rule
     # A locality's own weight is the sum of its endpoints' weights (Envoy's default of 1 each).
@@ -286,7 +294,7 @@ def _distribute(proxy: ProxyView, endpoints: Sequence[EndpointModel], setting: L
             else:  # Istio leaves a locality's weight alone when its share is 0
                 decided[loc] = Placement(0, None, why + ", weight unchanged")
     for loc in left:
-        decided[loc] = Placement(0, 0, f"distribute from {frm}: {loc or '(no locality)'} matches no destination; "
+        decided[loc] = Placement(0, 0, f"distribute from {frm}: {locality_text(loc)} matches no destination; "
                                        "removed", excluded=True)
     return [decided[ep.locality] for ep in endpoints]
 
