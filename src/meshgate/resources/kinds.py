@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from . import core, gateway_api, istio
@@ -41,10 +40,9 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec("", "Node", ("v1",), False, core.parse_node),
         KindSpec("", "Secret", ("v1",), True, core.parse_secret),
         KindSpec("discovery.k8s.io", "EndpointSlice", ("v1",), True, core.parse_endpoint_slice),
-        KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, partial(istio.parse_istio, kind="ServiceEntry")),
-        KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, partial(istio.parse_istio, kind="WorkloadEntry")),
-        KindSpec(istio.GROUP, "DestinationRule", _ISTIO_VERSIONS, True,
-                 partial(istio.parse_istio, kind="DestinationRule")),
+        KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, istio.parse_service_entry),
+        KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, istio.parse_workload_entry),
+        KindSpec(istio.GROUP, "DestinationRule", _ISTIO_VERSIONS, True, istio.parse_destination_rule),
     )
 }
 

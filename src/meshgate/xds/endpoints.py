@@ -6,6 +6,9 @@ from envoy.config.core.v3 import address_pb2, base_pb2, health_check_pb2
 from envoy.config.endpoint.v3 import endpoint_components_pb2 as ec
 from envoy.config.endpoint.v3 import endpoint_pb2
 
+from collections.abc import Sequence
+
+from ..discovery.locality import LocalityGroup
 from ..discovery.model import EndpointModel, Locality
 
 _HEALTH = {
@@ -15,20 +18,43 @@ _HEALTH = {
 }
 
 
+def _lb_endpoint(ep: EndpointModel) -> ec.LbEndpoint:
+    lb = ec.LbEndpoint(
+        endpoint=ec.Endpoint(address=address_pb2.Address(
+            socket_address=address_pb2.SocketAddress(address=ep.address, port_value=ep.port))),
+        health_status=_HEALTH[ep.health],
+    )
+    if ep.weight:
+        lb.load_balancing_weight.value = ep.weight
+    return lb
+
+
+def _locality(loc: Locality) -> base_pb2.Locality:
+    return base_pb2.Locality(region=loc.region, zone=loc.zone, sub_zone=loc.subzone)
+
+
+def prioritized_assignment(cluster: str, groups: Sequence[LocalityGroup]) -> endpoint_pb2.ClusterLoadAssignment:
+    """A ClusterLoadAssignment for one proxy's view: each locality at its priority and weight."""
+    out = endpoint_pb2.ClusterLoadAssignment(cluster_name=cluster)
+    for g in groups:
+        lle = out.endpoints.add(priority=g.priority)
+        if g.locality.region or g.locality.zone or g.locality.subzone:
+            lle.locality.CopyFrom(_locality(g.locality))
+        if g.load_balancing_weight:
+            lle.load_balancing_weight.value = g.load_balancing_weight
+        lle.lb_endpoints.extend(_lb_endpoint(ep) for ep in g.endpoints)
+    return out
+
+
 def load_assignment(cluster: str, endpoints: tuple[EndpointModel, ...]) -> endpoint_pb2.ClusterLoadAssignment:
     """A ClusterLoadAssignment with one LocalityLbEndpoints per locality, in locality order."""
     groups: dict[Locality, list[ec.LbEndpoint]] = {}
     for ep in endpoints:
-        lb = ec.LbEndpoint(
-            endpoint=ec.Endpoint(address=address_pb2.Address(
-                socket_address=address_pb2.SocketAddress(address=ep.address, port_value=ep.port))),
-            health_status=_HEALTH[ep.health],
-        )
-        groups.setdefault(ep.locality, []).append(lb)
+        groups.setdefault(ep.locality, []).append(_lb_endpoint(ep))
     out = endpoint_pb2.ClusterLoadAssignment(cluster_name=cluster)
     for loc in sorted(groups, key=lambda l: (l.region, l.zone, l.subzone)):
         lle = out.endpoints.add()
         if loc.region or loc.zone or loc.subzone:
-            lle.locality.CopyFrom(base_pb2.Locality(region=loc.region, zone=loc.zone, sub_zone=loc.subzone))
+            lle.locality.CopyFrom(_locality(loc))
         lle.lb_endpoints.extend(groups[loc])
     return out
