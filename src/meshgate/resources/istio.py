@@ -326,7 +326,9 @@ def wildcard_domain(value: str) -> str | None:
         return reason
     first, dot, rest = value.partition(".")
     if len(first) > 63 or not _WILDCARD_LABEL.fullmatch(first):
-        return f"label {first!r} is not a valid DNS-1123 label (a wildcard is allowed only as the first label)"
+        if "*" in first:
+            return f"label {first!r} is not valid: a wildcard may only start the first label (*, *foo or *-foo)"
+        return f"label {first!r} is not a valid DNS-1123 label"
     return _dns1123_labels(rest) if dot else None
 
 
