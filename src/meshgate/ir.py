@@ -152,10 +152,11 @@ class ClusterRef:
     """A cluster a gateway needs: the service port it load-balances over."""
 
     name: str
-    service_kind: str
+    service_kind: str  # Service or ServiceEntry
     namespace: str
     service: str
     port: int
+    host: str = ""  # the service host (a ServiceEntry's host, or the Service's FQDN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ backends against the service models; the xDS stage builds clusters from the endp
 from __future__ import annotations
 
 from ..store import Store
-from .endpoints import REGION_LABEL, slice_endpoints
-from .model import EndpointModel, PortModel, ServiceModel
+from .endpoints import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, slice_endpoints
+from .model import EndpointModel, Locality, PortModel, ServiceModel
+from .service_entries import service_entry_endpoints, service_entry_models
 from .services import service_model
 
 
@@ -20,7 +21,9 @@ class Discovery:
         self._services: dict[tuple[str, str], ServiceModel | None] = {}
         self._endpoints: dict[tuple[str, str, str, int], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
         self._regions: dict[str, str] = {}
-        self._ports: dict[tuple[str, str], set[tuple[str, str, str, int]]] = {}  # service → endpoint keys
+        self._ports: dict[tuple[str, str], set[tuple]] = {}  # service → endpoint keys
+        self._hosts: dict[str, list[ServiceModel]] | None = None  # ServiceEntry host → models, oldest first
+        self._localities: dict[str, Locality] = {}
 
     def service(self, namespace: str, name: str) -> ServiceModel | None:
         """The Kubernetes Service as a service model, or None."""
@@ -29,6 +32,41 @@ class Discovery:
             svc = self._store.get("Service", namespace, name)
             self._services[key] = service_model(svc) if svc is not None else None
         return self._services[key]
+
+    # -- ServiceEntries ------------------------------------------------------------------------
+    def _host_index(self) -> dict[str, list[ServiceModel]]:
+        if self._hosts is None:
+            hosts: dict[str, list[ServiceModel]] = {}
+            for se in self._store.list("ServiceEntry"):
+                for model in service_entry_models(se):
+                    hosts.setdefault(model.hosts[0], []).append(model)
+            for models in hosts.values():
+                # A host claimed by several entries belongs to the oldest (then namespace/name).
+                models.sort(key=lambda m: (m.created, m.namespace, m.name))
+            self._hosts = hosts
+        return self._hosts
+
+    def host(self, host: str, from_namespace: str) -> ServiceModel | None:
+        """The ServiceEntry service for a host as seen from a namespace (exportTo; oldest wins)."""
+        for model in self._host_index().get(host, ()):
+            if model.visible_from(from_namespace):
+                return model
+        return None
+
+    def service_entry(self, namespace: str, name: str) -> list[ServiceModel]:
+        """A ServiceEntry's services (one per host), or [] when there is no such entry."""
+        se = self._store.get("ServiceEntry", namespace, name)
+        return service_entry_models(se) if se is not None else []
+
+    def node_locality(self, node: str) -> Locality:
+        """A Node's region/zone/subzone from its topology labels."""
+        loc = self._localities.get(node)
+        if loc is None:
+            obj = self._store.get("Node", "", node)
+            labels = obj.meta.labels if obj is not None else {}
+            loc = self._localities[node] = Locality(labels.get(REGION_LABEL, ""), labels.get(ZONE_LABEL, ""),
+                                                     labels.get(SUBZONE_LABEL, ""))
+        return loc
 
     def invalidate_service(self, namespace: str, name: str) -> None:
         """Forget what was computed for one Service (its slices or spec changed)."""
@@ -44,13 +82,22 @@ class Discovery:
             self._regions[node] = region
         return region
 
-    def endpoints(self, kind: str, namespace: str, name: str, port: int) -> tuple[PortModel, tuple[EndpointModel, ...]] | None:
+    def endpoints(self, kind: str, namespace: str, name: str, port: int,
+                  host: str = "") -> tuple[PortModel, tuple[EndpointModel, ...]] | None:
         """A service port and its endpoints, or None when the service or port is gone."""
-        key = (kind, namespace, name, port)
+        key = (kind, namespace, name, port, host)
         if key in self._endpoints:
             return self._endpoints[key]
         result = None
-        if kind == "Service":
+        if kind == "ServiceEntry":
+            se = self._store.get("ServiceEntry", namespace, name)
+            model = next((m for m in service_entry_models(se) if m.hosts[0] == host), None) if se else None
+            pm = model.port(port) if model is not None else None
+            if se is not None and pm is not None:
+                pods = self._store.in_namespace("Pod", namespace) if se.workload_selector is not None else ()
+                wes = self._store.in_namespace("WorkloadEntry", namespace) if se.workload_selector is not None else ()
+                result = (pm, service_entry_endpoints(se, host, pm, pods, wes, self.node_locality))
+        elif kind == "Service":
             model = self.service(namespace, name)
             pm = model.port(port) if model is not None else None
             if pm is not None:

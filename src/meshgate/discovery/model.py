@@ -42,6 +42,17 @@ class ServiceModel:
     labels: dict[str, str] = field(default_factory=dict)
     headless: bool = False
     external_name: str | None = None
+    resolution: str = ""  # ServiceEntry resolution (STATIC, DNS, DNS_ROUND_ROBIN, NONE); "" for Services
+    export_to: tuple[str, ...] = ("*",)
+    created: str = ""  # creationTimestamp: the oldest ServiceEntry wins a contested host
+    traffic_distribution: str | None = None
+
+    def visible_from(self, namespace: str) -> bool:
+        """Whether exportTo lets a namespace see this service."""
+        for e in self.export_to:
+            if e == "*" or e == namespace or (e == "." and namespace == self.namespace):
+                return True
+        return False
 
     def port(self, number: int) -> PortModel | None:
         """The port with this number, or None."""

@@ -25,4 +25,7 @@ def service_model(svc: Service) -> ServiceModel:
         labels=svc.meta.labels,
         headless=svc.headless,
         external_name=None,
+        created=svc.meta.creation_timestamp,
+        traffic_distribution=svc.meta.annotations.get("networking.istio.io/traffic-distribution")
+        or svc.traffic_distribution,
     )

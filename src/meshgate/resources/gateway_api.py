@@ -566,8 +566,9 @@ def _parse_backend_object_ref(f: Fields) -> BackendObjectRef | None:
     kind = f.str("kind", default="Service", check=_kind_value)
     ns = f.str("namespace", default="", check=formats.dns1123_label)
     port = f.int("port", min=1, max=65535)
-    if group == "" and kind == "Service" and not f.has("port"):
-        f.error("port", "required when referring to a Service")
+    if not f.has("port") and ((group == "" and kind == "Service")
+                               or (group == "networking.istio.io" and kind in ("ServiceEntry", "Hostname"))):
+        f.error("port", f"required when referring to a {kind}")
         return None
     if name is None or group is None or kind is None or ns is None or (f.has("port") and port is None):
         return None

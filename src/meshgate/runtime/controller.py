@@ -103,7 +103,7 @@ class ControlPlane:
         for ns, name in services:
             self.discovery.invalidate_service(ns, name)
             for gateway, ref in self._cluster_users.get((ns, name), ()):
-                found = self.discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port)
+                found = self.discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
                 eps = found[1] if found is not None else ()
                 # One resource per cluster, shared by every gateway using it.
                 res = make_resource(ENDPOINT, ref.name, load_assignment(ref.name, eps))

@@ -41,7 +41,7 @@ class ClusterBuilder:
     def get(self, ref: ir.ClusterRef) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment] | None:
         """The cluster and its endpoints, or None when its service port no longer exists."""
         if ref.name not in self._built:
-            found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port)
+            found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
             if found is None:
                 self._built[ref.name] = None
             else:

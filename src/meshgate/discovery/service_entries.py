@@ -1,0 +1,95 @@
+"""Istio ServiceEntries as service models, and their endpoints.
+
+A ServiceEntry with several hosts is one service per host (as Istio builds them). Endpoints
+come from the entry's own `endpoints`, or from the Pods and WorkloadEntries of its namespace
+that its `workloadSelector` selects. An endpoint's port is the WorkloadEntry's `ports[name]`,
+else the service port's `targetPort`, else its number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..resources.core import Pod
+from ..resources.istio import ServiceEntry, ServiceEntryPort, WorkloadEntry
+from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
+
+_APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls"}
+
+
+def _port(p: ServiceEntryPort) -> PortModel:
+    return PortModel(p.name, p.number, p.target_port or p.number, "UDP" if p.protocol == "UDP" else "TCP",
+                     _APP_PROTOCOLS.get(p.protocol or ""))
+
+
+def service_entry_models(se: ServiceEntry) -> list[ServiceModel]:
+    """One service model per host of the entry."""
+    ports = tuple(_port(p) for p in se.ports)
+    vips = tuple(a for a in se.addresses if "/" not in a)
+    return [
+        ServiceModel(kind="ServiceEntry", namespace=se.meta.namespace, name=se.meta.name, hosts=(host,),
+                     vips=vips, ports=ports, labels=se.meta.labels, resolution=se.resolution,
+                     export_to=se.export_to or ("*",), created=se.meta.creation_timestamp)
+        for host in se.hosts
+    ]
+
+
+def _selected(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _labels(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(labels.items()))
+
+
+def _workload_endpoint(we: WorkloadEntry, port: PortModel, owner: tuple[str, str, str] | None) -> EndpointModel | None:
+    if not we.address or we.is_unix:
+        return None
+    region, zone, subzone = we.locality_parts
+    return EndpointModel(
+        address=we.address,
+        port=we.ports.get(port.name) or (port.target_port if isinstance(port.target_port, int) else port.number),
+        health=HEALTHY,
+        locality=Locality(region, zone, subzone),
+        owner=owner,
+        labels=_labels(we.labels),
+        network=we.network,
+        weight=we.weight or 0,
+    )
+
+
+def service_entry_endpoints(
+    se: ServiceEntry,
+    host: str,
+    port: PortModel,
+    pods: Iterable[Pod],
+    workload_entries: Iterable[WorkloadEntry],
+    node_locality: Callable[[str], Locality],
+) -> tuple[EndpointModel, ...]:
+    """Endpoints of one port of one host of a ServiceEntry."""
+    out: list[EndpointModel] = []
+    if se.resolution == "NONE":
+        return ()  # original destination: no endpoints to list
+    if se.workload_selector is not None:
+        target = port.target_port if isinstance(port.target_port, int) else port.number
+        for pod in pods:
+            if not pod.ready or not pod.pod_ips or not _selected(se.workload_selector, pod.meta.labels):
+                continue
+            loc = node_locality(pod.node_name) if pod.node_name else Locality()
+            out.append(EndpointModel(pod.pod_ips[0], target, HEALTHY, loc, pod.node_name,
+                                     owner=("Pod", pod.meta.namespace, pod.meta.name), labels=_labels(pod.meta.labels)))
+        for we in workload_entries:
+            if _selected(se.workload_selector, we.labels):
+                ep = _workload_endpoint(we, port, ("WorkloadEntry", we.meta.namespace, we.meta.name) if we.meta else None)
+                if ep is not None:
+                    out.append(ep)
+    else:
+        for we in se.endpoints:
+            ep = _workload_endpoint(we, port, None)
+            if ep is not None:
+                out.append(ep)
+        if not out and se.resolution in ("DNS", "DNS_ROUND_ROBIN"):
+            # A DNS entry without endpoints resolves its host itself.
+            out.append(EndpointModel(host, port.target_port if isinstance(port.target_port, int) else port.number,
+                                     HEALTHY))
+    return tuple(sorted(out, key=lambda e: (e.locality.region, e.locality.zone, e.locality.subzone, e.address, e.port)))
