@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from . import ir
 from .collector import collector_paused
 from .discovery.index import Discovery
+from .discovery.locality import ProxyView
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
 from .resources.loader import load_paths
@@ -38,24 +39,36 @@ def now_rfc3339() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def translate_store(store: Store, now: str, discovery: Discovery | None = None) -> Translation:
-    """Translate one version of the store; `now` stamps lastTransitionTime on conditions."""
+def cluster_builder(store: Store, discovery: Discovery) -> ClusterBuilder:
+    """The cluster builder for one version of the store."""
+    return ClusterBuilder(discovery, store.list("DestinationRule"), lambda ns, name: store.get("Secret", ns, name))
+
+
+def translate_store(store: Store, now: str, discovery: Discovery | None = None,
+                    proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
+                    clusters: ClusterBuilder | None = None) -> Translation:
+    """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
+
+    With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
+    select DestinationRules by workloadSelector.
+    """
     with collector_paused():
         discovery = discovery or Discovery(store)
         gateways = translate_gateways(store, discovery, now)
-        clusters = ClusterBuilder(discovery)
-        snapshots = [build_snapshot(cfg, clusters) for cfg in gateways.gateways]
+        clusters = clusters or cluster_builder(store, discovery)
+        snapshots = [build_snapshot(cfg, clusters, proxy, labels) for cfg in gateways.gateways]
     return Translation(snapshots, gateways.status, configs=gateways.gateways)
 
 
 def translate_paths(
-    paths: Iterable[str | os.PathLike[str]], now: str | None = None, created: str | None = None
+    paths: Iterable[str | os.PathLike[str]], now: str | None = None, created: str | None = None,
+    proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
 ) -> Translation:
     """Load files and directories and translate them (what `meshgate translate` does)."""
     loaded = load_paths(paths, created)
     store, duplicates = Store.from_load(loaded)
     # The store lives as long as the process: keep the collector from walking it again and again.
     gc.freeze()
-    out = translate_store(store, now or now_rfc3339())
+    out = translate_store(store, now or now_rfc3339(), proxy=proxy, labels=labels)
     out.errors = loaded.errors + duplicates
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,14 +18,16 @@ from collections.abc import Callable
 from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..ir import GatewayConfig
-from ..pipeline import now_rfc3339, translate_store
+from ..pipeline import cluster_builder, now_rfc3339, translate_store
 from ..providers.files import ChangeSet, FileProvider
 from ..resources.errors import InputError
 from ..resources.meta import ObjectKey
 from ..store import Store
 from ..xds.cache import SnapshotCache
-from ..xds.endpoints import load_assignment
-from ..xds.resources import ENDPOINT, make_resource, snapshot_resources
+from ..discovery.locality import ProxyView, lb_context, proxy_view
+from ..xds.proxy import ProxyIdentity
+from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
+from ..xds.snapshot import ClusterPlan
 from .metrics import Metrics
 
 log = logging.getLogger("meshgate.controller")
@@ -51,6 +54,9 @@ class ControlPlane:
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
         self._cluster_users: dict[tuple[str, str], list] = {}  # (ns, service) → [(gateway, ClusterRef)]
+        self.builder = cluster_builder(self.store, self.discovery)
+        self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
+        self._contexts: dict[str, tuple[str, ProxyView]] = {}  # cache key → (gateway, a proxy of that context)
 
     @property
     def errors(self) -> list[InputError]:
@@ -99,30 +105,89 @@ class ControlPlane:
         return out
 
     def _update_endpoints(self, services: set[tuple[str, str]]) -> None:
-        updates: dict[str, dict] = {}
+        touched: dict[str, list[ClusterPlan]] = {}
         for ns, name in services:
             self.discovery.invalidate_service(ns, name)
+            self.builder.forget(ns, name)
             for gateway, ref in self._cluster_users.get((ns, name), ()):
-                found = self.discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
-                eps = found[1] if found is not None else ()
-                # One resource per cluster, shared by every gateway using it.
-                res = make_resource(ENDPOINT, ref.name, load_assignment(ref.name, eps))
-                updates.setdefault(gateway, {})[ref.name] = res
-        for gateway, resources in updates.items():
-            self.cache.update(gateway, ENDPOINT, resources, replace=False)
+                plan = self.builder.plan(ref, gateway.split("/", 1)[0])
+                if plan is not None:
+                    touched.setdefault(gateway, []).append(plan)
+        for gateway, plans in touched.items():
+            self._put(gateway, plans, None)
+            for key, (gw, view) in self._contexts.items():
+                if gw == gateway:
+                    self._put(key, plans, view)
+            self._per_client[gateway] = [p for p in self._gateway_plans(gateway) if p.per_client]
+
+    def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
+        """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
+        clusters, assignments = {}, {}
+        for plan in plans:
+            c, cla = self.builder.build(plan, view)
+            if plan.inline:
+                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, c)
+            if cla is not None:
+                assignments[plan.ref.name] = make_resource(ENDPOINT, plan.ref.name, cla)
+        if clusters:
+            self.cache.update(key, CLUSTER, clusters, replace=False)
+        if assignments:
+            self.cache.update(key, ENDPOINT, assignments, replace=False)
+
+    def _gateway_plans(self, gateway: str) -> list[ClusterPlan]:
+        cfg = next((c for c in self.configs if c.key == gateway), None)
+        if cfg is None:
+            return []
+        return [p for ref in cfg.clusters if (p := self.builder.plan(ref, cfg.namespace)) is not None]
+
+    # -- per-client views -------------------------------------------------------------------
+    def resolve(self, identity: ProxyIdentity) -> str:
+        """The cache entry for a proxy: its gateway's, or the entry of its load-balancing context.
+
+        Proxies whose locality and failoverPriority labels lead to the same endpoint priorities
+        share one entry: the cost grows with distinct contexts, not with connected proxies.
+        """
+        plans = self._per_client.get(identity.gateway)
+        if not plans:
+            return identity.gateway
+        view = proxy_view(identity.locality, identity.labels, identity.node_name)
+        ctx = sorted({repr(lb_context(view, p.setting, p.applies)) for p in plans})
+        key = f"{identity.gateway}@{hashlib.blake2b(repr(ctx).encode(), digest_size=6).hexdigest()}"
+        if key not in self._contexts:
+            self._contexts[key] = (identity.gateway, view)
+            self._build_context(key)
+        return key
+
+    def _build_context(self, key: str) -> None:
+        gateway, view = self._contexts[key]
+        base = self.cache.entry(gateway).resources
+        self.cache.set_all(key, {t: dict(r) for t, r in base.items()})
+        self._put(key, self._per_client.get(gateway, []), view)
+
+    @property
+    def context_count(self) -> int:
+        """How many per-client views exist (for metrics and tests)."""
+        return len(self._contexts)
 
     def _translate(self) -> None:
         self.discovery = Discovery(self.store)
-        tr = translate_store(self.store, self.clock(), self.discovery)
+        self.builder = cluster_builder(self.store, self.discovery)
+        tr = translate_store(self.store, self.clock(), self.discovery, clusters=self.builder)
         before = {c.key for c in self.configs}
         self.configs, self.status = tr.configs, tr.status
         self._cluster_users = {}
         for cfg in self.configs:
             for ref in cfg.clusters:
                 self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
+        self._per_client = {cfg.key: [p for p in self._gateway_plans(cfg.key) if p.per_client] for cfg in self.configs}
         for snap in tr.snapshots:
             self.cache.set_all(snap.gateway, snapshot_resources(snap))
-        self.cache.remove_gateways(s.gateway for s in tr.snapshots)
+        # Per-client views follow the new shared view; those of vanished gateways are emptied.
+        live = {c.key for c in self.configs}
+        self._contexts = {k: v for k, v in self._contexts.items() if v[0] in live}
+        self.cache.remove_gateways([s.gateway for s in tr.snapshots] + list(self._contexts))
+        for key in self._contexts:
+            self._build_context(key)
         if self.on_gateways is not None and before != {c.key for c in self.configs}:
             self.on_gateways(self.configs)
         # What survives a translation lives until the next one: keep the collector from walking

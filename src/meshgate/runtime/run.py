@@ -80,7 +80,7 @@ class Runner:
         self.control.load()
         for e in self.control.errors:
             self.say(f"{e.severity}: {e}")
-        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics)
+        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve)
         self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
         debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS) on {opts.xds_address}:{self.xds_port}; "

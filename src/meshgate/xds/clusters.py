@@ -1,31 +1,176 @@
-"""Service ports to Envoy Clusters (EDS)."""
+"""Service ports to Envoy Clusters, shaped by the DestinationRule's traffic policy.
+
+Kubernetes Services and STATIC ServiceEntries are EDS clusters; DNS ServiceEntries are
+STRICT_DNS, DNS_ROUND_ROBIN ones LOGICAL_DNS (their endpoints inline), NONE is ORIGINAL_DST.
+"""
 
 from __future__ import annotations
 
-from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.core.v3 import protocol_pb2
-from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
+from collections.abc import Callable
 
-from ..discovery.model import PortModel
+from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
+from envoy.config.core.v3 import base_pb2, protocol_pb2
+from envoy.config.endpoint.v3 import endpoint_pb2
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2, tls_pb2
+from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
+from envoy.type.matcher.v3 import string_pb2
+
+from ..discovery.model import PortModel, ServiceModel
 from ..discovery.protocols import HTTP2, upstream_protocol
+from ..resources.core import Secret
+from ..resources.istio import ClientTLS, ConnectionPool, LoadBalancerSettings, OutlierDetection, TrafficPolicy
 from .common import ADS, duration_ms, to_any
 
 CONNECT_TIMEOUT_MS = 10_000
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+_SIMPLE_LB = {
+    "ROUND_ROBIN": cluster_pb2.Cluster.ROUND_ROBIN,
+    "LEAST_REQUEST": cluster_pb2.Cluster.LEAST_REQUEST,
+    "RANDOM": cluster_pb2.Cluster.RANDOM,
+}
+SecretLookup = Callable[[str, str], Secret | None]
 
 
-def cluster(name: str, port: PortModel) -> cluster_pb2.Cluster:
-    """An EDS cluster for a service port; HTTP/2 upstream when the port's appProtocol says h2c."""
-    out = cluster_pb2.Cluster(
-        name=name,
-        type=cluster_pb2.Cluster.EDS,
-        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(eds_config=ADS),
-        connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
-        lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
-    )
-    if upstream_protocol(port) == HTTP2:
-        options = hpo.HttpProtocolOptions(
-            explicit_http_config=hpo.HttpProtocolOptions.ExplicitHttpConfig(
-                http2_protocol_options=protocol_pb2.Http2ProtocolOptions()))
+def _outlier_detection(c: cluster_pb2.Cluster, od: OutlierDetection) -> None:
+    """As Istio: each error count enforces at 100% when positive; panic threshold = minHealthPercent."""
+    out = c.outlier_detection
+    five = od.consecutive_5xx_errors if od.consecutive_5xx_errors is not None else od.consecutive_errors
+    if five is not None:
+        out.consecutive_5xx.value = five
+        out.enforcing_consecutive_5xx.value = 100 if five > 0 else 0
+    if od.consecutive_gateway_errors is not None:
+        out.consecutive_gateway_failure.value = od.consecutive_gateway_errors
+        out.enforcing_consecutive_gateway_failure.value = 100 if od.consecutive_gateway_errors > 0 else 0
+    if od.split_external_local_origin_errors:
+        out.split_external_local_origin_errors = True
+        if od.consecutive_local_origin_failures is not None:
+            out.consecutive_local_origin_failure.value = od.consecutive_local_origin_failures
+            out.enforcing_consecutive_local_origin_failure.value = 100
+    if od.interval_ms is not None:
+        out.interval.CopyFrom(duration_ms(od.interval_ms))
+    if od.base_ejection_time_ms is not None:
+        out.base_ejection_time.CopyFrom(duration_ms(od.base_ejection_time_ms))
+    if od.max_ejection_percent is not None:
+        out.max_ejection_percent.value = od.max_ejection_percent
+    # Without this, Envoy spreads over ejected hosts once half are out (panic mode): failover
+    # would never happen.
+    c.common_lb_config.healthy_panic_threshold.value = float(od.min_health_percent or 0)
+
+
+def _connection_pool(c: cluster_pb2.Cluster, cp: ConnectionPool, options: hpo.HttpProtocolOptions) -> None:
+    th = circuit_breaker_pb2.CircuitBreakers.Thresholds()
+    if cp.tcp is not None:
+        if cp.tcp.max_connections is not None:
+            th.max_connections.value = cp.tcp.max_connections
+        if cp.tcp.connect_timeout_ms is not None:
+            c.connect_timeout.CopyFrom(duration_ms(cp.tcp.connect_timeout_ms))
+        ka = cp.tcp.tcp_keepalive
+        if ka is not None:
+            k = c.upstream_connection_options.tcp_keepalive
+            if ka.probes is not None:
+                k.keepalive_probes.value = ka.probes
+            if ka.time_ms is not None:
+                k.keepalive_time.value = ka.time_ms // 1000
+            if ka.interval_ms is not None:
+                k.keepalive_interval.value = ka.interval_ms // 1000
+        if cp.tcp.max_connection_duration_ms is not None:
+            options.common_http_protocol_options.max_connection_duration.CopyFrom(
+                duration_ms(cp.tcp.max_connection_duration_ms))
+    if cp.http is not None:
+        h = cp.http
+        if h.http1_max_pending_requests is not None:
+            th.max_pending_requests.value = h.http1_max_pending_requests
+        if h.http2_max_requests is not None:
+            th.max_requests.value = h.http2_max_requests
+        if h.max_retries is not None:
+            th.max_retries.value = h.max_retries
+        if h.max_requests_per_connection is not None:
+            options.common_http_protocol_options.max_requests_per_connection.value = h.max_requests_per_connection
+        if h.idle_timeout_ms is not None:
+            options.common_http_protocol_options.idle_timeout.CopyFrom(duration_ms(h.idle_timeout_ms))
+    if th.ListFields():
+        c.circuit_breakers.thresholds.append(th)
+
+
+def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancerSettings) -> None:
+    if lb.simple in _SIMPLE_LB:
+        c.lb_policy = _SIMPLE_LB[lb.simple]
+    elif lb.consistent_hash is not None:
+        ch = lb.consistent_hash
+        if ch.hash_algorithm == "MAGLEV":
+            c.lb_policy = cluster_pb2.Cluster.MAGLEV
+            if ch.maglev_table_size:
+                c.maglev_lb_config.table_size.value = ch.maglev_table_size
+        else:
+            c.lb_policy = cluster_pb2.Cluster.RING_HASH
+            if ch.minimum_ring_size:
+                c.ring_hash_lb_config.minimum_ring_size.value = ch.minimum_ring_size
+    if lb.locality_lb_setting is not None and lb.locality_lb_setting.distribute:
+        # Weights per locality (distribute) are only honoured with locality-weighted LB.
+        c.common_lb_config.locality_weighted_lb_config.SetInParent()
+
+
+def _tls(c: cluster_pb2.Cluster, tls: ClientTLS, namespace: str, secrets: SecretLookup, host: str) -> None:
+    if tls.mode not in ("SIMPLE", "MUTUAL"):
+        return  # DISABLE; ISTIO_MUTUAL needs mesh certificates meshgate does not issue
+    ctx = tls_pb2.UpstreamTlsContext(sni=tls.sni or host)
+    secret = secrets(namespace, tls.credential_name) if tls.credential_name else None
+    if secret is not None:
+        ca = secret.data.get("ca.crt")
+        if ca and not tls.insecure_skip_verify:
+            ctx.common_tls_context.validation_context.trusted_ca.inline_bytes = ca
+        if tls.mode == "MUTUAL" and secret.data.get("tls.crt") and secret.data.get("tls.key"):
+            ctx.common_tls_context.tls_certificates.append(common_pb2.TlsCertificate(
+                certificate_chain=base_pb2.DataSource(inline_bytes=secret.data["tls.crt"]),
+                private_key=base_pb2.DataSource(inline_bytes=secret.data["tls.key"])))
+    for san in tls.subject_alt_names:
+        ctx.common_tls_context.validation_context.match_typed_subject_alt_names.append(
+            common_pb2.SubjectAltNameMatcher(san_type=common_pb2.SubjectAltNameMatcher.DNS,
+                                             matcher=string_pb2.StringMatcher(exact=san)))
+    c.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=to_any(ctx)))
+
+
+def cluster(
+    name: str,
+    port: PortModel,
+    service: ServiceModel | None = None,
+    policy: TrafficPolicy | None = None,
+    inline: endpoint_pb2.ClusterLoadAssignment | None = None,
+    secrets: SecretLookup | None = None,
+) -> cluster_pb2.Cluster:
+    """A cluster for a service port. `inline` is the load assignment of a DNS cluster."""
+    resolution = service.resolution if service is not None else ""
+    out = cluster_pb2.Cluster(name=name, connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
+                              lb_policy=cluster_pb2.Cluster.ROUND_ROBIN)
+    if resolution in ("", "STATIC"):
+        out.type = cluster_pb2.Cluster.EDS
+        out.eds_cluster_config.eds_config.CopyFrom(ADS)
+    elif resolution in ("DNS", "DNS_ROUND_ROBIN"):
+        out.type = cluster_pb2.Cluster.STRICT_DNS if resolution == "DNS" else cluster_pb2.Cluster.LOGICAL_DNS
+        out.dns_lookup_family = cluster_pb2.Cluster.V4_ONLY
+        if inline is not None:
+            out.load_assignment.CopyFrom(inline)
+    else:  # NONE: to wherever the connection was going
+        out.type = cluster_pb2.Cluster.ORIGINAL_DST
+        out.lb_policy = cluster_pb2.Cluster.CLUSTER_PROVIDED
+    options = hpo.HttpProtocolOptions()
+    h2 = upstream_protocol(port) == HTTP2
+    if policy is not None:
+        if policy.load_balancer is not None and resolution != "NONE":
+            _load_balancer(out, policy.load_balancer)
+        if policy.outlier_detection is not None:
+            _outlier_detection(out, policy.outlier_detection)
+        if policy.connection_pool is not None:
+            _connection_pool(out, policy.connection_pool, options)
+            h2 = h2 or (policy.connection_pool.http is not None and policy.connection_pool.http.h2_upgrade_policy == "UPGRADE")
+        if policy.tls is not None and service is not None:
+            _tls(out, policy.tls, service.namespace, secrets or (lambda ns, n: None), service.hosts[0])
+    if h2:
+        options.explicit_http_config.http2_protocol_options.CopyFrom(protocol_pb2.Http2ProtocolOptions())
+    if options.ListFields():
+        if not options.HasField("explicit_http_config"):
+            options.explicit_http_config.http_protocol_options.CopyFrom(protocol_pb2.Http1ProtocolOptions())
         out.typed_extension_protocol_options[_HTTP_OPTIONS_KEY].CopyFrom(to_any(options))
     return out
+
+

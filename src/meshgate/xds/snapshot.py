@@ -1,7 +1,14 @@
-"""A gateway's complete xDS configuration, built from its IR and the discovered endpoints."""
+"""A gateway's complete xDS configuration, built from its IR and what discovery knows.
+
+Clusters and endpoints are planned once per (cluster, gateway namespace): the service, its
+endpoints, and the DestinationRule's policy for that port. A plan is built either for no one
+in particular (the shared view) or for one proxy, whose locality and labels then decide the
+endpoints' priorities; placements are shared between proxies of one load-balancing context.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from envoy.config.cluster.v3 import cluster_pb2
@@ -11,12 +18,26 @@ from envoy.config.route.v3 import route_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 
 from .. import ir
+from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
+from ..discovery.locality import LocalitySetting, PlacementCache, ProxyView, group_by_priority
+from ..discovery.model import EndpointModel, PortModel, ServiceModel
+from ..resources.core import Secret
+from ..resources.istio import DestinationRule, TrafficPolicy
 from .clusters import cluster
-from .endpoints import load_assignment
+from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .routes import route_configuration
 from .secrets import secret
+
+# trafficDistribution on a Service forces failoverPriority when no DestinationRule sets locality
+# load balancing (Istio): prefer the same network, region and zone (and node, for PreferSameNode).
+_NETWORK, _REGION, _ZONE = "topology.istio.io/network", "topology.kubernetes.io/region", "topology.kubernetes.io/zone"
+_TRAFFIC_DISTRIBUTION = {
+    "PreferClose": (_NETWORK, _REGION, _ZONE),
+    "PreferSameZone": (_NETWORK, _REGION, _ZONE),
+    "PreferSameNode": (_NETWORK, _REGION, _ZONE, "topology.istio.io/subzone", "kubernetes.io/hostname"),
+}
 
 
 @dataclass(slots=True)
@@ -31,34 +52,125 @@ class GatewaySnapshot:
     secrets: list[secret_pb2.Secret] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ClusterPlan:
+    """Everything that decides one cluster's config, before any proxy is considered."""
+
+    ref: ir.ClusterRef
+    port: PortModel
+    service: ServiceModel
+    endpoints: tuple[EndpointModel, ...]
+    policy: TrafficPolicy | None
+    rule: DestinationRule | None
+    setting: LocalitySetting | None  # locality load balancing, when it shapes this cluster
+    applies: bool  # failover/failoverPriority apply (outlierDetection, or forced by trafficDistribution)
+
+    @property
+    def per_client(self) -> bool:
+        """Whether different proxies get different endpoint priorities or weights."""
+        return self.setting is not None and (self.applies or bool(self.setting.distribute))
+
+    @property
+    def inline(self) -> bool:
+        """DNS clusters carry their endpoints in the cluster itself."""
+        return self.service.resolution in ("DNS", "DNS_ROUND_ROBIN")
+
+    @property
+    def has_eds(self) -> bool:
+        return self.service.resolution in ("", "STATIC")
+
+
+def _locality_setting(policy: TrafficPolicy | None, service: ServiceModel) -> tuple[LocalitySetting | None, bool]:
+    lb = policy.load_balancer if policy is not None else None
+    dr_setting = lb.locality_lb_setting if lb is not None else None
+    if dr_setting is not None:
+        if dr_setting.enabled is False:
+            return None, False
+        setting = LocalitySetting(dr_setting.enabled, dr_setting.distribute, dr_setting.failover,
+                                  dr_setting.failover_priority)
+        return setting, policy is not None and policy.outlier_detection is not None
+    forced = _TRAFFIC_DISTRIBUTION.get(service.traffic_distribution or "")
+    if forced:
+        return LocalitySetting(failover_priority=forced), True
+    return None, False
+
+
 class ClusterBuilder:
-    """Clusters and load assignments by name, built once and shared by every gateway using them."""
+    """Plans and builds clusters and endpoints; results are shared by every gateway using them."""
 
-    def __init__(self, discovery: Discovery) -> None:
+    def __init__(self, discovery: Discovery, rules: list[DestinationRule],
+                 secrets: Callable[[str, str], Secret | None]) -> None:
         self._discovery = discovery
-        self._built: dict[str, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment] | None] = {}
+        self._rules = rules
+        self._secrets = secrets
+        self._plans: dict[tuple, ClusterPlan | None] = {}
+        self._built: dict[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = {}
+        self.placements = PlacementCache()
 
-    def get(self, ref: ir.ClusterRef) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment] | None:
-        """The cluster and its endpoints, or None when its service port no longer exists."""
-        if ref.name not in self._built:
-            found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
-            if found is None:
-                self._built[ref.name] = None
-            else:
-                port, eps = found
-                self._built[ref.name] = (cluster(ref.name, port), load_assignment(ref.name, eps))
-        return self._built[ref.name]
+    def plan(self, ref: ir.ClusterRef, namespace: str, labels: dict[str, str] | None = None) -> ClusterPlan | None:
+        """The plan of a cluster seen from a gateway in `namespace` (None when its port is gone)."""
+        key = (ref, namespace, tuple(sorted(labels.items())) if labels else None)
+        if key in self._plans:
+            return self._plans[key]
+        result = None
+        found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
+        service = (self._discovery.service(ref.namespace, ref.service) if ref.service_kind == "Service"
+                   else self._discovery.host(ref.host, namespace) or next(
+                       (m for m in self._discovery.service_entry(ref.namespace, ref.service) if m.hosts[0] == ref.host),
+                       None))
+        if found is not None and service is not None:
+            port, endpoints = found
+            rule = destination_rule_for(self._rules, ref.host, namespace, labels)
+            policy = port_policy(rule.traffic_policy if rule is not None else None, port.number)
+            setting, applies = _locality_setting(policy, service)
+            result = ClusterPlan(ref, port, service, endpoints, policy, rule, setting, applies)
+        self._plans[key] = result
+        return result
+
+    def forget(self, namespace: str, service: str) -> None:
+        """Drop plans and built clusters of one service (its endpoints changed)."""
+        for key in [k for k in self._plans if k[0].namespace == namespace and k[0].service == service]:
+            del self._plans[key]
+        for key in [k for k in self._built if k[0].namespace == namespace and k[0].service == service]:
+            del self._built[key]
+
+    def assignment(self, plan: ClusterPlan, proxy: ProxyView | None) -> endpoint_pb2.ClusterLoadAssignment:
+        """The endpoints as `proxy` should see them (no priorities when no one in particular)."""
+        if proxy is None or not plan.per_client:
+            return load_assignment(plan.ref.name, plan.endpoints)
+        placements = self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, plan.endpoints,
+                                                plan.setting, plan.applies)
+        return prioritized_assignment(plan.ref.name, group_by_priority(plan.endpoints, placements))
+
+    def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
+              ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
+        """The cluster and, for EDS clusters, its load assignment."""
+        shared = proxy is None or not plan.per_client
+        key = (plan.ref, plan.rule, plan.endpoints) if shared else None
+        if key is not None and key in self._built:
+            return self._built[key]
+        cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
+        c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
+                    inline=cla if plan.inline else None, secrets=self._secrets)
+        built = (c, cla if plan.has_eds else None)
+        if key is not None:
+            self._built[key] = built
+        return built
 
 
-def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder) -> GatewaySnapshot:
-    """Spell a gateway's IR as Envoy resources."""
+def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: ProxyView | None = None,
+                   labels: dict[str, str] | None = None) -> GatewaySnapshot:
+    """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given)."""
     snap = GatewaySnapshot(cfg.key)
     snap.listeners = [listener(lst) for lst in cfg.listeners]
     snap.routes = sorted((route_configuration(rc) for rc in cfg.route_configs), key=lambda r: r.name)
     for ref in cfg.clusters:
-        built = clusters.get(ref)
-        if built is not None:
-            snap.clusters.append(built[0])
-            snap.endpoints.append(built[1])
+        plan = clusters.plan(ref, cfg.namespace, labels)
+        if plan is None:
+            continue
+        c, cla = clusters.build(plan, proxy)
+        snap.clusters.append(c)
+        if cla is not None:
+            snap.endpoints.append(cla)
     snap.secrets = [secret(s) for s in cfg.secrets]
     return snap

@@ -1,0 +1,86 @@
+"""Which DestinationRule applies to a host, for a proxy in a namespace with some labels.
+
+As Istio: only rules exported to the proxy's namespace count; a rule with a workloadSelector
+applies only to matching proxies of its own namespace; rules in the proxy's namespace come
+first, then the host's exact match before the most specific wildcard, then the oldest. Rules
+for the same host at the same level merge: the oldest one's traffic policy, every subset once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from ..resources.istio import DestinationRule, TrafficPolicy
+from .services import CLUSTER_DOMAIN
+
+
+def _full_host(host: str, namespace: str) -> str:
+    """A short name in a rule means a Service in the rule's namespace."""
+    if "." in host or host.startswith("*"):
+        return host
+    return f"{host}.{namespace}.svc.{CLUSTER_DOMAIN}"
+
+
+def _host_rank(rule_host: str, host: str) -> int | None:
+    """0 for an exact match, else the number of wildcard-free characters (more is better); None: no match."""
+    if rule_host == host:
+        return 1 << 20
+    if rule_host == "*":
+        return 0
+    if rule_host.startswith("*.") and host.endswith(rule_host[1:]) and len(host) > len(rule_host) - 1:
+        return len(rule_host)
+    return None
+
+
+def _visible(rule: DestinationRule, namespace: str) -> bool:
+    export = rule.export_to or ("*",)
+    return any(e == "*" or e == namespace or (e == "." and namespace == rule.meta.namespace) for e in export)
+
+
+def destination_rule_for(rules: Iterable[DestinationRule], host: str, namespace: str,
+                         labels: dict[str, str] | None = None) -> DestinationRule | None:
+    """The (merged) rule for `host` as seen by a proxy in `namespace` with `labels`."""
+    scored = []
+    for rule in rules:
+        if not _visible(rule, namespace):
+            continue
+        if rule.workload_selector is not None:
+            if rule.meta.namespace != namespace or labels is None or \
+                    any(labels.get(k) != v for k, v in rule.workload_selector.items()):
+                continue
+        rank = _host_rank(_full_host(rule.host, rule.meta.namespace), host)
+        if rank is None:
+            continue
+        local = rule.meta.namespace == namespace
+        scored.append(((0 if local else 1, -rank, rule.meta.creation_timestamp, rule.meta.namespace, rule.meta.name),
+                       rule))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: s[0])
+    best_key, best = scored[0]
+    same_level = [r for k, r in scored[1:] if k[:2] == best_key[:2]]
+    if not same_level:
+        return best
+    subsets = {s.name: s for s in best.subsets}
+    for other in same_level:
+        for s in other.subsets:
+            subsets.setdefault(s.name, s)
+    return dataclasses.replace(best, subsets=tuple(subsets.values()))
+
+
+def port_policy(policy: TrafficPolicy | None, port: int) -> TrafficPolicy | None:
+    """The traffic policy for one port: portLevelSettings override the rule-wide sections."""
+    if policy is None:
+        return None
+    for pl in policy.port_level_settings:
+        if pl.port == port:
+            return dataclasses.replace(
+                policy,
+                load_balancer=pl.load_balancer or policy.load_balancer,
+                connection_pool=pl.connection_pool or policy.connection_pool,
+                outlier_detection=pl.outlier_detection or policy.outlier_detection,
+                tls=pl.tls or policy.tls,
+                port_level_settings=(),
+            )
+    return policy
