@@ -35,6 +35,18 @@ def _locality(value: str | None) -> str | None:
     return value
 
 
+def _proxy(locality: str | None, labels: tuple[str, ...], node_name: str | None):  # noqa: ANN202
+    """The proxy view the identity flags describe, or (None, None) when none is given."""
+    from .discovery.locality import proxy_view
+    from .discovery.model import Locality
+
+    label_map = _labels(labels)
+    if locality is None and not label_map and not node_name:
+        return None, None
+    parts = ((_locality(locality) or "").split("/") + ["", "", ""])[:3]
+    return proxy_view(Locality(*parts), label_map, node_name or ""), label_map
+
+
 def _report_errors(tr: Translation) -> None:
     for e in tr.errors:
         click.echo(f"{e.severity}: {e}", err=True)
@@ -65,11 +77,12 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
               node_name: str | None, fmt: str) -> None:
     """Print what Envoy would receive for the resources in PATHS (offline).
 
-    Exit status 1 when any input was invalid; valid input is translated either way.
+    With --locality/--label/--node-name, as a proxy with that identity would receive it
+    (endpoint priorities per DestinationRule locality settings). Exit status 1 when any input
+    was invalid; valid input is translated either way.
     """
-    _locality(locality)
-    _labels(labels)
-    tr = translate_paths(paths)
+    view, label_map = _proxy(locality, labels, node_name)
+    tr = translate_paths(paths, proxy=view, labels=label_map)
     snaps = tr.snapshots
     if gateway is not None:
         snaps = [s for s in snaps if s.gateway == gateway]

@@ -17,10 +17,12 @@ from pathlib import Path
 import yaml
 
 from meshgate.cli import dump
+from meshgate.discovery.locality import proxy_view
+from meshgate.discovery.model import Locality
 from meshgate.pipeline import Translation, translate_store
 from meshgate.resources.loader import LoadResult, load_text
 from meshgate.store import Store
-from meshgate.xds.output import snapshot_dict
+from meshgate.xds.output import message_dict, snapshot_dict
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -39,6 +41,7 @@ class GoldenCase:
     expected: Path
     own_files: set[str] = field(default_factory=set)  # status/errors shown only for these
     conformance: bool = False
+    proxies: list[dict] = field(default_factory=list)  # per-proxy views to show (proxies.yaml)
 
 
 def _fill(text: str) -> str:
@@ -51,9 +54,10 @@ def own_cases() -> list[GoldenCase]:
     """Cases under tests/golden/cases/."""
     out = []
     for d in sorted(p for p in (HERE / "cases").iterdir() if p.is_dir()):
-        files = sorted(f for f in d.glob("*.yaml") if f.name != "expected.yaml")
+        files = sorted(f for f in d.glob("*.yaml") if f.name not in ("expected.yaml", "proxies.yaml"))
         inputs = [(f"{d.name}/{f.name}", f.read_text()) for f in files]
-        out.append(GoldenCase(d.name, inputs, d / "expected.yaml", {n for n, _ in inputs}))
+        proxies = yaml.safe_load((d / "proxies.yaml").read_text()) if (d / "proxies.yaml").exists() else []
+        out.append(GoldenCase(d.name, inputs, d / "expected.yaml", {n for n, _ in inputs}, proxies=proxies))
     return out
 
 
@@ -117,7 +121,22 @@ def run_case(case: GoldenCase) -> tuple[dict, Translation]:
     for e in errors:
         e.pop("message", None)
     out = {"gateways": [_abbreviate(snapshot_dict(s)) for s in snaps], "status": status, "errors": errors}
+    if case.proxies:
+        out["proxies"] = [_proxy_view(store, p) for p in case.proxies]
     return out, tr
+
+
+def _proxy_view(store: Store, spec: dict) -> dict:
+    """What one proxy (locality, labels, node name) receives: clusters and endpoints per gateway."""
+    parts = (str(spec.get("locality", "")).split("/") + ["", "", ""])[:3]
+    labels = {str(k): str(v) for k, v in (spec.get("labels") or {}).items()}
+    view = proxy_view(Locality(*parts), labels, spec.get("nodeName", ""))
+    tr = translate_store(store, NOW, proxy=view, labels=labels)
+    return {
+        "proxy": spec,
+        "gateways": [{"gateway": s.gateway, "clusters": [message_dict(c) for c in s.clusters],
+                      "endpoints": [message_dict(e) for e in s.endpoints]} for s in tr.snapshots],
+    }
 
 
 def _own_objects(case: GoldenCase, result: LoadResult) -> set[tuple[str, str, str]]:

@@ -53,6 +53,9 @@ def static_bootstrap(snap: GatewaySnapshot, admin_port: int = 0) -> bootstrap_pb
     for c in snap.clusters:
         sc = cluster_pb2.Cluster()
         sc.CopyFrom(c)
+        if c.type != cluster_pb2.Cluster.EDS:
+            boot.static_resources.clusters.append(sc)  # DNS and original-destination clusters as they are
+            continue
         sc.ClearField("eds_cluster_config")
         sc.type = cluster_pb2.Cluster.STATIC
         if c.name in assignments:

@@ -146,7 +146,8 @@ class ClusterBuilder:
               ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
         """The cluster and, for EDS clusters, its load assignment."""
         shared = proxy is None or not plan.per_client
-        key = (plan.ref, plan.rule, plan.endpoints) if shared else None
+        # Plans live in self._plans until forgotten, so a plan's identity names its result.
+        key = (plan.ref, id(plan)) if shared else None
         if key is not None and key in self._built:
             return self._built[key]
         cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
