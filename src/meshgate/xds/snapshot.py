@@ -21,7 +21,7 @@ from .. import ir
 from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
 from ..discovery.locality import LocalitySetting, PlacementCache, ProxyView, group_by_priority
-from ..discovery.model import EndpointModel, PortModel, ServiceModel
+from ..discovery.model import EndpointModel, Locality, PortModel, ServiceModel
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
 from .clusters import cluster
@@ -38,6 +38,9 @@ _TRAFFIC_DISTRIBUTION = {
     "PreferSameZone": (_NETWORK, _REGION, _ZONE),
     "PreferSameNode": (_NETWORK, _REGION, _ZONE, "topology.istio.io/subzone", "kubernetes.io/hostname"),
 }
+
+
+_NOWHERE = ProxyView(Locality(), ())
 
 
 @dataclass(slots=True)
@@ -135,9 +138,11 @@ class ClusterBuilder:
             del self._built[key]
 
     def assignment(self, plan: ClusterPlan, proxy: ProxyView | None) -> endpoint_pb2.ClusterLoadAssignment:
-        """The endpoints as `proxy` should see them (no priorities when no one in particular)."""
-        if proxy is None or not plan.per_client:
+        """The endpoints as `proxy` should see them; for no one in particular, as a proxy with no
+        locality would (locality-weighted clusters need weights on every locality)."""
+        if not plan.per_client:
             return load_assignment(plan.ref.name, plan.endpoints)
+        proxy = proxy or _NOWHERE
         placements = self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, plan.endpoints,
                                                 plan.setting, plan.applies)
         return prioritized_assignment(plan.ref.name, group_by_priority(plan.endpoints, placements))
