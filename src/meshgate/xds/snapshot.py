@@ -95,6 +95,10 @@ def _locality_setting(policy: TrafficPolicy | None, service: ServiceModel) -> tu
     forced = _TRAFFIC_DISTRIBUTION.get(service.traffic_distribution or "")
     if forced:
         return LocalitySetting(failover_priority=forced), True
+    if policy is not None and policy.outlier_detection is not None:
+        # Locality load balancing is on by default (Istio's mesh default): with outlier
+        # detection, the default scheme prefers the proxy's own subzone, zone, then region.
+        return LocalitySetting(), True
     return None, False
 
 
