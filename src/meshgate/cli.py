@@ -208,6 +208,58 @@ def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, .
     click.echo(bootstrap_text(boot, fmt), nl=False)
 
 
+@main.group()
+def explain() -> None:
+    """Explain how meshgate arrived at parts of the config."""
+
+
+@explain.command("endpoints")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--gateway", required=True, callback=lambda c, p, v: _gateway_option(v), help="NS/NAME of the Gateway.")
+@click.option("--cluster", "cluster_name", required=True, help="The cluster, e.g. outbound|80||host.")
+@click.option("--locality", help="The proxy's locality, REGION/ZONE/SUBZONE.")
+@click.option("--label", "labels", multiple=True, help="A proxy label KEY=VALUE (repeatable).")
+@click.option("--node-name", help="The proxy's Kubernetes node name.")
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+def explain_endpoints_command(paths: tuple[str, ...], gateway: str, cluster_name: str, locality: str | None,
+                              labels: tuple[str, ...], node_name: str | None, fmt: str) -> None:
+    """For each endpoint of CLUSTER: its priority and weight for this proxy, and the rule that decided it."""
+    import dataclasses
+
+    from .explain import ExplainError, explain_endpoints
+    from .pipeline import now_rfc3339
+    from .resources.loader import load_paths
+    from .store import Store
+
+    view, label_map = _proxy(locality, labels, node_name)
+    loaded = load_paths(paths)
+    store, duplicates = Store.from_load(loaded)
+    for e in loaded.errors + duplicates:
+        click.echo(f"{e.severity}: {e}", err=True)
+    try:
+        result = explain_endpoints(store, gateway, cluster_name, view, label_map, now_rfc3339())
+    except ExplainError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt != "table":
+        click.echo(dump(dataclasses.asdict(result), fmt), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    plain = Console()
+    console = plain if plain.is_terminal else Console(width=160)
+    console.print(f"cluster {result.cluster} ({result.service}); DestinationRule: "
+                  f"{result.destination_rule or 'none'}; locality load balancing: {result.mode}")
+    table = Table()
+    for col in ("Endpoint", "Locality", "Labels", "Health", "Priority", "Weight", "Rule"):
+        table.add_column(col, overflow="fold")
+    for r in result.endpoints:
+        table.add_row(f"{r.address}:{r.port}", r.locality or "-", ",".join(f"{k}={v}" for k, v in r.labels.items()),
+                      r.health, str(r.priority) if r.sent else "excluded",
+                      "" if r.weight is None else str(r.weight), r.rule)
+    console.print(table)
+
+
 @main.command()
 @click.option("--port", required=True, type=int, help="Port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")

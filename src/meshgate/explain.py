@@ -1,0 +1,96 @@
+"""`meshgate explain endpoints`: why each endpoint of a cluster gets its priority and weight.
+
+The same computation as serving (the cluster's plan, then placement for one proxy), shown
+endpoint by endpoint with the rule that decided it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .discovery.index import Discovery
+from .discovery.locality import ProxyView, place_endpoints, locality_text
+from .discovery.model import Locality
+from .gateway.translate import translate_gateways
+from .pipeline import cluster_builder
+from .store import Store
+
+NOWHERE = ProxyView(Locality(), ())
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointExplanation:
+    """One endpoint as a given proxy sees it."""
+
+    address: str
+    port: int
+    locality: str
+    labels: dict[str, str]
+    health: str
+    priority: int
+    weight: int | None
+    sent: bool
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterExplanation:
+    """A cluster's policy source and its endpoints' placements."""
+
+    cluster: str
+    service: str
+    destination_rule: str  # "ns/name", or "" when none applies
+    mode: str  # how locality load balancing applies, in words
+    endpoints: tuple[EndpointExplanation, ...]
+
+
+class ExplainError(Exception):
+    """The gateway or cluster asked about does not exist."""
+
+
+def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView | None,
+                      labels: dict[str, str] | None, now: str) -> ClusterExplanation:
+    """Explain the endpoints of `cluster` as a proxy of `gateway` with this identity sees them."""
+    discovery = Discovery(store)
+    configs = {c.key: c for c in translate_gateways(store, discovery, now).gateways}
+    if gateway not in configs:
+        raise ExplainError(f"no gateway {gateway} of ours; known: {', '.join(sorted(configs)) or 'none'}")
+    cfg = configs[gateway]
+    ref = next((r for r in cfg.clusters if r.name == cluster), None)
+    if ref is None:
+        known = ", ".join(r.name for r in cfg.clusters) or "none"
+        raise ExplainError(f"gateway {gateway} has no cluster {cluster!r}; its clusters: {known}")
+    plan = cluster_builder(store, discovery).plan(ref, cfg.namespace, labels)
+    if plan is None:
+        raise ExplainError(f"cluster {cluster}: its service port no longer exists")
+    view = proxy or NOWHERE
+    if plan.per_client:
+        placements = place_endpoints(view, plan.endpoints, plan.setting, plan.applies)
+        s = plan.setting
+        assert s is not None
+        mode = ("distribute" if s.distribute else
+                f"failoverPriority {list(s.failover_priority)}" if s.failover_priority and not s.failover else
+                f"failover {[f'{a}->{b}' for a, b in s.failover]}" + (
+                    f" and failoverPriority {list(s.failover_priority)}" if s.failover_priority else "")
+                if s.failover else "default (subzone, zone, region)")
+        if plan.rule is None:
+            mode += f", forced by trafficDistribution {plan.service.traffic_distribution}"
+    else:
+        reason = ("no DestinationRule" if plan.rule is None else
+                  "locality load balancing disabled" if plan.setting is None and plan.policy is not None
+                  and plan.policy.load_balancer is not None and plan.policy.load_balancer.locality_lb_setting
+                  is not None else "no outlierDetection: failover does not apply")
+        placements = None
+        mode = f"off ({reason})"
+    rows = []
+    for i, ep in enumerate(plan.endpoints):
+        p = placements[i] if placements is not None else None
+        rows.append(EndpointExplanation(
+            ep.address, ep.port, locality_text(ep.locality), dict(ep.labels), ep.health,
+            p.priority if p else 0, p.weight if p else None, not (p.excluded if p else False),
+            p.rule if p else "every endpoint at priority 0",
+        ))
+    rows.sort(key=lambda r: (r.priority, r.locality, r.address, r.port))
+    dr = f"{plan.rule.meta.namespace}/{plan.rule.meta.name}" if plan.rule is not None else ""
+    return ClusterExplanation(cluster, f"{plan.service.kind} {plan.service.namespace}/{plan.service.name}",
+                              dr, mode, tuple(rows))

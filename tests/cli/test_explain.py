@@ -1,0 +1,65 @@
+"""`meshgate explain endpoints`: priority, weight and rule per endpoint for one proxy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from meshgate.cli import main
+
+CASES = Path(__file__).resolve().parents[1] / "golden" / "cases"
+PAYMENTS = "outbound|80||payments.example.com"
+
+
+def explain(*args: str):  # noqa: ANN201
+    return CliRunner().invoke(main, ["explain", "endpoints", *args])
+
+
+def test_failover_priorities_and_rules_for_a_proxy() -> None:
+    result = explain(str(CASES / "se-static-failover" / "input.yaml"), "--gateway", "apps/gw", "--cluster", PAYMENTS,
+                     "--locality", "us-west/zone-1/sub-a", "-o", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["destination_rule"] == "apps/payments"
+    assert out["mode"].startswith("failover")
+    rows = [(e["address"], e["priority"], e["rule"]) for e in out["endpoints"]]
+    assert rows == [
+        ("127.0.1.1", 0, "same region/zone/subzone"),
+        ("127.0.1.2", 1, "same region"),
+        ("127.0.1.3", 2, "failover to us-east"),
+        ("127.0.1.4", 3, "other region, not the failover target us-east of us-west"),
+    ]
+
+
+def test_another_locality_sees_other_priorities() -> None:
+    result = explain(str(CASES / "se-static-failover" / "input.yaml"), "--gateway", "apps/gw", "--cluster", PAYMENTS,
+                     "--locality", "us-east/zone-1", "-o", "json")
+    first = json.loads(result.stdout)["endpoints"][0]
+    assert (first["address"], first["priority"]) == ("127.0.1.3", 0)
+
+
+def test_distribute_weights_and_exclusions() -> None:
+    result = explain(str(CASES / "dr-distribute" / "input.yaml"), "--gateway", "apps/gw",
+                     "--cluster", "outbound|80||catalog.example.com", "--locality", "us-west/zone-1", "-o", "json")
+    eps = {e["address"]: e for e in json.loads(result.stdout)["endpoints"]}
+    assert eps["127.0.5.1"]["weight"] == 80 and eps["127.0.5.4"]["weight"] == 20
+    assert eps["127.0.5.3"]["sent"] is False
+
+
+def test_without_outlier_detection_it_is_off_and_says_why() -> None:
+    args = [str(CASES / "dr-no-outlier-and-traffic-distribution" / "input.yaml"), "--gateway", "apps/gw",
+            "--cluster", "outbound|80||plain.example.com", "--locality", "us-west/zone-1"]
+    out = json.loads(explain(*args, "-o", "json").stdout)
+    assert out["mode"] == "off (no outlierDetection: failover does not apply)"
+    assert {e["priority"] for e in out["endpoints"]} == {0}
+    table = explain(*args)
+    assert table.exit_code == 0 and "every endpoint at priority 0" in table.stdout
+
+
+def test_unknown_gateway_or_cluster_is_a_usage_error() -> None:
+    path = str(CASES / "se-static-failover" / "input.yaml")
+    bad_cluster = explain(path, "--gateway", "apps/gw", "--cluster", "outbound|1||nope")
+    assert bad_cluster.exit_code == 2 and "its clusters: outbound|80||payments.example.com" in bad_cluster.output
+    assert explain(path, "--gateway", "apps/none", "--cluster", PAYMENTS).exit_code == 2
