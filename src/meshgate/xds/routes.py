@@ -13,6 +13,7 @@ from google.protobuf import wrappers_pb2
 
 from .. import ir
 from ..naming import INVALID_BACKEND_CLUSTER
+from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options
 
 _REDIRECT_CODES = {
@@ -123,7 +124,27 @@ def _mirror(m: ir.Mirror) -> rc.RouteAction.RequestMirrorPolicy:
     return policy
 
 
-def _forward(r: ir.Route) -> rc.RouteAction:
+def hash_policies(ch: ConsistentHash) -> list[rc.RouteAction.HashPolicy]:
+    """What a DestinationRule's consistentHash hashes on, as Envoy route hash policies."""
+    hp = rc.RouteAction.HashPolicy
+    if ch.http_header_name:
+        return [hp(header=hp.Header(header_name=ch.http_header_name))]
+    if ch.http_cookie is not None:
+        cookie = hp.Cookie(name=ch.http_cookie.name, path=ch.http_cookie.path or "")
+        if ch.http_cookie.ttl_ms is not None:
+            cookie.ttl.CopyFrom(duration_ms(ch.http_cookie.ttl_ms))
+        return [hp(cookie=cookie)]
+    if ch.use_source_ip:
+        return [hp(connection_properties=hp.ConnectionProperties(source_ip=True))]
+    if ch.http_query_parameter_name:
+        return [hp(query_parameter=hp.QueryParameter(name=ch.http_query_parameter_name))]
+    return []
+
+
+HashPolicies = dict[str, list[rc.RouteAction.HashPolicy]]  # cluster name → its hash policies
+
+
+def _forward(r: ir.Route, hashing: HashPolicies) -> rc.RouteAction:
     action = rc.RouteAction(
         timeout=duration_ms(r.timeout_ms) if r.timeout_ms is not None else _NO_TIMEOUT,
         cluster_not_found_response_code=rc.RouteAction.INTERNAL_SERVER_ERROR,
@@ -151,10 +172,14 @@ def _forward(r: ir.Route) -> rc.RouteAction:
                 action.prefix_rewrite = prefix
     if r.mirrors:
         action.request_mirror_policies.extend(_mirror(m) for m in r.mirrors)
+    # Consistent hashing needs the route to say what to hash (the first backend's policy).
+    first = next((b.cluster for b in r.backends if b.cluster), None)
+    if first is not None and hashing.get(first):
+        action.hash_policy.extend(hashing[first])
     return action
 
 
-def route(r: ir.Route) -> rc.Route:
+def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     """One Envoy route."""
     out = rc.Route(name=r.name, match=route_match(r.match))
     if r.redirect is not None:
@@ -162,12 +187,12 @@ def route(r: ir.Route) -> rc.Route:
     elif r.direct_status is not None:
         out.direct_response.status = r.direct_status
     else:
-        out.route.CopyFrom(_forward(r))
+        out.route.CopyFrom(_forward(r, hashing or {}))
     _apply_headers(out, r.request_headers, r.response_headers)
     return out
 
 
-def route_configuration(cfg: ir.RouteConfig) -> route_pb2.RouteConfiguration:
+def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None) -> route_pb2.RouteConfiguration:
     """An RDS RouteConfiguration.
 
     Clusters are not validated (invalid backends must answer 500, not fail the config); hosts
@@ -176,7 +201,7 @@ def route_configuration(cfg: ir.RouteConfig) -> route_pb2.RouteConfiguration:
     return route_pb2.RouteConfiguration(
         name=cfg.name,
         virtual_hosts=[
-            rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r) for r in vh.routes])
+            rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r, hashing) for r in vh.routes])
             for vh in cfg.virtual_hosts
         ],
         validate_clusters=wrappers_pb2.BoolValue(value=False),

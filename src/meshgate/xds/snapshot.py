@@ -27,7 +27,7 @@ from ..resources.istio import DestinationRule, TrafficPolicy
 from .clusters import cluster
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
-from .routes import route_configuration
+from .routes import hash_policies, route_configuration
 from .secrets import secret
 
 # trafficDistribution on a Service forces failoverPriority when no DestinationRule sets locality
@@ -173,11 +173,12 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given)."""
     snap = GatewaySnapshot(cfg.key)
     snap.listeners = [listener(lst) for lst in cfg.listeners]
-    snap.routes = sorted((route_configuration(rc) for rc in cfg.route_configs), key=lambda r: r.name)
-    for ref in cfg.clusters:
-        plan = clusters.plan(ref, cfg.namespace, labels)
-        if plan is None:
-            continue
+    plans = [p for ref in cfg.clusters if (p := clusters.plan(ref, cfg.namespace, labels)) is not None]
+    hashing = {p.ref.name: hash_policies(p.policy.load_balancer.consistent_hash) for p in plans
+               if p.policy is not None and p.policy.load_balancer is not None
+               and p.policy.load_balancer.consistent_hash is not None}
+    snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
+    for plan in plans:
         c, cla = clusters.build(plan, proxy)
         snap.clusters.append(c)
         if cla is not None:
