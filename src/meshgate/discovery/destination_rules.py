@@ -1,9 +1,10 @@
 """Which DestinationRule applies to a host, for a proxy in a namespace with some labels.
 
 As Istio: only rules exported to the proxy's namespace count; a rule with a workloadSelector
-applies only to matching proxies of its own namespace; rules in the proxy's namespace come
-first, then the host's exact match before the most specific wildcard, then the oldest. Rules
-for the same host at the same level merge: the oldest one's traffic policy, every subset once.
+applies only to matching proxies of its own namespace, and then before the rules without one;
+rules in the proxy's namespace come first, then the host's exact match before the most
+specific wildcard, then the oldest. Rules for the same host at the same level merge: the
+oldest one's traffic policy, every subset once.
 """
 
 from __future__ import annotations
@@ -53,13 +54,15 @@ def destination_rule_for(rules: Iterable[DestinationRule], host: str, namespace:
         if rank is None:
             continue
         local = rule.meta.namespace == namespace
-        scored.append(((0 if local else 1, -rank, rule.meta.creation_timestamp, rule.meta.namespace, rule.meta.name),
-                       rule))
+        # A rule selecting this proxy by label beats the namespace-wide rules for its host.
+        selected = rule.workload_selector is not None
+        scored.append(((0 if local else 1, 0 if selected else 1, -rank, rule.meta.creation_timestamp,
+                        rule.meta.namespace, rule.meta.name), rule))
     if not scored:
         return None
     scored.sort(key=lambda s: s[0])
     best_key, best = scored[0]
-    same_level = [r for k, r in scored[1:] if k[:2] == best_key[:2]]
+    same_level = [r for k, r in scored[1:] if k[:3] == best_key[:3]]
     if not same_level:
         return best
     subsets = {s.name: s for s in best.subsets}

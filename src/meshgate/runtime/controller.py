@@ -27,7 +27,7 @@ from ..xds.cache import SnapshotCache
 from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.snapshot import ClusterPlan
+from ..xds.snapshot import ClusterPlan, build_snapshot
 from .metrics import Metrics
 
 log = logging.getLogger("meshgate.controller")
@@ -57,6 +57,8 @@ class ControlPlane:
         self.builder = cluster_builder(self.store, self.discovery)
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
         self._contexts: dict[str, tuple[str, ProxyView]] = {}  # cache key → (gateway, a proxy of that context)
+        self._labels: dict[str, dict[str, str] | None] = {}  # cache key → labels, when rules select by them
+        self._selector_namespaces: set[str] = set()  # namespaces with label-selecting DestinationRules
 
     @property
     def errors(self) -> list[InputError]:
@@ -117,7 +119,9 @@ class ControlPlane:
             self._put(gateway, plans, None)
             for key, (gw, view) in self._contexts.items():
                 if gw == gateway:
-                    self._put(key, plans, view)
+                    labels = self._labels.get(key)
+                    self._put(key, [self.builder.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans]
+                              if labels else plans, view)
             self._per_client[gateway] = [p for p in self._gateway_plans(gateway) if p.per_client]
 
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
@@ -148,18 +152,30 @@ class ControlPlane:
         share one entry: the cost grows with distinct contexts, not with connected proxies.
         """
         plans = self._per_client.get(identity.gateway)
-        if not plans:
+        selective = identity.gateway.split("/", 1)[0] in self._selector_namespaces
+        if not plans and not selective:
             return identity.gateway
         view = proxy_view(identity.locality, identity.labels, identity.node_name)
-        ctx = sorted({repr(lb_context(view, p.setting, p.applies)) for p in plans})
+        ctx = sorted({repr(lb_context(view, p.setting, p.applies)) for p in plans or ()})
+        if selective:
+            # DestinationRules there select proxies by label: the labels decide the config too.
+            ctx.append(repr(identity.labels))
         key = f"{identity.gateway}@{hashlib.blake2b(repr(ctx).encode(), digest_size=6).hexdigest()}"
         if key not in self._contexts:
             self._contexts[key] = (identity.gateway, view)
+            self._labels[key] = dict(identity.labels) if selective else None
             self._build_context(key)
         return key
 
     def _build_context(self, key: str) -> None:
         gateway, view = self._contexts[key]
+        labels = self._labels.get(key)
+        if labels is not None:
+            # Rules chosen by this proxy's labels may change any cluster or route: build it all.
+            cfg = next((c for c in self.configs if c.key == gateway), None)
+            if cfg is not None:
+                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder, view, labels)))
+            return
         base = self.cache.entry(gateway).resources
         self.cache.set_all(key, {t: dict(r) for t, r in base.items()})
         self._put(key, self._per_client.get(gateway, []), view)
@@ -180,6 +196,8 @@ class ControlPlane:
             for ref in cfg.clusters:
                 self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
         self._per_client = {cfg.key: [p for p in self._gateway_plans(cfg.key) if p.per_client] for cfg in self.configs}
+        self._selector_namespaces = {r.meta.namespace for r in self.store.list("DestinationRule")
+                                     if r.workload_selector is not None}
         for snap in tr.snapshots:
             self.cache.set_all(snap.gateway, snapshot_resources(snap))
         # Per-client views follow the new shared view; those of vanished gateways are emptied.

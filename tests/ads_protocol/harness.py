@@ -47,7 +47,7 @@ class ControlPlaneUnderTest:
 
     async def __aenter__(self) -> ControlPlaneUnderTest:
         self.control.load()
-        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics)
+        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve)
         self.server, self.port = await start_server(service, "127.0.0.1", 0)
         return self
 

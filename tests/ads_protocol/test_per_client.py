@@ -1,0 +1,108 @@
+"""Per-client views over ADS: endpoint priorities by proxy locality, shared per context, and
+DestinationRules selected by proxy labels."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from envoy.config.cluster.v3 import cluster_pb2
+from envoy.config.endpoint.v3 import endpoint_pb2
+
+from meshgate.xds.resources import CLUSTER, ENDPOINT
+
+from .harness import ControlPlaneUnderTest, FakeEnvoy, node
+
+PAYMENTS = "outbound|80||payments.example.com"
+EXTRA = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: payments, namespace: quickstart}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /pay}}]
+    backendRefs: [{group: networking.istio.io, kind: Hostname, name: payments.example.com, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments, namespace: quickstart}
+spec:
+  hosts: [payments.example.com]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints:
+  - {address: 127.0.9.1, locality: r1/z1}
+  - {address: 127.0.9.2, locality: r2/z1}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: payments, namespace: quickstart}
+spec:
+  host: payments.example.com
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 1}
+"""
+CANARY_RULE = """apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: payments-canary, namespace: quickstart}
+spec:
+  host: payments.example.com
+  workloadSelector: {matchLabels: {track: canary}}
+  trafficPolicy:
+    loadBalancer: {simple: RANDOM}
+    outlierDetection: {consecutive5xxErrors: 1}
+"""
+
+
+def located(region: str, labels: dict[str, str] | None = None, node_id: str = "e"):  # noqa: ANN201
+    n = node(node_id=node_id)
+    n.locality.region, n.locality.zone = region, "z1"
+    for k, v in (labels or {}).items():
+        n.metadata.fields["meshgate.io/labels"].struct_value.fields[k].string_value = v
+    return n
+
+
+async def first_assignment(cp: ControlPlaneUnderTest, n) -> dict[str, int]:  # noqa: ANN001
+    envoy = FakeEnvoy(cp.channel(), delta=True)
+    await envoy.send(node=n, type_url=ENDPOINT, resource_names_subscribe=[PAYMENTS])
+    resp = await envoy.recv()
+    await envoy.close()
+    cla = endpoint_pb2.ClusterLoadAssignment()
+    resp.resources[0].resource.Unpack(cla)
+    return {lb.endpoint.address.socket_address.address: loc.priority for loc in cla.endpoints for lb in loc.lb_endpoints}
+
+
+def test_priorities_follow_each_proxy_and_contexts_are_shared(tmp_path: Path) -> None:
+    async def body() -> None:
+        cp = ControlPlaneUnderTest(tmp_path)
+        (cp.dir / "payments.yaml").write_text(EXTRA)
+        async with cp:
+            assert await first_assignment(cp, located("r1", node_id="a1")) == {"127.0.9.1": 0, "127.0.9.2": 1}
+            assert await first_assignment(cp, located("r2", node_id="b1")) == {"127.0.9.1": 1, "127.0.9.2": 0}
+            for i in range(20):  # twenty more proxies in the same two localities
+                await first_assignment(cp, located("r1" if i % 2 else "r2", node_id=f"p{i}"))
+            assert cp.control.context_count == 2
+            # An endpoint change reaches every context.
+            text = (cp.dir / "payments.yaml").read_text().replace("127.0.9.2", "127.0.9.3")
+            assert await cp.change_file("payments.yaml", text) == "full"
+            assert await first_assignment(cp, located("r2", node_id="b2")) == {"127.0.9.1": 1, "127.0.9.3": 0}
+    asyncio.run(asyncio.wait_for(body(), 60))
+
+
+def test_destination_rule_selected_by_proxy_labels(tmp_path: Path) -> None:
+    async def body() -> None:
+        cp = ControlPlaneUnderTest(tmp_path)
+        (cp.dir / "payments.yaml").write_text(EXTRA + "---\n" + CANARY_RULE)
+        async with cp:
+            async def lb_policy(labels: dict[str, str]) -> int:
+                envoy = FakeEnvoy(cp.channel(), delta=True)
+                await envoy.send(node=located("r1", labels), type_url=CLUSTER)
+                resp = await envoy.recv()
+                await envoy.close()
+                c = cluster_pb2.Cluster()
+                next(r for r in resp.resources if r.name == PAYMENTS).resource.Unpack(c)
+                return c.lb_policy
+            assert await lb_policy({"track": "canary"}) == cluster_pb2.Cluster.RANDOM
+            assert await lb_policy({"track": "stable"}) == cluster_pb2.Cluster.ROUND_ROBIN
+    asyncio.run(asyncio.wait_for(body(), 60))
