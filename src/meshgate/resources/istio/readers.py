@@ -1,0 +1,180 @@
+"""Field readers shared by the Istio kinds' parsers (string lists, label maps, durations, exportTo)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..fields import Fields, _type_name
+from .model import ServiceEntry, WorkloadEntry, _INT32, _UINT32_MAX
+from .formats import go_duration_ns, tag_key, tag_value, visibility
+
+
+# --------------------------------------------------------------------------------------------
+# Reading helpers
+# --------------------------------------------------------------------------------------------
+
+
+class _Item(NamedTuple):
+    """One valid string item of a list, with where it is."""
+
+    index: int
+    value: str
+    path: str
+    line: int
+
+
+def _str_items(f: Fields, key: str, *, check=None, max_items: int | None = None) -> list[_Item]:
+    """The string items of a list field that pass `check` (the others are reported)."""
+    seq = f.data.get(key)
+    if seq is None:
+        return []
+    if not isinstance(seq, list):
+        f.error(key, f"must be a list, got {_type_name(seq)}")
+        return []
+    if max_items is not None and len(seq) > max_items:
+        f.error(key, f"must have at most {max_items} items, got {len(seq)}")
+        return []
+    out: list[_Item] = []
+    for i, item in enumerate(seq):
+        path, line = f"{f.sub(key)}[{i}]", f.item_line(seq, i)
+        if not isinstance(item, str):
+            f.ctx.error(line, path, f"must be a string, got {_type_name(item)}")
+            continue
+        reason = check(item) if check else None
+        if reason:
+            f.ctx.error(line, path, f"invalid value {item!r}: {reason}")
+            continue
+        out.append(_Item(i, item, path, line))
+    return out
+
+
+def _entries(f: Fields, key: str) -> Fields | None:
+    """A map field, as Fields, when present and a mapping."""
+    return f.map(key) if f.has(key) else None
+
+
+def _string_map(f: Fields, key: str) -> tuple[Fields | None, dict[str, str]]:
+    """A map of string to string; non-string keys and values are reported."""
+    sub = _entries(f, key)
+    out: dict[str, str] = {}
+    if sub is None:
+        return None, out
+    for k, v in sub.data.items():
+        if not isinstance(k, str):
+            sub.ctx.error(sub.line_of(k), sub.sub(str(k)), "keys must be strings")
+            continue
+        if v is None:
+            v = ""
+        if isinstance(v, bool) or not isinstance(v, str):
+            sub.error(k, f"must be a string, got {_type_name(v)} (quote the value)")
+            continue
+        out[k] = v
+    return sub, out
+
+
+def _labels(f: Fields, key: str) -> dict[str, str]:
+    """Labels, checked as labels.Instance.Validate does."""
+    sub, labels = _string_map(f, key)
+    out: dict[str, str] = {}
+    for k, v in labels.items():
+        reason = tag_key(k)
+        if reason:
+            sub.error(k, f"invalid label key {k!r}: {reason}")
+            continue
+        reason = tag_value(v)
+        if reason:
+            sub.error(k, f"invalid label value {v!r}: {reason}")
+            continue
+        out[k] = v
+    return out
+
+
+def _selector_labels(f: Fields, key: str, warn_empty: str) -> dict[str, str]:
+    """Workload selector labels: no empty key, no '*' (ValidateAlphaWorkloadSelector / validateWorkloadSelector)."""
+    sub, labels = _string_map(f, key)
+    out: dict[str, str] = {}
+    for k, v in labels.items():
+        if k == "":
+            sub.error(k, f"empty key is not supported in selector: {k}={v!r}")
+        elif "*" in k or "*" in v:
+            sub.error(k, f"wildcard is not supported in selector: {k}={v}")
+        else:
+            out[k] = v
+    if not labels and (sub is None or not sub.data):
+        f.error(key if f.has(key) else None, warn_empty, severity="warning")
+    return out
+
+
+def _duration(f: Fields, key: str, *, validate: bool = True) -> int | None:
+    """A google.protobuf.Duration in milliseconds; `validate`: Istio's ValidateDuration (≥1ms, ms precision)."""
+    if not f.has(key):
+        return None
+    value = f.data[key]
+    if not isinstance(value, str):
+        f.error(key, f"must be a duration string such as 10s or 500ms, got {_type_name(value)}")
+        return None
+    ns = go_duration_ns(value)
+    if ns is None:
+        f.error(key, f"invalid value {value!r}: must be a duration such as 10s, 500ms, 1m30s or 1h")
+        return None
+    if validate:
+        if ns < 1_000_000:
+            f.error(key, f"invalid value {value!r}: duration must be at least 1ms")
+            return None
+        if ns % 1_000_000:
+            f.error(key, f"invalid value {value!r}: only durations to ms precision are supported")
+            return None
+    return ns // 1_000_000 if ns >= 0 else -((-ns) // 1_000_000)
+
+
+def _non_negative(f: Fields, key: str, what: str) -> int | None:
+    """An int32 field Istio requires to be non-negative."""
+    value = f.int(key, min=_INT32[0], max=_INT32[1])
+    if value is not None and value < 0:
+        f.error(key, f"{what} must be non-negative, got {value}")
+        return None
+    return value
+
+
+def _uint32(f: Fields, key: str) -> int | None:
+    return f.int(key, min=0, max=_UINT32_MAX)
+
+
+# --------------------------------------------------------------------------------------------
+# exportTo
+# --------------------------------------------------------------------------------------------
+
+
+def _export_to(f: Fields, namespace: str, *, service_entry: bool, selector: bool = False) -> tuple[str, ...]:
+    """validateExportTo: no duplicates ("." is the own namespace), "*" and "~" alone."""
+    raw = f.data.get("exportTo")
+    items = _str_items(f, "exportTo")
+    seen: list[str] = []
+    values: list[str] = []
+    for it in items:
+        key = namespace if it.value == "." else it.value
+        if key in seen:
+            if key != it.value:
+                reason = f"duplicate entries in exportTo: . and the current namespace {namespace}"
+            else:
+                reason = f"duplicate entries in exportTo for entry {it.value}"
+            f.ctx.error(it.line, it.path, reason)
+            continue
+        if not (service_entry and it.value == "~"):
+            reason = visibility(key)
+            if reason:
+                f.ctx.error(it.line, it.path, f"invalid value {it.value!r}: {reason}")
+                continue
+        seen.append(key)
+        values.append(it.value)
+    count = len(raw) if isinstance(raw, list) else 0
+    if selector and seen:
+        if namespace not in seen:
+            f.error("exportTo", "destination rule with workload selector cannot have exportTo beyond current namespace")
+        elif len(seen) > 1:
+            f.error("exportTo", "destination rule with workload selector cannot have multiple entries in exportTo")
+    if "*" in seen and count > 1:
+        f.error("exportTo", "cannot have both public (*) and non-public exportTo values for a resource")
+    if "~" in seen and count > 1:
+        f.error("exportTo", "cannot export service entry to no one (~) and someone")
+    return tuple(values)
