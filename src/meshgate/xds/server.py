@@ -118,6 +118,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 if item is _CHANGED:
                     for resp in push(st):
                         yield resp
+                    resp = None  # an idle stream must not keep its last response alive
                     continue
                 if not st.gateway:
                     if not item.HasField("node"):
@@ -129,6 +130,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                     watcher = asyncio.create_task(self._watch(st, queue))
                 for resp in handle(st, item):
                     yield resp
+                resp = item = None
         finally:
             reader.cancel()
             if watcher is not None:
@@ -194,6 +196,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         async for resp in self._serve("sotw", request_iterator, context, self._sotw_handle,
                                      lambda st: self._push(st, self._sotw_response)):
             yield resp
+            del resp  # not held while the stream waits
 
     # -- Delta ------------------------------------------------------------------------------
     def _delta_response(self, st: StreamState, type_url: str, ts: TypeState,
@@ -254,6 +257,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         async for resp in self._serve("delta", request_iterator, context, self._delta_handle,
                                      lambda st: self._push(st, self._delta_response)):
             yield resp
+            del resp  # not held while the stream waits
 
 
 async def start_server(service: AggregatedDiscoveryService, address: str, port: int) -> tuple[grpc.aio.Server, int]:
