@@ -38,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH_DIR)
+
+from workers import STOP_GRACE_S, run_worker  # noqa: E402  (bench/workers.py)
 
 NAMESPACE = "bench"
 GATEWAY = "bench-gw"
@@ -62,8 +65,6 @@ RETRY_BASE_S = 0.5
 STATUS_WAIT_S = 10.0  # a failed write → the stream's final status
 SEED = 20250101
 STOP_TIMEOUT_S = 60.0
-WORKER_TIMEOUT_S = 3600
-STOP_GRACE_S = 15.0
 BUDGET = 2.0  # DESIGN §8 / issue 4: 1,000 proxies within 2× of 10
 
 
@@ -549,33 +550,8 @@ def spawn(n: int, p: int, channels: int, per_host_rules: bool, profile: bool) ->
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--services", str(n), "--proxies", str(p),
            "--channels", str(channels)] + (["--per-host-rules"] if per_host_rules else []) \
         + (["--profile"] if profile else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=WORKER_TIMEOUT_S)
-    except BaseException:
-        _stop_group(proc)
-        raise
-    if proc.returncode != 0:
-        sys.stderr.write(stderr)
-        raise SystemExit(f"worker P={p} failed (exit {proc.returncode})")
-    if stderr.strip():
-        sys.stderr.write(stderr)
-    return json.loads(stdout.strip().splitlines()[-1])
+    return run_worker(cmd, f"P={p}")
 
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the worker's process group (its client too), SIGKILL what is left after a grace."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.communicate(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.communicate(timeout=STOP_GRACE_S)
 
 
 def _ints(text: str, low: int, high: int) -> list[int]:

@@ -44,6 +44,7 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 
 import translate  # noqa: E402  (bench/translate.py: the YAML generator and its names)
+from workers import run_worker  # noqa: E402
 
 GATEWAY_KEY = f"{translate.NAMESPACE}/{translate.GATEWAY}"  # "bench/bench-gw"
 LISTEN_ADDRESS = "127.0.0.1"
@@ -56,8 +57,6 @@ ACK_TIMEOUT_S = 30.0  # one change → ACK
 READY_TIMEOUT_S = 600.0  # Envoy start → initial config ACKed (10,000 services over SotW is slow)
 READY_POLL_S = 0.01
 GAP_S = 0.02  # pause between changes, so that one change's tail does not overlap the next
-WORKER_TIMEOUT_S = 3600
-STOP_GRACE_S = 15.0
 SEED = 20250101
 
 
@@ -459,33 +458,8 @@ def spawn(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: s
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", protocol, "--sizes", str(n),
            "--endpoints", str(e), "--changes", str(changes), "--warmup", str(warmup),
            "--envoy-log-level", log_level] + (["--gc-freeze"] if gc_freeze else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=WORKER_TIMEOUT_S)
-    except BaseException:
-        _stop_group(proc)
-        raise
-    if proc.returncode != 0:
-        sys.stderr.write(stderr)
-        raise SystemExit(f"worker N={n} {protocol} failed (exit {proc.returncode})")
-    if stderr.strip():
-        sys.stderr.write(stderr)
-    return json.loads(stdout.strip().splitlines()[-1])
+    return run_worker(cmd, f"N={n} {protocol}")
 
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the worker's process group (it stops its Envoy), SIGKILL what is left after a grace."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.communicate(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.communicate(timeout=STOP_GRACE_S)
 
 
 def _sizes(text: str) -> list[int]:
