@@ -57,6 +57,7 @@ class ControlPlane:
         self.builder = cluster_builder(self.store, self.discovery)
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
         self._settings: dict[str, set] = {}  # gateway → distinct (LocalitySetting, applies) of those clusters
+        self._hints: dict[str, tuple[bool, bool]] = {}  # gateway → (any topology hints, any node hints)
         self._contexts: dict[str, tuple[str, ProxyView]] = {}  # cache key → (gateway, a proxy of that context)
         self._labels: dict[str, dict[str, str] | None] = {}  # cache key → labels, when rules select by them
         self._selector_namespaces: set[str] = set()  # namespaces with label-selecting DestinationRules
@@ -124,7 +125,9 @@ class ControlPlane:
                     self._put(key, [self.builder.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans]
                               if labels else plans, view)
             self._per_client[gateway] = [p for p in self._gateway_plans(gateway) if p.per_client]
-            self._settings[gateway] = {(p.setting, p.applies) for p in self._per_client[gateway]}
+            self._settings[gateway] = {(p.setting, p.applies) for p in self._per_client[gateway] if p.locality_lb}
+            self._hints[gateway] = (any(p.hinted for p in self._per_client[gateway]),
+                                    any(p.node_hinted for p in self._per_client[gateway]))
 
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
@@ -160,7 +163,12 @@ class ControlPlane:
         view = proxy_view(identity.locality, identity.labels, identity.node_name)
         # One lb_context per distinct locality setting, not per cluster: finding a proxy's
         # context costs the same with ten clusters or ten thousand.
-        ctx = sorted({repr(lb_context(view, s, a)) for s, a in self._settings.get(identity.gateway, ())})
+        ctx = sorted({repr(lb_context(view, s, a)) for s, a in self._settings.get(identity.gateway, ())
+                      if s is not None})
+        hinted, node_hinted = self._hints.get(identity.gateway, (False, False))
+        if hinted:
+            # Topology hints: the zone decides, and the node only where node hints exist.
+            ctx.append(repr(("topology", view.locality.zone, identity.node_name if node_hinted else "")))
         if selective:
             # DestinationRules there select proxies by label: the labels decide the config too.
             ctx.append(repr(identity.labels))
@@ -200,7 +208,10 @@ class ControlPlane:
             for ref in cfg.clusters:
                 self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
         self._per_client = {cfg.key: [p for p in self._gateway_plans(cfg.key) if p.per_client] for cfg in self.configs}
-        self._settings = {g: {(p.setting, p.applies) for p in plans} for g, plans in self._per_client.items()}
+        self._settings = {g: {(p.setting, p.applies) for p in plans if p.locality_lb}
+                          for g, plans in self._per_client.items()}
+        self._hints = {g: (any(p.hinted for p in plans), any(p.node_hinted for p in plans))
+                       for g, plans in self._per_client.items()}
         self._selector_namespaces = {r.meta.namespace for r in self.store.list("DestinationRule")
                                      if r.workload_selector is not None}
         for snap in tr.snapshots:

@@ -8,6 +8,7 @@ endpoints' priorities; placements are shared between proxies of one load-balanci
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,8 +21,9 @@ from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 from .. import ir
 from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
-from ..discovery.locality import LocalitySetting, PlacementCache, ProxyView, group_by_priority
-from ..discovery.model import EndpointModel, Locality, PortModel, ServiceModel
+from ..discovery.locality import LocalitySetting, PlacementCache, ProxyView, group_by_priority, place_endpoints
+from ..discovery.model import DRAINING, HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
+from ..discovery.topology_filter import categorize, has_hints
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
 from .clusters import cluster
@@ -41,6 +43,19 @@ _TRAFFIC_DISTRIBUTION = {
 
 
 _NOWHERE = ProxyView(Locality(), ())
+NODE_LABEL = "kubernetes.io/hostname"
+
+
+def proxy_node(proxy: ProxyView) -> str:
+    """The Kubernetes node a proxy runs on (its identity's node name, as a label)."""
+    return dict(proxy.labels).get(NODE_LABEL, "")
+
+
+def usable_endpoints(endpoints: tuple[EndpointModel, ...], proxy: ProxyView) -> tuple[EndpointModel, ...]:
+    """The endpoints kube-proxy would use for this proxy; fallback endpoints are sent as healthy
+    (Envoy would not route to DRAINING ones, kube-proxy does when nothing else is left)."""
+    chosen = categorize(endpoints, proxy.locality.zone, proxy_node(proxy)).endpoints
+    return tuple(dataclasses.replace(ep, health=HEALTHY) if ep.health == DRAINING else ep for ep in chosen)
 
 
 @dataclass(slots=True)
@@ -69,9 +84,23 @@ class ClusterPlan:
     applies: bool  # failover/failoverPriority apply (outlierDetection, or forced by trafficDistribution)
 
     @property
-    def per_client(self) -> bool:
-        """Whether different proxies get different endpoint priorities or weights."""
+    def locality_lb(self) -> bool:
+        """Whether locality load balancing gives proxies different priorities or weights."""
         return self.setting is not None and (self.applies or bool(self.setting.distribute))
+
+    @property
+    def hinted(self) -> bool:
+        """Whether EndpointSlice topology hints give proxies different endpoint sets."""
+        return has_hints(self.endpoints)
+
+    @property
+    def node_hinted(self) -> bool:
+        return any(ep.hints_nodes for ep in self.endpoints)
+
+    @property
+    def per_client(self) -> bool:
+        """Whether different proxies get different endpoints, priorities or weights."""
+        return self.locality_lb or self.hinted
 
     @property
     def inline(self) -> bool:
@@ -147,9 +176,17 @@ class ClusterBuilder:
         if not plan.per_client:
             return load_assignment(plan.ref.name, plan.endpoints)
         proxy = proxy or _NOWHERE
-        placements = self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, plan.endpoints,
-                                                plan.setting, plan.applies)
-        return prioritized_assignment(plan.ref.name, group_by_priority(plan.endpoints, placements))
+        endpoints = plan.endpoints
+        if plan.hinted:
+            endpoints = usable_endpoints(endpoints, proxy)
+        if not plan.locality_lb:
+            return load_assignment(plan.ref.name, endpoints)
+        if endpoints is plan.endpoints:
+            placements = self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, endpoints,
+                                                    plan.setting, plan.applies)
+        else:  # filtered for this proxy's zone or node: placed for it alone
+            placements = place_endpoints(proxy, endpoints, plan.setting, plan.applies)
+        return prioritized_assignment(plan.ref.name, group_by_priority(endpoints, placements))
 
     def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
               ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
