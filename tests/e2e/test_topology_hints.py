@@ -56,7 +56,7 @@ kind: EndpointSlice
 metadata:
   name: web-1
   namespace: apps
-  labels: {{kubernetes.io/service-name: web, endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io}}
+  labels: {{kubernetes.io/service-name: web}}  # hand-written: its hints stand as written
 addressType: IPv4
 ports: [{{name: http, port: 9000, protocol: TCP}}]
 endpoints:
