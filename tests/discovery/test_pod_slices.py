@@ -295,6 +295,13 @@ def test_ipv4_service_ignores_the_pods_ipv6_address():
     assert sl.endpoints[0].addresses == ("10.0.0.1",)
 
 
+def test_ipv4_mapped_ipv6_pod_address_counts_as_ipv4():
+    # Go's net.IP treats ::ffff:a.b.c.d as IPv4 and prints it as a.b.c.d.
+    (sl,) = slices_for_service(service(), [pod("web-1", ips=("::ffff:10.0.0.7",))], NODES)
+    assert sl.address_type == "IPv4"
+    assert sl.endpoints[0].addresses == ("10.0.0.7",)
+
+
 def test_service_without_cluster_ip_takes_the_pods_families():
     svc = service(cluster_ips=())
     (v6,) = slices_for_service(svc, [pod("web-1", ips=("fd00::1",))], NODES)

@@ -147,9 +147,8 @@ def _parse_ip(text: str) -> tuple[str, str] | None:
 
 def _address_types(service: Service, pods: list[Pod]) -> list[str]:
     """The address types to write slices for, IPv4 first."""
-    families: set[str] = set()
-    if not service.headless:
-        families = {parsed[0] for ip in service.cluster_ips if (parsed := _parse_ip(ip))}
+    # A headless Service's ("None",) parses as no IP, like an unassigned clusterIP.
+    families = {parsed[0] for ip in service.cluster_ips if (parsed := _parse_ip(ip))}
     if not families:
         families = {parsed[0] for pod in pods for ip in pod.pod_ips if (parsed := _parse_ip(ip))}
     return [f for f in _FAMILIES if f in families] or ["IPv4"]
