@@ -25,7 +25,7 @@ test: $(STAMP)
 
 ## Regenerate golden files after a reviewed change: git diff shows what moved.
 golden: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:randomly tests/golden/test_golden.py --update-golden
+	$(BIN)/python -m pytest -q -p no:randomly tests/golden/test_golden.py tests/golden/test_hints_golden.py --update-golden
 
 bench: $(STAMP)
 	$(BIN)/python bench/translate.py

@@ -208,6 +208,31 @@ def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, .
     click.echo(bootstrap_text(boot, fmt), nl=False)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
+def hints(paths: tuple[str, ...], fmt: str) -> None:
+    """The EndpointSlices as the EndpointSlice controller would write them (topology hints,
+    managed-by; generated from Pods for Services with a selector) and its events.
+
+    Exit status 1 when any input was invalid.
+    """
+    from .hints import hints_document
+    from .resources.loader import load_paths
+    from .store import Store
+
+    loaded = load_paths(paths)
+    store, duplicates = Store.from_load(loaded)
+    document, warnings = hints_document(store)
+    click.echo(dump(document, fmt), nl=False)
+    errors = loaded.errors + duplicates
+    for e in errors:
+        click.echo(f"{e.severity}: {e}", err=True)
+    for w in warnings:
+        click.echo(f"warning: Service {w['service']}: {w['message']}", err=True)
+    sys.exit(1 if any(e.severity == "error" for e in errors) else 0)
+
+
 @main.group()
 def explain() -> None:
     """Explain how meshgate arrived at parts of the config."""

@@ -6,9 +6,12 @@ backends against the service models; the xDS stage builds clusters from the endp
 
 from __future__ import annotations
 
+from ..resources.core import EndpointSlice, Node
 from ..store import Store
 from .endpoints import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, slice_endpoints
 from .model import EndpointModel, Locality, PortModel, ServiceModel
+from .pod_slices import slices_for_service
+from .topology_hints import HintEvent, compute_hints
 from .service_entries import service_entry_endpoints, service_entry_models
 from .services import service_model
 
@@ -24,6 +27,9 @@ class Discovery:
         self._ports: dict[tuple[str, str], set[tuple]] = {}  # service → endpoint keys
         self._hosts: dict[str, list[ServiceModel]] | None = None  # ServiceEntry host → models, oldest first
         self._localities: dict[str, Locality] = {}
+        self._slices: dict[tuple[str, str], list[EndpointSlice]] = {}
+        self._node_map: dict[str, Node] | None = None
+        self.hint_events: dict[tuple[str, str], list[HintEvent]] = {}  # what the hints controller said
 
     def service(self, namespace: str, name: str) -> ServiceModel | None:
         """The Kubernetes Service as a service model, or None."""
@@ -71,6 +77,7 @@ class Discovery:
     def invalidate_service(self, namespace: str, name: str) -> None:
         """Forget what was computed for one Service (its slices or spec changed)."""
         self._services.pop((namespace, name), None)
+        self._slices.pop((namespace, name), None)
         for key in self._ports.pop((namespace, name), ()):
             self._endpoints.pop(key, None)
 
@@ -81,6 +88,30 @@ class Discovery:
             region = obj.meta.labels.get(REGION_LABEL, "") if obj is not None else ""
             self._regions[node] = region
         return region
+
+    def slices(self, namespace: str, name: str) -> list[EndpointSlice]:
+        """A Service's EndpointSlices: those in the input, and (standalone) those its selector's
+        Pods give, as the EndpointSlice controller would write them."""
+        key = (namespace, name)
+        cached = self._slices.get(key)
+        if cached is None:
+            cached = list(self._store.endpoint_slices(namespace, name))
+            svc = self._store.get("Service", namespace, name)
+            if svc is not None:
+                if svc.selector:
+                    pods = self._store.in_namespace("Pod", namespace)
+                    if pods:
+                        cached += slices_for_service(svc, pods, self._nodes())
+                # Topology hints on the slices the EndpointSlice controller manages.
+                cached, events = compute_hints(svc, cached, self._nodes().values())
+                self.hint_events[key] = events
+            self._slices[key] = cached
+        return cached
+
+    def _nodes(self) -> dict[str, Node]:
+        if self._node_map is None:
+            self._node_map = {n.meta.name: n for n in self._store.list("Node")}
+        return self._node_map
 
     def endpoints(self, kind: str, namespace: str, name: str, port: int,
                   host: str = "") -> tuple[PortModel, tuple[EndpointModel, ...]] | None:
@@ -101,8 +132,7 @@ class Discovery:
             model = self.service(namespace, name)
             pm = model.port(port) if model is not None else None
             if pm is not None:
-                slices = self._store.endpoint_slices(namespace, name)
-                result = (pm, slice_endpoints(slices, pm, self._node_region))
+                result = (pm, slice_endpoints(self.slices(namespace, name), pm, self._node_region))
         self._endpoints[key] = result
         self._ports.setdefault((namespace, name), set()).add(key)
         return result

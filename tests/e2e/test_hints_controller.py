@@ -1,0 +1,126 @@
+"""The EndpointSlice controller's side, end to end: slices generated from Pods, hints computed
+from Node CPU (annotation topology-mode: Auto), each zone's Envoy using its zone's endpoints;
+remove the annotation and the hints go, and zone-a's Envoy spreads over all."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from meshgate.discovery.model import Locality
+from meshgate.echo import EchoServer
+from meshgate.envoy.bootstrap import ads_bootstrap
+from meshgate.envoy.process import ManagedEnvoy
+from meshgate.runtime.run import RunOptions, Runner
+
+from .harness import free_subnet, get
+
+pytestmark = pytest.mark.envoy
+
+PODS = {11: "zone-a", 12: "zone-a", 13: "zone-a", 14: "zone-b", 15: "zone-b", 16: "zone-b"}
+
+
+def config(base: str, annotated: bool) -> str:
+    annotation = "\n  annotations: {service.kubernetes.io/topology-mode: Auto}" if annotated else ""
+    out = "".join(f"""---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw-{n}, namespace: apps}}
+spec:
+  gatewayClassName: meshgate
+  addresses: [{{type: IPAddress, value: "{base}.{i}"}}]
+  listeners:
+  - {{name: http, port: 8080, protocol: HTTP}}
+""" for i, n in ((1, "a"), (2, "b")))
+    out += f"""---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: web, namespace: apps}}
+spec:
+  parentRefs: [{{name: gw-a}}, {{name: gw-b}}]
+  rules:
+  - backendRefs: [{{name: web, port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: apps{annotation}
+spec:
+  selector: {{app: web}}
+  ports: [{{name: http, port: 80, targetPort: 9000}}]
+"""
+    for zone in ("zone-a", "zone-b"):
+        out += f"""---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-{zone}
+  labels: {{topology.kubernetes.io/zone: {zone}, topology.kubernetes.io/region: region-1}}
+status:
+  allocatable: {{cpu: "4"}}
+  conditions: [{{type: Ready, status: "True"}}]
+"""
+    for last, zone in PODS.items():
+        out += f"""---
+apiVersion: v1
+kind: Pod
+metadata: {{name: web-{last}, namespace: apps, labels: {{app: web}}}}
+spec: {{nodeName: node-{zone}}}
+status:
+  podIP: {base}.{last}
+  conditions: [{{type: Ready, status: "True"}}]
+"""
+    return out
+
+
+def test_controller_hints_steer_each_zone_and_go_with_the_annotation(tmp_path: Path) -> None:
+    async def body() -> None:
+        base = free_subnet()
+        cfg = tmp_path / "config"
+        cfg.mkdir()
+        (cfg / "all.yaml").write_text(config(base, annotated=True))
+        echoes = [EchoServer(f"{base}.{last}", 9000, pod=f"web-{last}", namespace="apps") for last in PODS]
+        for e in echoes:
+            e.start()
+        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, envoys=False), say=lambda line: None)
+        envoys: list[ManagedEnvoy] = []
+        loop = asyncio.get_running_loop()
+
+        async def pods(url: str, n: int = 60) -> set[str]:
+            return {(await loop.run_in_executor(None, get, url)).pod for _ in range(n)}
+
+        async def until_pods(url: str, want: set[str], timeout: float = 15.0) -> set[str]:
+            deadline = loop.time() + timeout
+            seen = await pods(url)
+            while seen != want and loop.time() < deadline:
+                await asyncio.sleep(0.1)
+                seen = await pods(url)
+            return seen
+
+        try:
+            await runner.start()
+            events = [e.reason for evs in runner.control.discovery.hint_events.values() for e in evs]
+            assert events == ["TopologyAwareHintsEnabled"]
+            for gw, zone in (("apps/gw-a", "zone-a"), ("apps/gw-b", "zone-b")):
+                envoy = ManagedEnvoy(gw, ads_bootstrap(gw, "127.0.0.1", runner.xds_port,
+                                                       locality=Locality("region-1", zone)), tmp_path / "work")
+                await envoy.start()
+                envoys.append(envoy)
+            zone_a = {f"web-{i}" for i, z in PODS.items() if z == "zone-a"}
+            zone_b = {f"web-{i}" for i, z in PODS.items() if z == "zone-b"}
+            url_a, url_b = f"http://{base}.1:8080/", f"http://{base}.2:8080/"
+            assert await until_pods(url_a, zone_a) == zone_a
+            assert await until_pods(url_b, zone_b) == zone_b
+            # Without the annotation the controller removes the hints: zone-a spreads over all.
+            (cfg / "all.yaml").write_text(config(base, annotated=False))
+            assert await until_pods(url_a, zone_a | zone_b) == zone_a | zone_b
+        finally:
+            for envoy in envoys:
+                await envoy.stop()
+            await runner.stop()
+            for e in echoes:
+                e.stop()
+    asyncio.run(asyncio.wait_for(body(), 180))
