@@ -106,3 +106,61 @@ def test_destination_rule_selected_by_proxy_labels(tmp_path: Path) -> None:
             assert await lb_policy({"track": "canary"}) == cluster_pb2.Cluster.RANDOM
             assert await lb_policy({"track": "stable"}) == cluster_pb2.Cluster.ROUND_ROBIN
     asyncio.run(asyncio.wait_for(body(), 60))
+
+
+HINTED_LATER = """apiVersion: v1
+kind: Service
+metadata: {{name: zonal, namespace: quickstart{annotations}}}
+spec:
+  ports: [{{name: http, port: 80, targetPort: 9000}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: zonal, namespace: quickstart}}
+spec:
+  parentRefs: [{{name: web}}]
+  rules:
+  - matches: [{{path: {{type: PathPrefix, value: /zonal}}}}]
+    backendRefs: [{{name: zonal, port: 80}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: zonal-1
+  namespace: quickstart
+  labels: {{kubernetes.io/service-name: zonal}}
+addressType: IPv4
+ports: [{{name: http, port: 9000, protocol: TCP}}]
+endpoints:
+- {{addresses: [127.0.9.21], zone: z1{hint1}}}
+- {{addresses: [127.0.9.22], zone: z2{hint2}}}
+"""
+
+
+def test_a_connected_proxy_follows_hints_that_appear_later(tmp_path: Path) -> None:
+    zonal = "outbound|80||zonal.quickstart.svc.cluster.local"
+
+    async def body() -> None:
+        cp = ControlPlaneUnderTest(tmp_path)
+        (cp.dir / "zonal.yaml").write_text(HINTED_LATER.format(annotations="", hint1="", hint2=""))
+        async with cp:
+            envoy = FakeEnvoy(cp.channel(), delta=True)
+            await envoy.send(node=located("r1"), type_url=ENDPOINT, resource_names_subscribe=[zonal])
+            first = await envoy.recv()
+            await envoy.send(type_url=ENDPOINT, response_nonce=first.nonce)
+
+            def addresses(resp) -> set[str]:  # noqa: ANN001
+                cla = endpoint_pb2.ClusterLoadAssignment()
+                next(r for r in resp.resources if r.name == zonal).resource.Unpack(cla)
+                return {lb.endpoint.address.socket_address.address for loc in cla.endpoints for lb in loc.lb_endpoints}
+
+            assert addresses(first) == {"127.0.9.21", "127.0.9.22"}
+            # The slice gains zone hints while the proxy (in z1) is connected: it moves to its
+            # zone's view without reconnecting.
+            hinted = HINTED_LATER.format(annotations="", hint1=", hints: {forZones: [{name: z1}]}",
+                                         hint2=", hints: {forZones: [{name: z2}]}")
+            await cp.change_file("zonal.yaml", hinted)
+            push = await envoy.recv()
+            assert addresses(push) == {"127.0.9.21"}
+            await envoy.close()
+    asyncio.run(asyncio.wait_for(body(), 60))

@@ -125,9 +125,21 @@ class ControlPlane:
                     self._put(key, [self.builder.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans]
                               if labels else plans, view)
             self._per_client[gateway] = [p for p in self._gateway_plans(gateway) if p.per_client]
-            self._settings[gateway] = {(p.setting, p.applies) for p in self._per_client[gateway] if p.locality_lb}
-            self._hints[gateway] = (any(p.hinted for p in self._per_client[gateway]),
-                                    any(p.node_hinted for p in self._per_client[gateway]))
+            self._refresh_context_rules([gateway])
+
+    def _refresh_context_rules(self, gateways: list[str]) -> None:
+        """Recompute what decides each gateway's contexts; where that changed, wake the
+        gateway's streams so that they re-resolve (a Service gained hints, say)."""
+        for g in gateways:
+            plans = self._per_client.get(g, [])
+            rules = ({(p.setting, p.applies) for p in plans if p.locality_lb},
+                     (any(p.hinted for p in plans), any(p.node_hinted for p in plans)))
+            if (self._settings.get(g), self._hints.get(g)) != rules:
+                self._settings[g], self._hints[g] = rules
+                self.cache.touch(g)
+                for key, (gw, _) in self._contexts.items():
+                    if gw == g:
+                        self.cache.touch(key)
 
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
@@ -208,10 +220,7 @@ class ControlPlane:
             for ref in cfg.clusters:
                 self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
         self._per_client = {cfg.key: [p for p in self._gateway_plans(cfg.key) if p.per_client] for cfg in self.configs}
-        self._settings = {g: {(p.setting, p.applies) for p in plans if p.locality_lb}
-                          for g, plans in self._per_client.items()}
-        self._hints = {g: (any(p.hinted for p in plans), any(p.node_hinted for p in plans))
-                       for g, plans in self._per_client.items()}
+        self._refresh_context_rules(list(self._per_client))
         self._selector_namespaces = {r.meta.namespace for r in self.store.list("DestinationRule")
                                      if r.workload_selector is not None}
         for snap in tr.snapshots:

@@ -83,6 +83,10 @@ class SnapshotCache:
         e._touch(type_url, moved + removed)
         return True
 
+    def touch(self, key: str) -> None:
+        """Wake the streams of an entry without changing it (their view may have moved elsewhere)."""
+        self.entry(key).revision += 1
+
     def set_all(self, gateway: str, resources: Resources) -> list[str]:
         """Replace every type of a gateway; the types that changed, in push order."""
         return [t for t in PUSH_ORDER if self.update(gateway, t, resources.get(t, {}))]

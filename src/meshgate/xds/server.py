@@ -83,8 +83,19 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         identity = identity_from_node(node)
         st.gateway = identity.gateway
         st.node_id = identity.node_id
+        st.identity = identity
         st.cache_key = self.resolve(identity)
         log.info("%s stream %d: proxy %s of gateway %s connected", st.protocol, st.stream_id, st.node_id, st.gateway)
+
+    def _reresolve(self, st: StreamState) -> None:
+        """After a change the proxy may belong to another entry (a Service gained topology hints,
+        a rule now selects by label): move it, and have Delta compare everything once."""
+        key = self.resolve(st.identity)  # type: ignore[arg-type]
+        if key != st.cache_key:
+            log.info("%s stream %d: proxy %s now served from %s", st.protocol, st.stream_id, st.node_id, key)
+            st.cache_key = key
+            for ts in st.types.values():
+                ts.resync = True
 
     def _ack_or_nack(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, version: str,
                      error) -> bool:  # noqa: ANN001 - google.rpc.Status
@@ -116,6 +127,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 if item is _END:
                     return
                 if item is _CHANGED:
+                    self._reresolve(st)
                     for resp in push(st):
                         yield resp
                     resp = None  # an idle stream must not keep its last response alive
@@ -207,6 +219,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         entry = self.cache.entry(st.cache_key)
         current: dict[str, Resource] = entry.resources.get(type_url, {})
         synced_to = entry.type_revision[type_url]
+        full, ts.resync = full or ts.resync, False
         if full:
             candidates = set(current) | set(ts.known)
         else:

@@ -23,6 +23,7 @@ class TypeState:
     nacks: int = 0
     known: dict[str, str] = field(default_factory=dict)  # Delta: name → version the client has
     synced_revision: int = 0  # Delta: the cache revision of this type last pushed
+    resync: bool = False  # Delta: compare everything on the next push (the stream changed entries)
 
     def subscribe(self, type_url: str, names: list[str], first: bool) -> None:
         """Apply requested names; a first request without names is a wildcard for LDS/CDS."""
@@ -54,6 +55,7 @@ class StreamState:
     protocol: str  # "sotw" or "delta"
     gateway: str = ""
     cache_key: str = ""  # the cache entry serving it (the gateway, or a per-client context)
+    identity: object = None  # the ProxyIdentity it announced
     node_id: str = ""
     peer: str = ""
     connected_at: float = field(default_factory=time.time)
