@@ -11,11 +11,9 @@ import pytest
 
 from meshgate.discovery.model import Locality
 from meshgate.echo import EchoServer
-from meshgate.envoy.bootstrap import ads_bootstrap
-from meshgate.envoy.process import ManagedEnvoy
-from meshgate.runtime.run import RunOptions, Runner
 
-from .harness import free_subnet, get
+from .fleet import Fleet, gateways_yaml, until_pods
+from .harness import free_subnet
 
 pytestmark = pytest.mark.envoy
 
@@ -24,17 +22,7 @@ PODS = {11: "zone-a", 12: "zone-a", 13: "zone-a", 14: "zone-b", 15: "zone-b", 16
 
 def config(base: str, annotated: bool) -> str:
     annotation = "\n  annotations: {service.kubernetes.io/topology-mode: Auto}" if annotated else ""
-    out = "".join(f"""---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw-{n}, namespace: apps}}
-spec:
-  gatewayClassName: meshgate
-  addresses: [{{type: IPAddress, value: "{base}.{i}"}}]
-  listeners:
-  - {{name: http, port: 8080, protocol: HTTP}}
-""" for i, n in ((1, "a"), (2, "b")))
-    out += f"""---
+    out = gateways_yaml(base) + f"""---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: web, namespace: apps}}
@@ -85,30 +73,11 @@ def test_controller_hints_steer_each_zone_and_go_with_the_annotation(tmp_path: P
         echoes = [EchoServer(f"{base}.{last}", 9000, pod=f"web-{last}", namespace="apps") for last in PODS]
         for e in echoes:
             e.start()
-        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, envoys=False), say=lambda line: None)
-        envoys: list[ManagedEnvoy] = []
-        loop = asyncio.get_running_loop()
-
-        async def pods(url: str, n: int = 60) -> set[str]:
-            return {(await loop.run_in_executor(None, get, url)).pod for _ in range(n)}
-
-        async def until_pods(url: str, want: set[str], timeout: float = 15.0) -> set[str]:
-            deadline = loop.time() + timeout
-            seen = await pods(url)
-            while seen != want and loop.time() < deadline:
-                await asyncio.sleep(0.1)
-                seen = await pods(url)
-            return seen
-
+        fleet = Fleet(cfg, tmp_path / "work")
         try:
-            await runner.start()
-            events = [e.reason for evs in runner.control.discovery.hint_events.values() for e in evs]
+            await fleet.start({"apps/gw-a": Locality("region-1", "zone-a"), "apps/gw-b": Locality("region-1", "zone-b")})
+            events = [e.reason for evs in fleet.runner.control.discovery.hint_events.values() for e in evs]
             assert events == ["TopologyAwareHintsEnabled"]
-            for gw, zone in (("apps/gw-a", "zone-a"), ("apps/gw-b", "zone-b")):
-                envoy = ManagedEnvoy(gw, ads_bootstrap(gw, "127.0.0.1", runner.xds_port,
-                                                       locality=Locality("region-1", zone)), tmp_path / "work")
-                await envoy.start()
-                envoys.append(envoy)
             zone_a = {f"web-{i}" for i, z in PODS.items() if z == "zone-a"}
             zone_b = {f"web-{i}" for i, z in PODS.items() if z == "zone-b"}
             url_a, url_b = f"http://{base}.1:8080/", f"http://{base}.2:8080/"
@@ -118,9 +87,7 @@ def test_controller_hints_steer_each_zone_and_go_with_the_annotation(tmp_path: P
             (cfg / "all.yaml").write_text(config(base, annotated=False))
             assert await until_pods(url_a, zone_a | zone_b) == zone_a | zone_b
         finally:
-            for envoy in envoys:
-                await envoy.stop()
-            await runner.stop()
+            await fleet.stop()
             for e in echoes:
                 e.stop()
     asyncio.run(asyncio.wait_for(body(), 180))

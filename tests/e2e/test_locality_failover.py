@@ -15,27 +15,15 @@ import pytest
 
 from meshgate.discovery.model import Locality
 from meshgate.echo import EchoServer
-from meshgate.envoy.bootstrap import ads_bootstrap
-from meshgate.envoy.process import ManagedEnvoy
-from meshgate.runtime.run import RunOptions, Runner
 
-from .harness import free_subnet, get
+from .fleet import Fleet, gateways_yaml, pod_at
+from .harness import free_subnet
 
 pytestmark = pytest.mark.envoy
 
 
 def config(base: str) -> str:
-    gateways = "".join(f"""---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw-{n}, namespace: apps}}
-spec:
-  gatewayClassName: meshgate
-  addresses: [{{type: IPAddress, value: "{base}.{i}"}}]
-  listeners:
-  - {{name: http, port: 8080, protocol: HTTP}}
-""" for i, n in ((1, "a"), (2, "b")))
-    return gateways + f"""---
+    return gateways_yaml(base) + f"""---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: payments, namespace: apps}}
@@ -77,13 +65,8 @@ def test_each_envoy_prefers_its_locality_and_fails_over(tmp_path: Path) -> None:
         echoes = {a: EchoServer(a, 9000, pod=p, namespace="apps") for a, p in pods.items()}
         for e in echoes.values():
             e.start()
-        runner = Runner(RunOptions([str(tmp_path / "config")], xds_port=0, debug_port=0, envoys=False),
-                        say=lambda line: None)
-        envoys: list[ManagedEnvoy] = []
+        fleet = Fleet(tmp_path / "config", tmp_path / "work")
         loop = asyncio.get_running_loop()
-
-        async def pod_at(url: str) -> str:
-            return (await loop.run_in_executor(None, get, url)).pod
 
         async def until_pod(url: str, want: str, timeout: float = 15.0) -> str:
             deadline = loop.time() + timeout
@@ -94,17 +77,12 @@ def test_each_envoy_prefers_its_locality_and_fails_over(tmp_path: Path) -> None:
             return pod
 
         try:
-            await runner.start()
-            for gw, loc in (("apps/gw-a", Locality("r1", "z1")), ("apps/gw-b", Locality("r2", "z1"))):
-                boot = ads_bootstrap(gw, "127.0.0.1", runner.xds_port, locality=loc)
-                envoy = ManagedEnvoy(gw, boot, tmp_path / "work")
-                await envoy.start()
-                envoys.append(envoy)
+            await fleet.start({"apps/gw-a": Locality("r1", "z1"), "apps/gw-b": Locality("r2", "z1")})
             url_a, url_b = f"http://{base}.1:8080/", f"http://{base}.2:8080/"
             assert await until_pod(url_a, "payments-r1z1") == "payments-r1z1"
             assert await until_pod(url_b, "payments-r2z1") == "payments-r2z1"
             # Two localities, two per-client views: not one per proxy, not one for all.
-            assert runner.control.context_count == 2
+            assert fleet.runner.control.context_count == 2
             for _ in range(10):  # they stay there
                 assert await pod_at(url_a) == "payments-r1z1"
                 assert await pod_at(url_b) == "payments-r2z1"
@@ -112,7 +90,7 @@ def test_each_envoy_prefers_its_locality_and_fails_over(tmp_path: Path) -> None:
             echoes[f"{base}.11"].stop()
             failed_over = await until_pod(url_a, "payments-r1z2")
             if failed_over != "payments-r1z2":
-                print(await envoys[0].admin_get("/clusters"))  # outlier and priority state, for the failure report
+                print(await fleet.envoys[0].admin_get("/clusters"))  # outlier and priority state, for the failure report
             assert failed_over == "payments-r1z2"
             for _ in range(10):
                 assert await pod_at(url_a) == "payments-r1z2"
@@ -122,9 +100,7 @@ def test_each_envoy_prefers_its_locality_and_fails_over(tmp_path: Path) -> None:
             echoes[f"{base}.11"].start()
             assert await until_pod(url_a, "payments-r1z1", timeout=30) == "payments-r1z1"
         finally:
-            for envoy in envoys:
-                await envoy.stop()
-            await runner.stop()
+            await fleet.stop()
             for e in echoes.values():
                 e.stop()
     asyncio.run(asyncio.wait_for(body(), 180))

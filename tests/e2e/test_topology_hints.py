@@ -10,11 +10,9 @@ import pytest
 
 from meshgate.discovery.model import Locality
 from meshgate.echo import EchoServer
-from meshgate.envoy.bootstrap import ads_bootstrap
-from meshgate.envoy.process import ManagedEnvoy
-from meshgate.runtime.run import RunOptions, Runner
 
-from .harness import free_subnet, get
+from .fleet import Fleet, gateways_yaml, until_pods
+from .harness import free_subnet
 
 pytestmark = pytest.mark.envoy
 
@@ -23,17 +21,7 @@ def config(base: str, hinted: bool) -> str:
     def endpoint(last: int, zone: str) -> str:
         hints = f", hints: {{forZones: [{{name: {zone}}}]}}" if hinted else ""
         return f"- {{addresses: [{base}.{last}], zone: {zone}, targetRef: {{kind: Pod, name: web-{zone}-{last}}}{hints}}}\n"
-    gateways = "".join(f"""---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw-{n}, namespace: apps}}
-spec:
-  gatewayClassName: meshgate
-  addresses: [{{type: IPAddress, value: "{base}.{i}"}}]
-  listeners:
-  - {{name: http, port: 8080, protocol: HTTP}}
-""" for i, n in ((1, "a"), (2, "b")))
-    return gateways + f"""---
+    return gateways_yaml(base) + f"""---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: web, namespace: apps}}
@@ -73,41 +61,20 @@ def test_each_zone_uses_its_hinted_endpoints(tmp_path: Path) -> None:
                   for i in (11, 12, 13, 14)]
         for e in echoes:
             e.start()
-        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, envoys=False), say=lambda line: None)
-        envoys: list[ManagedEnvoy] = []
-        loop = asyncio.get_running_loop()
-
-        async def pods(url: str, n: int = 40) -> set[str]:
-            return {(await loop.run_in_executor(None, get, url)).pod for _ in range(n)}
-
-        async def until_pods(url: str, want: set[str], timeout: float = 15.0) -> set[str]:
-            deadline = loop.time() + timeout
-            seen = await pods(url)
-            while seen != want and loop.time() < deadline:
-                await asyncio.sleep(0.1)
-                seen = await pods(url)
-            return seen
-
+        fleet = Fleet(cfg, tmp_path / "work")
         try:
-            await runner.start()
-            for gw, zone in (("apps/gw-a", "zone-a"), ("apps/gw-b", "zone-b")):
-                envoy = ManagedEnvoy(gw, ads_bootstrap(gw, "127.0.0.1", runner.xds_port,
-                                                       locality=Locality("region-1", zone)), tmp_path / "work")
-                await envoy.start()
-                envoys.append(envoy)
+            await fleet.start({"apps/gw-a": Locality("region-1", "zone-a"), "apps/gw-b": Locality("region-1", "zone-b")})
             url_a, url_b = f"http://{base}.1:8080/", f"http://{base}.2:8080/"
             zone_a = {f"web-zone-a-{i}" for i in (11, 12)}
             zone_b = {f"web-zone-b-{i}" for i in (13, 14)}
             assert await until_pods(url_a, zone_a) == zone_a
             assert await until_pods(url_b, zone_b) == zone_b
-            assert runner.control.context_count == 2
+            assert fleet.runner.control.context_count == 2
             # The hints go: the zone-a Envoy spreads over every endpoint.
             (cfg / "all.yaml").write_text(config(base, hinted=False))
             assert await until_pods(url_a, zone_a | zone_b) == zone_a | zone_b
         finally:
-            for envoy in envoys:
-                await envoy.stop()
-            await runner.stop()
+            await fleet.stop()
             for e in echoes:
                 e.stop()
     asyncio.run(asyncio.wait_for(body(), 180))
