@@ -127,13 +127,20 @@ class RouteConfig:
 
 @dataclass(frozen=True, slots=True)
 class FilterChain:
-    """An HTTP connection manager chain; server_names/secrets set for TLS."""
+    """An HTTP connection manager chain (or a TCP proxy when tcp_cluster is set).
+
+    server_names/secrets: TLS by SNI. destination_ips/destination_port: matched on the original
+    destination (a waypoint's captured service VIPs and port).
+    """
 
     name: str
     route_config: str
     server_names: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     sources: tuple[SourceRef, ...] = ()
+    destination_ips: tuple[str, ...] = ()
+    destination_port: int | None = None
+    tcp_cluster: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +150,9 @@ class Listener:
     name: str
     address: str
     port: int
-    protocol: str  # HTTP or HTTPS
+    protocol: str  # HTTP, HTTPS, or MESH (a waypoint's: chains matched on destination)
     filter_chains: tuple[FilterChain, ...]
+    proxy_protocol: bool = False  # the original destination comes in a PROXY protocol header
 
 
 @dataclass(frozen=True, slots=True)

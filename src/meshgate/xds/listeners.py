@@ -6,7 +6,9 @@ from envoy.config.core.v3 import address_pb2, base_pb2, protocol_pb2
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.listener.proxy_protocol.v3 import proxy_protocol_pb2
 from envoy.extensions.filters.listener.tls_inspector.v3 import tls_inspector_pb2
+from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2, tls_pb2
 from google.protobuf import wrappers_pb2
@@ -15,6 +17,8 @@ from .. import ir
 from .common import ADS, to_any
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
+_PROXY_PROTOCOL = lc.ListenerFilter(name="envoy.filters.listener.proxy_protocol",
+                                    typed_config=to_any(proxy_protocol_pb2.ProxyProtocol()))
 _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
                                    typed_config=to_any(tls_inspector_pb2.TlsInspector()))
 
@@ -36,13 +40,20 @@ def connection_manager(stat_prefix: str, route_config: str) -> hcm.HttpConnectio
 
 
 def _chain(listener: ir.Listener, chain: ir.FilterChain) -> lc.FilterChain:
-    manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config)
-    out = lc.FilterChain(
-        name=chain.name,
-        filters=[lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))],
-    )
+    if chain.tcp_cluster is not None:
+        proxy = tcp_proxy_pb2.TcpProxy(stat_prefix=chain.name, cluster=chain.tcp_cluster)
+        network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(proxy))
+    else:
+        manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config)
+        network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
+    out = lc.FilterChain(name=chain.name, filters=[network])
     if chain.server_names:
         out.filter_chain_match.server_names.extend(chain.server_names)
+    for ip in chain.destination_ips:
+        out.filter_chain_match.prefix_ranges.append(
+            address_pb2.CidrRange(address_prefix=ip, prefix_len=wrappers_pb2.UInt32Value(value=128 if ":" in ip else 32)))
+    if chain.destination_port is not None:
+        out.filter_chain_match.destination_port.value = chain.destination_port
     if listener.protocol == "HTTPS":
         tls = tls_pb2.DownstreamTlsContext(
             common_tls_context=tls_pb2.CommonTlsContext(
@@ -61,6 +72,9 @@ def listener(lst: ir.Listener) -> listener_pb2.Listener:
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
         filter_chains=[_chain(lst, c) for c in lst.filter_chains],
     )
+    if lst.proxy_protocol:
+        # ztunnel hands connections over with a PROXY v2 header naming the original destination.
+        out.listener_filters.append(_PROXY_PROTOCOL)
     if lst.protocol == "HTTPS":
         out.listener_filters.append(_TLS_INSPECTOR)
     return out
