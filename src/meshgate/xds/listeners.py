@@ -72,6 +72,9 @@ def listener(lst: ir.Listener) -> listener_pb2.Listener:
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
         filter_chains=[_chain(lst, c) for c in lst.filter_chains],
     )
+    if lst.protocol == "MESH" and not lst.proxy_protocol:
+        # Bound directly on a service VIP, which need not be a local address of this host.
+        out.freebind.value = True
     if lst.proxy_protocol:
         # ztunnel hands connections over with a PROXY v2 header naming the original destination.
         out.listener_filters.append(_PROXY_PROTOCOL)

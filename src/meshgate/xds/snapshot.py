@@ -26,7 +26,8 @@ from ..discovery.model import DRAINING, HEALTHY, EndpointModel, Locality, PortMo
 from ..discovery.topology_filter import categorize, has_hints
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
-from .clusters import cluster
+from .clusters import CONNECT_TIMEOUT_MS, cluster
+from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .routes import hash_policies, route_configuration
@@ -135,10 +136,14 @@ class ClusterBuilder:
     """Plans and builds clusters and endpoints; results are shared by every gateway using them."""
 
     def __init__(self, discovery: Discovery, rules: list[DestinationRule],
-                 secrets: Callable[[str, str], Secret | None]) -> None:
+                 secrets: Callable[[str, str], Secret | None],
+                 via_waypoint: dict[tuple[str, str, str], tuple[str, ...]] | None = None) -> None:
         self._discovery = discovery
         self._rules = rules
         self._secrets = secrets
+        # (kind, namespace, name) → VIPs of captured services ingress gateways reach through
+        # their waypoint: their clusters send to the VIPs instead of the pods.
+        self.via_waypoint = via_waypoint or {}
         self._plans: dict[tuple, ClusterPlan | None] = {}
         self._built: dict[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = {}
         self.placements = PlacementCache()
@@ -205,9 +210,29 @@ class ClusterBuilder:
         return built
 
 
+def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.Cluster:
+    """A cluster to a captured service's VIPs on its port, so that traffic passes its waypoint:
+    STATIC, the first VIP as the endpoint and any others as its additional addresses."""
+    out = cluster_pb2.Cluster(name=ref.name, type=cluster_pb2.Cluster.STATIC,
+                              connect_timeout=duration_ms(CONNECT_TIMEOUT_MS))
+    lb = out.load_assignment.endpoints.add().lb_endpoints.add()
+    out.load_assignment.cluster_name = ref.name
+    lb.endpoint.address.socket_address.address = vips[0]
+    lb.endpoint.address.socket_address.port_value = ref.port
+    for vip in vips[1:]:
+        extra = lb.endpoint.additional_addresses.add()
+        extra.address.socket_address.address = vip
+        extra.address.socket_address.port_value = ref.port
+    return out
+
+
 def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: ProxyView | None = None,
-                   labels: dict[str, str] | None = None) -> GatewaySnapshot:
-    """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given)."""
+                   labels: dict[str, str] | None = None, waypoint: bool = False) -> GatewaySnapshot:
+    """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given).
+
+    An ingress gateway (not a waypoint) sends to a captured service's VIPs when ingress should
+    use its waypoint.
+    """
     snap = GatewaySnapshot(cfg.key)
     snap.listeners = [listener(lst) for lst in cfg.listeners]
     plans = [p for ref in cfg.clusters if (p := clusters.plan(ref, cfg.namespace, labels)) is not None]
@@ -216,6 +241,11 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
                and p.policy.load_balancer.consistent_hash is not None}
     snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
     for plan in plans:
+        vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
+                                                                plan.ref.service))
+        if vips:
+            snap.clusters.append(waypoint_cluster(plan.ref, vips))
+            continue
         c, cla = clusters.build(plan, proxy)
         snap.clusters.append(c)
         if cla is not None:

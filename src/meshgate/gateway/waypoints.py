@@ -1,0 +1,150 @@
+"""Waypoint Gateways: the listeners, filter chains and routes of a waypoint proxy.
+
+Per captured service and port, a filter chain matched on the service's VIPs and port: HTTP
+ports get the HTTPRoutes attached to the service (parentRef to the Service, the ServiceEntry or
+one of its hosts) or, when none is, a default route `/` to the service itself; other ports a
+TCP proxy to the service. Connections arrive two ways: on port 15088 with a PROXY protocol
+header naming the original destination (as ztunnel hands them over), and directly on each VIP
+and port (standalone, where no ztunnel exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..discovery.index import Discovery
+from ..discovery.model import ServiceModel
+from ..discovery.protocols import upstream_protocol
+from ..naming import cluster_name
+from ..resources.gateway_api import GROUP, HTTPRoute, ParentRef
+from ..store import Store
+from .backends import ISTIO_GROUP, resolve_backend
+from .conditions import Condition
+from .precedence import precedence_key
+from .rules import ListenerContext, translate_rule
+
+PROXY_PROTOCOL_PORT = 15088
+_TCP_APP_PROTOCOLS = {"tcp", "tls", "https", "mongo", "redis", "mysql"}
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedService:
+    """A service a waypoint captures, as the waypoint serves it."""
+
+    kind: str  # Service or ServiceEntry
+    model: ServiceModel
+
+
+@dataclass(slots=True)
+class WaypointTranslation:
+    """Waypoint gateways' IR, and the status of routes attached to captured services."""
+
+    gateways: list[ir.GatewayConfig] = field(default_factory=list)
+    route_parents: dict[tuple[str, str], list[tuple[dict, list[Condition]]]] = field(default_factory=dict)
+
+
+def _is_http(model: ServiceModel, port_number: int) -> bool:
+    port = model.port(port_number)
+    if port is None:
+        return False
+    app = (port.app_protocol or "").lower()
+    if app in _TCP_APP_PROTOCOLS:
+        return False
+    if model.kind == "ServiceEntry":
+        return app in ("", "http2", "grpc", "grpc-web") and port.protocol == "TCP"
+    return upstream_protocol(port) is not None
+
+
+def _targets(ref: ParentRef, route_ns: str, svc: CapturedService) -> bool:
+    """Whether a route's parentRef names this service (GAMMA: Service, ServiceEntry, Hostname)."""
+    model = svc.model
+    ns = ref.namespace or route_ns
+    if ref.group == "" and ref.kind == "Service":
+        return svc.kind == "Service" and (ns, ref.name) == (model.namespace, model.name)
+    if ref.group == ISTIO_GROUP and ref.kind == "ServiceEntry":
+        return svc.kind == "ServiceEntry" and (ns, ref.name) == (model.namespace, model.name)
+    if ref.group == ISTIO_GROUP and ref.kind == "Hostname":
+        return ref.name in model.hosts
+    return False
+
+
+def _service_routes(store: Store, discovery: Discovery, svc: CapturedService, port: int, routes: list[HTTPRoute],
+                    clusters: dict[str, ir.ClusterRef], parents: dict) -> list[ir.Route]:
+    """The routes of one captured service port: attached HTTPRoutes, else a default route."""
+    entries: list[tuple[tuple, ir.Route]] = []
+    for route in routes:
+        refs = [r for r in route.parent_refs if _targets(r, route.meta.namespace, svc)
+                and (r.port is None or r.port == port)]
+        if not refs:
+            continue
+        ns = route.meta.namespace
+        for ri, rule in enumerate(route.rules):
+            backends = [resolve_backend(store, discovery, ns, b.ref) for b in rule.backend_refs]
+            mirrors = [resolve_backend(store, discovery, ns, f.request_mirror.backend)
+                       for f in rule.filters if f.type == "RequestMirror" and f.request_mirror is not None]
+            for res in (*backends, *mirrors):
+                if res.cluster is not None:
+                    clusters[res.cluster.name] = res.cluster
+            ir_routes = translate_rule(route, rule, ri, backends, mirrors, ListenerContext(port, "http"))
+            entries.extend((precedence_key(route, ri, mi, m), r) for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
+            failures = [r for r in (*backends, *mirrors) if r.cluster is None]
+            conds = [Condition("Accepted", True, "Accepted", "Route accepted by waypoint"),
+                     Condition("ResolvedRefs", not failures, failures[0].reason if failures else "ResolvedRefs",
+                               "; ".join(f.message for f in failures) or "All references resolved")]
+            for ref in refs:
+                parents.setdefault((ns, route.meta.name), {})[repr(ref)] = (ref.to_dict(), conds)
+    if entries:
+        entries.sort(key=lambda e: e[0])
+        return [r for _, r in entries]
+    # No route: everything to the service itself.
+    model = svc.model
+    own = ir.ClusterRef(cluster_name(port, model.hosts[0]), svc.kind, model.namespace, model.name, port, model.hosts[0])
+    clusters[own.name] = own
+    source = ir.SourceRef(svc.kind, "v1" if svc.kind == "Service" else "networking.istio.io/v1",
+                          model.namespace, model.name)
+    return [ir.Route(name=f"{model.namespace}/{model.name}/default", match=ir.RouteMatch("prefix", "/"),
+                     backends=(ir.WeightedBackend(own.name, 1),), source=source)]
+
+
+def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name: str, address: str,
+                       captured: list[CapturedService], routes: list[HTTPRoute],
+                       parents: dict) -> ir.GatewayConfig:
+    """One waypoint Gateway's IR."""
+    clusters: dict[str, ir.ClusterRef] = {}
+    chains: list[ir.FilterChain] = []
+    configs: list[ir.RouteConfig] = []
+    direct: dict[tuple[str, int], list[ir.FilterChain]] = {}
+    for svc in sorted(captured, key=lambda c: (c.kind, c.model.namespace, c.model.name, c.model.hosts[0])):
+        model = svc.model
+        if not model.vips:
+            continue
+        source = ir.SourceRef(svc.kind, "v1" if svc.kind == "Service" else "networking.istio.io/v1",
+                              model.namespace, model.name)
+        for port in model.ports:
+            chain_name = f"{svc.kind.lower()}/{model.namespace}/{model.name}/{model.hosts[0]}/{port.number}"
+            if _is_http(model, port.number):
+                rc_name = f"waypoint.{model.hosts[0]}.{port.number}"
+                vh_routes = _service_routes(store, discovery, svc, port.number, routes, clusters, parents)
+                configs.append(ir.RouteConfig(rc_name, (ir.VirtualHost(f"{model.hosts[0]}:{port.number}", ("*",),
+                                                                        tuple(vh_routes), (source,)),)))
+                chain = ir.FilterChain(chain_name, rc_name, sources=(source,), destination_ips=model.vips,
+                                       destination_port=port.number)
+            else:
+                own = ir.ClusterRef(cluster_name(port.number, model.hosts[0]), svc.kind, model.namespace,
+                                    model.name, port.number, model.hosts[0])
+                clusters[own.name] = own
+                chain = ir.FilterChain(chain_name, "", sources=(source,), destination_ips=model.vips,
+                                       destination_port=port.number, tcp_cluster=own.name)
+            chains.append(chain)
+            for vip in model.vips:
+                direct.setdefault((vip, port.number), []).append(chain)
+    listeners = [ir.Listener(f"{address}_{PROXY_PROTOCOL_PORT}", address, PROXY_PROTOCOL_PORT, "MESH",
+                             tuple(chains), proxy_protocol=True)] if chains else []
+    for (vip, port), vchains in sorted(direct.items()):
+        listeners.append(ir.Listener(f"{vip}_{port}", vip, port, "MESH", tuple(vchains)))
+    return ir.GatewayConfig(namespace, name, tuple(listeners), tuple(configs),
+                            tuple(clusters[k] for k in sorted(clusters)), ())
+
+
+__all__ = ["CapturedService", "WaypointTranslation", "translate_waypoint", "GROUP"]
