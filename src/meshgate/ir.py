@@ -186,6 +186,7 @@ class GatewayConfig:
     route_configs: tuple[RouteConfig, ...]
     clusters: tuple[ClusterRef, ...]
     secrets: tuple[TLSSecret, ...]
+    waypoint: bool = False  # a waypoint proxy (its clusters reach the pods, never a VIP)
 
     @property
     def key(self) -> str:

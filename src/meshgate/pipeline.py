@@ -12,6 +12,7 @@ from . import ir
 from .collector import collector_paused
 from .discovery.index import Discovery
 from .discovery.locality import ProxyView
+from .discovery.waypoints import captures, ingress_uses_waypoint
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
 from .resources.loader import load_paths
@@ -39,14 +40,32 @@ def now_rfc3339() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def cluster_builder(store: Store, discovery: Discovery) -> ClusterBuilder:
+def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """Captured services that ingress gateways reach through their waypoint, and their VIPs."""
+    out: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    for c in captures(store):
+        if not c.captured:
+            continue
+        use, _ = ingress_uses_waypoint(store, c.kind, c.namespace, c.name, enabled)
+        if not use:
+            continue
+        models = ([m] if (m := discovery.service(c.namespace, c.name)) else []) if c.kind == "Service" \
+            else discovery.service_entry(c.namespace, c.name)
+        vips = tuple(dict.fromkeys(v for m in models for v in m.vips))
+        if vips:
+            out[(c.kind, c.namespace, c.name)] = vips
+    return out
+
+
+def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: bool = True) -> ClusterBuilder:
     """The cluster builder for one version of the store."""
-    return ClusterBuilder(discovery, store.list("DestinationRule"), lambda ns, name: store.get("Secret", ns, name))
+    return ClusterBuilder(discovery, store.list("DestinationRule"), lambda ns, name: store.get("Secret", ns, name),
+                          ingress_via_waypoint(store, discovery, ingress_use_waypoints))
 
 
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,
                     proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
-                    clusters: ClusterBuilder | None = None) -> Translation:
+                    clusters: ClusterBuilder | None = None, ingress_use_waypoints: bool = True) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
 
     With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
@@ -55,20 +74,21 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
     with collector_paused():
         discovery = discovery or Discovery(store)
         gateways = translate_gateways(store, discovery, now)
-        clusters = clusters or cluster_builder(store, discovery)
-        snapshots = [build_snapshot(cfg, clusters, proxy, labels) for cfg in gateways.gateways]
+        clusters = clusters or cluster_builder(store, discovery, ingress_use_waypoints)
+        snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
     return Translation(snapshots, gateways.status, configs=gateways.gateways)
 
 
 def translate_paths(
     paths: Iterable[str | os.PathLike[str]], now: str | None = None, created: str | None = None,
-    proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
+    proxy: ProxyView | None = None, labels: dict[str, str] | None = None, ingress_use_waypoints: bool = True,
 ) -> Translation:
     """Load files and directories and translate them (what `meshgate translate` does)."""
     loaded = load_paths(paths, created)
     store, duplicates = Store.from_load(loaded)
     # The store lives as long as the process: keep the collector from walking it again and again.
     gc.freeze()
-    out = translate_store(store, now or now_rfc3339(), proxy=proxy, labels=labels)
+    out = translate_store(store, now or now_rfc3339(), proxy=proxy, labels=labels,
+                          ingress_use_waypoints=ingress_use_waypoints)
     out.errors = loaded.errors + duplicates
     return out

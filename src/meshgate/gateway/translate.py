@@ -5,18 +5,22 @@ A pure function of the store (and the timestamp to stamp on conditions).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .. import ir
 from ..resources.gateway_api import HTTPRoute
 from ..discovery.index import Discovery
+from ..discovery.waypoints import captures
+from ..discovery.waypoints import waypoints as find_waypoints
 from ..store import Store
 from .attachment import GatewayState, ParentOutcome, attach
 from .backends import REASON_ORDER, Resolution, resolve_backend
 from .classes import WAYPOINT_CLASSES, class_conditions, owned_classes
-from .conditions import Condition
+from .conditions import CONTROLLER_NAME, Condition
 from .hostnames import effective_hostnames
-from .listeners import validate_listeners
+from .listeners import ListenerState, validate_listeners
+from .waypoints import CapturedService, translate_waypoint
 from .precedence import precedence_key
 from .rejected import rejected_statuses
 from .rules import ListenerContext, rule_id, rule_problems, translate_rule
@@ -171,8 +175,53 @@ def translate_gateways(store: Store, discovery: Discovery, now: str) -> GatewayT
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
                                          [{"type": "IPAddress", "value": state.address}] if gw.addresses else [], now))
 
+    _translate_waypoints(store, discovery, routes, out, now)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
+
+
+def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRoute], out: GatewayTranslation,
+                         now: str) -> None:
+    """Waypoint Gateways, the services they capture, and the routes attached to those services."""
+    index = find_waypoints(store)
+    if not index:
+        return
+    by_waypoint: dict[tuple[str, str], list[CapturedService]] = {}
+    for c in captures(store):
+        if not c.captured or c.waypoint is None:
+            continue
+        models = ([m] if (m := discovery.service(c.namespace, c.name)) else []) if c.kind == "Service" \
+            else discovery.service_entry(c.namespace, c.name)
+        by_waypoint.setdefault(c.waypoint, []).extend(CapturedService(c.kind, m) for m in models)
+    parents: dict = {}
+    for key in sorted(index):
+        gw = store.get("Gateway", *key)
+        ips = [a.value for a in gw.addresses if a.type == "IPAddress"]
+        cfg = translate_waypoint(store, discovery, key[0], key[1], ips[0] if ips else "0.0.0.0",
+                                 by_waypoint.get(key, []), routes, parents)
+        out.gateways.append(dataclasses.replace(cfg, waypoint=True))
+        listeners = [ListenerState(gw, lst, True, True,
+                                   [Condition("Accepted", True, "Accepted", "Waypoint listener accepted"),
+                                    Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved"),
+                                    Condition("Programmed", True, "Programmed", "Listener programmed")], ())
+                     for lst in gw.listeners]
+        captured = len(by_waypoint.get(key, []))
+        out.status.append(gateway_status(gw.meta, [
+            Condition("Accepted", True, "Accepted", f"Waypoint for {index[key].waypoint_for}"),
+            Condition("Programmed", True, "Programmed", f"Captures {captured} service(s)"),
+        ], listeners, [{"type": "IPAddress", "value": ips[0]}] if ips else [], now))
+    existing = {(s["metadata"].get("namespace", ""), s["metadata"]["name"]): s
+                for s in out.status if s["kind"] == "HTTPRoute"}
+    for (ns, name), refs in sorted(parents.items()):
+        entries = [{"parentRef": ref, "controllerName": CONTROLLER_NAME,
+                    "conditions": [c.to_dict(store.get("HTTPRoute", ns, name).meta.generation, now) for c in conds]}
+                   for ref, conds in refs.values()]
+        if (ns, name) in existing:
+            existing[(ns, name)]["status"]["parents"].extend(entries)
+        else:
+            status = route_status(store.get("HTTPRoute", ns, name).meta, [], now)
+            status["status"]["parents"] = entries
+            out.status.append(status)
 
 
 def _attach_to_listeners(route: HTTPRoute, outcome: ParentOutcome) -> None:

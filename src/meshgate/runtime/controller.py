@@ -198,7 +198,8 @@ class ControlPlane:
             # Rules chosen by this proxy's labels may change any cluster or route: build it all.
             cfg = next((c for c in self.configs if c.key == gateway), None)
             if cfg is not None:
-                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder, view, labels)))
+                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder, view, labels,
+                                                                          waypoint=cfg.waypoint)))
             return
         base = self.cache.entry(gateway).resources
         self.cache.set_all(key, {t: dict(r) for t, r in base.items()})
