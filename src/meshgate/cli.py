@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -11,6 +12,28 @@ import yaml
 from . import __version__
 from .pipeline import Translation, translate_paths
 from .xds.output import snapshot_dict
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """A boolean environment variable, read as Go's strconv.ParseBool (Istio's switches)."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise click.UsageError(f"environment variable {name}={value!r} is not a boolean")
+
+
+_ingress_waypoints_option = click.option(
+    "--ingress-use-waypoints/--no-ingress-use-waypoints", default=None,
+    help="Ingress gateways send to captured services' VIPs so that traffic passes their waypoint "
+         "(default: $INGRESS_USE_WAYPOINTS, else on).")
+
+
+def _ingress_waypoints(value: bool | None) -> bool:
+    return _env_bool("INGRESS_USE_WAYPOINTS", True) if value is None else value
 
 
 def _gateway_option(value: str | None) -> str | None:
@@ -73,8 +96,9 @@ def main() -> None:
 @click.option("--label", "labels", multiple=True, help="A proxy label KEY=VALUE (repeatable).")
 @click.option("--node-name", help="The proxy's Kubernetes node name.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
+@_ingress_waypoints_option
 def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None, labels: tuple[str, ...],
-              node_name: str | None, fmt: str) -> None:
+              node_name: str | None, fmt: str, ingress_use_waypoints: bool | None) -> None:
     """Print what Envoy would receive for the resources in PATHS (offline).
 
     With --locality/--label/--node-name, as a proxy with that identity would receive it
@@ -82,7 +106,8 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
     was invalid; valid input is translated either way.
     """
     view, label_map = _proxy(locality, labels, node_name)
-    tr = translate_paths(paths, proxy=view, labels=label_map)
+    tr = translate_paths(paths, proxy=view, labels=label_map,
+                         ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints))
     snaps = tr.snapshots
     if gateway is not None:
         snaps = [s for s in snaps if s.gateway == gateway]
@@ -163,22 +188,26 @@ _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use Sta
               help="Also start echo backends on every loopback address:port of the EndpointSlices.")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Where Envoy bootstraps and logs go (default: a temp dir).")
 @click.option("--envoy-log-level", default="warning", show_default=True)
+@_ingress_waypoints_option
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        envoy_log_level: str) -> None:
+        envoy_log_level: str, ingress_use_waypoints: bool | None) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
     from pathlib import Path
 
     _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
-                                workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level))
+                                workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @_xds_option
 @_debug_option
-def serve(paths: tuple[str, ...], xds: str, debug_port: int) -> None:
+@_ingress_waypoints_option
+def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None) -> None:
     """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`)."""
-    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False))
+    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
 
 
 @main.command()

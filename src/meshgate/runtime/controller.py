@@ -40,11 +40,12 @@ class ControlPlane:
     """The store, the current translation and the cache, kept in step with a provider."""
 
     def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
-                 clock: Callable[[], str] = now_rfc3339) -> None:
+                 clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True) -> None:
         self.provider = provider
         self.cache = cache
         self.metrics = metrics or Metrics()
         self.clock = clock
+        self.ingress_use_waypoints = ingress_use_waypoints
         self.store = Store()
         self.discovery = Discovery(self.store)
         self.configs: list[GatewayConfig] = []
@@ -54,7 +55,7 @@ class ControlPlane:
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
         self._cluster_users: dict[tuple[str, str], list] = {}  # (ns, service) → [(gateway, ClusterRef)]
-        self.builder = cluster_builder(self.store, self.discovery)
+        self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
         self._settings: dict[str, set] = {}  # gateway → distinct (LocalitySetting, applies) of those clusters
         self._hints: dict[str, tuple[bool, bool]] = {}  # gateway → (any topology hints, any node hints)
@@ -212,7 +213,7 @@ class ControlPlane:
 
     def _translate(self) -> None:
         self.discovery = Discovery(self.store)
-        self.builder = cluster_builder(self.store, self.discovery)
+        self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         tr = translate_store(self.store, self.clock(), self.discovery, clusters=self.builder)
         before = {c.key for c in self.configs}
         self.configs, self.status = tr.configs, tr.status

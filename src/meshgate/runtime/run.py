@@ -43,6 +43,7 @@ class RunOptions:
     echo: bool = False  # echo backends on the loopback endpoints of EndpointSlices
     workdir: Path | None = None
     envoy_log_level: str = "warning"
+    ingress_use_waypoints: bool = True
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Runner:
     echoes: dict[tuple[str, int], object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics)
+        self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
+                                    ingress_use_waypoints=self.options.ingress_use_waypoints)
         self.server = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)
