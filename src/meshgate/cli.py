@@ -314,6 +314,45 @@ def explain_endpoints_command(paths: tuple[str, ...], gateway: str, cluster_name
     console.print(table)
 
 
+@explain.command("waypoints")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@_ingress_waypoints_option
+def explain_waypoints_command(paths: tuple[str, ...], fmt: str, ingress_use_waypoints: bool | None) -> None:
+    """Every Service and ServiceEntry: its waypoint and why (object label, namespace label, opted
+    out, not found), and whether ingress gateways send to it through the waypoint."""
+    from .discovery.waypoints import captures, ingress_uses_waypoint
+    from .resources.loader import load_paths
+    from .store import Store
+
+    loaded = load_paths(paths)
+    store, duplicates = Store.from_load(loaded)
+    for e in loaded.errors + duplicates:
+        click.echo(f"{e.severity}: {e}", err=True)
+    enabled = _ingress_waypoints(ingress_use_waypoints)
+    rows = []
+    for c in captures(store):
+        use, why = ingress_uses_waypoint(store, c.kind, c.namespace, c.name, enabled) if c.captured else (False, "not captured")
+        rows.append({"kind": c.kind, "namespace": c.namespace, "name": c.name,
+                     "waypoint": "/".join(c.waypoint) if c.captured and c.waypoint else "", "source": c.source,
+                     "reason": c.reason, "ingressUseWaypoint": use, "ingressReason": why})
+    if fmt != "table":
+        click.echo(dump(rows, fmt), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    plain = Console()
+    console = plain if plain.is_terminal else Console(width=160)
+    table = Table(title="Waypoints")
+    for col in ("Kind", "Object", "Waypoint", "Decided by", "Why", "Ingress via waypoint"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["kind"], f"{r['namespace']}/{r['name']}", r["waypoint"] or "-", r["source"], r["reason"],
+                      f"{'yes' if r['ingressUseWaypoint'] else 'no'} ({r['ingressReason']})")
+    console.print(table)
+
+
 @main.command()
 @click.option("--port", required=True, type=int, help="Port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
