@@ -42,6 +42,7 @@ class GoldenCase:
     own_files: set[str] = field(default_factory=set)  # status/errors shown only for these
     conformance: bool = False
     proxies: list[dict] = field(default_factory=list)  # per-proxy views to show (proxies.yaml)
+    flags: dict = field(default_factory=dict)  # command-line switches (flags.yaml): ingressUseWaypoints
 
 
 def _fill(text: str) -> str:
@@ -54,10 +55,12 @@ def own_cases() -> list[GoldenCase]:
     """Cases under tests/golden/cases/."""
     out = []
     for d in sorted(p for p in (HERE / "cases").iterdir() if p.is_dir()):
-        files = sorted(f for f in d.glob("*.yaml") if f.name not in ("expected.yaml", "proxies.yaml"))
+        files = sorted(f for f in d.glob("*.yaml") if f.name not in ("expected.yaml", "proxies.yaml", "flags.yaml"))
         inputs = [(f"{d.name}/{f.name}", f.read_text()) for f in files]
         proxies = yaml.safe_load((d / "proxies.yaml").read_text()) if (d / "proxies.yaml").exists() else []
-        out.append(GoldenCase(d.name, inputs, d / "expected.yaml", {n for n, _ in inputs}, proxies=proxies))
+        flags = yaml.safe_load((d / "flags.yaml").read_text()) if (d / "flags.yaml").exists() else {}
+        out.append(GoldenCase(d.name, inputs, d / "expected.yaml", {n for n, _ in inputs}, proxies=proxies,
+                              flags=flags))
     return out
 
 
@@ -106,7 +109,7 @@ def load_case(case: GoldenCase) -> tuple[Store, LoadResult, list]:
 def run_case(case: GoldenCase) -> tuple[dict, Translation]:
     """The golden output of a case, and the translation it came from."""
     store, result, duplicates = load_case(case)
-    tr = translate_store(store, NOW)
+    tr = translate_store(store, NOW, ingress_use_waypoints=case.flags.get("ingressUseWaypoints", True))
     tr.errors = result.errors + duplicates
     own_keys = _own_objects(case, result)
     if case.conformance:

@@ -14,7 +14,8 @@ from ..resources.core import Pod
 from ..resources.istio import ServiceEntry, ServiceEntryPort, WorkloadEntry
 from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
 
-_APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls"}
+_APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls",
+                  "TCP": "tcp", "Mongo": "mongo", "Redis": "redis", "MySQL": "mysql"}
 
 
 def _port(p: ServiceEntryPort) -> PortModel:

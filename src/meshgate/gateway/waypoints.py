@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
-from ..discovery.protocols import upstream_protocol
 from ..naming import cluster_name
 from ..resources.gateway_api import GROUP, HTTPRoute, ParentRef
 from ..store import Store
@@ -45,15 +44,15 @@ class WaypointTranslation:
 
 
 def _is_http(model: ServiceModel, port_number: int) -> bool:
+    """Whether a waypoint serves this port as HTTP (else as TCP): the appProtocol, else (Istio's
+    convention) the port name's prefix, e.g. `tcp-db`; HTTP by default."""
     port = model.port(port_number)
-    if port is None:
+    if port is None or port.protocol != "TCP":
         return False
     app = (port.app_protocol or "").lower()
-    if app in _TCP_APP_PROTOCOLS:
-        return False
-    if model.kind == "ServiceEntry":
-        return app in ("", "http2", "grpc", "grpc-web") and port.protocol == "TCP"
-    return upstream_protocol(port) is not None
+    if app:
+        return app not in _TCP_APP_PROTOCOLS
+    return port.name.lower().split("-", 1)[0] not in _TCP_APP_PROTOCOLS
 
 
 def _targets(ref: ParentRef, route_ns: str, svc: CapturedService) -> bool:
