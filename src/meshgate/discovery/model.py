@@ -46,6 +46,7 @@ class ServiceModel:
     export_to: tuple[str, ...] = ("*",)
     created: str = ""  # creationTimestamp: the oldest ServiceEntry wins a contested host
     traffic_distribution: str | None = None
+    annotations: tuple[tuple[str, str], ...] = ()  # metadata.meshgate.io/* annotations (for xDS metadata)
 
     def visible_from(self, namespace: str) -> bool:
         """Whether exportTo lets a namespace see this service."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from ..resources.core import Pod
 from ..resources.istio import ServiceEntry, ServiceEntryPort, WorkloadEntry
+from ..ir import metadata_annotations
 from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
 
 _APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls",
@@ -30,7 +31,8 @@ def service_entry_models(se: ServiceEntry) -> list[ServiceModel]:
     return [
         ServiceModel(kind="ServiceEntry", namespace=se.meta.namespace, name=se.meta.name, hosts=(host,),
                      vips=vips, ports=ports, labels=se.meta.labels, resolution=se.resolution,
-                     export_to=se.export_to or ("*",), created=se.meta.creation_timestamp)
+                     export_to=se.export_to or ("*",), created=se.meta.creation_timestamp,
+                     annotations=metadata_annotations(se.meta.annotations))
         for host in se.hosts
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..resources.core import Service
+from ..ir import metadata_annotations
 from .model import PortModel, ServiceModel
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -26,6 +27,7 @@ def service_model(svc: Service) -> ServiceModel:
         headless=svc.headless,
         external_name=None,
         created=svc.meta.creation_timestamp,
+        annotations=metadata_annotations(svc.meta.annotations),
         traffic_distribution=svc.meta.annotations.get("networking.istio.io/traffic-distribution")
         or svc.traffic_distribution,
     )

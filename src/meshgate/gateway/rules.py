@@ -142,7 +142,8 @@ def translate_rule(
 ) -> list[ir.Route]:
     """One IR route per match of a rule (backends and mirrors resolved by the caller)."""
     rid = rule_id(rule, rule_index)
-    source = ir.SourceRef("HTTPRoute", GROUP_VERSION, route.meta.namespace, route.meta.name, rid)
+    source = ir.SourceRef("HTTPRoute", GROUP_VERSION, route.meta.namespace, route.meta.name, rid,
+                          ir.metadata_annotations(route.meta.annotations))
     invalid = bool(rule_problems(rule))
 
     request_headers = response_headers = None

@@ -23,7 +23,8 @@ RoutesFor = Callable[[HTTPRoute, ListenerContext], list[tuple[tuple, ir.Route]]]
 
 def _listener_source(ls: ListenerState) -> ir.SourceRef:
     gw = ls.gateway
-    return ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", gw.meta.namespace, gw.meta.name, ls.name)
+    return ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", gw.meta.namespace, gw.meta.name, ls.name,
+                        ir.metadata_annotations(gw.meta.annotations))
 
 
 def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str) -> list[ir.VirtualHost]:

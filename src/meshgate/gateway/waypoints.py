@@ -43,6 +43,12 @@ class WaypointTranslation:
     route_parents: dict[tuple[str, str], list[tuple[dict, list[Condition]]]] = field(default_factory=dict)
 
 
+def service_source(kind: str, model: ServiceModel) -> ir.SourceRef:
+    """The Service or ServiceEntry a piece of config comes from."""
+    return ir.SourceRef(kind, "v1" if kind == "Service" else "networking.istio.io/v1", model.namespace, model.name,
+                        annotations=model.annotations)
+
+
 def _is_http(model: ServiceModel, port_number: int) -> bool:
     """Whether a waypoint serves this port as HTTP (else as TCP): the appProtocol, else (Istio's
     convention) the port name's prefix, e.g. `tcp-db`; HTTP by default."""
@@ -100,8 +106,7 @@ def _service_routes(store: Store, discovery: Discovery, svc: CapturedService, po
     model = svc.model
     own = ir.ClusterRef(cluster_name(port, model.hosts[0]), svc.kind, model.namespace, model.name, port, model.hosts[0])
     clusters[own.name] = own
-    source = ir.SourceRef(svc.kind, "v1" if svc.kind == "Service" else "networking.istio.io/v1",
-                          model.namespace, model.name)
+    source = service_source(svc.kind, model)
     return [ir.Route(name=f"{model.namespace}/{model.name}/default", match=ir.RouteMatch("prefix", "/"),
                      backends=(ir.WeightedBackend(own.name, 1),), source=source)]
 
@@ -109,7 +114,10 @@ def _service_routes(store: Store, discovery: Discovery, svc: CapturedService, po
 def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name: str, address: str,
                        captured: list[CapturedService], routes: list[HTTPRoute],
                        parents: dict) -> ir.GatewayConfig:
-    """One waypoint Gateway's IR."""
+    """One waypoint Gateway's IR; its listeners and chains name the waypoint and the service."""
+    gw = store.get("Gateway", namespace, name)
+    waypoint_ref = ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", namespace, name,
+                                annotations=ir.metadata_annotations(gw.meta.annotations) if gw else ())
     clusters: dict[str, ir.ClusterRef] = {}
     chains: list[ir.FilterChain] = []
     configs: list[ir.RouteConfig] = []
@@ -118,8 +126,7 @@ def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name:
         model = svc.model
         if not model.vips:
             continue
-        source = ir.SourceRef(svc.kind, "v1" if svc.kind == "Service" else "networking.istio.io/v1",
-                              model.namespace, model.name)
+        source = service_source(svc.kind, model)
         for port in model.ports:
             chain_name = f"{svc.kind.lower()}/{model.namespace}/{model.name}/{model.hosts[0]}/{port.number}"
             if _is_http(model, port.number):
@@ -127,13 +134,13 @@ def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name:
                 vh_routes = _service_routes(store, discovery, svc, port.number, routes, clusters, parents)
                 configs.append(ir.RouteConfig(rc_name, (ir.VirtualHost(f"{model.hosts[0]}:{port.number}", ("*",),
                                                                         tuple(vh_routes), (source,)),)))
-                chain = ir.FilterChain(chain_name, rc_name, sources=(source,), destination_ips=model.vips,
+                chain = ir.FilterChain(chain_name, rc_name, sources=(waypoint_ref, source), destination_ips=model.vips,
                                        destination_port=port.number)
             else:
                 own = ir.ClusterRef(cluster_name(port.number, model.hosts[0]), svc.kind, model.namespace,
                                     model.name, port.number, model.hosts[0])
                 clusters[own.name] = own
-                chain = ir.FilterChain(chain_name, "", sources=(source,), destination_ips=model.vips,
+                chain = ir.FilterChain(chain_name, "", sources=(waypoint_ref, source), destination_ips=model.vips,
                                        destination_port=port.number, tcp_cluster=own.name)
             chains.append(chain)
             for vip in model.vips:

@@ -27,7 +27,8 @@ from ..xds.cache import SnapshotCache
 from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.snapshot import ClusterPlan, build_snapshot
+from ..xds.metadata import set_metadata
+from ..xds.snapshot import ClusterPlan, build_snapshot, cluster_users
 from .metrics import Metrics
 
 log = logging.getLogger("meshgate.controller")
@@ -145,10 +146,16 @@ class ControlPlane:
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
+        cfg = next((c for c in self.configs if c.key == key.split("@", 1)[0]), None)
+        users = cluster_users(cfg) if cfg is not None else {}
         for plan in plans:
             c, cla = self.builder.build(plan, view)
             if plan.inline:
-                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, c)
+                # As the full path writes it: a copy carrying this gateway's metadata.
+                stamped = type(c)()
+                stamped.CopyFrom(c)
+                set_metadata(stamped, (plan.source, *users.get(plan.ref.name, ())))
+                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, stamped)
             if cla is not None:
                 assignments[plan.ref.name] = make_resource(ENDPOINT, plan.ref.name, cla)
         if clusters:

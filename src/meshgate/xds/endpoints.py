@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from ..discovery.locality import LocalityGroup
 from ..discovery.model import EndpointModel, Locality
+from ..ir import SourceRef
+from .metadata import object_ref, set_metadata
 
 _HEALTH = {
     "HEALTHY": health_check_pb2.HEALTHY,
@@ -26,6 +28,8 @@ def _lb_endpoint(ep: EndpointModel) -> ec.LbEndpoint:
     )
     if ep.weight:
         lb.load_balancing_weight.value = ep.weight
+    if ep.owner is not None:
+        set_metadata(lb, (object_ref(*ep.owner),))  # the Pod or WorkloadEntry behind it
     return lb
 
 
@@ -33,11 +37,13 @@ def _locality(loc: Locality) -> base_pb2.Locality:
     return base_pb2.Locality(region=loc.region, zone=loc.zone, sub_zone=loc.subzone)
 
 
-def prioritized_assignment(cluster: str, groups: Sequence[LocalityGroup]) -> endpoint_pb2.ClusterLoadAssignment:
+def prioritized_assignment(cluster: str, groups: Sequence[LocalityGroup],
+                           source: SourceRef | None = None) -> endpoint_pb2.ClusterLoadAssignment:
     """A ClusterLoadAssignment for one proxy's view: each locality at its priority and weight."""
     out = endpoint_pb2.ClusterLoadAssignment(cluster_name=cluster)
     for g in groups:
         lle = out.endpoints.add(priority=g.priority)
+        set_metadata(lle, (source,))
         if g.locality.region or g.locality.zone or g.locality.subzone:
             lle.locality.CopyFrom(_locality(g.locality))
         if g.load_balancing_weight:
@@ -46,7 +52,8 @@ def prioritized_assignment(cluster: str, groups: Sequence[LocalityGroup]) -> end
     return out
 
 
-def load_assignment(cluster: str, endpoints: tuple[EndpointModel, ...]) -> endpoint_pb2.ClusterLoadAssignment:
+def load_assignment(cluster: str, endpoints: tuple[EndpointModel, ...],
+                    source: SourceRef | None = None) -> endpoint_pb2.ClusterLoadAssignment:
     """A ClusterLoadAssignment with one LocalityLbEndpoints per locality, in locality order."""
     groups: dict[Locality, list[ec.LbEndpoint]] = {}
     for ep in endpoints:
@@ -54,6 +61,7 @@ def load_assignment(cluster: str, endpoints: tuple[EndpointModel, ...]) -> endpo
     out = endpoint_pb2.ClusterLoadAssignment(cluster_name=cluster)
     for loc in sorted(groups, key=lambda l: (l.region, l.zone, l.subzone)):
         lle = out.endpoints.add()
+        set_metadata(lle, (source,))  # the Service or ServiceEntry they come from
         if loc.region or loc.zone or loc.subzone:
             lle.locality.CopyFrom(_locality(loc))
         lle.lb_endpoints.extend(groups[loc])

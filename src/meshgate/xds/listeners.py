@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from envoy.config.core.v3 import address_pb2, base_pb2, protocol_pb2
+from envoy.config.accesslog.v3 import accesslog_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2, protocol_pb2, substitution_format_string_pb2
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
+from envoy.extensions.access_loggers.stream.v3 import stream_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.listener.proxy_protocol.v3 import proxy_protocol_pb2
 from envoy.extensions.filters.listener.tls_inspector.v3 import tls_inspector_pb2
@@ -15,6 +17,7 @@ from google.protobuf import wrappers_pb2
 
 from .. import ir
 from .common import ADS, to_any
+from .metadata import set_metadata
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
 _PROXY_PROTOCOL = lc.ListenerFilter(name="envoy.filters.listener.proxy_protocol",
@@ -23,9 +26,39 @@ _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
                                    typed_config=to_any(tls_inspector_pb2.TlsInspector()))
 
 
+# One JSON line per request on the proxy's stdout, naming the objects behind the route and the
+# cluster that served it (their xDS metadata).
+ACCESS_LOG_FORMAT = {
+    "start_time": "%START_TIME%",
+    "method": "%REQ(:METHOD)%",
+    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+    "authority": "%REQ(:AUTHORITY)%",
+    "status": "%RESPONSE_CODE%",
+    "flags": "%RESPONSE_FLAGS%",
+    "duration_ms": "%DURATION%",
+    "upstream_cluster": "%UPSTREAM_CLUSTER%",
+    "upstream_host": "%UPSTREAM_HOST%",
+    "route_name": "%ROUTE_NAME%",
+    "route_resources": "%METADATA(ROUTE:meshgate:resources)%",
+    "cluster_resources": "%METADATA(CLUSTER:meshgate:resources)%",
+    "endpoint_resources": "%METADATA(UPSTREAM_HOST:meshgate:resources)%",
+}
+
+
+def _access_log() -> accesslog_pb2.AccessLog:
+    fmt = substitution_format_string_pb2.SubstitutionFormatString()
+    fmt.json_format.update(ACCESS_LOG_FORMAT)
+    return accesslog_pb2.AccessLog(name="envoy.access_loggers.stdout",
+                                   typed_config=to_any(stream_pb2.StdoutAccessLog(log_format=fmt)))
+
+
+_ACCESS_LOG = _access_log()
+
+
 def connection_manager(stat_prefix: str, route_config: str) -> hcm.HttpConnectionManager:
     """The HTTP connection manager of a Gateway listener, its routes by RDS."""
     return hcm.HttpConnectionManager(
+        access_log=[_ACCESS_LOG],
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
@@ -47,6 +80,7 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain) -> lc.FilterChain:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
+    set_metadata(out, chain.sources)
     if chain.server_names:
         out.filter_chain_match.server_names.extend(chain.server_names)
     for ip in chain.destination_ips:
@@ -72,6 +106,7 @@ def listener(lst: ir.Listener) -> listener_pb2.Listener:
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
         filter_chains=[_chain(lst, c) for c in lst.filter_chains],
     )
+    set_metadata(out, (s for c in lst.filter_chains for s in c.sources))
     if lst.protocol == "MESH" and not lst.proxy_protocol:
         # Bound directly on a service VIP, which need not be a local address of this host.
         out.freebind.value = True

@@ -12,10 +12,27 @@ from .snapshot import GatewaySnapshot
 REDACTED = "[redacted]"
 
 
+def _sorted(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _stable_structs(value: object) -> object:
+    """Struct maps (metadata) print in hash order, which varies between processes: sort them."""
+    if isinstance(value, dict):
+        return {k: (_sorted(v) if k == "filter_metadata" else _stable_structs(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stable_structs(v) for v in value]
+    return value
+
+
 def message_dict(msg: Message) -> dict:
     """A message as proto3 JSON with the proto field names (snake_case, as Envoy's docs)."""
     # Through JSON text so that nested Any values come back as plain dicts.
-    return json.loads(MessageToJson(msg, preserving_proto_field_name=True))
+    return _stable_structs(json.loads(MessageToJson(msg, preserving_proto_field_name=True)))
 
 
 def _redacted_secret(msg: Message) -> dict:

@@ -15,6 +15,7 @@ from .. import ir
 from ..naming import INVALID_BACKEND_CLUSTER
 from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options
+from .metadata import set_metadata
 
 _REDIRECT_CODES = {
     301: rc.RedirectAction.MOVED_PERMANENTLY,
@@ -182,6 +183,7 @@ def _forward(r: ir.Route, hashing: HashPolicies) -> rc.RouteAction:
 def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     """One Envoy route."""
     out = rc.Route(name=r.name, match=route_match(r.match))
+    set_metadata(out, (r.source,))
     if r.redirect is not None:
         out.redirect.CopyFrom(_redirect(r.redirect))
     elif r.direct_status is not None:
@@ -189,6 +191,12 @@ def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     else:
         out.route.CopyFrom(_forward(r, hashing or {}))
     _apply_headers(out, r.request_headers, r.response_headers)
+    return out
+
+
+def _virtual_host(vh: ir.VirtualHost, hashing: HashPolicies | None) -> rc.VirtualHost:
+    out = rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r, hashing) for r in vh.routes])
+    set_metadata(out, vh.sources)
     return out
 
 
@@ -201,8 +209,7 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
     return route_pb2.RouteConfiguration(
         name=cfg.name,
         virtual_hosts=[
-            rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r, hashing) for r in vh.routes])
-            for vh in cfg.virtual_hosts
+            _virtual_host(vh, hashing) for vh in cfg.virtual_hosts
         ],
         validate_clusters=wrappers_pb2.BoolValue(value=False),
         ignore_port_in_host_matching=True,

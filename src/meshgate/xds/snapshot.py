@@ -30,6 +30,7 @@ from .clusters import CONNECT_TIMEOUT_MS, cluster
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
+from .metadata import object_ref, set_metadata
 from .routes import hash_policies, route_configuration
 from .secrets import secret
 
@@ -102,6 +103,11 @@ class ClusterPlan:
     def per_client(self) -> bool:
         """Whether different proxies get different endpoints, priorities or weights."""
         return self.locality_lb or self.hinted
+
+    @property
+    def source(self) -> ir.SourceRef:
+        """The Service or ServiceEntry this cluster load-balances over (for xDS metadata)."""
+        return object_ref(self.ref.service_kind, self.ref.namespace, self.ref.service, self.service.annotations)
 
     @property
     def inline(self) -> bool:
@@ -178,20 +184,21 @@ class ClusterBuilder:
     def assignment(self, plan: ClusterPlan, proxy: ProxyView | None) -> endpoint_pb2.ClusterLoadAssignment:
         """The endpoints as `proxy` should see them; for no one in particular, as a proxy with no
         locality would (locality-weighted clusters need weights on every locality)."""
+        source = plan.source
         if not plan.per_client:
-            return load_assignment(plan.ref.name, plan.endpoints)
+            return load_assignment(plan.ref.name, plan.endpoints, source)
         proxy = proxy or _NOWHERE
         endpoints = plan.endpoints
         if plan.hinted:
             endpoints = usable_endpoints(endpoints, proxy)
         if not plan.locality_lb:
-            return load_assignment(plan.ref.name, endpoints)
+            return load_assignment(plan.ref.name, endpoints, source)
         if endpoints is plan.endpoints:
             placements = self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, endpoints,
                                                     plan.setting, plan.applies)
         else:  # filtered for this proxy's zone or node: placed for it alone
             placements = place_endpoints(proxy, endpoints, plan.setting, plan.applies)
-        return prioritized_assignment(plan.ref.name, group_by_priority(endpoints, placements))
+        return prioritized_assignment(plan.ref.name, group_by_priority(endpoints, placements), source)
 
     def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
               ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
@@ -226,6 +233,23 @@ def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.C
     return out
 
 
+def cluster_users(cfg: ir.GatewayConfig) -> dict[str, list[ir.SourceRef]]:
+    """Cluster name → the route rules (and TCP chains) of this gateway that send to it."""
+    users: dict[str, list[ir.SourceRef]] = {}
+    for rc in cfg.route_configs:
+        for vh in rc.virtual_hosts:
+            for r in vh.routes:
+                if r.source is None:
+                    continue
+                for name in {*(b.cluster for b in r.backends if b.cluster), *(m.cluster for m in r.mirrors)}:
+                    users.setdefault(name, []).append(r.source)
+    for lst in cfg.listeners:
+        for chain in lst.filter_chains:
+            if chain.tcp_cluster:
+                users.setdefault(chain.tcp_cluster, []).extend(chain.sources)
+    return users
+
+
 def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: ProxyView | None = None,
                    labels: dict[str, str] | None = None, waypoint: bool = False) -> GatewaySnapshot:
     """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given).
@@ -240,13 +264,20 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
                if p.policy is not None and p.policy.load_balancer is not None
                and p.policy.load_balancer.consistent_hash is not None}
     snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
+    users = cluster_users(cfg)
     for plan in plans:
         vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
                                                                 plan.ref.service))
         if vips:
-            snap.clusters.append(waypoint_cluster(plan.ref, vips))
+            c = waypoint_cluster(plan.ref, vips)
+            set_metadata(c, (plan.source, *users.get(plan.ref.name, ())))
+            snap.clusters.append(c)
             continue
-        c, cla = clusters.build(plan, proxy)
+        shared, cla = clusters.build(plan, proxy)
+        # The built cluster is shared between gateways; this gateway's rules go on a copy.
+        c = cluster_pb2.Cluster()
+        c.CopyFrom(shared)
+        set_metadata(c, (plan.source, *users.get(plan.ref.name, ())))
         snap.clusters.append(c)
         if cla is not None:
             snap.endpoints.append(cla)
