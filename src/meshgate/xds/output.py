@@ -12,6 +12,10 @@ from .snapshot import GatewaySnapshot
 REDACTED = "[redacted]"
 
 
+# Fields holding google.protobuf.Struct (maps): metadata, and the access log's JSON format.
+_STRUCT_FIELDS = frozenset({"filter_metadata", "json_format"})
+
+
 def _sorted(value: object) -> object:
     if isinstance(value, dict):
         return {k: _sorted(value[k]) for k in sorted(value)}
@@ -23,7 +27,7 @@ def _sorted(value: object) -> object:
 def _stable_structs(value: object) -> object:
     """Struct maps (metadata) print in hash order, which varies between processes: sort them."""
     if isinstance(value, dict):
-        return {k: (_sorted(v) if k == "filter_metadata" else _stable_structs(v)) for k, v in value.items()}
+        return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_structs(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_stable_structs(v) for v in value]
     return value
