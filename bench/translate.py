@@ -10,13 +10,19 @@ For each N, two fresh subprocesses (so peak RSS does not accumulate):
 
 Each figure is the median of R repetitions, with gc.collect() between repetitions.
 
+With --metadata-comparison, a third subprocess translates the largest N with meshgate's xDS
+metadata disabled (`meshgate.xds.metadata.metadata` monkeypatched to return None, in that
+process only) and a second table compares translate time and serialized config size.
+
     python bench/translate.py [--sizes 100,1000,10000] [--endpoints 10] [--repeat 3] [--markdown]
+    python bench/translate.py --sizes 10000 --metadata-comparison   # with and without metadata
     python bench/translate.py --profile 10000      # cProfile of translate_store at one size
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import io
@@ -28,16 +34,20 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
+from envoy.config.accesslog.v3 import accesslog_pb2
 from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2, protocol_pb2
+from envoy.config.core.v3 import (address_pb2, base_pb2, config_source_pb2, health_check_pb2, protocol_pb2,
+                                  substitution_format_string_pb2)
 from envoy.config.endpoint.v3 import endpoint_components_pb2 as ec
 from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.config.route.v3 import route_pb2
+from envoy.extensions.access_loggers.stream.v3 import stream_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from envoy.type.matcher.v3 import string_pb2
@@ -178,14 +188,19 @@ def serialize_translation(translation: Any) -> tuple[int, int]:
     for snap in translation.snapshots:
         for group in (snap.listeners, snap.routes, snap.clusters, snap.endpoints, snap.secrets):
             for msg in group:
-                size += len(msg.SerializeToString())
+                size += len(msg.SerializeToString(deterministic=True))
                 count += 1
     return count, size
 
 
-def check_translation(translation: Any, n: int, e: int) -> None:
+def check_translation(translation: Any, n: int, e: int, metadata: bool = True) -> None:
     assert len(translation.snapshots) == 1, f"expected one gateway, got {len(translation.snapshots)}"
     snap = translation.snapshots[0]
+    # Metadata on every kind of piece, or (with it disabled) on none.
+    pieces = (snap.listeners[0], snap.listeners[0].filter_chains[0], snap.routes[0].virtual_hosts[0],
+              snap.routes[0].virtual_hosts[0].routes[0], snap.clusters[0], snap.endpoints[0].endpoints[0],
+              snap.endpoints[0].endpoints[0].lb_endpoints[0])
+    assert all(p.HasField("metadata") == metadata for p in pieces), f"expected metadata={metadata}"
     assert len(snap.listeners) == 1 and len(snap.routes) == 1, "expected one listener and one route config"
     assert len(snap.clusters) == n and len(snap.endpoints) == n, (len(snap.clusters), len(snap.endpoints), n)
     served = sum(len(vh.routes) for vh in snap.routes[0].virtual_hosts)
@@ -194,8 +209,27 @@ def check_translation(translation: Any, n: int, e: int) -> None:
     assert lbs == n * e, f"expected {n * e} endpoints, got {lbs}"
 
 
-def run_meshgate(n: int, e: int, repeat: int) -> dict:
-    """Median load and translate times over `repeat` runs, in this process."""
+@contextlib.contextmanager
+def metadata_disabled() -> Iterator[None]:
+    """meshgate without xDS metadata: `meshgate.xds.metadata.metadata` returns None meanwhile.
+
+    Every `set_metadata` call looks `metadata` up in that module at call time, so this is all it
+    takes; the references are still collected (IR sources, `cluster_users`, `object_ref`), only
+    the `Metadata` messages are not built. A benchmark-only monkeypatch, undone on exit.
+    """
+    import meshgate.xds.metadata as md
+
+    saved = md.metadata
+    md.metadata = lambda refs: None
+    try:
+        yield
+    finally:
+        md.metadata = saved
+
+
+def run_meshgate(n: int, e: int, repeat: int, metadata: bool = True) -> dict:
+    """Median load and translate times over `repeat` runs, in this process (without xDS
+    metadata when `metadata` is false)."""
     from meshgate.pipeline import translate_store
 
     _require_upb()
@@ -205,24 +239,25 @@ def run_meshgate(n: int, e: int, repeat: int) -> dict:
     builds: list[float] = []
     size = count = 0
     load_rss: float | None = None
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        store = load_store(text)
-        t1 = time.perf_counter()
-        if load_rss is None:
-            load_rss = peak_rss_mb()  # the peak so far is the first load's
-        gc.collect()
-        t2 = time.perf_counter()
-        translation = translate_store(store, NOW)
-        t3 = time.perf_counter()
-        count, size = serialize_translation(translation)
-        t4 = time.perf_counter()
-        check_translation(translation, n, e)
-        loads.append(t1 - t0)
-        translates.append(t4 - t2)
-        builds.append(t3 - t2)
-        del store, translation
+    with contextlib.nullcontext() if metadata else metadata_disabled():
+        for _ in range(repeat):
+            gc.collect()
+            t0 = time.perf_counter()
+            store = load_store(text)
+            t1 = time.perf_counter()
+            if load_rss is None:
+                load_rss = peak_rss_mb()  # the peak so far is the first load's
+            gc.collect()
+            t2 = time.perf_counter()
+            translation = translate_store(store, NOW)
+            t3 = time.perf_counter()
+            count, size = serialize_translation(translation)
+            t4 = time.perf_counter()
+            check_translation(translation, n, e, metadata)
+            loads.append(t1 - t0)
+            translates.append(t4 - t2)
+            builds.append(t3 - t2)
+            del store, translation
     return {
         "load_s": statistics.median(loads),
         "translate_s": statistics.median(translates),
@@ -231,6 +266,7 @@ def run_meshgate(n: int, e: int, repeat: int) -> dict:
         "bytes": size,
         "rss_mb": peak_rss_mb(),
         "load_rss_mb": load_rss,
+        "metadata": metadata,
     }
 
 
@@ -238,30 +274,88 @@ def run_meshgate(n: int, e: int, repeat: int) -> dict:
 # The protobuf floor: the same Envoy messages, built directly from plain data.
 
 
-def floor_input(n: int, e: int) -> list[tuple[str, str, str, str, str, str, list[str]]]:
-    """Per service: (cluster, vhost name, hostname, route name, header value, zone, endpoint IPs).
+class FloorRow(NamedTuple):
+    """One Service's strings, as the floor needs them (all computed before timing)."""
+
+    cluster: str  # outbound|8080||svc-i.bench.svc.cluster.local
+    vhost: str  # http/svc-i.example.com
+    host: str  # svc-i.example.com
+    route: str  # bench/route-i/rule/0/match/0 (the Envoy route's name)
+    route_object: str  # route-i: the HTTPRoute (metadata) and the x-route header value
+    service: str  # svc-i: the Service (metadata)
+    zone: str
+    endpoints: list[tuple[str, str]]  # (address, Pod name), in meshgate's order
+
+
+def floor_input(n: int, e: int) -> list[FloorRow]:
+    """Per service, the names, hostnames, addresses and object names the floor's messages hold.
 
     Plain Python data, computed before timing: the floor measures proto building and
     serialization only, as meshgate's input strings also exist before translation starts.
     """
     out = []
     for i in range(n):
-        host = f"{service_name(i)}.{NAMESPACE}.svc.cluster.local"
-        out.append((
+        svc = service_name(i)
+        host = f"{svc}.{NAMESPACE}.svc.cluster.local"
+        out.append(FloorRow(
             f"outbound|{PORT}||{host}",
             f"http/{hostname(i)}",
             hostname(i),
             f"{NAMESPACE}/{route_name(i)}/rule/0/match/0",
             route_name(i),
+            svc,
             zone(i),
-            sorted(endpoint_ip(i, j, e) for j in range(e)),  # meshgate orders endpoints by address
+            # meshgate orders endpoints by address (as strings); each keeps its Pod
+            sorted((endpoint_ip(i, j, e), f"{svc}-pod-{j}") for j in range(e)),
         ))
-    out.sort(key=lambda row: row[2])  # and virtual hosts by hostname, as strings
+    out.sort(key=lambda row: row.host)  # and virtual hosts by hostname, as strings
     return out
 
 
-def build_floor(data: list[tuple[str, str, str, str, str, str, list[str]]]) -> list[Any]:
-    """Every Envoy resource meshgate serves for the benchmark input, built with no model."""
+# The HTTP connection manager's access log format (src/meshgate/xds/listeners.py), written out
+# here rather than imported, so that a change in meshgate's shows in the size check. Same keys in
+# the same order: the format is a Struct (a map), packed into an Any inside the HCM.
+ACCESS_LOG_FORMAT = {
+    "start_time": "%START_TIME%",
+    "method": "%REQ(:METHOD)%",
+    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+    "authority": "%REQ(:AUTHORITY)%",
+    "status": "%RESPONSE_CODE%",
+    "flags": "%RESPONSE_FLAGS%",
+    "duration_ms": "%DURATION%",
+    "upstream_cluster": "%UPSTREAM_CLUSTER%",
+    "upstream_host": "%UPSTREAM_HOST%",
+    "route_name": "%ROUTE_NAME%",
+    "route_resources": "%METADATA(ROUTE:meshgate:resources)%",
+    "cluster_resources": "%METADATA(CLUSTER:meshgate:resources)%",
+    "endpoint_resources": "%METADATA(UPSTREAM_HOST:meshgate:resources)%",
+}
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+def _add_ref(resources: Any, kind: str, group_version: str, name: str, section: str | None = None) -> None:
+    """Append one `{kind, groupVersion, namespace, name, sectionName?}` to a metadata list."""
+    entry = resources.values.add().struct_value.fields
+    entry["kind"].string_value = kind
+    entry["groupVersion"].string_value = group_version
+    entry["namespace"].string_value = NAMESPACE
+    entry["name"].string_value = name
+    if section is not None:
+        entry["sectionName"].string_value = section
+
+
+def _meshgate_refs(msg: Any) -> Any:
+    """`msg.metadata.filter_metadata["meshgate"]["resources"]`, the list to append references to."""
+    return msg.metadata.filter_metadata["meshgate"].fields["resources"].list_value
+
+
+def build_floor(data: list[FloorRow]) -> list[Any]:
+    """Every Envoy resource meshgate serves for the benchmark input, built with no model.
+
+    xDS metadata (`filter_metadata["meshgate"]`) is written in place on each piece, its
+    references in the order meshgate sorts them; the Gateway's, identical on the listener, its
+    filter chain and every virtual host, is built once and copied in.
+    """
     def to_any(msg: Any) -> any_pb2.Any:
         a = any_pb2.Any()
         a.Pack(msg)
@@ -271,8 +365,15 @@ def build_floor(data: list[tuple[str, str, str, str, str, str, list[str]]]) -> l
                                          resource_api_version=config_source_pb2.V3)
     overwrite = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
     append = base_pb2.HeaderValueOption.APPEND_IF_EXISTS_OR_ADD
+    gateway_md = base_pb2.Metadata()
+    _add_ref(gateway_md.filter_metadata["meshgate"].fields["resources"].list_value,
+             "Gateway", GATEWAY_API, GATEWAY, "http")
 
+    log_format = substitution_format_string_pb2.SubstitutionFormatString()
+    log_format.json_format.update(ACCESS_LOG_FORMAT)
     manager = hcm.HttpConnectionManager(
+        access_log=[accesslog_pb2.AccessLog(name="envoy.access_loggers.stdout",
+                                            typed_config=to_any(stream_pb2.StdoutAccessLog(log_format=log_format)))],
         stat_prefix="http.80",
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ads, route_config_name="http.80"),
@@ -287,49 +388,62 @@ def build_floor(data: list[tuple[str, str, str, str, str, str, list[str]]]) -> l
     listener = listener_pb2.Listener(
         name="0.0.0.0_80",
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address="0.0.0.0", port_value=80)),
-        filter_chains=[lc.FilterChain(name="http", filters=[lc.Filter(
+        filter_chains=[lc.FilterChain(name="http", metadata=gateway_md, filters=[lc.Filter(
             name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))])],
+        metadata=gateway_md,
     )
 
     clusters = []
     assignments = []
     vhosts = []
-    for cname, vhname, host, rname, header_value, zone_name, ips in data:
-        clusters.append(cluster_pb2.Cluster(
-            name=cname,
+    for row in data:
+        cluster = cluster_pb2.Cluster(
+            name=row.cluster,
             type=cluster_pb2.Cluster.EDS,
             eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(eds_config=ads),
             connect_timeout=duration_pb2.Duration(seconds=10),
             lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
-        ))
-        assignments.append(endpoint_pb2.ClusterLoadAssignment(cluster_name=cname, endpoints=[ec.LocalityLbEndpoints(
-            locality=base_pb2.Locality(zone=zone_name),
-            lb_endpoints=[ec.LbEndpoint(
+        )
+        refs = _meshgate_refs(cluster)  # sorted by kind: the HTTPRoute rule, then the Service
+        _add_ref(refs, "HTTPRoute", GATEWAY_API, row.route_object, "0")
+        _add_ref(refs, "Service", "v1", row.service)
+        clusters.append(cluster)
+
+        lb_endpoints = []
+        for ip, pod in row.endpoints:
+            lb = ec.LbEndpoint(
                 endpoint=ec.Endpoint(address=address_pb2.Address(
                     socket_address=address_pb2.SocketAddress(address=ip, port_value=TARGET_PORT))),
                 health_status=health_check_pb2.HEALTHY,
-            ) for ip in ips],
-        )]))
-        vhosts.append(rc.VirtualHost(name=vhname, domains=[host], routes=[rc.Route(
-            name=rname,
+            )
+            _add_ref(_meshgate_refs(lb), "Pod", "v1", pod)
+            lb_endpoints.append(lb)
+        group = ec.LocalityLbEndpoints(locality=base_pb2.Locality(zone=row.zone), lb_endpoints=lb_endpoints)
+        _add_ref(_meshgate_refs(group), "Service", "v1", row.service)
+        assignments.append(endpoint_pb2.ClusterLoadAssignment(cluster_name=row.cluster, endpoints=[group]))
+
+        route = rc.Route(
+            name=row.route,
             match=rc.RouteMatch(
                 path_separated_prefix="/api",
                 headers=[rc.HeaderMatcher(name="x-bench", string_match=string_pb2.StringMatcher(exact="yes"))],
             ),
             route=rc.RouteAction(
-                cluster=cname,
+                cluster=row.cluster,
                 timeout=duration_pb2.Duration(),
                 cluster_not_found_response_code=rc.RouteAction.INTERNAL_SERVER_ERROR,
             ),
             request_headers_to_add=[
-                base_pb2.HeaderValueOption(header=base_pb2.HeaderValue(key="x-route", value=header_value),
+                base_pb2.HeaderValueOption(header=base_pb2.HeaderValue(key="x-route", value=row.route_object),
                                            append_action=overwrite),
                 base_pb2.HeaderValueOption(header=base_pb2.HeaderValue(key="x-bench-add", value="1"),
                                            append_action=append),
             ],
             request_headers_to_remove=["x-remove-me"],
-        )]))
-    vhosts.append(rc.VirtualHost(name="http/*", domains=["*"]))  # meshgate's catch-all (404)
+        )
+        _add_ref(_meshgate_refs(route), "HTTPRoute", GATEWAY_API, row.route_object, "0")
+        vhosts.append(rc.VirtualHost(name=row.vhost, domains=[row.host], routes=[route], metadata=gateway_md))
+    vhosts.append(rc.VirtualHost(name="http/*", domains=["*"], metadata=gateway_md))  # meshgate's catch-all (404)
     route_config = route_pb2.RouteConfiguration(
         name="http.80",
         virtual_hosts=vhosts,
@@ -342,7 +456,7 @@ def build_floor(data: list[tuple[str, str, str, str, str, str, list[str]]]) -> l
 def serialize_floor(messages: list[Any]) -> int:
     size = 0
     for msg in messages:
-        size += len(msg.SerializeToString())
+        size += len(msg.SerializeToString(deterministic=True))
     return size
 
 
@@ -435,8 +549,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--endpoints", type=int, default=10, help="endpoints per Service, E (default 10)")
     p.add_argument("--repeat", type=int, default=3, help="repetitions per figure, median reported (default 3)")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table for the README")
+    p.add_argument("--metadata-comparison", action="store_true",
+                   help="also translate the largest N without xDS metadata, and compare time and size")
     p.add_argument("--profile", type=int, metavar="N", help="cProfile translate_store at size N instead")
-    p.add_argument("--worker", choices=("meshgate", "floor"), help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=("meshgate", "meshgate-no-metadata", "floor"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if not 0 < args.endpoints <= MAX_E:
         p.error(f"--endpoints must be between 1 and {MAX_E}")
@@ -445,8 +561,12 @@ def main(argv: list[str] | None = None) -> int:
     _require_upb()
 
     if args.worker:
-        run = run_meshgate if args.worker == "meshgate" else run_floor
-        print(json.dumps(run(args.sizes[0], args.endpoints, args.repeat)))
+        n = args.sizes[0]
+        if args.worker == "floor":
+            result = run_floor(n, args.endpoints, args.repeat)
+        else:
+            result = run_meshgate(n, args.endpoints, args.repeat, metadata=args.worker == "meshgate")
+        print(json.dumps(result))
         return 0
     if args.profile:
         if not 0 < args.profile <= MAX_N:
@@ -478,19 +598,44 @@ def main(argv: list[str] | None = None) -> int:
               f"{mg['translate_s'] / fl['floor_s']:.1f}×", f"{mg['rss_mb']:.0f}", f"{mg['load_rss_mb']:.0f}",
               f"{fl['rss_mb']:.0f}"]
              for n, e, mg, fl in rows]
+    print_table(header, table, args.markdown)
     if args.markdown:
+        print(f"\nMedian of {args.repeat}; Python {sys.version.split()[0]}, protobuf "
+              f"{api_implementation.Type()}, {os.cpu_count()} CPUs.")
+
+    if args.metadata_comparison:
+        n, e, with_md, _ = max(rows, key=lambda row: row[0])
+        without = spawn("meshgate-no-metadata", n, e, args.repeat)
+        print(f"N={n} without metadata: translate {without['translate_s']:.3f} s "
+              f"(translate_store {without['translate_store_s']:.3f} s), bytes {without['bytes']}",
+              file=sys.stderr, flush=True)
+        mib = 1024 * 1024
+        header = ["N", "E", "metadata", "translate s", "translate_store s", "config MiB", "peak RSS MB"]
+        table = [[f"{n:,}", str(e), label, f"{r['translate_s']:.3f}", f"{r['translate_store_s']:.3f}",
+                  f"{r['bytes'] / mib:.2f}", f"{r['rss_mb']:.0f}"]
+                 for label, r in (("with", with_md), ("without", without))]
+        table.append(["", "", "with/without", f"{with_md['translate_s'] / without['translate_s']:.2f}×",
+                      f"{with_md['translate_store_s'] / without['translate_store_s']:.2f}×",
+                      f"{with_md['bytes'] / without['bytes']:.2f}×", f"{with_md['rss_mb'] / without['rss_mb']:.2f}×"])
+        print()
+        print_table(header, table, args.markdown)
+        if args.markdown:
+            print(f"\nN = {n:,} routes; config = every resource serialized ({with_md['bytes']:,} and "
+                  f"{without['bytes']:,} bytes). Median of {args.repeat}.")
+    return 0
+
+
+def print_table(header: list[str], table: list[list[str]], markdown: bool) -> None:
+    if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join("---:" for _ in header) + "|")
         for row in table:
             print("| " + " | ".join(row) + " |")
-        print(f"\nMedian of {args.repeat}; Python {sys.version.split()[0]}, protobuf "
-              f"{api_implementation.Type()}, {os.cpu_count()} CPUs.")
     else:
         widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
         print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
         for row in table:
             print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
-    return 0
 
 
 if __name__ == "__main__":
