@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .resources.meta import metadata_annotations  # noqa: F401  (re-exported for the stages that build SourceRefs)
+
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
@@ -20,14 +22,6 @@ class SourceRef:
     section_name: str | None = None
     annotations: tuple[tuple[str, str], ...] = ()  # metadata.meshgate.io/* annotations, prefix stripped
 
-
-METADATA_ANNOTATION_PREFIX = "metadata.meshgate.io/"
-
-
-def metadata_annotations(annotations: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """The annotations propagated into xDS metadata: those under the prefix, prefix stripped."""
-    n = len(METADATA_ANNOTATION_PREFIX)
-    return tuple(sorted((k[n:], v) for k, v in annotations.items() if k.startswith(METADATA_ANNOTATION_PREFIX)))
 
 
 @dataclass(frozen=True, slots=True)

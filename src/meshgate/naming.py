@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# The controller meshgate is, and the GatewayClasses it owns without an object naming them
+# (as Istio provides `istio` and `istio-waypoint`); `istio-waypoint` is accepted for waypoints too.
+CONTROLLER_NAME = "meshgate.io/gateway-controller"
+BUILTIN_CLASSES = ("meshgate", "meshgate-waypoint")
+WAYPOINT_CLASSES = ("meshgate-waypoint", "istio-waypoint")
+
 # Weighted-cluster entries for backends that could not be resolved point here; no such cluster
 # exists, and routes answer cluster_not_found_response_code (500) for that share of traffic.
 INVALID_BACKEND_CLUSTER = "meshgate|invalid-backend"

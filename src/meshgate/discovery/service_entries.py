@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from ..resources.core import Pod
 from ..resources.istio import ServiceEntry, ServiceEntryPort, WorkloadEntry
-from ..ir import metadata_annotations
+from ..resources.meta import metadata_annotations
 from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
 
 _APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..resources.core import Service
-from ..ir import metadata_annotations
+from ..resources.meta import metadata_annotations
 from .model import PortModel, ServiceModel
 
 CLUSTER_DOMAIN = "cluster.local"

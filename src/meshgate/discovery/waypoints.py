@@ -37,8 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..gateway.classes import WAYPOINT_CLASSES
-from ..gateway.conditions import CONTROLLER_NAME
+from ..naming import CONTROLLER_NAME, WAYPOINT_CLASSES
 from ..resources.core import Service
 from ..resources.gateway_api import Gateway, LabelSelector, Listener
 from ..resources.istio import ServiceEntry

@@ -6,9 +6,7 @@ from ..resources.gateway_api import GatewayClass
 from ..store import Store
 from .conditions import CONTROLLER_NAME, Condition
 
-# Classes that exist even without a GatewayClass object, as Istio provides `istio`.
-BUILTIN_CLASSES = ("meshgate", "meshgate-waypoint")
-WAYPOINT_CLASSES = ("meshgate-waypoint", "istio-waypoint")
+from ..naming import BUILTIN_CLASSES, WAYPOINT_CLASSES  # noqa: F401  (re-exported)
 
 
 def owned_classes(store: Store) -> dict[str, GatewayClass | None]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..naming import CONTROLLER_NAME  # noqa: F401  (re-exported: the status writers' controllerName)
+
 
 @dataclass(frozen=True, slots=True)
 class Condition:
@@ -24,6 +26,3 @@ class Condition:
             "observedGeneration": generation,
             "lastTransitionTime": now,
         }
-
-
-CONTROLLER_NAME = "meshgate.io/gateway-controller"

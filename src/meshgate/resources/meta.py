@@ -100,3 +100,11 @@ def parse_meta(obj: Fields, kind: str, namespaced: bool, created: str) -> Meta |
         uid=uid or object_uid(kind, namespace, name),
         creation_timestamp=stamp,
     )
+
+METADATA_ANNOTATION_PREFIX = "metadata.meshgate.io/"
+
+
+def metadata_annotations(annotations: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The annotations propagated into xDS metadata: those under the prefix, prefix stripped."""
+    n = len(METADATA_ANNOTATION_PREFIX)
+    return tuple(sorted((k[n:], v) for k, v in annotations.items() if k.startswith(METADATA_ANNOTATION_PREFIX)))
