@@ -272,23 +272,25 @@ class Fields:
     def str_map(self, key: str, *, check_key: Callable[[str], str | None] | None = None) -> dict[str, str]:
         """A map of string to string (labels, annotations, selectors)."""
         sub = self.map(key)
-        if sub is None:
-            return {}
+        return {} if sub is None else sub.as_str_map(check_key=check_key)
+
+    def as_str_map(self, *, check_key: Callable[[str], str | None] | None = None) -> dict[str, str]:
+        """This mapping read as string to string; other keys and values are reported and dropped."""
         out: dict[str, str] = {}
-        for k, v in sub.data.items():
+        for k, v in self.data.items():
             if not isinstance(k, str):
-                sub.ctx.error(sub.line_of(k), sub.sub(str(k)), "keys must be strings")
+                self.ctx.error(self.line_of(k), self.sub(str(k)), "keys must be strings")
                 continue
             if check_key is not None:
                 reason = check_key(k)
                 if reason:
-                    sub.error(k, f"invalid key {k!r}: {reason}")
+                    self.error(k, f"invalid key {k!r}: {reason}")
                     continue
             if v is None:
                 v = ""
             if isinstance(v, bool) or not isinstance(v, str):
                 # Kubernetes would refuse `app: 1` or `enabled: true`; quoting is required.
-                sub.error(k, f"must be a string, got {_type_name(v)} (quote the value)")
+                self.error(k, f"must be a string, got {_type_name(v)} (quote the value)")
                 continue
             out[k] = v
         return out

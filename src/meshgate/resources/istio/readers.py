@@ -54,22 +54,9 @@ def _entries(f: Fields, key: str) -> Fields | None:
 
 
 def _string_map(f: Fields, key: str) -> tuple[Fields | None, dict[str, str]]:
-    """A map of string to string; non-string keys and values are reported."""
+    """A map of string to string, with its Fields for later per-entry errors."""
     sub = _entries(f, key)
-    out: dict[str, str] = {}
-    if sub is None:
-        return None, out
-    for k, v in sub.data.items():
-        if not isinstance(k, str):
-            sub.ctx.error(sub.line_of(k), sub.sub(str(k)), "keys must be strings")
-            continue
-        if v is None:
-            v = ""
-        if isinstance(v, bool) or not isinstance(v, str):
-            sub.error(k, f"must be a string, got {_type_name(v)} (quote the value)")
-            continue
-        out[k] = v
-    return sub, out
+    return sub, ({} if sub is None else sub.as_str_map())
 
 
 def _labels(f: Fields, key: str) -> dict[str, str]:
