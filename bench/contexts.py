@@ -40,7 +40,7 @@ from typing import Any
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 
-from workers import STOP_GRACE_S, run_worker  # noqa: E402  (bench/workers.py)
+from workers import STOP_GRACE_S, require_upb, run_worker  # noqa: E402  (bench/workers.py)
 
 NAMESPACE = "bench"
 GATEWAY = "bench-gw"
@@ -66,13 +66,6 @@ STATUS_WAIT_S = 10.0  # a failed write → the stream's final status
 SEED = 20250101
 STOP_TIMEOUT_S = 60.0
 BUDGET = 2.0  # DESIGN §8 / issue 4: 1,000 proxies within 2× of 10
-
-
-def _require_upb() -> None:
-    from google.protobuf.internal import api_implementation
-
-    impl = api_implementation.Type()
-    assert impl == "upb", f"protobuf must run on its upb backend (DESIGN §5), got {impl!r}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,7 +295,7 @@ async def run_server(n: int, p: int, channels: int, per_host_rules: bool, profil
     from meshgate.xds.server import AggregatedDiscoveryService, start_server
     from meshgate.xds.streams import StreamRegistry
 
-    _require_upb()
+    require_upb()
     out: dict[str, Any] = {"n": n, "p": p, "channels": channels, "per_host_rules": per_host_rules}
     with tempfile.TemporaryDirectory(prefix="meshgate-bench-contexts-") as tmp:
         cfgdir = Path(tmp) / "config"
@@ -494,7 +487,7 @@ async def run_client(port: int, n: int, p: int, channels: int) -> None:
 
     from meshgate.xds.resources import CLUSTER, ENDPOINT
 
-    _require_upb()
+    require_upb()
     options = [("grpc.use_local_subchannel_pool", 1),  # one TCP connection per channel
                ("grpc.max_receive_message_length", 256 * 1024 * 1024)]
     chans = [grpc.aio.insecure_channel(f"{LISTEN_ADDRESS}:{port}", options=options) for _ in range(channels)]
@@ -589,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--services must be between 1 and {MAX_N}")
     if not 0 < args.channels <= MAX_CHANNELS:
         p.error(f"--channels must be between 1 and {MAX_CHANNELS}")
-    _require_upb()
+    require_upb()
 
     if args.client is not None:
         asyncio.run(run_client(args.client, args.services, args.proxies[0], min(args.channels, args.proxies[0])))

@@ -44,7 +44,7 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 
 import translate  # noqa: E402  (bench/translate.py: the YAML generator and its names)
-from workers import run_worker  # noqa: E402
+from workers import require_upb, run_worker  # noqa: E402
 
 GATEWAY_KEY = f"{translate.NAMESPACE}/{translate.GATEWAY}"  # "bench/bench-gw"
 LISTEN_ADDRESS = "127.0.0.1"
@@ -58,10 +58,6 @@ READY_TIMEOUT_S = 600.0  # Envoy start → initial config ACKed (10,000 services
 READY_POLL_S = 0.01
 GAP_S = 0.02  # pause between changes, so that one change's tail does not overlap the next
 SEED = 20250101
-
-
-def _require_upb() -> None:
-    translate._require_upb()
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,7 +251,7 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
     from meshgate.xds.server import AggregatedDiscoveryService, start_server
     from meshgate.xds.streams import StreamRegistry
 
-    _require_upb()
+    require_upb()
     out: dict[str, Any] = {"n": n, "e": e, "protocol": protocol}
     with tempfile.TemporaryDirectory(prefix="meshgate-bench-push-") as tmp:
         tmpdir = Path(tmp)
@@ -503,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--endpoints must be between 1 and {translate.MAX_E}")
     if max(args.sizes) * args.endpoints + args.warmup + args.changes >= (1 << 24) - 2:
         p.error("too many addresses for 127.0.0.0/8")
-    _require_upb()
+    require_upb()
 
     if args.worker:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,

@@ -54,6 +54,8 @@ from envoy.type.matcher.v3 import string_pb2
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 from google.protobuf.internal import api_implementation
 
+from workers import require_upb  # bench/workers.py, beside this script
+
 NAMESPACE = "bench"
 GATEWAY = "bench-gw"
 PORT = 8080
@@ -68,11 +70,6 @@ MAX_REPEAT = 50
 WORKER_TIMEOUT_S = 3600
 SIZE_CHECK_N = 50  # the floor must serialize to within ±10% of meshgate's bytes at this size
 SIZE_TOLERANCE = 0.10
-
-
-def _require_upb() -> None:
-    impl = api_implementation.Type()
-    assert impl == "upb", f"protobuf must run on its upb backend (DESIGN §5), got {impl!r}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,7 +229,7 @@ def run_meshgate(n: int, e: int, repeat: int, metadata: bool = True) -> dict:
     metadata when `metadata` is false)."""
     from meshgate.pipeline import translate_store
 
-    _require_upb()
+    require_upb()
     text = generate_yaml(n, e)
     loads: list[float] = []
     translates: list[float] = []
@@ -462,7 +459,7 @@ def serialize_floor(messages: list[Any]) -> int:
 
 def run_floor(n: int, e: int, repeat: int) -> dict:
     """Median time to build and serialize the floor's messages, in this process."""
-    _require_upb()
+    require_upb()
     data = floor_input(n, e)
     times: list[float] = []
     size = count = 0
@@ -516,7 +513,7 @@ def profile(n: int, e: int, top: int = 25) -> None:
     """cProfile translate_store (not load, not serialization) at one size."""
     from meshgate.pipeline import translate_store
 
-    _require_upb()
+    require_upb()
     store = load_store(generate_yaml(n, e))
     gc.collect()
     prof = cProfile.Profile()
@@ -558,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--endpoints must be between 1 and {MAX_E}")
     if not 0 < args.repeat <= MAX_REPEAT:
         p.error(f"--repeat must be between 1 and {MAX_REPEAT}")
-    _require_upb()
+    require_upb()
 
     if args.worker:
         n = args.sizes[0]

@@ -17,6 +17,14 @@ WORKER_TIMEOUT_S = 3600
 STOP_GRACE_S = 15.0
 
 
+def require_upb() -> None:
+    """Refuse to measure on a slower protobuf backend than the one meshgate is meant to run on."""
+    from google.protobuf.internal import api_implementation
+
+    impl = api_implementation.Type()
+    assert impl == "upb", f"protobuf must run on its upb backend (DESIGN §5), got {impl!r}"
+
+
 def run_worker(cmd: list[str], label: str, timeout_s: float = WORKER_TIMEOUT_S) -> dict:
     """Run `cmd`; its last stdout line is the JSON result. Stops the whole group on any failure."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
