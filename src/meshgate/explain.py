@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .discovery.index import Discovery
-from .discovery.locality import ProxyView, place_endpoints, locality_text
-from .discovery.model import Locality
+from .discovery.locality import ProxyView, locality_text
+from .discovery.model import HEALTHY
+from .discovery.topology_filter import topology_mode
 from .gateway.translate import translate_gateways
 from .pipeline import cluster_builder
 from .store import Store
-
-NOWHERE = ProxyView(Locality(), ())
+from .xds.snapshot import NOWHERE, proxy_node
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +60,16 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
     if ref is None:
         known = ", ".join(r.name for r in cfg.clusters) or "none"
         raise ExplainError(f"gateway {gateway} has no cluster {cluster!r}; its clusters: {known}")
-    plan = cluster_builder(store, discovery).plan(ref, cfg.namespace, labels)
+    builder = cluster_builder(store, discovery)
+    plan = builder.plan(ref, cfg.namespace, labels)
     if plan is None:
         raise ExplainError(f"cluster {cluster}: its service port no longer exists")
     view = proxy or NOWHERE
-    if plan.per_client:
-        placements = place_endpoints(view, plan.endpoints, plan.setting, plan.applies)
+    # What serving sends this proxy: topology hints first, then locality placement.
+    sent, placements = builder.placed(plan, view)
+    if plan.locality_lb:
         s = plan.setting
-        assert s is not None
+        assert s is not None  # locality_lb implies a setting
         mode = ("distribute" if s.distribute else
                 f"failoverPriority {list(s.failover_priority)}" if s.failover_priority and not s.failover else
                 f"failover {[f'{a}->{b}' for a, b in s.failover]}" + (
@@ -80,10 +82,19 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
                   "locality load balancing disabled" if plan.setting is None and plan.policy is not None
                   and plan.policy.load_balancer is not None and plan.policy.load_balancer.locality_lb_setting
                   is not None else "no outlierDetection: failover does not apply")
-        placements = None
         mode = f"off ({reason})"
+    if plan.hinted:
+        mode += f"; topology hints: {topology_mode(plan.endpoints, view.locality.zone, proxy_node(view))[1]}"
+    at = {(ep.address, ep.port): i for i, ep in enumerate(sent)}
     rows = []
-    for i, ep in enumerate(plan.endpoints):
+    for ep in plan.endpoints:
+        i = at.get((ep.address, ep.port))
+        if i is None:
+            why = ("left out by topology hints (for another zone or node)" if ep.health == HEALTHY
+                   else "not ready: topology filtering sends ready endpoints only")
+            rows.append(EndpointExplanation(ep.address, ep.port, locality_text(ep.locality), dict(ep.labels),
+                                            ep.health, 0, None, False, why))
+            continue
         p = placements[i] if placements is not None else None
         rows.append(EndpointExplanation(
             ep.address, ep.port, locality_text(ep.locality), dict(ep.labels), ep.health,

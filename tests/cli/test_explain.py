@@ -63,3 +63,29 @@ def test_unknown_gateway_or_cluster_is_a_usage_error() -> None:
     bad_cluster = explain(path, "--gateway", "apps/gw", "--cluster", "outbound|1||nope")
     assert bad_cluster.exit_code == 2 and "its clusters: outbound|80||payments.example.com" in bad_cluster.output
     assert explain(path, "--gateway", "apps/none", "--cluster", PAYMENTS).exit_code == 2
+
+
+ZONAL = "outbound|80||zonal.apps.svc.cluster.local"
+
+
+def test_topology_hints_leave_out_other_zones_as_serving_does() -> None:
+    args = [str(CASES / "hints-per-zone-eds" / "input.yaml"), "--gateway", "apps/gw", "--cluster", ZONAL]
+    result = explain(*args, "--locality", "region-1/zone-a", "-o", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["mode"] == ("off (no DestinationRule); topology hints: every ready endpoint has zone hints "
+                           "and some are for zone zone-a")
+    sent = {e["address"]: (e["sent"], e["rule"]) for e in out["endpoints"]}
+    assert sent == {
+        "127.0.8.1": (True, "every endpoint at priority 0"),
+        "127.0.8.2": (True, "every endpoint at priority 0"),
+        "127.0.8.3": (False, "left out by topology hints (for another zone or node)"),
+        "127.0.8.4": (False, "not ready: topology filtering sends ready endpoints only"),
+    }
+
+
+def test_topology_hints_for_no_zone_of_the_proxy_send_every_ready_endpoint() -> None:
+    args = [str(CASES / "hints-per-zone-eds" / "input.yaml"), "--gateway", "apps/gw", "--cluster", ZONAL]
+    out = json.loads(explain(*args, "--locality", "region-1/zone-c", "-o", "json").stdout)
+    assert out["mode"].endswith("no ready endpoint has a hint for zone zone-c: topology hints ignored")
+    assert [e["address"] for e in out["endpoints"] if e["sent"]] == ["127.0.8.1", "127.0.8.2", "127.0.8.3"]

@@ -9,7 +9,7 @@ endpoints' priorities; placements are shared between proxies of one load-balanci
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from envoy.config.cluster.v3 import cluster_pb2
@@ -21,7 +21,8 @@ from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 from .. import ir
 from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
-from ..discovery.locality import LocalitySetting, PlacementCache, ProxyView, group_by_priority, place_endpoints
+from ..discovery.locality import (LocalitySetting, Placement, PlacementCache, ProxyView, group_by_priority,
+                                  place_endpoints)
 from ..discovery.model import DRAINING, HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
 from ..discovery.topology_filter import categorize, has_hints
 from ..resources.core import Secret
@@ -44,7 +45,7 @@ _TRAFFIC_DISTRIBUTION = {
 }
 
 
-_NOWHERE = ProxyView(Locality(), ())
+NOWHERE = ProxyView(Locality(), ())  # a proxy with no locality and no labels
 NODE_LABEL = "kubernetes.io/hostname"
 
 
@@ -181,23 +182,29 @@ class ClusterBuilder:
         for key in [k for k in self._built if k[0].namespace == namespace and k[0].service == service]:
             del self._built[key]
 
+    def placed(self, plan: ClusterPlan, proxy: ProxyView | None
+               ) -> tuple[tuple[EndpointModel, ...], Sequence[Placement] | None]:
+        """The endpoints `proxy` is sent (topology hints applied) and, when locality load
+        balancing shapes the cluster, their placements, in the same order."""
+        proxy = proxy or NOWHERE
+        endpoints = usable_endpoints(plan.endpoints, proxy) if plan.hinted else plan.endpoints
+        if not plan.locality_lb:
+            return endpoints, None
+        if endpoints is plan.endpoints:
+            return endpoints, self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, endpoints,
+                                                         plan.setting, plan.applies)
+        # Filtered for this proxy's zone or node: placed for it alone.
+        return endpoints, place_endpoints(proxy, endpoints, plan.setting, plan.applies)
+
     def assignment(self, plan: ClusterPlan, proxy: ProxyView | None) -> endpoint_pb2.ClusterLoadAssignment:
         """The endpoints as `proxy` should see them; for no one in particular, as a proxy with no
         locality would (locality-weighted clusters need weights on every locality)."""
         source = plan.source
         if not plan.per_client:
             return load_assignment(plan.ref.name, plan.endpoints, source)
-        proxy = proxy or _NOWHERE
-        endpoints = plan.endpoints
-        if plan.hinted:
-            endpoints = usable_endpoints(endpoints, proxy)
-        if not plan.locality_lb:
+        endpoints, placements = self.placed(plan, proxy)
+        if placements is None:
             return load_assignment(plan.ref.name, endpoints, source)
-        if endpoints is plan.endpoints:
-            placements = self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, endpoints,
-                                                    plan.setting, plan.applies)
-        else:  # filtered for this proxy's zone or node: placed for it alone
-            placements = place_endpoints(proxy, endpoints, plan.setting, plan.applies)
         return prioritized_assignment(plan.ref.name, group_by_priority(endpoints, placements), source)
 
     def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
