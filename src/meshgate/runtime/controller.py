@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from ..collector import collector_paused
 from ..discovery.index import Discovery
+from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..ir import GatewayConfig
 from ..pipeline import cluster_builder, now_rfc3339, translate_store
 from ..providers.files import ChangeSet, FileProvider
@@ -24,10 +25,9 @@ from ..resources.errors import InputError
 from ..resources.meta import ObjectKey
 from ..store import Store
 from ..xds.cache import SnapshotCache
-from ..discovery.locality import ProxyView, lb_context, proxy_view
+from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.metadata import set_metadata
 from ..xds.snapshot import ClusterPlan, build_snapshot, cluster_users
 from .metrics import Metrics
 
@@ -146,11 +146,13 @@ class ControlPlane:
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
-        cfg = next((c for c in self.configs if c.key == key.split("@", 1)[0]), None)
-        users = cluster_users(cfg) if cfg is not None else {}
+        users: dict | None = None  # walked only for DNS clusters: EDS changes never need it
         for plan in plans:
             c, cla = self.builder.build(plan, view)
             if plan.inline:
+                if users is None:
+                    cfg = next((g for g in self.configs if g.key == key.split("@", 1)[0]), None)
+                    users = cluster_users(cfg) if cfg is not None else {}
                 # As the full path writes it: a copy carrying this gateway's metadata.
                 stamped = type(c)()
                 stamped.CopyFrom(c)
