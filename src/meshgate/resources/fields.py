@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InputError
 from .yaml_source import LDict, LList
@@ -37,6 +37,15 @@ class ObjectContext:
     def failed(self) -> bool:
         """True when an error (not a warning) was recorded."""
         return any(e.severity == "error" for e in self.errors)
+
+
+class StrItem(NamedTuple):
+    """One valid item of a list of strings, with where it stands."""
+
+    index: int
+    value: str
+    path: str
+    line: int
 
 
 def _type_name(value: object) -> str:
@@ -250,8 +259,25 @@ class Fields:
         if seq is None:
             return None
         out: list[str] = []
-        base = self.sub(key)
         seen: set[str] = set()
+        for item in self._string_items(key, seq, check):
+            if unique and item.value in seen:
+                self.ctx.error(item.line, item.path, f"duplicate value {item.value!r}")
+                continue
+            seen.add(item.value)
+            out.append(item.value)
+        return out
+
+    def str_items(
+        self, key: str, *, max_items: int | None = None, check: Callable[[str], str | None] | None = None
+    ) -> list[StrItem]:
+        """The valid items of a list of strings with where each stands, for checks across items."""
+        seq = self._list(key, False, max_items, 0)
+        return [] if seq is None else list(self._string_items(key, seq, check))
+
+    def _string_items(self, key: str, seq: list, check: Callable[[str], str | None] | None) -> Iterator[StrItem]:
+        # A generator, so that a caller's own per-item errors keep their place among these.
+        base = self.sub(key)
         for i, item in enumerate(seq):
             path = f"{base}[{i}]"
             line = self.item_line(seq, i)
@@ -262,12 +288,7 @@ class Fields:
             if reason:
                 self.ctx.error(line, path, f"invalid value {item!r}: {reason}")
                 continue
-            if unique and item in seen:
-                self.ctx.error(line, path, f"duplicate value {item!r}")
-                continue
-            seen.add(item)
-            out.append(item)
-        return out
+            yield StrItem(i, item, path, line)
 
     def str_map(self, key: str, *, check_key: Callable[[str], str | None] | None = None) -> dict[str, str]:
         """A map of string to string (labels, annotations, selectors)."""

@@ -560,6 +560,20 @@ def _parse_path_modifier(f: Fields) -> PathModifier | None:
     return PathModifier(ptype, value)
 
 
+def _filter_path(body: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> tuple[bool, PathModifier | None]:
+    """A redirect's or rewrite's `path`: (False, None) when invalid, (True, None) when absent."""
+    pf = body.map("path")
+    if pf is None:
+        return True, None
+    path = _parse_path_modifier(pf)
+    if path is None:
+        return False, None
+    if path.type == "ReplacePrefixMatch" and not _single_prefix(rule_matches):
+        pf.error(None, "ReplacePrefixMatch requires exactly one match in the rule, of type PathPrefix")
+        return False, None
+    return True, path
+
+
 def _parse_backend_object_ref(f: Fields) -> BackendObjectRef | None:
     name = f.str("name", required=True, min_len=1, max_len=253)
     group = f.str("group", default="", check=_group_value)
@@ -602,27 +616,15 @@ def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> Rou
         if code not in (301, 302, 303, 307, 308):
             body.error("statusCode", f"unsupported value {code}: must be one of 301, 302, 303, 307, 308")
             return None
-        path = None
-        pf = body.map("path")
-        if pf is not None:
-            path = _parse_path_modifier(pf)
-            if path is None:
-                return None
-            if path.type == "ReplacePrefixMatch" and not _single_prefix(rule_matches):
-                pf.error(None, "ReplacePrefixMatch requires exactly one match in the rule, of type PathPrefix")
-                return None
+        ok, path = _filter_path(body, rule_matches)
+        if not ok:
+            return None
         return RouteFilter(ftype, request_redirect=RequestRedirect(scheme, host, path, port, code))
     if ftype == "URLRewrite":
         host = body.str("hostname", check=formats.hostname)
-        path = None
-        pf = body.map("path")
-        if pf is not None:
-            path = _parse_path_modifier(pf)
-            if path is None:
-                return None
-            if path.type == "ReplacePrefixMatch" and not _single_prefix(rule_matches):
-                pf.error(None, "ReplacePrefixMatch requires exactly one match in the rule, of type PathPrefix")
-                return None
+        ok, path = _filter_path(body, rule_matches)
+        if not ok:
+            return None
         return RouteFilter(ftype, url_rewrite=URLRewrite(host, path))
     if ftype == "RequestMirror":
         bf = body.map("backendRef", required=True)

@@ -8,7 +8,7 @@ from ..fields import Fields
 from ..meta import Meta, Source
 from .model import ClientTLS, ConnectionPool, ConsistentHash, DestinationRule, H2_UPGRADE_POLICIES, HTTPCookie, HTTPSettings, LoadBalancerSettings, LocalityLbSetting, OutlierDetection, PortTrafficPolicy, SIMPLE_LB, Subset, TCPSettings, TLS_MODES, TOPOLOGY_LABELS, TcpKeepalive, TrafficPolicy, _INT32, _MAGLEV_TABLE_LIMIT, _UINT32_MAX, _UINT64_MAX
 from .formats import is_prime, protocol, subset_name, wildcard_domain
-from .readers import _duration, _entries, _export_to, _labels, _non_negative, _selector_labels, _str_items, _uint32
+from .readers import _duration, _export_to, _labels, _non_negative, _selector_labels, _uint32
 
 
 def _overlap(localities: list[str]) -> tuple[int, str] | None:
@@ -54,7 +54,7 @@ def _parse_locality_lb(f: Fields, has_outlier: bool) -> LocalityLbSetting:
     dist_fields: list[tuple[Fields, Fields | None]] = []
     for df in f.maps("distribute"):
         frm = df.str("from", default="") or ""
-        to = _entries(df, "to")
+        to = df.map("to")
         weights: list[tuple[str, int]] = []
         if to is not None:
             for loc in to.data:
@@ -71,7 +71,7 @@ def _parse_locality_lb(f: Fields, has_outlier: bool) -> LocalityLbSetting:
     for ff in f.maps("failover"):
         failover.append((ff.str("from", default="") or "", ff.str("to", default="") or ""))
         fail_fields.append(ff)
-    priority = _str_items(f, "failoverPriority")
+    priority = f.str_items("failoverPriority")
     setting = LocalityLbSetting(tuple(distribute), tuple(failover), tuple(it.value for it in priority), enabled)
 
     if distribute and failover:
@@ -211,10 +211,10 @@ def _parse_connection_pool(pf: Fields) -> ConnectionPool | None:
         pf.error(None, "connection pool must have at least one field (tcp or http)")
         return None
     tcp = http = None
-    tf = _entries(pf, "tcp")
+    tf = pf.map("tcp")
     if tf is not None:
         keepalive = None
-        kf = _entries(tf, "tcpKeepalive")
+        kf = tf.map("tcpKeepalive")
         if kf is not None:
             keepalive = TcpKeepalive(_uint32(kf, "probes"), _duration(kf, "time"), _duration(kf, "interval"))
         tcp = TCPSettings(
@@ -224,7 +224,7 @@ def _parse_connection_pool(pf: Fields) -> ConnectionPool | None:
             _duration(tf, "maxConnectionDuration"),
             _duration(tf, "idleTimeout"),
         )
-    hf = _entries(pf, "http")
+    hf = pf.map("http")
     if hf is not None:
         policy = hf.str("h2UpgradePolicy", default="DEFAULT", enum=H2_UPGRADE_POLICIES) or "DEFAULT"
         client_protocol = hf.bool("useClientProtocol", default=False) or False
@@ -278,12 +278,12 @@ _POLICY_KEYS = ("loadBalancer", "connectionPool", "outlierDetection", "tls")
 
 def _parse_policies(f: Fields) -> tuple[Any, Any, Any, Any]:
     """loadBalancer, connectionPool, outlierDetection, tls of a traffic policy or port policy."""
-    outlier = _parse_outlier(of) if (of := _entries(f, "outlierDetection")) is not None else None
-    pool = _parse_connection_pool(cf) if (cf := _entries(f, "connectionPool")) is not None else None
+    outlier = _parse_outlier(of) if (of := f.map("outlierDetection")) is not None else None
+    pool = _parse_connection_pool(cf) if (cf := f.map("connectionPool")) is not None else None
     lb = None
-    if (lf := _entries(f, "loadBalancer")) is not None:
+    if (lf := f.map("loadBalancer")) is not None:
         lb = _parse_load_balancer(lf, has_outlier=f.has("outlierDetection"))
-    tls = _parse_tls(tf) if (tf := _entries(f, "tls")) is not None else None
+    tls = _parse_tls(tf) if (tf := f.map("tls")) is not None else None
     return lb, pool, outlier, tls
 
 
@@ -334,7 +334,7 @@ def parse_destination_rule(f: Fields, meta: Meta, source: Source) -> Destination
     if spec is None:
         return DestinationRule(meta, source, "", None, (), (), None)
     host = spec.str("host", required=True, check=wildcard_domain) or ""
-    policy = _parse_traffic_policy(tp) if (tp := _entries(spec, "trafficPolicy")) is not None else None
+    policy = _parse_traffic_policy(tp) if (tp := spec.map("trafficPolicy")) is not None else None
     subsets: list[Subset] = []
     names: set[str] = set()
     for sf in spec.maps("subsets"):
@@ -346,7 +346,7 @@ def parse_destination_rule(f: Fields, meta: Meta, source: Source) -> Destination
             else:
                 names.add(name)
         labels = _labels(sf, "labels")
-        sub_policy = _parse_traffic_policy(tp) if (tp := _entries(sf, "trafficPolicy")) is not None else None
+        sub_policy = _parse_traffic_policy(tp) if (tp := sf.map("trafficPolicy")) is not None else None
         if name is not None:
             subsets.append(Subset(name, labels, sub_policy))
     selector = None

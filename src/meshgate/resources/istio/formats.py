@@ -6,6 +6,7 @@ import ipaddress
 import re
 from fractions import Fraction
 
+from ..formats import ip_address
 from .model import PROTOCOLS
 
 
@@ -74,11 +75,7 @@ def wildcard_domain(value: str) -> str | None:
 
 def is_ip(value: str) -> bool:
     """netip.ParseAddr accepts it."""
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+    return ip_address(value) is None
 
 
 def ip_subnet(value: str) -> str | None:

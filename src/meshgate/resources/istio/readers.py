@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ..fields import Fields, _type_name
 from .model import ServiceEntry, WorkloadEntry, _INT32, _UINT32_MAX
 from .formats import go_duration_ns, tag_key, tag_value, visibility
@@ -14,48 +12,9 @@ from .formats import go_duration_ns, tag_key, tag_value, visibility
 # --------------------------------------------------------------------------------------------
 
 
-class _Item(NamedTuple):
-    """One valid string item of a list, with where it is."""
-
-    index: int
-    value: str
-    path: str
-    line: int
-
-
-def _str_items(f: Fields, key: str, *, check=None, max_items: int | None = None) -> list[_Item]:
-    """The string items of a list field that pass `check` (the others are reported)."""
-    seq = f.data.get(key)
-    if seq is None:
-        return []
-    if not isinstance(seq, list):
-        f.error(key, f"must be a list, got {_type_name(seq)}")
-        return []
-    if max_items is not None and len(seq) > max_items:
-        f.error(key, f"must have at most {max_items} items, got {len(seq)}")
-        return []
-    out: list[_Item] = []
-    for i, item in enumerate(seq):
-        path, line = f"{f.sub(key)}[{i}]", f.item_line(seq, i)
-        if not isinstance(item, str):
-            f.ctx.error(line, path, f"must be a string, got {_type_name(item)}")
-            continue
-        reason = check(item) if check else None
-        if reason:
-            f.ctx.error(line, path, f"invalid value {item!r}: {reason}")
-            continue
-        out.append(_Item(i, item, path, line))
-    return out
-
-
-def _entries(f: Fields, key: str) -> Fields | None:
-    """A map field, as Fields, when present and a mapping."""
-    return f.map(key) if f.has(key) else None
-
-
 def _string_map(f: Fields, key: str) -> tuple[Fields | None, dict[str, str]]:
     """A map of string to string, with its Fields for later per-entry errors."""
-    sub = _entries(f, key)
+    sub = f.map(key)
     return sub, ({} if sub is None else sub.as_str_map())
 
 
@@ -135,7 +94,7 @@ def _uint32(f: Fields, key: str) -> int | None:
 def _export_to(f: Fields, namespace: str, *, service_entry: bool, selector: bool = False) -> tuple[str, ...]:
     """validateExportTo: no duplicates ("." is the own namespace), "*" and "~" alone."""
     raw = f.data.get("exportTo")
-    items = _str_items(f, "exportTo")
+    items = f.str_items("exportTo")
     seen: list[str] = []
     values: list[str] = []
     for it in items:

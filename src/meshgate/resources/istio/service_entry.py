@@ -6,7 +6,7 @@ from ..fields import Fields
 from ..meta import Meta, Source
 from .model import HTTP_PROTOCOLS, LOCATIONS, PROTOCOLS, RESOLUTIONS, ServiceEntry, ServiceEntryPort, TCP_PROTOCOLS, TLS_PROTOCOLS
 from .formats import fqdn, ip_subnet, port_name, protocol, wildcard_domain
-from .readers import _export_to, _selector_labels, _str_items
+from .readers import _export_to, _selector_labels
 from .workload_entry import _parse_workload
 
 
@@ -56,7 +56,7 @@ def parse_service_entry(f: Fields, meta: Meta, source: Source) -> ServiceEntry:
         spec.error("hosts", "required field is missing: service entry must have at least one host")
     elif isinstance(spec.data["hosts"], list) and not spec.data["hosts"]:
         spec.error("hosts", "service entry must have at least one host")
-    host_items = _str_items(spec, "hosts", check=host_check, max_items=256)
+    host_items = spec.str_items("hosts", check=host_check, max_items=256)
     for it in host_items:
         if "*" in it.value and not it.value.startswith("*."):
             spec.ctx.error(it.line, it.path, f"partial wildcard {it.value!r} not allowed", severity="warning")
@@ -66,7 +66,7 @@ def parse_service_entry(f: Fields, meta: Meta, source: Source) -> ServiceEntry:
     location = spec.str("location", default="MESH_EXTERNAL", enum=LOCATIONS) or "MESH_EXTERNAL"
     resolution = spec.str("resolution", default="NONE", enum=RESOLUTIONS)
 
-    address_items = _str_items(spec, "addresses", check=ip_subnet, max_items=256)
+    address_items = spec.str_items("addresses", check=ip_subnet, max_items=256)
     cidr = next((it for it in address_items if "/" in it.value), None)
     if cidr is not None and resolution is not None and resolution not in ("NONE", "STATIC"):
         spec.ctx.error(cidr.line, cidr.path, "CIDR addresses are allowed only for NONE/STATIC resolution types")

@@ -6,7 +6,7 @@ from ..fields import Fields
 from ..meta import Meta, Source
 from .model import ServiceEntry, UNIX_PREFIX, WorkloadEntry
 from .formats import fqdn, is_ip, port_name, unix_path
-from .readers import _entries, _labels, _uint32
+from .readers import _labels, _uint32
 
 
 def _parse_workload(
@@ -50,7 +50,7 @@ def _parse_workload(
                 f.error("address", f"invalid value {address!r}: endpoint address is not a valid FQDN or an IP address")
 
     ports: dict[str, int] = {}
-    pm = _entries(f, "ports")
+    pm = f.map("ports")
     if pm is not None:
         if len(pm.data) > 128:
             f.error("ports", f"must have at most 128 ports, got {len(pm.data)}")
