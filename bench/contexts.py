@@ -30,7 +30,6 @@ import os
 import pstats
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time

@@ -12,7 +12,6 @@ import http.client
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from google.protobuf.json_format import MessageToJson

@@ -9,7 +9,7 @@ gateway translation reports them as status conditions, as a controller would.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import formats
 from .fields import Fields

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from envoy.config.core.v3 import base_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.config.route.v3 import route_pb2
 from envoy.type.matcher.v3 import regex_pb2, string_pb2
@@ -215,5 +214,3 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
         ignore_port_in_host_matching=True,
     )
 
-
-__all__ = ["route_configuration", "route", "route_match", "base_pb2"]
