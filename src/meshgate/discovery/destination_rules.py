@@ -13,14 +13,15 @@ import dataclasses
 from collections.abc import Iterable
 
 from ..resources.istio import DestinationRule, TrafficPolicy
-from .services import CLUSTER_DOMAIN
+from .model import exported_to, selector_matches
+from .services import service_host
 
 
 def _full_host(host: str, namespace: str) -> str:
     """A short name in a rule means a Service in the rule's namespace."""
     if "." in host or host.startswith("*"):
         return host
-    return f"{host}.{namespace}.svc.{CLUSTER_DOMAIN}"
+    return service_host(host, namespace)
 
 
 def _host_rank(rule_host: str, host: str) -> int | None:
@@ -35,8 +36,8 @@ def _host_rank(rule_host: str, host: str) -> int | None:
 
 
 def _visible(rule: DestinationRule, namespace: str) -> bool:
-    export = rule.export_to or ("*",)
-    return any(e == "*" or e == namespace or (e == "." and namespace == rule.meta.namespace) for e in export)
+    # An empty exportTo exports everywhere.
+    return exported_to(rule.export_to or ("*",), rule.meta.namespace, namespace)
 
 
 def destination_rule_for(rules: Iterable[DestinationRule], host: str, namespace: str,
@@ -48,7 +49,7 @@ def destination_rule_for(rules: Iterable[DestinationRule], host: str, namespace:
             continue
         if rule.workload_selector is not None:
             if rule.meta.namespace != namespace or labels is None or \
-                    any(labels.get(k) != v for k, v in rule.workload_selector.items()):
+                    not selector_matches(rule.workload_selector, labels):
                 continue
         rank = _host_rank(_full_host(rule.host, rule.meta.namespace), host)
         if rank is None:

@@ -7,10 +7,6 @@ from collections.abc import Callable, Iterable
 from ..resources.core import EndpointSlice
 from .model import DRAINING, HEALTHY, UNHEALTHY, EndpointModel, Locality, PortModel
 
-REGION_LABEL = "topology.kubernetes.io/region"
-ZONE_LABEL = "topology.kubernetes.io/zone"
-SUBZONE_LABEL = "topology.istio.io/subzone"
-
 
 def health_of(ready: bool | None, serving: bool | None, terminating: bool | None) -> str:
     """Envoy health for EndpointSlice conditions.

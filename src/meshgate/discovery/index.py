@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from ..resources.core import EndpointSlice, Node
 from ..store import Store
-from .endpoints import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, slice_endpoints
-from .model import EndpointModel, Locality, PortModel, ServiceModel
+from .endpoints import slice_endpoints
+from .model import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, EndpointModel, Locality, PortModel, ServiceModel
 from .pod_slices import slices_for_service
-from .topology_hints import HintEvent, compute_hints
+from .topology_hints import HintEvent, compute_hints, zone_cpu_ratios
 from .service_entries import service_entry_endpoints, service_entry_models
 from .services import service_model
 
@@ -23,12 +23,14 @@ class Discovery:
         self._store = store
         self._services: dict[tuple[str, str], ServiceModel | None] = {}
         self._endpoints: dict[tuple[str, str, str, int], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
-        self._regions: dict[str, str] = {}
         self._ports: dict[tuple[str, str], set[tuple]] = {}  # service → endpoint keys
         self._hosts: dict[str, list[ServiceModel]] | None = None  # ServiceEntry host → models, oldest first
-        self._localities: dict[str, Locality] = {}
         self._slices: dict[tuple[str, str], list[EndpointSlice]] = {}
+        # Nodes by name, read once: a Node change makes a new Discovery (only slice changes reuse one).
         self._node_map: dict[str, Node] | None = None
+        self._localities: dict[str, Locality] = {}  # node name → locality, from _node_map
+        self._ratios: dict[str, float] | None = None
+        self._ratios_known = False
         self.hint_events: dict[tuple[str, str], list[HintEvent]] = {}  # what the hints controller said
 
     def service(self, namespace: str, name: str) -> ServiceModel | None:
@@ -68,7 +70,7 @@ class Discovery:
         """A Node's region/zone/subzone from its topology labels."""
         loc = self._localities.get(node)
         if loc is None:
-            obj = self._store.get("Node", "", node)
+            obj = self._nodes().get(node)
             labels = obj.meta.labels if obj is not None else {}
             loc = self._localities[node] = Locality(labels.get(REGION_LABEL, ""), labels.get(ZONE_LABEL, ""),
                                                      labels.get(SUBZONE_LABEL, ""))
@@ -82,12 +84,7 @@ class Discovery:
             self._endpoints.pop(key, None)
 
     def _node_region(self, node: str) -> str:
-        region = self._regions.get(node)
-        if region is None:
-            obj = self._store.get("Node", "", node)
-            region = obj.meta.labels.get(REGION_LABEL, "") if obj is not None else ""
-            self._regions[node] = region
-        return region
+        return self.node_locality(node).region
 
     def slices(self, namespace: str, name: str) -> list[EndpointSlice]:
         """A Service's EndpointSlices: those in the input, and (standalone) those its selector's
@@ -103,7 +100,7 @@ class Discovery:
                     if pods:
                         cached += slices_for_service(svc, pods, self._nodes())
                 # Topology hints on the slices the EndpointSlice controller manages.
-                cached, events = compute_hints(svc, cached, self._nodes().values())
+                cached, events = compute_hints(svc, cached, self._nodes().values(), zone_ratios=self._zone_ratios)
                 self.hint_events[key] = events
             self._slices[key] = cached
         return cached
@@ -112,6 +109,13 @@ class Discovery:
         if self._node_map is None:
             self._node_map = {n.meta.name: n for n in self._store.list("Node")}
         return self._node_map
+
+    def _zone_ratios(self) -> dict[str, float] | None:
+        """The Nodes' zone CPU ratios, computed once and shared by every Service's hints."""
+        if not self._ratios_known:
+            self._ratios = zone_cpu_ratios(self._nodes().values())[0]
+            self._ratios_known = True
+        return self._ratios
 
     def endpoints(self, kind: str, namespace: str, name: str, port: int,
                   host: str = "") -> tuple[PortModel, tuple[EndpointModel, ...]] | None:

@@ -37,11 +37,8 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import EndpointModel, Locality
+from .model import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, EndpointModel, Locality
 
-REGION_LABEL = "topology.kubernetes.io/region"
-ZONE_LABEL = "topology.kubernetes.io/zone"
-SUBZONE_LABEL = "topology.istio.io/subzone"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 NETWORK_LABEL = "topology.istio.io/network"
 
@@ -419,7 +416,8 @@ class PlacementCache:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[tuple, tuple[Placement, ...]] = {}
+        # Per cluster, so that forgetting one cluster does not scan the others' entries.
+        self._entries: dict[str, dict[tuple, tuple[Placement, ...]]] = {}
         self._versions: dict[str, Hashable] = {}
         self.computations = 0
         self.hits = 0
@@ -437,14 +435,15 @@ class PlacementCache:
         if self._versions.get(cluster, version) != version:
             self.invalidate(cluster)
         self._versions[cluster] = version
-        key = (cluster, version, setting, applies, lb_context(proxy, setting, applies))
-        found = self._entries.get(key)
+        entries = self._entries.setdefault(cluster, {})
+        key = (version, setting, applies, lb_context(proxy, setting, applies))
+        found = entries.get(key)
         if found is not None:
             self.hits += 1
             return found
         self.computations += 1
         result = tuple(place_endpoints(proxy, endpoints, setting, applies))
-        self._entries[key] = result
+        entries[key] = result
         return result
 
     def invalidate(self, cluster: str | None = None) -> None:
@@ -454,11 +453,10 @@ class PlacementCache:
             self._versions.clear()
             return
         self._versions.pop(cluster, None)
-        for key in [k for k in self._entries if k[0] == cluster]:
-            del self._entries[key]
+        self._entries.pop(cluster, None)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(entries) for entries in self._entries.values())
 
 
 def contexts(proxies: Iterable[ProxyView], setting: LocalitySetting | None, applies: bool) -> set[tuple]:

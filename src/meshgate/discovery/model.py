@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+# Topology labels of Nodes (and, as Istio augments them, of proxies and endpoints).
+REGION_LABEL = "topology.kubernetes.io/region"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+SUBZONE_LABEL = "topology.istio.io/subzone"
+
+
+def selector_matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """Whether `labels` contain every key/value of an equality selector (an empty one matches all)."""
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def exported_to(export_to: Iterable[str], owner_namespace: str, namespace: str) -> bool:
+    """Istio's exportTo rule: whether an object of `owner_namespace` exported to `export_to` is
+    visible from `namespace` ("*" everywhere, "." its own namespace, else a namespace name)."""
+    return any(e == "*" or e == namespace or (e == "." and namespace == owner_namespace) for e in export_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +67,7 @@ class ServiceModel:
 
     def visible_from(self, namespace: str) -> bool:
         """Whether exportTo lets a namespace see this service."""
-        for e in self.export_to:
-            if e == "*" or e == namespace or (e == "." and namespace == self.namespace):
-                return True
-        return False
+        return exported_to(self.export_to, self.namespace, namespace)
 
     def port(self, number: int) -> PortModel | None:
         """The port with this number, or None."""

@@ -63,6 +63,7 @@ from collections.abc import Iterable, Mapping
 
 from ..resources.core import Endpoint, EndpointPort, EndpointSlice, Node, Pod, Service, ServicePort, TargetRef
 from ..resources.meta import Meta, object_uid
+from .model import ZONE_LABEL, selector_matches
 
 __all__ = [
     "HEADLESS_LABEL",
@@ -80,7 +81,6 @@ MAX_ENDPOINTS_PER_SLICE = 100
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 HEADLESS_LABEL = "service.kubernetes.io/headless"
-ZONE_LABEL = "topology.kubernetes.io/zone"
 
 _RESERVED_LABELS = frozenset({SERVICE_NAME_LABEL, MANAGED_BY_LABEL, HEADLESS_LABEL})
 _TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
@@ -124,8 +124,7 @@ def _selected(service: Service, pod: Pod) -> bool:
     """In the Service's namespace, matching its selector, not terminal, with an IP."""
     if pod.meta.namespace != service.meta.namespace:
         return False
-    labels = pod.meta.labels
-    if any(labels.get(k) != v for k, v in (service.selector or {}).items()):
+    if not selector_matches(service.selector or {}, pod.meta.labels):
         return False
     if pod.phase in _TERMINAL_PHASES:
         return False

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from ..resources.core import Pod
 from ..resources.istio import ServiceEntry, ServiceEntryPort, WorkloadEntry
 from ..resources.meta import metadata_annotations
-from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
+from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel, selector_matches
 
 _APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls",
                   "TCP": "tcp", "Mongo": "mongo", "Redis": "redis", "MySQL": "mysql"}
@@ -37,21 +37,18 @@ def service_entry_models(se: ServiceEntry) -> list[ServiceModel]:
     ]
 
 
-def _selected(selector: dict[str, str], labels: dict[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
 def _labels(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(labels.items()))
 
 
-def _workload_endpoint(we: WorkloadEntry, port: PortModel, owner: tuple[str, str, str] | None) -> EndpointModel | None:
+def _workload_endpoint(we: WorkloadEntry, port: PortModel, target: int,
+                       owner: tuple[str, str, str] | None) -> EndpointModel | None:
     if not we.address or we.is_unix:
         return None
     region, zone, subzone = we.locality_parts
     return EndpointModel(
         address=we.address,
-        port=we.ports.get(port.name) or (port.target_port if isinstance(port.target_port, int) else port.number),
+        port=we.ports.get(port.name) or target,
         health=HEALTHY,
         locality=Locality(region, zone, subzone),
         owner=owner,
@@ -73,26 +70,27 @@ def service_entry_endpoints(
     out: list[EndpointModel] = []
     if se.resolution == "NONE":
         return ()  # original destination: no endpoints to list
+    # _port always gives a ServiceEntry port a numeric targetPort; the check only narrows the type.
+    target = port.target_port if isinstance(port.target_port, int) else port.number
     if se.workload_selector is not None:
-        target = port.target_port if isinstance(port.target_port, int) else port.number
         for pod in pods:
-            if not pod.ready or not pod.pod_ips or not _selected(se.workload_selector, pod.meta.labels):
+            if not pod.ready or not pod.pod_ips or not selector_matches(se.workload_selector, pod.meta.labels):
                 continue
             loc = node_locality(pod.node_name) if pod.node_name else Locality()
             out.append(EndpointModel(pod.pod_ips[0], target, HEALTHY, loc, pod.node_name,
                                      owner=("Pod", pod.meta.namespace, pod.meta.name), labels=_labels(pod.meta.labels)))
         for we in workload_entries:
-            if _selected(se.workload_selector, we.labels):
-                ep = _workload_endpoint(we, port, ("WorkloadEntry", we.meta.namespace, we.meta.name) if we.meta else None)
+            if selector_matches(se.workload_selector, we.labels):
+                owner = ("WorkloadEntry", we.meta.namespace, we.meta.name) if we.meta else None
+                ep = _workload_endpoint(we, port, target, owner)
                 if ep is not None:
                     out.append(ep)
     else:
         for we in se.endpoints:
-            ep = _workload_endpoint(we, port, None)
+            ep = _workload_endpoint(we, port, target, None)
             if ep is not None:
                 out.append(ep)
         if not out and se.resolution in ("DNS", "DNS_ROUND_ROBIN"):
             # A DNS entry without endpoints resolves its host itself.
-            out.append(EndpointModel(host, port.target_port if isinstance(port.target_port, int) else port.number,
-                                     HEALTHY))
+            out.append(EndpointModel(host, target, HEALTHY))
     return tuple(sorted(out, key=lambda e: (e.locality.region, e.locality.zone, e.locality.subzone, e.address, e.port)))

@@ -41,19 +41,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..resources.core import Endpoint, EndpointSlice, Node, Service
+from .model import ZONE_LABEL
+from .pod_slices import MANAGED_BY_LABEL, MESHGATE_CONTROLLER
 
-MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 K8S_CONTROLLER = "endpointslice-controller.k8s.io"
-MESHGATE_CONTROLLER = "meshgate.io/endpointslice-controller"
 MANAGING_CONTROLLERS = (K8S_CONTROLLER, MESHGATE_CONTROLLER)
 
 TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode"
 DEPRECATED_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints"
-ZONE_LABEL = "topology.kubernetes.io/zone"
 EXCLUDED_NODE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 
 # The most any endpoint may be overloaded by a zone's allocation (topologycache).
@@ -422,7 +421,9 @@ def _managed(slice_: EndpointSlice) -> bool:
 
 
 def compute_hints(service: Service, slices: list[EndpointSlice], nodes: Iterable[Node], *,
-                  previously_enabled: bool = False) -> tuple[list[EndpointSlice], list[HintEvent]]:
+                  previously_enabled: bool = False,
+                  zone_ratios: Callable[[], dict[str, float] | None] | None = None,
+                  ) -> tuple[list[EndpointSlice], list[HintEvent]]:
     """The Service's slices as the controller writes them on a sync, and the events it records.
 
     Returns every slice given, in the same order: those the controller manages with their hints
@@ -434,6 +435,10 @@ def compute_hints(service: Service, slices: list[EndpointSlice], nodes: Iterable
     an earlier sync. By default it has not (a controller that just started), so hints that
     stand get a TopologyAwareHintsEnabled event, and turning the annotation off gets no
     "has been disabled" event.
+
+    `zone_ratios`: gives the zone CPU ratios of `nodes` (as ``zone_cpu_ratios(nodes)[0]``), for
+    a caller that shares them between Services; called only when they are needed. By default
+    they are computed from `nodes`.
     """
     out = list(slices)
     if service.type == "ExternalName" or not service.selector:
@@ -444,7 +449,9 @@ def compute_hints(service: Service, slices: list[EndpointSlice], nodes: Iterable
     for index, s in enumerate(slices):
         if _managed(s):
             by_type.setdefault(s.address_type, []).append(index)
-    ratios = zone_cpu_ratios(nodes)[0] if mode == MODE_AUTO and by_type else None
+    ratios: dict[str, float] | None = None
+    if mode == MODE_AUTO and by_type:
+        ratios = zone_ratios() if zone_ratios is not None else zone_cpu_ratios(nodes)[0]
     populated = previously_enabled
     events: list[HintEvent] = []
     for address_type in sorted(by_type, key=lambda t: (_ADDRESS_TYPE_ORDER.get(t, 2), t)):
