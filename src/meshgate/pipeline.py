@@ -12,7 +12,8 @@ from . import ir
 from .collector import collector_paused
 from .discovery.index import Discovery
 from .discovery.locality import ProxyView
-from .discovery.waypoints import captures, ingress_uses_waypoint
+from .discovery.waypoints import Capture, captures, ingress_uses_waypoint, waypoints
+from .gateway.backends import service_models
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
 from .resources.loader import load_paths
@@ -40,27 +41,31 @@ def now_rfc3339() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool) -> dict[tuple[str, str, str], tuple[str, ...]]:
-    """Captured services that ingress gateways reach through their waypoint, and their VIPs."""
+def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool,
+                         waypoint_captures: list[Capture] | None = None) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """Captured services that ingress gateways reach through their waypoint, and their VIPs.
+
+    `waypoint_captures` is `captures(store)` when the caller has it already.
+    """
     out: dict[tuple[str, str, str], tuple[str, ...]] = {}
-    for c in captures(store):
+    for c in captures(store) if waypoint_captures is None else waypoint_captures:
         if not c.captured:
             continue
         use, _ = ingress_uses_waypoint(store, c.kind, c.namespace, c.name, enabled)
         if not use:
             continue
-        models = ([m] if (m := discovery.service(c.namespace, c.name)) else []) if c.kind == "Service" \
-            else discovery.service_entry(c.namespace, c.name)
+        models = service_models(discovery, c.kind, c.namespace, c.name)
         vips = tuple(dict.fromkeys(v for m in models for v in m.vips))
         if vips:
             out[(c.kind, c.namespace, c.name)] = vips
     return out
 
 
-def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: bool = True) -> ClusterBuilder:
-    """The cluster builder for one version of the store."""
+def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: bool = True,
+                    waypoint_captures: list[Capture] | None = None) -> ClusterBuilder:
+    """The cluster builder for one version of the store (`waypoint_captures` as for ingress_via_waypoint)."""
     return ClusterBuilder(discovery, store.list("DestinationRule"), lambda ns, name: store.get("Secret", ns, name),
-                          ingress_via_waypoint(store, discovery, ingress_use_waypoints))
+                          ingress_via_waypoint(store, discovery, ingress_use_waypoints, waypoint_captures))
 
 
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,
@@ -73,8 +78,11 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
     """
     with collector_paused():
         discovery = discovery or Discovery(store)
-        gateways = translate_gateways(store, discovery, now)
-        clusters = clusters or cluster_builder(store, discovery, ingress_use_waypoints)
+        index = waypoints(store)
+        # Without a waypoint nothing is captured: no need to judge every service.
+        caught = captures(store, index) if index else []
+        gateways = translate_gateways(store, discovery, now, index, caught)
+        clusters = clusters or cluster_builder(store, discovery, ingress_use_waypoints, caught)
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
     return Translation(snapshots, gateways.status, configs=gateways.gateways)
 

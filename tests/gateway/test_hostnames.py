@@ -33,6 +33,31 @@ def test_intersect(listener: str | None, route: str, expected: str | None) -> No
     assert intersect(listener, route) == expected
 
 
+# Every pair of these wildcards, with the intersection expected: the more specific of the two
+# when one is below the other (whole labels only), else none.
+_WILDCARDS = ("*.io", "*.a.io", "*.b.a.io", "*.c.b.a.io", "*.ba.io", "*.a.com")
+_BELOW = {  # wildcard → the wildcards it is below (strictly)
+    "*.a.io": {"*.io"},
+    "*.b.a.io": {"*.io", "*.a.io"},
+    "*.c.b.a.io": {"*.io", "*.a.io", "*.b.a.io"},
+    "*.ba.io": {"*.io"},
+}
+
+
+@pytest.mark.parametrize("listener", _WILDCARDS)
+@pytest.mark.parametrize("route", _WILDCARDS)
+def test_intersect_two_wildcards(listener: str, route: str) -> None:
+    if listener == route:
+        expected: str | None = route
+    elif listener in _BELOW.get(route, ()):
+        expected = route
+    elif route in _BELOW.get(listener, ()):
+        expected = listener
+    else:
+        expected = None
+    assert intersect(listener, route) == expected
+
+
 def test_effective_hostnames() -> None:
     assert effective_hostnames(None, ()) == ["*"]
     assert effective_hostnames("*.w.io", ()) == ["*.w.io"]

@@ -343,9 +343,12 @@ def capture(store: Store, kind: str, namespace: str, name: str,
     return result(wp.key, source, told)
 
 
-def captures(store: Store) -> list[Capture]:
-    """Every Service and ServiceEntry, ordered by kind, namespace and name."""
-    index = waypoints(store)
+def captures(store: Store, waypoint_index: dict[tuple[str, str], Waypoint] | None = None) -> list[Capture]:
+    """Every Service and ServiceEntry, ordered by kind, namespace and name.
+
+    waypoint_index is `waypoints(store)` when the caller has it already.
+    """
+    index = waypoints(store) if waypoint_index is None else waypoint_index
     return [
         capture(store, kind, obj.meta.namespace, obj.meta.name, index)
         for kind in _KINDS

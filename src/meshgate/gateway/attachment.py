@@ -23,11 +23,12 @@ class GatewayState:
 
 @dataclass(slots=True)
 class ParentOutcome:
-    """How one parentRef of a route fared: the listeners it attached to, and its Accepted condition."""
+    """How one parentRef of a route fared: the listeners it attached to, each with the hostnames
+    the route serves through it, and its Accepted condition."""
 
     ref: ParentRef
     accepted: Condition
-    listeners: list[ListenerState] = field(default_factory=list)
+    listeners: list[tuple[ListenerState, list[str]]] = field(default_factory=list)
 
 
 def attach(store: Store, route: HTTPRoute, gateways: dict[tuple[str, str], GatewayState]) -> list[ParentOutcome]:
@@ -68,11 +69,11 @@ def attach(store: Store, route: HTTPRoute, gateways: dict[tuple[str, str], Gatew
             outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NotAllowedByListeners",
                                                          "No listener selected by this parentRef allows this route")))
             continue
-        matched: list[ListenerState] = []
+        matched: list[tuple[ListenerState, list[str]]] = []
         for ls in allowed:
             hosts = effective_hostnames(ls.listener.hostname, route.hostnames)
             if hosts:
-                matched.append(ls)
+                matched.append((ls, hosts))
         if not matched:
             outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NoMatchingListenerHostname",
                                                          "No hostname of the route intersects a listener's hostname")))

@@ -8,9 +8,10 @@ from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
 from ..discovery.protocols import upstream_protocol
 from ..ir import ClusterRef
-from ..resources.gateway_api import GROUP, BackendObjectRef
+from ..resources.gateway_api import GROUP, BackendObjectRef, HTTPRoute
 from ..store import Store
 from ..naming import cluster_name
+from .conditions import Condition
 from .references import reference_permitted
 
 # Reasons in the order the ResolvedRefs condition reports them when several refs fail.
@@ -29,6 +30,20 @@ class Resolution:
 ISTIO_GROUP = "networking.istio.io"
 
 
+def service_cluster(model: ServiceModel, port: int) -> ClusterRef:
+    """The cluster of one port of a Service or ServiceEntry (named after its first host)."""
+    host = model.hosts[0]
+    return ClusterRef(cluster_name(port, host), model.kind, model.namespace, model.name, port, host)
+
+
+def service_models(services: Discovery, kind: str, namespace: str, name: str) -> list[ServiceModel]:
+    """The service models of a Service (one, or none when missing) or of a ServiceEntry (one per host)."""
+    if kind == "Service":
+        model = services.service(namespace, name)
+        return [model] if model is not None else []
+    return services.service_entry(namespace, name)
+
+
 def _port_resolution(model: ServiceModel, label: str, port_number: int | None) -> Resolution:
     if port_number is None:
         return Resolution(None, "BackendNotFound", f"{label}: a port is required")
@@ -40,9 +55,7 @@ def _port_resolution(model: ServiceModel, label: str, port_number: int | None) -
     if upstream_protocol(port) is None:
         return Resolution(None, "UnsupportedProtocol",
                           f"{label} port {port_number} has appProtocol {port.app_protocol}, which needs TLS to the backend")
-    host = model.hosts[0]
-    return Resolution(ClusterRef(cluster_name(port.number, host), model.kind, model.namespace, model.name,
-                                 port.number, host))
+    return Resolution(service_cluster(model, port.number))
 
 
 def _resolve_istio(store: Store, services: Discovery, route_namespace: str, ref: BackendObjectRef) -> Resolution:
@@ -86,3 +99,44 @@ def resolve_backend(store: Store, services: Discovery, route_namespace: str, ref
     if svc is None:
         return Resolution(None, "BackendNotFound", f"{label} does not exist")
     return _port_resolution(svc, label, ref.port)
+
+
+@dataclass(slots=True)
+class RouteResolution:
+    """A route's backends and mirrors, per rule, resolved once and shared by every parent it has."""
+
+    backends: list[list[Resolution]]
+    mirrors: list[list[Resolution]]
+
+    def clusters(self) -> dict[str, ClusterRef]:
+        """Every cluster the route's rules send or mirror to, by name."""
+        out: dict[str, ClusterRef] = {}
+        for group in (*self.backends, *self.mirrors):
+            for res in group:
+                if res.cluster is not None:
+                    out[res.cluster.name] = res.cluster
+        return out
+
+    def failures(self) -> list[Resolution]:
+        """The references that did not resolve: backends of every rule, then mirrors."""
+        return [r for group in (*self.backends, *self.mirrors) for r in group if r.cluster is None]
+
+    def resolved_refs(self) -> Condition:
+        """The route's ResolvedRefs condition; of several failures, the first reason in REASON_ORDER."""
+        failures = self.failures()
+        if not failures:
+            return Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved")
+        reason = min((f.reason for f in failures), key=REASON_ORDER.index)
+        return Condition("ResolvedRefs", False, reason, "; ".join(f.message for f in failures))
+
+
+def resolve_route(store: Store, services: Discovery, route: HTTPRoute) -> RouteResolution:
+    """Resolve every backendRef and RequestMirror backend of a route's rules."""
+    ns = route.meta.namespace
+    backends = [[resolve_backend(store, services, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]
+    mirrors = [
+        [resolve_backend(store, services, ns, f.request_mirror.backend)
+         for f in rule.filters if f.type == "RequestMirror" and f.request_mirror is not None]
+        for rule in route.rules
+    ]
+    return RouteResolution(backends, mirrors)

@@ -23,11 +23,11 @@ def intersect(listener: str | None, route: str) -> str | None:
     if rw and not lw:
         return listener if _wild_covers(route, listener) else None
     if lw and rw:
-        if _wild_covers(listener, route[2:]) or route[1:].endswith(listener[1:]):
-            return route if len(route) >= len(listener) else listener
-        if route[1:] and listener[1:].endswith(route[1:]):
+        # The two differ, so whichever's ".suffix" ends with the other's is the longer one.
+        if route[1:].endswith(listener[1:]):
+            return route
+        if listener[1:].endswith(route[1:]):
             return listener
-        return None
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
+from ..discovery.index import Discovery
 from ..resources.gateway_api import (
     HeaderModifier,
     HTTPRoute,
@@ -13,7 +14,9 @@ from ..resources.gateway_api import (
     RouteMatch,
     RouteRule,
 )
-from .backends import Resolution
+from ..store import Store
+from .backends import Resolution, RouteResolution, resolve_route
+from .precedence import precedence_key
 
 GROUP_VERSION = "gateway.networking.k8s.io/v1"
 WELL_KNOWN_PORTS = {"http": 80, "https": 443}
@@ -199,3 +202,38 @@ def translate_rule(
                 backend_timeout_ms=rule.backend_timeout_ms,
             ))
     return out
+
+
+class RouteTable:
+    """HTTPRoutes as every parent serves them: each route's references resolved once, and its IR
+    routes built once per listener context (Gateway listeners and waypoint service ports alike)."""
+
+    __slots__ = ("_store", "_services", "_resolutions", "_routes")
+
+    def __init__(self, store: Store, services: Discovery) -> None:
+        self._store = store
+        self._services = services
+        self._resolutions: dict[tuple[str, str], RouteResolution] = {}
+        self._routes: dict[tuple[str, str, int, str], list[tuple[tuple, ir.Route]]] = {}
+
+    def resolution(self, route: HTTPRoute) -> RouteResolution:
+        """The route's backends and mirrors, resolved on first use."""
+        key = (route.meta.namespace, route.meta.name)
+        res = self._resolutions.get(key)
+        if res is None:
+            res = self._resolutions[key] = resolve_route(self._store, self._services, route)
+        return res
+
+    def routes_for(self, route: HTTPRoute, listener: ListenerContext) -> list[tuple[tuple, ir.Route]]:
+        """(precedence key, IR route) for every match of every rule of the route, in this context."""
+        key = (route.meta.namespace, route.meta.name, listener.port, listener.scheme)
+        entries = self._routes.get(key)
+        if entries is None:
+            res = self.resolution(route)
+            entries = []
+            for ri, rule in enumerate(route.rules):
+                ir_routes = translate_rule(route, rule, ri, res.backends[ri], res.mirrors[ri], listener)
+                entries.extend((precedence_key(route, ri, mi, m), r)
+                               for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
+            self._routes[key] = entries
+        return entries

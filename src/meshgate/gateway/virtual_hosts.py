@@ -32,6 +32,7 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
     hosts: dict[str, list[tuple[tuple, ir.Route]]] = {}
     owner: dict[str, ListenerState] = {}
     by_specificity = sorted(listeners, key=lambda ls: specificity(ls.listener.hostname))
+    best_for: dict[str, ListenerState | None] = {}  # hostname → the most specific listener accepting it
     for ls in listeners:
         own = ls.listener.hostname or "*"
         hosts.setdefault(own, [])
@@ -41,8 +42,9 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
         for route, hostnames in ls.attached:
             entries = None
             for h in hostnames:
-                best = next((c for c in by_specificity if matches(c.listener.hostname, h)), None)
-                if best is not ls:
+                if h not in best_for:
+                    best_for[h] = next((c for c in by_specificity if matches(c.listener.hostname, h)), None)
+                if best_for[h] is not ls:
                     continue  # a more specific listener owns this hostname
                 if entries is None:
                     entries = routes_for(route, ctx)

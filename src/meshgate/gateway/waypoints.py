@@ -13,15 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
-from ..naming import cluster_name
-from ..resources.gateway_api import GROUP, HTTPRoute, ParentRef
-from ..store import Store
-from .backends import ISTIO_GROUP, resolve_backend
+from ..resources.gateway_api import GROUP, Gateway, HTTPRoute, ParentRef
+from .backends import ISTIO_GROUP, RouteResolution, service_cluster
 from .conditions import Condition
-from .precedence import precedence_key
-from .rules import ListenerContext, translate_rule
+from .rules import ListenerContext, RouteTable
 
 PROXY_PROTOCOL_PORT = 15088
 _TCP_APP_PROTOCOLS = {"tcp", "tls", "https", "mongo", "redis", "mysql"}
@@ -74,50 +70,60 @@ def _targets(ref: ParentRef, route_ns: str, svc: CapturedService) -> bool:
     return False
 
 
-def _service_routes(store: Store, discovery: Discovery, svc: CapturedService, port: int, routes: list[HTTPRoute],
-                    clusters: dict[str, ir.ClusterRef], parents: dict) -> list[ir.Route]:
+@dataclass(slots=True)
+class RouteParents:
+    """Routes attached to captured services: each route's conditions, built once, and the
+    parentRefs that attached it, in the order first seen."""
+
+    conditions: dict[tuple[str, str], list[Condition]] = field(default_factory=dict)
+    refs: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)  # route → repr(ref) → ref
+
+    def add(self, route: HTTPRoute, refs: list[ParentRef], res: RouteResolution) -> None:
+        """Record parentRefs of a route served by a waypoint."""
+        key = (route.meta.namespace, route.meta.name)
+        if key not in self.conditions:
+            self.conditions[key] = [Condition("Accepted", True, "Accepted", "Route accepted by waypoint"),
+                                    res.resolved_refs()]
+        by_ref = self.refs.setdefault(key, {})
+        for ref in refs:
+            by_ref[repr(ref)] = ref.to_dict()
+
+
+def _service_routes(svc: CapturedService, port: int, routes: list[HTTPRoute], table: RouteTable,
+                    clusters: dict[str, ir.ClusterRef], parents: RouteParents) -> list[ir.Route]:
     """The routes of one captured service port: attached HTTPRoutes, else a default route."""
     entries: list[tuple[tuple, ir.Route]] = []
+    ctx = ListenerContext(port, "http")
     for route in routes:
         refs = [r for r in route.parent_refs if _targets(r, route.meta.namespace, svc)
                 and (r.port is None or r.port == port)]
         if not refs:
             continue
-        ns = route.meta.namespace
-        for ri, rule in enumerate(route.rules):
-            backends = [resolve_backend(store, discovery, ns, b.ref) for b in rule.backend_refs]
-            mirrors = [resolve_backend(store, discovery, ns, f.request_mirror.backend)
-                       for f in rule.filters if f.type == "RequestMirror" and f.request_mirror is not None]
-            for res in (*backends, *mirrors):
-                if res.cluster is not None:
-                    clusters[res.cluster.name] = res.cluster
-            ir_routes = translate_rule(route, rule, ri, backends, mirrors, ListenerContext(port, "http"))
-            entries.extend((precedence_key(route, ri, mi, m), r) for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
-            failures = [r for r in (*backends, *mirrors) if r.cluster is None]
-            conds = [Condition("Accepted", True, "Accepted", "Route accepted by waypoint"),
-                     Condition("ResolvedRefs", not failures, failures[0].reason if failures else "ResolvedRefs",
-                               "; ".join(f.message for f in failures) or "All references resolved")]
-            for ref in refs:
-                parents.setdefault((ns, route.meta.name), {})[repr(ref)] = (ref.to_dict(), conds)
+        res = table.resolution(route)
+        clusters.update(res.clusters())
+        entries.extend(table.routes_for(route, ctx))
+        parents.add(route, refs, res)
     if entries:
         entries.sort(key=lambda e: e[0])
         return [r for _, r in entries]
     # No route: everything to the service itself.
     model = svc.model
-    own = ir.ClusterRef(cluster_name(port, model.hosts[0]), svc.kind, model.namespace, model.name, port, model.hosts[0])
+    own = service_cluster(model, port)
     clusters[own.name] = own
     source = service_source(svc.kind, model)
     return [ir.Route(name=f"{model.namespace}/{model.name}/default", match=ir.RouteMatch("prefix", "/"),
                      backends=(ir.WeightedBackend(own.name, 1),), source=source)]
 
 
-def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name: str, address: str,
-                       captured: list[CapturedService], routes: list[HTTPRoute],
-                       parents: dict) -> ir.GatewayConfig:
-    """One waypoint Gateway's IR; its listeners and chains name the waypoint and the service."""
-    gw = store.get("Gateway", namespace, name)
+def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedService], routes: list[HTTPRoute],
+                       table: RouteTable, parents: RouteParents) -> ir.GatewayConfig:
+    """One waypoint Gateway's IR; its listeners and chains name the waypoint and the service.
+
+    Routes attached to its services are served from `table` and recorded in `parents`.
+    """
+    namespace, name = gateway.meta.namespace, gateway.meta.name
     waypoint_ref = ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", namespace, name,
-                                annotations=ir.metadata_annotations(gw.meta.annotations) if gw else ())
+                                annotations=ir.metadata_annotations(gateway.meta.annotations))
     clusters: dict[str, ir.ClusterRef] = {}
     chains: list[ir.FilterChain] = []
     configs: list[ir.RouteConfig] = []
@@ -131,14 +137,13 @@ def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name:
             chain_name = f"{svc.kind.lower()}/{model.namespace}/{model.name}/{model.hosts[0]}/{port.number}"
             if _is_http(model, port.number):
                 rc_name = f"waypoint.{model.hosts[0]}.{port.number}"
-                vh_routes = _service_routes(store, discovery, svc, port.number, routes, clusters, parents)
+                vh_routes = _service_routes(svc, port.number, routes, table, clusters, parents)
                 configs.append(ir.RouteConfig(rc_name, (ir.VirtualHost(f"{model.hosts[0]}:{port.number}", ("*",),
                                                                         tuple(vh_routes), (source,)),)))
                 chain = ir.FilterChain(chain_name, rc_name, sources=(waypoint_ref, source), destination_ips=model.vips,
                                        destination_port=port.number)
             else:
-                own = ir.ClusterRef(cluster_name(port.number, model.hosts[0]), svc.kind, model.namespace,
-                                    model.name, port.number, model.hosts[0])
+                own = service_cluster(model, port.number)
                 clusters[own.name] = own
                 chain = ir.FilterChain(chain_name, "", sources=(waypoint_ref, source), destination_ips=model.vips,
                                        destination_port=port.number, tcp_cluster=own.name)
@@ -153,4 +158,4 @@ def translate_waypoint(store: Store, discovery: Discovery, namespace: str, name:
                             tuple(clusters[k] for k in sorted(clusters)), ())
 
 
-__all__ = ["CapturedService", "WaypointTranslation", "translate_waypoint", "GROUP"]
+__all__ = ["CapturedService", "RouteParents", "WaypointTranslation", "translate_waypoint", "GROUP"]

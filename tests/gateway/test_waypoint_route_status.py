@@ -1,0 +1,96 @@
+"""ResolvedRefs of a route attached to a waypoint's service is the same as through a Gateway.
+
+The route's first rule has two unusable backends (one missing, one in another namespace without
+a ReferenceGrant); its second rule is fine. The condition covers every rule, and of several
+failures reports the reason that comes first in REASON_ORDER (RefNotPermitted).
+"""
+
+from __future__ import annotations
+
+from meshgate.pipeline import translate_store
+from meshgate.resources.loader import LoadResult, load_text
+from meshgate.store import Store
+
+NOW = "2026-01-01T00:00:00Z"
+
+TEMPLATE = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/use-waypoint: wp}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: other}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: wp, namespace: shop}
+spec:
+  gatewayClassName: meshgate-waypoint
+  listeners:
+  - {name: mesh, port: 15008, protocol: HBONE}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: shop}
+spec:
+  gatewayClassName: meshgate
+  listeners:
+  - {name: http, port: 8080, protocol: HTTP}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: split, namespace: shop}
+spec:
+  parentRefs:
+  - {name: ingress}
+  - {group: "", kind: Service, name: cart, port: 80}
+  rules: {rules}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  clusterIP: 10.96.1.10
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: elsewhere, namespace: other}
+spec:
+  clusterIP: 10.96.2.10
+  ports: [{name: http, port: 80}]
+"""
+
+SPLIT_RULES = """
+  - matches: [{path: {type: PathPrefix, value: /broken}}]
+    backendRefs:
+    - {name: missing, port: 80}
+    - {name: elsewhere, namespace: other, port: 80}
+  - backendRefs: [{name: cart, port: 80}]"""
+
+
+def _route_conditions(rules: str) -> dict[str, dict[str, dict]]:
+    """The route's conditions by parentRef kind, then by condition type."""
+    result = LoadResult()
+    result.extend(load_text(TEMPLATE.replace("{rules}", rules), "input.yaml", NOW))
+    store, _ = Store.from_load(result)
+    status = translate_store(store, NOW).status
+    [route] = [s for s in status if s["kind"] == "HTTPRoute" and s["metadata"]["name"] == "split"]
+    return {p["parentRef"]["kind"]: {c["type"]: c for c in p["conditions"]} for p in route["status"]["parents"]}
+
+
+def test_waypoint_parent_reports_every_rules_refs_as_a_gateway_parent_does() -> None:
+    by_parent = _route_conditions(SPLIT_RULES)
+    assert set(by_parent) == {"Gateway", "Service"}
+    gateway, waypoint = by_parent["Gateway"]["ResolvedRefs"], by_parent["Service"]["ResolvedRefs"]
+    assert (gateway["status"], gateway["reason"]) == ("False", "RefNotPermitted")
+    assert (waypoint["status"], waypoint["reason"]) == ("False", "RefNotPermitted")
+    assert waypoint["message"] == gateway["message"]
+
+
+def test_waypoint_parent_of_a_route_without_rules_is_reported() -> None:
+    """Status comes per route, not per rule: a route with no rules still gets one."""
+    by_parent = _route_conditions("[]")
+    for kind in ("Gateway", "Service"):
+        assert [(t, c["status"]) for t, c in by_parent[kind].items()] == [("Accepted", "True"), ("ResolvedRefs", "True")]
