@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .resources.core import EndpointSlice
-from .resources.errors import InputError
+from .resources.errors import InputError, duplicate_error
 from .resources.loader import LoadResult, Rejected
 from .resources.meta import ObjectKey
 
@@ -22,6 +22,8 @@ class Store:
 
     def __init__(self) -> None:
         self._objects: dict[str, dict[tuple[str, str], Any]] = defaultdict(dict)
+        # kind -> namespace -> name -> object: in_namespace is called per Service port.
+        self._by_namespace: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._slices: dict[tuple[str, str], dict[str, EndpointSlice]] = defaultdict(dict)
         self.rejected: list[Rejected] = []
 
@@ -40,11 +42,7 @@ class Store:
             key = (obj.meta.namespace, obj.meta.name)
             first = self._objects[obj.kind].get(key)
             if first is not None:
-                errors.append(InputError(
-                    obj.source.file, obj.source.line,
-                    f"duplicate {obj.kind}: already defined at {first.source.file}:{first.source.line}; this one is ignored",
-                    "metadata.name", obj.kind, obj.meta.namespace, obj.meta.name,
-                ))
+                errors.append(duplicate_error(obj, first))
                 continue
             self.put(obj)
         return errors
@@ -56,6 +54,7 @@ class Store:
         if old is not None and isinstance(old, EndpointSlice) and old.service_name:
             self._slices[(old.meta.namespace, old.service_name)].pop(old.meta.name, None)
         self._objects[obj.kind][key] = obj
+        self._by_namespace[obj.kind].setdefault(obj.meta.namespace, {})[obj.meta.name] = obj
         if isinstance(obj, EndpointSlice) and obj.service_name:
             self._slices[(obj.meta.namespace, obj.service_name)][obj.meta.name] = obj
 
@@ -70,16 +69,18 @@ class Store:
             if self.remove(key.kind, key.namespace, key.name) is not None:
                 changed.add(key)
         for obj in upserts:
-            key = ObjectKey(obj.kind, obj.meta.namespace, obj.meta.name)
+            key = ObjectKey.of(obj)
             old = self.get(key.kind, key.namespace, key.name)
             if old is not None:
                 spec_changed = dataclasses.replace(obj, meta=old.meta, source=old.source) != old
                 meta = dataclasses.replace(
                     obj.meta, uid=old.meta.uid, creation_timestamp=old.meta.creation_timestamp,
                     generation=old.meta.generation + 1 if spec_changed else old.meta.generation)
-                obj = dataclasses.replace(obj, meta=meta)
-                if obj == old:
+                # With the spec equal, the object equals the old one exactly when its meta and
+                # source do (a spec change always changes the generation).
+                if not spec_changed and meta == old.meta and obj.source == old.source:
                     continue
+                obj = dataclasses.replace(obj, meta=meta)
             self.put(obj)
             changed.add(key)
         return changed
@@ -87,6 +88,11 @@ class Store:
     def remove(self, kind: str, namespace: str, name: str) -> Any:
         """Delete an object; returns it (None when absent)."""
         obj = self._objects[kind].pop((namespace, name), None)
+        if obj is not None:
+            in_ns = self._by_namespace[kind][namespace]
+            del in_ns[name]
+            if not in_ns:
+                del self._by_namespace[kind][namespace]
         if isinstance(obj, EndpointSlice) and obj.service_name:
             self._slices[(namespace, obj.service_name)].pop(name, None)
         return obj
@@ -104,7 +110,10 @@ class Store:
 
     def in_namespace(self, kind: str, namespace: str) -> list[Any]:
         """Objects of a kind in one namespace, ordered by name."""
-        return [o for (ns, _), o in sorted(self._objects[kind].items()) if ns == namespace]
+        objs = self._by_namespace.get(kind, {}).get(namespace)
+        if not objs:
+            return []
+        return [objs[k] for k in sorted(objs)]
 
     def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
         """The EndpointSlices labelled for a Service, ordered by name."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from meshgate.providers.files import FileProvider
+from meshgate.resources.loader import find_files, is_resource_file, load_paths
 from meshgate.resources.meta import ObjectKey
 from meshgate.store import Store
 
@@ -111,3 +113,66 @@ def test_store_apply_bumps_generation_on_spec_change_only(tree: Path) -> None:
     assert (edited.meta.uid, edited.meta.creation_timestamp) == (one.meta.uid, one.meta.creation_timestamp)
     # Applying the same object again changes nothing.
     assert store.apply([edited], []) == set()
+
+
+def test_duplicate_within_one_file_is_refused_and_the_first_kept(tree: Path) -> None:
+    # As `meshgate translate` (Store.from_load) does: the first wins, the second is reported.
+    (tree / "c.yaml").write_text(SVC.format(name="four", port=80) + "---\n" + SVC.format(name="four", port=99))
+    p = FileProvider([tree])
+    served = [o for o in p.load_all().upserts if o.meta.name == "four"]
+    assert [o.ports[0].port for o in served] == [80]
+    (err,) = [e for e in p.errors if Path(e.file).name == "c.yaml"]
+    assert (err.line, err.field, err.name) == (7, "metadata.name", "four")
+    assert err.reason == f"duplicate Service: already defined at {err.file}:1; this one is ignored"
+    # Translate reports the same error for the same file.
+    _, translate_errors = Store.from_load(load_paths([Path(err.file)]))
+    assert translate_errors == [err]
+    # An unchanged reload neither flips to the second nor loses the error.
+    assert not p.reload(tree / "c.yaml")
+    assert [e.line for e in p.errors if Path(e.file).name == "c.yaml"] == [7]
+
+
+def test_watcher_ignores_dot_directories_like_the_initial_load(tree: Path) -> None:
+    # e.g. a Kubernetes ConfigMap mount's `..data` directory, or an editor's.
+    (tree / "..data").mkdir()
+    (tree / "sub").mkdir()
+    p = FileProvider([tree])
+    p.load_all()
+    seen: list[str] = []
+
+    async def collect() -> None:
+        async for changes in p.watch():
+            seen.extend(o.meta.name for o in changes.upserts)
+            if "visible" in seen:
+                return
+
+    async def edit_until_seen() -> None:
+        task = asyncio.create_task(collect())
+        # Each round writes the dot files before the visible one: once the watcher reports the
+        # visible one, it was running when the dot files changed (however long it took to start).
+        for port in range(1, 100):
+            (tree / "..data" / "hidden.yaml").write_text(SVC.format(name="hidden", port=port))
+            (tree / ".editor.yaml").write_text(SVC.format(name="dotfile", port=port))
+            (tree / "sub" / "visible.yaml").write_text(SVC.format(name="visible", port=port))
+            done, _ = await asyncio.wait([task], timeout=0.2)
+            if done:
+                return
+        task.cancel()
+
+    asyncio.run(edit_until_seen())
+    assert seen == ["visible"]
+    assert "hidden" not in keys(FileProvider([tree]).load_all().upserts)  # as at start-up
+
+
+def test_is_resource_file_matches_the_initial_scan(tree: Path) -> None:
+    (tree / "..data").mkdir()
+    (tree / "sub").mkdir()
+    for name in ["..data/x.yaml", ".x.yaml", "sub/x.json", "sub/x.txt", "x.yml"]:
+        (tree / name).write_text("")
+    found, _ = find_files([tree])
+    for path in tree.rglob("*"):
+        assert is_resource_file(path, tree) == (path in found), path
+    # However the watcher spells it, and a file named on its own always counts.
+    assert is_resource_file(f"{tree}/./sub/../x.yml", f"{tree}/.")
+    assert is_resource_file(tree / "sub" / "x.txt", tree / "sub" / "x.txt")
+    assert not is_resource_file(tree / "x.yml", tree / "sub")

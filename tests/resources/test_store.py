@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from meshgate.resources.loader import load_paths
+from meshgate.resources.meta import ObjectKey, Source
 from meshgate.store import Store
 
 from .support import CREATED
@@ -106,3 +108,36 @@ def test_namespace_labels(tmp_path: Path) -> None:
     store, _ = load_dir(tmp_path, {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {env: prod}\n"})
     assert store.namespace_labels("shop") == {"env": "prod", "kubernetes.io/metadata.name": "shop"}
     assert store.namespace_labels("blog") == {"kubernetes.io/metadata.name": "blog"}
+
+
+def test_in_namespace_follows_puts_and_removes(tmp_path: Path) -> None:
+    store, _ = load_dir(tmp_path, {"a.yaml": "---\n".join(
+        SVC.format(name=n, ns=ns, port=80) for n, ns in [("web", "shop"), ("api", "shop"), ("web", "blog")])})
+    assert [s.meta.name for s in store.in_namespace("Service", "shop")] == ["api", "web"]
+    assert [s.meta.name for s in store.in_namespace("Service", "blog")] == ["web"]
+    assert store.in_namespace("Service", "none") == [] and store.in_namespace("Pod", "shop") == []
+    web = store.get("Service", "shop", "web")
+    store.put(dataclasses.replace(web, source=Source("other.yaml", 1)))
+    assert [s.source.file for s in store.in_namespace("Service", "shop")][1] == "other.yaml"
+    store.remove("Service", "blog", "web")
+    store.remove("Service", "blog", "web")  # absent: nothing happens
+    assert store.in_namespace("Service", "blog") == []
+    assert [s.meta.namespace for s in store.list("Service")] == ["shop", "shop"]
+
+
+def test_apply_keeps_identity_and_counts_spec_changes(tmp_path: Path) -> None:
+    store, _ = load_dir(tmp_path, {"a.yaml": SVC.format(name="web", ns="shop", port=80)})
+    web = store.get("Service", "shop", "web")
+    key = ObjectKey.of(web)
+    assert key == ObjectKey("Service", "shop", "web")
+    fresh = dataclasses.replace(web, meta=dataclasses.replace(web.meta, uid="new", creation_timestamp="later"))
+    assert store.apply([fresh], []) == set()  # only what the store fills in differs
+    assert store.get("Service", "shop", "web") is web
+    moved = dataclasses.replace(web, source=Source("b.yaml", 3))
+    assert store.apply([moved], []) == {key}  # same spec, another file: stored, generation kept
+    assert (store.get("Service", "shop", "web").source, store.get("Service", "shop", "web").meta.generation) == (moved.source, 1)
+    edited = dataclasses.replace(web, ports=())
+    assert store.apply([edited], []) == {key}
+    kept = store.get("Service", "shop", "web")
+    assert (kept.meta.generation, kept.meta.uid, kept.source) == (2, web.meta.uid, web.source)
+    assert store.apply([], [key]) == {key} and store.get("Service", "shop", "web") is None

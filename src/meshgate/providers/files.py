@@ -14,30 +14,71 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..resources.errors import InputError
-from ..resources.loader import SUFFIXES, Rejected, find_files, load_file
+from ..resources.errors import InputError, duplicate_error
+from ..resources.loader import Rejected, find_files, is_resource_file, load_file
 from ..resources.meta import ObjectKey
 
 log = logging.getLogger("meshgate.files")
 
 
-@dataclass(slots=True)
 class ChangeSet:
-    """Objects to insert or replace, and keys to delete."""
+    """Objects to insert or replace, and keys to delete: at most one change per key, in the
+    order they were last made."""
 
-    upserts: list[Any] = field(default_factory=list)
-    deletes: list[ObjectKey] = field(default_factory=list)
+    __slots__ = ("_upserts", "_deletes")
+
+    def __init__(self, upserts: Iterable[Any] = (), deletes: Iterable[ObjectKey] = ()) -> None:
+        # Dicts, so that folding in a later change costs what that change holds, not what
+        # this set already holds (the initial load folds in every file).
+        self._upserts: dict[ObjectKey, Any] = {}
+        self._deletes: dict[ObjectKey, None] = {}
+        for obj in upserts:
+            self.upsert(obj)
+        for key in deletes:
+            self.delete(key)
+
+    @property
+    def upserts(self) -> list[Any]:
+        """The objects to insert or replace."""
+        return list(self._upserts.values())
+
+    @property
+    def deletes(self) -> list[ObjectKey]:
+        """The keys to delete."""
+        return list(self._deletes)
+
+    def upsert(self, obj: Any) -> None:
+        """Insert or replace `obj`, superseding any earlier change to its key."""
+        key = ObjectKey.of(obj)
+        self._deletes.pop(key, None)
+        self._upserts.pop(key, None)  # re-inserted at the end: the latest change comes last
+        self._upserts[key] = obj
+
+    def delete(self, key: ObjectKey) -> None:
+        """Delete `key`, superseding any earlier change to it."""
+        self._upserts.pop(key, None)
+        self._deletes.pop(key, None)
+        self._deletes[key] = None
 
     def __bool__(self) -> bool:
-        return bool(self.upserts or self.deletes)
+        return bool(self._upserts or self._deletes)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChangeSet):
+            return NotImplemented
+        return self.upserts == other.upserts and self.deletes == other.deletes
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"ChangeSet(upserts={self.upserts!r}, deletes={self.deletes!r})"
 
     def merge(self, other: ChangeSet) -> None:
         """Fold a later change set into this one."""
-        later = {ObjectKey(o.kind, o.meta.namespace, o.meta.name) for o in other.upserts} | set(other.deletes)
-        self.upserts = [o for o in self.upserts if ObjectKey(o.kind, o.meta.namespace, o.meta.name) not in later]
-        self.deletes = [k for k in self.deletes if k not in later]
-        self.upserts.extend(other.upserts)
-        self.deletes.extend(other.deletes)
+        for obj in other._upserts.values():
+            self.upsert(obj)
+        for key in other._deletes:
+            self.delete(key)
 
 
 def _normal(path: Path) -> Path:
@@ -48,10 +89,6 @@ def _normal(path: Path) -> Path:
         return resolved.relative_to(Path.cwd())
     except ValueError:
         return resolved
-
-
-def _key(obj: Any) -> ObjectKey:
-    return ObjectKey(obj.kind, obj.meta.namespace, obj.meta.name)
 
 
 @dataclass(slots=True)
@@ -105,33 +142,32 @@ class FileProvider:
             return ChangeSet(deletes=gone)
         result = load_file(path)
         state = _FileState(errors=list(result.errors), rejected=list(result.rejected))
-        failed = any(e.severity == "error" for e in result.errors)
         changes = ChangeSet()
         for obj in result.objects:
-            key = _key(obj)
-            owner = self._owner.get(key)
-            if owner is not None and owner != path:
-                first = self._files[owner].objects[key]
-                state.errors.append(InputError(
-                    str(path), obj.source.line,
-                    f"duplicate {obj.kind}: already defined at {first.source.file}:{first.source.line}; this one is ignored",
-                    "metadata.name", obj.kind, obj.meta.namespace, obj.meta.name))
+            key = ObjectKey.of(obj)
+            first = state.objects.get(key)  # earlier in this file: the first wins, as in Store.add_all
+            if first is None:
+                owner = self._owner.get(key)
+                if owner is not None and owner != path:
+                    first = self._files[owner].objects[key]
+            if first is not None:
+                state.errors.append(duplicate_error(obj, first))
                 continue
             state.objects[key] = obj
             self._owner[key] = path
             if old.objects.get(key) != obj:
-                changes.upserts.append(obj)
+                changes.upsert(obj)
         for key, obj in old.objects.items():
             if key in state.objects or self._owner.get(key) != path:
                 continue
-            if failed:
+            if result.failed:
                 # The file has errors: an object that is now invalid, or unreadable, keeps its
                 # last good version rather than disappearing.
                 state.objects[key] = obj
                 log.warning("%s: keeping the last good version of %s", path, key)
                 continue
             del self._owner[key]
-            changes.deletes.append(key)
+            changes.delete(key)
         self._files[path] = state
         return changes
 
@@ -139,11 +175,11 @@ class FileProvider:
         """Change sets as files under the paths change (until cancelled)."""
         from watchfiles import awatch
 
-        watched = [str(p) for p in self.paths if p.exists()]
+        watched = [p for p in self.paths if p.exists()]
         async for batch in awatch(*watched, debounce=50, step=20, recursive=True):
             changes = ChangeSet()
             for _, name in sorted(batch, key=lambda c: c[1]):
-                path = Path(name)
-                if path.suffix in SUFFIXES and not path.name.startswith("."):
-                    changes.merge(self.reload(path))  # a deleted file reloads as "gone"
+                # The files the initial load would have read, and no others.
+                if any(is_resource_file(name, root) for root in watched):
+                    changes.merge(self.reload(Path(name)))  # a deleted file reloads as "gone"
             yield changes

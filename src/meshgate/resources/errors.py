@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +46,12 @@ class InputError:
         d["reason"] = self.reason
         d["message"] = str(self)
         return d
+
+
+def duplicate_error(obj: Any, first: Any) -> InputError:
+    """The error for `obj`, refused because `first` (same kind, namespace and name) came before it."""
+    return InputError(
+        obj.source.file, obj.source.line,
+        f"duplicate {obj.kind}: already defined at {first.source.file}:{first.source.line}; this one is ignored",
+        "metadata.name", obj.kind, obj.meta.namespace, obj.meta.name,
+    )

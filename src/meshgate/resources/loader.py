@@ -61,6 +61,25 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _hidden(name: str) -> bool:
+    # Dot-files and dot-directories are not configuration: editors' files, VCS directories,
+    # and a Kubernetes ConfigMap mount's `..data` copies of the files it also shows by name.
+    return name.startswith(".")
+
+
+def is_resource_file(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """Whether `find_files([root])` would load `path`: `root` itself when it is a file, else a
+    *.yaml, *.yml or *.json file below it with no dot-file or dot-directory on the way.
+
+    Paths are compared as spelled (made absolute, not resolved), as a file watcher reports them.
+    """
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    if path == root:
+        return True
+    # A path outside `root` starts with "..", so is refused as hidden too.
+    return path.endswith(SUFFIXES) and not any(_hidden(part) for part in Path(os.path.relpath(path, root)).parts)
+
+
 def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputError]]:
     """Every resource file under `paths`, sorted, with errors for paths that do not exist."""
     files: list[Path] = []
@@ -69,8 +88,8 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], lis
         path = Path(p)
         if path.is_dir():
             for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(Path(root, n) for n in sorted(names) if n.endswith(SUFFIXES) and not n.startswith("."))
+                dirs[:] = sorted(d for d in dirs if not _hidden(d))  # nothing below would load
+                files.extend(Path(root, n) for n in sorted(names) if is_resource_file(Path(root, n), path))
         elif path.is_file():
             files.append(path)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import formats
 from .fields import Fields
@@ -35,6 +36,11 @@ class ObjectKey:
     kind: str
     namespace: str
     name: str
+
+    @classmethod
+    def of(cls, obj: Any) -> ObjectKey:
+        """The key of a typed object (anything with `kind` and `meta`)."""
+        return cls(obj.kind, obj.meta.namespace, obj.meta.name)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"

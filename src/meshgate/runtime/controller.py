@@ -98,7 +98,7 @@ class ControlPlane:
     def _slice_services(self, changes: ChangeSet) -> set[tuple[str, str]]:
         """The Services whose endpoints a change set touches (before and after)."""
         out: set[tuple[str, str]] = set()
-        keys = [ObjectKey(o.kind, o.meta.namespace, o.meta.name) for o in changes.upserts] + list(changes.deletes)
+        keys = [ObjectKey.of(o) for o in changes.upserts] + list(changes.deletes)
         for key in keys:
             if key.kind != "EndpointSlice":
                 continue
