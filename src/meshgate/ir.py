@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .resources.meta import metadata_annotations  # noqa: F401  (re-exported for the stages that build SourceRefs)
 
 
 @dataclass(frozen=True, slots=True)

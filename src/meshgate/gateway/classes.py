@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ..resources.gateway_api import GatewayClass
 from ..store import Store
-from .conditions import CONTROLLER_NAME, Condition
-
-from ..naming import BUILTIN_CLASSES, WAYPOINT_CLASSES  # noqa: F401  (re-exported)
+from ..naming import BUILTIN_CLASSES, CONTROLLER_NAME
+from .conditions import Condition
 
 
 def owned_classes(store: Store) -> dict[str, GatewayClass | None]:

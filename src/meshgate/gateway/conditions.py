@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..naming import CONTROLLER_NAME  # noqa: F401  (re-exported: the status writers' controllerName)
-
 
 @dataclass(frozen=True, slots=True)
 class Condition:

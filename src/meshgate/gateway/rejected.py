@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..resources.gateway_api import GROUP, GatewayClass
 from ..store import Store
-from .classes import WAYPOINT_CLASSES
+from ..naming import WAYPOINT_CLASSES
 from .conditions import Condition
 from .status import gateway_status, route_status
 

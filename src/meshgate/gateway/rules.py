@@ -14,6 +14,7 @@ from ..resources.gateway_api import (
     RouteMatch,
     RouteRule,
 )
+from ..resources.meta import metadata_annotations
 from ..store import Store
 from .backends import Resolution, RouteResolution, resolve_route
 from .precedence import precedence_key
@@ -146,7 +147,7 @@ def translate_rule(
     """One IR route per match of a rule (backends and mirrors resolved by the caller)."""
     rid = rule_id(rule, rule_index)
     source = ir.SourceRef("HTTPRoute", GROUP_VERSION, route.meta.namespace, route.meta.name, rid,
-                          ir.metadata_annotations(route.meta.annotations))
+                          metadata_annotations(route.meta.annotations))
     invalid = bool(rule_problems(rule))
 
     request_headers = response_headers = None

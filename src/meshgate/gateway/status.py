@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..resources.meta import Meta
-from .conditions import CONTROLLER_NAME, Condition
+from ..naming import CONTROLLER_NAME
+from .conditions import Condition
 from .listeners import ListenerState
 
 API_VERSION = "gateway.networking.k8s.io/v1"

@@ -16,7 +16,8 @@ from ..discovery.waypoints import waypoints as find_waypoints
 from ..store import Store
 from .attachment import GatewayState, ParentOutcome, attach
 from .backends import service_models
-from .classes import WAYPOINT_CLASSES, class_conditions, owned_classes
+from ..naming import WAYPOINT_CLASSES
+from .classes import class_conditions, owned_classes
 from .conditions import Condition
 from .listeners import ListenerState, validate_listeners
 from .waypoints import CapturedService, RouteParents, translate_waypoint

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from .. import ir
 from ..naming import http_route_config_name, https_route_config_name, listener_name
 from ..resources.gateway_api import HTTPRoute
+from ..resources.meta import metadata_annotations
 from .hostnames import matches, specificity
 from .listeners import ListenerState
 from .rules import ListenerContext
@@ -24,7 +25,7 @@ RoutesFor = Callable[[HTTPRoute, ListenerContext], list[tuple[tuple, ir.Route]]]
 def _listener_source(ls: ListenerState) -> ir.SourceRef:
     gw = ls.gateway
     return ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", gw.meta.namespace, gw.meta.name, ls.name,
-                        ir.metadata_annotations(gw.meta.annotations))
+                        metadata_annotations(gw.meta.annotations))
 
 
 def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str) -> list[ir.VirtualHost]:

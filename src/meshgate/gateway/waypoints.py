@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..discovery.model import ServiceModel
-from ..resources.gateway_api import GROUP, Gateway, HTTPRoute, ParentRef
+from ..resources.gateway_api import Gateway, HTTPRoute, ParentRef
+from ..resources.meta import metadata_annotations
 from .backends import ISTIO_GROUP, RouteResolution, service_cluster
 from .conditions import Condition
 from .rules import ListenerContext, RouteTable
@@ -29,14 +30,6 @@ class CapturedService:
 
     kind: str  # Service or ServiceEntry
     model: ServiceModel
-
-
-@dataclass(slots=True)
-class WaypointTranslation:
-    """Waypoint gateways' IR, and the status of routes attached to captured services."""
-
-    gateways: list[ir.GatewayConfig] = field(default_factory=list)
-    route_parents: dict[tuple[str, str], list[tuple[dict, list[Condition]]]] = field(default_factory=dict)
 
 
 def service_source(kind: str, model: ServiceModel) -> ir.SourceRef:
@@ -123,7 +116,7 @@ def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedSe
     """
     namespace, name = gateway.meta.namespace, gateway.meta.name
     waypoint_ref = ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", namespace, name,
-                                annotations=ir.metadata_annotations(gateway.meta.annotations))
+                                annotations=metadata_annotations(gateway.meta.annotations))
     clusters: dict[str, ir.ClusterRef] = {}
     chains: list[ir.FilterChain] = []
     configs: list[ir.RouteConfig] = []
@@ -157,5 +150,3 @@ def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedSe
     return ir.GatewayConfig(namespace, name, tuple(listeners), tuple(configs),
                             tuple(clusters[k] for k in sorted(clusters)), ())
 
-
-__all__ = ["CapturedService", "RouteParents", "WaypointTranslation", "translate_waypoint", "GROUP"]
