@@ -29,6 +29,7 @@ class Translation:
     status: list[dict] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     configs: list[ir.GatewayConfig] = field(default_factory=list)
+    clusters: ClusterBuilder | None = None  # what built the clusters; the controller reuses it for pushes
 
     @property
     def failed(self) -> bool:
@@ -70,7 +71,7 @@ def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: b
 
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,
                     proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
-                    clusters: ClusterBuilder | None = None, ingress_use_waypoints: bool = True) -> Translation:
+                    ingress_use_waypoints: bool = True) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
 
     With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
@@ -82,9 +83,9 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
         # Without a waypoint nothing is captured: no need to judge every service.
         caught = captures(store, index) if index else []
         gateways = translate_gateways(store, discovery, now, index, caught)
-        clusters = clusters or cluster_builder(store, discovery, ingress_use_waypoints, caught)
+        clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
-    return Translation(snapshots, gateways.status, configs=gateways.gateways)
+    return Translation(snapshots, gateways.status, configs=gateways.gateways, clusters=clusters)
 
 
 def translate_paths(

@@ -222,8 +222,10 @@ class ControlPlane:
 
     def _translate(self) -> None:
         self.discovery = Discovery(self.store)
-        self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
-        tr = translate_store(self.store, self.clock(), self.discovery, clusters=self.builder)
+        tr = translate_store(self.store, self.clock(), self.discovery,
+                             ingress_use_waypoints=self.ingress_use_waypoints)
+        assert tr.clusters is not None
+        self.builder = tr.clusters
         before = {c.key for c in self.configs}
         self.configs, self.status = tr.configs, tr.status
         self._cluster_users = {}
