@@ -162,5 +162,10 @@ def test_a_connected_proxy_follows_hints_that_appear_later(tmp_path: Path) -> No
             await cp.change_file("zonal.yaml", hinted)
             push = await envoy.recv()
             assert addresses(push) == {"127.0.9.21"}
+            # And back when the hints go (the endpoint path updates only this cluster's view).
+            await envoy.send(type_url=ENDPOINT, response_nonce=push.nonce)
+            await cp.change_file("zonal.yaml", HINTED_LATER.format(annotations="", hint1="", hint2=""))
+            back = await envoy.recv()
+            assert addresses(back) == {"127.0.9.21", "127.0.9.22"}
             await envoy.close()
     asyncio.run(asyncio.wait_for(body(), 60))

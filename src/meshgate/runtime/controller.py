@@ -126,7 +126,10 @@ class ControlPlane:
                     labels = self._labels.get(key)
                     self._put(key, [self.builder.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans]
                               if labels else plans, view)
-            self._per_client[gateway] = [p for p in self._gateway_plans(gateway) if p.per_client]
+            # Only the touched clusters can have gained or lost per-client endpoints (hints).
+            moved = {p.ref.name for p in plans}
+            self._per_client[gateway] = [p for p in self._per_client.get(gateway, []) if p.ref.name not in moved] + [
+                p for p in plans if p.per_client]
             self._refresh_context_rules([gateway])
 
     def _refresh_context_rules(self, gateways: list[str]) -> None:

@@ -153,6 +153,9 @@ class ClusterBuilder:
         self.via_waypoint = via_waypoint or {}
         self._plans: dict[tuple, ClusterPlan | None] = {}
         self._built: dict[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = {}
+        # (namespace, service) → its keys in _plans and _built: forgetting one service must not
+        # scan every cluster's (an endpoint change would cost as much as the whole config).
+        self._keys: dict[tuple[str, str], list[tuple[dict, tuple]]] = {}
         self.placements = PlacementCache()
 
     def plan(self, ref: ir.ClusterRef, namespace: str, labels: dict[str, str] | None = None) -> ClusterPlan | None:
@@ -173,14 +176,13 @@ class ClusterBuilder:
             setting, applies = _locality_setting(policy, service)
             result = ClusterPlan(ref, port, service, endpoints, policy, rule, setting, applies)
         self._plans[key] = result
+        self._keys.setdefault((ref.namespace, ref.service), []).append((self._plans, key))
         return result
 
     def forget(self, namespace: str, service: str) -> None:
         """Drop plans and built clusters of one service (its endpoints changed)."""
-        for key in [k for k in self._plans if k[0].namespace == namespace and k[0].service == service]:
-            del self._plans[key]
-        for key in [k for k in self._built if k[0].namespace == namespace and k[0].service == service]:
-            del self._built[key]
+        for table, key in self._keys.pop((namespace, service), ()):
+            table.pop(key, None)
 
     def placed(self, plan: ClusterPlan, proxy: ProxyView | None
                ) -> tuple[tuple[EndpointModel, ...], Sequence[Placement] | None]:
@@ -221,6 +223,7 @@ class ClusterBuilder:
         built = (c, cla if plan.has_eds else None)
         if key is not None:
             self._built[key] = built
+            self._keys.setdefault((plan.ref.namespace, plan.ref.service), []).append((self._built, key))
         return built
 
 
