@@ -127,8 +127,10 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--server", metavar="HOST:PORT",
               help="Ask a running meshgate (its debug port) instead: status, input problems and proxies with NACKs.")
-def status(paths: tuple[str, ...], server: str | None) -> None:
-    """Show every object's status conditions, and input errors, as tables."""
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="json/yaml: {status, errors[, proxies]} with Kubernetes-shaped status objects.")
+def status(paths: tuple[str, ...], server: str | None, fmt: str) -> None:
+    """Show every object's status conditions, and input errors (tables, or JSON/YAML)."""
     from .status_table import print_proxies, print_status
 
     if server is None and not paths:
@@ -140,12 +142,22 @@ def status(paths: tuple[str, ...], server: str | None) -> None:
             tr, proxies = fetch_status(server)
         except OSError as exc:
             raise click.ClickException(f"cannot reach meshgate at {server}: {exc}") from None
-        print_status(tr)
-        print_proxies(proxies)
+        if fmt == "table":
+            print_status(tr)
+            print_proxies(proxies)
+        else:
+            click.echo(dump(_status_document(tr) | {"proxies": proxies}, fmt), nl=False)
         sys.exit(1 if tr.failed or any(t["lastNack"] for p in proxies for t in p["types"].values()) else 0)
     tr = translate_paths(paths)
-    print_status(tr)
+    if fmt == "table":
+        print_status(tr)
+    else:
+        click.echo(dump(_status_document(tr), fmt), nl=False)
     sys.exit(1 if tr.failed else 0)
+
+
+def _status_document(tr: Translation) -> dict:
+    return {"status": tr.status, "errors": [e.to_dict() for e in tr.errors]}
 
 
 def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, **extra: object):  # noqa: ANN202
@@ -176,6 +188,24 @@ def _serve_forever(options: object) -> None:
 _xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")
 _debug_option = click.option("--debug-port", default=18001, show_default=True,
                              help="Loopback port for /metrics and /debug/* (0 picks one).")
+
+
+def _check_pool(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from .runtime.address_pool import AddressPool
+
+    try:
+        AddressPool(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+_address_pool_option = click.option(
+    "--address-pool", metavar="CIDR", callback=lambda c, p, v: _check_pool(v),
+    help="Give each Gateway without spec.addresses its own address from CIDR (e.g. 127.0.80.0/24), "
+         "written to its status.addresses.")
 _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")
 
 
@@ -188,14 +218,16 @@ _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use Sta
               help="Also start echo backends on every loopback address:port of the EndpointSlices.")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Where Envoy bootstraps and logs go (default: a temp dir).")
 @click.option("--envoy-log-level", default="warning", show_default=True)
+@_address_pool_option
 @_ingress_waypoints_option
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        envoy_log_level: str, ingress_use_waypoints: bool | None) -> None:
+        envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
     from pathlib import Path
 
     _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
                                 workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
+                                address_pool=address_pool,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
 
 

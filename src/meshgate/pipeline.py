@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -71,18 +71,19 @@ def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: b
 
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,
                     proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
-                    ingress_use_waypoints: bool = True) -> Translation:
+                    ingress_use_waypoints: bool = True, addresses: Mapping[str, str] | None = None) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
 
     With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
-    select DestinationRules by workloadSelector.
+    select DestinationRules by workloadSelector. `addresses` ("ns/name" → IP) places Gateways
+    that have no `spec.addresses`.
     """
     with collector_paused():
         discovery = discovery or Discovery(store)
         index = waypoints(store)
         # Without a waypoint nothing is captured: no need to judge every service.
         caught = captures(store, index) if index else []
-        gateways = translate_gateways(store, discovery, now, index, caught)
+        gateways = translate_gateways(store, discovery, now, index, caught, addresses)
         clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
     return Translation(snapshots, gateways.status, configs=gateways.gateways, clusters=clusters)

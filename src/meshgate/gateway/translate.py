@@ -6,6 +6,7 @@ A pure function of the store (and the timestamp to stamp on conditions).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import ir
@@ -35,7 +36,8 @@ class GatewayTranslation:
     status: list[dict] = field(default_factory=list)
 
 
-def _gateway_address(state: GatewayState) -> Condition | None:
+def _gateway_address(state: GatewayState, assigned: str | None) -> Condition | None:
+    """Where the Gateway listens: its one IPAddress, else the address assigned to it, else anywhere."""
     gw = state.gateway
     ips = [a.value for a in gw.addresses if a.type == "IPAddress"]
     others = [a for a in gw.addresses if a.type != "IPAddress"]
@@ -46,16 +48,20 @@ def _gateway_address(state: GatewayState) -> Condition | None:
         return Condition("Accepted", False, "UnsupportedAddress", "Only one address per Gateway is supported")
     if ips:
         state.address = ips[0]
+    elif assigned:
+        state.address = assigned
     return None
 
 
 def translate_gateways(store: Store, discovery: Discovery, now: str,
                        waypoint_index: dict[tuple[str, str], Waypoint] | None = None,
-                       waypoint_captures: list[Capture] | None = None) -> GatewayTranslation:
+                       waypoint_captures: list[Capture] | None = None,
+                       addresses: Mapping[str, str] | None = None) -> GatewayTranslation:
     """Translate every Gateway of ours and every HTTPRoute attached to one.
 
     `waypoint_index` and `waypoint_captures` are discovery.waypoints' `waypoints(store)` and
     `captures(store)`, when the caller has them already; else they are computed here.
+    `addresses` ("ns/name" → IP) places Gateways without `spec.addresses` (an address pool's work).
     """
     out = GatewayTranslation()
     owned = owned_classes(store)
@@ -68,7 +74,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:
             continue
         state = GatewayState(gw, validate_listeners(store, gw))
-        address_problem = _gateway_address(state)
+        address_problem = _gateway_address(state, (addresses or {}).get(f"{gw.meta.namespace}/{gw.meta.name}"))
         if address_problem is not None:
             state.conditions = [address_problem, Condition("Programmed", False, "Invalid", address_problem.message)]
             for ls in state.listeners:
@@ -122,7 +128,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             tuple(secrets[k] for k in sorted(secrets)),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
-                                         [{"type": "IPAddress", "value": state.address}] if gw.addresses else [], now))
+                                         [{"type": "IPAddress", "value": state.address}]
+                                         if state.address != "0.0.0.0" else [], now))
 
     _translate_waypoints(store, discovery, routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(rejected_statuses(store, owned, now))

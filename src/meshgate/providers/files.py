@@ -91,6 +91,14 @@ def _normal(path: Path) -> Path:
         return resolved
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
 @dataclass(slots=True)
 class _FileState:
     objects: dict[ObjectKey, Any] = field(default_factory=dict)
@@ -106,6 +114,7 @@ class FileProvider:
         self._files: dict[Path, _FileState] = {}
         self._owner: dict[ObjectKey, Path] = {}  # which file an object's live version comes from
         self._path_errors: list[InputError] = []
+        self._stamps: dict[Path, tuple[int, int]] = {}  # (mtime_ns, size) of each file when last read
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -136,10 +145,12 @@ class FileProvider:
         old = self._files.get(path, _FileState())
         if not path.is_file():
             self._files.pop(path, None)
+            self._stamps.pop(path, None)
             gone = [k for k in old.objects if self._owner.get(k) == path]
             for k in gone:
                 del self._owner[k]
             return ChangeSet(deletes=gone)
+        self._stamps[path] = _stamp(path)
         result = load_file(path)
         state = _FileState(errors=list(result.errors), rejected=list(result.rejected))
         changes = ChangeSet()
@@ -171,13 +182,34 @@ class FileProvider:
         self._files[path] = state
         return changes
 
+    def resync(self) -> ChangeSet:
+        """Re-read the files that appeared, vanished or changed (size or mtime) since last read."""
+        files, self._path_errors = find_files(self.paths)
+        now = {_normal(f) for f in files}
+        changes = ChangeSet()
+        for path in sorted(now | self._files.keys()):
+            if path not in now or self._stamps.get(path) != _stamp(path):
+                changes.merge(self.reload(path))
+        return changes
+
     async def watch(self) -> AsyncIterator[ChangeSet]:
-        """Change sets as files under the paths change (until cancelled)."""
+        """Change sets as files under the paths change (until cancelled).
+
+        Files changed between the initial load and the moment the watcher is in place would go
+        unseen, so the first wake-up (a change, or the first timeout) also re-reads those.
+        """
         from watchfiles import awatch
 
         watched = [p for p in self.paths if p.exists()]
-        async for batch in awatch(*watched, debounce=50, step=20, recursive=True):
+        started = False
+        async for batch in awatch(*watched, debounce=50, step=20, recursive=True,
+                                  rust_timeout=500, yield_on_timeout=True):
             changes = ChangeSet()
+            if not started:
+                started = True
+                changes.merge(self.resync())
+            if not batch and not changes:
+                continue
             for _, name in sorted(batch, key=lambda c: c[1]):
                 # The files the initial load would have read, and no others.
                 if any(is_resource_file(name, root) for root in watched):

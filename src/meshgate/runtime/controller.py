@@ -29,6 +29,7 @@ from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
 from ..xds.snapshot import ClusterPlan, build_snapshot, cluster_users
+from .address_pool import AddressPool
 from .metrics import Metrics
 
 log = logging.getLogger("meshgate.controller")
@@ -41,8 +42,10 @@ class ControlPlane:
     """The store, the current translation and the cache, kept in step with a provider."""
 
     def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
-                 clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True) -> None:
+                 clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True,
+                 address_pool: AddressPool | None = None) -> None:
         self.provider = provider
+        self.address_pool = address_pool
         self.cache = cache
         self.metrics = metrics or Metrics()
         self.clock = clock
@@ -223,10 +226,20 @@ class ControlPlane:
         """How many per-client views exist (for metrics and tests)."""
         return len(self._contexts)
 
+    def _addresses(self) -> dict[str, str] | None:
+        """Pool addresses for the Gateways that name none (all of them: translation picks ours)."""
+        if self.address_pool is None:
+            return None
+        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in self.store.list("Gateway") if not g.addresses]
+        assigned = self.address_pool.assign(keys)
+        for key in sorted(set(keys) - assigned.keys()):
+            log.error("address pool %s is used up: Gateway %s gets no address of its own", self.address_pool.network, key)
+        return assigned
+
     def _translate(self) -> None:
         self.discovery = Discovery(self.store)
         tr = translate_store(self.store, self.clock(), self.discovery,
-                             ingress_use_waypoints=self.ingress_use_waypoints)
+                             ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses())
         assert tr.clusters is not None
         self.builder = tr.clusters
         before = {c.key for c in self.configs}

@@ -23,6 +23,7 @@ from ..providers.files import FileProvider
 from ..xds.cache import SnapshotCache
 from ..xds.server import AggregatedDiscoveryService, start_server
 from ..xds.streams import StreamRegistry
+from .address_pool import AddressPool
 from .controller import ControlPlane
 from .debug import DebugServer
 from .metrics import Metrics
@@ -44,6 +45,7 @@ class RunOptions:
     workdir: Path | None = None
     envoy_log_level: str = "warning"
     ingress_use_waypoints: bool = True
+    address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
 
 
 @dataclass
@@ -60,7 +62,9 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
-                                    ingress_use_waypoints=self.options.ingress_use_waypoints)
+                                    ingress_use_waypoints=self.options.ingress_use_waypoints,
+                                    address_pool=AddressPool(self.options.address_pool)
+                                    if self.options.address_pool else None)
         self.server = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)

@@ -1,0 +1,176 @@
+"""What a Kubernetes cluster would add to the conformance manifests, worked out without one.
+
+The suite applies manifests.yaml and each test's YAML to a cluster where Deployments become Pods,
+the EndpointSlice controller lists the Pods behind each Service, and the suite itself creates the
+TLS Secrets. Here: placeholders are filled, every echo-basic Pod gets its own loopback address and
+a Kubernetes-looking name (`<deployment>-<template hash>-<suffix>`), and EndpointSlices and Secrets
+are written as YAML for meshgate to read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+MANIFESTS = Path(__file__).resolve().parents[3] / "shared" / "gateway-api" / "conformance"
+GATEWAY_CLASS = "meshgate-conformance"
+CONTROLLER = "meshgate.io/gateway-controller"
+PLACEHOLDERS = {"{GATEWAY_CLASS_NAME}": GATEWAY_CLASS, "{GATEWAY_CONTROLLER_NAME}": CONTROLLER}
+ECHO_IMAGE = "gateway-api/conformance/echo-basic"
+ECHO_HTTP_PORT = 3000  # echo-basic's plain HTTP port (3001 is h2c, 8443 TLS: not served here)
+# Pod template hashes and name suffixes use Kubernetes' "safe" alphabet (no vowels, no 0/1/3).
+_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+# Secrets the suite creates at start-up (suite.go), with the hosts it signs them for. The
+# wildcard-only names ("*", "*.org") are what upstream uses; OpenSSL will not match a wildcard
+# that covers a whole top-level domain, so the hosts the HTTPS tests use are named as well.
+TLS_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("gateway-conformance-infra", "tls-validity-checks-certificate"):
+        ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org"),
+    ("gateway-conformance-infra", "tls-checks-certificate"): ("abc.example.com",),
+    ("gateway-conformance-web-backend", "certificate"): ("*", "*.example.com", "example.com"),
+}
+
+
+def manifest_text(name: str) -> str:
+    """An upstream manifest with the placeholders filled in."""
+    text = (MANIFESTS / name).read_text()
+    for k, v in PLACEHOLDERS.items():
+        text = text.replace(k, v)
+    return text
+
+
+def documents(text: str) -> list[dict]:
+    """The objects of a manifest (harness side: meshgate does its own, stricter, reading)."""
+    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+
+
+@dataclass(frozen=True)
+class Pod:
+    """An echo-basic replica: where it listens and what it reports."""
+
+    namespace: str
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    ip: str
+
+    @property
+    def service_prefix(self) -> str:
+        return self.name.rsplit("-", 2)[0]
+
+
+def _token(seed: str, length: int) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:length])
+
+
+def _serves_plain_http(deployment: dict) -> bool:
+    containers = deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+    for c in containers:
+        env = {e.get("name") for e in c.get("env", [])}
+        if ECHO_IMAGE in c.get("image", "") and not env & {"TLS_SERVER_CERT", "GRPC_ECHO_SERVER"}:
+            return True
+    return False
+
+
+def pods(objects: list[dict], network: str) -> list[Pod]:
+    """The replicas of every plain-HTTP echo-basic Deployment, one loopback address each."""
+    hosts = ipaddress.ip_network(network).hosts()
+    out = []
+    for d in objects:
+        if d.get("kind") != "Deployment" or not _serves_plain_http(d):
+            continue
+        meta = d["metadata"]
+        ns = meta.get("namespace", "default")
+        template_hash = _token(f"{ns}/{meta['name']}", 10)
+        labels = tuple(sorted(d["spec"]["template"]["metadata"].get("labels", {}).items()))
+        for i in range(int(d["spec"].get("replicas", 1))):
+            suffix = _token(f"{ns}/{meta['name']}/{i}", 5)
+            name = f"{meta['name']}-{template_hash}-{suffix}"
+            out.append(Pod(ns, name, labels, str(next(hosts))))
+    return out
+
+
+def endpoint_slices(objects: list[dict], all_pods: list[Pod]) -> list[dict]:
+    """One EndpointSlice per Service with a selector, listing its Pods (the EndpointSlice controller)."""
+    out = []
+    for svc in objects:
+        if svc.get("kind") != "Service" or not svc.get("spec", {}).get("selector"):
+            continue
+        meta, spec = svc["metadata"], svc["spec"]
+        ns = meta.get("namespace", "default")
+        selector = spec["selector"]
+        members = [p for p in all_pods if p.namespace == ns and all(dict(p.labels).get(k) == v
+                                                                     for k, v in selector.items())]
+        ports = []
+        for port in spec.get("ports", []):
+            target = port.get("targetPort", port["port"])
+            entry = {"name": port.get("name", ""), "port": int(target), "protocol": port.get("protocol", "TCP")}
+            if "appProtocol" in port:
+                entry["appProtocol"] = port["appProtocol"]
+            ports.append(entry)
+        out.append({
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": f"{meta['name']}-{_token(ns + meta['name'], 5)}", "namespace": ns,
+                         "labels": {"kubernetes.io/service-name": meta["name"],
+                                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+            "addressType": "IPv4",
+            "ports": ports,
+            "endpoints": [{"addresses": [p.ip], "conditions": {"ready": True, "serving": True, "terminating": False},
+                           "targetRef": {"kind": "Pod", "namespace": ns, "name": p.name}} for p in members],
+        })
+    return out
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A self-signed certificate (its own CA) and its key, in PEM."""
+
+    cert_pem: str
+    key_pem: str
+
+
+def self_signed(hosts: tuple[str, ...], now: datetime.datetime | None = None) -> Certificate:
+    """A certificate for `hosts`, signed by itself, as the suite's MustCreateSelfSignedCertSecret makes."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gateway-conformance")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, content_commitment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode(),
+                       key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()).decode())
+
+
+def tls_secret(namespace: str, name: str, cert: Certificate) -> dict:
+    """A kubernetes.io/tls Secret holding `cert` (stringData: meshgate reads it like data)."""
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": name, "namespace": namespace},
+            "stringData": {"tls.crt": cert.cert_pem, "tls.key": cert.key_pem}}
+
+
+def gateway_class() -> dict:
+    """The GatewayClass the suite is pointed at (an implementation provides it, not the manifests)."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+            "metadata": {"name": GATEWAY_CLASS}, "spec": {"controllerName": CONTROLLER}}
+
+
+def dump_all(objects: list[dict]) -> str:
+    """Objects as one multi-document YAML text."""
+    return yaml.safe_dump_all(objects, sort_keys=False)

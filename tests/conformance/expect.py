@@ -1,0 +1,113 @@
+"""What a conformance test sends and what it expects back.
+
+These mirror the upstream suite's `conformance/utils/http` types (ExpectedResponse, Request,
+ExpectedRequest, Response) and `roundtripper.RedirectRequest`, so that a Go test table
+transcribes line for line. The comparison rules are in compare.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+INFRA = "gateway-conformance-infra"
+APP_BACKEND = "gateway-conformance-app-backend"
+WEB_BACKEND = "gateway-conformance-web-backend"
+
+
+def _none() -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Key:
+    """A namespaced name (Go's types.NamespacedName)."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class GatewayRef:
+    """A Gateway, optionally narrowed to some of its listeners (Go's kubernetes.NewGatewayRef)."""
+
+    namespace: str
+    name: str
+    listeners: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> Key:
+        return Key(self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The request to send. `host` empty: the Gateway address is the Host."""
+
+    path: str = "/"
+    host: str = ""
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=_none)
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class ExpectedRequest:
+    """What the backend must have received (fields left None: as sent)."""
+
+    path: str | None = None
+    host: str | None = None
+    method: str | None = None
+    headers: Mapping[str, str] = field(default_factory=_none)
+    absent_headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Response:
+    """The response the client must see. `statuses`, when given, lists the accepted codes."""
+
+    status: int = 200
+    statuses: tuple[int, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=_none)
+    absent_headers: tuple[str, ...] = ()
+
+    def accepts(self, code: int) -> bool:
+        return code in (self.statuses or (self.status,))
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """The Location a redirect must carry (Go's roundtripper.RedirectRequest); "" = see compare.py."""
+
+    scheme: str = ""
+    host: str = ""
+    port: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One row of an upstream test table (Go's http.ExpectedResponse)."""
+
+    request: Request = field(default_factory=Request)
+    expected_request: ExpectedRequest | None = None
+    response: Response = field(default_factory=Response)
+    redirect: Redirect | None = None
+    backend: str = ""
+    namespace: str = INFRA
+    # The echo backend is asked (X-Echo-Set-Header) to set these response headers.
+    backend_set_response_headers: Mapping[str, str] = field(default_factory=_none)
+    # Services that must log a mirrored copy of the request.
+    mirrored_to: tuple[Key, ...] = ()
+    name: str = ""
+
+    def title(self) -> str:
+        """The subtest name, as the Go suite builds it when the table does not name the case."""
+        if self.name:
+            return self.name
+        r = self.request
+        return (f"request to '{r.host}{r.path}' with method {r.method}"
+                f"{' and headers' if r.headers else ''} should go to {self.backend or self.response.status}")

@@ -1,0 +1,127 @@
+"""The processes of a conformance run: `meshgate run` (with its managed Envoys) and echo Pods.
+
+Each echo Pod is its own `meshgate echo` process, its stderr a file: the Pod's log, where the
+mirror tests look for "Echoing back request made to <path>".
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cluster import ECHO_HTTP_PORT, Pod
+
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 30.0
+
+
+def meshgate_exe() -> str:
+    """The meshgate console script of this virtualenv."""
+    exe = BIN / "meshgate"
+    if not exe.exists():
+        raise RuntimeError(f"{exe} not found: install meshgate into this virtualenv (make install)")
+    return str(exe)
+
+
+def _wait_listening(host: str, port: int, proc: subprocess.Popen, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {proc.returncode} before listening on {host}:{port}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} is not listening on {host}:{port} after {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@dataclass
+class EchoPod:
+    """One echo-basic replica as a process."""
+
+    pod: Pod
+    log: Path
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [meshgate_exe(), "echo", "--address", self.pod.ip, "--port", str(ECHO_HTTP_PORT),
+                 "--pod", self.pod.name, "--namespace", self.pod.namespace],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def wait_ready(self) -> None:
+        assert self.proc is not None
+        _wait_listening(self.pod.ip, ECHO_HTTP_PORT, self.proc, f"echo pod {self.pod.namespace}/{self.pod.name}")
+
+    def logs(self) -> str:
+        """The Pod's log so far (kubectl logs)."""
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+
+
+@dataclass
+class Meshgate:
+    """`meshgate run DIR` with an address pool; its output is kept for failure reports."""
+
+    config_dir: Path
+    workdir: Path
+    address_pool: str
+    proc: subprocess.Popen | None = None
+    debug: str = ""  # host:port of its debug endpoint, read from its output
+    output: list[str] = field(default_factory=list)
+    _lines: queue.Queue = field(default_factory=queue.Queue)
+
+    def start(self) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [meshgate_exe(), "run", str(self.config_dir), "--xds", "127.0.0.1:0", "--debug-port", "0",
+             "--address-pool", self.address_pool, "--workdir", str(self.workdir)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env)
+        threading.Thread(target=self._read, daemon=True, name="meshgate-output").start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self.debug:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise RuntimeError("meshgate run did not come up:\n" + "\n".join(self.output[-30:]))
+            try:
+                line = self._lines.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
+            marker = "metrics and debug on http://"
+            if marker in line:
+                self.debug = line.split(marker, 1)[1].split("/", 1)[0]
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            self.output.append(line)
+            self._lines.put(line)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)

@@ -1,0 +1,77 @@
+"""The run's results: one line per test, and a ConformanceReport shaped like the upstream suite's."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import TextIO
+
+import yaml
+
+from meshgate import __version__
+
+from .features import SUPPORTED
+from .runner import Result
+from .suite import CORE_FEATURES
+
+PROFILE = "GATEWAY-HTTP"
+GATEWAY_API_VERSION = "v1.6.1"  # the manifests are from 4564255ac2c3, just after v1.6.1
+
+
+def print_results(results: Sequence[Result], out: TextIO) -> None:
+    """`PASSED  ShortName (core|extended, 1.2 s)`, failures and skips with their reasons."""
+    for r in results:
+        kind = "core" if r.test.core else "extended"
+        timing = f", {r.seconds:.1f} s" if r.outcome != "skipped" else ""
+        out.write(f"{r.outcome.upper():8} {r.test.short_name} ({kind}{timing})\n")
+        for reason in r.reasons:
+            out.write(f"         - {reason}\n")
+        out.flush()
+
+
+def _section(results: Sequence[Result]) -> dict:
+    stats = {o: sum(r.outcome == o for r in results) for o in ("failed", "passed", "skipped")}
+    section: dict = {
+        "result": "failure" if stats["failed"] else ("partial" if stats["skipped"] else "success"),
+        "statistics": {"Failed": stats["failed"], "Passed": stats["passed"], "Skipped": stats["skipped"]},
+    }
+    for outcome, field in (("skipped", "skippedTests"), ("failed", "failedTests")):
+        names = sorted(r.test.short_name for r in results if r.outcome == outcome)
+        if names:
+            section[field] = names
+    return section
+
+
+def conformance_report(results: Sequence[Result], now: datetime.datetime | None = None) -> str:
+    """The report as YAML (apiVersion gateway.networking.k8s.io/v1, kind ConformanceReport)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    core = [r for r in results if r.test.core]
+    extended = [r for r in results if not r.test.core]
+    seen = {f for r in results for f in r.test.extended_features}
+    ext = _section(extended)
+    ext["supportedFeatures"] = sorted(SUPPORTED - CORE_FEATURES)
+    unsupported = sorted(seen - SUPPORTED)
+    if unsupported:
+        ext["unsupportedFeatures"] = unsupported
+    words = {"success": "succeeded", "partial": "partially succeeded", "failure": "failed"}
+    report = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "ConformanceReport",
+        "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "gatewayAPIVersion": GATEWAY_API_VERSION,
+        "gatewayAPIChannel": "experimental",
+        "implementation": {"organization": "meshgate", "project": "meshgate", "url": "https://github.com/meshgate",
+                           "version": __version__, "contact": ["@meshgate/maintainers"]},
+        "mode": "default",
+        "profiles": [{
+            "name": PROFILE,
+            "core": _section(core),
+            "extended": ext,
+            "summary": (f"Core tests {words[_section(core)['result']]} with "
+                        f"{sum(r.outcome == 'passed' for r in core)} test passes. Extended tests "
+                        f"{words[ext['result']]} with {sum(r.outcome == 'passed' for r in extended)} test passes."),
+        }],
+        "succeededProvisionalTests": sorted(r.test.short_name for r in results
+                                            if r.test.provisional and r.outcome == "passed"),
+    }
+    return yaml.safe_dump(report, sort_keys=False)

@@ -1,0 +1,174 @@
+"""The suite's status assertions (conformance/utils/kubernetes/helpers.go) over `meshgate status -o json`.
+
+Each check is a pure function of the status document: None when it holds, else why not, so the
+runner can retry it until meshgate has caught up. Objects are applied once and never edited, so
+every condition must carry observedGeneration 1 (stale status is refused, as upstream does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .cluster import CONTROLLER
+from .expect import GatewayRef, Key
+from .suite import Condition, ExpectedListener, ExpectedParent
+
+GROUP = "gateway.networking.k8s.io"
+GENERATION = 1
+
+
+def find(doc: dict, kind: str, key: Key) -> dict | None:
+    """The status object of one resource, if meshgate wrote one."""
+    for obj in doc.get("status", []):
+        meta = obj.get("metadata", {})
+        if obj.get("kind") == kind and meta.get("name") == key.name and meta.get("namespace", "") == key.namespace:
+            return obj
+    return None
+
+
+def _conditions_problem(conditions: list[dict], wanted: Sequence[Condition], where: str) -> str | None:
+    for want in wanted:
+        got = [c for c in conditions if c.get("type") == want.type]
+        if not got:
+            return f"{where}: no {want.type} condition"
+        c = got[0]
+        if c.get("status") != want.status or (want.reason and c.get("reason") != want.reason):
+            return (f"{where}: expected {want.type}={want.status}{'/' + want.reason if want.reason else ''}, "
+                    f"got {c.get('status')}/{c.get('reason')} ({c.get('message', '')})")
+    for c in conditions:
+        if c.get("observedGeneration") != GENERATION:
+            return f"{where}: condition {c.get('type')} has observedGeneration {c.get('observedGeneration')}"
+    return None
+
+
+def gateway_class_accepted(doc: dict, name: str) -> str | None:
+    """The suite's precondition: the GatewayClass is Accepted."""
+    obj = find(doc, "GatewayClass", Key("", name))
+    if obj is None:
+        return f"GatewayClass {name} has no status"
+    return _conditions_problem(obj["status"].get("conditions", []), [Condition("Accepted")], f"GatewayClass {name}")
+
+
+def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
+    """Gateway Accepted and Programmed, with an address; its (named) listeners ready."""
+    obj = find(doc, "Gateway", gateway.key)
+    if obj is None:
+        return f"Gateway {gateway.key} has no status"
+    st = obj["status"]
+    if not st.get("addresses"):
+        return f"Gateway {gateway.key} has no status.addresses"
+    problem = _conditions_problem(st.get("conditions", []), [Condition("Accepted"), Condition("Programmed")],
+                                  f"Gateway {gateway.key}")
+    if problem:
+        return problem
+    listeners = {ls["name"]: ls for ls in st.get("listeners", [])}
+    for name in gateway.listeners or list(listeners):
+        if name not in listeners:
+            return f"Gateway {gateway.key} has no status for listener {name}"
+        problem = _conditions_problem(listeners[name].get("conditions", []),
+                                      [Condition("Accepted"), Condition("ResolvedRefs"), Condition("Programmed")],
+                                      f"Gateway {gateway.key} listener {name}")
+        if problem:
+            return problem
+    return None
+
+
+def gateway_ip(doc: dict, gateway: Key) -> str | None:
+    """The first address in the Gateway's status."""
+    obj = find(doc, "Gateway", gateway)
+    addresses = (obj or {}).get("status", {}).get("addresses") or []
+    return addresses[0].get("value") if addresses else None
+
+
+def _parent_entry(doc: dict, route: Key, gateway: Key) -> tuple[dict | None, str | None]:
+    obj = find(doc, "HTTPRoute", route)
+    if obj is None:
+        return None, f"HTTPRoute {route} has no status"
+    for p in obj["status"].get("parents", []):
+        ref = p.get("parentRef", {})
+        if ref.get("name") == gateway.name and ref.get("namespace", route.namespace) == gateway.namespace:
+            return p, None
+    return None, f"HTTPRoute {route} has no status.parents entry for Gateway {gateway}"
+
+
+def route_accepted_problem(doc: dict, route: Key, gateway: Key) -> str | None:
+    """The parent entry GatewayAndHTTPRoutesMustBeAccepted wants: ours, group and kind set, the
+    namespace set when the Gateway is elsewhere, Accepted=True/Accepted."""
+    entry, problem = _parent_entry(doc, route, gateway)
+    if entry is None:
+        return problem
+    ref = entry["parentRef"]
+    where = f"HTTPRoute {route} parent {gateway}"
+    if entry.get("controllerName") != CONTROLLER:
+        return f"{where}: controllerName {entry.get('controllerName')!r}"
+    if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
+        return f"{where}: parentRef group/kind must be set explicitly, got {ref}"
+    if route.namespace != gateway.namespace and ref.get("namespace") != gateway.namespace:
+        return f"{where}: parentRef namespace must be {gateway.namespace}, got {ref.get('namespace')}"
+    return _conditions_problem(entry.get("conditions", []), [Condition("Accepted", "True", "Accepted")], where)
+
+
+def route_condition_problem(doc: dict, route: Key, gateway: Key, condition: Condition) -> str | None:
+    """HTTPRouteMustHaveCondition."""
+    entry, problem = _parent_entry(doc, route, gateway)
+    if entry is None:
+        return problem
+    return _conditions_problem(entry.get("conditions", []), [condition], f"HTTPRoute {route} parent {gateway}")
+
+
+def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParent],
+                          namespace_required: bool) -> str | None:
+    """HTTPRouteMustHaveParents: as many parents as expected, each matching one expected."""
+    obj = find(doc, "HTTPRoute", route)
+    if obj is None:
+        return f"HTTPRoute {route} has no status"
+    actual = obj["status"].get("parents", [])
+    if len(actual) != len(parents):
+        return f"HTTPRoute {route}: expected {len(parents)} parents, got {len(actual)}"
+    for want in parents:
+        reasons = []
+        for got in actual:
+            ref = got.get("parentRef", {})
+            if got.get("controllerName") != CONTROLLER or ref.get("name") != want.gateway.name:
+                continue
+            if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
+                reasons.append(f"group/kind not set: {ref}")
+                continue
+            want_ns = want.gateway.namespace if want.namespaced else None
+            if ref.get("namespace") != want_ns and (namespace_required or ref.get("namespace") is not None):
+                reasons.append(f"namespace {ref.get('namespace')!r}, expected {want_ns!r}")
+                continue
+            if want.section_name and ref.get("sectionName") != want.section_name:
+                reasons.append(f"sectionName {ref.get('sectionName')!r}, expected {want.section_name!r}")
+                continue
+            problem = _conditions_problem(got.get("conditions", []), want.conditions, f"parent {want.gateway}")
+            if problem:
+                reasons.append(problem)
+                continue
+            break
+        else:
+            return f"HTTPRoute {route}: no parent matches {want}: {'; '.join(reasons) or 'none for that Gateway'}"
+    return None
+
+
+def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListener]) -> str | None:
+    """GatewayStatusMustHaveListeners."""
+    obj = find(doc, "Gateway", gateway)
+    if obj is None:
+        return f"Gateway {gateway} has no status"
+    actual = {ls["name"]: ls for ls in obj["status"].get("listeners", [])}
+    if set(actual) != {ls.name for ls in listeners}:
+        return f"Gateway {gateway}: listeners {sorted(actual)}, expected {sorted(ls.name for ls in listeners)}"
+    for want in listeners:
+        got = actual[want.name]
+        where = f"Gateway {gateway} listener {want.name}"
+        if got.get("attachedRoutes") != want.attached_routes:
+            return f"{where}: attachedRoutes {got.get('attachedRoutes')}, expected {want.attached_routes}"
+        kinds = {(k.get("group", GROUP), k.get("kind")) for k in got.get("supportedKinds", [])}
+        for kind in want.supported_kinds:
+            if (GROUP, kind) not in kinds:
+                return f"{where}: supportedKinds {sorted(kinds)} lacks {kind}"
+        problem = _conditions_problem(got.get("conditions", []), want.conditions, where)
+        if problem:
+            return problem
+    return None

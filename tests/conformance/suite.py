@@ -1,0 +1,133 @@
+"""A conformance test as data: its name, manifests, features and body (Go's suite.ConformanceTest).
+
+Bodies receive a `Checks` (the calls the upstream test makes through `kubernetes.*`, `http.*`
+and `tls.*` helpers) and fail through it; they never touch processes or files themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .expect import Expect, GatewayRef, Key, Request
+
+# Gateway API feature names (pkg/features). Core features are implied by the GATEWAY-HTTP profile.
+CORE_FEATURES = frozenset({"Gateway", "HTTPRoute", "ReferenceGrant"})
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An expected status condition; an empty reason accepts any."""
+
+    type: str
+    status: str = "True"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ExpectedParent:
+    """One expected `status.parents[]` entry of a route (Go's gatewayv1.RouteParentStatus)."""
+
+    gateway: Key
+    section_name: str = ""
+    conditions: tuple[Condition, ...] = ()
+    # Whether the expected parentRef carries the namespace (it must then equal the Gateway's).
+    namespaced: bool = True
+
+
+@dataclass(frozen=True)
+class ExpectedListener:
+    """One expected `status.listeners[]` entry (Go's gatewayv1.ListenerStatus)."""
+
+    name: str
+    attached_routes: int
+    supported_kinds: tuple[str, ...] = ("HTTPRoute",)
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response as the client saw it; `echo` is the backend's JSON echo when there was one."""
+
+    status: int
+    headers: dict[str, list[str]]  # lower-case name -> values
+    body: bytes
+    echo: dict | None
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return ",".join(values) if values else None
+
+
+class Checks(Protocol):
+    """What a test body can do. Status checks stop the test on failure (Go's require);
+    `expect` records a failed subtest and lets the body go on (Go's t.Run + t.Errorf)."""
+
+    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
+        """GatewayAndHTTPRoutesMustBeAccepted: the Gateway has an address, every route has an
+        Accepted=True/Accepted parent entry for it and every (named) listener is Accepted,
+        ResolvedRefs and Programmed. Returns the test address "ip:port" (first or named listener)."""
+
+    def gateway_address(self, gateway: GatewayRef) -> str:
+        """GatewayMustHaveAddress (+ the port of the first, or named, listener): "ip:port"."""
+
+    def route_resolved_refs(self, route: Key, gateway: Key) -> None:
+        """HTTPRouteMustHaveResolvedRefsConditionsTrue."""
+
+    def route_condition(self, route: Key, gateway: Key, condition: Condition) -> None:
+        """HTTPRouteMustHaveCondition: the route's parent entry for the Gateway has this condition."""
+
+    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool) -> None:
+        """HTTPRouteMustHaveParents: the route's parents match these (in any order)."""
+
+    def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
+        """GatewayStatusMustHaveListeners: exactly these listeners, attachedRoutes, kinds, conditions."""
+
+    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None) -> None:
+        """MakeRequestAndExpectEventuallyConsistentResponse (with `tls_cert`: the TLS variant,
+        trusting that Secret's certificate, SNI = the request host). Soft: a failure is recorded."""
+
+    def request(self, address: str, request: Request, tls_cert: Key | None = None) -> Reply:
+        """One request, answered as seen (no retries, redirects not followed)."""
+
+    def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
+        """`count` copies of one request, `concurrency` at a time (for distribution tests)."""
+
+    def delete(self, kind: str, key: Key) -> None:
+        """Delete one object the test applied (the suite's client.Delete)."""
+
+    def fail(self, message: str) -> None:
+        """Record a failure and stop the test."""
+
+    def eventually(self, what: str, check: Callable[[], str | None]) -> None:
+        """Retry `check` (None = ok, else the reason) until it passes or the time is up (then fail)."""
+
+
+@dataclass(frozen=True)
+class ConformanceTest:
+    """One upstream test (same ShortName), run from the manifests of the same name."""
+
+    short_name: str
+    description: str
+    manifests: tuple[str, ...]
+    features: tuple[str, ...]
+    body: Callable[[Checks], None]
+    provisional: bool = False
+    # Where the upstream source was read (file and the commit or fork, when not the pinned one).
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def extended_features(self) -> tuple[str, ...]:
+        return tuple(f for f in self.features if f not in CORE_FEATURES)
+
+    @property
+    def core(self) -> bool:
+        return not self.extended_features
+
+
+def expect_all(t: Checks, address: str, cases: Iterable[Expect], tls_cert: Key | None = None) -> None:
+    """Each row of a test table, in order (the Go `for _, tc := range testCases { t.Run(...) }`)."""
+    for case in cases:
+        t.expect(address, case, tls_cert)
