@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test golden bench clean
+.PHONY: install run test conformance golden bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,15 @@ run: $(STAMP)
 	$(BIN)/meshgate status examples/quickstart
 	$(BIN)/meshgate run examples/quickstart --echo
 
-## The whole test suite (unit, golden, bad input, Envoy validation).
+## The whole test suite (unit, golden, bad input, Envoy validation, end to end, Gateway API conformance).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q
+
+## The upstream Gateway API conformance tests through real Envoys: each test passed/failed/skipped
+## with the reason, then the ConformanceReport (also written to build/conformance-report.yaml).
+conformance: $(STAMP)
+	mkdir -p build
+	$(BIN)/python -m tests.conformance --report-output build/conformance-report.yaml
 
 ## Regenerate golden files after a reviewed change: git diff shows what moved.
 golden: $(STAMP)

@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.conformance", description=__doc__)
     parser.add_argument("--run-test", action="append", default=[], metavar="SHORTNAME",
                         help="Only these tests (repeatable), as the upstream --run-test.")
+    parser.add_argument("--all-features", action="store_true",
+                        help="Also run the tests of features meshgate does not claim (as upstream --all-features).")
     parser.add_argument("--report-output", type=Path, help="Also write the ConformanceReport YAML here.")
     parser.add_argument("--keep-logs", type=Path, help="Copy Pod and Envoy logs here afterwards.")
     args = parser.parse_args(argv)
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="meshgate-conformance-") as tmp, Suite(Path(tmp)) as suite:
         for test in tests:
-            result = suite.run(test)
+            result = suite.run(test, args.all_features)
             results.append(result)
             print_results([result], sys.stdout)
         if args.keep_logs:

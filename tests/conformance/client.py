@@ -26,14 +26,15 @@ def host_header(address: str, request: Request, https: bool) -> str:
 
 
 def round_trip(address: str, request: Request, cert_pem: str | None = None,
-               echo_set_headers: dict[str, str] | None = None) -> Reply:
-    """Send `request` to `address` ("ip:port"); with `cert_pem`, over TLS trusting that certificate."""
+               echo_set_headers: dict[str, str] | None = None, server_name: str = "") -> Reply:
+    """Send `request` to `address` ("ip:port"); with `cert_pem`, over TLS trusting that certificate,
+    with `server_name` (else the Host without its port) as SNI."""
     ip, _, port = address.rpartition(":")
     https = cert_pem is not None
     host = host_header(address, request, https)
     if https:
         ctx = ssl.create_default_context(cadata=cert_pem)
-        server_name = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
+        server_name = server_name or (host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host)
         conn: http.client.HTTPConnection = _SNIConnection(ip, int(port), server_name, ctx, TIMEOUT)
     else:
         conn = http.client.HTTPConnection(ip, int(port), timeout=TIMEOUT)

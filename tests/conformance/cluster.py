@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-MANIFESTS = Path(__file__).resolve().parents[3] / "shared" / "gateway-api" / "conformance"
+MANIFESTS = Path(__file__).resolve().parent / "manifests"  # copies of ../shared/gateway-api/conformance/
 GATEWAY_CLASS = "meshgate-conformance"
 CONTROLLER = "meshgate.io/gateway-controller"
 PLACEHOLDERS = {"{GATEWAY_CLASS_NAME}": GATEWAY_CLASS, "{GATEWAY_CONTROLLER_NAME}": CONTROLLER}

@@ -7,19 +7,21 @@ until meshgate has forgotten its objects (the upstream suite's apply / test / cl
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import shutil
+import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import json
-
 from . import status_checks as sc
 from .client import round_trip
-from .cluster import (GATEWAY_CLASS, TLS_SECRETS, Certificate, Pod, documents, dump_all, endpoint_slices,
+from .cluster import (GATEWAY_CLASS, TLS_SECRETS, Certificate, documents, dump_all, endpoint_slices,
                       gateway_class, manifest_text, pods, self_signed, tls_secret)
 from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
@@ -27,8 +29,16 @@ from .features import skip_reason
 from .processes import EchoPod, Meshgate, meshgate_exe
 from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
 
-GATEWAY_POOL = "127.1.80.0/24"
-POD_NETWORK = "127.1.81.0/24"
+
+def networks(slot: int = 0) -> tuple[str, str]:
+    """Gateway pool and Pod network of one concurrent suite (`slot`: a pytest-xdist worker's number).
+
+    Envoy listens with SO_REUSEPORT, so two suites on the same addresses would silently share
+    connections: each gets its own pair of /24s."""
+    if not 0 <= slot < 80:
+        raise ValueError(f"suite slot {slot} out of range")
+    return f"127.1.{80 + 2 * slot}.0/24", f"127.1.{81 + 2 * slot}.0/24"
+
 BASE_GATEWAYS = ("same-namespace", "all-namespaces", "backend-namespaces", "same-namespace-with-https-listener")
 
 
@@ -80,12 +90,26 @@ def _split(text: str) -> list[str]:
     return [p for p in parts if documents(p)]
 
 
+def _check_low_ports(pool: str) -> None:
+    """The manifests' Gateways listen on 80 and 443: say so plainly when that is not allowed."""
+    ip = str(next(ipaddress.ip_network(pool).hosts()))
+    with socket.socket() as s:
+        try:
+            s.bind((ip, 80))
+        except PermissionError:
+            raise RuntimeError("the conformance Gateways keep the manifests' ports (80, 443): run as root, or "
+                               "allow low ports (sysctl net.ipv4.ip_unprivileged_port_start=80)") from None
+        except OSError:
+            pass  # in use: a Gateway of another run; binding is allowed, which is what is checked here
+
+
 class Suite:
     """The running stand-in for a cluster with meshgate installed."""
 
-    def __init__(self, root: Path, timing: Timing = Timing()) -> None:
+    def __init__(self, root: Path, timing: Timing = Timing(), slot: int = 0) -> None:
         self.root = root
         self.timing = timing
+        self.gateway_pool, self.pod_network = networks(slot)
         self.config = root / "config"
         self.certs: dict[tuple[str, str], Certificate] = {}
         self.pods: list[EchoPod] = []
@@ -95,11 +119,12 @@ class Suite:
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Write the base manifests and what the cluster adds, start the Pods and meshgate."""
+        _check_low_ports(self.gateway_pool)
         for d in ("config", "work", "logs"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
         base = manifest_text("manifests.yaml")
         self.base_objects = documents(base)
-        members = pods(self.base_objects, POD_NETWORK)
+        members = pods(self.base_objects, self.pod_network)
         self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
         cluster = [gateway_class(), *endpoint_slices(self.base_objects, members),
                    *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
@@ -110,7 +135,7 @@ class Suite:
             pod.start()
         for pod in self.pods:
             pod.wait_ready()
-        self.meshgate = Meshgate(self.config, self.root / "work", GATEWAY_POOL)
+        self.meshgate = Meshgate(self.config, self.root / "work", self.gateway_pool)
         self.meshgate.start()
         self._wait("the GatewayClass and base Gateways to be ready", lambda doc: sc.gateway_class_accepted(
             doc, GATEWAY_CLASS) or next(filter(None, (sc.gateway_problem(doc, GatewayRef("gateway-conformance-infra", g))
@@ -144,6 +169,29 @@ class Suite:
             raise TestFailed(f"meshgate status failed: {proc.stderr.strip()}")
         return json.loads(proc.stdout)
 
+    def settle(self) -> None:
+        """Wait until every connected Envoy has answered all it was sent, three looks in a row with
+        nothing new sent in between: status is written when config is computed, a moment before
+        the Envoys have it, and a test must not meet the previous test's routes."""
+        assert self.meshgate is not None
+        deadline = time.monotonic() + self.timing.status
+        last, same = None, 0
+        while same < 3:
+            with urllib.request.urlopen(f"http://{self.meshgate.debug}/debug/proxies", timeout=10) as resp:
+                proxies = json.load(resp)
+            # A type whose last answer was a NACK counts as answered: the test's requests judge it.
+            # A type the Envoy no longer subscribes to is skipped: Envoy ignores (and never ACKs)
+            # responses for a type it has no watch on, such as the removal of its last cluster's
+            # endpoints that crossed its unsubscribe.
+            nonces = sorted((p["stream"], t, v["sentNonce"], v["sentNonce"] if v["lastNack"] else v["ackedNonce"])
+                            for p in proxies for t, v in p["types"].items() if v["wildcard"] or v["names"])
+            synced = all(sent == answered for _, _, sent, answered in nonces)
+            same = same + 1 if synced and nonces == last else (1 if synced else 0)
+            last = nonces
+            if time.monotonic() > deadline:
+                raise TestFailed("Envoys did not settle: " + str([n for n in nonces if n[2] != n[3]]))
+            time.sleep(self.timing.step)
+
     def _wait(self, what: str, check: Callable[[dict], str | None], timeout: float) -> dict:
         deadline = time.monotonic() + timeout
         problem = "never checked"
@@ -168,10 +216,12 @@ class Suite:
         return []
 
     # -- one test -------------------------------------------------------------------------------
-    def run(self, test: ConformanceTest) -> Result:
-        """Apply the test's manifests, run its body, clean up; never raises for a test's failure."""
+    def run(self, test: ConformanceTest, all_features: bool = False) -> Result:
+        """Apply the test's manifests, run its body, clean up; never raises for a test's failure.
+
+        A test needing a feature meshgate does not claim is skipped, unless `all_features`."""
         reason = skip_reason(test)
-        if reason:
+        if reason and not all_features:
             return Result(test, "skipped", [reason])
         started = time.monotonic()
         applied = [self._apply(name) for name in test.manifests]
@@ -204,6 +254,7 @@ class Suite:
         self._wait("the test's objects to be gone", lambda doc: next(
             (f"{kind} {key} still has status" for kind, key in owned if sc.find(doc, kind, key)), None),
             self.timing.cleanup)
+        self.settle()
 
 
 class Checks:
@@ -234,6 +285,7 @@ class Checks:
                                lambda d: sc.gateway_problem(d, gateway) or next(
                                    filter(None, (sc.route_accepted_problem(d, r, gateway.key) for r in routes)), None),
                                self.suite.timing.status)
+        self.suite.settle()
         return self._address(doc, gateway)
 
     def gateway_address(self, gateway: GatewayRef) -> str:
@@ -267,14 +319,14 @@ class Checks:
             raise TestFailed(f"no generated certificate for Secret {tls_cert}")
         return cert.cert_pem
 
-    def request(self, address: str, request: Request, tls_cert: Key | None = None) -> Reply:
-        return round_trip(address, request, self._cert(tls_cert))
+    def request(self, address: str, request: Request, tls_cert: Key | None = None, server_name: str = "") -> Reply:
+        return round_trip(address, request, self._cert(tls_cert), server_name=server_name)
 
     def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             return list(pool.map(lambda _: round_trip(address, request), range(count)))
 
-    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None) -> None:
+    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
         timing = self.suite.timing
         cert = self._cert(tls_cert)
         scheme = "https" if cert else "http"
@@ -283,7 +335,8 @@ class Checks:
         streak, problem = 0, ""
         while streak < timing.consecutive:
             try:
-                reply = round_trip(address, expected.request, cert, dict(expected.backend_set_response_headers))
+                reply = round_trip(address, expected.request, cert, dict(expected.backend_set_response_headers),
+                                   server_name)
                 problem = compare(expected, reply, scheme) or ""
             except OSError as exc:
                 problem = f"request failed: {exc}"
@@ -293,8 +346,8 @@ class Checks:
                     self.failures.append(f"{expected.title()}: {problem}")
                     return
                 time.sleep(timing.step)
-        for service, pods in mirrors.items():
-            self._expect_mirrored(service, pods, expected)
+        for service, members in mirrors.items():
+            self._expect_mirrored(service, members, expected)
 
     def _expect_mirrored(self, service: Key, pods: list[tuple[EchoPod, int]], expected: Expect) -> None:
         path = expected.request.path

@@ -93,7 +93,7 @@ def _parent_entry(doc: dict, route: Key, gateway: Key) -> tuple[dict | None, str
 
 def route_accepted_problem(doc: dict, route: Key, gateway: Key) -> str | None:
     """The parent entry GatewayAndHTTPRoutesMustBeAccepted wants: ours, group and kind set, the
-    namespace set when the Gateway is elsewhere, Accepted=True/Accepted."""
+    namespace set when the Gateway is elsewhere (else the entry is not found), Accepted=True/Accepted."""
     entry, problem = _parent_entry(doc, route, gateway)
     if entry is None:
         return problem
@@ -103,8 +103,6 @@ def route_accepted_problem(doc: dict, route: Key, gateway: Key) -> str | None:
         return f"{where}: controllerName {entry.get('controllerName')!r}"
     if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
         return f"{where}: parentRef group/kind must be set explicitly, got {ref}"
-    if route.namespace != gateway.namespace and ref.get("namespace") != gateway.namespace:
-        return f"{where}: parentRef namespace must be {gateway.namespace}, got {ref.get('namespace')}"
     return _conditions_problem(entry.get("conditions", []), [Condition("Accepted", "True", "Accepted")], where)
 
 

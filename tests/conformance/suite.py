@@ -84,11 +84,12 @@ class Checks(Protocol):
     def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
         """GatewayStatusMustHaveListeners: exactly these listeners, attachedRoutes, kinds, conditions."""
 
-    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None) -> None:
+    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
         """MakeRequestAndExpectEventuallyConsistentResponse (with `tls_cert`: the TLS variant,
-        trusting that Secret's certificate, SNI = the request host). Soft: a failure is recorded."""
+        trusting that Secret's certificate; SNI = `server_name`, else the request host).
+        Soft: a failure is recorded."""
 
-    def request(self, address: str, request: Request, tls_cert: Key | None = None) -> Reply:
+    def request(self, address: str, request: Request, tls_cert: Key | None = None, server_name: str = "") -> Reply:
         """One request, answered as seen (no retries, redirects not followed)."""
 
     def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:

@@ -2,7 +2,7 @@
 
 Two sources of cases:
 - tests/golden/cases/<name>/: every *.yaml but expected.yaml is input; expected.yaml is the output.
-- the upstream Gateway API conformance manifests (tests/golden/conformance/upstream/<test>.yaml,
+- the upstream Gateway API conformance manifests (tests/conformance/manifests/<test>.yaml,
   copies of ../shared/gateway-api/conformance/),
   loaded with manifests.yaml and tests/golden/conformance/_base/ (EndpointSlices and TLS Secrets
   the suite would create); expected output in tests/golden/conformance/<test>.expected.yaml,
@@ -26,7 +26,7 @@ from meshgate.xds.output import message_dict, snapshot_dict
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
-UPSTREAM = HERE / "conformance" / "upstream"  # copies of ../shared/gateway-api/conformance/
+UPSTREAM = HERE.parent / "conformance" / "manifests"  # copies of ../shared/gateway-api/conformance/
 CREATED = "2026-01-01T00:00:00Z"
 NOW = "2026-01-01T00:00:00Z"
 PLACEHOLDERS = {"{GATEWAY_CLASS_NAME}": "meshgate", "{GATEWAY_CONTROLLER_NAME}": "meshgate.io/gateway-controller"}

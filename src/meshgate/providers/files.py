@@ -91,12 +91,13 @@ def _normal(path: Path) -> Path:
         return resolved
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> tuple[int, ...]:
+    # ctime and inode too: a copy that keeps the old mtime (cp -p) still changes them.
     try:
         st = path.stat()
     except OSError:
-        return (-1, -1)
-    return (st.st_mtime_ns, st.st_size)
+        return (-1,)
+    return (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)
 
 
 @dataclass(slots=True)
@@ -114,7 +115,7 @@ class FileProvider:
         self._files: dict[Path, _FileState] = {}
         self._owner: dict[ObjectKey, Path] = {}  # which file an object's live version comes from
         self._path_errors: list[InputError] = []
-        self._stamps: dict[Path, tuple[int, int]] = {}  # (mtime_ns, size) of each file when last read
+        self._stamps: dict[Path, tuple[int, ...]] = {}  # (mtime, size, ctime, inode) of each file when last read
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -183,7 +184,7 @@ class FileProvider:
         return changes
 
     def resync(self) -> ChangeSet:
-        """Re-read the files that appeared, vanished or changed (size or mtime) since last read."""
+        """Re-read the files that appeared, vanished or changed (mtime, size, ctime, inode) since last read."""
         files, self._path_errors = find_files(self.paths)
         now = {_normal(f) for f in files}
         changes = ChangeSet()

@@ -2,13 +2,14 @@
 
 `meshgate run --address-pool 127.0.80.0/24` gives every such Gateway its own loopback address,
 so several Gateways can keep the same listener ports (80, 443) side by side. An address stays
-with its Gateway for as long as the Gateway exists; a vanished Gateway's address is reused last.
+with its Gateway for as long as the Gateway exists; a vanished Gateway's address is reused last,
+after every never-used one. Addresses are drawn lazily, so a huge (IPv6) pool costs nothing.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class AddressPool:
@@ -19,21 +20,35 @@ class AddressPool:
             net = ipaddress.ip_network(network, strict=True)
         except ValueError as exc:
             raise ValueError(f"address pool {network!r}: {exc}") from None
-        hosts = list(net.hosts()) if net.num_addresses > 2 else list(net)
         self.network = net
-        self._free = [str(h) for h in hosts]
+        self._fresh: Iterator = iter(net.hosts())
+        self._freed: list[str] = []
         self._taken: dict[str, str] = {}
 
-    def assign(self, gateways: Iterable[str]) -> dict[str, str]:
+    def _next(self, reserved: set[str]) -> str | None:
+        for address in self._fresh:
+            if str(address) not in reserved:
+                return str(address)
+        for i, address in enumerate(self._freed):
+            if address not in reserved:
+                return self._freed.pop(i)
+        return None
+
+    def assign(self, gateways: Iterable[str], reserved: Iterable[str] = ()) -> dict[str, str]:
         """The address of each of `gateways`; those no longer listed give theirs back.
 
-        When the pool runs dry the rest get none (and listen on every address, as without a pool).
+        `reserved` addresses (other Gateways' own `spec.addresses`) are never handed out; a
+        Gateway holding one gives it up. When the pool runs dry the rest get none (and listen on
+        every address, as without a pool).
         """
-        wanted = set(gateways)
-        for key in [k for k in self._taken if k not in wanted]:
-            self._free.append(self._taken.pop(key))  # reused last: a restarted Gateway keeps no stale listener
+        wanted, taken_elsewhere = set(gateways), set(reserved)
+        for key in [k for k, a in self._taken.items() if k not in wanted or a in taken_elsewhere]:
+            address = self._taken.pop(key)
+            if address not in taken_elsewhere:
+                self._freed.append(address)
         for key in sorted(wanted - self._taken.keys()):
-            if not self._free:
+            address = self._next(taken_elsewhere)
+            if address is None:
                 break
-            self._taken[key] = self._free.pop(0)
+            self._taken[key] = address
         return dict(self._taken)

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
+from ..gateway.classes import owned_classes
 from ..ir import GatewayConfig
+from ..naming import WAYPOINT_CLASSES
 from ..pipeline import cluster_builder, now_rfc3339, translate_store
 from ..providers.files import ChangeSet, FileProvider
 from ..resources.errors import InputError
@@ -227,11 +229,14 @@ class ControlPlane:
         return len(self._contexts)
 
     def _addresses(self) -> dict[str, str] | None:
-        """Pool addresses for the Gateways that name none (all of them: translation picks ours)."""
+        """Pool addresses for our Gateways that name none (waypoints are placed by their own rules)."""
         if self.address_pool is None:
             return None
-        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in self.store.list("Gateway") if not g.addresses]
-        assigned = self.address_pool.assign(keys)
+        ours = {name for name in owned_classes(self.store) if name not in WAYPOINT_CLASSES}
+        gateways = [g for g in self.store.list("Gateway") if g.class_name in ours]
+        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in gateways if not g.addresses]
+        reserved = [a.value for g in self.store.list("Gateway") for a in g.addresses]
+        assigned = self.address_pool.assign(keys, reserved)
         for key in sorted(set(keys) - assigned.keys()):
             log.error("address pool %s is used up: Gateway %s gets no address of its own", self.address_pool.network, key)
         return assigned

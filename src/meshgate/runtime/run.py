@@ -131,6 +131,7 @@ class Runner:
                 continue
             for lst in cfg.listeners:
                 host = "127.0.0.1" if lst.address in ("0.0.0.0", "::") else lst.address
+                host = f"[{host}]" if ":" in host else host
                 scheme = "https" if lst.protocol == "HTTPS" else "http"
                 self.say(f"gateway {key}: {scheme}://{host}:{lst.port}  (Envoy admin {envoy.admin_url})")
                 self.say(f"  try: curl -s{'k' if scheme == 'https' else ''} {scheme}://{host}:{lst.port}/")

@@ -20,7 +20,8 @@ def body(t: Checks) -> None:
         echo = reply.echo or {}
         backends = (echo.get("headers") or {}).get("Backend", [])
         if len(backends) != 1:
-            t.fail(f"expected a single 'backend' header to have been set, got {len(backends)}")
+            t.fail(f"expected a single 'backend' header to have been set, got {len(backends)} "
+                   f"(status {reply.status}: {reply.body[:120]!r})")
             return
         pod = echo.get("pod", "")
         if not pod.startswith(backends[0]):

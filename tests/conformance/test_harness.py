@@ -1,0 +1,227 @@
+"""The harness's own parts, without Envoy: comparisons, status checks, the stand-in cluster, the client.
+
+A conformance run that passes says something only if these reject what upstream rejects.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import ssl
+import threading
+
+import pytest
+
+from . import status_checks as sc
+from .client import host_header, round_trip
+from .cluster import (CONTROLLER, documents, endpoint_slices, manifest_text, pods, self_signed)
+from .compare import compare
+from .expect import INFRA, Expect, ExpectedRequest, GatewayRef, Key, Redirect, Request, Response
+from .suite import Condition, ExpectedListener, ExpectedParent, Reply
+
+
+def echo_reply(path: str = "/", pod: str = "infra-backend-v1-abc-def", namespace: str = INFRA,
+               headers: dict | None = None, host: str = "example.com", method: str = "GET",
+               response_headers: dict | None = None) -> Reply:
+    echo = {"path": path, "host": host, "method": method, "namespace": namespace, "pod": pod,
+            "headers": headers or {}}
+    hdrs = {"content-type": ["application/json"]} | {k.lower(): [v] for k, v in (response_headers or {}).items()}
+    return Reply(200, hdrs, json.dumps(echo).encode(), echo)
+
+
+def redirect(location: str, status: int = 302) -> Reply:
+    return Reply(status, {"location": [location]}, b"", None)
+
+
+# -- compare -------------------------------------------------------------------------------------
+def test_matching_echo_passes() -> None:
+    assert compare(Expect(Request(path="/x?a=b"), backend="infra-backend-v1"), echo_reply("/x?a=b"), "http") is None
+
+
+@pytest.mark.parametrize("expected, reply, reason", [
+    (Expect(Request(path="/"), backend="infra-backend-v2"), echo_reply(), "pod name to start with 'infra-backend-v2'"),
+    (Expect(Request(path="/a?q=1")), echo_reply("/a"), "expected path '/a?q=1'"),
+    (Expect(Request(path="/"), namespace="other"), echo_reply(), "expected namespace 'other'"),
+    (Expect(Request(path="/", method="POST")), echo_reply(), "expected method 'POST'"),
+    (Expect(Request(path="/", host="a.example:1234")), echo_reply(host="a.example"), "expected host 'a.example:1234'"),
+    (Expect(Request(path="/"), ExpectedRequest(headers={"X-Header-Set": "v"})), echo_reply(),
+     "request header X-Header-Set to be set"),
+    (Expect(Request(path="/"), ExpectedRequest(headers={"X-Header-Add": "a,b"})),
+     echo_reply(headers={"X-Header-Add": ["b", "a"]}), "expected request header X-Header-Add: 'a,b', got 'b,a'"),
+    (Expect(Request(path="/"), ExpectedRequest(absent_headers=("X-Remove",))),
+     echo_reply(headers={"X-Remove": ["v"]}), "X-Remove to be absent"),
+    (Expect(Request(path="/"), response=Response(headers={"X-Out": "1"})), echo_reply(), "response header X-Out"),
+    (Expect(Request(path="/"), response=Response(absent_headers=("X-Out",))),
+     echo_reply(response_headers={"X-Out": "1"}), "response header X-Out to be absent"),
+    (Expect(Request(path="/")), Reply(200, {"content-type": ["text/plain"]}, b"hi", None), "echo backend's JSON"),
+    (Expect(Request(path="/"), response=Response(status=404)), echo_reply(), "expected status 404, got 200"),
+    (Expect(Request(path="/"), response=Response(status=500)), Reply(503, {}, b"", None), "expected status 500, got 503"),
+])
+def test_mismatches_are_reported(expected: Expect, reply: Reply, reason: str) -> None:
+    problem = compare(expected, reply, "http")
+    assert problem is not None and reason in problem, problem
+
+
+def test_header_names_compare_without_case() -> None:
+    expected = Expect(Request(path="/"), ExpectedRequest(headers={"x-header-set": "v"}))
+    assert compare(expected, echo_reply(headers={"X-Header-Set": ["v"]}), "http") is None
+
+
+def test_timeouts_are_interchangeable() -> None:
+    assert compare(Expect(response=Response(status=504)), Reply(408, {}, b"", None), "http") is None
+    assert compare(Expect(response=Response(status=504)), Reply(503, {}, b"", None), "http") is not None
+
+
+@pytest.mark.parametrize("want, location, scheme, ok", [
+    (Redirect(host="example.org"), "http://example.org/p", "http", True),
+    (Redirect(host="example.org"), "http://example.org:80/p", "http", True),  # the default port may be written
+    (Redirect(host="example.org"), "http://example.org:8080/p", "http", False),  # any other may not
+    (Redirect(port="8080"), "http://gw/p", "http", False),
+    (Redirect(port="8080"), "http://gw:8080/p", "http", True),
+    (Redirect(scheme="https"), "https://gw:443/p", "http", True),
+    (Redirect(scheme="https"), "http://gw/p", "http", False),
+    (Redirect(), "https://gw/p", "https", True),  # unset scheme: as requested
+    (Redirect(path="/new"), "http://gw/old", "http", False),
+    (Redirect(), "http://gw/p?x=1", "http", True),  # query is not compared
+    (Redirect(), "http://gw/other", "http", False),  # unset path: the request's
+])
+def test_redirect_rules(want: Redirect, location: str, scheme: str, ok: bool) -> None:
+    problem = compare(Expect(Request(path="/p"), redirect=want, response=Response(status=302)),
+                      redirect(location), scheme)
+    assert (problem is None) == ok, problem
+
+
+# -- status checks -------------------------------------------------------------------------------
+def gateway_status(generation: int = 1, addresses: bool = True, programmed: str = "True") -> dict:
+    conds = [{"type": "Accepted", "status": "True", "reason": "Accepted", "observedGeneration": generation},
+             {"type": "Programmed", "status": programmed, "reason": "Programmed", "observedGeneration": generation}]
+    ls_conds = [{"type": t, "status": "True", "reason": t, "observedGeneration": 1}
+                for t in ("Accepted", "ResolvedRefs", "Programmed")]
+    return {"kind": "Gateway", "metadata": {"namespace": INFRA, "name": "gw"},
+            "status": {"addresses": [{"type": "IPAddress", "value": "127.1.80.1"}] if addresses else [],
+                       "conditions": conds,
+                       "listeners": [{"name": "http", "attachedRoutes": 1, "conditions": ls_conds,
+                                      "supportedKinds": [{"group": "gateway.networking.k8s.io",
+                                                          "kind": "HTTPRoute"}]}]}}
+
+
+def route_status(ref: dict, reason: str = "Accepted", controller: str = CONTROLLER, ns: str = INFRA) -> dict:
+    return {"kind": "HTTPRoute", "metadata": {"namespace": ns, "name": "r"},
+            "status": {"parents": [{"parentRef": ref, "controllerName": controller, "conditions": [
+                {"type": "Accepted", "status": "True", "reason": reason, "observedGeneration": 1}]}]}}
+
+
+FULL_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}
+GW = GatewayRef(INFRA, "gw")
+
+
+def test_gateway_checks() -> None:
+    assert sc.gateway_problem({"status": [gateway_status()]}, GW) is None
+    assert "no status.addresses" in sc.gateway_problem({"status": [gateway_status(addresses=False)]}, GW)
+    assert "observedGeneration 2" in sc.gateway_problem({"status": [gateway_status(generation=2)]}, GW)
+    assert "Programmed=True" in sc.gateway_problem({"status": [gateway_status(programmed="False")]}, GW)
+    assert "no status for listener other" in sc.gateway_problem(
+        {"status": [gateway_status()]}, GatewayRef(INFRA, "gw", ("other",)))
+    assert sc.gateway_ip({"status": [gateway_status()]}, GW.key) == "127.1.80.1"
+
+
+def test_route_accepted_checks() -> None:
+    route = Key(INFRA, "r")
+    assert sc.route_accepted_problem({"status": [route_status(FULL_REF)]}, route, GW.key) is None
+    assert "group/kind must be set" in sc.route_accepted_problem({"status": [route_status({"name": "gw"})]},
+                                                                 route, GW.key)
+    assert "controllerName" in sc.route_accepted_problem({"status": [route_status(FULL_REF, controller="x/y")]},
+                                                         route, GW.key)
+    assert "got True/Other" in sc.route_accepted_problem({"status": [route_status(FULL_REF, reason="Other")]},
+                                                         route, GW.key)
+    # A route elsewhere must name the Gateway's namespace in its parentRef.
+    other = route_status(FULL_REF, ns="apps")
+    assert "no status.parents entry" in sc.route_accepted_problem({"status": [other]}, Key("apps", "r"), GW.key)
+
+
+def test_route_parents_checks() -> None:
+    route = Key(INFRA, "r")
+    doc = {"status": [route_status(FULL_REF)]}
+    unnamespaced = ExpectedParent(GW.key, conditions=(Condition("Accepted", "True", "Accepted"),), namespaced=False)
+    assert sc.route_parents_problem(doc, route, [unnamespaced], True) is None
+    namespaced = ExpectedParent(GW.key, conditions=(Condition("Accepted"),))
+    assert sc.route_parents_problem(doc, route, [namespaced], True) is not None  # the entry lacks the namespace
+    assert "expected 2 parents" in sc.route_parents_problem(doc, route, [unnamespaced, unnamespaced], True)
+
+
+def test_listener_checks() -> None:
+    doc = {"status": [gateway_status()]}
+    ok = ExpectedListener("http", 1, conditions=(Condition("Accepted"),))
+    assert sc.listeners_problem(doc, GW.key, [ok]) is None
+    assert "attachedRoutes 1, expected 2" in sc.listeners_problem(doc, GW.key, [ExpectedListener("http", 2)])
+    assert "lacks GRPCRoute" in sc.listeners_problem(doc, GW.key, [ExpectedListener("http", 1, ("GRPCRoute",))])
+
+
+# -- the stand-in cluster ------------------------------------------------------------------------
+def test_pods_and_endpoint_slices() -> None:
+    objects = documents(manifest_text("manifests.yaml"))
+    members = pods(objects, "127.1.81.0/24")
+    names = [p.name for p in members]
+    assert len(names) == len(set(names)) and len({p.ip for p in members}) == len(members)
+    v1 = [p for p in members if p.name.startswith("infra-backend-v1-")]
+    assert len(v1) == 2  # replicas: 2
+    assert all(re.fullmatch(r"infra-backend-v1-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}",
+                            p.name) for p in v1)
+    assert v1[0].name.rsplit("-", 1)[0] == v1[1].name.rsplit("-", 1)[0]  # one ReplicaSet
+    assert not [p for p in members if p.name.startswith(("tls-backend", "grpc-", "coredns"))]  # not plain HTTP
+    slices = {(s["metadata"]["namespace"], s["metadata"]["labels"]["kubernetes.io/service-name"]): s
+              for s in endpoint_slices(objects, members)}
+    web = slices[("gateway-conformance-web-backend", "web-backend")]
+    assert sorted(e["targetRef"]["name"] for e in web["endpoints"]) == \
+        sorted(p.name for p in members if p.namespace == "gateway-conformance-web-backend")
+    assert [p["port"] for p in slices[(INFRA, "infra-backend-v1")]["ports"]] == [3000, 3001, 3000]
+    assert slices[(INFRA, "tls-backend")]["endpoints"] == []
+
+
+def test_placeholders_are_filled() -> None:
+    text = manifest_text("httproute-matching.yaml") + manifest_text("manifests.yaml")
+    assert "{GATEWAY_CLASS_NAME}" not in text and "{GATEWAY_CONTROLLER_NAME}" not in text
+
+
+# -- the client ----------------------------------------------------------------------------------
+def test_host_header() -> None:
+    assert host_header("127.1.80.1:80", Request(), False) == "127.1.80.1"
+    assert host_header("127.1.80.1:8080", Request(), False) == "127.1.80.1:8080"
+    assert host_header("127.1.80.1:443", Request(), True) == "127.1.80.1"
+    assert host_header("127.1.80.1:80", Request(host="a.example:1234"), False) == "a.example:1234"
+
+
+def test_tls_round_trip_checks_the_certificate(tmp_path) -> None:  # noqa: ANN001
+    """SNI and verification against the generated certificate: a name it does not cover is refused."""
+    cert = self_signed(("example.org",))
+    (tmp_path / "c.pem").write_text(cert.cert_pem)
+    (tmp_path / "k.pem").write_text(cert.key_pem)
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        address = f"127.0.0.1:{server.server_address[1]}"
+        assert round_trip(address, Request(host="example.org"), cert.cert_pem).status == 204
+        assert seen == ["example.org"]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            round_trip(address, Request(host="other.org"), cert.cert_pem)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            round_trip(address, Request(host="example.org"), self_signed(("example.org",)).cert_pem)
+    finally:
+        server.shutdown()
+        server.server_close()
