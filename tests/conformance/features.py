@@ -18,6 +18,8 @@ SUPPORTED = frozenset({
     "HTTPRouteMethodMatching",
     "HTTPRouteResponseHeaderModification",
     "HTTPRouteBackendRequestHeaderModification",
+    "HTTPRouteBackendRequestRedirect",  # on a rule's only backendRef
+    "HTTPRouteBackendURLRewrite",  # on a rule's only backendRef
     "HTTPRouteHostRewrite",
     "HTTPRoutePathRewrite",
     "HTTPRoutePathRedirect",
@@ -39,11 +41,6 @@ SUPPORTED = frozenset({
 UNSUPPORTED: dict[str, str] = {
     "HTTPRouteCORS": "the CORS filter is not translated; a rule using it is refused "
                      "(Accepted=False/UnsupportedValue)",
-    "HTTPRouteBackendRequestRedirect": "RequestRedirect in backendRefs[].filters is refused "
-                                       "(Accepted=False/UnsupportedValue): Envoy redirects per route, "
-                                       "not per weighted cluster",
-    "HTTPRouteBackendURLRewrite": "URLRewrite in backendRefs[].filters is refused (Accepted=False/UnsupportedValue): "
-                                  "Envoy's weighted_clusters entries cannot rewrite the path",
     "HTTPRouteBackendProtocolH2C": "meshgate sends h2c to kubernetes.io/h2c ports, but this harness cannot "
                                    "check it: `meshgate echo` has no h2c port (echo-basic serves one on 3001) "
                                    "and the client here speaks HTTP/1.1 only",

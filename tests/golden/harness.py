@@ -64,7 +64,7 @@ def own_cases() -> list[GoldenCase]:
     return out
 
 
-# Upstream conformance tests covered by golden files (the list, and their siblings).
+# Upstream conformance tests covered by golden files: every shipped manifest.
 CONFORMANCE_TESTS = (
     "httproute-simple-same-namespace", "httproute-matching", "httproute-matching-across-routes",
     "httproute-path-match-order", "httproute-exact-path-matching", "httproute-header-matching",
@@ -82,6 +82,9 @@ CONFORMANCE_TESTS = (
     "httproute-request-mirror", "httproute-request-multiple-mirrors", "httproute-timeout-request",
     "httproute-timeout-backend-request", "httproute-named-rule", "httproute-https-listener",
     "httproute-multiple-gateways", "httproute-backend-protocol-h2c",
+    "httproute-backend-request-redirect", "httproute-backend-url-rewrite",
+    "httproute-request-header-modifier-backend", "httproute-cors",
+    "httproute-https-listener-detect-misdirected-requests",
 )
 
 

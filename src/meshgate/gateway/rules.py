@@ -22,6 +22,9 @@ from .precedence import precedence_key
 GROUP_VERSION = "gateway.networking.k8s.io/v1"
 WELL_KNOWN_PORTS = {"http": 80, "https": 443}
 BACKEND_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier")
+# Envoy redirects and rewrites per route, not per weighted cluster: on a backendRef these work
+# only when it is the rule's one backend, where they mean the same as on the rule.
+SOLE_BACKEND_FILTERS = ("RequestRedirect", "URLRewrite")
 UNSUPPORTED_FILTERS = ("ExtensionRef", "CORS", "ExternalAuth")
 
 
@@ -73,9 +76,24 @@ def rule_problems(rule: RouteRule) -> list[str]:
             problems.append(f"filter type {f.type} is not supported")
     for b in rule.backend_refs:
         for f in b.filters:
-            if f.type not in BACKEND_FILTERS:
+            if f.type in BACKEND_FILTERS:
+                continue
+            if f.type not in SOLE_BACKEND_FILTERS:
                 problems.append(f"filter type {f.type} is not supported on a backendRef")
+            elif len(rule.backend_refs) != 1:
+                problems.append(f"filter type {f.type} on a backendRef needs it to be the rule's only backendRef "
+                                "(Envoy applies it per route, not per weighted backend)")
+            elif any(rf.type in SOLE_BACKEND_FILTERS for rf in rule.filters):
+                problems.append(f"filter type {f.type} on a backendRef conflicts with the rule's "
+                                f"{' and '.join(rf.type for rf in rule.filters if rf.type in SOLE_BACKEND_FILTERS)}")
     return problems
+
+
+def effective_filters(rule: RouteRule) -> list[RouteFilter]:
+    """The rule's filters, plus RequestRedirect/URLRewrite of its only backendRef (see rule_problems)."""
+    hoisted = [f for b in rule.backend_refs[:1] if len(rule.backend_refs) == 1
+               for f in b.filters if f.type in SOLE_BACKEND_FILTERS]
+    return [*rule.filters, *hoisted]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +170,7 @@ def translate_rule(
 
     request_headers = response_headers = None
     redirect_filter = rewrite_filter = None
-    for f in rule.filters:
+    for f in effective_filters(rule):
         if f.type == "RequestHeaderModifier":
             request_headers = _mutation(f.request_header_modifier)
         elif f.type == "ResponseHeaderModifier":
