@@ -13,6 +13,7 @@ SUPPORTED = frozenset({
     "Gateway", "HTTPRoute", "ReferenceGrant",
     # Extended
     "GatewayHTTPListenerIsolation",
+    "GatewayHTTPSListenerDetectMisdirectedRequests",
     "GatewayPort8080",
     "HTTPRouteQueryParamMatching",
     "HTTPRouteMethodMatching",
@@ -44,9 +45,6 @@ UNSUPPORTED: dict[str, str] = {
     "HTTPRouteBackendProtocolH2C": "meshgate sends h2c to kubernetes.io/h2c ports, but this harness cannot "
                                    "check it: `meshgate echo` has no h2c port (echo-basic serves one on 3001) "
                                    "and the client here speaks HTTP/1.1 only",
-    "GatewayHTTPSListenerDetectMisdirectedRequests": "not implemented: a request whose Host belongs to another "
-                                                     "HTTPS listener than its SNI gets 404 from the SNI's routes, "
-                                                     "not 421",
 }
 
 

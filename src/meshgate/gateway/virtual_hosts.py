@@ -4,6 +4,11 @@ All plain-HTTP Gateway listeners on a port share one Envoy listener and one rout
 configuration; each HTTPS Gateway listener gets a filter chain (matched by SNI) with its own
 route configuration. A hostname's routes come only from the most specific listener that
 accepts it, which is what keeps listeners isolated from each other.
+
+On an HTTPS chain, a request whose Host belongs to another listener of the port than the one its
+SNI chose is misdirected (a client reusing a connection, GEP-3567): it gets 421, so that the
+client retries on a connection of its own; a Host the chosen listener owns but no route serves
+gets 404.
 """
 
 from __future__ import annotations
@@ -28,17 +33,23 @@ def _listener_source(ls: ListenerState) -> ir.SourceRef:
                         metadata_annotations(gw.meta.annotations))
 
 
-def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str) -> list[ir.VirtualHost]:
-    """Virtual hosts for listeners that share a route configuration."""
+MISDIRECTED = 421
+
+
+def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str,
+                   only: ListenerState | None = None) -> list[ir.VirtualHost]:
+    """Virtual hosts for listeners that share a route configuration; with `only`, the hosts of
+    that one listener of `listeners` (which decide who owns a hostname)."""
     hosts: dict[str, list[tuple[tuple, ir.Route]]] = {}
     owner: dict[str, ListenerState] = {}
     by_specificity = sorted(listeners, key=lambda ls: specificity(ls.listener.hostname))
     best_for: dict[str, ListenerState | None] = {}  # hostname → the most specific listener accepting it
-    for ls in listeners:
+    serving = listeners if only is None else [only]
+    for ls in serving:
         own = ls.listener.hostname or "*"
         hosts.setdefault(own, [])
         owner.setdefault(own, ls)
-    for ls in listeners:
+    for ls in serving:
         ctx = ListenerContext(ls.listener.port, scheme)
         for route, hostnames in ls.attached:
             entries = None
@@ -57,7 +68,21 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
         entries.sort(key=lambda e: e[0])
         ls = owner[h]
         out.append(ir.VirtualHost(f"{ls.name}/{h}", (h,), tuple(r for _, r in entries), (_listener_source(ls),)))
+    if only is not None:
+        out.extend(_misdirected_hosts(only, [ls for ls in listeners if ls is not only], set(hosts)))
     return out
+
+
+def _misdirected_hosts(chosen: ListenerState, others: list[ListenerState], taken: set[str]) -> list[ir.VirtualHost]:
+    """421 for the hostnames of the port's other listeners, and for any Host at all when the
+    chosen listener has a hostname (what it does not own, another listener or nobody does)."""
+    names = sorted({ls.listener.hostname for ls in others if ls.listener.hostname} - taken, key=_host_order)
+    if chosen.listener.hostname and "*" not in taken:
+        names.append("*")
+    source = (_listener_source(chosen),)
+    return [ir.VirtualHost(f"{chosen.name}/misdirected/{h}", (h,), (
+        ir.Route(f"{chosen.name}/misdirected/{h}", ir.RouteMatch("prefix", "/"), source=source[0],
+                 direct_status=MISDIRECTED),), source) for h in names]
 
 
 def _host_order(h: str) -> tuple:
@@ -86,7 +111,7 @@ def build_listeners(
             chain_list = []
             for ls in sorted(group, key=lambda x: specificity(x.listener.hostname)):
                 rc = https_route_config_name(port, ls.name)
-                configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts([ls], routes_for, "https"))))
+                configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "https", only=ls))))
                 server_names = (ls.listener.hostname,) if ls.listener.hostname else ()
                 chain_list.append(ir.FilterChain(ls.name, rc, server_names, tuple(s.name for s in ls.secrets),
                                                  (_listener_source(ls),)))
