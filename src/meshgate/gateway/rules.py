@@ -91,9 +91,9 @@ def rule_problems(rule: RouteRule) -> list[str]:
 
 def effective_filters(rule: RouteRule) -> list[RouteFilter]:
     """The rule's filters, plus RequestRedirect/URLRewrite of its only backendRef (see rule_problems)."""
-    hoisted = [f for b in rule.backend_refs[:1] if len(rule.backend_refs) == 1
-               for f in b.filters if f.type in SOLE_BACKEND_FILTERS]
-    return [*rule.filters, *hoisted]
+    if len(rule.backend_refs) != 1:
+        return list(rule.filters)
+    return [*rule.filters, *(f for f in rule.backend_refs[0].filters if f.type in SOLE_BACKEND_FILTERS)]
 
 
 @dataclass(frozen=True, slots=True)
