@@ -1,15 +1,18 @@
-# Everything runs from .venv, created on first use with the system's python3 (3.11+).
+# Everything runs from .venv, created on first use with the system's python3 (3.11+), and
+# installed from requirements.lock: the whole tested set, pinned with hashes (Envoy included).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 
-.PHONY: install run test conformance golden bench clean
+.PHONY: install run test lint conformance golden bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -19,9 +22,15 @@ run: $(STAMP)
 	$(BIN)/meshgate status examples/quickstart
 	$(BIN)/meshgate run examples/quickstart --echo
 
-## The whole test suite (unit, golden, bad input, Envoy validation, end to end, Gateway API conformance).
-test: $(STAMP)
+## The lint and type gates, then the whole test suite (unit, golden, bad input, Envoy
+## validation, end to end, Gateway API conformance).
+test: lint
 	$(BIN)/python -m pytest -n auto -q
+
+## ruff on everything, mypy on src/.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## The upstream Gateway API conformance tests through real Envoys: each test passed/failed/skipped
 ## with the reason, then the ConformanceReport (also written to build/conformance-report.yaml).
@@ -35,6 +44,12 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/translate.py
+
+## Re-resolve the newest releases allowed by pyproject.toml into requirements.lock (on purpose:
+## review the diff, run `make test`, commit both).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements/tools.in --extra test --extra dev \
+		--generate-hashes --universal --python-version 3.11 --upgrade --quiet -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

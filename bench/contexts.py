@@ -39,7 +39,7 @@ from typing import Any
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 
-from workers import STOP_GRACE_S, require_upb, run_worker  # noqa: E402  (bench/workers.py)
+from workers import STOP_GRACE_S, require_upb, run_worker
 
 NAMESPACE = "bench"
 GATEWAY = "bench-gw"
@@ -201,7 +201,7 @@ def view_memory(control: Any) -> dict[str, float]:
     _deep_size([control.cache.entry(GATEWAY_KEY)], seen, count=False)
     keys = [k for k in control.cache.gateways() if k != GATEWAY_KEY]
     entries = _deep_size([control.cache.entry(k) for k in keys], seen)
-    placements = _deep_size([control.builder.placements._entries], seen)  # noqa: SLF001 - measuring
+    placements = _deep_size([control.builder.placements._entries], seen)
     return {"entries_mb": entries / 2**20, "placements_mb": placements / 2**20,
             "view_mb": (entries + placements) / 2**20}
 
@@ -317,7 +317,7 @@ async def run_server(n: int, p: int, channels: int, per_host_rules: bool, profil
         if len(entry.resources[CLUSTER]) != n or len(entry.resources[ENDPOINT]) != n:
             raise BenchError(f"expected {n} clusters and assignments, got {len(entry.resources[CLUSTER])} "
                              f"and {len(entry.resources[ENDPOINT])}")
-        per_client = control._per_client.get(GATEWAY_KEY, [])  # noqa: SLF001 - checking the input
+        per_client = control._per_client.get(GATEWAY_KEY, [])
         if len(per_client) != n:
             raise BenchError(f"expected {n} per-client clusters (locality LB), got {len(per_client)}")
         if control.context_count:

@@ -41,8 +41,8 @@ from typing import Any
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 
-import translate  # noqa: E402  (bench/translate.py: the YAML generator and its names)
-from workers import require_upb, run_worker  # noqa: E402
+import translate
+from workers import require_upb, run_worker
 
 GATEWAY_KEY = f"{translate.NAMESPACE}/{translate.GATEWAY}"  # "bench/bench-gw"
 LISTEN_ADDRESS = "127.0.0.1"

@@ -58,7 +58,7 @@ def _locality(value: str | None) -> str | None:
     return value
 
 
-def _proxy(locality: str | None, labels: tuple[str, ...], node_name: str | None):  # noqa: ANN202
+def _proxy(locality: str | None, labels: tuple[str, ...], node_name: str | None):
     """The proxy view the identity flags describe, or (None, None) when none is given."""
     from .discovery.locality import proxy_view
     from .discovery.model import Locality
@@ -160,7 +160,7 @@ def _status_document(tr: Translation) -> dict:
     return {"status": tr.status, "errors": [e.to_dict() for e in tr.errors]}
 
 
-def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, **extra: object):  # noqa: ANN202
+def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, **extra: object):
     from .runtime.run import RunOptions
 
     host, _, port = xds.rpartition(":")

@@ -321,8 +321,22 @@ class _Gone(Exception):
 
 
 class _Request:
-    __slots__ = ("method", "target", "proto", "minor", "host", "headers", "path", "query",
-                 "authority_form", "chunked", "length", "close", "keep_alive_10", "continue_")
+    __slots__ = (
+        "authority_form",
+        "chunked",
+        "close",
+        "continue_",
+        "headers",
+        "host",
+        "keep_alive_10",
+        "length",
+        "method",
+        "minor",
+        "path",
+        "proto",
+        "query",
+        "target",
+    )
 
     def __init__(self) -> None:
         self.headers: dict[str, list[str]] = {}
@@ -368,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, _Gone):
             self.close_connection = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base-class signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # only the upstream "Echoing back ..." line is logged
 
     # -- one request -----------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """The Kubernetes object (and section) a piece of config came from."""

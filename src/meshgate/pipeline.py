@@ -6,7 +6,7 @@ import gc
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import ir
 from .collector import collector_paused
@@ -39,7 +39,7 @@ class Translation:
 
 def now_rfc3339() -> str:
     """The current time as Kubernetes writes timestamps."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool,

@@ -88,7 +88,7 @@ class FakeEnvoy:
         except asyncio.CancelledError:
             pass
 
-    async def _iter(self):  # noqa: ANN202
+    async def _iter(self):
         while True:
             req = await self._requests.get()
             if req is None:
@@ -106,7 +106,7 @@ class FakeEnvoy:
         else:
             await self.send(type_url=type_url, response_nonce=nonce, version_info=version, error_detail=err)
 
-    async def recv(self, timeout: float = REPLY_TIMEOUT):  # noqa: ANN201
+    async def recv(self, timeout: float = REPLY_TIMEOUT):
         item = await asyncio.wait_for(self._responses.get(), timeout)
         if isinstance(item, Exception):
             raise item

@@ -55,7 +55,7 @@ spec:
 """
 
 
-def located(region: str, labels: dict[str, str] | None = None, node_id: str = "e"):  # noqa: ANN201
+def located(region: str, labels: dict[str, str] | None = None, node_id: str = "e"):
     n = node(node_id=node_id)
     n.locality.region, n.locality.zone = region, "z1"
     for k, v in (labels or {}).items():
@@ -63,7 +63,7 @@ def located(region: str, labels: dict[str, str] | None = None, node_id: str = "e
     return n
 
 
-async def first_assignment(cp: ControlPlaneUnderTest, n) -> dict[str, int]:  # noqa: ANN001
+async def first_assignment(cp: ControlPlaneUnderTest, n) -> dict[str, int]:
     envoy = FakeEnvoy(cp.channel(), delta=True)
     await envoy.send(node=n, type_url=ENDPOINT, resource_names_subscribe=[PAYMENTS])
     resp = await envoy.recv()
@@ -149,7 +149,7 @@ def test_a_connected_proxy_follows_hints_that_appear_later(tmp_path: Path) -> No
             first = await envoy.recv()
             await envoy.send(type_url=ENDPOINT, response_nonce=first.nonce)
 
-            def addresses(resp) -> set[str]:  # noqa: ANN001
+            def addresses(resp) -> set[str]:
                 cla = endpoint_pb2.ClusterLoadAssignment()
                 next(r for r in resp.resources if r.name == zonal).resource.Unpack(cla)
                 return {lb.endpoint.address.socket_address.address for loc in cla.endpoints for lb in loc.lb_endpoints}

@@ -34,13 +34,13 @@ def web_slice(*addresses: str) -> str:
     return SLICE.format(endpoints=eps)
 
 
-def addresses(resource_any) -> list[str]:  # noqa: ANN001
+def addresses(resource_any) -> list[str]:
     cla = endpoint_pb2.ClusterLoadAssignment()
     resource_any.Unpack(cla)
     return sorted(lb.endpoint.address.socket_address.address for loc in cla.endpoints for lb in loc.lb_endpoints)
 
 
-def run(coro):  # noqa: ANN001, ANN201
+def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 60))
 
 

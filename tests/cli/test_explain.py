@@ -13,7 +13,7 @@ CASES = Path(__file__).resolve().parents[1] / "golden" / "cases"
 PAYMENTS = "outbound|80||payments.example.com"
 
 
-def explain(*args: str):  # noqa: ANN201
+def explain(*args: str):
     return CliRunner().invoke(main, ["explain", "endpoints", *args])
 
 

@@ -141,7 +141,7 @@ class Certificate:
 
 def self_signed(hosts: tuple[str, ...], now: datetime.datetime | None = None) -> Certificate:
     """A certificate for `hosts`, signed by itself, as the suite's MustCreateSelfSignedCertSecret makes."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gateway-conformance")])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -7,8 +7,8 @@ transcribes line for line. The comparison rules are in compare.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 INFRA = "gateway-conformance-infra"
 APP_BACKEND = "gateway-conformance-app-backend"

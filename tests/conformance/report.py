@@ -24,8 +24,7 @@ def print_results(results: Sequence[Result], out: TextIO) -> None:
         kind = "core" if r.test.core else "extended"
         timing = f", {r.seconds:.1f} s" if r.outcome != "skipped" else ""
         out.write(f"{r.outcome.upper():8} {r.test.short_name} ({kind}{timing})\n")
-        for reason in r.reasons:
-            out.write(f"         - {reason}\n")
+        out.writelines(f"         - {reason}\n" for reason in r.reasons)
         out.flush()
 
 
@@ -44,7 +43,7 @@ def _section(results: Sequence[Result]) -> dict:
 
 def conformance_report(results: Sequence[Result], now: datetime.datetime | None = None) -> str:
     """The report as YAML (apiVersion gateway.networking.k8s.io/v1, kind ConformanceReport)."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     core = [r for r in results if r.test.core]
     extended = [r for r in results if not r.test.core]
     seen = {f for r in results for f in r.test.extended_features}

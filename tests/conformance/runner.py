@@ -21,8 +21,19 @@ from pathlib import Path
 
 from . import status_checks as sc
 from .client import round_trip
-from .cluster import (GATEWAY_CLASS, TLS_SECRETS, Certificate, documents, dump_all, endpoint_slices,
-                      gateway_class, manifest_text, pods, self_signed, tls_secret)
+from .cluster import (
+    GATEWAY_CLASS,
+    TLS_SECRETS,
+    Certificate,
+    documents,
+    dump_all,
+    endpoint_slices,
+    gateway_class,
+    manifest_text,
+    pods,
+    self_signed,
+    tls_secret,
+)
 from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
 from .features import skip_reason

@@ -15,9 +15,25 @@ import pytest
 
 from . import status_checks as sc
 from .client import host_header, round_trip
-from .cluster import (CONTROLLER, documents, endpoint_slices, manifest_text, pods, self_signed)
+from .cluster import (
+    CONTROLLER,
+    documents,
+    endpoint_slices,
+    manifest_text,
+    pods,
+    self_signed,
+)
 from .compare import compare
-from .expect import INFRA, Expect, ExpectedRequest, GatewayRef, Key, Redirect, Request, Response
+from .expect import (
+    INFRA,
+    Expect,
+    ExpectedRequest,
+    GatewayRef,
+    Key,
+    Redirect,
+    Request,
+    Response,
+)
 from .suite import Condition, ExpectedListener, ExpectedParent, Reply
 
 
@@ -192,7 +208,7 @@ def test_host_header() -> None:
     assert host_header("127.1.80.1:80", Request(host="a.example:1234"), False) == "a.example:1234"
 
 
-def test_tls_round_trip_checks_the_certificate(tmp_path) -> None:  # noqa: ANN001
+def test_tls_round_trip_checks_the_certificate(tmp_path) -> None:
     """SNI and verification against the generated certificate: a name it does not cover is refused."""
     cert = self_signed(("example.org",))
     (tmp_path / "c.pem").write_text(cert.cert_pem)
@@ -200,7 +216,7 @@ def test_tls_round_trip_checks_the_certificate(tmp_path) -> None:  # noqa: ANN00
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.headers["Host"])
             self.send_response(204)
             self.end_headers()

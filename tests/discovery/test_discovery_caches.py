@@ -20,7 +20,15 @@ from meshgate.discovery.model import (
     exported_to,
     selector_matches,
 )
-from meshgate.resources.core import Endpoint, EndpointPort, EndpointSlice, Node, Pod, Service, ServicePort
+from meshgate.resources.core import (
+    Endpoint,
+    EndpointPort,
+    EndpointSlice,
+    Node,
+    Pod,
+    Service,
+    ServicePort,
+)
 from meshgate.resources.istio import DestinationRule
 from meshgate.resources.meta import Meta, Source
 from meshgate.store import Store

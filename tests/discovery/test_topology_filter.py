@@ -16,7 +16,7 @@ def ep(last: int, health: str = HEALTHY, zones: tuple[str, ...] | None = None,
     return EndpointModel(f"10.1.2.{last}", 80, health, hints_zones=zones, hints_nodes=nodes)
 
 
-def addrs(result) -> set[int]:  # noqa: ANN001
+def addrs(result) -> set[int]:
     return {int(e.address.rsplit(".", 1)[1]) for e in result.endpoints}
 
 

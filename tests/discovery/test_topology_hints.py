@@ -30,7 +30,15 @@ from meshgate.discovery.topology_hints import (
     hints_mode,
     zone_cpu_ratios,
 )
-from meshgate.resources.core import Endpoint, EndpointPort, EndpointSlice, Node, Service, ServicePort, TargetRef
+from meshgate.resources.core import (
+    Endpoint,
+    EndpointPort,
+    EndpointSlice,
+    Node,
+    Service,
+    ServicePort,
+    TargetRef,
+)
 from meshgate.resources.meta import Meta, Source
 
 SRC = Source("test.yaml", 1)

@@ -11,7 +11,7 @@ from pathlib import Path
 from meshgate.discovery.model import Locality
 from meshgate.envoy.bootstrap import ads_bootstrap
 from meshgate.envoy.process import ManagedEnvoy
-from meshgate.runtime.run import RunOptions, Runner
+from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import get
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshgate.echo import EchoServer
-from meshgate.runtime.run import RunOptions, Runner
+from meshgate.runtime.run import Runner, RunOptions
 
 GATEWAY = "e2e/gw"
 LISTEN_PORT = 8080
@@ -128,7 +128,7 @@ class Reply:
 def get(url: str, timeout: float = 5.0) -> Reply:
     """One HTTP GET (in a worker thread when called from the event loop)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return Reply(resp.status, json.loads(resp.read() or b"{}"))
     except urllib.error.HTTPError as exc:
         return Reply(exc.code)
@@ -183,7 +183,7 @@ class Scenario:
     async def request(self, path: str) -> Reply:
         return await asyncio.get_running_loop().run_in_executor(None, get, self.url + path)
 
-    async def until(self, check, path: str, timeout: float = 10.0) -> Reply:  # noqa: ANN001
+    async def until(self, check, path: str, timeout: float = 10.0) -> Reply:
         """Poll `path` until `check(reply)` holds (bounded); the last reply either way."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -18,7 +18,7 @@ from .harness import Scenario, config
 pytestmark = pytest.mark.envoy
 
 
-def run(coro):  # noqa: ANN001, ANN201
+def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 120))
 
 
@@ -27,7 +27,7 @@ def protocol(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-async def _with(tmp: Path, protocol: str, body) -> None:  # noqa: ANN001
+async def _with(tmp: Path, protocol: str, body) -> None:
     sc = Scenario(tmp, delta=protocol == "delta")
     try:
         await sc.start()

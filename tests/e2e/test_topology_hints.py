@@ -21,32 +21,32 @@ def config(base: str, hinted: bool) -> str:
     def endpoint(last: int, zone: str) -> str:
         hints = f", hints: {{forZones: [{{name: {zone}}}]}}" if hinted else ""
         return f"- {{addresses: [{base}.{last}], zone: {zone}, targetRef: {{kind: Pod, name: web-{zone}-{last}}}{hints}}}\n"
-    return gateways_yaml(base) + f"""---
+    return gateways_yaml(base) + """---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {{name: web, namespace: apps}}
+metadata: {name: web, namespace: apps}
 spec:
-  parentRefs: [{{name: gw-a}}, {{name: gw-b}}]
+  parentRefs: [{name: gw-a}, {name: gw-b}]
   rules:
-  - backendRefs: [{{name: web, port: 80}}]
+  - backendRefs: [{name: web, port: 80}]
 ---
 apiVersion: v1
 kind: Service
 metadata:
   name: web
   namespace: apps
-  annotations: {{service.kubernetes.io/topology-mode: Auto}}
+  annotations: {service.kubernetes.io/topology-mode: Auto}
 spec:
-  ports: [{{name: http, port: 80, targetPort: 9000}}]
+  ports: [{name: http, port: 80, targetPort: 9000}]
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata:
   name: web-1
   namespace: apps
-  labels: {{kubernetes.io/service-name: web}}  # hand-written: its hints stand as written
+  labels: {kubernetes.io/service-name: web}  # hand-written: its hints stand as written
 addressType: IPv4
-ports: [{{name: http, port: 9000, protocol: TCP}}]
+ports: [{name: http, port: 9000, protocol: TCP}]
 endpoints:
 """ + endpoint(11, "zone-a") + endpoint(12, "zone-a") + endpoint(13, "zone-b") + endpoint(14, "zone-b")
 

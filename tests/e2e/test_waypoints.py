@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from meshgate.echo import EchoServer
-from meshgate.runtime.run import RunOptions, Runner
+from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import free_subnet, get
 
@@ -87,7 +87,7 @@ endpoints:
 """
 
 
-async def _with_mesh(tmp_path: Path, ingress_label: str, body) -> None:  # noqa: ANN001
+async def _with_mesh(tmp_path: Path, ingress_label: str, body) -> None:
     base = free_subnet()
     cfg = tmp_path / "config"
     cfg.mkdir()
@@ -104,7 +104,7 @@ async def _with_mesh(tmp_path: Path, ingress_label: str, body) -> None:  # noqa:
         echo.stop()
 
 
-async def _until(base: str, check, timeout: float = 15.0):  # noqa: ANN001, ANN202
+async def _until(base: str, check, timeout: float = 15.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     reply = await loop.run_in_executor(None, get, f"http://{base}.1:8080/items")

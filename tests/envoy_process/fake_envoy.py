@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = b"LIVE\n" if self.path == "/ready" else b"fake\n"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))

@@ -8,8 +8,15 @@ from google.protobuf import struct_pb2
 
 from meshgate.discovery.model import Locality
 from meshgate.envoy.bootstrap import ads_bootstrap
-from meshgate.xds.proxy import (GATEWAY_KEY, LABELS_KEY, NODE_NAME_KEY, ProxyIdentity, identity_from_node,
-                                locality_proto, node_metadata)
+from meshgate.xds.proxy import (
+    GATEWAY_KEY,
+    LABELS_KEY,
+    NODE_NAME_KEY,
+    ProxyIdentity,
+    identity_from_node,
+    locality_proto,
+    node_metadata,
+)
 
 
 def _node(identity: ProxyIdentity) -> base_pb2.Node:

@@ -16,8 +16,9 @@ import socket
 import stat
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from envoy.config.bootstrap.v3 import bootstrap_pb2

@@ -49,7 +49,9 @@ def test_envoy_rejects_broken_config(tmp_path: Path) -> None:
     snap = next(s for s in tr.snapshots if s.gateway == "gateway-conformance-infra/same-namespace")
     boot = static_bootstrap(snap)
     hcm_any = boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
-    from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+    from envoy.extensions.filters.network.http_connection_manager.v3 import (
+        http_connection_manager_pb2 as hcm,
+    )
 
     manager = hcm.HttpConnectionManager()
     hcm_any.Unpack(manager)

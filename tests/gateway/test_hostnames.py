@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from meshgate.gateway.hostnames import effective_hostnames, intersect, matches, specificity
+from meshgate.gateway.hostnames import (
+    effective_hostnames,
+    intersect,
+    matches,
+    specificity,
+)
 
 
 @pytest.mark.parametrize(

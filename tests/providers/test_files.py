@@ -27,7 +27,7 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def keys(objs) -> set[str]:  # noqa: ANN001
+def keys(objs) -> set[str]:
     return {o.meta.name for o in objs}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -320,13 +321,18 @@ def test_block_nesting_over_the_limit_reports_its_line() -> None:
 def test_absurd_nesting_does_not_crash_the_process(text: str) -> None:
     # libyaml's own composer recurses in C and segfaults on these; run in a child process so a
     # regression fails this test instead of killing the test run.
+    # Which limit stops the document first (ours, or libyaml's since PyYAML 6.0.3) is the
+    # library's business: the behaviour asserted is a clean YAMLSyntaxError about nesting.
     code = (
         "from meshgate.resources.yaml_source import parse_documents, YAMLSyntaxError\n"
-        f"try:\n    parse_documents({text})\nexcept YAMLSyntaxError as e:\n    print(e.reason)\n"
+        f"try:\n    parse_documents({text})\nexcept YAMLSyntaxError as e:\n    print(e.line, e.reason)\n"
+        "else:\n    print('parsed')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "nests deeper than" in proc.stdout
+    line, _, reason = proc.stdout.strip().partition(" ")
+    assert int(line) >= 1
+    assert re.search(r"\bnest", reason), reason
 
 
 # -- streams and recovery -------------------------------------------------------------------

@@ -9,11 +9,19 @@ from __future__ import annotations
 from ..resources.core import EndpointSlice, Node
 from ..store import Store
 from .endpoints import slice_endpoints
-from .model import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, EndpointModel, Locality, PortModel, ServiceModel
+from .model import (
+    REGION_LABEL,
+    SUBZONE_LABEL,
+    ZONE_LABEL,
+    EndpointModel,
+    Locality,
+    PortModel,
+    ServiceModel,
+)
 from .pod_slices import slices_for_service
-from .topology_hints import HintEvent, compute_hints, zone_cpu_ratios
 from .service_entries import service_entry_endpoints, service_entry_models
 from .services import service_model
+from .topology_hints import HintEvent, compute_hints, zone_cpu_ratios
 
 
 class Discovery:

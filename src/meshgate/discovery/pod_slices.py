@@ -61,7 +61,16 @@ import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 
-from ..resources.core import Endpoint, EndpointPort, EndpointSlice, Node, Pod, Service, ServicePort, TargetRef
+from ..resources.core import (
+    Endpoint,
+    EndpointPort,
+    EndpointSlice,
+    Node,
+    Pod,
+    Service,
+    ServicePort,
+    TargetRef,
+)
 from ..resources.meta import Meta, object_uid
 from .model import ZONE_LABEL, selector_matches
 

@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable
 from ..resources.core import Pod
 from ..resources.istio import ServiceEntry, ServiceEntryPort, WorkloadEntry
 from ..resources.meta import metadata_annotations
-from .model import HEALTHY, EndpointModel, Locality, PortModel, ServiceModel, selector_matches
+from .model import (
+    HEALTHY,
+    EndpointModel,
+    Locality,
+    PortModel,
+    ServiceModel,
+    selector_matches,
+)
 
 _APP_PROTOCOLS = {"HTTP2": "http2", "GRPC": "grpc", "GRPC-Web": "grpc-web", "HTTPS": "https", "TLS": "tls",
                   "TCP": "tcp", "Mongo": "mongo", "Redis": "redis", "MySQL": "mysql"}

@@ -16,7 +16,12 @@ import yaml
 from envoy.config.accesslog.v3 import accesslog_pb2
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.core.v3 import address_pb2, config_source_pb2, grpc_service_pb2, protocol_pb2
+from envoy.config.core.v3 import (
+    address_pb2,
+    config_source_pb2,
+    grpc_service_pb2,
+    protocol_pb2,
+)
 from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
 from envoy.extensions.access_loggers.file.v3 import file_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo

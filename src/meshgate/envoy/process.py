@@ -194,8 +194,7 @@ class ManagedEnvoy:
                     state = f"{status} {body.strip()}"
                     if status == 200 and body.strip() == "LIVE":
                         return
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                        ValueError, IndexError) as e:
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError) as e:
                     state = f"no answer ({e.__class__.__name__})"
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"Envoy {self.name} not LIVE after {reported or timeout:g}s "
@@ -243,7 +242,7 @@ class ManagedEnvoy:
                     proc.send_signal(signal.SIGTERM)
                 try:
                     await asyncio.wait_for(proc.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     log.warning("Envoy %s (pid %d) ignored SIGTERM for %gs; killing it", self.name, proc.pid, timeout)
                     await self._kill()
                 except BaseException:

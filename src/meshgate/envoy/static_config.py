@@ -10,7 +10,9 @@ from __future__ import annotations
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.listener.v3 import listener_pb2
-from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+from envoy.extensions.filters.network.http_connection_manager.v3 import (
+    http_connection_manager_pb2 as hcm,
+)
 from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 
 from ..xds.snapshot import GatewaySnapshot

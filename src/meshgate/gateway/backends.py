@@ -8,9 +8,9 @@ from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
 from ..discovery.protocols import upstream_protocol
 from ..ir import ClusterRef
+from ..naming import cluster_name
 from ..resources.gateway_api import GROUP, BackendObjectRef, HTTPRoute
 from ..store import Store
-from ..naming import cluster_name
 from .conditions import Condition
 from .references import reference_permitted
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..naming import BUILTIN_CLASSES, CONTROLLER_NAME
 from ..resources.gateway_api import GatewayClass
 from ..store import Store
-from ..naming import BUILTIN_CLASSES, CONTROLLER_NAME
 from .conditions import Condition
 
 

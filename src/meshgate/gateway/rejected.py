@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..naming import WAYPOINT_CLASSES
 from ..resources.gateway_api import GROUP, GatewayClass
 from ..store import Store
-from ..naming import WAYPOINT_CLASSES
 from .conditions import Condition
 from .status import gateway_status, route_status
 

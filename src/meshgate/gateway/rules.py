@@ -227,7 +227,7 @@ class RouteTable:
     """HTTPRoutes as every parent serves them: each route's references resolved once, and its IR
     routes built once per listener context (Gateway listeners and waypoint service ports alike)."""
 
-    __slots__ = ("_store", "_services", "_resolutions", "_routes")
+    __slots__ = ("_resolutions", "_routes", "_services", "_store")
 
     def __init__(self, store: Store, services: Discovery) -> None:
         self._store = store

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..resources.meta import Meta
 from ..naming import CONTROLLER_NAME
+from ..resources.meta import Meta
 from .conditions import Condition
 from .listeners import ListenerState
 

@@ -10,22 +10,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..resources.gateway_api import HTTPRoute
 from ..discovery.index import Discovery
 from ..discovery.waypoints import Capture, Waypoint, captures
 from ..discovery.waypoints import waypoints as find_waypoints
+from ..naming import WAYPOINT_CLASSES
+from ..resources.gateway_api import HTTPRoute
 from ..store import Store
 from .attachment import GatewayState, ParentOutcome, attach
 from .backends import service_models
-from ..naming import WAYPOINT_CLASSES
 from .classes import class_conditions, owned_classes
 from .conditions import Condition
 from .listeners import ListenerState, validate_listeners
-from .waypoints import CapturedService, RouteParents, translate_waypoint
 from .rejected import rejected_statuses
 from .rules import RouteTable, rule_id, rule_problems
 from .status import gateway_class_status, gateway_status, route_status
 from .virtual_hosts import build_listeners
+from .waypoints import CapturedService, RouteParents, translate_waypoint
 
 
 @dataclass(slots=True)

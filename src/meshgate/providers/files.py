@@ -25,7 +25,7 @@ class ChangeSet:
     """Objects to insert or replace, and keys to delete: at most one change per key, in the
     order they were last made."""
 
-    __slots__ = ("_upserts", "_deletes")
+    __slots__ = ("_deletes", "_upserts")
 
     def __init__(self, upserts: Iterable[Any] = (), deletes: Iterable[ObjectKey] = ()) -> None:
         # Dicts, so that folding in a later change costs what that change holds, not what

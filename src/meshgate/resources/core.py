@@ -278,7 +278,7 @@ def parse_pod(f: Fields, meta: Meta, source: Source) -> Pod:
     return Pod(meta, source, node_name, tuple(ips), ready, phase, tuple(cports))
 
 
-def parse_cpu_milli(value: str | int | float) -> int | None:
+def parse_cpu_milli(value: str | float) -> int | None:
     """Kubernetes CPU quantity ("4", "3500m", 2.5) in millicores; None when unreadable."""
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -69,7 +69,7 @@ def _type_name(value: object) -> str:
 class Fields:
     """Typed, validated access to one mapping of an object."""
 
-    __slots__ = ("data", "path", "ctx", "line")
+    __slots__ = ("ctx", "data", "line", "path")
 
     def __init__(self, data: Mapping[str, Any], path: str, ctx: ObjectContext, line: int | None = None) -> None:
         self.data = data
@@ -317,4 +317,4 @@ class Fields:
         return out
 
 
-__all__ = ["Fields", "ObjectContext", "LDict", "LList"]
+__all__ = ["Fields", "LDict", "LList", "ObjectContext"]

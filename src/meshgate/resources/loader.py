@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ from .errors import InputError
 from .fields import Fields, ObjectContext, _type_name
 from .kinds import KINDS, KindSpec, split_api_version
 from .meta import Meta, Source, parse_meta
-from .yaml_source import Document, LDict, LList, YAMLSyntaxError, iter_documents, parse_sections
+from .yaml_source import (
+    Document,
+    LDict,
+    LList,
+    YAMLSyntaxError,
+    iter_documents,
+    parse_sections,
+)
 
 SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -58,7 +65,7 @@ class LoadResult:
 
 def rfc3339(ts: float) -> str:
     """A POSIX timestamp as Kubernetes writes creationTimestamp."""
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _hidden(name: str) -> bool:

@@ -26,7 +26,7 @@ ALIAS_EXPANSION_BUDGET = 10_000
 class LDict(dict):
     """A mapping from a YAML document; `line` is its own line, `key_lines` each key's (1-based)."""
 
-    __slots__ = ("line", "key_lines")
+    __slots__ = ("key_lines", "line")
 
     def __init__(self, line: int = 0) -> None:
         super().__init__()
@@ -37,7 +37,7 @@ class LDict(dict):
 class LList(list):
     """A sequence from a YAML document; `line` is its own line, `item_lines` each item's (1-based)."""
 
-    __slots__ = ("line", "item_lines")
+    __slots__ = ("item_lines", "line")
 
     def __init__(self, line: int = 0) -> None:
         super().__init__()
@@ -87,7 +87,7 @@ _DOCUMENT_START = re.compile(r"^(?:%[^\n]*\n)*---(?=[ \t\r\n]|\Z)", re.MULTILINE
 class _Frame:
     """An open mapping or sequence while its document is being built."""
 
-    __slots__ = ("value", "anchor", "size", "key", "key_line")
+    __slots__ = ("anchor", "key", "key_line", "size", "value")
 
     def __init__(self, value: LDict | LList, anchor: str | None) -> None:
         self.value = value
@@ -207,7 +207,12 @@ def _iter_parse(text: str, offset: int) -> Iterator[Document]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + offset if mark is not None else offset + 1
-        raise YAMLSyntaxError(line, f"invalid YAML: {exc.problem or exc.context}") from None
+        problem = str(exc.problem or exc.context)
+        if "nesting depth" in problem:
+            # libyaml's own limit (PyYAML >= 6.0.3) can stop a document before ours does: one
+            # wording for the same problem, whichever limit is reached first.
+            raise YAMLSyntaxError(line, f"document nests deeper than {MAX_DEPTH} levels") from None
+        raise YAMLSyntaxError(line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YAMLSyntaxError(offset + 1, f"invalid YAML: {exc}") from None
     finally:

@@ -99,7 +99,7 @@ class Runner:
         self.control.on_gateways = self._gateways_changed
         self._spawn(self.control.watch())
 
-    def _spawn(self, coro) -> None:  # noqa: ANN001
+    def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -18,7 +18,13 @@ from envoy.type.matcher.v3 import string_pb2
 from ..discovery.model import PortModel, ServiceModel
 from ..discovery.protocols import HTTP2, upstream_protocol
 from ..resources.core import Secret
-from ..resources.istio import ClientTLS, ConnectionPool, LoadBalancerSettings, OutlierDetection, TrafficPolicy
+from ..resources.istio import (
+    ClientTLS,
+    ConnectionPool,
+    LoadBalancerSettings,
+    OutlierDetection,
+    TrafficPolicy,
+)
 from .common import ADS, duration_ms, to_any
 
 CONNECT_TIMEOUT_MS = 10_000

@@ -50,7 +50,7 @@ def metadata(refs: Iterable[SourceRef | None]) -> base_pb2.Metadata | None:
     return out
 
 
-def set_metadata(msg, refs: Iterable[SourceRef | None]) -> None:  # noqa: ANN001 - any message with a metadata field
+def set_metadata(msg, refs: Iterable[SourceRef | None]) -> None:
     """Write the metadata of `refs` into `msg.metadata` (nothing when there are none)."""
     md = metadata(refs)
     if md is not None:

@@ -79,7 +79,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             revision = self.cache.entry(st.cache_key).revision
             await queue.put(_CHANGED)
 
-    def _identify(self, st: StreamState, node) -> None:  # noqa: ANN001 - envoy Node
+    def _identify(self, st: StreamState, node) -> None:
         identity = identity_from_node(node)
         st.gateway = identity.gateway
         st.node_id = identity.node_id
@@ -98,7 +98,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 ts.resync = True
 
     def _ack_or_nack(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, version: str,
-                     error) -> bool:  # noqa: ANN001 - google.rpc.Status
+                     error) -> bool:
         """Record an ACK or NACK for the response `nonce`; False when the nonce is stale."""
         if nonce != ts.nonce:
             return False
@@ -115,7 +115,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         return True
 
     async def _serve(self, protocol: str, requests: AsyncIterator, context: grpc.aio.ServicerContext,
-                     handle, push) -> AsyncIterator:  # noqa: ANN001
+                     handle, push) -> AsyncIterator:
         st = self.registry.open(protocol, context.peer() if context else "")
         self.events.stream_opened(protocol)
         queue: asyncio.Queue = asyncio.Queue()
@@ -152,7 +152,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             log.info("%s stream %d (gateway %s) closed", protocol, st.stream_id, st.gateway)
 
     @staticmethod
-    def _push(st: StreamState, respond) -> list:  # noqa: ANN001
+    def _push(st: StreamState, respond) -> list:
         """After a cache change: a response per subscribed type that moved, in push order."""
         out = []
         for type_url in PUSH_ORDER:
@@ -204,7 +204,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         resp = self._sotw_response(st, req.type_url, ts)
         return [resp] if resp is not None else []
 
-    async def StreamAggregatedResources(self, request_iterator, context):  # noqa: N802, ANN001, ANN201
+    async def StreamAggregatedResources(self, request_iterator, context):
         async for resp in self._serve("sotw", request_iterator, context, self._sotw_handle,
                                      lambda st: self._push(st, self._sotw_response)):
             yield resp
@@ -266,7 +266,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             return []
         return [resp] if resp is not None else []
 
-    async def DeltaAggregatedResources(self, request_iterator, context):  # noqa: N802, ANN001, ANN201
+    async def DeltaAggregatedResources(self, request_iterator, context):
         async for resp in self._serve("delta", request_iterator, context, self._delta_handle,
                                      lambda st: self._push(st, self._delta_response)):
             yield resp

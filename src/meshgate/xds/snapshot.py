@@ -21,9 +21,22 @@ from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 from .. import ir
 from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
-from ..discovery.locality import (LocalitySetting, Placement, PlacementCache, ProxyView, group_by_priority,
-                                  place_endpoints)
-from ..discovery.model import DRAINING, HEALTHY, EndpointModel, Locality, PortModel, ServiceModel
+from ..discovery.locality import (
+    LocalitySetting,
+    Placement,
+    PlacementCache,
+    ProxyView,
+    group_by_priority,
+    place_endpoints,
+)
+from ..discovery.model import (
+    DRAINING,
+    HEALTHY,
+    EndpointModel,
+    Locality,
+    PortModel,
+    ServiceModel,
+)
 from ..discovery.topology_filter import categorize, has_hints
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy

@@ -3,8 +3,14 @@ listeners only where their hostnames intersect, serve only the intersecting host
 intersects no listener is rejected and not counted in attachedRoutes."""
 
 from ..expect import INFRA, Expect, GatewayRef, Key, Request, Response
-from ..suite import (Checks, Condition, ConformanceTest, ExpectedListener, ExpectedParent,
-                     expect_all)
+from ..suite import (
+    Checks,
+    Condition,
+    ConformanceTest,
+    ExpectedListener,
+    ExpectedParent,
+    expect_all,
+)
 
 GATEWAY = GatewayRef(INFRA, "httproute-hostname-intersection")
 GATEWAY_ALL = GatewayRef(INFRA, "httproute-hostname-intersection-all")

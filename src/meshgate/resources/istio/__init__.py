@@ -15,8 +15,53 @@ kept in milliseconds.
 
 from __future__ import annotations
 
-from .model import ClientTLS, ConnectionPool, ConsistentHash, DestinationRule, GROUP, H2_UPGRADE_POLICIES, HTTPCookie, HTTPSettings, HTTP_PROTOCOLS, LOCATIONS, LoadBalancerSettings, LocalityLbSetting, OutlierDetection, PROTOCOLS, PortTrafficPolicy, RESOLUTIONS, SIMPLE_LB, ServiceEntry, ServiceEntryPort, Subset, TCPSettings, TCP_PROTOCOLS, TLS_MODES, TLS_PROTOCOLS, TOPOLOGY_LABELS, TcpKeepalive, TrafficPolicy, UNIX_PREFIX, WorkloadEntry  # noqa: F401
-from .formats import fqdn, go_duration_ns, ip_subnet, is_dns1123_label, is_ip, is_prime, port_name, protocol, subset_name, tag_key, tag_value, unix_path, visibility, wildcard_domain  # noqa: F401
-from .workload_entry import parse_workload_entry  # noqa: F401
-from .service_entry import parse_service_entry  # noqa: F401
 from .destination_rule import parse_destination_rule  # noqa: F401
+from .formats import (  # noqa: F401
+    fqdn,
+    go_duration_ns,
+    ip_subnet,
+    is_dns1123_label,
+    is_ip,
+    is_prime,
+    port_name,
+    protocol,
+    subset_name,
+    tag_key,
+    tag_value,
+    unix_path,
+    visibility,
+    wildcard_domain,
+)
+from .model import (  # noqa: F401
+    GROUP,
+    H2_UPGRADE_POLICIES,
+    HTTP_PROTOCOLS,
+    LOCATIONS,
+    PROTOCOLS,
+    RESOLUTIONS,
+    SIMPLE_LB,
+    TCP_PROTOCOLS,
+    TLS_MODES,
+    TLS_PROTOCOLS,
+    TOPOLOGY_LABELS,
+    UNIX_PREFIX,
+    ClientTLS,
+    ConnectionPool,
+    ConsistentHash,
+    DestinationRule,
+    HTTPCookie,
+    HTTPSettings,
+    LoadBalancerSettings,
+    LocalityLbSetting,
+    OutlierDetection,
+    PortTrafficPolicy,
+    ServiceEntry,
+    ServiceEntryPort,
+    Subset,
+    TcpKeepalive,
+    TCPSettings,
+    TrafficPolicy,
+    WorkloadEntry,
+)
+from .service_entry import parse_service_entry  # noqa: F401
+from .workload_entry import parse_workload_entry  # noqa: F401

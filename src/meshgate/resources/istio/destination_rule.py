@@ -6,9 +6,39 @@ from typing import Any
 
 from ..fields import Fields
 from ..meta import Meta, Source
-from .model import ClientTLS, ConnectionPool, ConsistentHash, DestinationRule, H2_UPGRADE_POLICIES, HTTPCookie, HTTPSettings, LoadBalancerSettings, LocalityLbSetting, OutlierDetection, PortTrafficPolicy, SIMPLE_LB, Subset, TCPSettings, TLS_MODES, TOPOLOGY_LABELS, TcpKeepalive, TrafficPolicy, _INT32, _MAGLEV_TABLE_LIMIT, _UINT32_MAX, _UINT64_MAX
 from .formats import is_prime, subset_name, wildcard_domain
-from .readers import _duration, _export_to, _labels, _non_negative, _selector_labels, _uint32
+from .model import (
+    _INT32,
+    _MAGLEV_TABLE_LIMIT,
+    _UINT32_MAX,
+    _UINT64_MAX,
+    H2_UPGRADE_POLICIES,
+    SIMPLE_LB,
+    TLS_MODES,
+    TOPOLOGY_LABELS,
+    ClientTLS,
+    ConnectionPool,
+    ConsistentHash,
+    DestinationRule,
+    HTTPCookie,
+    HTTPSettings,
+    LoadBalancerSettings,
+    LocalityLbSetting,
+    OutlierDetection,
+    PortTrafficPolicy,
+    Subset,
+    TcpKeepalive,
+    TCPSettings,
+    TrafficPolicy,
+)
+from .readers import (
+    _duration,
+    _export_to,
+    _labels,
+    _non_negative,
+    _selector_labels,
+    _uint32,
+)
 
 
 def _overlap(localities: list[str]) -> tuple[int, str] | None:

@@ -9,7 +9,6 @@ from fractions import Fraction
 from ..formats import ip_address
 from .model import PROTOCOLS
 
-
 # --------------------------------------------------------------------------------------------
 # Value formats, as Istio checks them
 # --------------------------------------------------------------------------------------------

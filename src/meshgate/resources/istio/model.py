@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ..meta import Meta, Source
 
-
 GROUP = "networking.istio.io"
 
 # pkg/config/protocol: Parse is case-insensitive; the canonical names are Istio's.

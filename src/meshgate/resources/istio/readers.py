@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..fields import Fields, _type_name
-from .model import _INT32, _UINT32_MAX
 from .formats import go_duration_ns, tag_key, tag_value, visibility
-
+from .model import _INT32, _UINT32_MAX
 
 # --------------------------------------------------------------------------------------------
 # Reading helpers

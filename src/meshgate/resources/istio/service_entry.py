@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from ..fields import Fields
 from ..meta import Meta, Source
-from .model import HTTP_PROTOCOLS, LOCATIONS, PROTOCOLS, RESOLUTIONS, ServiceEntry, ServiceEntryPort, TCP_PROTOCOLS, TLS_PROTOCOLS
 from .formats import fqdn, ip_subnet, port_name, protocol, wildcard_domain
+from .model import (
+    HTTP_PROTOCOLS,
+    LOCATIONS,
+    PROTOCOLS,
+    RESOLUTIONS,
+    TCP_PROTOCOLS,
+    TLS_PROTOCOLS,
+    ServiceEntry,
+    ServiceEntryPort,
+)
 from .readers import _export_to, _selector_labels
 from .workload_entry import _parse_workload
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..fields import Fields
 from ..meta import Meta, Source
-from .model import UNIX_PREFIX, WorkloadEntry
 from .formats import fqdn, is_ip, port_name, unix_path
+from .model import UNIX_PREFIX, WorkloadEntry
 from .readers import _labels, _uint32
 
 
