@@ -53,7 +53,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["MAX_DELAY", "EchoServer", "serve_forever"]
 
@@ -884,7 +884,7 @@ class EchoServer:
         self._httpd = None
         self._thread = None
 
-    def __enter__(self) -> EchoServer:
+    def __enter__(self) -> Self:
         if self._httpd is None:
             self.start()
         return self

@@ -146,7 +146,7 @@ def test_unknown_output_format_and_missing_input_are_usage_errors(good: Path) ->
 def meshgate(*args: str) -> subprocess.CompletedProcess[str]:
     """The installed `meshgate` entry point, in a subprocess (the server runs on this process's loop)."""
     exe = Path(sys.executable).parent / "meshgate"
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 async def status_from_server(config: Path, fmt: str) -> subprocess.CompletedProcess[str]:

@@ -171,8 +171,8 @@ def test_allocations_desired_is_at_least_the_minimum() -> None:
     ({"zone-a": 0.3, "zone-b": 0.4, "zone-c": 0.3}, 2, "Insufficient number of endpoints (2 endpoints, 3 zones)"),
     ({"zone-a": 0.5, "zone-b": 0.5}, 0, "Insufficient number of endpoints (0 endpoints, 2 zones)"),
     ({"zone-a": 0.9, "zone-b": 0.05, "zone-c": 0.05}, 3,
-     "Unable to allocate minimum required endpoints to each zone without exceeding overload threshold "
-     "(3 endpoints, 3 zones)"),
+     ("Unable to allocate minimum required endpoints to each zone without exceeding overload threshold "
+      "(3 endpoints, 3 zones)")),
 ], ids=["no ratios", "one zone", "fewer endpoints than zones", "no endpoints", "minimums exceed"])
 def test_allocations_impossible(ratios: dict[str, float] | None, endpoints: int, message: str) -> None:
     assert th._allocations(ratios, endpoints) == (None, message)
@@ -418,8 +418,8 @@ HINTED = slc("hinted", ep("10.0.1.1", "zone-a", zones=("zone-a",)), ep("10.0.1.2
     ([HINTED, slc("s", ep("10.0.0.1", "zone-a"), ep("10.0.0.2", ""))], nodes_for({"zone-a": 1000, "zone-b": 1000}),
      "One or more endpoints do not have a zone specified"),
     ([HINTED, slc("s", ep("10.0.0.1", "zone-a"))], nodes_for({"zone-a": 18000, "zone-b": 1000, "zone-c": 1000}),
-     "Unable to allocate minimum required endpoints to each zone without exceeding overload threshold "
-     "(3 endpoints, 3 zones)"),
+     ("Unable to allocate minimum required endpoints to each zone without exceeding overload threshold "
+      "(3 endpoints, 3 zones)")),
     ([HINTED], nodes_for({"zone-a": 1000, "zone-b": 1000, "zone-c": 1000}),
      "Insufficient number of endpoints (2 endpoints, 3 zones)"),
     ([HINTED], nodes_for({"zone-a": 1000, "zone-b": 1000}) + [node("n", None, 1000)], INSUFFICIENT_NODE_INFO),

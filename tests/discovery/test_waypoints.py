@@ -265,8 +265,8 @@ ALL_WP = gateway("wp", ns="infra", listeners=[listener(HBONE, allowed=FROM_ALL)]
          (None, "object label", "waypoint shop/ not found: istio.io/use-waypoint is empty (use-waypoint= on the Service)")),
         ("a Gateway that is not a waypoint",
          [gateway("wp", cls="meshgate"), service(use_waypoint="wp")],
-         (None, "object label", "waypoint shop/wp not found: Gateway shop/wp is not a waypoint (class meshgate is "
-                                "not a waypoint class (meshgate-waypoint, istio-waypoint)) (use-waypoint=wp on the Service)")),
+         (None, "object label", ("waypoint shop/wp not found: Gateway shop/wp is not a waypoint (class meshgate is "
+                                 "not a waypoint class (meshgate-waypoint, istio-waypoint)) (use-waypoint=wp on the Service)"))),
         ("use-waypoint-namespace on the Service",
          [ALL_WP, service(use_waypoint="wp", use_waypoint_namespace="infra")],
          (("infra", "wp"), "object label", "use-waypoint=wp, use-waypoint-namespace=infra on the Service")),
@@ -281,8 +281,8 @@ ALL_WP = gateway("wp", ns="infra", listeners=[listener(HBONE, allowed=FROM_ALL)]
          (None, "namespace label", "waypoint shop/wp not found (namespace shop has use-waypoint=wp)")),
         ("a waypoint in another namespace allows only its own by default",
          [gateway("wp", ns="infra"), service(use_waypoint="wp", use_waypoint_namespace="infra")],
-         (None, "object label", "waypoint infra/wp does not allow namespace shop (from: Same on listener mesh; "
-                                "use-waypoint=wp, use-waypoint-namespace=infra on the Service)")),
+         (None, "object label", ("waypoint infra/wp does not allow namespace shop (from: Same on listener mesh; "
+                                 "use-waypoint=wp, use-waypoint-namespace=infra on the Service)"))),
         ("Selector matching the Namespace's labels",
          [namespace("shop", mesh="yes"),
           gateway("wp", ns="infra", listeners=[listener(HBONE, allowed={"namespaces": {
@@ -294,8 +294,8 @@ ALL_WP = gateway("wp", ns="infra", listeners=[listener(HBONE, allowed=FROM_ALL)]
           gateway("wp", ns="infra", listeners=[listener(HBONE, allowed={"namespaces": {
               "from": "Selector", "selector": {"matchLabels": {"mesh": "yes"}}}})]),
           service(use_waypoint="wp", use_waypoint_namespace="infra")],
-         (None, "object label", "waypoint infra/wp does not allow namespace shop (from: Selector {mesh=yes} on "
-                                "listener mesh; use-waypoint=wp, use-waypoint-namespace=infra on the Service)")),
+         (None, "object label", ("waypoint infra/wp does not allow namespace shop (from: Selector {mesh=yes} on "
+                                 "listener mesh; use-waypoint=wp, use-waypoint-namespace=infra on the Service)"))),
         ("Selector on the name label of a Namespace with no object",
          [gateway("wp", ns="infra", listeners=[listener(HBONE, allowed={"namespaces": {
              "from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}}}})]),
@@ -303,27 +303,27 @@ ALL_WP = gateway("wp", ns="infra", listeners=[listener(HBONE, allowed=FROM_ALL)]
          (("infra", "wp"), "object label", "use-waypoint=wp, use-waypoint-namespace=infra on the Service")),
         ("waypoint-for workload does not capture services",
          [gateway(waypoint_for="workload"), service(use_waypoint="wp")],
-         (None, "object label", "waypoint shop/wp does not capture services (waypoint-for: workload; "
-                                "use-waypoint=wp on the Service)")),
+         (None, "object label", ("waypoint shop/wp does not capture services (waypoint-for: workload; "
+                                 "use-waypoint=wp on the Service)"))),
         ("waypoint-for all captures services",
          [gateway(waypoint_for="all"), service(use_waypoint="wp")],
          (("shop", "wp"), "object label", "use-waypoint=wp on the Service")),
         ("waypoint-for none captures nothing",
          [gateway(waypoint_for="none"), service(use_waypoint="wp")],
-         (None, "object label", "waypoint shop/wp does not capture services (waypoint-for: none; "
-                                "use-waypoint=wp on the Service)")),
+         (None, "object label", ("waypoint shop/wp does not capture services (waypoint-for: none; "
+                                 "use-waypoint=wp on the Service)"))),
         ("waypoint-for workload from the class",
          [gateway_class("meshgate-waypoint", waypoint_for="workload"), gateway(), service(use_waypoint="wp")],
-         (None, "object label", "waypoint shop/wp does not capture services (waypoint-for: workload; "
-                                "use-waypoint=wp on the Service)")),
+         (None, "object label", ("waypoint shop/wp does not capture services (waypoint-for: workload; "
+                                 "use-waypoint=wp on the Service)"))),
         ("the Gateway's waypoint-for beats the class's",
          [gateway_class("meshgate-waypoint", waypoint_for="workload"), gateway(waypoint_for="service"),
           service(use_waypoint="wp")],
          (("shop", "wp"), "object label", "use-waypoint=wp on the Service")),
         ("namespace permission is checked before waypoint-for",
          [gateway("wp", ns="infra", waypoint_for="workload"), service(use_waypoint="wp", use_waypoint_namespace="infra")],
-         (None, "object label", "waypoint infra/wp does not allow namespace shop (from: Same on listener mesh; "
-                                "use-waypoint=wp, use-waypoint-namespace=infra on the Service)")),
+         (None, "object label", ("waypoint infra/wp does not allow namespace shop (from: Same on listener mesh; "
+                                 "use-waypoint=wp, use-waypoint-namespace=infra on the Service)"))),
         ("headless Service",
          [gateway(), service(cluster_ip="None", use_waypoint="wp")],
          (None, "object label", "headless Service (no VIP): not captured (use-waypoint=wp on the Service)")),
@@ -367,12 +367,12 @@ def test_service_capture(name: str, objects: list[dict[str, Any]], want: tuple[A
          (("infra", "wp"), "object label", "use-waypoint=wp, use-waypoint-namespace=infra on the ServiceEntry")),
         ("without addresses there is no VIP",
          [gateway(), service_entry(addresses=(), use_waypoint="wp")],
-         (None, "object label", "ServiceEntry without an IP address (no VIP): not captured "
-                                "(use-waypoint=wp on the ServiceEntry)")),
+         (None, "object label", ("ServiceEntry without an IP address (no VIP): not captured "
+                                 "(use-waypoint=wp on the ServiceEntry)"))),
         ("a CIDR is not a VIP",
          [gateway(), service_entry(addresses=("240.0.0.0/24",), use_waypoint="wp")],
-         (None, "object label", "ServiceEntry without an IP address (no VIP): not captured "
-                                "(use-waypoint=wp on the ServiceEntry)")),
+         (None, "object label", ("ServiceEntry without an IP address (no VIP): not captured "
+                                 "(use-waypoint=wp on the ServiceEntry)"))),
         ("the waypoint's own-Service rule is for Services only",
          [gateway(), service_entry(use_waypoint="wp", **{"gateway.istio.io/managed": "istio.io-mesh-controller"})],
          (("shop", "wp"), "object label", "use-waypoint=wp on the ServiceEntry")),

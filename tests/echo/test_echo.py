@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -406,6 +407,11 @@ def test_start_twice_is_an_error() -> None:
         srv.start()
 
 
+def _put_line(stream: IO[str], lines: queue.Queue[str]) -> None:
+    """Read one line of `stream` into `lines` (in a thread: readline has no timeout)."""
+    lines.put(stream.readline())
+
+
 def test_serve_forever_prints_and_exits_on_signal() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
@@ -414,7 +420,8 @@ def test_serve_forever_prints_and_exits_on_signal() -> None:
                                 text=True, env=env)
         try:
             lines: queue.Queue[str] = queue.Queue()
-            threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
+            assert proc.stdout is not None
+            threading.Thread(target=_put_line, args=(proc.stdout, lines), daemon=True).start()
             line = lines.get(timeout=30)
             m = re.fullmatch(r"echo listening on http://127\.0\.0\.1:(\d+) \(pod p, namespace ns\)\n", line)
             assert m, line

@@ -17,7 +17,8 @@ import threading
 def main(argv: list[str]) -> int:
     config = argv[argv.index("-c") + 1]
     admin_path = argv[argv.index("--admin-address-path") + 1] if "--admin-address-path" in argv else None
-    admin = json.load(open(config))["admin"]["address"]["socket_address"]
+    with open(config) as f:
+        admin = json.load(f)["admin"]["address"]["socket_address"]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -56,4 +56,5 @@ def summarize(doc: dict) -> list[str]:
 
 if __name__ == "__main__":
     for path in sys.argv[1:]:
-        print("\n".join(summarize(yaml.safe_load(open(path)))))
+        with open(path) as f:
+            print("\n".join(summarize(yaml.safe_load(f))))

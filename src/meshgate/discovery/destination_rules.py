@@ -47,10 +47,10 @@ def destination_rule_for(rules: Iterable[DestinationRule], host: str, namespace:
     for rule in rules:
         if not _visible(rule, namespace):
             continue
-        if rule.workload_selector is not None:
-            if rule.meta.namespace != namespace or labels is None or \
-                    not selector_matches(rule.workload_selector, labels):
-                continue
+        if rule.workload_selector is not None and (
+                rule.meta.namespace != namespace or labels is None
+                or not selector_matches(rule.workload_selector, labels)):
+            continue
         rank = _host_rank(_full_host(rule.host, rule.meta.namespace), host)
         if rank is None:
             continue

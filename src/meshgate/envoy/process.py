@@ -24,6 +24,7 @@ import re
 import signal
 import time
 from pathlib import Path
+from typing import Self
 
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 
@@ -251,7 +252,7 @@ class ManagedEnvoy:
                 log.info("Envoy %s stopped (pid %d, %s)", self.name, proc.pid, _describe_exit(proc.returncode))
             self._admin_port = None
 
-    async def __aenter__(self) -> ManagedEnvoy:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -295,7 +296,7 @@ class ManagedEnvoy:
             self._admin_path_file.unlink(missing_ok=True)
             args += ["--admin-address-path", str(self._admin_path_file)]
         self._admin_port = None
-        with open(self.log_path, "ab") as logf:
+        with await asyncio.to_thread(open, self.log_path, "ab") as logf:  # open() may block: off the loop
             self._log_offset = logf.tell()
             logf.write(f"--- meshgate: starting Envoy for {self.name}: {' '.join(args)}\n".encode())
             logf.flush()
@@ -348,8 +349,11 @@ class ManagedEnvoy:
                 log.info("Envoy %s restarted (pid %d, restart %d)", self.name, self.pid, self._restarts)
             except TimeoutError as e:
                 log.warning("%s; leaving it running", e)  # e.g. the control plane is away
-            except Exception as e:  # EnvoyStartError, or OSError running the binary
-                log.error("Envoy %s failed to restart: %s", self.name, e)
+            except Exception as e:  # supervision must go on, whatever went wrong
+                # EnvoyStartError, or OSError running the binary, say all in their message; any
+                # other exception is a bug here, and its traceback is wanted.
+                log.error("Envoy %s failed to restart: %s", self.name, e,
+                          exc_info=not isinstance(e, (EnvoyStartError, OSError)))
                 # A pinned admin port may have been taken meanwhile: let the kernel pick again.
                 self._pinned_admin_port = None
                 await self._kill()

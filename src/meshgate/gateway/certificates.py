@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from ..resources.core import Secret
@@ -26,6 +27,6 @@ def certificate_problem(secret: Secret) -> str | None:
         load_pem_private_key(key, password=None)
     except (ValueError, TypeError):
         return "tls.key is not an unencrypted PEM private key"
-    except Exception as exc:  # unsupported key types raise their own errors
+    except UnsupportedAlgorithm as exc:  # e.g. an EC key on a curve OpenSSL cannot use
         return f"tls.key cannot be used: {exc}"
     return None

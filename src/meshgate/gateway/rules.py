@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from .. import ir
 from ..discovery.index import Discovery
@@ -35,6 +36,15 @@ class RuleProblems:
     refs: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
     unsupported: list[str] = field(default_factory=list)
     invalid_rules: int = 0
+
+
+class _RouteCommon(TypedDict):
+    """The ir.Route fields every route of one match shares, whatever it does."""
+
+    name: str
+    match: ir.RouteMatch
+    source: ir.SourceRef
+    response_headers: ir.HeaderMutation | None
 
 
 def _mutation(mod: HeaderModifier | None) -> ir.HeaderMutation | None:
@@ -201,7 +211,7 @@ def translate_rule(
     for mi, m in enumerate(rule.matches):
         match = _ir_match(m)
         name = f"{route.meta.namespace}/{route.meta.name}/rule/{rid}/match/{mi}"
-        common = dict(name=name, match=match, source=source, response_headers=response_headers)
+        common: _RouteCommon = {"name": name, "match": match, "source": source, "response_headers": response_headers}
         if invalid:
             out.append(ir.Route(**common, direct_status=500))
         elif redirect_filter is not None:

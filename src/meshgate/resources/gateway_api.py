@@ -594,7 +594,7 @@ def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> Rou
     if ftype is None:
         return None
     want = _FILTER_FIELDS[ftype]
-    for other_type, other in _FILTER_FIELDS.items():
+    for other in _FILTER_FIELDS.values():
         if other != want and f.has(other):
             f.error(other, f"must not be set for filter type {ftype}")
     if not f.has(want):

@@ -11,7 +11,7 @@ and its locality in `node.locality`. `node_metadata` writes the same keys, for b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from envoy.config.core.v3 import base_pb2
 from google.protobuf import struct_pb2
@@ -28,7 +28,7 @@ class ProxyIdentity:
     """What a connected proxy is: the Gateway it serves and where it runs."""
 
     gateway: str  # "namespace/name"
-    locality: Locality = Locality()
+    locality: Locality = field(default_factory=Locality)
     labels: tuple[tuple[str, str], ...] = ()  # sorted by key
     node_name: str = ""
     node_id: str = ""
