@@ -337,6 +337,11 @@ class _Request:
         "query",
         "target",
     )
+    # Set from the request line as soon as it is read, before anything else looks at the request.
+    method: str
+    target: str
+    proto: str
+    minor: int  # HTTP/1.x
 
     def __init__(self) -> None:
         self.headers: dict[str, list[str]] = {}
@@ -783,7 +788,7 @@ class _HTTPServer(ThreadingHTTPServer):
                 pass
         # HTTPServer.server_bind would also resolve the host's FQDN, which can stall on DNS.
         socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
+        host, port = self.socket.getsockname()[:2]  # what server_bind just put in server_address
         self.server_name = host
         self.server_port = port
 
@@ -933,7 +938,7 @@ class EchoServer:
 def serve_forever(address: str, port: int, pod: str, namespace: str) -> None:
     """Serve until SIGINT or SIGTERM, then stop cleanly and return (for ``meshgate echo``)."""
     stop = threading.Event()
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda signum, frame: stop.set())

@@ -7,10 +7,11 @@ every problem with an object.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from .errors import InputError
 from .yaml_source import LDict, LList
@@ -39,7 +40,12 @@ class ObjectContext:
         return any(e.severity == "error" for e in self.errors)
 
 
-class StrItem(NamedTuple):
+# A validity check of one string value: the reason it is invalid, or None when it is valid.
+Check = Callable[[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class StrItem:
     """One valid item of a list of strings, with where it stands."""
 
     index: int
@@ -124,7 +130,7 @@ class Fields:
         pattern_hint: str = "",
         max_len: int | None = None,
         min_len: int = 0,
-        check: Callable[[str], str | None] | None = None,
+        check: Check | None = None,
     ) -> str | None:
         """A string field; `check` returns a reason when the value is invalid."""
         value = self._get(key, required)
@@ -155,7 +161,7 @@ class Fields:
 
     def int(
         self,
-        key: str,
+        key: builtins.str,
         *,
         required: bool = False,
         default: int | None = None,
@@ -176,7 +182,7 @@ class Fields:
             return None
         return value
 
-    def bool(self, key: str, *, default: bool | None = None) -> bool | None:
+    def bool(self, key: builtins.str, *, default: builtins.bool | None = None) -> builtins.bool | None:
         """A boolean field."""
         value = self.data.get(key)
         if value is None:
@@ -186,7 +192,7 @@ class Fields:
             return None
         return value
 
-    def int_or_str(self, key: str, *, required: bool = False) -> int | str | None:
+    def int_or_str(self, key: builtins.str, *, required: builtins.bool = False) -> builtins.int | builtins.str | None:
         """An IntOrString field (Kubernetes targetPort)."""
         value = self._get(key, required)
         if value is None:
@@ -197,7 +203,7 @@ class Fields:
         return value
 
     # -- containers ------------------------------------------------------------------------
-    def map(self, key: str, *, required: bool = False) -> Fields | None:
+    def map(self, key: builtins.str, *, required: builtins.bool = False) -> Fields | None:
         """A nested mapping as Fields, or None when absent or not a mapping."""
         value = self._get(key, required)
         if value is None:
@@ -207,7 +213,9 @@ class Fields:
             return None
         return Fields(value, self.sub(key), self.ctx, getattr(value, "line", self.line_of(key)))
 
-    def _list(self, key: str, required: bool, max_items: int | None, min_items: int) -> list | None:
+    def _list(
+        self, key: builtins.str, required: builtins.bool, max_items: builtins.int | None, min_items: builtins.int
+    ) -> list | None:
         value = self._get(key, required)
         if value is None:
             return None
@@ -222,7 +230,7 @@ class Fields:
             return None
         return value
 
-    def item_line(self, seq: list, index: int) -> int:
+    def item_line(self, seq: list, index: builtins.int) -> builtins.int:
         """The line of item `index` of `seq`."""
         lines = getattr(seq, "item_lines", None)
         if lines and index < len(lines):
@@ -230,7 +238,12 @@ class Fields:
         return getattr(seq, "line", self.line)
 
     def maps(
-        self, key: str, *, required: bool = False, max_items: int | None = None, min_items: int = 0
+        self,
+        key: builtins.str,
+        *,
+        required: builtins.bool = False,
+        max_items: builtins.int | None = None,
+        min_items: builtins.int = 0,
     ) -> Iterator[Fields]:
         """Each mapping item of a list field as Fields (non-mapping items are reported)."""
         seq = self._list(key, required, max_items, min_items)
@@ -246,14 +259,14 @@ class Fields:
 
     def strs(
         self,
-        key: str,
+        key: builtins.str,
         *,
-        required: bool = False,
-        max_items: int | None = None,
-        min_items: int = 0,
-        check: Callable[[str], str | None] | None = None,
-        unique: bool = False,
-    ) -> list[str] | None:
+        required: builtins.bool = False,
+        max_items: builtins.int | None = None,
+        min_items: builtins.int = 0,
+        check: Check | None = None,
+        unique: builtins.bool = False,
+    ) -> list[builtins.str] | None:
         """A list of strings; `check` returns a reason for an invalid item."""
         seq = self._list(key, required, max_items, min_items)
         if seq is None:
@@ -269,13 +282,13 @@ class Fields:
         return out
 
     def str_items(
-        self, key: str, *, max_items: int | None = None, check: Callable[[str], str | None] | None = None
+        self, key: builtins.str, *, max_items: builtins.int | None = None, check: Check | None = None
     ) -> list[StrItem]:
         """The valid items of a list of strings with where each stands, for checks across items."""
         seq = self._list(key, False, max_items, 0)
         return [] if seq is None else list(self._string_items(key, seq, check))
 
-    def _string_items(self, key: str, seq: list, check: Callable[[str], str | None] | None) -> Iterator[StrItem]:
+    def _string_items(self, key: builtins.str, seq: list, check: Check | None) -> Iterator[StrItem]:
         # A generator, so that a caller's own per-item errors keep their place among these.
         base = self.sub(key)
         for i, item in enumerate(seq):
@@ -290,12 +303,12 @@ class Fields:
                 continue
             yield StrItem(i, item, path, line)
 
-    def str_map(self, key: str, *, check_key: Callable[[str], str | None] | None = None) -> dict[str, str]:
+    def str_map(self, key: builtins.str, *, check_key: Check | None = None) -> dict[builtins.str, builtins.str]:
         """A map of string to string (labels, annotations, selectors)."""
         sub = self.map(key)
         return {} if sub is None else sub.as_str_map(check_key=check_key)
 
-    def as_str_map(self, *, check_key: Callable[[str], str | None] | None = None) -> dict[str, str]:
+    def as_str_map(self, *, check_key: Check | None = None) -> dict[builtins.str, builtins.str]:
         """This mapping read as string to string; other keys and values are reported and dropped."""
         out: dict[str, str] = {}
         for k, v in self.data.items():

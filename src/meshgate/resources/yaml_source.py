@@ -112,10 +112,12 @@ def _build_document(loader: _Loader, offset: int) -> Document:
     root_line = 0
     while True:
         event = loader.get_event()
-        line = event.start_mark.line + 1 + offset
-        cls = type(event)
+        mark = event.start_mark if event is not None else None
+        if event is None or mark is None:  # pragma: no cover - libyaml ends what it starts, with marks
+            raise YAMLSyntaxError(root_line or offset + 1, "invalid YAML: the stream ends inside a document")
+        line = mark.line + 1 + offset
         is_merge = False
-        if cls is yaml.ScalarEvent:
+        if isinstance(event, yaml.ScalarEvent):
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
@@ -135,7 +137,7 @@ def _build_document(loader: _Loader, offset: int) -> Document:
             size = 1
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1)
-        elif cls is yaml.AliasEvent:
+        elif isinstance(event, yaml.AliasEvent):
             anchor = event.anchor
             if anchor in open_anchors:
                 raise YAMLSyntaxError(line, "recursive YAML alias")
@@ -148,7 +150,7 @@ def _build_document(loader: _Loader, offset: int) -> Document:
                     line,
                     f"YAML aliases expand to more than {ALIAS_EXPANSION_BUDGET} nodes (refused as a possible YAML bomb)",
                 )
-        elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+        elif isinstance(event, yaml.CollectionStartEvent):
             if stack:
                 parent = stack[-1]
                 if isinstance(parent.value, LDict) and parent.key is _NO_KEY:
@@ -157,18 +159,18 @@ def _build_document(loader: _Loader, offset: int) -> Document:
                     raise YAMLSyntaxError(line, f"document nests deeper than {MAX_DEPTH} levels")
             if event.anchor is not None:
                 open_anchors.add(event.anchor)
-            stack.append(_Frame(LDict(line) if cls is yaml.MappingStartEvent else LList(line), event.anchor))
+            stack.append(_Frame(LDict(line) if isinstance(event, yaml.MappingStartEvent) else LList(line), event.anchor))
             continue
-        elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+        elif isinstance(event, yaml.CollectionEndEvent):
             frame = stack.pop()
             value, size, line = frame.value, frame.size, frame.value.line
             if frame.anchor is not None:
                 open_anchors.discard(frame.anchor)
                 anchors[frame.anchor] = (value, size)
-        elif cls is yaml.DocumentEndEvent:
+        elif isinstance(event, yaml.DocumentEndEvent):
             return Document(root, root_line)
         else:  # pragma: no cover - the parser emits nothing else inside a document
-            raise YAMLSyntaxError(line, f"invalid YAML: unexpected {cls.__name__}")
+            raise YAMLSyntaxError(line, f"invalid YAML: unexpected {type(event).__name__}")
 
         if not stack:
             root, root_line = value, line
