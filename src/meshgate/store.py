@@ -6,6 +6,7 @@ into a provider.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
@@ -108,14 +109,14 @@ class Store:
             return []
         return [objs[k] for k in sorted(objs)]
 
-    def in_namespace(self, kind: str, namespace: str) -> list[Any]:
+    def in_namespace(self, kind: str, namespace: str) -> builtins.list[Any]:
         """Objects of a kind in one namespace, ordered by name."""
         objs = self._by_namespace.get(kind, {}).get(namespace)
         if not objs:
             return []
         return [objs[k] for k in sorted(objs)]
 
-    def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
+    def endpoint_slices(self, namespace: str, service: str) -> builtins.list[EndpointSlice]:
         """The EndpointSlices labelled for a Service, ordered by name."""
         slices = self._slices.get((namespace, service))
         if not slices:

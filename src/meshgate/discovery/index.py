@@ -30,8 +30,9 @@ class Discovery:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._services: dict[tuple[str, str], ServiceModel | None] = {}
-        self._endpoints: dict[tuple[str, str, str, int], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
-        self._ports: dict[tuple[str, str], set[tuple]] = {}  # service → endpoint keys
+        # (kind, namespace, name, port, host) → the port and its endpoints
+        self._endpoints: dict[tuple[str, str, str, int, str], tuple[PortModel, tuple[EndpointModel, ...]] | None] = {}
+        self._ports: dict[tuple[str, str], set[tuple[str, str, str, int, str]]] = {}  # service → endpoint keys
         self._hosts: dict[str, list[ServiceModel]] | None = None  # ServiceEntry host → models, oldest first
         self._slices: dict[tuple[str, str], list[EndpointSlice]] = {}
         # Nodes by name, read once: a Node change makes a new Discovery (only slice changes reuse one).

@@ -60,7 +60,7 @@ def _workload_endpoint(we: WorkloadEntry, port: PortModel, target: int,
         locality=Locality(region, zone, subzone),
         owner=owner,
         labels=_labels(we.labels),
-        network=we.network,
+        network=we.network or "",
         weight=we.weight or 0,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..resources.gateway_api import GROUP, HTTPRoute, ParentRef
+from ..resources.gateway_api import GROUP, Gateway, HTTPRoute, ParentRef
 from ..store import Store
 from .conditions import Condition
 from .hostnames import effective_hostnames
@@ -15,7 +15,7 @@ from .listeners import ListenerState
 class GatewayState:
     """A Gateway we own after listener validation."""
 
-    gateway: object
+    gateway: Gateway
     listeners: list[ListenerState]
     conditions: list[Condition] = field(default_factory=list)
     address: str = "0.0.0.0"

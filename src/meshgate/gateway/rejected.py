@@ -17,7 +17,8 @@ def rejected_statuses(store: Store, owned: dict[str, GatewayClass | None], now: 
     """Accepted=False status for invalid Gateways of our classes and invalid routes to our Gateways."""
     out: list[dict] = []
     for rej in store.rejected:
-        spec = rej.raw.get("spec") if isinstance(rej.raw.get("spec"), dict) else {}
+        raw_spec = rej.raw.get("spec")
+        spec = raw_spec if isinstance(raw_spec, dict) else {}
         message = f"Invalid object: {_summary(rej.errors)}"
         if rej.kind == "Gateway":
             cls = spec.get("gatewayClassName")
@@ -28,13 +29,14 @@ def rejected_statuses(store: Store, owned: dict[str, GatewayClass | None], now: 
             out.append(gateway_status(rej.meta, conds, [], [], now))
         elif rej.kind == "HTTPRoute":
             parents = []
-            refs = spec.get("parentRefs") if isinstance(spec.get("parentRefs"), list) else []
-            for ref in refs:
+            raw_refs = spec.get("parentRefs")
+            for ref in raw_refs if isinstance(raw_refs, list) else []:
                 if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
                     continue
                 if ref.get("kind", "Gateway") != "Gateway" or ref.get("group", GROUP) != GROUP:
                     continue
-                ns = ref.get("namespace") if isinstance(ref.get("namespace"), str) else rej.meta.namespace
+                ref_ns = ref.get("namespace")
+                ns = ref_ns if isinstance(ref_ns, str) else rej.meta.namespace
                 gw = store.get("Gateway", ns, ref["name"])
                 if gw is None or gw.class_name not in owned:
                     continue

@@ -103,6 +103,7 @@ def build_listeners(
     for port in sorted(by_port):
         group = by_port[port]
         protocol = group[0].listener.protocol
+        chains: tuple[ir.FilterChain, ...]
         if protocol == "HTTP":
             rc = http_route_config_name(port)
             configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "http"))))

@@ -145,8 +145,8 @@ def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedSe
                 direct.setdefault((vip, port.number), []).append(chain)
     listeners = [ir.Listener(f"{address}_{PROXY_PROTOCOL_PORT}", address, PROXY_PROTOCOL_PORT, "MESH",
                              tuple(chains), proxy_protocol=True)] if chains else []
-    for (vip, port), vchains in sorted(direct.items()):
-        listeners.append(ir.Listener(f"{vip}_{port}", vip, port, "MESH", tuple(vchains)))
+    for (vip, number), vchains in sorted(direct.items()):
+        listeners.append(ir.Listener(f"{vip}_{number}", vip, number, "MESH", tuple(vchains)))
     return ir.GatewayConfig(namespace, name, tuple(listeners), tuple(configs),
                             tuple(clusters[k] for k in sorted(clusters)), ())
 

@@ -47,8 +47,8 @@ class AddressPool:
             if address not in taken_elsewhere:
                 self._freed.append(address)
         for key in sorted(wanted - self._taken.keys()):
-            address = self._next(taken_elsewhere)
-            if address is None:
+            fresh = self._next(taken_elsewhere)
+            if fresh is None:
                 break
-            self._taken[key] = address
+            self._taken[key] = fresh
         return dict(self._taken)

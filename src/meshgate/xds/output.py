@@ -27,16 +27,20 @@ def _sorted(value: object) -> object:
 def _stable_structs(value: object) -> object:
     """Struct maps (metadata) print in hash order, which varies between processes: sort them."""
     if isinstance(value, dict):
-        return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_structs(v)) for k, v in value.items()}
+        return _stable_dict(value)
     if isinstance(value, list):
         return [_stable_structs(v) for v in value]
     return value
 
 
+def _stable_dict(value: dict) -> dict:
+    return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_structs(v)) for k, v in value.items()}
+
+
 def message_dict(msg: Message) -> dict:
     """A message as proto3 JSON with the proto field names (snake_case, as Envoy's docs)."""
     # Through JSON text so that nested Any values come back as plain dicts.
-    return _stable_structs(json.loads(MessageToJson(msg, preserving_proto_field_name=True)))
+    return _stable_dict(json.loads(MessageToJson(msg, preserving_proto_field_name=True)))
 
 
 def _redacted_secret(msg: Message) -> dict:

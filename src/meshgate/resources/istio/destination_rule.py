@@ -113,20 +113,22 @@ def _parse_locality_lb(f: Fields, has_outlier: bool) -> LocalityLbSetting:
                 f.ctx.error(it.line, it.path, f"can not simultaneously set 'failover' and topology label "
                             f"{it.value!r} in 'failoverPriority'")
                 return setting
-    for (frm, weights), (df, to) in zip(distribute, dist_fields):
-        if to is not None and len(weights) != len(to.data):
-            return setting  # a weight that could not be read was reported already
-        for loc, w in weights:
-            if not 1 <= w <= 100:
-                to.error(loc, f"locality weight must be in range [1, 100], got {w}")
-                return setting
-        total = sum(w for _, w in weights)
+    for (frm, read), (df, to_fields) in zip(distribute, dist_fields):
+        # Without a `to` mapping there are no weights: only their total (0) is wrong.
+        if to_fields is not None:
+            if len(read) != len(to_fields.data):
+                return setting  # a weight that could not be read was reported already
+            for loc, w in read:
+                if not 1 <= w <= 100:
+                    to_fields.error(loc, f"locality weight must be in range [1, 100], got {w}")
+                    return setting
+        total = sum(w for _, w in read)
         if total != 100:
             df.error("to", f"total locality weight {total} != 100")
             return setting
-        bad = _overlap([loc for loc, _ in weights])
-        if bad is not None:
-            to.error(weights[bad[0]][0], bad[1])
+        bad = _overlap([loc for loc, _ in read])
+        if bad is not None and to_fields is not None:
+            to_fields.error(read[bad[0]][0], bad[1])
     bad = _overlap([frm for frm, _ in distribute])
     if bad is not None:
         dist_fields[bad[0]][0].error("from", bad[1])

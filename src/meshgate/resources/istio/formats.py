@@ -173,6 +173,7 @@ def go_duration_ns(value: str) -> int | None:
     pos = 0
     while pos < len(s):
         m = _GO_COMPONENT.match(s, pos)
+        assert m is not None  # every part of the pattern may be empty: it matches anywhere
         whole, frac, unit = m.group(1), m.group(2), m.group(3)
         if not whole and not frac:
             return None  # no digits before or after the dot

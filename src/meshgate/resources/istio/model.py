@@ -60,7 +60,7 @@ class WorkloadEntry:
     @property
     def is_unix(self) -> bool:
         """True for a unix domain socket address."""
-        return bool(self.address) and self.address.startswith(UNIX_PREFIX)
+        return self.address is not None and self.address.startswith(UNIX_PREFIX)
 
     @property
     def locality_parts(self) -> tuple[str, str, str]:

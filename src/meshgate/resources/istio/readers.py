@@ -11,17 +11,13 @@ from .model import _INT32, _UINT32_MAX
 # --------------------------------------------------------------------------------------------
 
 
-def _string_map(f: Fields, key: str) -> tuple[Fields | None, dict[str, str]]:
-    """A map of string to string, with its Fields for later per-entry errors."""
-    sub = f.map(key)
-    return sub, ({} if sub is None else sub.as_str_map())
-
-
 def _labels(f: Fields, key: str) -> dict[str, str]:
     """Labels, checked as labels.Instance.Validate does."""
-    sub, labels = _string_map(f, key)
+    sub = f.map(key)
+    if sub is None:
+        return {}
     out: dict[str, str] = {}
-    for k, v in labels.items():
+    for k, v in sub.as_str_map().items():
         reason = tag_key(k)
         if reason:
             sub.error(k, f"invalid label key {k!r}: {reason}")
@@ -36,17 +32,18 @@ def _labels(f: Fields, key: str) -> dict[str, str]:
 
 def _selector_labels(f: Fields, key: str, warn_empty: str) -> dict[str, str]:
     """Workload selector labels: no empty key, no '*' (ValidateAlphaWorkloadSelector / validateWorkloadSelector)."""
-    sub, labels = _string_map(f, key)
+    sub = f.map(key)
+    if sub is None or not sub.data:  # absent, not a mapping, or empty
+        f.error(key if f.has(key) else None, warn_empty, severity="warning")
+        return {}
     out: dict[str, str] = {}
-    for k, v in labels.items():
+    for k, v in sub.as_str_map().items():
         if k == "":
             sub.error(k, f"empty key is not supported in selector: {k}={v!r}")
         elif "*" in k or "*" in v:
             sub.error(k, f"wildcard is not supported in selector: {k}={v}")
         else:
             out[k] = v
-    if not labels and (sub is None or not sub.data):
-        f.error(key if f.has(key) else None, warn_empty, severity="warning")
     return out
 
 
@@ -106,9 +103,9 @@ def _export_to(f: Fields, namespace: str, *, service_entry: bool, selector: bool
             f.ctx.error(it.line, it.path, reason)
             continue
         if not (service_entry and it.value == "~"):
-            reason = visibility(key)
-            if reason:
-                f.ctx.error(it.line, it.path, f"invalid value {it.value!r}: {reason}")
+            invalid = visibility(key)
+            if invalid:
+                f.ctx.error(it.line, it.path, f"invalid value {it.value!r}: {invalid}")
                 continue
         seen.append(key)
         values.append(it.value)
