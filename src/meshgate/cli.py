@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import click
 import yaml
@@ -12,6 +13,9 @@ import yaml
 from . import __version__
 from .pipeline import Translation, translate_paths
 from .xds.output import snapshot_dict
+
+if TYPE_CHECKING:
+    from .runtime.run import RunOptions
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -160,7 +164,8 @@ def _status_document(tr: Translation) -> dict:
     return {"status": tr.status, "errors": [e.to_dict() for e in tr.errors]}
 
 
-def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, **extra: object):
+def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, **extra: Any) -> RunOptions:
+    # `extra` is passed through as RunOptions fields: RunOptions checks their names itself.
     from .runtime.run import RunOptions
 
     host, _, port = xds.rpartition(":")
@@ -170,7 +175,7 @@ def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, 
                       delta=not sotw, **extra)
 
 
-def _serve_forever(options: object) -> None:
+def _serve_forever(options: RunOptions) -> None:
     import asyncio
     import logging
 
@@ -182,7 +187,7 @@ def _serve_forever(options: object) -> None:
         click.echo(line)
         sys.stdout.flush()  # a pipe would hold the URLs back until the buffer fills
 
-    asyncio.run(run_until_signal(options, say=say))  # type: ignore[arg-type]
+    asyncio.run(run_until_signal(options, say=say))
 
 
 _xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")
@@ -252,7 +257,7 @@ def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoin
 @click.option("--sotw", is_flag=True, help="State-of-the-World ADS instead of Delta.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="yaml", show_default=True)
 def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, ...], node_name: str,
-              admin_port: int, sotw: bool, fmt: str) -> None:
+              admin_port: int, sotw: bool, fmt: Literal["json", "yaml"]) -> None:
     """Print an Envoy bootstrap for a proxy of GATEWAY fed by meshgate at --xds."""
     from .discovery.model import Locality
     from .envoy.bootstrap import ads_bootstrap, bootstrap_text
@@ -261,8 +266,9 @@ def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, .
     if not host or not port.isdigit():
         raise click.BadParameter("must be HOST:PORT", param_hint="--xds")
     loc = None
-    if _locality(locality):
-        parts = (locality.split("/") + ["", ""])[:3]  # type: ignore[union-attr]
+    checked = _locality(locality)
+    if checked:
+        parts = (checked.split("/") + ["", ""])[:3]
         loc = Locality(*parts)
     boot = ads_bootstrap(gateway, host, int(port), admin_port=admin_port, locality=loc, labels=_labels(labels),
                          node_name=node_name, delta=not sotw)
@@ -346,6 +352,19 @@ def explain_endpoints_command(paths: tuple[str, ...], gateway: str, cluster_name
     console.print(table)
 
 
+class _WaypointRow(TypedDict):
+    """One row of `explain waypoints` (JSON/YAML keys as written)."""
+
+    kind: str
+    namespace: str
+    name: str
+    waypoint: str
+    source: str
+    reason: str
+    ingressUseWaypoint: bool
+    ingressReason: str
+
+
 @explain.command("waypoints")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
@@ -362,7 +381,7 @@ def explain_waypoints_command(paths: tuple[str, ...], fmt: str, ingress_use_wayp
     for e in loaded.errors + duplicates:
         click.echo(f"{e.severity}: {e}", err=True)
     enabled = _ingress_waypoints(ingress_use_waypoints)
-    rows = []
+    rows: list[_WaypointRow] = []
     for c in captures(store):
         use, why = ingress_uses_waypoint(store, c.kind, c.namespace, c.name, enabled) if c.captured else (False, "not captured")
         rows.append({"kind": c.kind, "namespace": c.namespace, "name": c.name,

@@ -165,7 +165,7 @@ def _load_document(doc: Document, file: str, created: str, result: LoadResult) -
             result.objects.append(obj)
 
 
-def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tuple[LDict, int]]:
+def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tuple[dict, int]]:
     value = doc.value
     if value is None:
         return  # an empty document
@@ -177,7 +177,8 @@ def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tupl
         if items is None:
             return
         if not isinstance(items, list):
-            errors.append(InputError(file, value.key_lines.get("items", doc.line), "items must be a list", "items", "List"))
+            line = value.key_lines.get("items", doc.line) if isinstance(value, LDict) else doc.line
+            errors.append(InputError(file, line, "items must be a list", "items", "List"))
             return
         for i, item in enumerate(items):
             line = items.item_lines[i] if isinstance(items, LList) else doc.line
@@ -208,9 +209,10 @@ def parse_object(value: dict, file: str, line: int, created: str, result: LoadRe
     group, version = split_api_version(api_version)
     spec: KindSpec | None = KINDS.get((group, kind))
     if spec is None:
-        md = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-        ctx.name = md.get("name") if isinstance(md.get("name"), str) else ""
-        ctx.namespace = md.get("namespace") if isinstance(md.get("namespace"), str) else ""
+        md = value.get("metadata")
+        name, namespace = (md.get("name"), md.get("namespace")) if isinstance(md, dict) else (None, None)
+        ctx.name = name if isinstance(name, str) else ""
+        ctx.namespace = namespace if isinstance(namespace, str) else ""
         f.error(None, f"unknown kind {kind} in {api_version}: skipped", severity="warning")
         errors.extend(ctx.errors)
         return None

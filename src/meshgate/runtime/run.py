@@ -15,6 +15,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import grpc
 
 from ..envoy.bootstrap import ads_bootstrap
 from ..envoy.process import ManagedEnvoy
@@ -27,6 +30,9 @@ from .address_pool import AddressPool
 from .controller import ControlPlane
 from .debug import DebugServer
 from .metrics import Metrics
+
+if TYPE_CHECKING:
+    from ..echo import EchoServer  # imported when echo backends are asked for
 
 log = logging.getLogger("meshgate.run")
 
@@ -58,14 +64,14 @@ class Runner:
     metrics: Metrics = field(default_factory=Metrics)
     registry: StreamRegistry = field(default_factory=StreamRegistry)
     envoys: dict[str, ManagedEnvoy] = field(default_factory=dict)
-    echoes: dict[tuple[str, int], object] = field(default_factory=dict)
+    echoes: dict[tuple[str, int], EchoServer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
                                     if self.options.address_pool else None)
-        self.server = None
+        self.server: grpc.aio.Server | None = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)
         self._tmp: tempfile.TemporaryDirectory | None = None

@@ -90,7 +90,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
     def _reresolve(self, st: StreamState) -> None:
         """After a change the proxy may belong to another entry (a Service gained topology hints,
         a rule now selects by label): move it, and have Delta compare everything once."""
-        key = self.resolve(st.identity)  # type: ignore[arg-type]
+        assert st.identity is not None  # changes are watched for only once the proxy is identified
+        key = self.resolve(st.identity)
         if key != st.cache_key:
             log.info("%s stream %d: proxy %s now served from %s", st.protocol, st.stream_id, st.node_id, key)
             st.cache_key = key

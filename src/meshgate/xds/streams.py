@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .proxy import ProxyIdentity
 from .resources import WILDCARD_TYPES
 
 
@@ -55,7 +56,7 @@ class StreamState:
     protocol: str  # "sotw" or "delta"
     gateway: str = ""
     cache_key: str = ""  # the cache entry serving it (the gateway, or a per-client context)
-    identity: object = None  # the ProxyIdentity it announced
+    identity: ProxyIdentity | None = None  # what it announced (None until its first request)
     node_id: str = ""
     peer: str = ""
     connected_at: float = field(default_factory=time.time)
