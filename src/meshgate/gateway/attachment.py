@@ -19,6 +19,7 @@ class GatewayState:
     listeners: list[ListenerState]
     conditions: list[Condition] = field(default_factory=list)
     address: str = "0.0.0.0"
+    ports_taken: bool = False  # some listener's address:port belongs to an older Gateway on this host
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ from .attachment import GatewayState, ParentOutcome, attach
 from .backends import service_models
 from .classes import class_conditions, owned_classes
 from .conditions import Condition
+from .host_ports import resolve_host_ports
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
 from .rules import RouteTable, rule_id, rule_problems
@@ -56,12 +57,14 @@ def _gateway_address(state: GatewayState, assigned: str | None) -> Condition | N
 def translate_gateways(store: Store, discovery: Discovery, now: str,
                        waypoint_index: dict[tuple[str, str], Waypoint] | None = None,
                        waypoint_captures: list[Capture] | None = None,
-                       addresses: Mapping[str, str] | None = None) -> GatewayTranslation:
+                       addresses: Mapping[str, str] | None = None, shared_host: bool = False) -> GatewayTranslation:
     """Translate every Gateway of ours and every HTTPRoute attached to one.
 
     `waypoint_index` and `waypoint_captures` are discovery.waypoints' `waypoints(store)` and
     `captures(store)`, when the caller has them already; else they are computed here.
     `addresses` ("ns/name" → IP) places Gateways without `spec.addresses` (an address pool's work).
+    `shared_host`: every Gateway's proxies run on one host (`meshgate run`), so an address:port
+    goes to the oldest Gateway asking for it (gateway/host_ports.py).
     """
     out = GatewayTranslation()
     owned = owned_classes(store)
@@ -80,6 +83,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             for ls in state.listeners:
                 ls.programmed = False
         states[(gw.meta.namespace, gw.meta.name)] = state
+    if shared_host:
+        resolve_host_ports(list(states.values()))
 
     table = RouteTable(store, discovery)
     routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
@@ -203,6 +208,9 @@ def _gateway_conditions(state: GatewayState) -> list[Condition]:
         accepted = Condition("Accepted", True, "Accepted", "Gateway accepted")
     if any(ls.programmed for ls in state.listeners):
         programmed = Condition("Programmed", True, "Programmed", "Gateway programmed")
+    elif state.ports_taken:
+        programmed = Condition("Programmed", False, "AddressNotUsable",
+                               "Its listeners' addresses and ports are used by older Gateways on this host")
     else:
         programmed = Condition("Programmed", False, "Invalid", "No listener can be served")
     return [accepted, programmed]

@@ -45,8 +45,9 @@ class ControlPlane:
 
     def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
                  clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True,
-                 address_pool: AddressPool | None = None) -> None:
+                 address_pool: AddressPool | None = None, shared_host: bool = False) -> None:
         self.provider = provider
+        self.shared_host = shared_host  # every Gateway's Envoy runs on this host (meshgate run)
         self.address_pool = address_pool
         self.cache = cache
         self.metrics = metrics or Metrics()
@@ -244,7 +245,8 @@ class ControlPlane:
     def _translate(self) -> None:
         self.discovery = Discovery(self.store)
         tr = translate_store(self.store, self.clock(), self.discovery,
-                             ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses())
+                             ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses(),
+                             shared_host=self.shared_host)
         assert tr.clusters is not None
         self.builder = tr.clusters
         before = {c.key for c in self.configs}

@@ -23,6 +23,7 @@ from ..xds.cache import SnapshotCache
 from ..xds.resources import PUSH_ORDER, SECRET, SHORT_NAMES
 from ..xds.streams import StreamRegistry
 from .controller import ControlPlane
+from .live_status import live_status
 from .metrics import Metrics
 
 log = logging.getLogger("meshgate.debug")
@@ -81,7 +82,7 @@ class DebugServer:
             return 200, "application/json", _json([s.to_dict() for s in self.registry.all()])
         if url.path == "/debug/status":
             return 200, "application/json", _json({
-                "status": self.control.status,
+                "status": live_status(self.control, self.registry.all()),
                 "errors": [e.to_dict() for e in self.control.errors],
                 "proxies": [s.to_dict() for s in self.registry.all()],
             })

@@ -70,7 +70,8 @@ class Runner:
         self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
-                                    if self.options.address_pool else None)
+                                    if self.options.address_pool else None,
+                                    shared_host=self.options.envoys)
         self.server: grpc.aio.Server | None = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)

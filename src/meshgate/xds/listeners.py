@@ -112,6 +112,10 @@ def listener(lst: ir.Listener) -> listener_pb2.Listener:
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
         filter_chains=[_chain(lst, c) for c in lst.filter_chains],
+        # Without SO_REUSEPORT a port another process holds (another Gateway's Envoy, another
+        # program) is a bind error Envoy reports back as a NACK, which status shows; with it, two
+        # Envoys would both bind and silently split the connections.
+        enable_reuse_port=wrappers_pb2.BoolValue(value=False),
     )
     set_metadata(out, (s for c in lst.filter_chains for s in c.sources))
     if lst.protocol == "MESH" and not lst.proxy_protocol:
