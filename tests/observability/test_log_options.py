@@ -186,5 +186,5 @@ def test_run_echo_backends_stay_out_of_meshgate_output(tmp_path: Path) -> None:
     finally:
         p.stop()
     text = "".join(p.out)
-    assert "meshgate.reload: initial load:" in text  # meshgate's own lines are there
     assert "Echoing back" not in text and "/api/logged" not in text, text
+    assert "meshgate.reload: initial load:" in text  # meshgate's own lines are there
