@@ -18,8 +18,10 @@ closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -72,13 +74,6 @@ class Readiness:
         return None
 
 
-class _Refused(asyncio.Protocol):
-    """A connection over the cap: closed as soon as it is accepted."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport.close()
-
-
 class DebugServer:
     """Serves the debug endpoints for one control plane."""
 
@@ -92,7 +87,8 @@ class DebugServer:
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
         self._runner: web.AppRunner | None = None
-        self._server: asyncio.AbstractServer | None = None
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task | None = None
         self._busy: set[RequestHandler] = set()  # connections between a request and the end of its response
         self.port = 0
 
@@ -109,19 +105,25 @@ class DebugServer:
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0,
                                      keepalive_timeout=self.idle_timeout)
         await self._runner.setup()
-        # Our own listening socket rather than a TCPSite: accepting goes through _connection, the cap.
-        self._server = await asyncio.get_running_loop().create_server(self._connection, address, port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        # Our own accept loop rather than a TCPSite: one connection is set up at a time, so that
+        # the count the cap compares with is exact (a server's batch of accepts would outrun it).
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        self._listener = socket.create_server((address, port), family=family)
+        self._listener.setblocking(False)
+        self.port = self._listener.getsockname()[1]
+        self._accepting = asyncio.ensure_future(self._accept(self._listener))
         return self.port
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""
-        if self._server is not None:
-            self._server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
+        if self._listener is not None:
+            self._listener.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._server is not None:
-            await self._server.wait_closed()
 
     @property
     def connections(self) -> int:
@@ -129,18 +131,26 @@ class DebugServer:
         server = self._runner.server if self._runner is not None else None
         return 0 if server is None else sum(1 for h in server.connections if h.transport is not None)
 
-    def _connection(self) -> asyncio.BaseProtocol:
-        """The protocol for a new connection: aiohttp's, after making room under the cap."""
+    async def _accept(self, listener: socket.socket) -> None:
+        """Accept connections one by one; make room under the cap or close the newcomer."""
         assert self._runner is not None and self._runner.server is not None
         server = self._runner.server
-        live = [h for h in server.connections if h.transport is not None]  # force-closed ones leave later
-        if len(live) >= self.max_connections:
-            idle = next((h for h in live if h not in self._busy), None)  # oldest first
-            if idle is None:
-                log.debug("debug endpoint: %d connections, all busy; refusing one", len(live))
-                return _Refused()
-            idle.force_close()
-        return server()
+        loop = asyncio.get_running_loop()
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            live = [h for h in server.connections if h.transport is not None]  # force-closed ones leave later
+            if len(live) >= self.max_connections:
+                idle = next((h for h in live if h not in self._busy), None)  # oldest first
+                if idle is None:
+                    log.debug("debug endpoint: %d connections, all busy; closing a new one", len(live))
+                    conn.close()
+                    continue
+                idle.force_close()
+            try:
+                await loop.connect_accepted_socket(server, conn)  # returns once aiohttp holds it
+            except OSError as exc:
+                log.debug("debug endpoint: a connection failed at once: %s", exc)
+                conn.close()
 
     @web.middleware
     async def _track(self, request: web.Request,
