@@ -152,19 +152,6 @@ def test_an_echo_server_logs_requests_at_debug_on_its_logger(caplog: pytest.LogC
         ("meshgate.echo", logging.DEBUG)]
 
 
-def test_meshgate_echo_still_logs_requests_on_stderr() -> None:
-    p = Process("echo", "--port", "0")
-    try:
-        line = p.wait_for(lambda line: "echo listening on" in line)
-        url = re.search(r"(http://\S+)", line).group(1)  # type: ignore[union-attr]
-        with urllib.request.urlopen(f"{url}/hello", timeout=10) as resp:
-            assert resp.status == 200
-        p.wait_for(lambda line: "Echoing back request made to /hello" in line)
-    finally:
-        p.stop()
-    assert any("Echoing back request made to /hello" in line for line in p.err)
-
-
 @pytest.mark.envoy
 def test_run_echo_backends_stay_out_of_meshgate_output(tmp_path: Path) -> None:
     base = free_subnet()
