@@ -108,7 +108,7 @@ def pushed(before: dict[str, int], cache: SnapshotCache, streams: StreamRegistry
         moved.append(key)
         # A type changed after `old` carries a later revision stamp (see Entry._touch).
         types.update(t for t in PUSH_ORDER if entry.type_revision[t] > old)
-    gateways = sorted({k.split("@", 1)[0] for k in moved})
+    gateways = sorted({k.split("@", 1)[0] for k in moved})  # a per-client view counts as its gateway
     if streams is None:
         return Push([SHORT_NAMES[t] for t in PUSH_ORDER if t in types], gateways, None, None)
     live = streams.all()
@@ -147,10 +147,13 @@ class ReloadLog:
         push = pushed(before.revisions, cache, self.streams)
         new, resolved = self.errors(errors)
         took = f"{PATHS.get(path, path)} in {seconds * 1000:.1f} ms"
+        # As in the text: a few names per group and the counts (a big file makes no megabyte line).
         fields = {"reload": {"initial": initial, "path": path, "seconds": round(seconds, 6),
-                             "added": [str(k) for k in objects.added],
-                             "changed": [str(k) for k in objects.changed],
-                             "removed": [str(k) for k in objects.removed]}}
+                             "counts": {"added": len(objects.added), "changed": len(objects.changed),
+                                        "removed": len(objects.removed)},
+                             "added": [str(k) for k in objects.added[:MAX_NAMES]],
+                             "changed": [str(k) for k in objects.changed[:MAX_NAMES]],
+                             "removed": [str(k) for k in objects.removed[:MAX_NAMES]]}}
         level = logging.INFO if objects or new or resolved or push.gateways else logging.DEBUG
         if initial:
             log.log(level, "initial load: %s, %d input error(s); %s", describe_load(objects),
@@ -159,7 +162,8 @@ class ReloadLog:
             log.log(level, "reload: %s; %s", describe_objects(objects), took, extra=fields)
         if objects or push.gateways:
             log.info("push: %s", describe_push(push), extra={"push": {
-                "types": push.types, "gateways": push.gateways, "woken": push.woken, "connected": push.connected}})
+                "types": push.types, "gateways": push.gateways[:MAX_NAMES], "gateway_count": len(push.gateways),
+                "woken": push.woken, "connected": push.connected}})
         for e in new:
             log.warning("input %s: %s", e.severity, e, extra={"input_error": e.to_dict()})
         for e in resolved:
