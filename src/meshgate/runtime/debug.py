@@ -137,7 +137,12 @@ class DebugServer:
         server = self._runner.server
         loop = asyncio.get_running_loop()
         while True:
-            conn, _ = await loop.sock_accept(listener)
+            try:
+                conn, _ = await loop.sock_accept(listener)
+            except OSError as exc:  # out of fds, say: keep the endpoint alive, try again shortly
+                log.warning("debug endpoint: cannot accept a connection: %s", exc)
+                await asyncio.sleep(0.1)
+                continue
             live = [h for h in server.connections if h.transport is not None]  # force-closed ones leave later
             if len(live) >= self.max_connections:
                 idle = next((h for h in live if h not in self._busy), None)  # oldest first
