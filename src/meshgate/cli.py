@@ -175,13 +175,13 @@ def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, 
                       delta=not sotw, **extra)
 
 
-def _serve_forever(options: RunOptions) -> None:
+def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str = "text") -> None:
     import asyncio
-    import logging
 
+    from .runtime.logs import setup_logging
     from .runtime.run import run_until_signal
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_level, log_format)
 
     def say(line: str) -> None:
         click.echo(line)
@@ -212,6 +212,10 @@ _address_pool_option = click.option(
     help="Give each Gateway without spec.addresses its own address from CIDR (e.g. 127.0.80.0/24), "
          "written to its status.addresses.")
 _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")
+_log_level_option = click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+                                 default="info", show_default=True, help="meshgate's log (on stderr) from this level up.")
+_log_format_option = click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                                  show_default=True, help="json: one JSON object per log line.")
 
 
 @main.command()
@@ -225,15 +229,19 @@ _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use Sta
 @click.option("--envoy-log-level", default="warning", show_default=True)
 @_address_pool_option
 @_ingress_waypoints_option
+@_log_level_option
+@_log_format_option
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None) -> None:
+        envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None,
+        log_level: str, log_format: str) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
     from pathlib import Path
 
     _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
                                 workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
                                 address_pool=address_pool,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)),
+                   log_level, log_format)
 
 
 @main.command()
@@ -241,10 +249,14 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 @_xds_option
 @_debug_option
 @_ingress_waypoints_option
-def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None) -> None:
+@_log_level_option
+@_log_format_option
+def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None,
+          log_level: str, log_format: str) -> None:
     """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`)."""
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)),
+                   log_level, log_format)
 
 
 @main.command()

@@ -27,9 +27,12 @@ Behaviour of the upstream HTTP port reproduced here:
   answering, at most :data:`MAX_DELAY` seconds; an unparsable duration is
   answered with ``500`` and ``{"message": "<Go's error text>"}``.
 * One log line per echoed request, ``Echoing back request made to <target>
-  to client (<addr>)``, which the conformance mirror checks look for.  It
-  goes to stderr (upstream writes it to stdout; in a pod both end up in the
-  container log).
+  to client (<addr>)``, which the conformance mirror checks look for.
+  ``meshgate echo`` writes it to stderr (upstream writes it to stdout; in a pod
+  both end up in the container log).  An :class:`EchoServer` inside another
+  program (``meshgate run --echo``, tests) logs it on the ``meshgate.echo``
+  logger at DEBUG, so that backends stay out of that program's own output,
+  unless given another ``log``.
 
 Malformed requests get the terse answers Go's server gives (``400 Bad
 Request`` with ``Connection: close``) and the server keeps serving others.
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import re
 import signal
 import socket
@@ -49,13 +53,16 @@ import socketserver
 import sys
 import threading
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-__all__ = ["MAX_DELAY", "EchoServer", "serve_forever"]
+__all__ = ["MAX_DELAY", "EchoServer", "serve_forever", "to_stderr"]
+
+_logger = logging.getLogger("meshgate.echo")
 
 #: Upper bound, in seconds, on the ``delay`` a request can ask for.
 MAX_DELAY = 60.0
@@ -818,8 +825,10 @@ class EchoServer:
     ``/health`` and ``/status/...`` probes are not included).
     """
 
-    def __init__(self, address: str = "127.0.0.1", port: int = 0, pod: str = "", namespace: str = "") -> None:
+    def __init__(self, address: str = "127.0.0.1", port: int = 0, pod: str = "", namespace: str = "",
+                 log: Callable[[str], None] | None = None) -> None:
         self._address = address
+        self._log_line = log  # None: the meshgate.echo logger, at DEBUG
         self._port = port
         self.pod = pod
         self.namespace = namespace
@@ -908,10 +917,12 @@ class EchoServer:
             self._seen.append(_text(target))
 
     def _log(self, line: str) -> None:
+        if self._log_line is None:
+            _logger.debug("%s", line)
+            return
         with self._log_lock:
             try:
-                sys.stderr.write(line + "\n")
-                sys.stderr.flush()
+                self._log_line(line)
             except (OSError, ValueError):
                 pass
 
@@ -935,6 +946,12 @@ class EchoServer:
             self._workers.discard(t)
 
 
+def to_stderr(line: str) -> None:
+    """Write one log line to stderr at once (``meshgate echo``'s request log)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def serve_forever(address: str, port: int, pod: str, namespace: str) -> None:
     """Serve until SIGINT or SIGTERM, then stop cleanly and return (for ``meshgate echo``)."""
     stop = threading.Event()
@@ -943,7 +960,7 @@ def serve_forever(address: str, port: int, pod: str, namespace: str) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda signum, frame: stop.set())
     try:
-        with EchoServer(address, port, pod, namespace) as server:
+        with EchoServer(address, port, pod, namespace, log=to_stderr) as server:
             host = server.address
             shown = f"[{host}]" if ":" in host else host
             print(f"echo listening on http://{shown}:{server.port} (pod {pod}, namespace {namespace})", flush=True)

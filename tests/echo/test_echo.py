@@ -260,11 +260,13 @@ def test_any_method(server: EchoServer) -> None:
         assert echoed(server.port, "/m", method=method)["method"] == method
 
 
-def test_requests_seen_and_log_line(server: EchoServer, capsys: pytest.CaptureFixture[str]) -> None:
-    for target in ("/a", "/b?x=1", "/a"):
-        echoed(server.port, target)
-    request(server.port, target="/health")  # a probe, not an echo
-    assert server.requests_seen == ["/a", "/b?x=1", "/a"]
+def test_requests_seen_and_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # As `meshgate echo` runs it: the log line on stderr (in other programs it goes to a logger).
+    with EchoServer("127.0.0.1", 0, pod=POD, namespace=NAMESPACE, log=echo.to_stderr) as server:
+        for target in ("/a", "/b?x=1", "/a"):
+            echoed(server.port, target)
+        request(server.port, target="/health")  # a probe, not an echo
+        assert server.requests_seen == ["/a", "/b?x=1", "/a"]
     err = capsys.readouterr().err
     assert re.search(r"Echoing back request made to /b\?x=1 to client \(127\.0\.0\.1:\d+\)", err)
     assert err.count("Echoing back request made to /a to client") == 2

@@ -33,6 +33,7 @@ from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
 from ..xds.snapshot import ClusterPlan, build_snapshot, cluster_users
 from .address_pool import AddressPool
 from .metrics import Metrics
+from .reload_log import ReloadLog
 
 log = logging.getLogger("meshgate.controller")
 
@@ -58,6 +59,7 @@ class ControlPlane:
         self.configs: list[GatewayConfig] = []
         self.status: list[dict] = []
         self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways appeared/vanished
+        self.reload_log = ReloadLog()  # logs each reload; its `streams` says how many proxies a push wakes
         self._pending = ChangeSet()
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
@@ -81,7 +83,12 @@ class ControlPlane:
         self.apply(self.provider.load_all(), force_full=True)
 
     def apply(self, changes: ChangeSet, force_full: bool = False) -> str:
-        """Apply a change set; returns which path it took ("none", "endpoints" or "full")."""
+        """Apply a change set; returns which path it took ("none", "endpoints" or "full").
+
+        Logs what changed, what moved in the cache and the input errors that came or went.
+        """
+        before = self.reload_log.before(self.store, [ObjectKey.of(o) for o in changes.upserts] + changes.deletes,
+                                        self.cache)
         start = time.perf_counter()
         with collector_paused():
             slice_services = self._slice_services(changes)
@@ -96,9 +103,9 @@ class ControlPlane:
             else:
                 self._translate()
                 path = "full"
-        self.metrics.translate_seconds.labels(path).observe(time.perf_counter() - start)
-        log.debug("applied %d change(s) by the %s path in %.1f ms", len(changed), path,
-                  (time.perf_counter() - start) * 1000)
+        seconds = time.perf_counter() - start
+        self.metrics.translate_seconds.labels(path).observe(seconds)
+        self.reload_log.after(before, changed, self.store, self.cache, path, seconds, self.errors, initial=force_full)
         return path
 
     def _slice_services(self, changes: ChangeSet) -> set[tuple[str, str]]:
@@ -293,7 +300,11 @@ class ControlPlane:
         self._flush = None
         self._first_pending = None
         pending, self._pending = self._pending, ChangeSet()
-        self.apply(pending)  # also when only errors changed: the input-error gauge moves
+        try:
+            self.apply(pending)  # also when only errors changed: the input-error gauge moves
+        except Exception:
+            # Said now (not when the task is collected), and later edits are still applied.
+            log.exception("applying a change set failed")
         await self.cache.notify()
 
     async def watch(self) -> None:

@@ -75,6 +75,7 @@ class Runner:
         self.server: grpc.aio.Server | None = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)
+        self.control.reload_log.streams = self.registry  # reload logs say how many proxies a push woke
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -90,12 +91,13 @@ class Runner:
     async def start(self) -> None:
         """Load, serve, and start Envoys and echo backends."""
         opts = self.options
-        self.control.load()
-        for e in self.control.errors:
-            self.say(f"{e.severity}: {e}")
+        # The debug endpoint first: /healthz answers and /readyz says what is awaited meanwhile.
+        debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+        self.control.load()  # logs the load and each input error
+        self.debug.readiness.loaded = True
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve)
         self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
-        debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+        self.debug.readiness.xds = f"{opts.xds_address}:{self.xds_port}"
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS) on {opts.xds_address}:{self.xds_port}; "
                  f"metrics and debug on http://127.0.0.1:{debug_port}/metrics")
         if opts.echo:
