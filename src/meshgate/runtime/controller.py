@@ -15,6 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 
+import grpc
+
 from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
@@ -27,6 +29,8 @@ from ..resources.errors import InputError
 from ..resources.meta import ObjectKey
 from ..store import Store
 from ..xds.cache import SnapshotCache
+from ..xds.checks import Refused
+from ..xds.limits import XdsLimits
 from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
@@ -45,8 +49,9 @@ class ControlPlane:
 
     def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
                  clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True,
-                 address_pool: AddressPool | None = None) -> None:
+                 address_pool: AddressPool | None = None, max_views: int = XdsLimits().max_views) -> None:
         self.provider = provider
+        self.max_views = max_views
         self.address_pool = address_pool
         self.cache = cache
         self.metrics = metrics or Metrics()
@@ -65,7 +70,8 @@ class ControlPlane:
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
         self._settings: dict[str, set] = {}  # gateway → distinct (LocalitySetting, applies) of those clusters
         self._hints: dict[str, tuple[bool, bool]] = {}  # gateway → (any topology hints, any node hints)
-        self._contexts: dict[str, tuple[str, ProxyView]] = {}  # cache key → (gateway, a proxy of that context)
+        # cache key → (gateway, a proxy of that context); only while a stream is served from it
+        self._contexts: dict[str, tuple[str, ProxyView]] = {}
         self._labels: dict[str, dict[str, str] | None] = {}  # cache key → labels, when rules select by them
         self._selector_namespaces: set[str] = set()  # namespaces with label-selecting DestinationRules
 
@@ -180,11 +186,14 @@ class ControlPlane:
         return [p for ref in cfg.clusters if (p := self.builder.plan(ref, cfg.namespace)) is not None]
 
     # -- per-client views -------------------------------------------------------------------
-    def resolve(self, identity: ProxyIdentity) -> str:
+    def resolve(self, identity: ProxyIdentity, held: str = "") -> str:
         """The cache entry for a proxy: its gateway's, or the entry of its load-balancing context.
 
         Proxies whose locality and failoverPriority labels lead to the same endpoint priorities
-        share one entry: the cost grows with distinct contexts, not with connected proxies.
+        share one entry: the cost grows with distinct contexts, not with connected proxies. A
+        new stream (`held` empty) that would need a view beyond `max_views` is refused
+        (RESOURCE_EXHAUSTED); a connected one that a change moves to a new view is not, so that
+        a config change never disconnects proxies.
         """
         plans = self._per_client.get(identity.gateway)
         selective = identity.gateway.split("/", 1)[0] in self._selector_namespaces
@@ -204,10 +213,23 @@ class ControlPlane:
             ctx.append(repr(identity.labels))
         key = f"{identity.gateway}@{hashlib.blake2b(repr(ctx).encode(), digest_size=6).hexdigest()}"
         if key not in self._contexts:
+            if not held and len(self._contexts) >= self.max_views:
+                raise Refused(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                              f"gateway {identity.gateway}: {len(self._contexts)} per-client views exist, the limit "
+                              f"(--max-views); this proxy's locality and labels would need another one", "views")
             self._contexts[key] = (identity.gateway, view)
             self._labels[key] = dict(identity.labels) if selective else None
             self._build_context(key)
+            self.metrics.views.set(len(self._contexts))
         return key
+
+    def release(self, key: str) -> None:
+        """No stream is served from `key` any more: forget its view and free its cache entry."""
+        if key in self._contexts and not self.cache.held(key):
+            del self._contexts[key]
+            self._labels.pop(key, None)
+            self.cache.drop(key)
+            self.metrics.views.set(len(self._contexts))
 
     def _build_context(self, key: str) -> None:
         gateway, view = self._contexts[key]
@@ -261,7 +283,9 @@ class ControlPlane:
             self.cache.set_all(snap.gateway, snapshot_resources(snap))
         # Per-client views follow the new shared view; those of vanished gateways are emptied.
         live = {c.key for c in self.configs}
-        self._contexts = {k: v for k, v in self._contexts.items() if v[0] in live}
+        self._contexts = {k: v for k, v in self._contexts.items() if v[0] in live and self.cache.held(k)}
+        self._labels = {k: v for k, v in self._labels.items() if k in self._contexts}
+        self.metrics.views.set(len(self._contexts))
         self.cache.remove_gateways([s.gateway for s in tr.snapshots] + list(self._contexts))
         for key in self._contexts:
             self._build_context(key)

@@ -29,6 +29,10 @@ class Metrics:
         self.translate_seconds = Histogram("meshgate_translate_seconds", "Time to apply a change set",
                                            ["path"], buckets=_FAST, registry=r)
         self.input_errors = Gauge("meshgate_input_errors", "Invalid inputs currently reported", registry=r)
+        self.views = Gauge("meshgate_xds_views", "Per-client views (cache entries for proxies whose locality or "
+                           "labels change their config), each alive while a stream uses it", registry=r)
+        self.refused = Counter("meshgate_xds_refused", "xDS streams ended by the server for a request it "
+                               "will not serve, by the check that refused it", ["reason"], registry=r)
 
     # ServerEvents
     def stream_opened(self, protocol: str) -> None:
@@ -44,6 +48,9 @@ class Metrics:
 
     def nacked(self, type_url: str) -> None:
         self.nacks.labels(SHORT_NAMES.get(type_url, type_url)).inc()
+
+    def stream_refused(self, reason: str) -> None:
+        self.refused.labels(reason).inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

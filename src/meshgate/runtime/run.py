@@ -21,6 +21,7 @@ from ..envoy.process import ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
 from ..xds.cache import SnapshotCache
+from ..xds.limits import XdsLimits
 from ..xds.server import AggregatedDiscoveryService, start_server
 from ..xds.streams import StreamRegistry
 from .address_pool import AddressPool
@@ -46,6 +47,11 @@ class RunOptions:
     envoy_log_level: str = "warning"
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
+    xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
+
+
+class StartError(Exception):
+    """meshgate cannot start (a port of its own is taken): one line for the user."""
 
 
 @dataclass
@@ -64,7 +70,8 @@ class Runner:
         self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
-                                    if self.options.address_pool else None)
+                                    if self.options.address_pool else None,
+                                    max_views=self.options.xds_limits.max_views)
         self.server = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)
@@ -86,9 +93,18 @@ class Runner:
         self.control.load()
         for e in self.control.errors:
             self.say(f"{e.severity}: {e}")
-        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve)
-        self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
-        debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
+                                             release=self.control.release, limits=opts.xds_limits)
+        try:
+            self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
+        except OSError as exc:
+            raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: "
+                             f"{exc.strerror or exc}") from None
+        try:
+            debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+        except OSError as exc:
+            raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: "
+                             f"{exc.strerror or exc}") from None
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS) on {opts.xds_address}:{self.xds_port}; "
                  f"metrics and debug on http://127.0.0.1:{debug_port}/metrics")
         if opts.echo:
