@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
 import tempfile
 from collections.abc import Callable
@@ -52,6 +53,11 @@ class RunOptions:
 
 class StartError(Exception):
     """meshgate cannot start (a port of its own is taken): one line for the user."""
+
+
+def _why(exc: OSError) -> str:
+    """"Address already in use" rather than asyncio's or gRPC's longer wording."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 @dataclass
@@ -98,13 +104,11 @@ class Runner:
         try:
             self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
         except OSError as exc:
-            raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: "
-                             f"{exc.strerror or exc}") from None
+            raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: {_why(exc)}") from None
         try:
             debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
         except OSError as exc:
-            raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: "
-                             f"{exc.strerror or exc}") from None
+            raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: {_why(exc)}") from None
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS) on {opts.xds_address}:{self.xds_port}; "
                  f"metrics and debug on http://127.0.0.1:{debug_port}/metrics")
         if opts.echo:
