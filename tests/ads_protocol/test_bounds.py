@@ -4,6 +4,7 @@ views, cache entries of unknown Gateways, subscriptions and node metadata."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import grpc
@@ -12,6 +13,7 @@ from envoy.config.cluster.v3 import cluster_pb2
 
 from meshgate.xds.limits import XdsLimits
 from meshgate.xds.resources import CLUSTER, ENDPOINT, LISTENER
+from meshgate.xds.snapshot import ClusterPlan
 
 from .harness import API_CLUSTER, GATEWAY, ControlPlaneUnderTest, FakeEnvoy, node
 from .test_per_client import CANARY_RULE, EXTRA, PAYMENTS, located
@@ -48,6 +50,12 @@ async def all_closed(cp: ControlPlaneUnderTest) -> None:
     assert not cp.registry.all(), [s.to_dict() for s in cp.registry.all()]
 
 
+def alive(cls: type) -> int:
+    """How many instances of `cls` exist (outside what a translation froze)."""
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, cls))
+
+
 def lb_policy(resp) -> int:
     c = cluster_pb2.Cluster()
     next(r for r in resp.resources if r.name == PAYMENTS).resource.Unpack(c)
@@ -62,6 +70,7 @@ def test_views_and_entries_are_freed_when_their_proxies_leave(tmp_path: Path) ->
         async with cp:
             baseline = cp.cache.gateways()
             assert cp.control.context_count == 0 and baseline == [GATEWAY]
+            plans = alive(ClusterPlan)
             envoys = []
             for i in range(40):
                 envoy, resp = await connect(cp, labelled({"pod": f"p{i}", "track": "canary" if i % 2 else "stable"},
@@ -81,6 +90,7 @@ def test_views_and_entries_are_freed_when_their_proxies_leave(tmp_path: Path) ->
             assert cp.control.context_count == 0
             assert cp.metrics.views._value.get() == 0
             assert cp.cache.gateways() == baseline
+            assert alive(ClusterPlan) == plans  # nor do their plans stay until the next translation
             # A re-translation rebuilds no view (it rebuilds exactly the live ones).
             text = (cp.dir / "payments.yaml").read_text().replace("127.0.9.2", "127.0.9.3")
             assert await cp.change_file("payments.yaml", text) == "full"

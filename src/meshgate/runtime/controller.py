@@ -34,7 +34,7 @@ from ..xds.limits import XdsLimits
 from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.snapshot import ClusterPlan, build_snapshot, cluster_users
+from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot, cluster_users
 from .address_pool import AddressPool
 from .metrics import Metrics
 
@@ -135,8 +135,13 @@ class ControlPlane:
             for key, (gw, view) in self._contexts.items():
                 if gw == gateway:
                     labels = self._labels.get(key)
-                    self._put(key, [self.builder.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans]
-                              if labels else plans, view)
+                    if labels:
+                        # Planned apart: what a label set needs goes with its view (see _build_context).
+                        scratch = self.builder.scratch()
+                        self._put(key, [scratch.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans],
+                                  view, scratch)
+                    else:
+                        self._put(key, plans, view)
             # Only the touched clusters can have gained or lost per-client endpoints (hints).
             moved = {p.ref.name for p in plans}
             self._per_client[gateway] = [p for p in self._per_client.get(gateway, []) if p.ref.name not in moved] + [
@@ -157,12 +162,13 @@ class ControlPlane:
                     if gw == g:
                         self.cache.touch(key)
 
-    def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
+    def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None,
+             builder: ClusterBuilder | None = None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
         users: dict | None = None  # walked only for DNS clusters: EDS changes never need it
         for plan in plans:
-            c, cla = self.builder.build(plan, view)
+            c, cla = (builder or self.builder).build(plan, view)
             if plan.inline:
                 if users is None:
                     cfg = next((g for g in self.configs if g.key == key.split("@", 1)[0]), None)
@@ -238,7 +244,9 @@ class ControlPlane:
             # Rules chosen by this proxy's labels may change any cluster or route: build it all.
             cfg = next((c for c in self.configs if c.key == gateway), None)
             if cfg is not None:
-                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder, view, labels,
+                # With a builder of its own: plans and clusters chosen for these labels must not
+                # outlive the view in the shared builder (they would stay until the next translation).
+                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder.scratch(), view, labels,
                                                                           waypoint=cfg.waypoint)))
             return
         base = self.cache.entry(gateway).resources
