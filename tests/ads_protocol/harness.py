@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Self
 
 import grpc
 from envoy.config.core.v3 import base_pb2
@@ -49,7 +50,7 @@ class ControlPlaneUnderTest:
         self.server: grpc.aio.Server | None = None
         self.port = 0
 
-    async def __aenter__(self) -> ControlPlaneUnderTest:
+    async def __aenter__(self) -> Self:
         self.control.load()
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
                                              release=self.control.release, limits=self.limits,

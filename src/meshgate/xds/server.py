@@ -312,10 +312,9 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         check_delta_request(req, st.subscribed(), self.limits)
         ts = st.type_state(req.type_url)
         first = not ts.active
-        if req.response_nonce:
-            if not self._ack_or_nack(st, ts, req.type_url, req.response_nonce, "",
-                                     req.error_detail if req.HasField("error_detail") else None):
-                return []
+        if req.response_nonce and not self._ack_or_nack(st, ts, req.type_url, req.response_nonce, "",
+                                                        req.error_detail if req.HasField("error_detail") else None):
+            return []
         if first:
             ts.active = True
             # A reconnecting client says what it has; only differences are sent.
