@@ -232,14 +232,14 @@ class TimedResolve:
         self.rss_build_mb = 0.0  # RSS growth across the calls that built a context (a cross-check)
         self.profiler = cProfile.Profile() if profile else None
 
-    def __call__(self, identity: Any) -> str:
+    def __call__(self, identity: Any, held: str = "") -> str:
         before = self.control.context_count
         rss0 = rss_mb()
         if self.profiler is not None:
             self.profiler.enable()
         w0, c0 = time.perf_counter(), time.thread_time()
         try:
-            return self.control.resolve(identity)
+            return self.control.resolve(identity, held)
         finally:
             cpu, wall = time.thread_time() - c0, time.perf_counter() - w0
             if self.profiler is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ import yaml
 
 from . import __version__
 from .pipeline import Translation, translate_paths
+from .xds.limits import XdsLimits
 from .xds.output import snapshot_dict
 
 if TYPE_CHECKING:
@@ -179,7 +181,7 @@ def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str
     import asyncio
 
     from .runtime.logs import setup_logging
-    from .runtime.run import run_until_signal
+    from .runtime.run import StartError, run_until_signal
 
     setup_logging(log_level, log_format)
 
@@ -187,7 +189,10 @@ def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str
         click.echo(line)
         sys.stdout.flush()  # a pipe would hold the URLs back until the buffer fills
 
-    asyncio.run(run_until_signal(options, say=say))
+    try:
+        asyncio.run(run_until_signal(options, say=say))
+    except StartError as exc:  # a port of ours is taken: one line, exit 1
+        raise click.ClickException(str(exc)) from None
 
 
 _xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")
@@ -211,6 +216,29 @@ _address_pool_option = click.option(
     "--address-pool", metavar="CIDR", callback=lambda c, p, v: _check_pool(v),
     help="Give each Gateway without spec.addresses its own address from CIDR (e.g. 127.0.80.0/24), "
          "written to its status.addresses.")
+
+
+def _xds_limits_options(command):
+    """--max-node-metadata-bytes, --max-resource-names and --max-views, passed on as one
+    `xds_limits` (an XdsLimits)."""
+    default = XdsLimits()
+
+    @click.option("--max-node-metadata-bytes", type=click.IntRange(min=1), show_default=True,
+                  default=default.max_node_metadata_bytes,
+                  help="Largest node metadata (serialized bytes) a proxy may announce; larger: RESOURCE_EXHAUSTED.")
+    @click.option("--max-resource-names", type=click.IntRange(min=1), show_default=True,
+                  default=default.max_resource_names,
+                  help="Most resource names one xDS stream may subscribe to; more: RESOURCE_EXHAUSTED.")
+    @click.option("--max-views", type=click.IntRange(min=1), show_default=True, default=default.max_views,
+                  help="Most per-client views (one per distinct locality/label context); a new proxy needing "
+                       "one more is refused with RESOURCE_EXHAUSTED.")
+    @functools.wraps(command)
+    def wrapper(*args: object, max_node_metadata_bytes: int, max_resource_names: int, max_views: int,
+                **kwargs: object) -> object:
+        return command(*args, xds_limits=XdsLimits(max_node_metadata_bytes, max_resource_names, max_views), **kwargs)
+    return wrapper
+
+
 _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")
 _log_level_option = click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
                                  default="info", show_default=True, help="meshgate's log (on stderr) from this level up.")
@@ -231,16 +259,17 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_ingress_waypoints_option
 @_log_level_option
 @_log_format_option
+@_xds_limits_options
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
         envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None,
-        log_level: str, log_format: str) -> None:
+        log_level: str, log_format: str, xds_limits: XdsLimits) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
     from pathlib import Path
 
     _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
                                 workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
                                 address_pool=address_pool,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)),
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits),
                    log_level, log_format)
 
 
@@ -251,11 +280,12 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 @_ingress_waypoints_option
 @_log_level_option
 @_log_format_option
+@_xds_limits_options
 def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None,
-          log_level: str, log_format: str) -> None:
+          log_level: str, log_format: str, xds_limits: XdsLimits) -> None:
     """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`)."""
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)),
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits),
                    log_level, log_format)
 
 

@@ -16,6 +16,7 @@ from meshgate.providers.files import FileProvider
 from meshgate.runtime.controller import ControlPlane
 from meshgate.runtime.metrics import Metrics
 from meshgate.xds.cache import SnapshotCache
+from meshgate.xds.limits import XdsLimits
 from meshgate.xds.server import AggregatedDiscoveryService, start_server
 from meshgate.xds.streams import StreamRegistry
 
@@ -36,19 +37,24 @@ def node(gateway: str = GATEWAY, node_id: str = "test-envoy") -> base_pb2.Node:
 class ControlPlaneUnderTest:
     """ControlPlane + ADS server over a copy of the quickstart."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, limits: XdsLimits | None = None, **service_options: object) -> None:
         self.dir = workdir / "config"
         shutil.copytree(QUICKSTART, self.dir)
         self.metrics = Metrics()
         self.cache = SnapshotCache()
         self.registry = StreamRegistry()
-        self.control = ControlPlane(FileProvider([self.dir]), self.cache, self.metrics)
+        self.limits = limits or XdsLimits()
+        self.service_options = service_options  # e.g. the NACK log interval and clock
+        self.control = ControlPlane(FileProvider([self.dir]), self.cache, self.metrics,
+                                    max_views=self.limits.max_views)
         self.server: grpc.aio.Server | None = None
         self.port = 0
 
     async def __aenter__(self) -> Self:
         self.control.load()
-        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve)
+        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
+                                             release=self.control.release, limits=self.limits,
+                                             **self.service_options)  # type: ignore[arg-type]
         self.server, self.port = await start_server(service, "127.0.0.1", 0)
         return self
 

@@ -63,11 +63,15 @@ def located(region: str, labels: dict[str, str] | None = None, node_id: str = "e
     return n
 
 
-async def first_assignment(cp: ControlPlaneUnderTest, n) -> dict[str, int]:
+async def first_assignment(cp: ControlPlaneUnderTest, n, keep: list[FakeEnvoy] | None = None) -> dict[str, int]:
+    """The priorities a proxy is first sent; its stream stays open when `keep` is given."""
     envoy = FakeEnvoy(cp.channel(), delta=True)
     await envoy.send(node=n, type_url=ENDPOINT, resource_names_subscribe=[PAYMENTS])
     resp = await envoy.recv()
-    await envoy.close()
+    if keep is None:
+        await envoy.close()
+    else:
+        keep.append(envoy)
     cla = endpoint_pb2.ClusterLoadAssignment()
     resp.resources[0].resource.Unpack(cla)
     return {lb.endpoint.address.socket_address.address: loc.priority for loc in cla.endpoints for lb in loc.lb_endpoints}
@@ -80,9 +84,12 @@ def test_priorities_follow_each_proxy_and_contexts_are_shared(tmp_path: Path) ->
         async with cp:
             assert await first_assignment(cp, located("r1", node_id="a1")) == {"127.0.9.1": 0, "127.0.9.2": 1}
             assert await first_assignment(cp, located("r2", node_id="b1")) == {"127.0.9.1": 1, "127.0.9.2": 0}
-            for i in range(20):  # twenty more proxies in the same two localities
-                await first_assignment(cp, located("r1" if i % 2 else "r2", node_id=f"p{i}"))
+            connected: list[FakeEnvoy] = []
+            for i in range(20):  # twenty more proxies in the same two localities, connected together
+                await first_assignment(cp, located("r1" if i % 2 else "r2", node_id=f"p{i}"), connected)
             assert cp.control.context_count == 2
+            for envoy in connected:
+                await envoy.close()
             # An endpoint change reaches every context.
             text = (cp.dir / "payments.yaml").read_text().replace("127.0.9.2", "127.0.9.3")
             assert await cp.change_file("payments.yaml", text) == "full"

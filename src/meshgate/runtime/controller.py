@@ -15,6 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 
+import grpc
+
 from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
@@ -27,10 +29,12 @@ from ..resources.errors import InputError
 from ..resources.meta import ObjectKey
 from ..store import Store
 from ..xds.cache import SnapshotCache
+from ..xds.checks import Refused
+from ..xds.limits import XdsLimits
 from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.snapshot import ClusterPlan, build_snapshot, cluster_users
+from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot, cluster_users
 from .address_pool import AddressPool
 from .metrics import Metrics
 from .reload_log import ReloadLog
@@ -46,9 +50,11 @@ class ControlPlane:
 
     def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
                  clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True,
-                 address_pool: AddressPool | None = None, shared_host: bool = False) -> None:
+                 address_pool: AddressPool | None = None, shared_host: bool = False,
+                 max_views: int = XdsLimits().max_views) -> None:
         self.provider = provider
         self.shared_host = shared_host  # every Gateway's Envoy runs on this host (meshgate run)
+        self.max_views = max_views
         self.address_pool = address_pool
         self.cache = cache
         self.metrics = metrics or Metrics()
@@ -68,7 +74,8 @@ class ControlPlane:
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
         self._settings: dict[str, set] = {}  # gateway → distinct (LocalitySetting, applies) of those clusters
         self._hints: dict[str, tuple[bool, bool]] = {}  # gateway → (any topology hints, any node hints)
-        self._contexts: dict[str, tuple[str, ProxyView]] = {}  # cache key → (gateway, a proxy of that context)
+        # cache key → (gateway, a proxy of that context); only while a stream is served from it
+        self._contexts: dict[str, tuple[str, ProxyView]] = {}
         self._labels: dict[str, dict[str, str] | None] = {}  # cache key → labels, when rules select by them
         self._selector_namespaces: set[str] = set()  # namespaces with label-selecting DestinationRules
 
@@ -137,8 +144,13 @@ class ControlPlane:
             for key, (gw, view) in self._contexts.items():
                 if gw == gateway:
                     labels = self._labels.get(key)
-                    self._put(key, [self.builder.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans]
-                              if labels else plans, view)
+                    if labels:
+                        # Planned apart: what a label set needs goes with its view (see _build_context).
+                        scratch = self.builder.scratch()
+                        self._put(key, [scratch.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans],
+                                  view, scratch)
+                    else:
+                        self._put(key, plans, view)
             # Only the touched clusters can have gained or lost per-client endpoints (hints).
             moved = {p.ref.name for p in plans}
             self._per_client[gateway] = [p for p in self._per_client.get(gateway, []) if p.ref.name not in moved] + [
@@ -159,12 +171,13 @@ class ControlPlane:
                     if gw == g:
                         self.cache.touch(key)
 
-    def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None) -> None:
+    def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None,
+             builder: ClusterBuilder | None = None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
         users: dict | None = None  # walked only for DNS clusters: EDS changes never need it
         for plan in plans:
-            c, cla = self.builder.build(plan, view)
+            c, cla = (builder or self.builder).build(plan, view)
             if plan.inline:
                 if users is None:
                     cfg = next((g for g in self.configs if g.key == key.split("@", 1)[0]), None)
@@ -188,11 +201,14 @@ class ControlPlane:
         return [p for ref in cfg.clusters if (p := self.builder.plan(ref, cfg.namespace)) is not None]
 
     # -- per-client views -------------------------------------------------------------------
-    def resolve(self, identity: ProxyIdentity) -> str:
+    def resolve(self, identity: ProxyIdentity, held: str = "") -> str:
         """The cache entry for a proxy: its gateway's, or the entry of its load-balancing context.
 
         Proxies whose locality and failoverPriority labels lead to the same endpoint priorities
-        share one entry: the cost grows with distinct contexts, not with connected proxies.
+        share one entry: the cost grows with distinct contexts, not with connected proxies. A
+        new stream (`held` empty) that would need a view beyond `max_views` is refused
+        (RESOURCE_EXHAUSTED); a connected one that a change moves to a new view is not, so that
+        a config change never disconnects proxies.
         """
         plans = self._per_client.get(identity.gateway)
         selective = identity.gateway.split("/", 1)[0] in self._selector_namespaces
@@ -212,10 +228,23 @@ class ControlPlane:
             ctx.append(repr(identity.labels))
         key = f"{identity.gateway}@{hashlib.blake2b(repr(ctx).encode(), digest_size=6).hexdigest()}"
         if key not in self._contexts:
+            if not held and len(self._contexts) >= self.max_views:
+                raise Refused(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                              f"gateway {identity.gateway}: {len(self._contexts)} per-client views exist, the limit "
+                              f"(--max-views); this proxy's locality and labels would need another one", "views")
             self._contexts[key] = (identity.gateway, view)
             self._labels[key] = dict(identity.labels) if selective else None
             self._build_context(key)
+            self.metrics.views.set(len(self._contexts))
         return key
+
+    def release(self, key: str) -> None:
+        """No stream is served from `key` any more: forget its view and free its cache entry."""
+        if key in self._contexts and not self.cache.held(key):
+            del self._contexts[key]
+            self._labels.pop(key, None)
+            self.cache.drop(key)
+            self.metrics.views.set(len(self._contexts))
 
     def _build_context(self, key: str) -> None:
         gateway, view = self._contexts[key]
@@ -224,7 +253,9 @@ class ControlPlane:
             # Rules chosen by this proxy's labels may change any cluster or route: build it all.
             cfg = next((c for c in self.configs if c.key == gateway), None)
             if cfg is not None:
-                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder, view, labels,
+                # With a builder of its own: plans and clusters chosen for these labels must not
+                # outlive the view in the shared builder (they would stay until the next translation).
+                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder.scratch(), view, labels,
                                                                           waypoint=cfg.waypoint)))
             return
         base = self.cache.entry(gateway).resources
@@ -270,7 +301,9 @@ class ControlPlane:
             self.cache.set_all(snap.gateway, snapshot_resources(snap))
         # Per-client views follow the new shared view; those of vanished gateways are emptied.
         live = {c.key for c in self.configs}
-        self._contexts = {k: v for k, v in self._contexts.items() if v[0] in live}
+        self._contexts = {k: v for k, v in self._contexts.items() if v[0] in live and self.cache.held(k)}
+        self._labels = {k: v for k, v in self._labels.items() if k in self._contexts}
+        self.metrics.views.set(len(self._contexts))
         self.cache.remove_gateways([s.gateway for s in tr.snapshots] + list(self._contexts))
         for key in self._contexts:
             self._build_context(key)

@@ -46,6 +46,10 @@ class Metrics:
         PlatformCollector(registry=r)
         self.build_info = BuildInfo(envoy)
         r.register(self.build_info)
+        self.views = Gauge("meshgate_xds_views", "Per-client views (cache entries for proxies whose locality or "
+                           "labels change their config), each alive while a stream uses it", registry=r)
+        self.refused = Counter("meshgate_xds_refused", "xDS streams ended by the server for a request it "
+                               "will not serve, by the check that refused it", ["reason"], registry=r)
 
     # ServerEvents
     def stream_opened(self, protocol: str) -> None:
@@ -61,6 +65,9 @@ class Metrics:
 
     def nacked(self, type_url: str) -> None:
         self.nacks.labels(SHORT_NAMES.get(type_url, type_url)).inc()
+
+    def stream_refused(self, reason: str) -> None:
+        self.refused.labels(reason).inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

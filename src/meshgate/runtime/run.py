@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
 import tempfile
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from ..envoy.process import ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
 from ..xds.cache import SnapshotCache
+from ..xds.limits import XdsLimits
 from ..xds.server import AggregatedDiscoveryService, start_server
 from ..xds.streams import StreamRegistry
 from .address_pool import AddressPool
@@ -52,6 +54,16 @@ class RunOptions:
     envoy_log_level: str = "warning"
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
+    xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
+
+
+class StartError(Exception):
+    """meshgate cannot start (a port of its own is taken): one line for the user."""
+
+
+def _why(exc: OSError) -> str:
+    """"Address already in use" rather than asyncio's or gRPC's longer wording."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 @dataclass
@@ -71,7 +83,8 @@ class Runner:
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
                                     if self.options.address_pool else None,
-                                    shared_host=self.options.envoys)
+                                    shared_host=self.options.envoys,
+                                    max_views=self.options.xds_limits.max_views)
         self.server: grpc.aio.Server | None = None
         self.xds_port = 0
         self.debug = DebugServer(self.control, self.registry, self.metrics)
@@ -92,11 +105,18 @@ class Runner:
         """Load, serve, and start Envoys and echo backends."""
         opts = self.options
         # The debug endpoint first: /healthz answers and /readyz says what is awaited meanwhile.
-        debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+        try:
+            debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+        except OSError as exc:
+            raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: {_why(exc)}") from None
         self.control.load()  # logs the load and each input error
         self.debug.readiness.loaded = True
-        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve)
-        self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
+        service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
+                                             release=self.control.release, limits=opts.xds_limits)
+        try:
+            self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
+        except OSError as exc:
+            raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: {_why(exc)}") from None
         self.debug.readiness.xds = f"{opts.xds_address}:{self.xds_port}"
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS) on {opts.xds_address}:{self.xds_port}; "
                  f"metrics and debug on http://127.0.0.1:{debug_port}/metrics")

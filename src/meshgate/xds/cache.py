@@ -1,9 +1,14 @@
 """The xDS cache: each proxy class's (gateway's) resources, and who to wake when they change.
 
-Proxies of one gateway share one entry (the per-client contexts of later issues add keys of
-their own, never one per connection). Updates replace only the resources whose bytes changed,
-and remember when each name last changed, so a push looks only at what moved since the
-stream's last one.
+Proxies of one gateway share one entry (per-client contexts add keys of their own, never one
+per connection). Updates replace only the resources whose bytes changed, and remember when each
+name last changed, so a push looks only at what moved since the stream's last one.
+
+Entries live as long as someone needs them: the controller owns the entries it publishes (a
+Gateway's, a live context's), and the server holds the key of every open stream. An entry that
+is neither owned nor held is dropped, so a stream asking for a Gateway that does not exist, or
+one that vanished, leaves nothing behind once it closes. Reading a key that has no entry gives
+an empty entry without storing it.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class SnapshotCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._owned: set[str] = set()  # keys the controller published and has not removed
+        self._holders: dict[str, int] = {}  # key → open streams served from it
+        # Revisions of dropped entries: a key's new entry counts on from there, so that a
+        # revision a stream remembers is never reused for different content.
+        self._retired_revision = 0
         self._changed = asyncio.Condition()
 
     def gateways(self) -> list[str]:
@@ -59,18 +69,56 @@ class SnapshotCache:
         return sorted(self._entries)
 
     def entry(self, gateway: str) -> Entry:
-        """The entry of a gateway (an empty one when it has none yet)."""
+        """The entry of a gateway (an empty one, not stored, when it has none)."""
         e = self._entries.get(gateway)
+        return e if e is not None else Entry()
+
+    def _stored(self, key: str) -> Entry:
+        e = self._entries.get(key)
         if e is None:
-            e = self._entries[gateway] = Entry()
+            e = self._entries[key] = Entry(revision=self._retired_revision)
         return e
+
+    def _drop_if_unused(self, key: str) -> None:
+        if key in self._owned or self._holders.get(key):
+            return
+        e = self._entries.pop(key, None)
+        if e is not None:
+            self._retired_revision = max(self._retired_revision, e.revision)
+
+    def hold(self, key: str) -> None:
+        """A stream is served from `key`: keep its entry while it is open."""
+        self._holders[key] = self._holders.get(key, 0) + 1
+
+    def release(self, key: str) -> bool:
+        """A stream no longer uses `key`; True when it was the last. The entry is dropped then,
+        unless the controller owns it."""
+        left = self._holders.get(key, 0) - 1
+        if left > 0:
+            self._holders[key] = left
+            return False
+        self._holders.pop(key, None)
+        self._drop_if_unused(key)
+        return True
+
+    def held(self, key: str) -> int:
+        """How many open streams are served from `key`."""
+        return self._holders.get(key, 0)
+
+    def drop(self, key: str) -> None:
+        """The controller no longer publishes `key` (a context nobody uses): drop its entry once
+        no stream holds it."""
+        self._owned.discard(key)
+        self._drop_if_unused(key)
 
     def update(self, gateway: str, type_url: str, resources: dict[str, Resource], replace: bool = True) -> bool:
         """Set a type's resources for a gateway; True when anything changed.
 
         With replace=False, `resources` are upserted and nothing is removed (the endpoint path).
+        The key is owned from now on (until `drop` or `remove_gateways`).
         """
-        e = self.entry(gateway)
+        self._owned.add(gateway)
+        e = self._stored(gateway)
         current = e.resources[type_url]
         moved = [n for n, r in resources.items() if n not in current or current[n].version != r.version]
         removed = [n for n in current if n not in resources] if replace else []
@@ -85,19 +133,24 @@ class SnapshotCache:
 
     def touch(self, key: str) -> None:
         """Wake the streams of an entry without changing it (their view may have moved elsewhere)."""
-        self.entry(key).revision += 1
+        e = self._entries.get(key)
+        if e is not None:
+            e.revision += 1
 
     def set_all(self, gateway: str, resources: Resources) -> list[str]:
         """Replace every type of a gateway; the types that changed, in push order."""
         return [t for t in PUSH_ORDER if self.update(gateway, t, resources.get(t, {}))]
 
     def remove_gateways(self, keep: Iterable[str]) -> list[str]:
-        """Empty the entries of gateways not in `keep` (their proxies get empty config)."""
+        """Empty the entries of gateways not in `keep` (their proxies get empty config); those
+        no stream holds are dropped."""
         keep = set(keep)
         gone = [g for g in self._entries if g not in keep]
         for g in gone:
             for t in PUSH_ORDER:
                 self.update(g, t, {})
+            self._owned.discard(g)
+            self._drop_if_unused(g)
         return gone
 
     async def notify(self) -> None:

@@ -3,13 +3,21 @@
 Each stream learns its proxy's gateway from the Envoy node, then answers requests and pushes
 changes from the cache. A NACK is logged with Envoy's error detail, counted, and remembered on
 the stream; nothing is resent until the config changes again, so the proxy keeps its last
-ACKed version.
+ACKed version. NACK logging is rate-limited per stream and type: the first is logged, then at
+most one line per interval, with the number left out.
+
+Requests are checked against `XdsLimits` before anything is stored (checks.py): a request the
+server will not serve ends its stream with a gRPC status that says why, counted by reason. Each
+open stream holds the cache key it is served from; when the last stream of a key closes or
+moves away the resolver is told (`release`), so per-client views live only while used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
@@ -18,6 +26,8 @@ import grpc
 from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 
 from .cache import SnapshotCache
+from .checks import Refused, check_delta_request, check_node, check_sotw_request
+from .limits import MAX_NACK_MESSAGE, XdsLimits
 from .proxy import ProxyIdentity, identity_from_node
 from .resources import PUSH_ORDER, SHORT_NAMES, Resource, type_version
 from .streams import StreamRegistry, StreamState, TypeState
@@ -26,6 +36,18 @@ log = logging.getLogger("meshgate.xds")
 
 _CHANGED = object()  # queue marker: the cache moved
 _END = object()  # queue marker: the client closed its side
+NACK_LOG_INTERVAL_S = 60.0  # after a stream's first NACK of a type, at most one log line per this
+
+
+class Resolver(Protocol):
+    """Which cache key serves a proxy. `held` is the key its stream is served from now ("" for
+    a new stream); it may raise Refused (e.g. a new stream would need one view too many)."""
+
+    def __call__(self, identity: ProxyIdentity, held: str = "") -> str: ...
+
+
+def _gateway_key(identity: ProxyIdentity, held: str = "") -> str:
+    return identity.gateway
 
 
 class ServerEvents(Protocol):
@@ -35,6 +57,7 @@ class ServerEvents(Protocol):
     def stream_closed(self, protocol: str) -> None: ...
     def pushed(self, type_url: str, seconds: float) -> None: ...
     def nacked(self, type_url: str) -> None: ...
+    def stream_refused(self, reason: str) -> None: ...
 
 
 class _NoEvents:
@@ -50,19 +73,29 @@ class _NoEvents:
     def nacked(self, type_url: str) -> None:
         pass
 
+    def stream_refused(self, reason: str) -> None:
+        pass
+
 
 class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
     """ADS for every gateway in the cache."""
 
     def __init__(self, cache: SnapshotCache, registry: StreamRegistry | None = None,
                  events: ServerEvents | None = None,
-                 resolve: Callable[[ProxyIdentity], str] | None = None) -> None:
+                 resolve: Resolver | None = None, release: Callable[[str], None] | None = None,
+                 limits: XdsLimits | None = None, nack_log_interval: float = NACK_LOG_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.cache = cache
         self.registry = registry or StreamRegistry()
         self.events = events or _NoEvents()
         # Which cache entry serves a proxy: its gateway, or a per-client context of it. Proxies
         # that would get the same config share one entry.
-        self.resolve = resolve or (lambda identity: identity.gateway)
+        self.resolve: Resolver = resolve or _gateway_key
+        # Told when no stream is served from a key any more (its per-client view can go).
+        self.release = release or (lambda key: None)
+        self.limits = limits or XdsLimits()
+        self.nack_log_interval = nack_log_interval
+        self.clock = clock
 
     # -- plumbing shared by both protocols ---------------------------------------------------
     async def _pump(self, requests: AsyncIterator, queue: asyncio.Queue) -> None:
@@ -91,12 +124,30 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         """After a change the proxy may belong to another entry (a Service gained topology hints,
         a rule now selects by label): move it, and have Delta compare everything once."""
         assert st.identity is not None  # changes are watched for only once the proxy is identified
-        key = self.resolve(st.identity)
+        key = self.resolve(st.identity, held=st.cache_key)
         if key != st.cache_key:
             log.info("%s stream %d: proxy %s now served from %s", st.protocol, st.stream_id, st.node_id, key)
+            self.cache.hold(key)  # before letting go of the old one: a view is never rebuilt in between
+            self._let_go(st.cache_key)
             st.cache_key = key
             for ts in st.types.values():
                 ts.resync = True
+
+    def _let_go(self, key: str) -> None:
+        if self.cache.release(key):
+            self.release(key)
+
+    def _log_nack(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, message: str) -> None:
+        """Log a NACK: the first of a stream and type, then at most one per interval."""
+        now = self.clock()
+        if ts.nack_logged_at is not None and now - ts.nack_logged_at < self.nack_log_interval:
+            ts.nacks_unlogged += 1
+            return
+        more = (f" ({ts.nacks_unlogged} more NACK(s) of this type on this stream were not logged)"
+                if ts.nacks_unlogged else "")
+        ts.nack_logged_at, ts.nacks_unlogged = now, 0
+        log.warning("NACK from %s (gateway %s) for %s nonce %s: %s%s", st.node_id, st.gateway,
+                    SHORT_NAMES.get(type_url, type_url), nonce, message, more)
 
     def _ack_or_nack(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, version: str,
                      error) -> bool:
@@ -104,11 +155,13 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         if nonce != ts.nonce:
             return False
         if error is not None and (error.code or error.message):
-            ts.nack = error.message
+            message = error.message
+            if len(message) > MAX_NACK_MESSAGE:
+                message = f"{message[:MAX_NACK_MESSAGE]}... ({len(message) - MAX_NACK_MESSAGE} more characters)"
+            ts.nack = message
             ts.nacks += 1
             self.events.nacked(type_url)
-            log.warning("NACK from %s (gateway %s) for %s nonce %s: %s", st.node_id, st.gateway,
-                        SHORT_NAMES.get(type_url, type_url), nonce, error.message)
+            self._log_nack(st, ts, type_url, nonce, message)
         else:
             ts.acked_version = version
             ts.acked_nonce = nonce
@@ -121,7 +174,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         self.events.stream_opened(protocol)
         queue: asyncio.Queue = asyncio.Queue()
         reader = asyncio.create_task(self._pump(requests, queue))
-        watcher: asyncio.Task | None = None
+        watcher: asyncio.Task | None = None  # set once the stream holds its cache key
         try:
             while True:
                 item = await queue.get()
@@ -133,24 +186,34 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                         yield resp
                     resp = None  # an idle stream must not keep its last response alive
                     continue
-                if not st.gateway:
-                    if not item.HasField("node"):
-                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first request must carry the node")
-                    try:
-                        self._identify(st, item.node)
-                    except ValueError as exc:
-                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-                    watcher = asyncio.create_task(self._watch(st, queue))
-                for resp in handle(st, item):
+                try:
+                    if watcher is None:
+                        check_node(item.node if item.HasField("node") else None, self.limits)
+                        try:
+                            self._identify(st, item.node)
+                        except ValueError as exc:
+                            raise Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc), "node") from None
+                        self.cache.hold(st.cache_key)
+                        watcher = asyncio.create_task(self._watch(st, queue))
+                    responses = handle(st, item)
+                except Refused as exc:
+                    self.events.stream_refused(exc.reason)
+                    log.warning("%s stream %d (peer %s, node %r): refused: %s", protocol, st.stream_id,
+                                st.peer, st.node_id[:100], exc.message)
+                    await context.abort(exc.code, exc.message)
+                for resp in responses:
                     yield resp
-                resp = item = None
+                resp = item = responses = None
         finally:
             reader.cancel()
             if watcher is not None:
                 watcher.cancel()
+                self._let_go(st.cache_key)
             self.registry.close(st)
             self.events.stream_closed(protocol)
-            log.info("%s stream %d (gateway %s) closed", protocol, st.stream_id, st.gateway)
+            unlogged = sum(ts.nacks_unlogged for ts in st.types.values())
+            log.info("%s stream %d (gateway %s) closed%s", protocol, st.stream_id, st.gateway,
+                     f"; {unlogged} NACK(s) since the last one logged" if unlogged else "")
 
     @staticmethod
     def _push(st: StreamState, respond) -> list:
@@ -187,6 +250,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         return resp
 
     def _sotw_handle(self, st: StreamState, req: discovery_pb2.DiscoveryRequest) -> list:
+        check_sotw_request(req, st.subscribed(), self.limits)
         ts = st.type_state(req.type_url)
         nack = req.error_detail if req.HasField("error_detail") else None
         if req.response_nonce and not self._ack_or_nack(st, ts, req.type_url, req.response_nonce,
@@ -246,6 +310,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         return resp
 
     def _delta_handle(self, st: StreamState, req: discovery_pb2.DeltaDiscoveryRequest) -> list:
+        check_delta_request(req, st.subscribed(), self.limits)
         ts = st.type_state(req.type_url)
         first = not ts.active
         if req.response_nonce and not self._ack_or_nack(
@@ -274,9 +339,34 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             del resp  # not held while the stream waits
 
 
+def _check_port_free(address: str, port: int) -> None:
+    """OSError (EADDRINUSE) when another socket listens on address:port. gRPC would say so only
+    in a traceback and a log line of its own; a bind of our own tells it cleanly first."""
+    if port == 0:
+        return
+    host = address[1:-1] if address.startswith("[") and address.endswith("]") else address
+    for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                               flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            # As gRPC binds (SO_REUSEADDR, no SO_REUSEPORT): only a socket in use is a conflict.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(sockaddr)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise
+                # Anything else (an address family the host lacks, say): gRPC decides.
+
+
 async def start_server(service: AggregatedDiscoveryService, address: str, port: int) -> tuple[grpc.aio.Server, int]:
-    """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one)."""
+    """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one).
+
+    OSError when the port is taken: the port is never shared (no SO_REUSEPORT), so a second
+    meshgate on the same port fails instead of taking some of the proxies.
+    """
+    _check_port_free(address, port)
     server = grpc.aio.server(options=[
+        ("grpc.so_reuseport", 0),
         ("grpc.max_send_message_length", 256 * 1024 * 1024),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
         ("grpc.keepalive_time_ms", 30_000),
@@ -284,7 +374,10 @@ async def start_server(service: AggregatedDiscoveryService, address: str, port: 
         ("grpc.keepalive_permit_without_calls", 1),
     ])
     ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(service, server)
-    bound = server.add_insecure_port(f"{address}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{address}:{port}")
+    except RuntimeError:  # grpcio raises where it once returned 0 (taken since the check above)
+        bound = 0
     if bound == 0:
         raise OSError(f"cannot listen on {address}:{port}")
     await server.start()

@@ -171,6 +171,14 @@ class ClusterBuilder:
         self._keys: dict[tuple[str, str], list[tuple[dict, tuple]]] = {}
         self.placements = PlacementCache()
 
+    def scratch(self) -> ClusterBuilder:
+        """A builder over the same inputs whose plans and clusters are cached apart (placements
+        are shared): for results that must go when their user does, such as a view of one
+        proxy's labels, rather than stay until the next translation."""
+        other = ClusterBuilder(self._discovery, self._rules, self._secrets, self.via_waypoint)
+        other.placements = self.placements
+        return other
+
     def plan(self, ref: ir.ClusterRef, namespace: str, labels: dict[str, str] | None = None) -> ClusterPlan | None:
         """The plan of a cluster seen from a gateway in `namespace` (None when its port is gone)."""
         key = (ref, namespace, tuple(sorted(labels.items())) if labels else None)

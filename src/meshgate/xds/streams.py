@@ -25,6 +25,8 @@ class TypeState:
     known: dict[str, str] = field(default_factory=dict)  # Delta: name → version the client has
     synced_revision: int = 0  # Delta: the cache revision of this type last pushed
     resync: bool = False  # Delta: compare everything on the next push (the stream changed entries)
+    nack_logged_at: float | None = None  # when a NACK of this type was last logged (monotonic)
+    nacks_unlogged: int = 0  # NACKs since then that were counted but not logged
 
     def subscribe(self, type_url: str, names: list[str], first: bool) -> None:
         """Apply requested names; a first request without names is a wildcard for LDS/CDS."""
@@ -68,6 +70,10 @@ class StreamState:
         if ts is None:
             ts = self.types[type_url] = TypeState()
         return ts
+
+    def subscribed(self) -> dict[str, set[str]]:
+        """The names each type subscribes to (for the subscription limit)."""
+        return {t: ts.names for t, ts in self.types.items()}
 
     def next_nonce(self) -> str:
         self.nonce_counter += 1
