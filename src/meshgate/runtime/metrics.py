@@ -28,6 +28,9 @@ class Metrics:
                                       buckets=_FAST, registry=r)
         self.translate_seconds = Histogram("meshgate_translate_seconds", "Time to apply a change set",
                                            ["path"], buckets=_FAST, registry=r)
+        self.denied_streams = Counter("meshgate_xds_denied_streams",
+                                      "xDS streams refused: the node named a Gateway its client certificate does not",
+                                      registry=r)
         self.input_errors = Gauge("meshgate_input_errors", "Invalid inputs currently reported", registry=r)
 
     # ServerEvents
@@ -44,6 +47,9 @@ class Metrics:
 
     def nacked(self, type_url: str) -> None:
         self.nacks.labels(SHORT_NAMES.get(type_url, type_url)).inc()
+
+    def denied(self) -> None:
+        self.denied_streams.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

@@ -3,7 +3,8 @@
 Each stream learns its proxy's gateway from the Envoy node, then answers requests and pushes
 changes from the cache. A NACK is logged with Envoy's error detail, counted, and remembered on
 the stream; nothing is resent until the config changes again, so the proxy keeps its last
-ACKed version.
+ACKed version. Over mutual TLS, the Gateway a node names must be one its client certificate names
+(`meshgate.xds.tls`); any other is refused with PERMISSION_DENIED before anything is sent.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .cache import SnapshotCache
 from .proxy import ProxyIdentity, identity_from_node
 from .resources import PUSH_ORDER, SHORT_NAMES, Resource, type_version
 from .streams import StreamRegistry, StreamState, TypeState
+from .tls import IdentityRefused, ServerTLS, check_gateway_claim, peer_gateways
 
 log = logging.getLogger("meshgate.xds")
 
@@ -35,6 +37,7 @@ class ServerEvents(Protocol):
     def stream_closed(self, protocol: str) -> None: ...
     def pushed(self, type_url: str, seconds: float) -> None: ...
     def nacked(self, type_url: str) -> None: ...
+    def denied(self) -> None: ...
 
 
 class _NoEvents:
@@ -48,6 +51,9 @@ class _NoEvents:
         pass
 
     def nacked(self, type_url: str) -> None:
+        pass
+
+    def denied(self) -> None:
         pass
 
 
@@ -79,8 +85,11 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             revision = self.cache.entry(st.cache_key).revision
             await queue.put(_CHANGED)
 
-    def _identify(self, st: StreamState, node) -> None:
+    def _identify(self, st: StreamState, node, context: grpc.aio.ServicerContext | None = None) -> None:
+        """Who the stream serves; IdentityRefused when its client certificate does not name the
+        node's Gateway (ValueError when the node names none)."""
         identity = identity_from_node(node)
+        check_gateway_claim(identity.gateway, peer_gateways(context.auth_context()) if context else None)
         st.gateway = identity.gateway
         st.node_id = identity.node_id
         st.identity = identity
@@ -136,9 +145,14 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                     if not item.HasField("node"):
                         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first request must carry the node")
                     try:
-                        self._identify(st, item.node)
+                        self._identify(st, item.node, context)
                     except ValueError as exc:
                         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                    except IdentityRefused as exc:
+                        self.events.denied()
+                        log.warning("%s stream %d from %s refused: node %s: %s", protocol, st.stream_id,
+                                    st.peer, item.node.id, exc)
+                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
                     watcher = asyncio.create_task(self._watch(st, queue))
                 for resp in handle(st, item):
                     yield resp
@@ -273,8 +287,13 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             del resp  # not held while the stream waits
 
 
-async def start_server(service: AggregatedDiscoveryService, address: str, port: int) -> tuple[grpc.aio.Server, int]:
-    """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one)."""
+async def start_server(service: AggregatedDiscoveryService, address: str, port: int,
+                       tls: ServerTLS | None = None) -> tuple[grpc.aio.Server, int]:
+    """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one).
+
+    With `tls`, only clients presenting a certificate signed by its client CA get through the
+    handshake, and each may serve only the Gateways its certificate names.
+    """
     server = grpc.aio.server(options=[
         ("grpc.max_send_message_length", 256 * 1024 * 1024),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
@@ -283,7 +302,8 @@ async def start_server(service: AggregatedDiscoveryService, address: str, port: 
         ("grpc.keepalive_permit_without_calls", 1),
     ])
     ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(service, server)
-    bound = server.add_insecure_port(f"{address}:{port}")
+    target = f"{address}:{port}"
+    bound = server.add_secure_port(target, tls.credentials()) if tls else server.add_insecure_port(target)
     if bound == 0:
         raise OSError(f"cannot listen on {address}:{port}")
     await server.start()
