@@ -22,13 +22,13 @@ import yaml
 from .test_cli import run_cli
 
 CASES = Path(__file__).resolve().parents[1] / "golden" / "cases"
-MUTUAL = CASES / "dr-mutual-tls"
+MUTUAL = CASES / "dr-mutual-tls" / "input.yaml"
 CLIENT_SECRET = "client/apps/backend-mtls"
 
 
 def _private_key() -> bytes:
     """The key of the case's Secret, as written there."""
-    docs = list(yaml.safe_load_all((MUTUAL / "input.yaml").read_text()))
+    docs = list(yaml.safe_load_all(MUTUAL.read_text()))
     (secret,) = [d for d in docs if d["kind"] == "Secret"]
     return secret["stringData"]["tls.key"].encode()
 
