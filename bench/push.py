@@ -116,6 +116,9 @@ class Recorder:
     def nacked(self, type_url: str) -> None:
         self.metrics.nacked(type_url)
 
+    def denied(self) -> None:
+        self.metrics.denied()
+
 
 class GcWatch:
     """Time spent in the cyclic garbage collector (via gc.callbacks), by generation."""

@@ -173,8 +173,32 @@ def _run_options(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, 
     host, _, port = xds.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter("must be HOST:PORT", param_hint="--xds")
-    return RunOptions(list(paths), xds_address=host, xds_port=int(port), debug_port=debug_port,
-                      delta=not sotw, **extra)
+    options = RunOptions(list(paths), xds_address=host, xds_port=int(port), debug_port=debug_port,
+                         delta=not sotw, **extra)
+    refusal = options.plaintext_refusal()
+    if refusal:
+        raise click.ClickException(refusal)  # before anything binds
+    return options
+
+
+def _xds_tls(cert: str | None, key: str | None, client_ca: str | None, insecure: bool, managed: bool) -> dict:
+    """The RunOptions fields of the xDS TLS flags (loaded and checked: a bad file is one line, exit 1)."""
+    from pathlib import Path
+
+    from .xds.tls import load_server_tls
+
+    given = [v is not None for v in (cert, key, client_ca)]
+    if any(given) and not all(given):
+        raise click.UsageError("give --xds-cert, --xds-key and --xds-client-ca together")
+    if insecure and all(given):
+        raise click.UsageError("--insecure-xds and --xds-cert/--xds-key/--xds-client-ca exclude each other")
+    tls = None
+    if all(given):
+        try:
+            tls = load_server_tls(Path(cert), Path(key), Path(client_ca))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    return {"xds_tls": tls, "managed_tls": managed and not insecure, "insecure_xds": insecure}
 
 
 def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str = "text") -> None:
@@ -237,6 +261,17 @@ def _xds_limits_options(command):
                 **kwargs: object) -> object:
         return command(*args, xds_limits=XdsLimits(max_node_metadata_bytes, max_resource_names, max_views), **kwargs)
     return wrapper
+def _xds_tls_options(f):
+    """--xds-cert, --xds-key, --xds-client-ca and --insecure-xds (serve and run)."""
+    f = click.option("--insecure-xds", is_flag=True,
+                     help="Allow plaintext xDS on a non-loopback address: any client reaching it can claim any "
+                          "Gateway and receive its private keys.")(f)
+    f = click.option("--xds-client-ca", type=click.Path(dir_okay=False),
+                     help="PEM CA(s) whose client certificates proxies must present; a proxy may only serve the "
+                          "Gateway named by its certificate's URI SAN spiffe://<trust-domain>/ns/<ns>/gateway/<name>.")(f)
+    f = click.option("--xds-key", type=click.Path(dir_okay=False), help="PEM private key of --xds-cert.")(f)
+    return click.option("--xds-cert", type=click.Path(dir_okay=False),
+                        help="PEM certificate (chain) the xDS server presents: serve xDS over mutual TLS.")(f)
 
 
 _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")
@@ -260,16 +295,23 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_log_level_option
 @_log_format_option
 @_xds_limits_options
+@_xds_tls_options
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
         envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None,
-        log_level: str, log_format: str, xds_limits: XdsLimits) -> None:
-    """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
+        log_level: str, log_format: str, xds_limits: XdsLimits,
+        xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool) -> None:
+    """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all).
+
+    The managed Envoys talk to meshgate over mutual TLS, with a CA kept in WORKDIR/pki
+    (plaintext with --insecure-xds).
+    """
     from pathlib import Path
 
     _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
                                 workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
                                 address_pool=address_pool,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits),
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
+                                **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=True)),
                    log_level, log_format)
 
 
@@ -281,11 +323,18 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 @_log_level_option
 @_log_format_option
 @_xds_limits_options
+@_xds_tls_options
 def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None,
-          log_level: str, log_format: str, xds_limits: XdsLimits) -> None:
-    """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`)."""
+          log_level: str, log_format: str, xds_limits: XdsLimits,
+          xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool) -> None:
+    """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`).
+
+    Plaintext xDS is only served on loopback, unless --insecure-xds: give --xds-cert, --xds-key
+    and --xds-client-ca to serve other hosts.
+    """
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits),
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
+                                **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
                    log_level, log_format)
 
 
@@ -297,12 +346,27 @@ def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoin
 @click.option("--node-name", default="", help="The Kubernetes node the proxy runs on.")
 @click.option("--admin-port", default=15000, show_default=True, help="Envoy admin port (on 127.0.0.1).")
 @click.option("--sotw", is_flag=True, help="State-of-the-World ADS instead of Delta.")
+@click.option("--xds-ca", type=click.Path(dir_okay=False),
+              help="Connect over mutual TLS: the CA file that signed meshgate's server certificate.")
+@click.option("--xds-client-cert", type=click.Path(dir_okay=False),
+              help="The proxy's client certificate file (see `meshgate certs issue --gateway`).")
+@click.option("--xds-client-key", type=click.Path(dir_okay=False), help="Its private key file.")
+@click.option("--xds-server-name", default="",
+              help="The name (DNS or IP) meshgate's certificate must carry; sent as SNI when a DNS name "
+                   "(default: the --xds host).")
 @click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="yaml", show_default=True)
 def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, ...], node_name: str,
-              admin_port: int, sotw: bool, fmt: Literal["json", "yaml"]) -> None:
-    """Print an Envoy bootstrap for a proxy of GATEWAY fed by meshgate at --xds."""
+              admin_port: int, sotw: bool, xds_ca: str | None, xds_client_cert: str | None,
+              xds_client_key: str | None, xds_server_name: str, fmt: Literal["json", "yaml"]) -> None:
+    """Print an Envoy bootstrap for a proxy of GATEWAY fed by meshgate at --xds.
+
+    With --xds-ca, --xds-client-cert and --xds-client-key, Envoy reaches meshgate over mutual TLS
+    (the paths are written as given: Envoy reads the files when it starts).
+    """
+    from pathlib import Path
+
     from .discovery.model import Locality
-    from .envoy.bootstrap import ads_bootstrap, bootstrap_text
+    from .envoy.bootstrap import XdsClientTLS, ads_bootstrap, bootstrap_text
 
     host, _, port = xds.rpartition(":")
     if not host or not port.isdigit():
@@ -312,9 +376,67 @@ def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, .
     if checked:
         parts = (checked.split("/") + ["", ""])[:3]
         loc = Locality(*parts)
+    given = [v is not None for v in (xds_ca, xds_client_cert, xds_client_key)]
+    if any(given) and not all(given):
+        raise click.UsageError("give --xds-ca, --xds-client-cert and --xds-client-key together")
+    tls = XdsClientTLS(Path(xds_ca), Path(xds_client_cert), Path(xds_client_key),  # type: ignore[arg-type]
+                       server_name=xds_server_name) if all(given) else None
     boot = ads_bootstrap(gateway, host, int(port), admin_port=admin_port, locality=loc, labels=_labels(labels),
-                         node_name=node_name, delta=not sotw)
+                         node_name=node_name, delta=not sotw, tls=tls)
     click.echo(bootstrap_text(boot, fmt), nl=False)
+
+
+@main.group()
+def certs() -> None:
+    """Certificates for xDS over mutual TLS: a CA, and certificates issued from it."""
+
+
+@certs.command("ca")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for ca.crt and ca.key.")
+@click.option("--days", default=3650, show_default=True, help="Validity.")
+def certs_ca(out: str, days: int) -> None:
+    """Create a CA (ECDSA P-256) in OUT: ca.crt and ca.key (0600, directory 0700)."""
+    from pathlib import Path
+
+    from .runtime.pki import new_authority, private_dir, write_private
+
+    directory = private_dir(Path(out))
+    if (directory / "ca.key").exists():
+        raise click.ClickException(f"{directory / 'ca.key'} exists: not overwriting a CA")
+    ca = new_authority(days=days)
+    write_private(directory / "ca.key", ca.key_pem)
+    click.echo(write_private(directory / "ca.crt", ca.certificate_pem))
+
+
+@certs.command("issue")
+@click.option("--ca-cert", required=True, type=click.Path(exists=True, dir_okay=False), help="The CA certificate.")
+@click.option("--ca-key", required=True, type=click.Path(exists=True, dir_okay=False), help="The CA's private key.")
+@click.option("--gateway", callback=lambda c, p, v: _gateway_option(v),
+              help="A client certificate for the proxies of this Gateway (NS/NAME).")
+@click.option("--server", "servers", multiple=True, metavar="NAME",
+              help="A server certificate for meshgate, for this DNS name or IP address (repeatable).")
+@click.option("--trust-domain", default="meshgate.local", show_default=True,
+              help="Of the Gateway's SPIFFE ID (not checked by meshgate: the CA decides).")
+@click.option("--days", default=365, show_default=True, help="Validity (at most the CA's).")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Directory for tls.crt and tls.key (0600, directory 0700).")
+def certs_issue(ca_cert: str, ca_key: str, gateway: str | None, servers: tuple[str, ...], trust_domain: str,
+                days: int, out: str) -> None:
+    """Issue a client certificate for a Gateway's proxies (URI SAN
+    spiffe://TRUST_DOMAIN/ns/NS/gateway/NAME) or a server certificate for meshgate."""
+    from pathlib import Path
+
+    from .runtime.pki import issue_gateway, issue_server, load_authority, write_issued
+
+    if (gateway is None) == (not servers):
+        raise click.UsageError("give either --gateway NS/NAME or --server NAME")
+    try:
+        ca = load_authority(Path(ca_cert).read_bytes(), Path(ca_key).read_bytes())
+    except (ValueError, TypeError) as exc:
+        raise click.ClickException(f"{ca_cert}, {ca_key}: not a usable CA: {exc}") from None
+    issued = issue_gateway(ca, gateway, trust_domain, days) if gateway else issue_server(ca, servers, days)
+    for path in write_issued(Path(out), "tls", issued):
+        click.echo(path)
 
 
 @main.command()

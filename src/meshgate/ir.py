@@ -171,7 +171,8 @@ class ClusterRef:
 
 @dataclass(frozen=True, slots=True)
 class TLSSecret:
-    """A TLS certificate a listener serves, from a kubernetes.io/tls Secret."""
+    """A TLS certificate served over SDS: a listener's (a kubernetes.io/tls Secret), or the client
+    certificate of a MUTUAL DestinationRule."""
 
     name: str
     certificate_chain: bytes

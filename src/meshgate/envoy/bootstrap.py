@@ -3,6 +3,9 @@
 The bootstrap holds only what Envoy needs before it can talk to the control plane: its node
 identity (the keys of `meshgate.xds.proxy`), the `meshgate-xds` cluster (HTTP/2, for gRPC) and
 ADS as the source of listeners and clusters; routes, endpoints and secrets follow from those.
+With `XdsClientTLS`, the `meshgate-xds` cluster speaks mutual TLS: Envoy presents its Gateway's
+client certificate and checks that the server's certificate, signed by the given CA, names the
+server it meant to reach.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -18,13 +23,16 @@ from envoy.config.bootstrap.v3 import bootstrap_pb2
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import (
     address_pb2,
+    base_pb2,
     config_source_pb2,
     grpc_service_pb2,
     protocol_pb2,
 )
 from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
 from envoy.extensions.access_loggers.file.v3 import file_pb2
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2, tls_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
+from envoy.type.matcher.v3 import string_pb2
 from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.json_format import MessageToJson
 
@@ -56,7 +64,37 @@ def _ads_source() -> config_source_pb2.ConfigSource:
     )
 
 
-def _xds_cluster(address: str, port: int) -> cluster_pb2.Cluster:
+@dataclass(frozen=True, slots=True)
+class XdsClientTLS:
+    """How a proxy reaches meshgate over mutual TLS: files Envoy reads at start-up."""
+
+    ca: Path  # the CA that signed the server's certificate
+    certificate: Path  # the proxy's client certificate (its Gateway's SPIFFE ID as URI SAN)
+    key: Path
+    server_name: str = ""  # the name the server's certificate must carry (default: the xDS host)
+    sni: str | None = None  # sent in the handshake (default: server_name when it is a DNS name)
+
+
+def _tls_socket(tls: XdsClientTLS, host: str) -> base_pb2.TransportSocket:
+    name = tls.server_name or host
+    ip = _is_ip(name)
+    sni = tls.sni if tls.sni is not None else ("" if ip else name)  # no IP literals in SNI (RFC 6066)
+    matcher = common_pb2.SubjectAltNameMatcher(
+        san_type=common_pb2.SubjectAltNameMatcher.IP_ADDRESS if ip else common_pb2.SubjectAltNameMatcher.DNS,
+        matcher=string_pb2.StringMatcher(exact=name))
+    ctx = tls_pb2.UpstreamTlsContext(sni=sni, common_tls_context=tls_pb2.CommonTlsContext(
+        alpn_protocols=["h2"],
+        tls_certificates=[common_pb2.TlsCertificate(
+            certificate_chain=base_pb2.DataSource(filename=str(tls.certificate)),
+            private_key=base_pb2.DataSource(filename=str(tls.key)))],
+        validation_context=common_pb2.CertificateValidationContext(
+            trusted_ca=base_pb2.DataSource(filename=str(tls.ca)),
+            match_typed_subject_alt_names=[matcher]),
+    ))
+    return base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=_any(ctx))
+
+
+def _xds_cluster(address: str, port: int, tls: XdsClientTLS | None = None) -> cluster_pb2.Cluster:
     """The static cluster Envoy reaches meshgate through: HTTP/2 (gRPC), kept alive."""
     cluster = cluster_pb2.Cluster(
         name=XDS_CLUSTER,
@@ -81,6 +119,8 @@ def _xds_cluster(address: str, port: int) -> cluster_pb2.Cluster:
                     address=address, port_value=port)))),
         ])],
     ))
+    if tls is not None:
+        cluster.transport_socket.CopyFrom(_tls_socket(tls, address))
     return cluster
 
 
@@ -96,13 +136,15 @@ def ads_bootstrap(
     delta: bool = True,
     node_id: str | None = None,
     access_log: bool = True,
+    tls: XdsClientTLS | None = None,
 ) -> bootstrap_pb2.Bootstrap:
     """A bootstrap for a proxy of `gateway` ("namespace/name") fed by meshgate at xds_address:xds_port.
 
     `delta` picks incremental (Delta) ADS, else State of the World. `admin_port` 0 lets the
     kernel pick (learn it with `envoy --admin-address-path`). `access_log` gives the admin
     interface an explicit access log to /dev/null; without it none is configured. Either way
-    nothing is logged: gateway access logs come with the listeners, over xDS.
+    nothing is logged: gateway access logs come with the listeners, over xDS. `tls` makes the
+    connection to meshgate mutual TLS (plaintext without it).
     """
     check_gateway(gateway)
     xds_address = xds_address.removeprefix("[").removesuffix("]")  # "[::1]" -> "::1"
@@ -137,7 +179,7 @@ def ads_bootstrap(
     boot.dynamic_resources.lds_config.CopyFrom(_ads_source())
     boot.dynamic_resources.cds_config.CopyFrom(_ads_source())
 
-    boot.static_resources.clusters.append(_xds_cluster(xds_address, xds_port))
+    boot.static_resources.clusters.append(_xds_cluster(xds_address, xds_port, tls))
 
     boot.admin.address.socket_address.address = admin_address
     boot.admin.address.socket_address.port_value = admin_port

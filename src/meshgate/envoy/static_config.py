@@ -19,6 +19,7 @@ from ..xds.snapshot import GatewaySnapshot
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+_UPSTREAM_TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 
 
 def _static_listener(src: listener_pb2.Listener, routes: dict) -> listener_pb2.Listener:
@@ -42,6 +43,19 @@ def _static_listener(src: listener_pb2.Listener, routes: dict) -> listener_pb2.L
     return out
 
 
+def _static_cluster(src: cluster_pb2.Cluster) -> cluster_pb2.Cluster:
+    """A copy whose client certificates (SDS) refer to the static secrets of the same names."""
+    out = cluster_pb2.Cluster()
+    out.CopyFrom(src)
+    if out.transport_socket.typed_config.type_url == _UPSTREAM_TLS:
+        tls = tls_pb2.UpstreamTlsContext()
+        out.transport_socket.typed_config.Unpack(tls)
+        for sds in tls.common_tls_context.tls_certificate_sds_secret_configs:
+            sds.ClearField("sds_config")
+        out.transport_socket.typed_config.Pack(tls)
+    return out
+
+
 def static_bootstrap(snap: GatewaySnapshot, admin_port: int = 0) -> bootstrap_pb2.Bootstrap:
     """A bootstrap that holds the snapshot's resources statically."""
     routes = {r.name: r for r in snap.routes}
@@ -53,8 +67,7 @@ def static_bootstrap(snap: GatewaySnapshot, admin_port: int = 0) -> bootstrap_pb
     boot.admin.address.socket_address.port_value = admin_port
     boot.static_resources.listeners.extend(_static_listener(l, routes) for l in snap.listeners)
     for c in snap.clusters:
-        sc = cluster_pb2.Cluster()
-        sc.CopyFrom(c)
+        sc = _static_cluster(c)
         if c.type != cluster_pb2.Cluster.EDS:
             boot.static_resources.clusters.append(sc)  # DNS and original-destination clusters as they are
             continue

@@ -30,14 +30,15 @@ from aiohttp.web_protocol import RequestHandler
 from google.protobuf.json_format import MessageToDict
 
 from ..xds.cache import SnapshotCache
-from ..xds.resources import PUSH_ORDER, SECRET, SHORT_NAMES
+from ..xds.output import redact
+from ..xds.resources import PUSH_ORDER, SHORT_NAMES
 from ..xds.streams import StreamRegistry
 from .controller import ControlPlane
 from .live_status import live_status
 from .metrics import Metrics
 
 log = logging.getLogger("meshgate.debug")
-REDACTED = "[redacted]"
+
 MAX_CONNECTIONS = 64
 IDLE_TIMEOUT_S = 5.0
 ROUTES = "/healthz, /readyz, /metrics, /debug/config?gateway=NS/NAME, /debug/proxies, /debug/status"
@@ -51,9 +52,7 @@ def config_dump(cache: SnapshotCache, gateway: str) -> dict:
     for type_url in PUSH_ORDER:
         items = []
         for name, res in sorted(entry.resources[type_url].items()):
-            body = MessageToDict(res.body, preserving_proto_field_name=True)
-            if type_url == SECRET and "private_key" in body.get("tls_certificate", {}):
-                body["tls_certificate"]["private_key"] = REDACTED
+            body = redact(MessageToDict(res.body, preserving_proto_field_name=True))
             items.append({"name": name, "version": res.version, "resource": body})
         out[SHORT_NAMES[type_url]] = {"version": entry.version(type_url), "resources": items}
     return out

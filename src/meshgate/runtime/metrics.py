@@ -41,6 +41,9 @@ class Metrics:
                                       buckets=_FAST, registry=r)
         self.translate_seconds = Histogram("meshgate_translate_seconds", "Time to apply a change set",
                                            ["path"], buckets=_FAST, registry=r)
+        self.denied_streams = Counter("meshgate_xds_denied_streams",
+                                      "xDS streams refused: the node named a Gateway its client certificate does not",
+                                      registry=r)
         self.input_errors = Gauge("meshgate_input_errors", "Invalid inputs currently reported", registry=r)
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
@@ -68,6 +71,8 @@ class Metrics:
 
     def stream_refused(self, reason: str) -> None:
         self.refused.labels(reason).inc()
+    def denied(self) -> None:
+        self.denied_streams.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

@@ -2,7 +2,9 @@
 
 run = xDS server + file watcher + debug/metrics endpoint + one managed Envoy per Gateway
 (+ echo backends for loopback endpoints, on request). serve = the same without Envoys.
-Everything it starts is stopped on SIGINT/SIGTERM.
+Everything it starts is stopped on SIGINT/SIGTERM. xDS is mutual TLS when the options give a
+server certificate (`xds_tls`) or ask for run's own CA (`managed_tls`: the managed Envoys get a
+client certificate each); plaintext is only allowed on loopback unless `insecure_xds`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from ..envoy.bootstrap import ads_bootstrap
+from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap
 from ..envoy.process import ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
@@ -28,10 +30,12 @@ from ..xds.cache import SnapshotCache
 from ..xds.limits import XdsLimits
 from ..xds.server import AggregatedDiscoveryService, start_server
 from ..xds.streams import StreamRegistry
+from ..xds.tls import ServerTLS, is_loopback
 from .address_pool import AddressPool
 from .controller import ControlPlane
 from .debug import DebugServer
 from .metrics import Metrics
+from .pki import MANAGED_SERVER_NAME, ManagedPKI
 
 if TYPE_CHECKING:
     from ..echo import EchoServer  # imported when echo backends are asked for
@@ -55,6 +59,18 @@ class RunOptions:
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
     xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
+    xds_tls: ServerTLS | None = None  # the operator's server certificate and client CA
+    managed_tls: bool = False  # a CA in workdir/pki; managed Envoys use mTLS with a certificate each
+    insecure_xds: bool = False  # allow plaintext xDS on a non-loopback address
+
+    def plaintext_refusal(self) -> str | None:
+        """Why these options must not start (plaintext xDS reachable from other hosts), or None."""
+        if self.xds_tls is None and not self.managed_tls and not self.insecure_xds \
+                and not is_loopback(self.xds_address):
+            return (f"refusing to serve xDS in plaintext on {self.xds_address}: anyone reaching it could claim "
+                    "any Gateway and get its private keys; give --xds-cert, --xds-key and --xds-client-ca "
+                    "(or --insecure-xds)")
+        return None
 
 
 class StartError(Exception):
@@ -87,6 +103,7 @@ class Runner:
                                     max_views=self.options.xds_limits.max_views)
         self.server: grpc.aio.Server | None = None
         self.xds_port = 0
+        self.pki: ManagedPKI | None = None
         self.debug = DebugServer(self.control, self.registry, self.metrics)
         self.control.reload_log.streams = self.registry  # reload logs say how many proxies a push woke
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -113,13 +130,14 @@ class Runner:
         self.debug.readiness.loaded = True
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
                                              release=self.control.release, limits=opts.xds_limits)
+        tls = self._server_tls()
         try:
-            self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port)
+            self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port, tls)
         except OSError as exc:
             raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: {_why(exc)}") from None
         self.debug.readiness.xds = f"{opts.xds_address}:{self.xds_port}"
-        self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS) on {opts.xds_address}:{self.xds_port}; "
-                 f"metrics and debug on http://127.0.0.1:{debug_port}/metrics")
+        self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS, {'mTLS' if tls else 'plaintext'}) on "
+                 f"{opts.xds_address}:{self.xds_port}; metrics and debug on http://127.0.0.1:{debug_port}/metrics")
         if opts.echo:
             self._sync_echoes()
         if opts.envoys:
@@ -127,6 +145,26 @@ class Runner:
         # From now on, Gateways that appear or vanish get (or lose) their Envoy.
         self.control.on_gateways = self._gateways_changed
         self._spawn(self.control.watch())
+
+    @property
+    def _envoy_xds_host(self) -> str:
+        """Where managed Envoys reach the xDS server."""
+        return "127.0.0.1" if self.options.xds_address in ("0.0.0.0", "::") else self.options.xds_address
+
+    def _server_tls(self) -> ServerTLS | None:
+        """The xDS server's TLS (None: plaintext); ValueError when the options do not allow it."""
+        opts = self.options
+        refusal = opts.plaintext_refusal()
+        if refusal:
+            raise ValueError(refusal)
+        if opts.envoys and opts.xds_tls is not None and not opts.managed_tls:
+            raise ValueError("managed Envoys need managed_tls when the xDS server uses TLS")
+        tls = opts.xds_tls
+        if opts.managed_tls:
+            self.pki = ManagedPKI.prepare(self.workdir / "pki", [self._envoy_xds_host, "localhost"])
+            # The operator's certificate stays the default; run's own is chosen by its SNI.
+            tls = tls.including(self.pki.server_tls()) if tls is not None else self.pki.server_tls()
+        return tls
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -149,8 +187,11 @@ class Runner:
         for key, cfg in sorted(wanted.items()):
             if key in self.envoys:
                 continue
-            boot = ads_bootstrap(key, "127.0.0.1" if self.options.xds_address in ("0.0.0.0", "::") else
-                                 self.options.xds_address, self.xds_port, delta=self.options.delta)
+            tls = None
+            if self.pki is not None:
+                cert, private_key = self.pki.gateway_files(key)
+                tls = XdsClientTLS(self.pki.ca_file, cert, private_key, server_name=MANAGED_SERVER_NAME)
+            boot = ads_bootstrap(key, self._envoy_xds_host, self.xds_port, delta=self.options.delta, tls=tls)
             envoy = ManagedEnvoy(key, boot, self.workdir, log_level=self.options.envoy_log_level)
             self.envoys[key] = envoy
             try:

@@ -2,6 +2,9 @@
 
 Kubernetes Services and STATIC ServiceEntries are EDS clusters; DNS ServiceEntries are
 STRICT_DNS, DNS_ROUND_ROBIN ones LOGICAL_DNS (their endpoints inline), NONE is ORIGINAL_DST.
+A MUTUAL DestinationRule's client certificate is not inlined in the cluster: the cluster names it
+and Envoy fetches it over SDS (`client_certificate` gives the secret that goes with the gateway),
+so that no dump of clusters ever carries a private key.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from collections.abc import Callable
 from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
 from envoy.config.core.v3 import base_pb2, protocol_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
-from envoy.extensions.transport_sockets.tls.v3 import common_pb2, tls_pb2
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
 from envoy.type.matcher.v3 import string_pb2
 
 from ..discovery.model import PortModel, ServiceModel
 from ..discovery.protocols import HTTP2, upstream_protocol
+from ..ir import TLSSecret
 from ..resources.core import Secret
 from ..resources.istio import (
     ClientTLS,
@@ -116,6 +120,26 @@ def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancerSettings) -> None:
         c.common_lb_config.locality_weighted_lb_config.SetInParent()
 
 
+def client_secret_name(namespace: str, name: str) -> str:
+    """The SDS name of a DestinationRule's client certificate (the credentialName Secret).
+
+    Three segments where a listener certificate's name has two (`<namespace>/<name>`): the two
+    kinds of secret can never collide, even for one Secret used both ways.
+    """
+    return f"client/{namespace}/{name}"
+
+
+def client_certificate(tls: ClientTLS, namespace: str, secrets: SecretLookup) -> TLSSecret | None:
+    """The certificate a MUTUAL DestinationRule has Envoy present upstream, as an SDS secret;
+    None when the mode is not MUTUAL or the credentialName Secret lacks tls.crt or tls.key."""
+    if tls.mode != "MUTUAL" or not tls.credential_name:
+        return None
+    secret = secrets(namespace, tls.credential_name)
+    if secret is None or not secret.data.get("tls.crt") or not secret.data.get("tls.key"):
+        return None
+    return TLSSecret(client_secret_name(namespace, tls.credential_name), secret.data["tls.crt"], secret.data["tls.key"])
+
+
 def _tls(c: cluster_pb2.Cluster, tls: ClientTLS, namespace: str, secrets: SecretLookup, host: str) -> None:
     if tls.mode not in ("SIMPLE", "MUTUAL"):
         return  # DISABLE; ISTIO_MUTUAL needs mesh certificates meshgate does not issue
@@ -125,10 +149,10 @@ def _tls(c: cluster_pb2.Cluster, tls: ClientTLS, namespace: str, secrets: Secret
         ca = secret.data.get("ca.crt")
         if ca and not tls.insecure_skip_verify:
             ctx.common_tls_context.validation_context.trusted_ca.inline_bytes = ca
-        if tls.mode == "MUTUAL" and secret.data.get("tls.crt") and secret.data.get("tls.key"):
-            ctx.common_tls_context.tls_certificates.append(common_pb2.TlsCertificate(
-                certificate_chain=base_pb2.DataSource(inline_bytes=secret.data["tls.crt"]),
-                private_key=base_pb2.DataSource(inline_bytes=secret.data["tls.key"])))
+    cert = client_certificate(tls, namespace, secrets)
+    if cert is not None:
+        ctx.common_tls_context.tls_certificate_sds_secret_configs.append(
+            secret_pb2.SdsSecretConfig(name=cert.name, sds_config=ADS))
     for san in tls.subject_alt_names:
         ctx.common_tls_context.validation_context.match_typed_subject_alt_names.append(
             common_pb2.SubjectAltNameMatcher(san_type=common_pb2.SubjectAltNameMatcher.DNS,

@@ -37,27 +37,53 @@ def _stable_dict(value: dict) -> dict:
     return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_structs(v)) for k, v in value.items()}
 
 
-def message_dict(msg: Message) -> dict:
-    """A message as proto3 JSON with the proto field names (snake_case, as Envoy's docs)."""
+# Fields of Envoy's TLS messages that hold secret material, in proto3 JSON with proto field names:
+# TlsCertificate's private key, PKCS#12 bundle and key password, session ticket keys, and generic
+# secrets. Matched at any depth, so also inside Any-packed transport sockets.
+SECRET_FIELDS = frozenset({"private_key", "pkcs12", "password", "session_ticket_keys", "generic_secret"})
+
+
+def _blank(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _blank(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(v) for v in value]
+    return REDACTED
+
+
+def redact(value: object) -> object:
+    """`value` (proto3 JSON) with the content of every secret field replaced by REDACTED.
+
+    The field's shape stays (`{"inline_bytes": "[redacted]"}`), so a reader still sees where the
+    key comes from. Everything meshgate prints or serves for debugging goes through this.
+    """
+    if isinstance(value, dict):
+        return {k: (_blank(v) if k in SECRET_FIELDS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def message_dict(msg: Message, redacted: bool = True) -> dict:
+    """A message as proto3 JSON with the proto field names (snake_case, as Envoy's docs), private
+    keys redacted unless `redacted` is False."""
     # Through JSON text so that nested Any values come back as plain dicts.
-    return _stable_dict(json.loads(MessageToJson(msg, preserving_proto_field_name=True)))
-
-
-def _redacted_secret(msg: Message) -> dict:
-    d = message_dict(msg)
-    key = d.get("tls_certificate", {}).get("private_key")
-    if key is not None:
-        d["tls_certificate"]["private_key"] = {k: REDACTED for k in key}
-    return d
+    d = _stable_dict(json.loads(MessageToJson(msg, preserving_proto_field_name=True)))
+    if not redacted:
+        return d
+    out = redact(d)
+    assert isinstance(out, dict)
+    return out
 
 
 def snapshot_dict(snap: GatewaySnapshot, redact: bool = True) -> dict:
-    """One gateway's resources in the `meshgate translate` shape (DESIGN §6)."""
+    """One gateway's resources in the `meshgate translate` shape (DESIGN §6), private keys
+    redacted unless `redact` is False."""
     return {
         "gateway": snap.gateway,
-        "listeners": [message_dict(m) for m in snap.listeners],
-        "routes": [message_dict(m) for m in snap.routes],
-        "clusters": [message_dict(m) for m in snap.clusters],
-        "endpoints": [message_dict(m) for m in snap.endpoints],
-        "secrets": [_redacted_secret(m) if redact else message_dict(m) for m in snap.secrets],
+        "listeners": [message_dict(m, redact) for m in snap.listeners],
+        "routes": [message_dict(m, redact) for m in snap.routes],
+        "clusters": [message_dict(m, redact) for m in snap.clusters],
+        "endpoints": [message_dict(m, redact) for m in snap.endpoints],
+        "secrets": [message_dict(m, redact) for m in snap.secrets],
     }

@@ -1,4 +1,5 @@
-"""Listener certificates to Envoy SDS Secrets."""
+"""TLS certificates to Envoy SDS Secrets: listeners' (from Gateway certificateRefs) and the client
+certificates of MUTUAL DestinationRules."""
 
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ Requests are checked against `XdsLimits` before anything is stored (checks.py): 
 server will not serve ends its stream with a gRPC status that says why, counted by reason. Each
 open stream holds the cache key it is served from; when the last stream of a key closes or
 moves away the resolver is told (`release`), so per-client views live only while used.
+
+Over mutual TLS, the Gateway a node names must be one its client certificate names
+(`meshgate.xds.tls`); any other is refused with PERMISSION_DENIED before anything is sent.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .limits import MAX_NACK_MESSAGE, XdsLimits
 from .proxy import ProxyIdentity, identity_from_node
 from .resources import PUSH_ORDER, SHORT_NAMES, Resource, type_version
 from .streams import StreamRegistry, StreamState, TypeState
+from .tls import IdentityRefused, ServerTLS, check_gateway_claim, peer_gateways
 
 log = logging.getLogger("meshgate.xds")
 
@@ -58,6 +62,7 @@ class ServerEvents(Protocol):
     def pushed(self, type_url: str, seconds: float) -> None: ...
     def nacked(self, type_url: str) -> None: ...
     def stream_refused(self, reason: str) -> None: ...
+    def denied(self) -> None: ...
 
 
 class _NoEvents:
@@ -74,6 +79,9 @@ class _NoEvents:
         pass
 
     def stream_refused(self, reason: str) -> None:
+        pass
+
+    def denied(self) -> None:
         pass
 
 
@@ -112,8 +120,11 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             revision = self.cache.entry(st.cache_key).revision
             await queue.put(_CHANGED)
 
-    def _identify(self, st: StreamState, node) -> None:
+    def _identify(self, st: StreamState, node, context: grpc.aio.ServicerContext | None = None) -> None:
+        """Who the stream serves; IdentityRefused when its client certificate does not name the
+        node's Gateway (ValueError when the node names none)."""
         identity = identity_from_node(node)
+        check_gateway_claim(identity.gateway, peer_gateways(context.auth_context()) if context else None)
         st.gateway = identity.gateway
         st.node_id = identity.node_id
         st.identity = identity
@@ -190,9 +201,15 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                     if watcher is None:
                         check_node(item.node if item.HasField("node") else None, self.limits)
                         try:
-                            self._identify(st, item.node)
+                            self._identify(st, item.node, context)
                         except ValueError as exc:
                             raise Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc), "node") from None
+                        except IdentityRefused as exc:
+                            # Counted apart from the bounds: this is a client claiming what it is not.
+                            self.events.denied()
+                            log.warning("%s stream %d from %s refused: node %s: %s", protocol, st.stream_id,
+                                        st.peer, item.node.id[:100], exc)
+                            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
                         self.cache.hold(st.cache_key)
                         watcher = asyncio.create_task(self._watch(st, queue))
                     responses = handle(st, item)
@@ -358,11 +375,14 @@ def _check_port_free(address: str, port: int) -> None:
                 # Anything else (an address family the host lacks, say): gRPC decides.
 
 
-async def start_server(service: AggregatedDiscoveryService, address: str, port: int) -> tuple[grpc.aio.Server, int]:
+async def start_server(service: AggregatedDiscoveryService, address: str, port: int,
+                       tls: ServerTLS | None = None) -> tuple[grpc.aio.Server, int]:
     """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one).
 
     OSError when the port is taken: the port is never shared (no SO_REUSEPORT), so a second
-    meshgate on the same port fails instead of taking some of the proxies.
+    meshgate on the same port fails instead of taking some of the proxies. With `tls`, only
+    clients presenting a certificate signed by its client CA get through the handshake, and each
+    may serve only the Gateways its certificate names.
     """
     _check_port_free(address, port)
     server = grpc.aio.server(options=[
@@ -374,8 +394,9 @@ async def start_server(service: AggregatedDiscoveryService, address: str, port: 
         ("grpc.keepalive_permit_without_calls", 1),
     ])
     ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(service, server)
+    target = f"{address}:{port}"
     try:
-        bound = server.add_insecure_port(f"{address}:{port}")
+        bound = server.add_secure_port(target, tls.credentials()) if tls else server.add_insecure_port(target)
     except RuntimeError:  # grpcio raises where it once returned 0 (taken since the check above)
         bound = 0
     if bound == 0:

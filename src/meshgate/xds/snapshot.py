@@ -40,7 +40,7 @@ from ..discovery.model import (
 from ..discovery.topology_filter import categorize, has_hints
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
-from .clusters import CONNECT_TIMEOUT_MS, cluster
+from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
@@ -230,6 +230,11 @@ class ClusterBuilder:
             return load_assignment(plan.ref.name, endpoints, source)
         return prioritized_assignment(plan.ref.name, group_by_priority(endpoints, placements), source)
 
+    def client_secret(self, plan: ClusterPlan) -> ir.TLSSecret | None:
+        """The client certificate the cluster presents upstream (MUTUAL TLS), served over SDS."""
+        tls = plan.policy.tls if plan.policy is not None else None
+        return client_certificate(tls, plan.service.namespace, self._secrets) if tls is not None else None
+
     def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
               ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
         """The cluster and, for EDS clusters, its load assignment."""
@@ -296,6 +301,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
                and p.policy.load_balancer.consistent_hash is not None}
     snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
     users = cluster_users(cfg)
+    secrets = {s.name: s for s in cfg.secrets}
     for plan in plans:
         vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
                                                                 plan.ref.service))
@@ -312,5 +318,8 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
         snap.clusters.append(c)
         if cla is not None:
             snap.endpoints.append(cla)
-    snap.secrets = [secret(s) for s in cfg.secrets]
+        client = clusters.client_secret(plan)
+        if client is not None:
+            secrets[client.name] = client
+    snap.secrets = [secret(secrets[name]) for name in sorted(secrets)]
     return snap
