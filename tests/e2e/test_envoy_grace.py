@@ -5,6 +5,7 @@ deleted has its Envoy stopped once the grace period is over, and its port freed.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,8 +51,7 @@ def test_a_gateway_file_rewritten_in_place_keeps_its_envoy(tmp_path: Path) -> No
             assert pid is not None
             gateway_file = sc.dir / "gateway.yaml"
             text = gateway_file.read_text()
-            with open(gateway_file, "w"):  # `cmd > gateway.yaml`: truncated first ...
-                pass
+            os.truncate(gateway_file, 0)  # `cmd > gateway.yaml`: truncated first ...
             await _until(lambda: not _has_gateway(runner), 10, "the empty file to drop the Gateway")
             await asyncio.sleep(0.3)
             gateway_file.write_text(text)  # ... and written 0.3 s after the Gateway vanished

@@ -32,6 +32,7 @@ import shutil
 import signal
 import time
 from pathlib import Path
+from typing import Self
 
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 
@@ -277,7 +278,7 @@ class ManagedEnvoy:
                 self.record_path.unlink(missing_ok=True)
             self._admin_port = None
 
-    async def __aenter__(self) -> ManagedEnvoy:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -387,7 +388,7 @@ class ManagedEnvoy:
                 log.info("Envoy %s restarted (pid %d, restart %d)", self.name, self.pid, self._restarts)
             except TimeoutError as e:
                 log.warning("%s; leaving it running", e)  # e.g. the control plane is away
-            except Exception as e:  # EnvoyStartError, or OSError running the binary
+            except Exception as e:  # noqa: BLE001 - EnvoyStartError, or OSError running the binary
                 log.error("Envoy %s failed to restart: %s", self.name, e)
                 # A pinned admin port may have been taken meanwhile: let the kernel pick again.
                 self._pinned_admin_port = None
