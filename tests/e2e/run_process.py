@@ -79,9 +79,15 @@ class MeshgateRun:
         return "".join(self.lines)
 
     def kill(self) -> None:
+        """Stop meshgate if it still runs: SIGTERM first, so that it stops its Envoys even where
+        they would outlive a SIGKILL, then SIGKILL after 20 s."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def alive(pid: int) -> bool:
