@@ -288,8 +288,12 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_sotw_option
 @click.option("--echo", "echo_backends", is_flag=True,
               help="Also start echo backends on every loopback address:port of the EndpointSlices.")
-@click.option("--workdir", type=click.Path(file_okay=False), help="Where Envoy bootstraps and logs go (default: a temp dir).")
+@click.option("--workdir", type=click.Path(file_okay=False),
+              help="Where Envoy bootstraps and logs go, made 0700 (default: a new temporary directory).")
+@click.option("--cleanup", is_flag=True, help="Remove the temporary workdir on exit (a --workdir is always kept).")
 @click.option("--envoy-log-level", default="warning", show_default=True)
+@click.option("--envoy-grace-period", type=click.FloatRange(min=0), default=5.0, show_default=True, metavar="SECONDS",
+              help="How long a vanished Gateway keeps its Envoy: one back within it keeps the same process.")
 @_address_pool_option
 @_ingress_waypoints_option
 @_log_level_option
@@ -297,8 +301,8 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_xds_limits_options
 @_xds_tls_options
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None,
-        log_level: str, log_format: str, xds_limits: XdsLimits,
+        cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
+        ingress_use_waypoints: bool | None, log_level: str, log_format: str, xds_limits: XdsLimits,
         xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all).
 
@@ -307,12 +311,19 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
     """
     from pathlib import Path
 
-    _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
-                                workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
-                                address_pool=address_pool,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
-                                **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=True)),
-                   log_level, log_format)
+    from .runtime.workdir import WorkdirInUse
+
+    try:
+        _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
+                                    workdir=Path(workdir) if workdir else None, cleanup=cleanup,
+                                    envoy_log_level=envoy_log_level, envoy_grace_period=envoy_grace_period,
+                                    address_pool=address_pool,
+                                    ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints),
+                                    xds_limits=xds_limits,
+                                    **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=True)),
+                       log_level, log_format)
+    except WorkdirInUse as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

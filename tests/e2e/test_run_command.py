@@ -58,7 +58,8 @@ def test_run_prints_serves_and_stops_cleanly(tmp_path: Path) -> None:
                 continue
         text = "".join(seen)
         assert "try: curl" in text, text
-        assert re.search(rf"gateway quickstart/web: http://{re.escape(base)}\.1:18080 +\(Envoy admin http://127\.0\.0\.1:\d+\)", text)
+        assert re.search(rf"gateway quickstart/web: http://{re.escape(base)}\.1:18080 +\(Envoy admin http://127\.0\.0\.1:\d+, "
+                         rf"access log {re.escape(str(workdir))}/quickstart_web\.envoy\.log\)", text), text
         url = re.search(r"try: curl -s (\S+)", text).group(1)
         reply = get(url)
         assert reply.status == 200 and reply.pod == "web-5c7b8d6f4-h9t3z"

