@@ -89,7 +89,8 @@ def test_duplicate_in_another_file_is_refused_and_the_first_kept(tree: Path) -> 
     # Once the first file lets go of it, the other file's version is taken in the same change.
     (tree / "a.yaml").write_text(SVC.format(name="two", port=80))
     changes = p.reload(tree / "a.yaml")
-    assert [(o.meta.name, o.ports[0].port) for o in changes.upserts] == [("one", 99)] and not changes.deletes
+    served = {o.meta.name: (Path(o.source.file).name, o.ports[0].port) for o in changes.upserts}
+    assert served["one"] == ("c.yaml", 99) and not changes.deletes
     assert not p.errors
 
 
