@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 import yaml
@@ -12,6 +14,9 @@ import yaml
 from . import __version__
 from .pipeline import Translation, translate_paths
 from .xds.output import snapshot_dict
+
+if TYPE_CHECKING:
+    from .resources.loader import Limits
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -30,6 +35,22 @@ _ingress_waypoints_option = click.option(
     "--ingress-use-waypoints/--no-ingress-use-waypoints", default=None,
     help="Ingress gateways send to captured services' VIPs so that traffic passes their waypoint "
          "(default: $INGRESS_USE_WAYPOINTS, else on).")
+
+
+def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--max-file-bytes and --max-documents: how big one input file may be."""
+    from .resources.loader import MAX_DOCUMENTS, MAX_FILE_BYTES
+
+    command = click.option("--max-documents", default=MAX_DOCUMENTS, show_default=True, type=click.IntRange(min=1),
+                           help="Refuse an input file holding more YAML documents than this (List items count).")(command)
+    return click.option("--max-file-bytes", default=MAX_FILE_BYTES, show_default=True, type=click.IntRange(min=1),
+                        help="Refuse an input file larger than this many bytes.")(command)
+
+
+def _limits(max_file_bytes: int, max_documents: int) -> Limits:
+    from .resources.loader import Limits
+
+    return Limits(max_file_bytes=max_file_bytes, max_documents=max_documents)
 
 
 def _ingress_waypoints(value: bool | None) -> bool:
@@ -97,8 +118,10 @@ def main() -> None:
 @click.option("--node-name", help="The proxy's Kubernetes node name.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
 @_ingress_waypoints_option
+@_limit_options
 def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None, labels: tuple[str, ...],
-              node_name: str | None, fmt: str, ingress_use_waypoints: bool | None) -> None:
+              node_name: str | None, fmt: str, ingress_use_waypoints: bool | None, max_file_bytes: int,
+              max_documents: int) -> None:
     """Print what Envoy would receive for the resources in PATHS (offline).
 
     With --locality/--label/--node-name, as a proxy with that identity would receive it
@@ -107,7 +130,8 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
     """
     view, label_map = _proxy(locality, labels, node_name)
     tr = translate_paths(paths, proxy=view, labels=label_map,
-                         ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints))
+                         ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints),
+                         limits=_limits(max_file_bytes, max_documents))
     snaps = tr.snapshots
     if gateway is not None:
         snaps = [s for s in snaps if s.gateway == gateway]
@@ -129,7 +153,8 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
               help="Ask a running meshgate (its debug port) instead: status, input problems and proxies with NACKs.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="json/yaml: {status, errors[, proxies]} with Kubernetes-shaped status objects.")
-def status(paths: tuple[str, ...], server: str | None, fmt: str) -> None:
+@_limit_options
+def status(paths: tuple[str, ...], server: str | None, fmt: str, max_file_bytes: int, max_documents: int) -> None:
     """Show every object's status conditions, and input errors (tables, or JSON/YAML)."""
     from .status_table import print_proxies, print_status
 
@@ -148,7 +173,7 @@ def status(paths: tuple[str, ...], server: str | None, fmt: str) -> None:
         else:
             click.echo(dump(_status_document(tr) | {"proxies": proxies}, fmt), nl=False)
         sys.exit(1 if tr.failed or any(t["lastNack"] for p in proxies for t in p["types"].values()) else 0)
-    tr = translate_paths(paths)
+    tr = translate_paths(paths, limits=_limits(max_file_bytes, max_documents))
     if fmt == "table":
         print_status(tr)
     else:
@@ -220,15 +245,18 @@ _sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use Sta
 @click.option("--envoy-log-level", default="warning", show_default=True)
 @_address_pool_option
 @_ingress_waypoints_option
+@_limit_options
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None) -> None:
+        envoy_log_level: str, address_pool: str | None, ingress_use_waypoints: bool | None, max_file_bytes: int,
+        max_documents: int) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all)."""
     from pathlib import Path
 
     _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
                                 workdir=Path(workdir) if workdir else None, envoy_log_level=envoy_log_level,
                                 address_pool=address_pool,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints),
+                                limits=_limits(max_file_bytes, max_documents)))
 
 
 @main.command()
@@ -236,10 +264,13 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 @_xds_option
 @_debug_option
 @_ingress_waypoints_option
-def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None) -> None:
+@_limit_options
+def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None, max_file_bytes: int,
+          max_documents: int) -> None:
     """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`)."""
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
-                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints)))
+                                ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints),
+                                limits=_limits(max_file_bytes, max_documents)))
 
 
 @main.command()

@@ -204,6 +204,15 @@ class FileProvider:
         """Re-read the files that appeared, vanished or changed (mtime, size, ctime, inode) since last read."""
         return self._commit(self._gather(set(), rescan=True))
 
+    def apply_events(self, events: Iterable[tuple[Any, str]]) -> ChangeSet:
+        """What a watcher batch of (watchfiles.Change, path) events changes, as one change set
+        (what `watch` does with each batch, reading in this thread)."""
+        return self._commit(self._gather_events(set(events), rescan=False))
+
+    async def aresync(self) -> ChangeSet:
+        """`resync`, reading and parsing in a worker thread: the event loop runs meanwhile."""
+        return self._commit(await asyncio.to_thread(self._gather, set(), True))
+
     def _ours(self, path: Path) -> bool:
         """Whether the initial scan would read `path` as the disk is now."""
         return any(reached_by_scan(path, root) for root in self.paths)

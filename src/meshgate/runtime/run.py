@@ -20,6 +20,7 @@ from ..envoy.bootstrap import ads_bootstrap
 from ..envoy.process import ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
+from ..resources.loader import Limits
 from ..xds.cache import SnapshotCache
 from ..xds.server import AggregatedDiscoveryService, start_server
 from ..xds.streams import StreamRegistry
@@ -46,6 +47,7 @@ class RunOptions:
     envoy_log_level: str = "warning"
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
+    limits: Limits = field(default_factory=Limits)  # how big an input file may be
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Runner:
     echoes: dict[tuple[str, int], object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
+        self.control = ControlPlane(FileProvider(self.options.paths, self.options.limits), self.cache, self.metrics,
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
                                     if self.options.address_pool else None)
