@@ -83,6 +83,16 @@ async def until(check: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def watcher_live(sc: Scenario) -> None:
+    """Return once the watcher applies edits (not only the start-up rescan, which would also
+    pick up what the next step does)."""
+    probe = sc.dir / "zz-probe.yaml"
+    probe.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: probe}\n")
+    await until(lambda: sc.runner.control.store.get("Namespace", "", "probe") is not None, "the probe file")
+    probe.unlink()
+    await until(lambda: sc.runner.control.store.get("Namespace", "", "probe") is None, "the probe's removal")
+
+
 def route_file(sc: Scenario) -> str:
     """The file the served HTTPRoute api comes from."""
     route = sc.runner.control.store.get("HTTPRoute", "e2e", "api")
@@ -114,6 +124,7 @@ async def assert_only_existing_files_named(sc: Scenario) -> None:
 def test_rename_move_and_duplicates_cost_no_request(tmp_path: Path, protocol: str) -> None:
     async def body(sc: Scenario) -> None:
         d = sc.dir
+        await watcher_live(sc)
         async with Traffic(sc) as traffic:
             await traffic.more(20)
             # mv routes.yaml 00-routes.yaml
@@ -174,6 +185,7 @@ def _as_configmap(sc: Scenario) -> None:
 def test_a_configmap_mount_update_is_served_without_a_failed_request(tmp_path: Path) -> None:
     async def body(sc: Scenario) -> None:
         assert sc.runner.control.errors == []
+        await watcher_live(sc)
         async with Traffic(sc) as traffic:
             await traffic.more(20)
             files = {f.name: f.read_text() for f in sc.dir.iterdir() if not f.name.startswith(".")}
