@@ -68,11 +68,14 @@ class ChangeSet:
         """The keys to delete."""
         return list(self._deletes)
 
-    def upsert(self, obj: Any) -> None:
-        """Insert or replace `obj`, superseding any earlier change to its key."""
-        key = ObjectKey.of(obj)
-        self._deletes.pop(key, None)
-        self._upserts.pop(key, None)  # re-inserted at the end: the latest change comes last
+    def upsert(self, obj: Any, key: ObjectKey | None = None) -> None:
+        """Insert or replace `obj` (whose key is `key` when given), superseding any earlier
+        change to its key."""
+        key = key or ObjectKey.of(obj)
+        if self._deletes:
+            self._deletes.pop(key, None)
+        if self._upserts:
+            self._upserts.pop(key, None)  # re-inserted at the end: the latest change comes last
         self._upserts[key] = obj
 
     def delete(self, key: ObjectKey) -> None:
@@ -128,20 +131,40 @@ def _stamp(path: Path) -> tuple[int, ...]:
 
 @dataclass(slots=True)
 class _FileState:
+    """What one file defines, as last read."""
+
     order: tuple  # where the initial scan reads this file (scan_key)
     stamp: tuple[int, ...]
-    by_key: dict[ObjectKey, list[Any]] = field(default_factory=dict)  # its definitions, in file order
+    failed: bool  # it has errors: its last good objects are kept
+    first: dict[ObjectKey, Any] = field(default_factory=dict)  # the first definition of each key, in file order
+    later: dict[ObjectKey, list[Any]] = field(default_factory=dict)  # further definitions in the same file
     errors: list[InputError] = field(default_factory=list)  # its load errors (duplicates are computed)
     rejected: list[Rejected] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, order: tuple, stamp: tuple[int, ...], result: LoadResult) -> _FileState:
+        """A file's state from its load result."""
+        state = cls(order, stamp, result.failed, errors=list(result.errors), rejected=list(result.rejected))
+        for obj in result.objects:
+            key = ObjectKey.of(obj)
+            if key in state.first:
+                state.later.setdefault(key, []).append(obj)
+            else:
+                state.first[key] = obj
+        return state
+
+    def definitions(self, key: ObjectKey) -> list[Any]:
+        """Every definition of `key` in this file, in file order."""
+        first = self.first.get(key)
+        return [] if first is None else [first, *self.later.get(key, ())]
 
 
 @dataclass(slots=True)
 class _Read:
-    """What reading one file gave: its load result, or None when it is gone (or not ours)."""
+    """What reading one file gave (built in the worker thread): None when it is gone."""
 
     path: Path
-    result: LoadResult | None
-    stamp: tuple[int, ...] = (-1,)
+    state: _FileState | None
     size: int = 0
 
 
@@ -160,7 +183,7 @@ class FileProvider:
         self.paths = [Path(p) for p in paths]
         self.limits = limits or Limits()
         self._files: dict[Path, _FileState] = {}
-        self._definers: dict[ObjectKey, set[Path]] = {}  # the files defining each key
+        self._definers: dict[ObjectKey, tuple[Path, ...]] = {}  # the files defining each key
         self._served: dict[ObjectKey, Any] = {}  # each key's winning definition: what the store holds
         self._duplicates: dict[ObjectKey, list[InputError]] = {}  # keys with losing definitions
         self._path_errors: list[InputError] = []
@@ -236,7 +259,9 @@ class FileProvider:
         for path in sorted(read):
             stamp = _stamp(path)
             size = stamp[1] if len(stamp) > 1 else 0
-            reads.append(_Read(path, load_file(path, limits=self.limits), stamp, size))
+            order = scan_key(path, self.paths)
+            order = order if order is not None else (len(self.paths), path.parts)
+            reads.append(_Read(path, _FileState.of(order, stamp, load_file(path, limits=self.limits)), size))
             total += size
         if total >= BIG_READ_BYTES:
             give_back_memory()  # the parse's garbage is freed by now; hand its pages back
@@ -246,30 +271,36 @@ class FileProvider:
         """Apply a batch's reads to the state (on the event loop: fast), then decide the winner
         of every key they touched; what changed in the store's view, as one change set."""
         touched: dict[ObjectKey, None] = {}  # in file order, as a fresh load would upsert them
+        definers = self._definers
         for r in batch.reads:
-            old = self._files.pop(r.path, None)
-            if old is not None:
-                touched.update(dict.fromkeys(old.by_key))
-                for key in old.by_key:
-                    self._definers[key].discard(r.path)
-            if r.result is None:
-                continue
-            order = scan_key(r.path, self.paths)
-            state = _FileState(order if order is not None else (len(self.paths), r.path.parts), r.stamp,
-                               errors=list(r.result.errors), rejected=list(r.result.rejected))
-            for obj in r.result.objects:
-                state.by_key.setdefault(ObjectKey.of(obj), []).append(obj)
-            if old is not None and r.result.failed:
+            path, state = r.path, r.state
+            old = self._files.pop(path, None)
+            if old is not None and state is not None and state.failed:
                 # The file has errors: an object that is now invalid, or unreadable, keeps its
                 # last good version rather than disappearing.
-                for key, objs in old.by_key.items():
-                    if key not in state.by_key:
-                        state.by_key[key] = objs
-                        log.warning("%s: keeping the last good version of %s", r.path, key)
-            self._files[r.path] = state
-            for key in state.by_key:
-                self._definers.setdefault(key, set()).add(r.path)
-            touched.update(dict.fromkeys(state.by_key))
+                for key, obj in old.first.items():
+                    if key not in state.first:
+                        state.first[key] = obj
+                        if key in old.later:
+                            state.later[key] = old.later[key]
+                        log.warning("%s: keeping the last good version of %s", path, key)
+            if old is not None:
+                for key in old.first:
+                    if state is None or key not in state.first:
+                        files = definers[key]
+                        if len(files) == 1:
+                            del definers[key]
+                        else:
+                            definers[key] = tuple(f for f in files if f != path)
+                touched.update(dict.fromkeys(old.first))
+            if state is None:
+                continue
+            self._files[path] = state
+            for key in state.first:
+                if old is None or key not in old.first:
+                    known = definers.get(key)
+                    definers[key] = (path,) if known is None else (*known, path)
+            touched.update(dict.fromkeys(state.first))
         if batch.path_errors is not None:
             self._path_errors = batch.path_errors
         self._errors = None
@@ -283,7 +314,7 @@ class FileProvider:
                     changes.delete(key)
             elif before is None or (winner is not before and winner != before):
                 self._served[key] = winner
-                changes.upsert(winner)
+                changes.upsert(winner, key)
             else:
                 self._served[key] = winner
         return changes
@@ -291,12 +322,17 @@ class FileProvider:
     def _decide(self, key: ObjectKey) -> Any:
         """The winning definition of `key` (None when no file defines it), recording the others
         as duplicates of it."""
-        files = sorted(self._definers.get(key, ()), key=lambda p: self._files[p].order)
-        self._duplicates.pop(key, None)
-        if not files:
-            self._definers.pop(key, None)
+        files = self._definers.get(key)
+        if self._duplicates:
+            self._duplicates.pop(key, None)
+        if files is None:
             return None
-        defs = [obj for path in files for obj in self._files[path].by_key[key]]
+        if len(files) == 1:  # the common case, kept cheap: a big file defines many keys
+            state = self._files[files[0]]
+            if not state.later or key not in state.later:
+                return state.first[key]
+        ordered = sorted(files, key=lambda p: self._files[p].order)
+        defs = [obj for path in ordered for obj in self._files[path].definitions(key)]
         winner = defs[0]
         if len(defs) > 1:
             self._duplicates[key] = [duplicate_error(obj, winner) for obj in defs[1:]]
