@@ -210,3 +210,29 @@ def test_a_configmap_mount_updates(tmp_path: Path) -> None:
             assert w.errors() == []
 
     run(body())
+
+
+def test_when_watching_fails_the_tree_is_rescanned_and_the_failure_reported(tmp_path: Path) -> None:
+    # watchfiles cannot report a path that is not UTF-8 (a directory untarred with Latin-1
+    # names, say): its watch loop raises as soon as something happens there.
+    root = tmp_path / "config"
+    root.mkdir()
+    (root / "a.yaml").write_text(services(("one", 1)))
+    bad = os.path.join(os.fsencode(root), b"caf\xe9")
+
+    async def body() -> None:
+        async with Watching([root]) as w:
+            await w.edit_is_applied(root / "b.yaml", 2)  # the watcher is in place
+            os.mkdir(bad)
+            with open(os.path.join(bad, b"notes.txt"), "w") as f:
+                f.write("not configuration")
+            await w.until(lambda: any(f == "config" and r.startswith("cannot watch for changes (")
+                                      and r.endswith("rescanning every 1 s") for f, r in w.errors()),
+                          "the failure reported")
+            await w.edit_is_applied(root / "b.yaml", 3)  # by a rescan
+            await w.edit_is_applied(root / "b.yaml", 4)
+            shutil.rmtree(bad)
+            await w.until(lambda: w.errors() == [], "watching again")
+            await w.edit_is_applied(root / "b.yaml", 5)
+
+    run(body())

@@ -232,10 +232,6 @@ class FileProvider:
         (what `watch` does with each batch, reading in this thread)."""
         return self._commit(self._gather_events(set(events), rescan=False))
 
-    async def aresync(self) -> ChangeSet:
-        """`resync`, reading and parsing in a worker thread: the event loop runs meanwhile."""
-        return self._commit(await asyncio.to_thread(self._gather, set(), True))
-
     def _ours(self, path: Path) -> bool:
         """Whether the initial scan would read `path` as the disk is now."""
         return any(reached_by_scan(path, root) for root in self.paths)
@@ -375,6 +371,8 @@ class FileProvider:
         if exc is None:
             self._watch_errors = []
             return
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # anyio's task group wraps it
+            exc = exc.exceptions[0]
         reason = "symlink loop" if isinstance(exc, OSError) and exc.errno == errno.ELOOP else str(exc) or type(exc).__name__
         named = getattr(exc, "filename", None)
         files = [named] if isinstance(named, str) and os.path.lexists(named) else [
@@ -414,7 +412,6 @@ class FileProvider:
                             retry = RETRY_MIN_S  # a healthy wake-up
                             if self._watch_errors:
                                 self._report_watch_failure(None)
-                                self._errors = None
                                 yield ChangeSet()  # errors changed: let the store's view know
                             if self._root_ids() != roots:
                                 rescan = True
@@ -427,7 +424,6 @@ class FileProvider:
             # next attempt.
             if failure is not None and self._root_ids() == roots:
                 self._report_watch_failure(failure)
-                self._errors = None
                 yield ChangeSet()  # errors changed: let the store's view know
             deadline = asyncio.get_running_loop().time() + (retry if failure is not None else POLL_S)
             while True:
