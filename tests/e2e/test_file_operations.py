@@ -19,6 +19,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -48,7 +49,7 @@ class Traffic:
         self._stop = False
         self._task: asyncio.Task | None = None
 
-    async def __aenter__(self) -> Traffic:
+    async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._loop())
         return self
 

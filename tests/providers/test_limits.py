@@ -66,12 +66,13 @@ def test_the_limits_are_options_of_the_commands(tmp_path: Path) -> None:
         for option, reason in (("--max-documents=1", "more than 1 documents (--max-documents): not loaded"),
                                ("--max-file-bytes=10", "file is larger than 10 bytes (--max-file-bytes): not loaded")):
             proc = subprocess.run([str(exe), command, str(tmp_path), option, "-o", "json"],
-                                  capture_output=True, text=True, timeout=60)
+                                  capture_output=True, text=True, timeout=60, check=False)
             assert proc.returncode == 1, proc.stderr
             (error,) = json.loads(proc.stdout)["errors"]
             assert (error["file"], error["reason"]) == (str(tmp_path / "a.yaml"), reason)
     for command in ("run", "serve"):
-        text = subprocess.run([str(exe), command, "--help"], capture_output=True, text=True, timeout=60).stdout
+        text = subprocess.run([str(exe), command, "--help"], capture_output=True, text=True, timeout=60,
+                              check=True).stdout
         assert "--max-file-bytes" in text and "--max-documents" in text
 
 

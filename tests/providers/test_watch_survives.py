@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from meshgate.providers.files import FileProvider
 from meshgate.resources.meta import ObjectKey
@@ -32,7 +32,7 @@ class Watching:
         apply(self.served, self.p.load_all())
         self.task: asyncio.Task | None = None
 
-    async def __aenter__(self) -> Watching:
+    async def __aenter__(self) -> Self:
         self.task = asyncio.create_task(self._follow())
         return self
 
@@ -224,8 +224,7 @@ def test_when_watching_fails_the_tree_is_rescanned_and_the_failure_reported(tmp_
         async with Watching([root]) as w:
             await w.edit_is_applied(root / "b.yaml", 2)  # the watcher is in place
             os.mkdir(bad)
-            with open(os.path.join(bad, b"notes.txt"), "w") as f:
-                f.write("not configuration")
+            Path(os.fsdecode(os.path.join(bad, b"notes.txt"))).write_text("not configuration")
             await w.until(lambda: any(f == "config" and r.startswith("cannot watch for changes (")
                                       and r.endswith("rescanning every 1 s") for f, r in w.errors()),
                           "the failure reported")
