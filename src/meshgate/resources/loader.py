@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..collector import collector_paused
@@ -199,10 +200,13 @@ def load_file(path: Path, created: str | None = None, limits: Limits = Limits())
     """Load one file; a file over `limits`, or one that cannot be read, gives only an error."""
     name = str(path)
     try:
-        with open(path, "rb") as f:
-            stat = os.fstat(f.fileno())
-            # Read one byte past the limit: a file that grew since fstat is caught as well.
-            raw = f.read(limits.max_file_bytes + 1) if stat.st_size <= limits.max_file_bytes else b""
+        stat = path.stat()
+        if not S_ISREG(stat.st_mode):  # a FIFO or a device would block the reader, or never end
+            return LoadResult(errors=[InputError(name, 0, "not a regular file")])
+        raw = b""
+        if stat.st_size <= limits.max_file_bytes:
+            with open(path, "rb") as f:
+                raw = f.read(limits.max_file_bytes + 1)  # one byte more: a file that grew is caught too
     except OSError as exc:
         reason = "symlink loop" if exc.errno == errno.ELOOP else f"cannot read file: {exc.strerror or exc}"
         return LoadResult(errors=[InputError(name, 0, reason)])
