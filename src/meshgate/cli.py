@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import click
@@ -17,6 +18,7 @@ from .xds.limits import XdsLimits
 from .xds.output import snapshot_dict
 
 if TYPE_CHECKING:
+    from .resources.loader import Limits
     from .runtime.run import RunOptions
 
 
@@ -36,6 +38,22 @@ _ingress_waypoints_option = click.option(
     "--ingress-use-waypoints/--no-ingress-use-waypoints", default=None,
     help="Ingress gateways send to captured services' VIPs so that traffic passes their waypoint "
          "(default: $INGRESS_USE_WAYPOINTS, else on).")
+
+
+def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--max-file-bytes and --max-documents: how big one input file may be."""
+    from .resources.loader import MAX_DOCUMENTS, MAX_FILE_BYTES
+
+    command = click.option("--max-documents", default=MAX_DOCUMENTS, show_default=True, type=click.IntRange(min=1),
+                           help="Refuse an input file holding more YAML documents than this (List items count).")(command)
+    return click.option("--max-file-bytes", default=MAX_FILE_BYTES, show_default=True, type=click.IntRange(min=1),
+                        help="Refuse an input file larger than this many bytes.")(command)
+
+
+def _limits(max_file_bytes: int, max_documents: int) -> Limits:
+    from .resources.loader import Limits
+
+    return Limits(max_file_bytes=max_file_bytes, max_documents=max_documents)
 
 
 def _ingress_waypoints(value: bool | None) -> bool:
@@ -103,8 +121,10 @@ def main() -> None:
 @click.option("--node-name", help="The proxy's Kubernetes node name.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
 @_ingress_waypoints_option
+@_limit_options
 def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None, labels: tuple[str, ...],
-              node_name: str | None, fmt: str, ingress_use_waypoints: bool | None) -> None:
+              node_name: str | None, fmt: str, ingress_use_waypoints: bool | None, max_file_bytes: int,
+              max_documents: int) -> None:
     """Print what Envoy would receive for the resources in PATHS (offline).
 
     With --locality/--label/--node-name, as a proxy with that identity would receive it
@@ -113,7 +133,8 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
     """
     view, label_map = _proxy(locality, labels, node_name)
     tr = translate_paths(paths, proxy=view, labels=label_map,
-                         ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints))
+                         ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints),
+                         limits=_limits(max_file_bytes, max_documents))
     snaps = tr.snapshots
     if gateway is not None:
         snaps = [s for s in snaps if s.gateway == gateway]
@@ -135,7 +156,8 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
               help="Ask a running meshgate (its debug port) instead: status, input problems and proxies with NACKs.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="json/yaml: {status, errors[, proxies]} with Kubernetes-shaped status objects.")
-def status(paths: tuple[str, ...], server: str | None, fmt: str) -> None:
+@_limit_options
+def status(paths: tuple[str, ...], server: str | None, fmt: str, max_file_bytes: int, max_documents: int) -> None:
     """Show every object's status conditions, and input errors (tables, or JSON/YAML)."""
     from .status_table import print_proxies, print_status
 
@@ -154,7 +176,7 @@ def status(paths: tuple[str, ...], server: str | None, fmt: str) -> None:
         else:
             click.echo(dump(_status_document(tr) | {"proxies": proxies}, fmt), nl=False)
         sys.exit(1 if tr.failed or any(t["lastNack"] for p in proxies for t in p["types"].values()) else 0)
-    tr = translate_paths(paths)
+    tr = translate_paths(paths, limits=_limits(max_file_bytes, max_documents))
     if fmt == "table":
         print_status(tr)
     else:
@@ -300,10 +322,12 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_log_format_option
 @_xds_limits_options
 @_xds_tls_options
+@_limit_options
 def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
         cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
         ingress_use_waypoints: bool | None, log_level: str, log_format: str, xds_limits: XdsLimits,
-        xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool) -> None:
+        xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
+        max_file_bytes: int, max_documents: int) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all).
 
     The managed Envoys talk to meshgate over mutual TLS, with a CA kept in WORKDIR/pki
@@ -319,7 +343,7 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
                                     envoy_log_level=envoy_log_level, envoy_grace_period=envoy_grace_period,
                                     address_pool=address_pool,
                                     ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints),
-                                    xds_limits=xds_limits,
+                                    xds_limits=xds_limits, limits=_limits(max_file_bytes, max_documents),
                                     **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=True)),
                        log_level, log_format)
     except WorkdirInUse as exc:
@@ -335,9 +359,11 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 @_log_format_option
 @_xds_limits_options
 @_xds_tls_options
+@_limit_options
 def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
-          xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool) -> None:
+          xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
+          max_file_bytes: int, max_documents: int) -> None:
     """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`).
 
     Plaintext xDS is only served on loopback, unless --insecure-xds: give --xds-cert, --xds-key
@@ -345,6 +371,7 @@ def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoin
     """
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
+                                limits=_limits(max_file_bytes, max_documents),
                                 **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
                    log_level, log_format)
 

@@ -82,8 +82,10 @@ def test_a_deleted_gateway_loses_its_envoy_after_the_grace_period(tmp_path: Path
             assert pid is not None
             (sc.dir / "gateway.yaml").unlink()
             await _until(lambda: not _has_gateway(runner), 10, "the Gateway to vanish")
+            # The runner's Envoy sync runs as a task of its own after the translation: wait for it.
+            gone = f"gateway {GATEWAY}: gone; its Envoy stops in 5s unless it comes back"
+            await _until(lambda: gone in said, 5, "the grace period to start")
             assert alive(pid) and runner.envoys.get(GATEWAY) is envoy  # still within the grace period
-            assert f"gateway {GATEWAY}: gone; its Envoy stops in 5s unless it comes back" in said
             stopped = f"gateway {GATEWAY}: removed, its Envoy stopped"
             await _until(lambda: stopped in said, 20, "the Envoy to be stopped")
             assert GATEWAY not in runner.envoys and not alive(pid)

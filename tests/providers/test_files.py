@@ -86,11 +86,12 @@ def test_duplicate_in_another_file_is_refused_and_the_first_kept(tree: Path) -> 
     assert not changes
     (err,) = [e for e in p.errors if Path(e.file).name == "c.yaml"]
     assert "duplicate Service" in err.reason and "a.yaml:1" in err.reason
-    # Once the first file lets go of it, the other file's version is taken on its next reload.
+    # Once the first file lets go of it, the other file's version is taken in the same change.
     (tree / "a.yaml").write_text(SVC.format(name="two", port=80))
-    assert ObjectKey("Service", "ns", "one") in p.reload(tree / "a.yaml").deletes
-    changes = p.reload(tree / "c.yaml")
-    assert [(o.meta.name, o.ports[0].port) for o in changes.upserts] == [("one", 99)]
+    changes = p.reload(tree / "a.yaml")
+    served = {o.meta.name: (Path(o.source.file).name, o.ports[0].port) for o in changes.upserts}
+    assert served["one"] == ("c.yaml", 99) and not changes.deletes
+    assert not p.errors
 
 
 def test_store_apply_bumps_generation_on_spec_change_only(tree: Path) -> None:

@@ -91,12 +91,11 @@ def test_created_defaults_to_the_file_mtime(tmp_path: Path) -> None:
     assert obj.meta.creation_timestamp == CREATED
 
 
-def test_oversized_file_is_refused(tmp_path: Path, monkeypatch) -> None:
-    from meshgate.resources import loader
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    from meshgate.resources.loader import Limits
 
-    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 10)
     path = write(tmp_path / "big.yaml", NS.format("a"))
-    (e,) = load_file(path, CREATED).errors
+    (e,) = load_file(path, CREATED, Limits(max_file_bytes=10)).errors
     assert (e.file, e.line) == (str(path), 0)
     assert "larger than 10 bytes" in e.reason
 

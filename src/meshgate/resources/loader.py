@@ -2,16 +2,19 @@
 
 Files: *.yaml, *.yml and *.json, found recursively; multi-document; `kind: List` unpacked.
 Each object is validated by its kind's parser; an invalid object is reported and left out,
-and everything else still loads.
+and everything else still loads. A file larger than, or with more documents than, the input
+limits is refused whole with an error naming the limit.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..collector import collector_paused
@@ -29,7 +32,36 @@ from .yaml_source import (
 )
 
 SUFFIXES = (".yaml", ".yml", ".json")
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# Kubernetes refuses objects over 1.5 MiB, so a file of a few of them is far below these; the
+# limits bound what one file can cost the control plane (a 50 MB file parsed for a minute).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DOCUMENTS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much one input file may hold; a file over either limit is refused whole."""
+
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_documents: int = MAX_DOCUMENTS  # YAML documents, each item of a `kind: List` counting as one
+
+
+class _TooManyDocuments(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Documents a text may still hold; counting stops the parse as soon as it runs out."""
+
+    left: int
+
+    def take(self, line: int) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooManyDocuments(line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +119,38 @@ def is_resource_file(path: str | os.PathLike[str], root: str | os.PathLike[str])
     return path.endswith(SUFFIXES) and not any(_hidden(part) for part in Path(os.path.relpath(path, root)).parts)
 
 
+def reached_by_scan(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """Whether `find_files([root])` would read `path` as it is on disk now: `is_resource_file`,
+    not a directory, and no symlinked directory on the way below `root` (the scan does not
+    follow those, so a file seen through one would be read twice under two names)."""
+    if not is_resource_file(path, root):
+        return False
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    if path == root:
+        return not os.path.isdir(path)
+    if os.path.isdir(path):
+        return False
+    parent = os.path.dirname(path)
+    while parent != root and len(parent) > len(root):
+        if os.path.islink(parent):
+            return False
+        parent = os.path.dirname(parent)
+    return True
+
+
+def scan_key(path: str | os.PathLike[str], roots: Sequence[str | os.PathLike[str]]) -> tuple | None:
+    """A sort key giving the order in which `find_files(roots)` reads `path`: the roots in the
+    order given; below a directory, its files by name, then its subdirectories by name. None
+    when no root holds `path`. Paths are compared as spelled (made absolute, not resolved)."""
+    keys = []
+    for i, root in enumerate(roots):
+        if not is_resource_file(path, root):
+            continue
+        parts = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).parts
+        keys.append((i, (*((1, d) for d in parts[:-1]), (0, parts[-1]))) if parts else (i, ()))
+    return min(keys) if keys else None
+
+
 def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputError]]:
     """Every resource file under `paths`, sorted, with errors for paths that do not exist."""
     files: list[Path] = []
@@ -100,11 +164,25 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], lis
         elif path.is_file():
             files.append(path)
         else:
-            errors.append(InputError(str(path), 0, "no such file or directory"))
+            errors.append(InputError(str(path), 0, _unreadable(path)))
     return files, errors
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]], created: str | None = None) -> LoadResult:
+def _unreadable(path: Path) -> str:
+    """Why `path` cannot be read, in the words errors use."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if exc.errno == errno.ENOENT:
+            return "no such file or directory"
+        return f"cannot read: {exc.strerror or exc}"
+    return "not a file or directory"
+
+
+def load_paths(paths: Iterable[str | os.PathLike[str]], created: str | None = None,
+               limits: Limits = Limits()) -> LoadResult:
     """Load every resource under `paths`.
 
     `created` is the creationTimestamp given to objects that have none; by default each file's
@@ -114,65 +192,84 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], created: str | None = No
     result = LoadResult(errors=errors)
     with collector_paused():
         for path in files:
-            result.extend(load_file(path, created))
+            result.extend(load_file(path, created, limits))
     return result
 
 
-def load_file(path: Path, created: str | None = None) -> LoadResult:
-    """Load one file."""
+def load_file(path: Path, created: str | None = None, limits: Limits = Limits()) -> LoadResult:
+    """Load one file; a file over `limits`, or one that cannot be read, gives only an error."""
     name = str(path)
     try:
         stat = path.stat()
-        if stat.st_size > MAX_FILE_BYTES:
-            return LoadResult(errors=[InputError(name, 0, f"file is larger than {MAX_FILE_BYTES} bytes")])
-        raw = path.read_bytes()
+        if not S_ISREG(stat.st_mode):  # a FIFO or a device would block the reader, or never end
+            return LoadResult(errors=[InputError(name, 0, "not a regular file")])
+        raw = b""
+        if stat.st_size <= limits.max_file_bytes:
+            with open(path, "rb") as f:
+                raw = f.read(limits.max_file_bytes + 1)  # one byte more: a file that grew is caught too
     except OSError as exc:
-        return LoadResult(errors=[InputError(name, 0, f"cannot read file: {exc.strerror or exc}")])
+        reason = "symlink loop" if exc.errno == errno.ELOOP else f"cannot read file: {exc.strerror or exc}"
+        return LoadResult(errors=[InputError(name, 0, reason)])
+    if stat.st_size > limits.max_file_bytes or len(raw) > limits.max_file_bytes:
+        return LoadResult(errors=[InputError(
+            name, 0, f"file is larger than {limits.max_file_bytes} bytes (--max-file-bytes): not loaded")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return LoadResult(errors=[InputError(name, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}")])
-    return load_text(text, name, created or rfc3339(stat.st_mtime))
+    del raw  # the text is what stays alive while the file parses
+    return load_text(text, name, created or rfc3339(stat.st_mtime), limits.max_documents)
 
 
-def load_text(text: str, file: str, created: str) -> LoadResult:
-    """Load every object in a YAML/JSON text; `file` names it in errors."""
+def load_text(text: str, file: str, created: str, max_documents: int = MAX_DOCUMENTS) -> LoadResult:
+    """Load every object in a YAML/JSON text; `file` names it in errors. A text with more than
+    `max_documents` documents (List items included) gives only an error."""
     with collector_paused():
-        return _load_text(text, file, created)
+        try:
+            return _load_text(text, file, created, max_documents)
+        except _TooManyDocuments as exc:
+            return LoadResult(errors=[InputError(
+                file, exc.line, f"more than {max_documents} documents (--max-documents): not loaded")])
 
 
-def _load_text(text: str, file: str, created: str) -> LoadResult:
+def _load_text(text: str, file: str, created: str, max_documents: int) -> LoadResult:
     result = LoadResult()
+    budget = _Budget(max_documents)
     try:
         # Each document is typed as soon as it is parsed, and its tree dropped.
         for doc in iter_documents(text):
-            _load_document(doc, file, created, result)
+            _load_document(doc, file, created, result, budget)
         return result
     except YAMLSyntaxError:
         pass
     # A broken document: start over, part by part, so the good documents around it still load.
+    budget = _Budget(max_documents)
     docs, syntax_errors = parse_sections(text)
     result = LoadResult(errors=[InputError(file, exc.line, exc.reason) for exc in syntax_errors])
     for doc in docs:
-        _load_document(doc, file, created, result)
+        _load_document(doc, file, created, result, budget)
     return result
 
 
-def _load_document(doc: Document, file: str, created: str, result: LoadResult) -> None:
-    for value, line in _unpack(doc, file, result.errors):
+def _load_document(doc: Document, file: str, created: str, result: LoadResult, budget: _Budget) -> None:
+    for value, line in _unpack(doc, file, result.errors, budget):
         obj = parse_object(value, file, line, created, result)
         if obj is not None:
             result.objects.append(obj)
 
 
-def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tuple[dict, int]]:
+def _unpack(doc: Document, file: str, errors: list[InputError], budget: _Budget) -> Iterator[tuple[dict, int]]:
     value = doc.value
+    listed = isinstance(value, dict) and (value.get("kind") == "List" or (
+        isinstance(value.get("kind"), str) and value["kind"].endswith("List") and "items" in value))
+    if not listed:
+        budget.take(doc.line)  # a List counts as the items it holds
     if value is None:
         return  # an empty document
     if not isinstance(value, dict):
         errors.append(InputError(file, doc.line, f"document must be a mapping (a Kubernetes object), got {_type_name(value)}"))
         return
-    if value.get("kind") == "List" or (isinstance(value.get("kind"), str) and value["kind"].endswith("List") and "items" in value):
+    if listed:
         items = value.get("items")
         if items is None:
             return
@@ -182,6 +279,7 @@ def _unpack(doc: Document, file: str, errors: list[InputError]) -> Iterator[tupl
             return
         for i, item in enumerate(items):
             line = items.item_lines[i] if isinstance(items, LList) else doc.line
+            budget.take(line)
             if not isinstance(item, dict):
                 errors.append(InputError(file, line, "must be a mapping (a Kubernetes object)", f"items[{i}]", "List"))
                 continue

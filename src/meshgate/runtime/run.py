@@ -28,6 +28,7 @@ from ..envoy.leftovers import stop_leftovers
 from ..envoy.process import STABLE_AFTER, ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
+from ..resources.loader import Limits
 from ..xds.cache import SnapshotCache
 from ..xds.limits import XdsLimits
 from ..xds.server import AggregatedDiscoveryService, start_server
@@ -65,6 +66,7 @@ class RunOptions:
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
     xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
+    limits: Limits = field(default_factory=Limits)  # how big an input file may be
     xds_tls: ServerTLS | None = None  # the operator's server certificate and client CA
     managed_tls: bool = False  # a CA in workdir/pki; managed Envoys use mTLS with a certificate each
     insecure_xds: bool = False  # allow plaintext xDS on a non-loopback address
@@ -101,7 +103,7 @@ class Runner:
     echoes: dict[tuple[str, int], EchoServer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.control = ControlPlane(FileProvider(self.options.paths), self.cache, self.metrics,
+        self.control = ControlPlane(FileProvider(self.options.paths, self.options.limits), self.cache, self.metrics,
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
                                     if self.options.address_pool else None,
