@@ -1,4 +1,4 @@
-"""Per-client views: P connected proxies in 10 localities against 10 proxies (DESIGN §4, §8).
+"""Per-client views: P connected proxies in 10 localities against 10 proxies (ARCHITECTURE §4, §8).
 
 Input: one Gateway, N STATIC ServiceEntries (10 endpoints each, one in each of the 10
 localities r0..r4 / z0..z1), N HTTPRoutes with a `Hostname` backendRef to each host, and one
@@ -64,7 +64,7 @@ RETRY_BASE_S = 0.5
 STATUS_WAIT_S = 10.0  # a failed write → the stream's final status
 SEED = 20250101
 STOP_TIMEOUT_S = 60.0
-BUDGET = 2.0  # DESIGN §8 / issue 4: 1,000 proxies within 2× of 10
+BUDGET = 2.0  # ARCHITECTURE §9 / issue 4: 1,000 proxies within 2× of 10
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Push benchmark: one EndpointSlice change → Envoy ACK, against a real Envoy (DESIGN §8).
+"""Push benchmark: one EndpointSlice change → Envoy ACK, against a real Envoy (ARCHITECTURE §9).
 
 Input: bench/translate.py's generator (one Gateway, N Services × E endpoints, N HTTPRoutes),
 with the Gateway's HTTP listener moved to a free 127.0.0.1 port. For each N and protocol (Delta

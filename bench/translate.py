@@ -1,4 +1,4 @@
-"""Cold translate benchmark: meshgate against the protobuf floor (DESIGN §8).
+"""Cold translate benchmark: meshgate against the protobuf floor (ARCHITECTURE §9).
 
 Input: one Gateway, N Services × E endpoints (one EndpointSlice each) and N HTTPRoutes.
 For each N, two fresh subprocesses (so peak RSS does not accumulate):

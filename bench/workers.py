@@ -22,7 +22,7 @@ def require_upb() -> None:
     from google.protobuf.internal import api_implementation
 
     impl = api_implementation.Type()
-    assert impl == "upb", f"protobuf must run on its upb backend (DESIGN §5), got {impl!r}"
+    assert impl == "upb", f"protobuf must run on its upb backend (ARCHITECTURE §5), got {impl!r}"
 
 
 def run_worker(cmd: list[str], label: str, timeout_s: float = WORKER_TIMEOUT_S) -> dict:

@@ -1,4 +1,4 @@
-"""The Gateway API conformance echo backend ("echo-basic" behaviour), DESIGN §6.
+"""The Gateway API conformance echo backend ("echo-basic" behaviour), ARCHITECTURE §6.
 
 A plain HTTP/1.1 server that answers like the upstream conformance backend
 (kubernetes-sigs/gateway-api, ``conformance/echo-basic``): every request is

@@ -1,7 +1,7 @@
 """`meshgate hints`: the EndpointSlices as the EndpointSlice controller would write them.
 
 Slices from the input and (for Services with a selector) generated from Pods, with topology
-hints where the controller manages them, and the controller's events (DESIGN §6).
+hints where the controller manages them, and the controller's events (ARCHITECTURE §6).
 """
 
 from __future__ import annotations

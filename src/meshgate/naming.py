@@ -1,4 +1,4 @@
-"""Names of xDS resources, shared by the stages that produce them (Istio naming, DESIGN §3)."""
+"""Names of xDS resources, shared by the stages that produce them (Istio naming, ARCHITECTURE §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The data flow of DESIGN §1 for one version of the inputs: store → discovery → gateway → xDS."""
+"""The data flow of ARCHITECTURE §1 for one version of the inputs: store → discovery → gateway → xDS."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`meshgate translate` and `meshgate status` as users run them (DESIGN §6)."""
+"""`meshgate translate` and `meshgate status` as users run them (ARCHITECTURE §6)."""
 
 from __future__ import annotations
 

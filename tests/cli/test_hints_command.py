@@ -1,4 +1,4 @@
-"""`meshgate hints` (DESIGN §6): hinted EndpointSlices and the controller's events."""
+"""`meshgate hints` (ARCHITECTURE §6): hinted EndpointSlices and the controller's events."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Per-client locality load balancing (DESIGN §4, §7).
+"""Per-client locality load balancing (ARCHITECTURE §4, §7).
 
 The tables re-express the cases of Istio's own loadbalancer tests (TestApplyLocalitySetting:
 Distribute, Failover, FailoverPriority, FailoverPriority with Failover) for meshgate's
-per-endpoint model, plus the rules DESIGN §7 adds (network-preferred, augmentation).
+per-endpoint model, plus the rules ARCHITECTURE §7 adds (network-preferred, augmentation).
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def test_failover_priority_skipped_for_a_proxy_without_labels():
     assert priorities(place_endpoints(labelled, eps, LocalitySetting(failover_priority=("app",)), True)) == [0, 1]
 
 
-# --- network-preferred rule (DESIGN §7; Istio PR 60829) ---------------------------------------------
+# --- network-preferred rule (ARCHITECTURE §7; Istio PR 60829) ---------------------------------------------
 
 NETWORK_REGION_ZONE = LocalitySetting(failover_priority=(NETWORK_LABEL, REGION_LABEL, ZONE_LABEL))
 

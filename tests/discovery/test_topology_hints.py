@@ -1,4 +1,4 @@
-"""Topology hints as the EndpointSlice controller computes them (DESIGN §7, issue 5 item 1).
+"""Topology hints as the EndpointSlice controller computes them (ARCHITECTURE §7, issue 5 item 1).
 
 The tables re-express Kubernetes' own test cases (k8s.io/endpointslice: topologycache's
 TestAddHints, TestSetNodes, Test_getGivingAndReceivingZones, Test_redistributeHints,

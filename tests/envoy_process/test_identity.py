@@ -1,4 +1,4 @@
-"""Proxy identity from the Envoy node (DESIGN §6): node_metadata and identity_from_node agree."""
+"""Proxy identity from the Envoy node (ARCHITECTURE §6): node_metadata and identity_from_node agree."""
 
 from __future__ import annotations
 

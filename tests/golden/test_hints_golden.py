@@ -1,4 +1,4 @@
-"""Golden tests for `meshgate hints` output (DESIGN §6): EndpointSlices with topology hints, and events.
+"""Golden tests for `meshgate hints` output (ARCHITECTURE §6): EndpointSlices with topology hints, and events.
 
 Each case is tests/golden/hints/<case>/input.yaml (its first comment says what it checks) next to
 expected.yaml: the `meshgate hints` document ({"endpointSlices", "events"}) plus what the

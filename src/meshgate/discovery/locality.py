@@ -1,4 +1,4 @@
-"""Per-client locality load balancing: endpoint priorities and locality weights (DESIGN §4, §7).
+"""Per-client locality load balancing: endpoint priorities and locality weights (ARCHITECTURE §4, §7).
 
 What a DestinationRule's ``localityLbSetting`` gives one connecting proxy, computed the way Istio
 (>= 1.31, ``pilot/pkg/networking/core/loadbalancer``) does:
@@ -192,7 +192,7 @@ def _uses_locality(setting: LocalitySetting) -> bool:
 def lb_context(proxy: ProxyView, setting: LocalitySetting | None, applies: bool) -> tuple:
     """The load-balancing context: the attributes of `proxy` that :func:`place_endpoints` reads
     for this setting, and nothing else. Two proxies with equal contexts get equal placements for
-    the same endpoints, setting and `applies`, so they can share them (DESIGN §4).
+    the same endpoints, setting and `applies`, so they can share them (ARCHITECTURE §4).
 
     * no locality load balancing: nothing of the proxy -> ``("off",)``;
     * distribute: the proxy's locality (which ``from`` rule matches);
@@ -407,7 +407,7 @@ def group_by_priority(
 # --- sharing ------------------------------------------------------------------------------------
 
 class PlacementCache:
-    """Placements shared between proxies with equal load-balancing contexts (DESIGN §4).
+    """Placements shared between proxies with equal load-balancing contexts (ARCHITECTURE §4).
 
     Keyed by (cluster name, endpoints version, setting, applies, :func:`lb_context`): the caller
     names the endpoints' version (anything hashable that changes when they do). When a cluster is

@@ -1,4 +1,4 @@
-"""The service model shared by Kubernetes Services and Istio ServiceEntries (DESIGN §3)."""
+"""The service model shared by Kubernetes Services and Istio ServiceEntries (ARCHITECTURE §3)."""
 
 from __future__ import annotations
 

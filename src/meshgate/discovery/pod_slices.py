@@ -2,7 +2,7 @@
 
 In a cluster the EndpointSlice controller turns a selector Service and its Pods into
 EndpointSlices; standalone there is no such controller, so meshgate computes them itself
-(issue 5 item 2, DESIGN §2/§3). This module is a pure function of one Service, the Pods and the
+(issue 5 item 2, ARCHITECTURE §2/§3). This module is a pure function of one Service, the Pods and the
 Nodes, and follows the controller (kubernetes/kubernetes, staging/src/k8s.io/endpointslice:
 reconciler.go, utils.go, util/controller_utils.go) for a first sync with no existing slices:
 

@@ -1,4 +1,4 @@
-"""Topology hints on EndpointSlices, as Kubernetes' EndpointSlice controller writes them (DESIGN §7).
+"""Topology hints on EndpointSlices, as Kubernetes' EndpointSlice controller writes them (ARCHITECTURE §7).
 
 The controller side of topology-aware routing: which endpoints are hinted for which zone (and
 node), computed the way the EndpointSlice controller does (k8s.io/endpointslice: the

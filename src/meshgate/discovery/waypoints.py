@@ -1,7 +1,7 @@
 """Waypoints: which Gateways are waypoints, and which Services and ServiceEntries they capture.
 
 Behaviour follows Istio's ambient index (pilot/pkg/serviceregistry/kube/controller/ambient:
-waypoints.go and services.go), in meshgate's terms (DESIGN §7):
+waypoints.go and services.go), in meshgate's terms (ARCHITECTURE §7):
 
 - A waypoint is a Gateway of class `meshgate-waypoint` or `istio-waypoint` with a listener of
   protocol HBONE or `istio.io/PROXY`. (Istio takes any Gateway with status addresses; meshgate

@@ -1,4 +1,4 @@
-"""Envoy bootstraps that fetch everything from meshgate over ADS (DESIGN §6, `meshgate bootstrap`).
+"""Envoy bootstraps that fetch everything from meshgate over ADS (ARCHITECTURE §6, `meshgate bootstrap`).
 
 The bootstrap holds only what Envoy needs before it can talk to the control plane: its node
 identity (the keys of `meshgate.xds.proxy`), the `meshgate-xds` cluster (HTTP/2, for gRPC) and

@@ -1,4 +1,4 @@
-"""A supervised Envoy child process, one per Gateway under `meshgate run` (DESIGN §6).
+"""A supervised Envoy child process, one per Gateway under `meshgate run` (ARCHITECTURE §6).
 
 `start()` writes the bootstrap, runs Envoy and waits until its admin interface answers
 `/ready` with LIVE. From then on a supervisor task restarts Envoy whenever it exits without

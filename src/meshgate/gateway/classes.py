@@ -1,4 +1,4 @@
-"""Which GatewayClasses meshgate owns (DESIGN §2)."""
+"""Which GatewayClasses meshgate owns (ARCHITECTURE §2)."""
 
 from __future__ import annotations
 

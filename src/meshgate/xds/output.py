@@ -77,7 +77,7 @@ def message_dict(msg: Message, redacted: bool = True) -> dict:
 
 
 def snapshot_dict(snap: GatewaySnapshot, redact: bool = True) -> dict:
-    """One gateway's resources in the `meshgate translate` shape (DESIGN §6), private keys
+    """One gateway's resources in the `meshgate translate` shape (ARCHITECTURE §6), private keys
     redacted unless `redact` is False."""
     return {
         "gateway": snap.gateway,

@@ -1,4 +1,4 @@
-"""Who is asking: a proxy's identity, read from the Envoy node it announces (DESIGN §4, §6).
+"""Who is asking: a proxy's identity, read from the Envoy node it announces (ARCHITECTURE §4, §6).
 
 The node carries, in `node.metadata`:
 
