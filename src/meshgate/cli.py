@@ -18,7 +18,7 @@ from .xds.limits import XdsLimits
 from .xds.output import snapshot_dict
 
 if TYPE_CHECKING:
-    from .resources.loader import Limits
+    from .resources.loader import InputLimits
     from .runtime.run import RunOptions
 
 
@@ -50,10 +50,10 @@ def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="Refuse an input file larger than this many bytes.")(command)
 
 
-def _limits(max_file_bytes: int, max_documents: int) -> Limits:
-    from .resources.loader import Limits
+def _limits(max_file_bytes: int, max_documents: int) -> InputLimits:
+    from .resources.loader import InputLimits
 
-    return Limits(max_file_bytes=max_file_bytes, max_documents=max_documents)
+    return InputLimits(max_file_bytes=max_file_bytes, max_documents=max_documents)
 
 
 def _ingress_waypoints(value: bool | None) -> bool:

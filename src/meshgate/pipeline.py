@@ -16,7 +16,7 @@ from .discovery.waypoints import Capture, captures, ingress_uses_waypoint, waypo
 from .gateway.backends import service_models
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
-from .resources.loader import Limits, load_paths
+from .resources.loader import InputLimits, load_paths
 from .store import Store
 from .xds.snapshot import ClusterBuilder, GatewaySnapshot, build_snapshot
 
@@ -94,10 +94,10 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
 def translate_paths(
     paths: Iterable[str | os.PathLike[str]], now: str | None = None, created: str | None = None,
     proxy: ProxyView | None = None, labels: dict[str, str] | None = None, ingress_use_waypoints: bool = True,
-    limits: Limits | None = None,
+    limits: InputLimits | None = None,
 ) -> Translation:
     """Load files and directories and translate them (what `meshgate translate` does)."""
-    loaded = load_paths(paths, created, limits or Limits())
+    loaded = load_paths(paths, created, limits or InputLimits())
     store, duplicates = Store.from_load(loaded)
     # The store lives as long as the process: keep the collector from walking it again and again.
     gc.freeze()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgate.providers.files import FileProvider
-from meshgate.resources.loader import Limits
+from meshgate.resources.loader import InputLimits
 from meshgate.resources.meta import ObjectKey
 
 from .test_duplicates import apply, services
@@ -21,7 +21,7 @@ from .test_duplicates import apply, services
 def test_a_file_over_the_size_limit_is_refused_and_keeps_its_last_good_objects(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     path.write_text(services(("one", 1)))
-    p = FileProvider([tmp_path], Limits(max_file_bytes=1000))
+    p = FileProvider([tmp_path], InputLimits(max_file_bytes=1000))
     served: dict[ObjectKey, Any] = {}
     apply(served, p.load_all())
     path.write_text(services(*[(f"s{i}", 2) for i in range(20)]))  # valid, but 2 kB
@@ -38,7 +38,7 @@ def test_a_file_over_the_size_limit_is_refused_and_keeps_its_last_good_objects(t
 def test_a_file_over_the_document_limit_is_refused_and_keeps_its_last_good_objects(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     path.write_text(services(("one", 1), ("two", 1), ("three", 1)))
-    p = FileProvider([tmp_path], Limits(max_documents=3))
+    p = FileProvider([tmp_path], InputLimits(max_documents=3))
     served: dict[ObjectKey, Any] = {}
     apply(served, p.load_all())
     assert len(served) == 3 and not p.errors
@@ -92,8 +92,8 @@ def test_the_event_loop_keeps_running_while_a_big_file_parses(tmp_path: Path) ->
     (tmp_path / "a.yaml").write_text(services(("one", 1)))
     # 5 MB of small documents: under the size limit; the document limit raised to let it in.
     big = services(*[(f"s{i}", 80) for i in range(46_000)])
-    assert 4_500_000 < len(big) < Limits().max_file_bytes
-    p = FileProvider([tmp_path], Limits(max_documents=50_000))
+    assert 4_500_000 < len(big) < InputLimits().max_file_bytes
+    p = FileProvider([tmp_path], InputLimits(max_documents=50_000))
     p.load_all()
     ticks_while_parsing = 0
 

@@ -92,10 +92,10 @@ def test_created_defaults_to_the_file_mtime(tmp_path: Path) -> None:
 
 
 def test_oversized_file_is_refused(tmp_path: Path) -> None:
-    from meshgate.resources.loader import Limits
+    from meshgate.resources.loader import InputLimits
 
     path = write(tmp_path / "big.yaml", NS.format("a"))
-    (e,) = load_file(path, CREATED, Limits(max_file_bytes=10)).errors
+    (e,) = load_file(path, CREATED, InputLimits(max_file_bytes=10)).errors
     assert (e.file, e.line) == (str(path), 0)
     assert "larger than 10 bytes" in e.reason
 

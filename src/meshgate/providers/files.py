@@ -31,7 +31,7 @@ from typing import Any
 
 from ..memory import give_back_memory
 from ..resources.errors import InputError, duplicate_error
-from ..resources.loader import Limits, LoadResult, Rejected, find_files, load_file, reached_by_scan, scan_key
+from ..resources.loader import InputLimits, LoadResult, Rejected, find_files, load_file, reached_by_scan, scan_key
 from ..resources.meta import ObjectKey
 
 log = logging.getLogger("meshgate.files")
@@ -179,9 +179,9 @@ class _Batch:
 class FileProvider:
     """Tracks the objects each file holds, and turns file changes into change sets."""
 
-    def __init__(self, paths: Iterable[str | os.PathLike[str]], limits: Limits | None = None) -> None:
+    def __init__(self, paths: Iterable[str | os.PathLike[str]], limits: InputLimits | None = None) -> None:
         self.paths = [Path(p) for p in paths]
-        self.limits = limits or Limits()
+        self.limits = limits or InputLimits()
         self._files: dict[Path, _FileState] = {}
         self._definers: dict[ObjectKey, tuple[Path, ...]] = {}  # the files defining each key
         self._served: dict[ObjectKey, Any] = {}  # each key's winning definition: what the store holds

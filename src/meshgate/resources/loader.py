@@ -39,7 +39,7 @@ MAX_DOCUMENTS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class InputLimits:
     """How much one input file may hold; a file over either limit is refused whole."""
 
     max_file_bytes: int = MAX_FILE_BYTES
@@ -182,7 +182,7 @@ def _unreadable(path: Path) -> str:
 
 
 def load_paths(paths: Iterable[str | os.PathLike[str]], created: str | None = None,
-               limits: Limits = Limits()) -> LoadResult:
+               limits: InputLimits = InputLimits()) -> LoadResult:
     """Load every resource under `paths`.
 
     `created` is the creationTimestamp given to objects that have none; by default each file's
@@ -196,7 +196,7 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], created: str | None = No
     return result
 
 
-def load_file(path: Path, created: str | None = None, limits: Limits = Limits()) -> LoadResult:
+def load_file(path: Path, created: str | None = None, limits: InputLimits = InputLimits()) -> LoadResult:
     """Load one file; a file over `limits`, or one that cannot be read, gives only an error."""
     name = str(path)
     try:

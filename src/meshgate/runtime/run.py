@@ -28,7 +28,7 @@ from ..envoy.leftovers import stop_leftovers
 from ..envoy.process import STABLE_AFTER, ManagedEnvoy
 from ..ir import GatewayConfig
 from ..providers.files import FileProvider
-from ..resources.loader import Limits
+from ..resources.loader import InputLimits
 from ..xds.cache import SnapshotCache
 from ..xds.limits import XdsLimits
 from ..xds.server import AggregatedDiscoveryService, start_server
@@ -66,7 +66,7 @@ class RunOptions:
     ingress_use_waypoints: bool = True
     address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
     xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
-    limits: Limits = field(default_factory=Limits)  # how big an input file may be
+    limits: InputLimits = field(default_factory=InputLimits)  # how big an input file may be
     xds_tls: ServerTLS | None = None  # the operator's server certificate and client CA
     managed_tls: bool = False  # a CA in workdir/pki; managed Envoys use mTLS with a certificate each
     insecure_xds: bool = False  # allow plaintext xDS on a non-loopback address
