@@ -287,6 +287,10 @@ async def _readline(stream: asyncio.StreamReader, timeout: float, what: str) -> 
 
 async def run_server(n: int, p: int, channels: int, per_host_rules: bool, profile: bool) -> dict:
     from meshgate.providers.files import FileProvider
+    from meshgate.resources.loader import InputLimits
+
+    # One generated file holds the whole configuration: far over the limits meant for hand-written files.
+    limits = InputLimits(max_file_bytes=1 << 31, max_documents=10_000_000)
     from meshgate.runtime.controller import ControlPlane
     from meshgate.runtime.metrics import Metrics
     from meshgate.xds.cache import SnapshotCache
@@ -304,7 +308,7 @@ async def run_server(n: int, p: int, channels: int, per_host_rules: bool, profil
         cache = SnapshotCache()
         metrics = Metrics()
         registry = StreamRegistry()
-        control = ControlPlane(FileProvider([cfgdir]), cache, metrics)
+        control = ControlPlane(FileProvider([cfgdir], limits), cache, metrics)
         t = time.perf_counter()
         control.load()
         out["load_s"] = time.perf_counter() - t

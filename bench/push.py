@@ -245,6 +245,10 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
     from meshgate.envoy.bootstrap import ads_bootstrap
     from meshgate.envoy.process import ManagedEnvoy
     from meshgate.providers.files import ChangeSet, FileProvider
+    from meshgate.resources.loader import InputLimits
+
+    # One generated file holds the whole configuration: far over the limits meant for hand-written files.
+    limits = InputLimits(max_file_bytes=1 << 31, max_documents=10_000_000)
     from meshgate.runtime.controller import ControlPlane
     from meshgate.runtime.metrics import Metrics
     from meshgate.xds.cache import SnapshotCache
@@ -265,7 +269,7 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
         metrics = Metrics()
         registry = StreamRegistry()
         recorder = Recorder(metrics)
-        control = ControlPlane(FileProvider([cfgdir]), cache, metrics)
+        control = ControlPlane(FileProvider([cfgdir], limits), cache, metrics)
         t = time.perf_counter()
         control.load()
         out["load_s"] = time.perf_counter() - t

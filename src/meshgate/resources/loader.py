@@ -56,9 +56,11 @@ class _TooManyDocuments(Exception):
 class _Budget:
     """Documents a text may still hold; counting stops the parse as soon as it runs out."""
 
-    left: int
+    left: int | None  # None: no limit
 
     def take(self, line: int) -> None:
+        if self.left is None:
+            return
         self.left -= 1
         if self.left < 0:
             raise _TooManyDocuments(line)
@@ -221,9 +223,10 @@ def load_file(path: Path, created: str | None = None, limits: InputLimits = Inpu
     return load_text(text, name, created or rfc3339(stat.st_mtime), limits.max_documents)
 
 
-def load_text(text: str, file: str, created: str, max_documents: int = MAX_DOCUMENTS) -> LoadResult:
+def load_text(text: str, file: str, created: str, max_documents: int | None = None) -> LoadResult:
     """Load every object in a YAML/JSON text; `file` names it in errors. A text with more than
-    `max_documents` documents (List items included) gives only an error."""
+    `max_documents` documents (List items included) gives only an error; text already in memory
+    has no limit unless one is given (files get InputLimits' through load_file)."""
     with collector_paused():
         try:
             return _load_text(text, file, created, max_documents)
@@ -232,7 +235,7 @@ def load_text(text: str, file: str, created: str, max_documents: int = MAX_DOCUM
                 file, exc.line, f"more than {max_documents} documents (--max-documents): not loaded")])
 
 
-def _load_text(text: str, file: str, created: str, max_documents: int) -> LoadResult:
+def _load_text(text: str, file: str, created: str, max_documents: int | None) -> LoadResult:
     result = LoadResult()
     budget = _Budget(max_documents)
     try:
