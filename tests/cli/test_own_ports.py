@@ -4,21 +4,16 @@ proxies."""
 
 from __future__ import annotations
 
-import queue
-import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ..meshgate_process import MESHGATE, MeshgateProcess
+
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
-EXE = Path(sys.executable).parent / "meshgate"
 START_TIMEOUT_S = 60.0
 SECOND_TIMEOUT_S = 60.0  # the second one must give up long before this
 
@@ -28,29 +23,12 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]
     """A `meshgate serve` of the quickstart on ports of its choosing: (xDS port, debug port)."""
     config = tmp_path_factory.mktemp("first") / "quickstart"
     shutil.copytree(QUICKSTART, config)
-    proc = subprocess.Popen([str(EXE), "serve", str(config), "--xds", "127.0.0.1:0", "--debug-port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        ports = None
-        while ports is None and time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            ports = re.search(r"on 127\.0\.0\.1:(\d+);.*http://127\.0\.0\.1:(\d+)/metrics", line)
-        assert ports is not None, "meshgate serve did not start"
+    with MeshgateProcess("serve", str(config), "--xds", "127.0.0.1:0", "--debug-port", "0",
+                         merge_stderr=False) as serve:
+        ports = serve.wait_for_match(r"on 127\.0\.0\.1:(\d+);.*http://127\.0\.0\.1:(\d+)/metrics",
+                                     START_TIMEOUT_S)
         yield int(ports[1]), int(ports[2])
-        assert proc.poll() is None, "the first meshgate died"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        assert serve.proc.poll() is None, "the first meshgate died"
 
 
 @pytest.mark.parametrize("command", ["serve", "run"])
@@ -63,7 +41,7 @@ def test_a_port_already_taken_is_one_line_and_exit_1(first: tuple[int, int], tmp
     config.mkdir()
     xds = f"127.0.0.1:{xds_port}" if taken == "xds" else "127.0.0.1:0"
     debug = str(debug_port) if taken == "debug" else "0"
-    args = [str(EXE), command, str(config), "--xds", xds, "--debug-port", debug]
+    args = [str(MESHGATE), command, str(config), "--xds", xds, "--debug-port", debug]
     if command == "run":
         args += ["--workdir", str(tmp_path / "work")]
     second = subprocess.run(args, check=False, capture_output=True, text=True, timeout=SECOND_TIMEOUT_S)

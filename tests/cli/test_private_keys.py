@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
-import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ..meshgate_process import MeshgateProcess
 from .test_cli import run_cli
 
 CASES = Path(__file__).resolve().parents[1] / "golden" / "cases"
@@ -85,29 +79,10 @@ def test_translate_never_prints_a_client_private_key(fmt: str) -> None:
 
 
 def test_debug_config_never_shows_a_private_key(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "meshgate"
-    proc = subprocess.Popen([str(exe), "serve", str(MUTUAL), "--xds", "127.0.0.1:0", "--debug-port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    seen = ""
-    try:
-        deadline = time.monotonic() + 30
-        while (m := re.search(r"(http://127\.0\.0\.1:\d+)/metrics", seen)) is None and time.monotonic() < deadline:
-            try:
-                seen += lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-        assert m is not None, seen
+    with MeshgateProcess("serve", str(MUTUAL), "--xds", "127.0.0.1:0", "--debug-port", "0") as serve:
+        m = serve.wait_for_match(r"(http://127\.0\.0\.1:\d+)/metrics", timeout=30)
         with urllib.request.urlopen(f"{m.group(1)}/debug/config?gateway=apps/gw", timeout=5) as resp:
             text = resp.read().decode()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
     dump = json.loads(text)
     assert_no_key(text, dump, _private_key())
     secrets = {r["name"]: r["resource"] for r in dump["SDS"]["resources"]}

@@ -4,13 +4,8 @@ and `meshgate bootstrap` emitting a mutual-TLS xDS cluster that Envoy accepts.""
 from __future__ import annotations
 
 import asyncio
-import queue
-import signal
 import stat
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +16,7 @@ from meshgate.envoy.binary import find_envoy
 from meshgate.runtime.run import Runner, RunOptions
 from meshgate.xds.tls import certificate_gateways
 
+from ..meshgate_process import MESHGATE, MeshgateProcess
 from .test_cli import QUICKSTART, run_cli
 
 ENVOY = find_envoy()
@@ -28,9 +24,8 @@ ENVOY = find_envoy()
 
 def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """Run meshgate; a command that does not end in time is killed and fails the test."""
-    exe = Path(sys.executable).parent / "meshgate"
     try:
-        return subprocess.run([str(exe), *args], check=False, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run([str(MESHGATE), *args], check=False, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"meshgate {' '.join(args)} kept running: {exc.stdout!r}") from None
 
@@ -65,27 +60,10 @@ def test_in_process_plaintext_is_refused_off_loopback(tmp_path: Path) -> None:
 
 
 def test_insecure_xds_keeps_plaintext_on_loopback() -> None:
-    exe = Path(sys.executable).parent / "meshgate"
-    proc = subprocess.Popen([str(exe), "serve", str(QUICKSTART), "--xds", "127.0.0.1:0", "--debug-port", "0",
-                             "--insecure-xds"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    seen = ""
-    try:
-        deadline = time.monotonic() + 30
-        while "meshgate: xDS" not in seen and time.monotonic() < deadline:
-            try:
-                seen += lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-        assert "meshgate: xDS (Delta ADS, plaintext) on 127.0.0.1:" in seen, seen
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with MeshgateProcess("serve", str(QUICKSTART), "--xds", "127.0.0.1:0", "--debug-port", "0",
+                         "--insecure-xds") as serve:
+        serve.wait_for("meshgate: xDS", timeout=30)
+        assert "meshgate: xDS (Delta ADS, plaintext) on 127.0.0.1:" in serve.text, serve.text
 
 
 def test_tls_flags_go_together_and_bad_files_are_one_line(tmp_path: Path) -> None:

@@ -38,20 +38,54 @@ def free_subnet() -> str:
     raise RuntimeError("no free loopback subnet found")
 
 
-def config(base: str, web_endpoints: list[str], api_header: str = "meshgate") -> dict[str, str]:
-    """The files of the test configuration."""
-    web_eps = "".join(f"- addresses: [\"{a}\"]\n  conditions: {{ready: true}}\n"
-                      f"  targetRef: {{kind: Pod, name: web-{a.rsplit('.', 1)[1]}}}\n" for a in web_endpoints)
-    return {
-        "gateway.yaml": f"""apiVersion: gateway.networking.k8s.io/v1
+def gateway_yaml(base: str, name: str = "gw", created: str = "") -> str:
+    """The Gateway `name` in e2e, HTTP on {base}.1:LISTEN_PORT; `created`, its creationTimestamp."""
+    stamp = f', creationTimestamp: "{created}"' if created else ""
+    return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
-metadata: {{name: gw, namespace: e2e}}
+metadata: {{name: {name}, namespace: e2e{stamp}}}
 spec:
   gatewayClassName: meshgate
   addresses: [{{type: IPAddress, value: "{base}.1"}}]
   listeners:
   - {{name: http, port: {LISTEN_PORT}, protocol: HTTP}}
-""",
+"""
+
+
+def endpoint_yaml(address: str, pod: str = "", ready: bool = False) -> str:
+    """One entry of an EndpointSlice's endpoints: `address`, the Pod it is, if ready."""
+    text = f'- addresses: ["{address}"]\n'
+    if ready:
+        text += "  conditions: {ready: true}\n"
+    if pod:
+        text += f"  targetRef: {{kind: Pod, name: {pod}}}\n"
+    return text
+
+
+def service_yaml(name: str, port: int, target_port: int, endpoints: list[str], port_name: str = "http") -> str:
+    """The Service `name` in e2e and its EndpointSlice `name`-1 of `endpoints` (endpoint_yaml's)."""
+    return f"""apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: e2e}}
+spec:
+  ports: [{{name: {port_name}, port: {port}, targetPort: {target_port}}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: {name}-1
+  namespace: e2e
+  labels: {{kubernetes.io/service-name: {name}}}
+addressType: IPv4
+ports: [{{name: {port_name}, port: {target_port}, protocol: TCP}}]
+endpoints:
+{"".join(endpoints)}"""
+
+
+def config(base: str, web_endpoints: list[str], api_header: str = "meshgate") -> dict[str, str]:
+    """The files of the test configuration."""
+    return {
+        "gateway.yaml": gateway_yaml(base),
         "routes.yaml": f"""apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: api, namespace: e2e}}
@@ -72,40 +106,9 @@ spec:
   rules:
   - backendRefs: [{{name: web, port: 80}}]
 """,
-        "api.yaml": f"""apiVersion: v1
-kind: Service
-metadata: {{name: api, namespace: e2e}}
-spec:
-  ports: [{{name: http, port: 80, targetPort: 9001}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: api-1
-  namespace: e2e
-  labels: {{kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{{name: http, port: 9001, protocol: TCP}}]
-endpoints:
-- addresses: ["{base}.11"]
-  targetRef: {{kind: Pod, name: api-11}}
-""",
-        "web.yaml": f"""apiVersion: v1
-kind: Service
-metadata: {{name: web, namespace: e2e}}
-spec:
-  ports: [{{name: http, port: 80, targetPort: 9002}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: web-1
-  namespace: e2e
-  labels: {{kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{{name: http, port: 9002, protocol: TCP}}]
-endpoints:
-{web_eps}""",
+        "api.yaml": service_yaml("api", 80, 9001, [endpoint_yaml(f"{base}.11", pod="api-11")]),
+        "web.yaml": service_yaml("web", 80, 9002, [endpoint_yaml(a, pod=f"web-{a.rsplit('.', 1)[1]}", ready=True)
+                                                   for a in web_endpoints]),
     }
 
 

@@ -14,8 +14,8 @@ from meshgate.envoy.bootstrap import ads_bootstrap
 from meshgate.envoy.process import ManagedEnvoy
 from meshgate.runtime.run import Runner, RunOptions
 
+from ..system_checks import alive, wait_until
 from .harness import GATEWAY, Scenario
-from .run_process import alive, wait_until
 
 pytestmark = pytest.mark.envoy
 

@@ -13,8 +13,8 @@ import pytest
 
 from meshgate.runtime.run import Runner, RunOptions
 
+from ..system_checks import alive, can_bind
 from .harness import GATEWAY, LISTEN_PORT, Scenario
-from .run_process import alive, can_bind
 
 pytestmark = pytest.mark.envoy
 

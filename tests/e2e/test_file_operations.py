@@ -9,13 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import queue
 import re
 import signal
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +18,9 @@ from typing import Self
 
 import pytest
 
+from ..meshgate_process import MeshgateProcess
 from ..providers.test_watch_survives import configmap_mount
+from ..system_checks import wait_until
 from .harness import Scenario, config, get
 
 pytestmark = pytest.mark.envoy
@@ -233,24 +230,10 @@ def test_serve_starts_with_a_symlink_loop_reports_it_and_serves_later_edits(tmp_
     for name, text in config(base, [f"{base}.13"]).items():
         (d / name).write_text(text)
     os.symlink("loop.yaml", d / "loop.yaml")
-    exe = Path(sys.executable).parent / "meshgate"
-    proc = subprocess.Popen([str(exe), "serve", str(d), "--xds", "127.0.0.1:0", "--debug-port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    seen: list[str] = []
+    serve = MeshgateProcess("serve", str(d), "--xds", "127.0.0.1:0", "--debug-port", "0")
     try:
-        deadline = time.monotonic() + 60
-        port = None
-        while port is None and time.monotonic() < deadline and proc.poll() is None:
-            try:
-                seen.append(lines.get(timeout=0.5))
-            except queue.Empty:
-                continue
-            m = re.search(r"metrics and debug on http://127\.0\.0\.1:(\d+)/", seen[-1])
-            port = int(m.group(1)) if m else None
-        assert port is not None, "".join(seen)
-        assert "Traceback" not in "".join(seen)
+        port = int(serve.wait_for_match(r"metrics and debug on http://127\.0\.0\.1:(\d+)/").group(1))
+        assert "Traceback" not in serve.text
         status = _debug_get(port, "/debug/status")
         assert [(e["file"], e["reason"]) for e in status["errors"]] == [(str(d / "loop.yaml"), "symlink loop")]
 
@@ -259,24 +242,21 @@ def test_serve_starts_with_a_symlink_loop_reports_it_and_serves_later_edits(tmp_
             m = re.search(r'"key": "x-routed-by", "value": "([^"]+)"', text)
             return m.group(1) if m else ""
 
+        def serving(header: str) -> Callable[[], bool]:
+            return lambda: served_header() == header
+
         assert served_header() == "meshgate"
         for header in ("edited", "edited-again"):
             tmp = d / ".routes.yaml.tmp"
             tmp.write_text(config(base, [f"{base}.13"], api_header=header)["routes.yaml"])
             tmp.replace(d / "routes.yaml")
-            deadline = time.monotonic() + WAIT
-            while served_header() != header and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_until(serving(header), WAIT, step=0.1)
             assert served_header() == header
         os.unlink(d / "loop.yaml")
-        deadline = time.monotonic() + WAIT
-        while _debug_get(port, "/debug/status")["errors"] and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: not _debug_get(port, "/debug/status")["errors"], WAIT, step=0.1)
         assert _debug_get(port, "/debug/status")["errors"] == []
         assert get(f"http://127.0.0.1:{port}/metrics").status in (0, 200)  # still answering
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        serve.proc.send_signal(signal.SIGTERM)
+        assert serve.finish(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        serve.kill()

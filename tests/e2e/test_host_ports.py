@@ -19,23 +19,16 @@ import pytest
 from meshgate.echo import EchoServer
 from meshgate.runtime.run import Runner, RunOptions
 
-from .harness import free_subnet, get
+from .harness import LISTEN_PORT, endpoint_yaml, free_subnet, gateway_yaml, get, service_yaml
 
 pytestmark = pytest.mark.envoy
 
-PORT = 8080
+PORT = LISTEN_PORT  # where gateway_yaml's Gateways listen
 
 
 def files(base: str) -> dict[str, str]:
     def gateway_and_route(name: str, created: str, header: str) -> str:
-        return f"""apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: {name}, namespace: e2e, creationTimestamp: "{created}"}}
-spec:
-  gatewayClassName: meshgate
-  addresses: [{{type: IPAddress, value: "{base}.1"}}]
-  listeners: [{{name: http, port: {PORT}, protocol: HTTP}}]
----
+        return f"""{gateway_yaml(base, name, created)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: {name}, namespace: e2e}}
@@ -50,20 +43,7 @@ spec:
     return {
         "old.yaml": gateway_and_route("old", "2026-01-01T00:00:00Z", "old"),
         "young.yaml": gateway_and_route("young", "2026-01-02T00:00:00Z", "young"),
-        "web.yaml": f"""apiVersion: v1
-kind: Service
-metadata: {{name: web, namespace: e2e}}
-spec:
-  ports: [{{name: http, port: 80, targetPort: 9002}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {{name: web-1, namespace: e2e, labels: {{kubernetes.io/service-name: web}}}}
-addressType: IPv4
-ports: [{{name: http, port: 9002, protocol: TCP}}]
-endpoints:
-- addresses: ["{base}.11"]
-""",
+        "web.yaml": service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.11")]),
     }
 
 

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from ..system_checks import alive, can_bind, parent_of, processes_mentioning, wait_until
 from .harness import get
-from .run_process import (
-    GATEWAY_PORT,
-    MeshgateRun,
-    alive,
-    can_bind,
-    parent_of,
-    processes_mentioning,
-    quickstart_copy,
-    wait_until,
-)
+from .run_process import GATEWAY_PORT, MeshgateRun, quickstart_copy
 
 pytestmark = pytest.mark.envoy
 

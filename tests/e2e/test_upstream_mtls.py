@@ -16,7 +16,7 @@ import pytest
 from meshgate.runtime.pki import issue_gateway, issue_server, new_authority, write_issued
 from meshgate.runtime.run import Runner, RunOptions
 
-from .harness import LISTEN_PORT, free_subnet, get
+from .harness import LISTEN_PORT, endpoint_yaml, free_subnet, gateway_yaml, get, service_yaml
 
 pytestmark = pytest.mark.envoy
 
@@ -30,15 +30,8 @@ def _indent(pem: bytes) -> str:
 
 
 def _config(base: str, ca: bytes, cert: bytes, key: bytes) -> str:
-    return f"""apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: e2e}}
-spec:
-  gatewayClassName: meshgate
-  addresses: [{{type: IPAddress, value: "{base}.1"}}]
-  listeners:
-  - {{name: http, port: {LISTEN_PORT}, protocol: HTTP}}
----
+    backend = service_yaml("backend", 443, UPSTREAM_PORT, [endpoint_yaml(f"{base}.21")], port_name="https")
+    return f"""{gateway_yaml(base)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: r, namespace: e2e}}
@@ -47,23 +40,7 @@ spec:
   rules:
   - backendRefs: [{{name: backend, port: 443}}]
 ---
-apiVersion: v1
-kind: Service
-metadata: {{name: backend, namespace: e2e}}
-spec:
-  ports: [{{name: https, port: 443, targetPort: {UPSTREAM_PORT}}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: e2e
-  labels: {{kubernetes.io/service-name: backend}}
-addressType: IPv4
-ports: [{{name: https, port: {UPSTREAM_PORT}, protocol: TCP}}]
-endpoints:
-- addresses: ["{base}.21"]
----
+{backend}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {{name: backend, namespace: e2e}}

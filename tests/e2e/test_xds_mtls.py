@@ -4,15 +4,8 @@ operator's certificates with an Envoy bootstrapped as `meshgate bootstrap --xds-
 from __future__ import annotations
 
 import asyncio
-import queue
 import re
-import shutil
-import signal
 import stat
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import grpc
@@ -29,10 +22,9 @@ from meshgate.xds.resources import CLUSTER
 from meshgate.xds.tls import load_server_tls
 
 from .harness import GATEWAY, LISTEN_PORT, config, free_subnet, get
+from .run_process import MeshgateRun, quickstart_copy
 
 pytestmark = pytest.mark.envoy
-
-QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
 
 
 def _ssl_stat(stats: str, name: str) -> int:
@@ -63,37 +55,6 @@ def _plaintext_cds(port: int) -> grpc.StatusCode | None:
     return asyncio.run(asyncio.wait_for(ask(), 20))
 
 
-class _Run:
-    """`meshgate run` as a subprocess, its output read by a thread."""
-
-    def __init__(self, *args: str) -> None:
-        exe = Path(sys.executable).parent / "meshgate"
-        self.proc = subprocess.Popen([str(exe), "run", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [self._lines.put(line) for line in self.proc.stdout], daemon=True).start()
-        self.output = ""
-
-    def until(self, text: str, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in self.output and time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                self.output += self._lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-        assert text in self.output, self.output
-        return self.output
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-
 def _admin_get(url: str) -> str:
     import urllib.request
 
@@ -102,17 +63,13 @@ def _admin_get(url: str) -> str:
 
 
 def test_run_serves_its_envoys_over_mutual_tls(tmp_path: Path) -> None:
-    base = free_subnet()
-    quickstart = tmp_path / "quickstart"
-    shutil.copytree(QUICKSTART, quickstart)
-    for f in quickstart.glob("*.yaml"):
-        f.write_text(f.read_text().replace("127.0.0.", f"{base}."))
+    quickstart, base = quickstart_copy(tmp_path)
     workdir = tmp_path / "work"
-    args = (str(quickstart), "--echo", "--xds", "127.0.0.1:0", "--debug-port", "0", "--workdir", str(workdir))
 
-    run = _Run(*args)
+    run = MeshgateRun(quickstart, "--workdir", str(workdir))
     try:
-        text = run.until("try: curl")
+        run.wait_for("try: curl")
+        text = run.text
         xds_port = int(re.search(r"meshgate: xDS \(Delta ADS, mTLS\) on 127\.0\.0\.1:(\d+)", text).group(1))
         admin = re.search(r"\(Envoy admin (http://127\.0\.0\.1:\d+)", text).group(1)
         assert get(f"http://{base}.1:18080/").status == 200  # config came over mTLS xDS
@@ -122,7 +79,7 @@ def test_run_serves_its_envoys_over_mutual_tls(tmp_path: Path) -> None:
         # Plaintext clients do not get through to the xDS server.
         assert _plaintext_cds(xds_port) == grpc.StatusCode.UNAVAILABLE
     finally:
-        assert run.stop() == 0
+        assert run.stop(timeout=30) == 0
     pki = workdir / "pki"
     assert stat.S_IMODE(pki.stat().st_mode) == 0o700
     for f in ("ca.crt", "ca.key", "server.crt", "server.key", "gateways/quickstart_web.crt",
@@ -131,12 +88,12 @@ def test_run_serves_its_envoys_over_mutual_tls(tmp_path: Path) -> None:
     ca = (pki / "ca.crt").read_bytes()
 
     # The next run of the same workdir keeps the CA.
-    run = _Run(*args)
+    run = MeshgateRun(quickstart, "--workdir", str(workdir))
     try:
-        run.until("try: curl")
+        run.wait_for("try: curl")
         assert get(f"http://{base}.1:18080/").status == 200
     finally:
-        assert run.stop() == 0
+        assert run.stop(timeout=30) == 0
     assert (pki / "ca.crt").read_bytes() == ca
 
 

@@ -8,28 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from meshgate.envoy import launcher
 
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
-
-
-def _wait(pred, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
+from ..system_checks import alive, wait_until
 
 # A parent that starts `sleep 60` through the launcher, says the child's pid, and waits.
 _PARENT = """
@@ -48,15 +31,15 @@ def test_the_command_dies_with_a_killed_parent() -> None:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
         # The launcher execs: the child's pid becomes `sleep` itself.
-        assert _wait(lambda: Path(f"/proc/{child}/cmdline").read_bytes().startswith(b"sleep\0"), 10)
+        assert wait_until(lambda: Path(f"/proc/{child}/cmdline").read_bytes().startswith(b"sleep\0"), 10, step=0.02)
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
-        assert _wait(lambda: not _alive(child), 10), "the launched command outlived its killed parent"
+        assert wait_until(lambda: not alive(child), 10, step=0.02), "the launched command outlived its killed parent"
     finally:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
-        if child and _alive(child):
+        if child and alive(child):
             os.kill(child, signal.SIGKILL)
 
 

@@ -10,8 +10,6 @@ import platform
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +27,8 @@ from meshgate.runtime.metrics import Metrics
 from meshgate.runtime.run import Runner, RunOptions
 from meshgate.xds.cache import SnapshotCache
 from meshgate.xds.streams import StreamRegistry
+
+from ..meshgate_process import MeshgateProcess
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
 
@@ -191,30 +191,29 @@ def _fds(pid: int) -> int:
 def test_500_idle_connections_do_not_hold_500_fds_and_healthz_answers(tmp_path: Path) -> None:
     """`meshgate serve` as a process: its open sockets are counted in /proc while 500 idle
     connections to its debug port are open (the hand-written server held one fd each)."""
-    exe = Path(sys.executable).parent / "meshgate"
-    proc = subprocess.Popen([str(exe), "serve", str(quickstart(tmp_path)), "--xds", "127.0.0.1:0",
-                             "--debug-port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    serve = MeshgateProcess("serve", str(quickstart(tmp_path)), "--xds", "127.0.0.1:0", "--debug-port", "0",
+                            merge_stderr=False)
     sockets: list[socket.socket] = []
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # the first line says where the debug endpoint is
+        # The first line says where the debug endpoint is.
+        line = serve.wait_for("metrics and debug on", timeout=60)
+        assert line == serve.out[0], serve.text
         port = int(re.search(r"metrics and debug on http://127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}"
         assert http("GET", f"{url}/healthz")[0] == 200
-        before = _fds(proc.pid)
+        before = _fds(serve.proc.pid)
         for _ in range(500):
             sockets.append(socket.create_connection(("127.0.0.1", port), timeout=10))
         # Accepted in order: once /healthz answers, the 500 were accepted before it.
         assert http("GET", f"{url}/healthz")[:3:2] == (200, b"ok\n")
-        held = _fds(proc.pid) - before
+        held = _fds(serve.proc.pid) - before
         deadline = time.monotonic() + 5
         while held > MAX_CONNECTIONS and time.monotonic() < deadline:
             time.sleep(0.05)  # connections it let go close on its next loop turns
-            held = _fds(proc.pid) - before
+            held = _fds(serve.proc.pid) - before
         assert held <= MAX_CONNECTIONS, f"{held} sockets held for 500 idle connections"
         assert http("GET", f"{url}/readyz")[0] == 200
     finally:
         for s in sockets:
             s.close()
-        proc.terminate()
-        proc.wait(timeout=30)
+        serve.terminate(timeout=30)
