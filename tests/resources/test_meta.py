@@ -133,10 +133,15 @@ def test_labels_and_annotations_are_read(load) -> None:
     assert meta.annotations == {"note": "hello", "empty": ""}
 
 
-def test_unknown_metadata_field_warns(load) -> None:
+def test_unknown_metadata_field_is_an_error(load) -> None:
+    """ObjectMeta's fields are known (resourceVersion is one); a misspelt one refuses the object,
+    as `kubectl --validate=strict` would, with the closest field."""
     result = load(service(extra="  lables: {app: web}\n  resourceVersion: '12'\n"))
-    assert only(result).meta.labels == {}
-    assert [(w.line, w.field, w.reason) for w in warnings_of(result)] == [(5, "metadata.lables", "unknown field")]
+    assert result.objects == [] and warnings_of(result) == []
+    assert [(e.line, e.field, e.reason) for e in errors_of(result)] == [
+        (5, "metadata.lables", "unknown field: did you mean labels?")]
+    (rejected,) = result.rejected
+    assert (rejected.kind, rejected.meta.name) == ("Service", "web")
 
 
 def test_errors_name_the_object(load) -> None:

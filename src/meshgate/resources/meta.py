@@ -11,12 +11,6 @@ from .fields import Fields
 
 _UID_NAMESPACE = uuid.UUID("6d657368-6761-7465-2e69-6f2f75696473")
 
-METADATA_KEYS = frozenset(
-    {"name", "namespace", "labels", "annotations", "generation", "uid", "creationTimestamp",
-     "resourceVersion", "ownerReferences", "finalizers", "managedFields", "generateName",
-     "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -72,7 +66,6 @@ def parse_meta(obj: Fields, kind: str, namespaced: bool, created: str) -> Meta |
     md = obj.map("metadata", required=True)
     if md is None:
         return None
-    md.unknown_keys(METADATA_KEYS)
     name = md.str("name", required=True, check=formats.dns1123_subdomain)
     obj.ctx.name = name or ""  # before the namespace, so its errors name the object
     namespace = ""
