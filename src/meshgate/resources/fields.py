@@ -106,12 +106,6 @@ class Fields:
         """True when `key` is present and not null."""
         return self.data.get(key) is not None
 
-    def unknown_keys(self, known: frozenset[str]) -> None:
-        """Warn about keys the schema does not define (as `kubectl --validate=warn` would)."""
-        for key in self.data:
-            if key not in known:
-                self.error(key, "unknown field", severity="warning")
-
     # -- scalars ---------------------------------------------------------------------------
     def _get(self, key: str, required: bool) -> Any:
         value = self.data.get(key)

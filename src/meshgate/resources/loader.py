@@ -23,7 +23,7 @@ from .fields import Fields, ObjectContext, _type_name
 from .kinds import KINDS, KindSpec, split_api_version
 from .meta import Meta, Source, parse_meta
 from .schemas import schemas
-from .strict import KnownKind, misspelt_kind, unknown_fields
+from .strict import KnownKind, misspelt_kind, report_unknown_fields
 from .yaml_source import (
     Document,
     LDict,
@@ -297,18 +297,6 @@ def _unpack(doc: Document, file: str, errors: list[InputError], budget: _Budget)
 _KNOWN_KINDS = [KnownKind(s.group, s.kind, s.versions[0]) for s in KINDS.values()]
 
 
-def _check_fields(value: dict, group: str, version: str, kind: str, ctx: ObjectContext, line: int) -> None:
-    """Report the fields the kind's upstream schema does not define (each an error), except
-    where the parser already reported that very field."""
-    schema = schemas().kind(group, version, kind)
-    if schema is None:
-        return
-    reported = {e.field for e in ctx.errors}
-    for u in unknown_fields(value, schema, schemas(), line):
-        if u.path not in reported:
-            ctx.error(u.line, u.path, u.reason)
-
-
 def parse_object(value: dict, file: str, line: int, created: str, result: LoadResult) -> Any:
     """Validate and type one object; None (with errors recorded) when it is unusable or skipped."""
     errors = result.errors
@@ -346,7 +334,9 @@ def parse_object(value: dict, file: str, line: int, created: str, result: LoadRe
         return None
     meta = parse_meta(f, kind, spec.namespaced, created)
     obj = spec.parse(f, meta, Source(file, line)) if meta is not None else None
-    _check_fields(value, group, version, kind, ctx, line)
+    schema = schemas().kind(group, version, kind)
+    if schema is not None:
+        report_unknown_fields(value, schema, schemas(), ctx, line)
     errors.extend(ctx.errors)
     if meta is None:
         return None

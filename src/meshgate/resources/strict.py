@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .fields import ObjectContext
 from .schemas import Node, Schemas
 
 # How alike two names must be (difflib's ratio, 0..1) for one to be taken for a misspelling of
@@ -83,6 +84,16 @@ def unknown_fields(obj: Mapping[str, Any], schema: Node, schemas: Schemas, line:
         elif isinstance(value, list) and "items" in node:
             stack.extend((node["items"], item, f"{path}[{i}]", _line(value, i, at))
                          for i, item in reversed(list(enumerate(value))))
+
+
+def report_unknown_fields(obj: Mapping[str, Any], schema: Node, schemas: Schemas, ctx: ObjectContext,
+                          line: int) -> None:
+    """Record an error for every field of `obj` its schema does not define, except a field the
+    parser already reported (one problem, one error)."""
+    reported = {e.field for e in ctx.errors}
+    for u in unknown_fields(obj, schema, schemas, line):
+        if u.path not in reported:
+            ctx.error(u.line, u.path, u.reason)
 
 
 def _unknown(container: Any, key: Any, node: Node, path: str, at: int) -> Iterator[UnknownField]:

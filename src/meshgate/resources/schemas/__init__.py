@@ -58,5 +58,5 @@ def schemas() -> Schemas:
         doc = json.loads(resources.files(__package__).joinpath(f"{name}.json").read_text(encoding="utf-8"))
         kinds.update(doc["kinds"])
         definitions.update(doc["definitions"])
-        all_kinds.update(tuple(k.split("/", 1)) for k in doc["all_kinds"])  # type: ignore[misc]
+        all_kinds.update((g, k) for g, _, k in (gk.partition("/") for gk in doc["all_kinds"]))
     return Schemas(kinds, definitions, frozenset(all_kinds))

@@ -86,7 +86,7 @@ def reduce(node: Any) -> Any:
     out: dict[str, Any] = {}
     if "$ref" in node:
         ref = node["$ref"]
-        out["$ref"] = ref[len(_DEFS):] if ref.startswith(_DEFS) else ref
+        out["$ref"] = ref.removeprefix(_DEFS)
     for key in _SCALAR_KEYS:
         if key in node:
             out[key] = node[key]
