@@ -21,8 +21,8 @@ TYPOS = [
     ("backendRefs: [{name: api", "backendRef: [{name: api", "spec.rules[0].backendRef",
      "unknown field: did you mean backendRefs?"),
     ("parentRefs: [{name: gw}]", "parentRef: [{name: gw}]", "spec.parentRef", "unknown field: did you mean parentRefs?"),
-    ("kind: HTTPRoute\n", "kind: HTTPRoutee\n", "kind", "unknown kind HTTPRoutee in gateway.networking.k8s.io/v1: "
-     "did you mean HTTPRoute?"),
+    ("kind: HTTPRoute\n", "kind: HTTPRoutee\n", "kind",
+     "unknown kind HTTPRoutee in gateway.networking.k8s.io/v1: did you mean HTTPRoute?"),
 ]
 
 
