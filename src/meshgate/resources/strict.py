@@ -13,7 +13,6 @@ not walked: the kind's parser reports those.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,53 +39,57 @@ class UnknownField:
         return f"unknown field: did you mean {self.suggestion}?" if self.suggestion else "unknown field"
 
 
-def _line(container: Any, key: Any, default: int) -> int:
-    if isinstance(key, int):
-        lines = getattr(container, "item_lines", None)
-        return lines[key] if lines and key < len(lines) else default
-    return getattr(container, "key_lines", {}).get(key, default)
-
-
-def unknown_fields(obj: Mapping[str, Any], schema: Node, schemas: Schemas, line: int) -> Iterator[UnknownField]:
-    """Every field of `obj` that `schema` (its kind's, resolved) does not define, in document order.
+def unknown_fields(obj: dict[str, Any], schema: Node, schemas: Schemas, line: int) -> list[UnknownField]:
+    """Every field of `obj` that `schema` (its kind's, resolved) does not define, depth first.
 
     `line` is the object's own, used where a value has no line of its own.
     """
-    # (schema node, value, path, line of the value); a stack, so nesting costs no recursion.
-    stack: list[tuple[Node, Any, str, int]] = []
-    for key, value in reversed(list(obj.items())):
+    found: list[UnknownField] = []
+    # (schema node, value, path) of every mapping and list still to walk; a stack, so nesting
+    # costs no recursion. Scalars are never pushed: they have no fields.
+    stack: list[tuple[Node, Any, str]] = []
+    for key, value in reversed(obj.items()):
         if key in ("apiVersion", "kind"):
             continue  # every object has them, whether its schema says so (Istio's do not) or not
         node = schemas.object_meta if key == "metadata" else schema.get("properties", {}).get(key)
         if node is None:
-            yield from _unknown(obj, key, schema, "", line)
-        else:
-            stack.append((node, value, key, _line(obj, key, line)))
+            found.append(_unknown(obj, key, schema, "", line))
+        elif isinstance(value, (dict, list)):
+            stack.append((node, value, key))
     while stack:
-        node, value, path, at = stack.pop()
-        node = schemas.resolve(node)
-        if isinstance(value, Mapping):
-            props: dict[str, Node] | None = node.get("properties")
-            extra = node.get("additionalProperties")
-            if props is None and not isinstance(extra, dict):
-                continue  # holds anything (preserve-unknown-fields, or an opaque object)
-            found: list[tuple[Node, Any, str, int]] = []
-            for key, item in value.items():
-                child = props.get(key) if props is not None else None
-                if child is None and isinstance(extra, dict):
-                    child = extra
-                sub = f"{path}.{key}" if path else str(key)
-                if child is not None:
-                    found.append((child, item, sub, _line(value, key, at)))
-                elif not node.get("x-kubernetes-preserve-unknown-fields"):
-                    yield from _unknown(value, key, node, path, at)
-            stack.extend(reversed(found))
-        elif isinstance(value, list) and "items" in node:
-            stack.extend((node["items"], item, f"{path}[{i}]", _line(value, i, at))
-                         for i, item in reversed(list(enumerate(value))))
+        node, value, path = stack.pop()
+        if "$ref" in node or "$kind" in node:
+            node = schemas.resolve(node)
+        if isinstance(value, list):
+            items = node.get("items")
+            if items is not None:
+                stack.extend((items, value[i], f"{path}[{i}]") for i in range(len(value) - 1, -1, -1)
+                             if isinstance(value[i], (dict, list)))
+            continue
+        if not isinstance(value, dict):
+            continue
+        props: dict[str, Node] | None = node.get("properties")
+        extra = node.get("additionalProperties")
+        if not isinstance(extra, dict):
+            extra = None
+        if props is None and extra is None:
+            continue  # holds anything (preserve-unknown-fields, or an opaque object)
+        preserve = node.get("x-kubernetes-preserve-unknown-fields", False)
+        inner: list[tuple[Node, Any, str]] = []
+        for key, item in value.items():
+            child = props.get(key) if props is not None else None
+            if child is None:
+                child = extra
+            if child is None:
+                if not preserve:
+                    found.append(_unknown(value, key, node, path, line))
+            elif isinstance(item, (dict, list)):
+                inner.append((child, item, f"{path}.{key}"))
+        stack.extend(reversed(inner))
+    return found
 
 
-def report_unknown_fields(obj: Mapping[str, Any], schema: Node, schemas: Schemas, ctx: ObjectContext,
+def report_unknown_fields(obj: dict[str, Any], schema: Node, schemas: Schemas, ctx: ObjectContext,
                           line: int) -> None:
     """Record an error for every field of `obj` its schema does not define, except a field the
     parser already reported (one problem, one error)."""
@@ -96,10 +99,11 @@ def report_unknown_fields(obj: Mapping[str, Any], schema: Node, schemas: Schemas
             ctx.error(u.line, u.path, u.reason)
 
 
-def _unknown(container: Any, key: Any, node: Node, path: str, at: int) -> Iterator[UnknownField]:
-    known = list(node.get("properties", ()))
-    close = difflib.get_close_matches(str(key), known, n=1, cutoff=FIELD_CUTOFF)
-    yield UnknownField(f"{path}.{key}" if path else str(key), _line(container, key, at), close[0] if close else None)
+def _unknown(container: Any, key: Any, node: Node, path: str, line: int) -> UnknownField:
+    """`key` of `container` (a mapping at `path` whose schema is `node`) as an unknown field."""
+    close = difflib.get_close_matches(str(key), list(node.get("properties", ())), n=1, cutoff=FIELD_CUTOFF)
+    at = getattr(container, "key_lines", {}).get(key, getattr(container, "line", line))
+    return UnknownField(f"{path}.{key}" if path else str(key), at, close[0] if close else None)
 
 
 @dataclass(frozen=True, slots=True)
