@@ -50,6 +50,13 @@ def test_a_misspelt_field_fails_translate_naming_the_field(tmp_path: Path, old: 
     paths = [m["match"].get("prefix") or m["match"].get("path_separated_prefix")
              for rc in gw["routes"] for vh in rc["virtual_hosts"] for m in vh["routes"]]
     assert "/api" not in paths
+    # Where the route names its parent, its status says why it was refused.
+    statuses = [s for s in out["status"] if s["kind"] == "HTTPRoute" and s["metadata"]["name"] == "api"]
+    if field != "spec.parentRef":
+        (status,) = statuses
+        (accepted,) = [c for p in status["status"]["parents"] for c in p["conditions"] if c["type"] == "Accepted"]
+        assert (accepted["status"], accepted["reason"]) == ("False", "UnsupportedValue")
+        assert f"{field}: unknown field: did you mean {meant}?" in accepted["message"]
     # The other route still translates.
     assert any(c["name"] == "outbound|80||web.quickstart.svc.cluster.local" for c in gw["clusters"])
 
