@@ -14,6 +14,7 @@ import yaml
 
 from . import __version__
 from .pipeline import Translation, translate_paths
+from .resources.kinds import KIND_NAMES
 from .xds.limits import XdsLimits
 from .xds.output import snapshot_dict
 
@@ -156,13 +157,35 @@ def translate(paths: tuple[str, ...], gateway: str | None, locality: str | None,
               help="Ask a running meshgate (its debug port) instead: status, input problems and proxies with NACKs.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="json/yaml: {status, errors[, proxies]} with Kubernetes-shaped status objects.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KIND_NAMES), case_sensitive=False),
+              help="Only objects (and input problems) of this kind (repeatable).")
+@click.option("-n", "--namespace", help="Only objects (and input problems, and live, proxies) of this namespace.")
+@click.option("--problems", is_flag=True,
+              help="Only conditions in their unhealthy state, input problems, and live, NACKs.")
 @_limit_options
-def status(paths: tuple[str, ...], server: str | None, fmt: str, max_file_bytes: int, max_documents: int) -> None:
-    """Show every object's status conditions, and input errors (tables, or JSON/YAML)."""
+def status(paths: tuple[str, ...], server: str | None, fmt: str, kinds: tuple[str, ...], namespace: str | None,
+           problems: bool, max_file_bytes: int, max_documents: int) -> None:
+    """Show every object's status conditions, and input errors (tables, or JSON/YAML).
+
+    Exit status: 0 when all is well (warnings allowed), 1 when some input was invalid (live: or
+    a proxy's last answer was a NACK), 3 when all was accepted but some object of ours has a
+    condition in its unhealthy state (Accepted/ResolvedRefs/Programmed False, Conflicted True...),
+    2 for a usage error. Filters apply to the exit status and the summary line too.
+    """
+    from .status_report import (
+        StatusFilter,
+        exit_status,
+        problems_view,
+        select_errors,
+        select_proxies,
+        select_status,
+        summary,
+    )
     from .status_table import print_proxies, print_status
 
     if server is None and not paths:
         raise click.UsageError("give PATHS, or --server HOST:PORT of a running meshgate")
+    proxies: list[dict] | None = None
     if server is not None:
         from .runtime.client import fetch_status
 
@@ -170,18 +193,26 @@ def status(paths: tuple[str, ...], server: str | None, fmt: str, max_file_bytes:
             tr, proxies = fetch_status(server)
         except OSError as exc:
             raise click.ClickException(f"cannot reach meshgate at {server}: {exc}") from None
-        if fmt == "table":
-            print_status(tr)
-            print_proxies(proxies)
-        else:
-            click.echo(dump(_status_document(tr) | {"proxies": proxies}, fmt), nl=False)
-        sys.exit(1 if tr.failed or any(t["lastNack"] for p in proxies for t in p["types"].values()) else 0)
-    tr = translate_paths(paths, limits=_limits(max_file_bytes, max_documents))
-    if fmt == "table":
-        print_status(tr)
     else:
-        click.echo(dump(_status_document(tr), fmt), nl=False)
-    sys.exit(1 if tr.failed else 0)
+        tr = translate_paths(paths, limits=_limits(max_file_bytes, max_documents))
+    chosen = StatusFilter(frozenset(kinds), namespace, problems)
+    objects, errors = select_status(tr.status, chosen), select_errors(tr.errors, chosen)
+    live = None if proxies is None else select_proxies(proxies, chosen)
+    line, code = summary(objects, errors, live), exit_status(objects, errors, live or ())
+    if problems:
+        objects, shown_proxies = problems_view(objects, live or [])
+        live = None if live is None else shown_proxies
+    shown = Translation(status=objects, errors=errors)
+    if fmt == "table":
+        print_status(shown)
+        if live is not None:
+            print_proxies(live)
+        click.echo(line)
+    else:
+        document = _status_document(shown) | ({} if live is None else {"proxies": live})
+        click.echo(dump(document, fmt), nl=False)
+        click.echo(line, err=True)  # not in the document: its shape stays {status, errors[, proxies]}
+    sys.exit(code)
 
 
 def _status_document(tr: Translation) -> dict:

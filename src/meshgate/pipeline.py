@@ -88,7 +88,7 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
         gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host)
         clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
-    return Translation(snapshots, gateways.status, configs=gateways.gateways, clusters=clusters)
+    return Translation(snapshots, gateways.status, gateways.problems, configs=gateways.gateways, clusters=clusters)
 
 
 def translate_paths(
@@ -103,5 +103,5 @@ def translate_paths(
     gc.freeze()
     out = translate_store(store, now or now_rfc3339(), proxy=proxy, labels=labels,
                           ingress_use_waypoints=ingress_use_waypoints)
-    out.errors = loaded.errors + duplicates
+    out.errors = loaded.errors + duplicates + out.errors  # + what translation found (a Gateway's unknown class)
     return out

@@ -7,10 +7,22 @@ from rich.table import Table
 from rich.text import Text
 
 from .pipeline import Translation
+from .status_report import health
+
+# A condition in its healthy state is green, one in its unhealthy state red (status_report.HEALTHY
+# says which is which: Conflicted False is healthy), Unknown yellow; other types are left plain.
+_UNKNOWN_STYLE = "yellow"
 
 
-def _status_text(value: str) -> Text:
-    return Text(value, style="green" if value == "True" else "red")
+def status_text(cond: dict) -> Text:
+    """The Status cell of one condition, coloured by whether that is the type's healthy state."""
+    value = cond["status"]
+    good = health(cond)
+    if good is None:
+        return Text(value)
+    if good:
+        return Text(value, style="green")
+    return Text(value, style=_UNKNOWN_STYLE if value == "Unknown" else "red")
 
 
 def _rows(obj: dict) -> list[tuple[str, dict]]:
@@ -30,7 +42,7 @@ def _rows(obj: dict) -> list[tuple[str, dict]]:
 
 
 def print_status(tr: Translation, console: Console | None = None) -> None:
-    """Print the status table and, when there are any, the input problems."""
+    """Print the status table and the input problems, each when there is anything to show."""
     if console is None:
         plain = Console()
         # Piped output gets a wide table instead of rich's 80-column default.
@@ -48,10 +60,11 @@ def print_status(tr: Translation, console: Console | None = None) -> None:
         last_scope = None
         for scope, cond in _rows(obj):
             table.add_row(label, scope if scope != last_scope else "", cond["type"],
-                          _status_text(cond["status"]), cond["reason"], cond.get("message", ""))
+                          status_text(cond), cond["reason"], cond.get("message", ""))
             label, last_scope = "", scope
         table.add_section()
-    console.print(table)
+    if tr.status:
+        console.print(table)
     if tr.errors:
         errors = Table(title="Input problems")
         errors.add_column("Severity", no_wrap=True)

@@ -14,11 +14,12 @@ from ..discovery.index import Discovery
 from ..discovery.waypoints import Capture, Waypoint, captures
 from ..discovery.waypoints import waypoints as find_waypoints
 from ..naming import WAYPOINT_CLASSES
+from ..resources.errors import InputError
 from ..resources.gateway_api import HTTPRoute
 from ..store import Store
 from .attachment import GatewayState, ParentOutcome, attach
 from .backends import service_models
-from .classes import class_conditions, owned_classes
+from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .host_ports import resolve_host_ports
 from .listeners import ListenerState, validate_listeners
@@ -31,10 +32,12 @@ from .waypoints import CapturedService, RouteParents, translate_waypoint
 
 @dataclass(slots=True)
 class GatewayTranslation:
-    """Per-gateway IR and Kubernetes-shaped status for every object we own."""
+    """Per-gateway IR, Kubernetes-shaped status for every object we own, and problems with the
+    input that only translation sees (a Gateway naming a class that does not exist)."""
 
     gateways: list[ir.GatewayConfig] = field(default_factory=list)
     status: list[dict] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)
 
 
 def _gateway_address(state: GatewayState, assigned: str | None) -> Condition | None:
@@ -72,6 +75,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if gc is not None:
             out.status.append(gateway_class_status(gc.meta, class_conditions(gc), now))
 
+    # Gateways of other classes are not ours (no status on them), but a class no one has is likely a typo.
+    out.problems = unknown_class_problems(store, owned)
     states: dict[tuple[str, str], GatewayState] = {}
     for gw in store.list("Gateway"):
         if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:

@@ -134,6 +134,7 @@ class Gateway:
     class_name: str
     listeners: tuple[Listener, ...]
     addresses: tuple[GatewayAddress, ...]
+    class_line: int = 0  # the line of spec.gatewayClassName, for problems with the class named there
     kind = "Gateway"
 
 
@@ -456,7 +457,7 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
             af.error("value", f"invalid value {value!r}: must be an IP address for type IPAddress")
             continue
         addresses.append(GatewayAddress(atype, value))
-    return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses))
+    return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses), spec.line_of("gatewayClassName"))
 
 
 def _parse_parent_ref(f: Fields) -> ParentRef | None:

@@ -64,6 +64,7 @@ class ControlPlane:
         self.discovery = Discovery(self.store)
         self.configs: list[GatewayConfig] = []
         self.status: list[dict] = []
+        self.translation_errors: list[InputError] = []  # input problems only translation sees
         self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways appeared/vanished
         self.reload_log = ReloadLog()  # logs each reload; its `streams` says how many proxies a push wakes
         self._pending = ChangeSet()
@@ -81,8 +82,8 @@ class ControlPlane:
 
     @property
     def errors(self) -> list[InputError]:
-        """Current input problems."""
-        return self.provider.errors
+        """Current input problems: the files' and the last translation's."""
+        return self.provider.errors + self.translation_errors
 
     # -- applying -----------------------------------------------------------------------------
     def load(self) -> None:
@@ -288,7 +289,7 @@ class ControlPlane:
         assert tr.clusters is not None
         self.builder = tr.clusters
         before = {c.key for c in self.configs}
-        self.configs, self.status = tr.configs, tr.status
+        self.configs, self.status, self.translation_errors = tr.configs, tr.status, tr.errors
         self._cluster_users = {}
         for cfg in self.configs:
             for ref in cfg.clusters:
