@@ -774,7 +774,10 @@ def _parse_retry(f: Fields) -> RouteRetry | None:
             f.ctx.error(line, path, f"duplicate value {code} (codes is a set)")
         else:
             codes.append(code)
-    attempts = f.int("attempts", min=1)
+    attempts = f.int("attempts")
+    if attempts is not None and attempts < 1:
+        f.error("attempts", f"must be at least 1, got {attempts}")
+        return None
     backoff = f.str("backoff", check=formats.duration)
     if (f.has("attempts") and attempts is None) or (f.has("backoff") and backoff is None):
         return None
@@ -802,11 +805,12 @@ def _token(what: str) -> Check:
 
 def _parse_session_persistence(f: Fields) -> SessionPersistence | None:
     """SessionPersistence with the CRD's schema and CEL rules (commit 4564255ac2c3)."""
+    old = [key for key in _OLD_SESSION_FIELDS if f.has(key)]
+    for key in old:
+        f.error(key, _OLD_SESSION_FIELDS[key])
+    if old:
+        return None  # written for another version: its other rules would only add noise
     ok = True
-    for key, reason in _OLD_SESSION_FIELDS.items():
-        if f.has(key):
-            f.error(key, reason)
-            ok = False
     stype = f.str("type", default="Cookie", enum=("Cookie", "Header"))
     absolute = f.str("absoluteTimeout", check=formats.duration)
     name: str | None = None
