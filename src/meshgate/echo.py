@@ -23,6 +23,13 @@ Behaviour of the upstream HTTP port reproduced here:
   three are always empty here; ``tls`` appears only on TLS ports, which this
   server does not have).
 * ``X-Echo-Set-Header: Name:value, Other:value`` sets response headers.
+* ``/retry/...?uuid=U&succeedAfter=N[&responseCode=C][&delayRetry=D]`` is
+  upstream's flaky backend for the retry tests: the first N requests with
+  uuid U fail (after waiting D, when given), with status C or, without
+  ``responseCode``, by resetting the connection (TCP RST, no response); later
+  ones are echoed.  The count is kept per server (per Pod), for the last
+  :data:`MAX_RETRY_SESSIONS` uuids; :meth:`EchoServer.retry_attempts` reads it.
+  Unlike upstream, a delayed failure does not hold up other uuids' requests.
 * ``?delay=<Go duration>`` (``500ms``, ``1.5s``) waits that long before
   answering, at most :data:`MAX_DELAY` seconds; an unparsable duration is
   answered with ``500`` and ``{"message": "<Go's error text>"}``.
@@ -50,9 +57,11 @@ import re
 import signal
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
@@ -60,12 +69,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-__all__ = ["MAX_DELAY", "EchoServer", "serve_forever", "to_stderr"]
+__all__ = ["MAX_DELAY", "MAX_RETRY_SESSIONS", "EchoServer", "serve_forever", "to_stderr"]
 
 _logger = logging.getLogger("meshgate.echo")
 
 #: Upper bound, in seconds, on the ``delay`` a request can ask for.
 MAX_DELAY = 60.0
+#: How many uuids the ``/retry/`` simulation remembers (the oldest are forgotten first).
+MAX_RETRY_SESSIONS = 100_000
 
 _MAX_HEAD_BYTES = (1 << 20) + 4096  # Go: DefaultMaxHeaderBytes plus its 4 KiB slack
 _MAX_LINE = 64 * 1024
@@ -77,6 +88,7 @@ _STOP_TIMEOUT = 5.0
 _TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HOST_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!$%&'()*+,-.:;=[]_~")
 _STATUS_PATH = re.compile(r"/status/([0-9]{3})")
+_GO_INT = re.compile(rb"[+-]?[0-9]+")  # what Go's strconv.Atoi takes
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _TIME_UNITS = {
     b"ns": 1,
@@ -635,8 +647,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = req.path.replace("//", "/")
         if req.method != "CONNECT":
             cleaned = _go_clean_path(path)
-            if cleaned == "/status":
-                self._redirect(req, "/status/")
+            if cleaned in ("/status", "/retry"):
+                self._redirect(req, cleaned + "/")
                 return
             if cleaned != path:
                 self._redirect(req, cleaned)
@@ -646,6 +658,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(req, 200, {}, b"OK", sniffed_type="text/plain; charset=utf-8")
         elif path.startswith("/status/"):
             self._status(req)
+        elif path.startswith("/retry/"):
+            self._retry(req)
         else:
             self._echo(req)
 
@@ -666,39 +680,81 @@ class _Handler(BaseHTTPRequestHandler):
     def _status(self, req: _Request) -> None:
         self._read_body(req, keep=False)
         m = _STATUS_PATH.fullmatch(req.target)
-        code = int(m.group(1)) if m else 400
-        if code < 100:
+        self._send_code(req, int(m.group(1)) if m else 400)
+
+    def _send_code(self, req: _Request, code: int) -> None:
+        """An empty response with `code`, as Go's WriteHeader alone gives it."""
+        if code < 100 or code > 999:
             raise _Gone  # Go panics on such a code: the connection just closes
         if 100 <= code <= 199 and code != 101:
             self.wfile.write(f"HTTP/1.1 {code} {_status_text(code)}\r\n\r\n".encode("latin-1"))
             code = 200
         self._send(req, code, {}, b"", force_close=code == 101)
 
-    def _echo(self, req: _Request) -> None:
+    @staticmethod
+    def _is_form(req: _Request) -> bool:
+        content_type = (req.headers.get("Content-Type") or [""])[0].partition(";")[0].strip(" \t").lower()
+        return req.method in ("POST", "PUT", "PATCH") and content_type == "application/x-www-form-urlencoded"
+
+    def _wait_form_duration(self, req: _Request, body: bytes, key: bytes) -> bool:
+        """Wait the Go duration of form value `key` (Go's FormValue: a url-encoded body first, then
+        the query); False when it did not parse, after answering 500 as upstream does."""
+        values: list[bytes] = []
+        if self._is_form(req) and len(body) <= _MAX_FORM_BYTES:
+            values += _parse_query(body).get(key, [])
+        values += _parse_query(req.query.encode("latin-1")).get(key, [])
+        if not values or not values[0]:
+            return True
+        try:
+            nanos = _parse_go_duration(values[0])
+        except ValueError as err:
+            self._send(req, 500, {"Content-Type": ["application/json"], "X-Content-Type-Options": ["nosniff"]},
+                       _go_json({"message": str(err)}, indent=None))
+            return False
+        if nanos > 0 and self.server.echo._stopping.wait(min(nanos / 1e9, MAX_DELAY)):
+            raise _Gone
+        return True
+
+    def _retry(self, req: _Request) -> None:
+        """Upstream's retry simulation: fail the first `succeedAfter` requests of a uuid."""
+        body = self._read_body(req, keep=self._is_form(req))
+        query = _parse_query(req.query.encode("latin-1"))
+        text = "text/plain; charset=utf-8"  # what Go sniffs from these bodies
+        uuid = (query.get(b"uuid") or [b""])[0]
+        if not uuid:
+            self._send(req, 400, {}, b"uuid is required", sniffed_type=text)
+            return
+        succeed_after = (query.get(b"succeedAfter") or [b""])[0]
+        if not _GO_INT.fullmatch(succeed_after) or not -(1 << 63) <= int(succeed_after) < 1 << 63:
+            self._send(req, 400, {}, b"succeedAfter is required", sniffed_type=text)
+            return
+        code_text = (query.get(b"responseCode") or [b""])[0]
+        if not self.server.echo._retry_fails(uuid, int(succeed_after)):
+            self._echo(req, body)
+            return
+        if not self._wait_form_duration(req, body, b"delayRetry"):
+            return
+        if _GO_INT.fullmatch(code_text):
+            self._send_code(req, int(code_text))
+            return
+        # No responseCode: abort the connection with a TCP RST instead of answering.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        raise _Gone
+
+    def _echo(self, req: _Request, body: bytes | None = None) -> None:
         echo = self.server.echo
         echo._saw(req.target)
         addr = self.client_address
         remote = f"[{addr[0]}]:{addr[1]}" if ":" in addr[0] else f"{addr[0]}:{addr[1]}"
         echo._log(f"Echoing back request made to {_text(req.target)} to client ({remote})")
 
-        content_type = (req.headers.get("Content-Type") or [""])[0].partition(";")[0].strip(" \t").lower()
-        is_form = req.method in ("POST", "PUT", "PATCH") and content_type == "application/x-www-form-urlencoded"
-        body = self._read_body(req, keep=is_form)
+        if body is None:
+            body = self._read_body(req, keep=self._is_form(req))
 
         # ?delay=<duration>; like Go's FormValue, url-encoded POST/PUT/PATCH bodies take precedence
-        delay_values: list[bytes] = []
-        if is_form and len(body) <= _MAX_FORM_BYTES:
-            delay_values += _parse_query(body).get(b"delay", [])
-        delay_values += _parse_query(req.query.encode("latin-1")).get(b"delay", [])
-        if delay_values and delay_values[0]:
-            try:
-                nanos = _parse_go_duration(delay_values[0])
-            except ValueError as err:
-                self._send(req, 500, {"Content-Type": ["application/json"], "X-Content-Type-Options": ["nosniff"]},
-                           _go_json({"message": str(err)}, indent=None))
-                return
-            if nanos > 0 and echo._stopping.wait(min(nanos / 1e9, MAX_DELAY)):
-                raise _Gone
+        if not self._wait_form_duration(req, body, b"delay"):
+            return
 
         doc = {
             "path": _text(req.target),
@@ -835,6 +891,7 @@ class EchoServer:
         self._lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._seen: list[str] = []
+        self._retries: OrderedDict[bytes, int] = OrderedDict()  # uuid -> failed attempts (/retry/)
         self._conns: set[socket.socket] = set()
         self._workers: set[threading.Thread] = set()
         self._stopping = threading.Event()
@@ -862,6 +919,11 @@ class EchoServer:
         """A snapshot of the echoed request targets, oldest first."""
         with self._lock:
             return list(self._seen)
+
+    def retry_attempts(self, uuid: str) -> int:
+        """How many requests with this uuid the ``/retry/`` simulation has failed so far."""
+        with self._lock:
+            return self._retries.get(uuid.encode("utf-8"), 0)
 
     def start(self) -> None:
         """Bind and serve in a daemon thread; returns once the socket is listening."""
@@ -911,6 +973,20 @@ class EchoServer:
         return f"EchoServer({self.address!r}, {self.port}, pod={self.pod!r}, namespace={self.namespace!r})"
 
     # -- used by the handler ---------------------------------------------
+
+    def _retry_fails(self, uuid: bytes, succeed_after: int) -> bool:
+        """Count one ``/retry/`` request of `uuid`: True when it is to fail (upstream's check)."""
+        with self._lock:
+            failed = self._retries.pop(uuid, 0)
+            if failed < succeed_after:
+                failed += 1
+                fail = True
+            else:
+                fail = False
+            self._retries[uuid] = failed  # most recent last
+            while len(self._retries) > MAX_RETRY_SESSIONS:
+                self._retries.popitem(last=False)
+            return fail
 
     def _saw(self, target: str) -> None:
         with self._lock:

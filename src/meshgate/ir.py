@@ -92,6 +92,28 @@ class Mirror:
 
 
 @dataclass(frozen=True, slots=True)
+class Retry:
+    """Retry a forwarded request: on connection errors (failures, resets, per-try timeouts) and on
+    these response codes, up to num_retries times, waiting about backoff_ms (None: Envoy's 25 ms)."""
+
+    num_retries: int
+    status_codes: tuple[int, ...] = ()
+    backoff_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatefulSession:
+    """Keep a client on the endpoint it first reached: by a cookie or by a header called `name`.
+
+    path and ttl_s are the cookie's (its Path, and Max-Age in seconds; None: a session cookie)."""
+
+    kind: str  # cookie | header
+    name: str
+    path: str = ""
+    ttl_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One Envoy route: a match, and exactly one of backends, redirect or direct_status."""
 
@@ -107,6 +129,8 @@ class Route:
     timeout_ms: int | None = None  # None: no timeout (0 in Envoy)
     backend_timeout_ms: int | None = None
     source: SourceRef | None = None
+    retry: Retry | None = None
+    session: StatefulSession | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,9 @@ class Expect:
     # Services that must log a mirrored copy of the request.
     mirrored_to: tuple[Key, ...] = ()
     name: str = ""
+    # A query parameter appended with a new UUID to every request sent (the retry tests'
+    # `values.Set("uuid", uuid.New().String())` on each probe: the backend counts attempts per uuid).
+    unique_query: str = ""
 
     def title(self) -> str:
         """The subtest name, as the Go suite builds it when the table does not name the case."""

@@ -35,6 +35,9 @@ SUPPORTED = frozenset({
     "HTTPRouteBackendTimeout",
     "HTTPRouteParentRefPort",
     "HTTPRouteNamedRouteRule",
+    "HTTPRouteRetry",
+    "HTTPRouteRetryConnectionError",
+    "HTTPRouteRetryBackendTimeout",
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with

@@ -14,9 +14,10 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Self
 
@@ -269,6 +270,15 @@ class Suite:
         self.settle()
 
 
+def _with_unique_query(expected: Expect) -> Expect:
+    """The expectation of one probe: its request with a new UUID in `unique_query`, if any."""
+    if not expected.unique_query:
+        return expected
+    path = expected.request.path
+    path += ("&" if "?" in path else "?") + f"{expected.unique_query}={uuid.uuid4()}"
+    return replace(expected, request=replace(expected.request, path=path))
+
+
 class Checks:
     """What a test body calls (suite.Checks), bound to one test run."""
 
@@ -346,10 +356,11 @@ class Checks:
         deadline = time.monotonic() + timing.consistency
         streak, problem = 0, ""
         while streak < timing.consecutive:
+            probe = _with_unique_query(expected)
             try:
-                reply = round_trip(address, expected.request, cert, dict(expected.backend_set_response_headers),
+                reply = round_trip(address, probe.request, cert, dict(expected.backend_set_response_headers),
                                    server_name)
-                problem = compare(expected, reply, scheme) or ""
+                problem = compare(probe, reply, scheme) or ""
             except OSError as exc:
                 problem = f"request failed: {exc}"
             streak = 0 if problem else streak + 1

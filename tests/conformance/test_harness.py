@@ -34,6 +34,7 @@ from .expect import (
     Request,
     Response,
 )
+from .runner import _with_unique_query
 from .suite import Condition, ExpectedListener, ExpectedParent, Reply
 
 
@@ -201,6 +202,18 @@ def test_placeholders_are_filled() -> None:
 
 
 # -- the client ----------------------------------------------------------------------------------
+def test_unique_query_gives_every_probe_a_new_uuid_and_compares_against_it() -> None:
+    expected = Expect(Request(path="/retry/x?responseCode=500&succeedAfter=1"), backend="infra-backend-v3",
+                      unique_query="uuid")
+    first, second = _with_unique_query(expected), _with_unique_query(expected)
+    assert re.fullmatch(r"/retry/x\?responseCode=500&succeedAfter=1&uuid=[0-9a-f-]{36}", first.request.path)
+    assert first.request.path != second.request.path
+    assert compare(first, echo_reply(first.request.path, pod="infra-backend-v3-abc-def"), "http") is None
+    assert compare(first, echo_reply(second.request.path, pod="infra-backend-v3-abc-def"), "http") is not None
+    assert _with_unique_query(Expect(Request(path="/a"), unique_query="id")).request.path.startswith("/a?id=")
+    assert _with_unique_query(Expect(Request(path="/a"))).request.path == "/a"
+
+
 def test_host_header() -> None:
     assert host_header("127.1.80.1:80", Request(), False) == "127.1.80.1"
     assert host_header("127.1.80.1:8080", Request(), False) == "127.1.80.1:8080"

@@ -315,6 +315,65 @@ def test_unclean_paths_redirect_like_servemux(server: EchoServer, target: str, l
     assert server.requests_seen == []
 
 
+# -- the retry simulation (upstream's /retry/ handler) -------------------------
+
+def test_retry_fails_with_the_code_until_succeed_after_then_echoes(server: EchoServer) -> None:
+    target = "/retry/x?responseCode=503&succeedAfter=2&uuid=u1"
+    assert [request(server.port, target=target)[0].status for _ in range(2)] == [503, 503]
+    assert server.retry_attempts("u1") == 2
+    assert server.requests_seen == []  # failures are not echoed
+    assert echoed(server.port, target)["path"] == target
+    assert echoed(server.port, target)["pod"] == POD  # and so are later requests
+    assert server.retry_attempts("u1") == 2
+    assert server.requests_seen == [target, target]
+
+
+def test_retry_counts_each_uuid_apart(server: EchoServer) -> None:
+    assert request(server.port, target="/retry/a?responseCode=500&succeedAfter=1&uuid=one")[0].status == 500
+    assert request(server.port, target="/retry/a?responseCode=500&succeedAfter=1&uuid=two")[0].status == 500
+    assert request(server.port, target="/retry/a?responseCode=500&succeedAfter=1&uuid=one")[0].status == 200
+    assert (server.retry_attempts("one"), server.retry_attempts("two"), server.retry_attempts("three")) == (1, 1, 0)
+
+
+def test_retry_without_a_code_resets_the_connection(server: EchoServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /retry/c?succeedAfter=1&uuid=rst HTTP/1.1\r\nHost: h\r\n\r\n")
+        with pytest.raises(ConnectionResetError):
+            sock.recv(65536)
+    assert server.retry_attempts("rst") == 1
+    assert echoed(server.port, "/retry/c?succeedAfter=1&uuid=rst")["path"] == "/retry/c?succeedAfter=1&uuid=rst"
+
+
+def test_retry_delays_only_the_failures(server: EchoServer) -> None:
+    target = "/retry/d?responseCode=500&succeedAfter=1&uuid=slow&delayRetry=300ms"
+    started = time.monotonic()
+    assert request(server.port, target=target)[0].status == 500
+    assert time.monotonic() - started >= 0.3
+    assert echoed(server.port, target)["path"] == target
+    resp, body = request(server.port, target="/retry/d?responseCode=500&succeedAfter=1&uuid=bad&delayRetry=x")
+    assert (resp.status, json.loads(body)) == (500, {"message": 'time: invalid duration "x"'})
+
+
+@pytest.mark.parametrize(("target", "body"), [("/retry/x?succeedAfter=1", b"uuid is required"),
+                                              ("/retry/x?uuid=u", b"succeedAfter is required"),
+                                              ("/retry/x?uuid=u&succeedAfter=two", b"succeedAfter is required")])
+def test_retry_needs_uuid_and_succeed_after(server: EchoServer, target: str, body: bytes) -> None:
+    resp, got = request(server.port, target=target)
+    assert (resp.status, got, resp.getheader("Content-Type")) == (400, body, "text/plain; charset=utf-8")
+
+
+def test_retry_root_redirects_like_servemux(server: EchoServer) -> None:
+    resp, _ = request(server.port, target="/retry?uuid=u")
+    assert (resp.status, resp.getheader("Location")) == (301, "/retry/?uuid=u")
+
+
+def test_retry_remembers_a_bounded_number_of_uuids(server: EchoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(echo, "MAX_RETRY_SESSIONS", 2)
+    for u in ("a", "b", "c"):
+        request(server.port, target=f"/retry/x?responseCode=500&succeedAfter=5&uuid={u}")
+    assert [server.retry_attempts(u) for u in ("a", "b", "c")] == [0, 1, 1]
+
+
 # -- bad input ----------------------------------------------------------------
 
 @pytest.mark.parametrize(("raw", "code"), [

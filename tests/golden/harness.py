@@ -85,6 +85,7 @@ CONFORMANCE_TESTS = (
     "httproute-backend-request-redirect", "httproute-backend-url-rewrite",
     "httproute-request-header-modifier-backend", "httproute-cors",
     "httproute-https-listener-detect-misdirected-requests",
+    "httproute-retry", "httproute-retry-connection-error", "httproute-retry-with-timeouts",
 )
 
 

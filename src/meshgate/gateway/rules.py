@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -13,7 +14,9 @@ from ..resources.gateway_api import (
     PathModifier,
     RouteFilter,
     RouteMatch,
+    RouteRetry,
     RouteRule,
+    SessionPersistence,
 )
 from ..resources.meta import metadata_annotations
 from ..store import Store
@@ -27,6 +30,8 @@ BACKEND_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier")
 # only when it is the rule's one backend, where they mean the same as on the rule.
 SOLE_BACKEND_FILTERS = ("RequestRedirect", "URLRewrite")
 UNSUPPORTED_FILTERS = ("ExtensionRef", "CORS", "ExternalAuth")
+# Envoy retries this many times when a rule's retry leaves attempts unset (its own default).
+DEFAULT_RETRIES = 1
 
 
 @dataclass(slots=True)
@@ -96,7 +101,51 @@ def rule_problems(rule: RouteRule) -> list[str]:
             elif any(rf.type in SOLE_BACKEND_FILTERS for rf in rule.filters):
                 problems.append(f"filter type {f.type} on a backendRef conflicts with the rule's "
                                 f"{' and '.join(rf.type for rf in rule.filters if rf.type in SOLE_BACKEND_FILTERS)}")
+    if rule.session_persistence is not None:
+        problems.extend(session_problems(rule.session_persistence, len(rule.backend_refs)))
     return problems
+
+
+def session_problems(sp: SessionPersistence, backend_refs: int) -> list[str]:
+    """What of a sessionPersistence Envoy's stateful session filter cannot do (GEP-1619 asks for
+    a session kept across a rule's backends and for a Session cookie the gateway expires itself)."""
+    problems: list[str] = []
+    if backend_refs > 1:
+        problems.append("sessionPersistence with more than one backendRef is not supported (Envoy keeps a "
+                        "session on one backend's endpoints, not across weighted backends)")
+    if sp.absolute_timeout is None:
+        return problems
+    if sp.type == "Header":
+        problems.append("sessionPersistence.absoluteTimeout is not supported with type Header "
+                        "(Envoy's header sessions never expire)")
+    elif sp.lifetime_type == "Session":
+        problems.append("sessionPersistence.absoluteTimeout is not supported with cookie.lifetimeType Session "
+                        "(Envoy expires a session only through the cookie's Max-Age, which makes it Permanent)")
+    elif sp.absolute_timeout_ms is None or sp.absolute_timeout_ms < 1000 or sp.absolute_timeout_ms % 1000:
+        problems.append(f"sessionPersistence.absoluteTimeout {sp.absolute_timeout} is not supported: a cookie's "
+                        "Max-Age counts whole seconds")
+    return problems
+
+
+def _retry(retry: RouteRetry) -> ir.Retry:
+    return ir.Retry(retry.attempts if retry.attempts is not None else DEFAULT_RETRIES, retry.codes, retry.backoff_ms)
+
+
+def session_cookie_name(route: HTTPRoute, rid: str) -> str:
+    """The cookie of a rule whose sessionPersistence names none: one per rule, so that rules never
+    share sessions (GEP-1619), and stable across restarts and edits of other rules."""
+    digest = hashlib.sha256(f"{route.meta.namespace}/{route.meta.name}/{rid}".encode()).hexdigest()
+    return f"meshgate-session-{digest[:16]}"
+
+
+def _session(sp: SessionPersistence | None, route: HTTPRoute, rid: str) -> ir.StatefulSession | None:
+    if sp is None:
+        return None
+    if sp.type == "Header":
+        assert sp.name is not None  # required by the CRD
+        return ir.StatefulSession("header", sp.name)
+    ttl = sp.absolute_timeout_ms // 1000 if sp.lifetime_type == "Permanent" and sp.absolute_timeout_ms else None
+    return ir.StatefulSession("cookie", sp.name or session_cookie_name(route, rid), sp.path, ttl)
 
 
 def effective_filters(rule: RouteRule) -> list[RouteFilter]:
@@ -229,6 +278,8 @@ def translate_rule(
                 mirrors=ir_mirrors,
                 timeout_ms=rule.request_timeout_ms,
                 backend_timeout_ms=rule.backend_timeout_ms,
+                retry=_retry(rule.retry) if rule.retry is not None else None,
+                session=_session(rule.session_persistence, route, rid),
             ))
     return out
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from . import formats
-from .fields import Fields
+from .fields import Check, Fields
 from .meta import Meta, Source
 
 GROUP = "gateway.networking.k8s.io"
@@ -266,6 +266,32 @@ class BackendRef:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteRetry:
+    """HTTPRouteRule.retry (GEP-1731): status codes to retry, how many retries, the backoff (ms).
+
+    attempts and backoff_ms are None when unset (the implementation decides)."""
+
+    codes: tuple[int, ...]
+    attempts: int | None
+    backoff_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPersistence:
+    """HTTPRouteRule.sessionPersistence (GEP-1619): a Cookie or Header session.
+
+    name: the cookie's (None: to be generated) or the header's; path and lifetime_type are the
+    cookie's; absolute_timeout_ms is None when unset."""
+
+    type: str  # Cookie | Header
+    name: str | None
+    path: str
+    lifetime_type: str  # Session | Permanent
+    absolute_timeout_ms: int | None
+    absolute_timeout: str | None  # as written, for messages
+
+
+@dataclass(frozen=True, slots=True)
 class RouteRule:
     """One HTTPRouteRule; timeouts in milliseconds (0 disables, None unset)."""
 
@@ -276,6 +302,8 @@ class RouteRule:
     request_timeout_ms: int | None
     backend_timeout_ms: int | None
     line: int
+    retry: RouteRetry | None = None
+    session_persistence: SessionPersistence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -723,7 +751,102 @@ def _parse_rule(f: Fields, seen_names: dict[str, int]) -> RouteRule | None:
             tf.error("backendRequest", "must be less than or equal to request and not zero when request is set")
     if any(r.type == "RequestRedirect" for r in filters) and backends:
         f.error("backendRefs", "must be empty when a RequestRedirect filter is used")
-    return RouteRule(name, mt, filters, tuple(backends), request_ms, backend_ms, f.line)
+    rf = f.map("retry")
+    retry = _parse_retry(rf) if rf is not None else None
+    sf = f.map("sessionPersistence")
+    session = _parse_session_persistence(sf) if sf is not None else None
+    return RouteRule(name, mt, filters, tuple(backends), request_ms, backend_ms, f.line, retry, session)
+
+
+def _parse_retry(f: Fields) -> RouteRetry | None:
+    """HTTPRouteRetry as the CRD has it: codes a set of 400-599, attempts ≥ 1, backoff a Duration."""
+    codes: list[int] = []
+    raw = f.data.get("codes")
+    items: list = raw if isinstance(raw, list) else []
+    if raw is not None and not isinstance(raw, list):
+        f.error("codes", "must be a list of integers")
+    for i, code in enumerate(items):
+        path, line = f"{f.sub('codes')}[{i}]", f.item_line(items, i)
+        if isinstance(code, bool) or not isinstance(code, int):
+            f.ctx.error(line, path, f"must be an integer, got {code!r}")
+        elif not 400 <= code <= 599:
+            f.ctx.error(line, path, f"must be between 400 and 599, got {code}")
+        elif code in codes:
+            f.ctx.error(line, path, f"duplicate value {code} (codes is a set)")
+        else:
+            codes.append(code)
+    attempts = f.int("attempts")
+    if attempts is not None and attempts < 1:
+        f.error("attempts", f"must be at least 1, got {attempts}")
+        return None
+    backoff = f.str("backoff", check=formats.duration)
+    if (f.has("attempts") and attempts is None) or (f.has("backoff") and backoff is None):
+        return None
+    return RouteRetry(tuple(codes), attempts, formats.duration_ms(backoff) if backoff else None)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
+# Fields of SessionPersistence in Gateway API up to v1.6.1, renamed or removed at the commit
+# meshgate follows (4564255ac2c3): an API server with its CRDs would drop them silently.
+_OLD_SESSION_FIELDS = {
+    "sessionName": "renamed after Gateway API v1.6.1: use cookie.name (type Cookie) or header.name (type Header)",
+    "cookieConfig": "renamed after Gateway API v1.6.1: use cookie (cookie.lifetimeType)",
+    "idleTimeout": "removed in Gateway API v1.6.0 (no data plane can expire an idle session); "
+                   "use absoluteTimeout",
+}
+
+
+def _token(what: str) -> Check:
+    def check(value: str) -> str | None:
+        if not _TOKEN.fullmatch(value):
+            return f"must be a valid {what} (an HTTP token: letters, digits and !#$%&'*+-.^_`|~)"
+        return None
+    return check
+
+
+def _parse_session_persistence(f: Fields) -> SessionPersistence | None:
+    """SessionPersistence with the CRD's schema and CEL rules (commit 4564255ac2c3)."""
+    old = [key for key in _OLD_SESSION_FIELDS if f.has(key)]
+    for key in old:
+        f.error(key, _OLD_SESSION_FIELDS[key])
+    if old:
+        return None  # written for another version: its other rules would only add noise
+    ok = True
+    stype = f.str("type", default="Cookie", enum=("Cookie", "Header"))
+    absolute = f.str("absoluteTimeout", check=formats.duration)
+    name: str | None = None
+    path: str | None = "/"
+    lifetime: str | None = "Session"
+    cf, hf = f.map("cookie"), f.map("header")
+    if cf is not None:
+        name = cf.str("name", min_len=1, max_len=256, check=_token("cookie name"))
+        path = cf.str("path", default="/", max_len=1024)
+        lifetime = cf.str("lifetimeType", default="Session", enum=("Permanent", "Session"))
+        ok = ok and not (cf.has("name") and name is None) and path is not None and lifetime is not None
+        if lifetime == "Permanent" and not f.has("absoluteTimeout"):
+            f.error("absoluteTimeout", "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent")
+            ok = False
+    if hf is not None:
+        name = hf.str("name", required=True, min_len=1, max_len=256, check=_token("header name"))
+        ok = ok and name is not None
+    if stype is None or (f.has("absoluteTimeout") and absolute is None):
+        return None
+    if f.has("cookie") and stype != "Cookie":
+        f.error("cookie", "cookie must be nil if type is not Cookie")
+        ok = False
+    if stype == "Cookie" and not f.has("cookie"):
+        f.error("cookie", "cookie must be specified for Cookie type")
+        ok = False
+    if f.has("header") and stype != "Header":
+        f.error("header", "header must be nil if type is not Header")
+        ok = False
+    if stype == "Header" and not f.has("header"):
+        f.error("header", "header must be specified for Header type")
+        ok = False
+    if not ok or path is None or lifetime is None:
+        return None
+    return SessionPersistence(stype, name, path, lifetime,
+                              formats.duration_ms(absolute) if absolute else None, absolute)
 
 
 def parse_http_route(f: Fields, meta: Meta, source: Source) -> HTTPRoute:

@@ -13,6 +13,7 @@ from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
 from envoy.extensions.access_loggers.stream.v3 import stream_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.filters.listener.proxy_protocol.v3 import proxy_protocol_pb2
 from envoy.extensions.filters.listener.tls_inspector.v3 import tls_inspector_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
@@ -27,6 +28,9 @@ from .common import ADS, to_any
 from .metadata import set_metadata
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
+# Off unless a route's typed_per_filter_config turns it on (session persistence, xds/routes.py).
+_STATEFUL_SESSION = hcm.HttpFilter(name="envoy.filters.http.stateful_session",
+                                   typed_config=to_any(stateful_session_pb2.StatefulSession()))
 _PROXY_PROTOCOL = lc.ListenerFilter(name="envoy.filters.listener.proxy_protocol",
                                     typed_config=to_any(proxy_protocol_pb2.ProxyProtocol()))
 _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
@@ -62,14 +66,15 @@ def _access_log() -> accesslog_pb2.AccessLog:
 _ACCESS_LOG = _access_log()
 
 
-def connection_manager(stat_prefix: str, route_config: str) -> hcm.HttpConnectionManager:
-    """The HTTP connection manager of a Gateway listener, its routes by RDS."""
+def connection_manager(stat_prefix: str, route_config: str, stateful_sessions: bool = False) -> hcm.HttpConnectionManager:
+    """The HTTP connection manager of a Gateway listener, its routes by RDS; with the stateful
+    session filter when some of those routes keep sessions."""
     return hcm.HttpConnectionManager(
         access_log=[_ACCESS_LOG],
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
-        http_filters=[_ROUTER],
+        http_filters=[_STATEFUL_SESSION, _ROUTER] if stateful_sessions else [_ROUTER],
         use_remote_address=wrappers_pb2.BoolValue(value=True),
         normalize_path=wrappers_pb2.BoolValue(value=True),
         merge_slashes=False,
@@ -79,12 +84,13 @@ def connection_manager(stat_prefix: str, route_config: str) -> hcm.HttpConnectio
     )
 
 
-def _chain(listener: ir.Listener, chain: ir.FilterChain) -> lc.FilterChain:
+def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozenset[str]) -> lc.FilterChain:
     if chain.tcp_cluster is not None:
         proxy = tcp_proxy_pb2.TcpProxy(stat_prefix=chain.name, cluster=chain.tcp_cluster)
         network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(proxy))
     else:
-        manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config)
+        manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
+                                     chain.route_config in session_routes)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
     set_metadata(out, chain.sources)
@@ -106,12 +112,13 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain) -> lc.FilterChain:
     return out
 
 
-def listener(lst: ir.Listener) -> listener_pb2.Listener:
-    """One Envoy listener for all Gateway listeners on a port."""
+def listener(lst: ir.Listener, session_routes: frozenset[str] = frozenset()) -> listener_pb2.Listener:
+    """One Envoy listener for all Gateway listeners on a port (`session_routes`: the route
+    configurations with session persistence)."""
     out = listener_pb2.Listener(
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
-        filter_chains=[_chain(lst, c) for c in lst.filter_chains],
+        filter_chains=[_chain(lst, c, session_routes) for c in lst.filter_chains],
         # Without SO_REUSEPORT a port another process holds (another Gateway's Envoy, another
         # program) is a bind error Envoy reports back as a NACK, which status shows; with it, two
         # Envoys would both bind and silently split the connections.

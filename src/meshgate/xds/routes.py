@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 
+from envoy.config.core.v3 import extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.config.route.v3 import route_pb2
+from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
+from envoy.extensions.http.stateful_session.cookie.v3 import cookie_pb2 as cookie_state_pb2
+from envoy.extensions.http.stateful_session.header.v3 import header_pb2 as header_state_pb2
+from envoy.extensions.retry.host.previous_hosts.v3 import previous_hosts_pb2
+from envoy.type.http.v3 import cookie_pb2
 from envoy.type.matcher.v3 import regex_pb2, string_pb2
 from envoy.type.v3 import percent_pb2
 from google.protobuf import wrappers_pb2
@@ -13,7 +19,7 @@ from google.protobuf import wrappers_pb2
 from .. import ir
 from ..naming import INVALID_BACKEND_CLUSTER
 from ..resources.istio import ConsistentHash
-from .common import duration_ms, header_options
+from .common import duration_ms, header_options, to_any
 from .metadata import set_metadata
 
 _REDIRECT_CODES = {
@@ -24,6 +30,15 @@ _REDIRECT_CODES = {
     308: rc.RedirectAction.PERMANENT_REDIRECT,
 }
 _NO_TIMEOUT = duration_ms(0)
+STATEFUL_SESSION_FILTER = "envoy.filters.http.stateful_session"
+# Connection errors a retry stanza retries (GEP-1731: "disconnect, reset, timeout, TCP failure");
+# "reset" also covers a per-try timeout. Status codes only as listed in `codes`, never "5xx".
+_RETRY_ON_CONNECTION_ERRORS = ("connect-failure", "refused-stream", "reset")
+# As Istio: a retry prefers another endpoint than the ones already tried, when there is one.
+_PREVIOUS_HOSTS = rc.RetryPolicy.RetryHostPredicate(
+    name="envoy.retry_host_predicates.previous_hosts",
+    typed_config=to_any(previous_hosts_pb2.PreviousHostsPredicate()))
+_HOST_SELECTION_ATTEMPTS = 5
 
 
 def _string_match(m: ir.ValueMatch) -> string_pb2.StringMatcher:
@@ -155,10 +170,13 @@ def _forward(r: ir.Route, hashing: HashPolicies) -> rc.RouteAction:
     else:
         action.weighted_clusters.CopyFrom(_weighted(r.backends))
     if r.backend_timeout_ms is not None:
-        # One attempt bounded by the backend timeout; without a request timeout that is all of it.
+        # Each attempt bounded by the backend timeout; without a request timeout and without
+        # retries that is all of it (with retries, the attempts and their backoff are).
         action.retry_policy.per_try_timeout.CopyFrom(duration_ms(r.backend_timeout_ms))
-        if r.timeout_ms is None:
+        if r.timeout_ms is None and r.retry is None:
             action.timeout.CopyFrom(duration_ms(r.backend_timeout_ms))
+    if r.retry is not None:
+        _retry_policy(action.retry_policy, r.retry)
     if r.rewrite is not None:
         if r.rewrite.hostname:
             action.host_rewrite_literal = r.rewrite.hostname
@@ -179,6 +197,39 @@ def _forward(r: ir.Route, hashing: HashPolicies) -> rc.RouteAction:
     return action
 
 
+def _retry_policy(policy: rc.RetryPolicy, retry: ir.Retry) -> None:
+    """A Gateway API retry as Envoy's retry policy (per_try_timeout is the backend timeout's)."""
+    on = list(_RETRY_ON_CONNECTION_ERRORS)
+    if retry.status_codes:
+        on.append("retriable-status-codes")
+        policy.retriable_status_codes.extend(retry.status_codes)
+    policy.retry_on = ",".join(on)
+    policy.num_retries.value = retry.num_retries
+    if retry.backoff_ms is not None:
+        # Envoy's backoff is fully jittered exponential from this base (capped at 10 times it);
+        # it needs a base above zero, so "0s" (retry at once) is its smallest, 1 ms.
+        policy.retry_back_off.base_interval.CopyFrom(duration_ms(max(retry.backoff_ms, 1)))
+    policy.retry_host_predicate.append(_PREVIOUS_HOSTS)
+    policy.host_selection_retry_max_attempts = _HOST_SELECTION_ATTEMPTS
+
+
+def stateful_session(s: ir.StatefulSession) -> stateful_session_pb2.StatefulSessionPerRoute:
+    """A route's session persistence: Envoy's stateful session with cookie or header state."""
+    if s.kind == "header":
+        state = extension_pb2.TypedExtensionConfig(
+            name="envoy.http.stateful_session.header",
+            typed_config=to_any(header_state_pb2.HeaderBasedSessionState(name=s.name)))
+    else:
+        cookie = cookie_pb2.Cookie(name=s.name, path=s.path)
+        if s.ttl_s is not None:
+            cookie.ttl.seconds = s.ttl_s  # Max-Age; unset, a session cookie
+        state = extension_pb2.TypedExtensionConfig(
+            name="envoy.http.stateful_session.cookie",
+            typed_config=to_any(cookie_state_pb2.CookieBasedSessionState(cookie=cookie)))
+    return stateful_session_pb2.StatefulSessionPerRoute(
+        stateful_session=stateful_session_pb2.StatefulSession(session_state=state))
+
+
 def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     """One Envoy route."""
     out = rc.Route(name=r.name, match=route_match(r.match))
@@ -189,8 +240,17 @@ def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
         out.direct_response.status = r.direct_status
     else:
         out.route.CopyFrom(_forward(r, hashing or {}))
+        if r.session is not None:
+            out.typed_per_filter_config[STATEFUL_SESSION_FILTER].CopyFrom(to_any(stateful_session(r.session)))
     _apply_headers(out, r.request_headers, r.response_headers)
     return out
+
+
+def uses_stateful_sessions(cfg: ir.RouteConfig) -> bool:
+    """Whether a route configuration has routes with session persistence: the connection managers
+    that serve it need the stateful session filter."""
+    return any(r.session is not None and r.direct_status is None and r.redirect is None
+               for vh in cfg.virtual_hosts for r in vh.routes)
 
 
 def _virtual_host(vh: ir.VirtualHost, hashing: HashPolicies | None) -> rc.VirtualHost:

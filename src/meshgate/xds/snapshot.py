@@ -45,7 +45,7 @@ from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .metadata import object_ref, set_metadata
-from .routes import hash_policies, route_configuration
+from .routes import hash_policies, route_configuration, uses_stateful_sessions
 from .secrets import secret
 
 # trafficDistribution on a Service forces failoverPriority when no DestinationRule sets locality
@@ -294,7 +294,8 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     use its waypoint.
     """
     snap = GatewaySnapshot(cfg.key)
-    snap.listeners = [listener(lst) for lst in cfg.listeners]
+    session_routes = frozenset(rc.name for rc in cfg.route_configs if uses_stateful_sessions(rc))
+    snap.listeners = [listener(lst, session_routes) for lst in cfg.listeners]
     plans = [p for ref in cfg.clusters if (p := clusters.plan(ref, cfg.namespace, labels)) is not None]
     hashing = {p.ref.name: hash_policies(p.policy.load_balancer.consistent_hash) for p in plans
                if p.policy is not None and p.policy.load_balancer is not None
