@@ -68,8 +68,8 @@ def test_a_gateway_parameters_ref_is_invalid_parameters_and_nothing_is_served() 
     parametersRef: {group: invalid.io, kind: InvalidParameters, name: invalid}"""))
     conds = conditions(tr, "Gateway", "params")
     assert conds["Accepted"] == ("False", "InvalidParameters",
-                                 "parametersRef invalid.io/InvalidParameters invalid: unsupported kind "
-                                 "(meshgate reads no parameters resource; remove parametersRef)")
+                                 ("parametersRef invalid.io/InvalidParameters invalid: unsupported kind "
+                                  "(meshgate reads no parameters resource; remove parametersRef)"))
     assert conds["Programmed"][:2] == ("False", "Invalid")
     assert config(tr, "params").listeners == ()
 
@@ -85,8 +85,8 @@ spec:
 """
     tr = translate(cls + gateway("of-custom", cls="custom") + gateway("of-builtin", port=8081))
     assert conditions(tr, "GatewayClass", "custom")["Accepted"] == (
-        "False", "InvalidParameters", "parametersRef core/ConfigMap infra/defaults: unsupported kind "
-        "(meshgate reads no parameters resource; remove parametersRef)")
+        "False", "InvalidParameters", ("parametersRef core/ConfigMap infra/defaults: unsupported kind "
+                                       "(meshgate reads no parameters resource; remove parametersRef)"))
     accepted = conditions(tr, "Gateway", "of-custom")["Accepted"]
     assert accepted[:2] == ("False", "InvalidParameters")
     assert accepted[2].startswith("GatewayClass custom is not accepted: parametersRef core/ConfigMap")

@@ -64,7 +64,7 @@ class RunOptions:
     envoy_grace_period: float = 5.0  # seconds a vanished Gateway keeps its Envoy
     envoy_stable_after: float = STABLE_AFTER  # seconds LIVE after which the restart backoff resets
     ingress_use_waypoints: bool = True
-    address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
+    address_pool: str | None = None  # CIDR: Gateways without an address value get one address each
     xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
     limits: InputLimits = field(default_factory=InputLimits)  # how big an input file may be
     xds_tls: ServerTLS | None = None  # the operator's server certificate and client CA
