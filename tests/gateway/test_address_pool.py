@@ -309,3 +309,12 @@ def test_a_hostname_without_value_is_unsupported_and_takes_no_pool_address() -> 
     accepted = {c["type"]: c for c in status["status"]["conditions"]}["Accepted"]
     assert (accepted["status"], accepted["reason"]) == ("False", "UnsupportedAddress")
     assert [c.listeners for c in tr.configs] == [()]
+
+
+def test_control_plane_gives_no_pool_address_to_a_gateway_asking_for_another_type(tmp_path: Path) -> None:
+    (tmp_path / "gw.yaml").write_text(NAMESPACE + gateway("a-host", "[{type: Hostname}]") + gateway("b"))
+    control = ControlPlane(FileProvider([tmp_path]), SnapshotCache(), clock=lambda: NOW,
+                           address_pool=AddressPool("127.0.80.0/29"))
+    control.load()
+    # "a-host" sorts first but cannot use an IP address: "b" gets .1.
+    assert served_addresses(control) == {"ns/a-host": [], "ns/b": ["127.0.80.1"]}

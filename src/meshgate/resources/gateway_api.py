@@ -501,7 +501,7 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
     for af in spec.maps("addresses", max_items=16):
         atype = af.str("type", default="IPAddress", pattern=_ADDRESS_TYPE, max_len=253,
                        pattern_hint="must be IPAddress, Hostname, NamedAddress or a domain-prefixed type")
-        # Optional upstream (GEP-3345 / GatewayAddressEmpty): no value asks for one of this type.
+        # Optional upstream (feature GatewayAddressEmpty): no value asks for one of this type.
         value = af.str("value", default="", max_len=253)
         if atype is None or value is None:
             continue

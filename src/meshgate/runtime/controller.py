@@ -273,8 +273,9 @@ class ControlPlane:
             return None
         ours = {name for name in owned_classes(self.store) if name not in WAYPOINT_CLASSES}
         gateways = [g for g in self.store.list("Gateway") if g.class_name in ours]
-        # No spec.addresses, or addresses without a value (asking for one to be assigned).
-        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in gateways if not any(a.value for a in g.addresses)]
+        # No spec.addresses, or an IPAddress without a value (asking for one to be assigned).
+        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in gateways
+                if all(a.type == "IPAddress" and not a.value for a in g.addresses)]
         reserved = [a.value for g in self.store.list("Gateway") for a in g.addresses if a.value]
         assigned = self.address_pool.assign(keys, reserved)
         for key in sorted(set(keys) - assigned.keys()):
