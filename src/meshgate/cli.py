@@ -291,8 +291,8 @@ def _check_pool(value: str | None) -> str | None:
 
 _address_pool_option = click.option(
     "--address-pool", metavar="CIDR", callback=lambda c, p, v: _check_pool(v),
-    help="Give each Gateway without spec.addresses its own address from CIDR (e.g. 127.0.80.0/24), "
-         "written to its status.addresses.")
+    help="Give each Gateway without spec.addresses (or asking for an IPAddress without a value) its own "
+         "address from CIDR (e.g. 127.0.80.0/24), written to its status.addresses.")
 
 
 def _xds_limits_options(command):

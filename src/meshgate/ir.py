@@ -204,6 +204,15 @@ class TLSSecret:
 
 
 @dataclass(frozen=True, slots=True)
+class Infrastructure:
+    """What everything created for a gateway carries (its managed Envoy's node metadata; in a
+    cluster, its Deployment, Pods, Service and ServiceAccount): labels and annotations."""
+
+    labels: tuple[tuple[str, str], ...] = ()  # sorted by key
+    annotations: tuple[tuple[str, str], ...] = ()  # sorted by key
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     """All a gateway's proxy needs, before it is spelled as xDS."""
 
@@ -214,6 +223,7 @@ class GatewayConfig:
     clusters: tuple[ClusterRef, ...]
     secrets: tuple[TLSSecret, ...]
     waypoint: bool = False  # a waypoint proxy (its clusters reach the pods, never a VIP)
+    infrastructure: Infrastructure = Infrastructure()
 
     @property
     def key(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from .cluster import ECHO_HTTP_PORT, Pod
 
 BIN = Path(sys.executable).parent
+_ENVOY_LINE = re.compile(r"gateway (?P<gateway>\S+): \S+\s+\(Envoy admin (?P<admin>http://\S+), access log ")
 STARTUP_TIMEOUT = 30.0
 
 
@@ -114,6 +116,16 @@ class Meshgate:
             marker = "metrics and debug on http://"
             if marker in line:
                 self.debug = line.split(marker, 1)[1].split("/", 1)[0]
+
+    def envoy_admins(self) -> dict[str, str]:
+        """Gateway "ns/name" → the admin URL of its managed Envoy, as `meshgate run` last printed it
+        ("gateway NS/NAME: http://ADDRESS:PORT  (Envoy admin URL, access log FILE)")."""
+        out = {}
+        for line in list(self.output):
+            match = _ENVOY_LINE.match(line)
+            if match:
+                out[match["gateway"]] = match["admin"]
+        return out
 
     def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None

@@ -25,6 +25,7 @@ def print_results(results: Sequence[Result], out: TextIO) -> None:
         timing = f", {r.seconds:.1f} s" if r.outcome != "skipped" else ""
         out.write(f"{r.outcome.upper():8} {r.test.short_name} ({kind}{timing})\n")
         out.writelines(f"         - {reason}\n" for reason in r.reasons)
+        out.writelines(f"         - not checked: {what}\n" for what in r.not_checked)
         out.flush()
 
 

@@ -40,7 +40,9 @@ from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
 from .features import skip_reason
 from .processes import EchoPod, Meshgate, meshgate_exe
-from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
+from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Generated, Reply
+
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 
 
 def networks(slot: int = 0) -> tuple[str, str]:
@@ -78,6 +80,7 @@ class Result:
     outcome: str  # passed | failed | skipped
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    not_checked: list[str] = field(default_factory=list)  # upstream assertions this harness cannot make
 
 
 @dataclass
@@ -251,7 +254,7 @@ class Suite:
             except TestFailed as exc:
                 checks.failures.append(f"cleanup: {exc}")
         outcome = "failed" if checks.failures else "passed"
-        return Result(test, outcome, checks.failures, time.monotonic() - started)
+        return Result(test, outcome, checks.failures, time.monotonic() - started, checks.unchecked)
 
     def _apply(self, manifest: str) -> _Applied:
         text = manifest_text(manifest)
@@ -286,6 +289,7 @@ class Checks:
         self.suite = suite
         self.applied = applied
         self.failures: list[str] = []
+        self.unchecked: list[str] = []
 
     # -- status -------------------------------------------------------------------------------------
     def _gateway_spec(self, key: Key) -> dict:
@@ -312,9 +316,39 @@ class Checks:
 
     def gateway_address(self, gateway: GatewayRef) -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} to have an address",
-                               lambda d: None if sc.gateway_ip(d, gateway.key) else f"Gateway {gateway.key} has none",
-                               self.suite.timing.status)
+                               lambda d: sc.gateway_address_problem(d, gateway.key), self.suite.timing.status)
         return self._address(doc, gateway)
+
+    def gateway_latest_conditions(self, gateway: Key) -> None:
+        self.suite._wait(f"Gateway {gateway} to have its latest conditions",
+                         lambda d: sc.gateway_latest_problem(d, gateway), self.suite.timing.status)
+
+    def gateway_condition(self, gateway: Key, condition: Condition) -> None:
+        self.suite._wait(f"Gateway {gateway} to have {condition.type}={condition.status}",
+                         lambda d: sc.gateway_condition_problem(d, gateway, condition), self.suite.timing.status)
+
+    def gateway_spec(self, gateway: Key) -> dict:
+        return self._gateway_spec(gateway)
+
+    def generated(self, gateway: Key) -> list[Generated]:
+        assert self.suite.meshgate is not None
+        found: dict[str, Generated] = {}
+        for admin in sorted(set(self.suite.meshgate.envoy_admins().values())):
+            try:
+                with urllib.request.urlopen(f"{admin}/server_info", timeout=10) as resp:
+                    node = json.load(resp)["node"]
+            except OSError:
+                continue  # an Envoy that has stopped (its Gateway gone) is listed no more
+            metadata = node.get("metadata", {})
+            labels = metadata.get("meshgate.io/labels", {})
+            # Listed as the suite lists: in the Gateway's namespace, by the gateway-name label.
+            if metadata.get("meshgate.io/gateway", "").split("/")[0] == gateway.namespace \
+                    and labels.get(GATEWAY_NAME_LABEL) == gateway.name:
+                found[node["id"]] = Generated("Envoy", node["id"], labels, metadata.get("meshgate.io/annotations", {}))
+        return [found[k] for k in sorted(found)]
+
+    def not_checked(self, what: str) -> None:
+        self.unchecked.append(what)
 
     def route_resolved_refs(self, route: Key, gateway: Key) -> None:
         self.route_condition(route, gateway, Condition("ResolvedRefs", "True", "ResolvedRefs"))

@@ -73,6 +73,33 @@ def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
     return None
 
 
+def gateway_latest_problem(doc: dict, gateway: Key) -> str | None:
+    """GatewayMustHaveLatestConditions: the Gateway has status, every condition of the latest generation."""
+    obj = find(doc, "Gateway", gateway)
+    if obj is None:
+        return f"Gateway {gateway} has no status"
+    return _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}")
+
+
+def gateway_condition_problem(doc: dict, gateway: Key, condition: Condition) -> str | None:
+    """GatewayMustHaveCondition: latest conditions, one of them as expected (an empty reason: any)."""
+    obj = find(doc, "Gateway", gateway)
+    if obj is None:
+        return f"Gateway {gateway} has no status"
+    return _conditions_problem(obj["status"].get("conditions", []), [condition], f"Gateway {gateway}")
+
+
+def gateway_address_problem(doc: dict, gateway: Key) -> str | None:
+    """WaitForGatewayAddress: latest conditions, and a status address with a type."""
+    problem = gateway_latest_problem(doc, gateway)
+    if problem:
+        return problem
+    obj = find(doc, "Gateway", gateway) or {}
+    if not any(a.get("type") for a in obj["status"].get("addresses") or []):
+        return f"Gateway {gateway} has no status.addresses entry with a type"
+    return None
+
+
 def gateway_ip(doc: dict, gateway: Key) -> str | None:
     """The first address in the Gateway's status."""
     obj = find(doc, "Gateway", gateway)

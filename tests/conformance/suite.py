@@ -60,6 +60,17 @@ class Reply:
         return ",".join(values) if values else None
 
 
+@dataclass(frozen=True)
+class Generated:
+    """A resource created for a Gateway, as the suite lists them (ServiceAccount, Pod, Service):
+    its kind, name, labels and annotations."""
+
+    kind: str
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
 class Checks(Protocol):
     """What a test body can do. Status checks stop the test on failure (Go's require);
     `expect` records a failed subtest and lets the body go on (Go's t.Run + t.Errorf)."""
@@ -71,6 +82,24 @@ class Checks(Protocol):
 
     def gateway_address(self, gateway: GatewayRef) -> str:
         """GatewayMustHaveAddress (+ the port of the first, or named, listener): "ip:port"."""
+
+    def gateway_latest_conditions(self, gateway: Key) -> None:
+        """GatewayMustHaveLatestConditions: every condition has the latest observedGeneration."""
+
+    def gateway_condition(self, gateway: Key, condition: Condition) -> None:
+        """GatewayMustHaveCondition (an empty reason accepts any)."""
+
+    def gateway_spec(self, gateway: Key) -> dict:
+        """The Gateway's spec as applied (the suite's client.Get of it)."""
+
+    def generated(self, gateway: Key) -> list[Generated]:
+        """What was created for the Gateway carrying the `gateway.networking.k8s.io/gateway-name`
+        label (the suite lists ServiceAccounts, Pods and Services by it). Without Kubernetes
+        meshgate creates one thing per Gateway: its managed Envoy (kind "Envoy"), whose node
+        metadata holds its labels and annotations; it stands in for the Gateway's Pod."""
+
+    def not_checked(self, what: str) -> None:
+        """Record an upstream assertion this harness cannot make, and why (shown with the result)."""
 
     def route_resolved_refs(self, route: Key, gateway: Key) -> None:
         """HTTPRouteMustHaveResolvedRefsConditionsTrue."""

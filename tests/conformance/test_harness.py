@@ -6,6 +6,7 @@ A conformance run that passes says something only if these reject what upstream 
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import re
 import ssl
@@ -34,8 +35,10 @@ from .expect import (
     Request,
     Response,
 )
-from .runner import _with_unique_query
-from .suite import Condition, ExpectedListener, ExpectedParent, Reply
+from .processes import Meshgate
+from .report import print_results
+from .runner import Result, _with_unique_query
+from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
 
 
 def echo_reply(path: str = "/", pod: str = "infra-backend-v1-abc-def", namespace: str = INFRA,
@@ -141,6 +144,45 @@ def test_gateway_checks() -> None:
     assert "no status for listener other" in sc.gateway_problem(
         {"status": [gateway_status()]}, GatewayRef(INFRA, "gw", ("other",)))
     assert sc.gateway_ip({"status": [gateway_status()]}, GW.key) == "127.1.80.1"
+
+
+def test_gateway_condition_and_address_checks() -> None:
+    rejected = gateway_status(addresses=False)
+    rejected["status"]["conditions"][0] |= {"status": "False", "reason": "InvalidParameters"}
+    doc = {"status": [rejected]}
+    assert sc.gateway_latest_problem(doc, GW.key) is None
+    assert sc.gateway_condition_problem(doc, GW.key, Condition("Accepted", "False", "InvalidParameters")) is None
+    assert "got False/InvalidParameters" in sc.gateway_condition_problem(doc, GW.key, Condition("Accepted", "True"))
+    assert "no status.addresses entry" in sc.gateway_address_problem(doc, GW.key)
+    stale = {"status": [gateway_status(generation=2)]}
+    assert "observedGeneration 2" in sc.gateway_latest_problem(stale, GW.key)
+    assert "observedGeneration 2" in sc.gateway_condition_problem(stale, GW.key, Condition("Accepted"))
+    assert "observedGeneration 2" in sc.gateway_address_problem(stale, GW.key)
+    assert sc.gateway_address_problem({"status": [gateway_status()]}, GW.key) is None
+    untyped = gateway_status()
+    untyped["status"]["addresses"] = [{"value": "127.1.80.1"}]
+    assert "with a type" in sc.gateway_address_problem({"status": [untyped]}, GW.key)
+    assert "has no status" in sc.gateway_latest_problem({"status": []}, GW.key)
+
+
+def test_envoy_admin_urls_are_read_from_meshgates_output(tmp_path) -> None:
+    mg = Meshgate(tmp_path, tmp_path, "127.1.80.0/24")
+    mg.output += [
+        "gateway ns/a: http://127.1.80.1:80  (Envoy admin http://127.0.0.1:4001, access log /w/ns_a.envoy.log)",
+        "  try: curl -s http://127.1.80.1:80/",
+        "gateway ns/a: https://127.1.80.1:443  (Envoy admin http://127.0.0.1:4001, access log /w/ns_a.envoy.log)",
+        "gateway ns/b: http://127.1.80.2:80  (Envoy admin http://127.0.0.1:4002, access log /w/ns_b.envoy.log)",
+        "gateway ns/a: infrastructure labels or annotations changed; restarting its Envoy",
+        "gateway ns/a: http://127.1.80.1:80  (Envoy admin http://127.0.0.1:4003, access log /w/ns_a.envoy.log)",
+    ]
+    assert mg.envoy_admins() == {"ns/a": "http://127.0.0.1:4003", "ns/b": "http://127.0.0.1:4002"}
+
+
+def test_assertions_not_checked_are_shown_with_the_result() -> None:
+    test = ConformanceTest("T", "", ("x.yaml",), ("Gateway",), lambda t: None)
+    out = io.StringIO()
+    print_results([Result(test, "passed", [], 1.0, ["Services: no Kubernetes"])], out)
+    assert out.getvalue() == "PASSED   T (core, 1.0 s)\n         - not checked: Services: no Kubernetes\n"
 
 
 def test_route_accepted_checks() -> None:

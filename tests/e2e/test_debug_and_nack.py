@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -11,21 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from .harness import Scenario
+from .harness import Scenario, gateway_yaml
 
 pytestmark = pytest.mark.envoy
 
-# Valid RE2, but its compiled program (205) exceeds Envoy's default size limit (100): Envoy NACKs
-# the route configuration, as it would any config it refuses that validation let through.
-ENVOY_REFUSED_ROUTE = """apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: big-regex, namespace: e2e}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-  - matches: [{path: {type: RegularExpression, value: "/[a-z]{200}"}}]
-    backendRefs: [{name: api, port: 80}]
-"""
+def with_listener_on(base: str, port: int) -> str:
+    """The Gateway with a second listener on `port`."""
+    return gateway_yaml(base) + f"  - {{name: other, port: {port}, protocol: HTTP}}\n"
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -36,6 +29,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 def test_metrics_debug_config_and_a_real_nack(tmp_path: Path) -> None:
     async def body() -> None:
         sc = Scenario(tmp_path, delta=True)
+        held = socket.socket()
         try:
             await sc.start()
             loop = asyncio.get_running_loop()
@@ -50,7 +44,12 @@ def test_metrics_debug_config_and_a_real_nack(tmp_path: Path) -> None:
                 "outbound|80||api.e2e.svc.cluster.local", "outbound|80||web.e2e.svc.cluster.local"]
             assert dump["LDS"]["resources"][0]["resource"]["address"]["socket_address"]["port_value"] == 8080
 
-            (sc.dir / "big-regex.yaml").write_text(ENVOY_REFUSED_ROUTE)
+            # Config meshgate cannot know is wrong: a listener on a port another process holds.
+            # Envoy cannot bind it and NACKs the listeners (meshgate checks what it can at load
+            # time, regexes included, so only such host-dependent refusals are left to Envoy).
+            held.bind((f"{sc.base}.1", 8081))
+            held.listen()
+            sc.write({"gateway.yaml": with_listener_on(sc.base, 8081)})
             stream = sc.runner.registry.all()[0]
             deadline = loop.time() + 10
             while not any(t.nacks for t in stream.types.values()) and loop.time() < deadline:
@@ -61,15 +60,16 @@ def test_metrics_debug_config_and_a_real_nack(tmp_path: Path) -> None:
             assert (await sc.request("/api")).pod == "api-11"
             assert (await sc.request("/")).pod == "web-13"
             _, text = await loop.run_in_executor(None, fetch, f"{debug}/metrics")
-            assert b'meshgate_xds_nacks_total{type="RDS"} 1.0' in text
+            assert b'meshgate_xds_nacks_total{type="LDS"} 1.0' in text
             # `meshgate status --server` shows it, and says so in its exit status.
             exe = Path(sys.executable).parent / "meshgate"
             proc = await loop.run_in_executor(None, lambda: subprocess.run(
                 [str(exe), "status", "--server", f"127.0.0.1:{sc.runner.debug.port}"],
                 capture_output=True, text=True, timeout=30, check=False))
             assert proc.returncode == 1
-            assert "Proxies" in proc.stdout and "RDS" in proc.stdout and "e2e/gw" in proc.stdout
-            assert "program size" in proc.stdout.lower()
+            assert "Proxies" in proc.stdout and "LDS" in proc.stdout and "e2e/gw" in proc.stdout
+            assert f"cannot bind '{sc.base}.1:8081'" in proc.stdout.lower()
         finally:
+            held.close()
             await sc.stop()
     asyncio.run(asyncio.wait_for(body(), 120))

@@ -85,3 +85,24 @@ def test_bootstrap_text_json_and_yaml_agree() -> None:
 def test_bad_xds_port(port: int) -> None:
     with pytest.raises(ValueError, match="xds_port"):
         ads_bootstrap("a/b", "127.0.0.1", port)
+
+
+def test_runtime_raises_the_re2_program_size_limit_as_istio_does() -> None:
+    """Istio's bootstrap: a static layer with re2.max_program_size.error_level "32768" (no warn
+    level), then the admin layer."""
+    boot = ads_bootstrap("infra/edge", "127.0.0.1", 15010)
+    layers = boot.layered_runtime.layers
+    assert [layer.WhichOneof("layer_specifier") for layer in layers] == ["static_layer", "admin_layer"]
+    assert dict(layers[0].static_layer.fields.items())["re2.max_program_size.error_level"].string_value == "32768"
+    assert list(layers[0].static_layer.fields) == ["re2.max_program_size.error_level"]
+
+
+def test_annotations_go_to_node_metadata_beside_the_labels() -> None:
+    boot = ads_bootstrap("infra/edge", "127.0.0.1", 15010, labels={"team": "web"},
+                         annotations={"example.com/owner": "alice", "note": ""})
+    meta = json.loads(MessageToJson(boot.node.metadata))
+    assert meta == {"meshgate.io/gateway": "infra/edge", "meshgate.io/labels": {"team": "web"},
+                    "meshgate.io/annotations": {"example.com/owner": "alice", "note": ""}}
+    assert "meshgate.io/annotations" not in json.loads(MessageToJson(
+        ads_bootstrap("infra/edge", "127.0.0.1", 15010).node.metadata))
+

@@ -260,3 +260,61 @@ def test_control_plane_pool_skips_spec_addresses_and_foreign_gateways(tmp_path: 
     control.load()
     # The foreign Gateway takes no address and .1 belongs to "fixed": "b" gets .2.
     assert served_addresses(control) == {"ns/b": ["127.0.80.2"], "ns/fixed": ["127.0.80.1"]}
+
+
+# -- addresses without a value (GatewayAddressEmpty) --------------------------------------------
+def test_an_ipaddress_without_value_gets_the_pool_address(tmp_path: Path) -> None:
+    (tmp_path / "gw.yaml").write_text(NAMESPACE + gateway("asks", "[{type: IPAddress}]") +
+                                      gateway("fixed", '[{type: IPAddress, value: "127.0.80.1"}]'))
+    control = ControlPlane(FileProvider([tmp_path]), SnapshotCache(), clock=lambda: NOW,
+                           address_pool=AddressPool("127.0.80.0/29"))
+    control.load()
+    # .1 is named by "fixed": an address without a value reserves nothing, and gets .2.
+    assert served_addresses(control) == {"ns/asks": ["127.0.80.2"], "ns/fixed": ["127.0.80.1"]}
+    assert status_addresses(control)["ns/asks"] == [{"type": "IPAddress", "value": "127.0.80.2"}]
+    (status,) = [s for s in control.status if s["kind"] == "Gateway" and s["metadata"]["name"] == "asks"]
+    assert {c["type"]: (c["status"], c["reason"]) for c in status["status"]["conditions"]} == {
+        "Accepted": ("True", "Accepted"), "Programmed": ("True", "Programmed")}
+
+
+def test_an_ipaddress_without_value_and_no_pool_is_not_assigned(tmp_path: Path) -> None:
+    """The spec: an implementation that cannot assign one sets Programmed=False/AddressNotAssigned;
+    meshgate then serves nothing for it rather than listening on every address."""
+    (tmp_path / "gw.yaml").write_text(NAMESPACE + gateway("asks", "[{type: IPAddress}]"))
+    control = ControlPlane(FileProvider([tmp_path]), SnapshotCache(), clock=lambda: NOW)
+    control.load()
+    assert served_addresses(control) == {"ns/asks": []}
+    (status,) = [s for s in control.status if s["kind"] == "Gateway"]
+    assert "addresses" not in status["status"]
+    conditions = {c["type"]: (c["status"], c["reason"]) for c in status["status"]["conditions"]}
+    assert conditions == {"Accepted": ("True", "Accepted"), "Programmed": ("False", "AddressNotAssigned")}
+    (listener,) = status["status"]["listeners"]
+    programmed = {c["type"]: c for c in listener["conditions"]}["Programmed"]
+    assert (programmed["status"], programmed["reason"]) == ("False", "Pending")
+
+
+def test_an_ipaddress_without_value_is_not_assigned_when_the_pool_is_used_up(tmp_path: Path) -> None:
+    (tmp_path / "gw.yaml").write_text(NAMESPACE + gateway("a") + gateway("b", "[{type: IPAddress}]"))
+    control = ControlPlane(FileProvider([tmp_path]), SnapshotCache(), clock=lambda: NOW,
+                           address_pool=AddressPool("127.0.80.9/32"))
+    control.load()
+    assert served_addresses(control) == {"ns/a": ["127.0.80.9"], "ns/b": []}
+    assert status_addresses(control) == {"ns/a": [{"type": "IPAddress", "value": "127.0.80.9"}], "ns/b": None}
+
+
+def test_a_hostname_without_value_is_unsupported_and_takes_no_pool_address() -> None:
+    tr = translate(NAMESPACE + gateway("named", "[{type: Hostname}]"), {"ns/named": "127.0.80.1"})
+    (status,) = [s for s in tr.status if s["kind"] == "Gateway"]
+    assert "addresses" not in status["status"]
+    accepted = {c["type"]: c for c in status["status"]["conditions"]}["Accepted"]
+    assert (accepted["status"], accepted["reason"]) == ("False", "UnsupportedAddress")
+    assert [c.listeners for c in tr.configs] == [()]
+
+
+def test_control_plane_gives_no_pool_address_to_a_gateway_asking_for_another_type(tmp_path: Path) -> None:
+    (tmp_path / "gw.yaml").write_text(NAMESPACE + gateway("a-host", "[{type: Hostname}]") + gateway("b"))
+    control = ControlPlane(FileProvider([tmp_path]), SnapshotCache(), clock=lambda: NOW,
+                           address_pool=AddressPool("127.0.80.0/29"))
+    control.load()
+    # "a-host" sorts first but cannot use an IP address: "b" gets .1.
+    assert served_addresses(control) == {"ns/a-host": [], "ns/b": ["127.0.80.1"]}

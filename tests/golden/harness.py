@@ -86,6 +86,7 @@ CONFORMANCE_TESTS = (
     "httproute-request-header-modifier-backend", "httproute-cors",
     "httproute-https-listener-detect-misdirected-requests",
     "httproute-retry", "httproute-retry-connection-error", "httproute-retry-with-timeouts",
+    "gateway-infrastructure", "gateway-invalid-parameters-ref", "gateway-optional-address-value",
 )
 
 
@@ -128,9 +129,26 @@ def run_case(case: GoldenCase) -> tuple[dict, Translation]:
     for e in errors:
         e.pop("message", None)
     out = {"gateways": [_abbreviate(snapshot_dict(s)) for s in snaps], "status": status, "errors": errors}
+    infrastructure = _infrastructure(store, tr, {s.gateway for s in snaps})
+    if infrastructure:
+        out["infrastructure"] = infrastructure
     if case.proxies:
         out["proxies"] = [_proxy_view(store, p) for p in case.proxies]
     return out, tr
+
+
+def _infrastructure(store: Store, tr: Translation, shown: set[str]) -> list[dict]:
+    """The labels and annotations the IR carries for shown Gateways that set spec.infrastructure
+    (what their Envoy's node metadata, or a provisioner's Deployment, gets); other Gateways carry
+    only the gateway-name and gateway-class-name labels, not repeated in every expected file."""
+    out = []
+    for cfg in tr.configs:
+        gw = store.get("Gateway", cfg.namespace, cfg.name)
+        if cfg.key not in shown or gw is None or not (gw.infrastructure.labels or gw.infrastructure.annotations):
+            continue
+        out.append({"gateway": cfg.key, "labels": dict(cfg.infrastructure.labels),
+                    "annotations": dict(cfg.infrastructure.annotations)})
+    return out
 
 
 def _proxy_view(store: Store, spec: dict) -> dict:

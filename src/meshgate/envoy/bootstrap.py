@@ -3,6 +3,7 @@
 The bootstrap holds only what Envoy needs before it can talk to the control plane: its node
 identity (the keys of `meshgate.xds.proxy`), the `meshgate-xds` cluster (HTTP/2, for gRPC) and
 ADS as the source of listeners and clusters; routes, endpoints and secrets follow from those.
+Its runtime raises Envoy's RE2 program size limit as Istio's bootstrap does (`runtime_layers`).
 With `XdsClientTLS`, the `meshgate-xds` cluster speaks mutual TLS: Envoy presents its Gateway's
 client certificate and checks that the server's certificate, signed by the given CA, names the
 server it meant to reach.
@@ -37,7 +38,8 @@ from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.json_format import MessageToJson
 
 from ..discovery.model import Locality
-from ..xds.proxy import ProxyIdentity, check_gateway, locality_proto, node_metadata
+from ..resources.formats import RE2_MAX_PROGRAM_SIZE
+from ..xds.proxy import ANNOTATIONS_KEY, ProxyIdentity, check_gateway, locality_proto, node_metadata
 
 XDS_CLUSTER = "meshgate-xds"
 _HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
@@ -62,6 +64,22 @@ def _ads_source() -> config_source_pb2.ConfigSource:
         ads=config_source_pb2.AggregatedConfigSource(),
         resource_api_version=config_source_pb2.V3,
     )
+
+
+def runtime_layers() -> bootstrap_pb2.LayeredRuntime:
+    """Envoy's runtime: a static layer, then the admin layer (`/runtime_modify`), as Istio's.
+
+    The static layer sets `re2.max_program_size.error_level` to 32768, Istio's value: at Envoy's
+    default (100) a regex as modest as `/[a-z]{200}` is refused, and with it the whole route
+    configuration of its listener. The loader checks every regex against the same limit
+    (resources/formats.py), so nothing meshgate accepts is refused here. The warn level is left
+    unset (no warning), as Istio leaves it. Values are strings, as in Istio's bootstrap.
+    """
+    runtime = bootstrap_pb2.LayeredRuntime()
+    static = runtime.layers.add(name="global config")
+    static.static_layer.fields["re2.max_program_size.error_level"].string_value = str(RE2_MAX_PROGRAM_SIZE)
+    runtime.layers.add(name="admin").admin_layer.SetInParent()
+    return runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +155,7 @@ def ads_bootstrap(
     node_id: str | None = None,
     access_log: bool = True,
     tls: XdsClientTLS | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> bootstrap_pb2.Bootstrap:
     """A bootstrap for a proxy of `gateway` ("namespace/name") fed by meshgate at xds_address:xds_port.
 
@@ -144,7 +163,8 @@ def ads_bootstrap(
     kernel pick (learn it with `envoy --admin-address-path`). `access_log` gives the admin
     interface an explicit access log to /dev/null; without it none is configured. Either way
     nothing is logged: gateway access logs come with the listeners, over xDS. `tls` makes the
-    connection to meshgate mutual TLS (plaintext without it).
+    connection to meshgate mutual TLS (plaintext without it). `labels` are the proxy's labels
+    (`meshgate.io/labels`); `annotations` go to `meshgate.io/annotations` in the node metadata.
     """
     check_gateway(gateway)
     xds_address = xds_address.removeprefix("[").removesuffix("]")  # "[::1]" -> "::1"
@@ -166,6 +186,10 @@ def ads_bootstrap(
     boot.node.id = identity.node_id
     boot.node.cluster = gateway
     boot.node.metadata.CopyFrom(node_metadata(identity))
+    if annotations:
+        notes = boot.node.metadata.fields[ANNOTATIONS_KEY].struct_value
+        for key, value in sorted(annotations.items()):
+            notes.fields[key].string_value = value
     if locality is not None and any((locality.region, locality.zone, locality.subzone)):
         boot.node.locality.CopyFrom(locality_proto(locality))
 
@@ -180,6 +204,7 @@ def ads_bootstrap(
     boot.dynamic_resources.cds_config.CopyFrom(_ads_source())
 
     boot.static_resources.clusters.append(_xds_cluster(xds_address, xds_port, tls))
+    boot.layered_runtime.CopyFrom(runtime_layers())
 
     boot.admin.address.socket_address.address = admin_address
     boot.admin.address.socket_address.port_value = admin_port

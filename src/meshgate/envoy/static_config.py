@@ -2,7 +2,8 @@
 
 Used to have Envoy itself check generated config (`envoy --mode validate`): RDS becomes inline
 route configurations, EDS clusters become STATIC with their load assignment, and SDS secrets
-become static secrets.
+become static secrets. The runtime is the one served Envoys get (bootstrap.runtime_layers), so
+Envoy checks regexes against the same limits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
 from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 
 from ..xds.snapshot import GatewaySnapshot
+from .bootstrap import runtime_layers
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
@@ -65,6 +67,7 @@ def static_bootstrap(snap: GatewaySnapshot, admin_port: int = 0) -> bootstrap_pb
     boot.node.cluster = snap.gateway
     boot.admin.address.socket_address.address = "127.0.0.1"
     boot.admin.address.socket_address.port_value = admin_port
+    boot.layered_runtime.CopyFrom(runtime_layers())
     boot.static_resources.listeners.extend(_static_listener(l, routes) for l in snap.listeners)
     for c in snap.clusters:
         sc = _static_cluster(c)

@@ -9,6 +9,7 @@ from ..resources.errors import InputError
 from ..resources.gateway_api import GatewayClass
 from ..store import Store
 from .conditions import Condition
+from .infrastructure import parameters_problem
 
 
 def owned_classes(store: Store) -> dict[str, GatewayClass | None]:
@@ -52,8 +53,10 @@ def unknown_class_problems(store: Store, owned: dict[str, GatewayClass | None]) 
 
 
 def class_conditions(gc: GatewayClass) -> list[Condition]:
-    """A GatewayClass we own is accepted."""
+    """A GatewayClass we own is accepted, unless its parametersRef is invalid."""
+    problem = parameters_problem(gc.parameters_ref)
     return [
-        Condition("Accepted", True, "Accepted", "Handled by meshgate"),
+        Condition("Accepted", False, "InvalidParameters", problem) if problem
+        else Condition("Accepted", True, "Accepted", "Handled by meshgate"),
         Condition("SupportedVersion", True, "SupportedVersion", "Gateway API v1"),
     ]

@@ -15,13 +15,14 @@ from ..discovery.waypoints import Capture, Waypoint, captures
 from ..discovery.waypoints import waypoints as find_waypoints
 from ..naming import WAYPOINT_CLASSES
 from ..resources.errors import InputError
-from ..resources.gateway_api import HTTPRoute
+from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
 from ..store import Store
 from .attachment import GatewayState, ParentOutcome, attach
 from .backends import service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .host_ports import resolve_host_ports
+from .infrastructure import infrastructure, parameters_problem
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
 from .rules import RouteTable, rule_id, rule_problems
@@ -40,21 +41,53 @@ class GatewayTranslation:
     problems: list[InputError] = field(default_factory=list)
 
 
-def _gateway_address(state: GatewayState, assigned: str | None) -> Condition | None:
-    """Where the Gateway listens: its one IPAddress, else the address assigned to it, else anywhere."""
+def _gateway_address(state: GatewayState, assigned: str | None) -> tuple[Condition, Condition] | None:
+    """Where the Gateway listens: its one IPAddress, else the address assigned to it, else anywhere.
+
+    None when it can listen, else the Accepted and Programmed conditions saying why not. An
+    IPAddress with no value asks for one to be assigned (GatewayAddressEmpty): the address pool's,
+    if there is one to give (`meshgate run --address-pool`); else it is not programmed
+    (AddressNotAssigned, as the spec requires).
+    """
     gw = state.gateway
-    ips = [a.value for a in gw.addresses if a.type == "IPAddress"]
     others = [a for a in gw.addresses if a.type != "IPAddress"]
     if others:
-        return Condition("Accepted", False, "UnsupportedAddress",
-                         f"Address type {others[0].type} is not supported; use IPAddress")
-    if len(ips) > 1:
-        return Condition("Accepted", False, "UnsupportedAddress", "Only one address per Gateway is supported")
-    if ips:
-        state.address = ips[0]
+        message = f"Address type {others[0].type} is not supported; use IPAddress"
+        return (Condition("Accepted", False, "UnsupportedAddress", message),
+                Condition("Programmed", False, "Invalid", message))
+    if len(gw.addresses) > 1:
+        message = "Only one address per Gateway is supported"
+        return (Condition("Accepted", False, "UnsupportedAddress", message),
+                Condition("Programmed", False, "Invalid", message))
+    if gw.addresses and gw.addresses[0].value:
+        state.address = gw.addresses[0].value
     elif assigned:
         state.address = assigned
+    elif gw.addresses:
+        return (Condition("Accepted", True, "Accepted", "Gateway accepted"),
+                Condition("Programmed", False, "AddressNotAssigned",
+                          "No IPAddress to assign: spec.addresses asks for one without a value, and there is no "
+                          "address pool (meshgate run --address-pool CIDR) or it is used up"))
     return None
+
+
+def _not_served(state: GatewayState, accepted: Condition, programmed: Condition) -> None:
+    """The Gateway's conditions, and none of its listeners served, for the same reason."""
+    state.conditions = [accepted, programmed]
+    reason = "Pending" if programmed.reason == "AddressNotAssigned" else "Invalid"
+    for ls in state.listeners:
+        ls.programmed = False
+        ls.conditions = [c for c in ls.conditions if c.type != "Programmed"]
+        ls.conditions.append(Condition("Programmed", False, reason, programmed.message))
+
+
+def _parameters_problem(gw: Gateway, owned: Mapping[str, GatewayClass | None]) -> str | None:
+    """Why the Gateway's parameters are invalid: its class's parametersRef, or its own."""
+    gc = owned.get(gw.class_name)
+    problem = parameters_problem(gc.parameters_ref) if gc is not None else None
+    if problem:
+        return f"GatewayClass {gw.class_name} is not accepted: {problem}"
+    return parameters_problem(gw.infrastructure.parameters_ref)
 
 
 def translate_gateways(store: Store, discovery: Discovery, now: str,
@@ -82,11 +115,14 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:
             continue
         state = GatewayState(gw, validate_listeners(store, gw))
-        address_problem = _gateway_address(state, (addresses or {}).get(f"{gw.meta.namespace}/{gw.meta.name}"))
-        if address_problem is not None:
-            state.conditions = [address_problem, Condition("Programmed", False, "Invalid", address_problem.message)]
-            for ls in state.listeners:
-                ls.programmed = False
+        params = _parameters_problem(gw, owned)
+        if params:
+            _not_served(state, Condition("Accepted", False, "InvalidParameters", params),
+                        Condition("Programmed", False, "Invalid", params))
+        else:
+            placement = _gateway_address(state, (addresses or {}).get(f"{gw.meta.namespace}/{gw.meta.name}"))
+            if placement is not None:
+                _not_served(state, *placement)
         states[(gw.meta.namespace, gw.meta.name)] = state
     if shared_host:
         resolve_host_ports(list(states.values()))
@@ -136,6 +172,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             ns, name, tuple(listeners), tuple(configs),
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
+            infrastructure=infrastructure(gw),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
                                          [{"type": "IPAddress", "value": state.address}]
@@ -163,21 +200,31 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
         by_waypoint.setdefault(c.waypoint, []).extend(
             CapturedService(c.kind, m) for m in service_models(discovery, c.kind, c.namespace, c.name))
     parents = RouteParents()
+    owned = owned_classes(store)
     for key in sorted(index):
         gw = store.get("Gateway", *key)
-        ips = [a.value for a in gw.addresses if a.type == "IPAddress"]
+        ips = [a.value for a in gw.addresses if a.type == "IPAddress" and a.value]
         cfg = translate_waypoint(gw, ips[0] if ips else "0.0.0.0", by_waypoint.get(key, []), routes, table, parents)
-        out.gateways.append(dataclasses.replace(cfg, waypoint=True))
-        listeners = [ListenerState(gw, lst, True, True,
+        params = _parameters_problem(gw, owned)
+        if params:
+            # Not accepted: its proxy gets nothing to serve (the captured services are still told
+            # to use it, as the labels say).
+            cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
+        out.gateways.append(dataclasses.replace(cfg, waypoint=True, infrastructure=infrastructure(gw)))
+        listeners = [ListenerState(gw, lst, True, not params,
                                    [Condition("Accepted", True, "Accepted", "Waypoint listener accepted"),
                                     Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved"),
-                                    Condition("Programmed", True, "Programmed", "Listener programmed")], ())
+                                    Condition("Programmed", False, "Invalid", params) if params
+                                    else Condition("Programmed", True, "Programmed", "Listener programmed")], ())
                      for lst in gw.listeners]
         captured = len(by_waypoint.get(key, []))
-        out.status.append(gateway_status(gw.meta, [
+        conditions = [Condition("Accepted", False, "InvalidParameters", params),
+                      Condition("Programmed", False, "Invalid", params)] if params else [
             Condition("Accepted", True, "Accepted", f"Waypoint for {index[key].waypoint_for}"),
             Condition("Programmed", True, "Programmed", f"Captures {captured} service(s)"),
-        ], listeners, [{"type": "IPAddress", "value": ips[0]}] if ips else [], now))
+        ]
+        out.status.append(gateway_status(gw.meta, conditions, listeners,
+                                         [{"type": "IPAddress", "value": ips[0]}] if ips else [], now))
     existing = {(s["metadata"].get("namespace", ""), s["metadata"]["name"]): s
                 for s in out.status if s["kind"] == "HTTPRoute"}
     by_key = {(r.meta.namespace, r.meta.name): r for r in routes}

@@ -82,13 +82,24 @@ def _re2_options() -> re2.Options:
 _RE2_OPTIONS = _re2_options()
 
 
+# Envoy refuses a regex whose compiled RE2 program is bigger than its runtime key
+# `re2.max_program_size.error_level` (100 unless set), and with it the whole route configuration.
+# meshgate's bootstraps raise the key to this, as Istio's do (envoy/bootstrap.py), and the loader
+# refuses bigger programs, so what is accepted here is what Envoy accepts.
+RE2_MAX_PROGRAM_SIZE = 32768
+
+
 def regex(value: str) -> str | None:
-    """A regular expression in RE2 syntax, which is what Envoy runs (no lookarounds, no backrefs)."""
+    """A regular expression in RE2 syntax, which is what Envoy runs (no lookarounds, no backrefs),
+    whose program is within Envoy's size limit (RE2_MAX_PROGRAM_SIZE)."""
     try:
-        re2.compile(value, options=_RE2_OPTIONS)
+        compiled = re2.compile(value, options=_RE2_OPTIONS)
     except re2.error as exc:
         detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         return f"invalid RE2 regular expression: {detail}"
+    # Envoy compiles with RE2's default options (RE2::Quiet), as _RE2_OPTIONS do: same program size.
+    if compiled.programsize > RE2_MAX_PROGRAM_SIZE:
+        return f"regular expression too complex: program size {compiled.programsize} over {RE2_MAX_PROGRAM_SIZE}"
     return None
 
 

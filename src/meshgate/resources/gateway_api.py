@@ -24,6 +24,13 @@ _PROTOCOL = re.compile(
 _CONTROLLER = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+")
 _GROUP = re.compile(r"|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _KIND = re.compile(r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?")
+_ADDRESS_TYPE = re.compile(
+    r"Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+"
+)
+# LabelKey / AnnotationKey: an optional DNS-subdomain prefix, then a name of up to 63 characters.
+_METADATA_KEY = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]"
+)
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
 FILTER_TYPES = (
@@ -49,12 +56,29 @@ _FILTER_FIELDS = {
 
 
 @dataclass(frozen=True, slots=True)
+class ParametersRef:
+    """A parametersRef (GatewayClass: namespace None for a cluster-scoped referent; Gateway
+    `spec.infrastructure`: always None, the referent is in the Gateway's namespace)."""
+
+    group: str
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    def describe(self) -> str:
+        """"group/Kind name" as messages name it ("core" for the empty group)."""
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.group or 'core'}/{self.kind} {where}{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayClass:
     """A GatewayClass: which controller owns Gateways of this class."""
 
     meta: Meta
     source: Source
     controller_name: str
+    parameters_ref: ParametersRef | None = None
     kind = "GatewayClass"
 
 
@@ -119,10 +143,20 @@ class Listener:
 
 @dataclass(frozen=True, slots=True)
 class GatewayAddress:
-    """A requested Gateway address."""
+    """A requested Gateway address; an empty value asks for one of that type to be assigned."""
 
     type: str
-    value: str
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Infrastructure:
+    """Gateway `spec.infrastructure`: labels and annotations for what is created for the Gateway,
+    and a reference to implementation parameters."""
+
+    labels: tuple[tuple[str, str], ...] = ()  # sorted by key
+    annotations: tuple[tuple[str, str], ...] = ()  # sorted by key
+    parameters_ref: ParametersRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +168,7 @@ class Gateway:
     class_name: str
     listeners: tuple[Listener, ...]
     addresses: tuple[GatewayAddress, ...]
+    infrastructure: Infrastructure = Infrastructure()
     class_line: int = 0  # the line of spec.gatewayClassName, for problems with the class named there
     kind = "Gateway"
 
@@ -389,14 +424,29 @@ def parse_label_selector(f: Fields) -> LabelSelector:
     return LabelSelector(tuple(sorted(labels.items())), tuple(exprs))
 
 
+def _parse_parameters_ref(f: Fields, namespaced: bool) -> ParametersRef | None:
+    """A ParametersReference (`namespaced`: GatewayClass, may name a namespace) or a
+    LocalParametersReference (Gateway infrastructure)."""
+    group = f.str("group", required=True, check=_group_value)
+    kind = f.str("kind", required=True, check=_kind_value)
+    name = f.str("name", required=True, min_len=1, max_len=253)
+    namespace = f.str("namespace", check=formats.dns1123_label) if namespaced else None
+    if group is None or kind is None or name is None or (f.has("namespace") and namespaced and namespace is None):
+        return None
+    return ParametersRef(group, kind, name, namespace)
+
+
 def parse_gateway_class(f: Fields, meta: Meta, source: Source) -> GatewayClass:
     """GatewayClass.spec."""
     spec = f.map("spec", required=True)
     controller = ""
+    params = None
     if spec is not None:
         controller = spec.str("controllerName", required=True, pattern=_CONTROLLER, max_len=253,
                               pattern_hint="must be a domain-prefixed path such as example.com/controller") or ""
-    return GatewayClass(meta, source, controller)
+        pf = spec.map("parametersRef")
+        params = _parse_parameters_ref(pf, namespaced=True) if pf is not None else None
+    return GatewayClass(meta, source, controller, params)
 
 
 def _parse_listener(f: Fields, gateway_ns: str) -> Listener | None:
@@ -476,16 +526,65 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
         combos.add(combo)
         listeners.append(listener)
     addresses: list[GatewayAddress] = []
+    seen_values: set[tuple[str, str]] = set()
     for af in spec.maps("addresses", max_items=16):
-        atype = af.str("type", default="IPAddress") or "IPAddress"
-        value = af.str("value", required=True, min_len=1, max_len=253)
-        if value is None:
+        atype = af.str("type", default="IPAddress", pattern=_ADDRESS_TYPE, max_len=253,
+                       pattern_hint="must be IPAddress, Hostname, NamedAddress or a domain-prefixed type")
+        # Optional upstream (feature GatewayAddressEmpty): no value asks for one of this type.
+        value = af.str("value", default="", max_len=253)
+        if atype is None or value is None:
             continue
-        if atype == "IPAddress" and formats.ip_address(value):
+        if value and atype == "IPAddress" and formats.ip_address(value):
             af.error("value", f"invalid value {value!r}: must be an IP address for type IPAddress")
             continue
+        if value and atype == "Hostname" and formats.hostname(value):
+            af.error("value", f"invalid value {value!r}: must be a hostname for type Hostname")
+            continue
+        if value and atype in ("IPAddress", "Hostname"):
+            if (atype, value) in seen_values:
+                af.error("value", f"{atype} values must be unique: {value!r} is given twice")
+                continue
+            seen_values.add((atype, value))
         addresses.append(GatewayAddress(atype, value))
-    return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses), spec.line_of("gatewayClassName"))
+    infra = spec.map("infrastructure")
+    infrastructure = _parse_infrastructure(infra) if infra is not None else Infrastructure()
+    return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses), infrastructure,
+                   spec.line_of("gatewayClassName"))
+
+
+def _metadata_key(value: str) -> str | None:
+    """A label or annotation key of `spec.infrastructure` (the CRD's pattern, prefix < 253)."""
+    if len(value) > 253 or not _METADATA_KEY.fullmatch(value) or len(value.split("/")[0]) >= 253:
+        return "must be an optional DNS subdomain prefix and '/', then a name of up to 63 characters"
+    return None
+
+
+def _parse_infrastructure(f: Fields) -> Infrastructure:
+    """Gateway.spec.infrastructure: at most 8 labels and 16 annotations, and a parametersRef."""
+    labels: dict[str, str] = {}
+    lf = f.map("labels")
+    if lf is not None:
+        labels = lf.as_str_map(check_key=_metadata_key)
+        for key, value in list(labels.items()):
+            reason = formats.label_value(value)
+            if reason:
+                lf.error(key, f"invalid value {value!r}: {reason}")
+                del labels[key]
+        if len(lf.data) > 8:
+            f.error("labels", f"must have at most 8 entries, got {len(lf.data)}")
+    annotations: dict[str, str] = {}
+    af = f.map("annotations")
+    if af is not None:
+        annotations = af.as_str_map(check_key=_metadata_key)
+        for key, value in list(annotations.items()):
+            if len(value) > 4096:
+                af.error(key, "must be no more than 4096 characters")
+                del annotations[key]
+        if len(af.data) > 16:
+            f.error("annotations", f"must have at most 16 entries, got {len(af.data)}")
+    pf = f.map("parametersRef")
+    params = _parse_parameters_ref(pf, namespaced=False) if pf is not None else None
+    return Infrastructure(tuple(sorted(labels.items())), tuple(sorted(annotations.items())), params)
 
 
 def _parse_parent_ref(f: Fields) -> ParentRef | None:

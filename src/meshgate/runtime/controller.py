@@ -65,7 +65,7 @@ class ControlPlane:
         self.configs: list[GatewayConfig] = []
         self.status: list[dict] = []
         self.translation_errors: list[InputError] = []  # input problems only translation sees
-        self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways appeared/vanished
+        self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways came, went, or changed infrastructure
         self.reload_log = ReloadLog()  # logs each reload; its `streams` says how many proxies a push wakes
         self._pending = ChangeSet()
         self._flush: asyncio.TimerHandle | None = None
@@ -274,8 +274,10 @@ class ControlPlane:
             return None
         ours = {name for name in owned_classes(self.store) if name not in WAYPOINT_CLASSES}
         gateways = [g for g in self.store.list("Gateway") if g.class_name in ours]
-        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in gateways if not g.addresses]
-        reserved = [a.value for g in self.store.list("Gateway") for a in g.addresses]
+        # No spec.addresses, or an IPAddress without a value (asking for one to be assigned).
+        keys = [f"{g.meta.namespace}/{g.meta.name}" for g in gateways
+                if all(a.type == "IPAddress" and not a.value for a in g.addresses)]
+        reserved = [a.value for g in self.store.list("Gateway") for a in g.addresses if a.value]
         assigned = self.address_pool.assign(keys, reserved)
         for key in sorted(set(keys) - assigned.keys()):
             log.error("address pool %s is used up: Gateway %s gets no address of its own", self.address_pool.network, key)
@@ -288,7 +290,7 @@ class ControlPlane:
                              shared_host=self.shared_host)
         assert tr.clusters is not None
         self.builder = tr.clusters
-        before = {c.key for c in self.configs}
+        before = {(c.key, c.infrastructure) for c in self.configs}
         self.configs, self.status, self.translation_errors = tr.configs, tr.status, tr.errors
         self._cluster_users = {}
         for cfg in self.configs:
@@ -308,7 +310,8 @@ class ControlPlane:
         self.cache.remove_gateways([s.gateway for s in tr.snapshots] + list(self._contexts))
         for key in self._contexts:
             self._build_context(key)
-        if self.on_gateways is not None and before != {c.key for c in self.configs}:
+        # Gateways that appear or vanish, or whose infrastructure (their Envoy's node metadata) changed.
+        if self.on_gateways is not None and before != {(c.key, c.infrastructure) for c in self.configs}:
             self.on_gateways(self.configs)
         # What survives a translation lives until the next one: keep the collector from walking
         # it on every allocation burst (its pauses were the tail of endpoint pushes).

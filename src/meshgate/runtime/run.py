@@ -26,7 +26,7 @@ import grpc
 from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap
 from ..envoy.leftovers import stop_leftovers
 from ..envoy.process import STABLE_AFTER, ManagedEnvoy
-from ..ir import GatewayConfig
+from ..ir import GatewayConfig, Infrastructure
 from ..providers.files import FileProvider
 from ..resources.loader import InputLimits
 from ..xds.cache import SnapshotCache
@@ -64,7 +64,7 @@ class RunOptions:
     envoy_grace_period: float = 5.0  # seconds a vanished Gateway keeps its Envoy
     envoy_stable_after: float = STABLE_AFTER  # seconds LIVE after which the restart backoff resets
     ingress_use_waypoints: bool = True
-    address_pool: str | None = None  # CIDR: Gateways without spec.addresses get one address each
+    address_pool: str | None = None  # CIDR: Gateways without an address value get one address each
     xds_limits: XdsLimits = field(default_factory=XdsLimits)  # what one xDS client may ask for
     limits: InputLimits = field(default_factory=InputLimits)  # how big an input file may be
     xds_tls: ServerTLS | None = None  # the operator's server certificate and client CA
@@ -116,6 +116,7 @@ class Runner:
         self.control.reload_log.streams = self.registry  # reload logs say how many proxies a push woke
         self._workdir: Workdir | None = None
         self._retiring: dict[str, asyncio.Task] = {}  # vanished Gateways whose Envoy stops after the grace period
+        self._infrastructure: dict[str, Infrastructure] = {}  # what each Envoy's node metadata was made from
         self._tasks: set[asyncio.Task] = set()
 
     @property
@@ -215,17 +216,27 @@ class Runner:
             if retiring is not None:
                 retiring.cancel()
                 self.say(f"gateway {key}: back within {grace:g}s, its Envoy kept")
-            if key in self.envoys:
+            previous = self.envoys.get(key)
+            if previous is not None and self._infrastructure.get(key) == cfg.infrastructure:
                 continue
             tls = None
             if self.pki is not None:
                 cert, private_key = self.pki.gateway_files(key)
                 tls = XdsClientTLS(self.pki.ca_file, cert, private_key, server_name=MANAGED_SERVER_NAME)
-            boot = ads_bootstrap(key, self._envoy_xds_host, self.xds_port, delta=self.options.delta, tls=tls)
+            # The Gateway's infrastructure labels and annotations are its Envoy's node metadata.
+            boot = ads_bootstrap(key, self._envoy_xds_host, self.xds_port, delta=self.options.delta, tls=tls,
+                                 labels=dict(cfg.infrastructure.labels),
+                                 annotations=dict(cfg.infrastructure.annotations))
             envoy = ManagedEnvoy(key, boot, self.workdir, log_level=self.options.envoy_log_level,
                                  stable_after=self.options.envoy_stable_after)
-            self.envoys[key] = envoy
+            self.envoys[key] = envoy  # before any await: a concurrent sync sees this one
+            self._infrastructure[key] = cfg.infrastructure
             try:
+                if previous is not None:
+                    # Node metadata is read at start: new labels or annotations need a new Envoy,
+                    # as new Pod labels need new Pods (README, "Gateway infrastructure").
+                    self.say(f"gateway {key}: infrastructure labels or annotations changed; restarting its Envoy")
+                    await previous.stop()
                 await envoy.start()
             except Exception as exc:  # noqa: BLE001 - report and keep the other gateways running
                 self.say(f"gateway {key}: Envoy failed to start: {exc}")
@@ -246,6 +257,7 @@ class Runner:
         await self._stop_envoy(key)
 
     async def _stop_envoy(self, key: str) -> None:
+        self._infrastructure.pop(key, None)
         envoy = self.envoys.pop(key, None)
         if envoy is not None:
             await envoy.stop()
@@ -286,6 +298,7 @@ class Runner:
         for envoy in list(self.envoys.values()):
             await envoy.stop()
         self.envoys.clear()
+        self._infrastructure.clear()
         for server in self.echoes.values():
             server.stop()
         self.echoes.clear()

@@ -5,6 +5,8 @@ The node carries, in `node.metadata`:
 - `meshgate.io/gateway`: the Gateway it serves, "namespace/name" (falls back to `node.cluster`);
 - `meshgate.io/labels`: a map of string labels (for failoverPriority and the like);
 - `meshgate.io/node-name`: the Kubernetes node it runs on (for node-local traffic);
+- `meshgate.io/annotations`: a map of string annotations (a managed Envoy's Gateway
+  `spec.infrastructure.annotations`); informational, not part of the identity;
 
 and its locality in `node.locality`. `node_metadata` writes the same keys, for bootstraps.
 """
@@ -21,6 +23,7 @@ from ..discovery.model import Locality
 GATEWAY_KEY = "meshgate.io/gateway"
 LABELS_KEY = "meshgate.io/labels"
 NODE_NAME_KEY = "meshgate.io/node-name"
+ANNOTATIONS_KEY = "meshgate.io/annotations"
 
 
 @dataclass(frozen=True, slots=True)
