@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .discovery.index import Discovery
 from .discovery.locality import ProxyView, locality_text
-from .discovery.model import HEALTHY
+from .discovery.model import DRAINING, HEALTHY
 from .discovery.topology_filter import topology_mode
 from .gateway.translate import translate_gateways
 from .pipeline import cluster_builder
@@ -85,8 +85,11 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
             reason = "no DestinationRule"
         else:
             reason = "no outlierDetection: failover does not apply"
-        if plan.service.traffic_distribution_source and not plan.forced:
-            reason += f"; {plan.service.traffic_distribution_source}"
+        source = plan.service.traffic_distribution_source
+        if source and plan.service.traffic_distribution:
+            reason += f"; the DestinationRule's localityLbSetting wins over {source}"
+        elif source:
+            reason += f"; {source}"
         mode = f"off ({reason})"
     if plan.hinted:
         mode += f"; topology hints: {topology_mode(plan.endpoints, view.locality.zone, proxy_node(view))[1]}"
@@ -104,8 +107,10 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
         rule = p.rule if p else "every endpoint at priority 0"
         if ep.health != sent[i].health:
             rule += "; serving-terminating, sent as HEALTHY: no endpoint is ready (kube-proxy's fallback)"
+        elif ep.health == DRAINING:
+            rule += "; serving-terminating, sent as DRAINING: no traffic while an endpoint is ready"
         elif ep.health != HEALTHY:
-            rule += f"; sent as {ep.health}: gets no traffic while another endpoint is healthy"
+            rule += f"; not ready, sent as {ep.health}: no traffic (panic mode is off)"
         rows.append(EndpointExplanation(
             ep.address, ep.port, locality_text(ep.locality), dict(ep.labels), ep.health,
             p.priority if p else 0, p.weight if p else None, not (p.excluded if p else False), rule,
