@@ -144,8 +144,8 @@ def test_serving_terminating_fallback_is_explained() -> None:
     assert rows == {
         "127.0.10.1": ("DRAINING", True, f"every endpoint at priority 0; {FALLBACK}"),
         "127.0.10.2": ("DRAINING", True, f"every endpoint at priority 0; {FALLBACK}"),
-        "127.0.10.3": ("UNHEALTHY", True, "every endpoint at priority 0; not ready, sent as UNHEALTHY: no traffic "
-                                          "(panic mode is off)"),
+        "127.0.10.3": ("UNHEALTHY", True, ("every endpoint at priority 0; not ready, sent as UNHEALTHY: no traffic "
+                                           "(panic mode is off)")),
     }
     mixed = _explain_json(SERVING_TERMINATING, "outbound|80||mixed.apps.svc.cluster.local")
     assert [e["rule"] for e in mixed["endpoints"]][1] == (
