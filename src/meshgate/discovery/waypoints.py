@@ -273,10 +273,10 @@ def _vip_problem(obj: Service | ServiceEntry) -> str | None:
     if obj.addresses:
         return "ServiceEntry without an IP address (only CIDRs, no VIP): not captured"
     if not uses_allocated_addresses(obj):
-        return "ServiceEntry without an IP address (no VIP; no allocated address for resolution NONE or with " \
-               "networking.istio.io/enable-autoallocate-ip: false): not captured"
-    return "ServiceEntry without an IP address (no VIP: no spec.addresses and none allocated in " \
-           "status.addresses): not captured"
+        return ("ServiceEntry without an IP address (no VIP; no allocated address for resolution NONE or with "
+                "networking.istio.io/enable-autoallocate-ip: false): not captured")
+    return ("ServiceEntry without an IP address (no VIP: no spec.addresses and none allocated in "
+            "status.addresses): not captured")
 
 
 def _label_text(labels: dict[str, str]) -> str:
