@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .discovery.index import Discovery
 from .discovery.locality import ProxyView, locality_text
-from .discovery.model import HEALTHY
+from .discovery.model import DRAINING, HEALTHY
 from .discovery.topology_filter import topology_mode
 from .gateway.translate import translate_gateways
 from .pipeline import cluster_builder
@@ -75,13 +75,21 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
                 f"failover {[f'{a}->{b}' for a, b in s.failover]}" + (
                     f" and failoverPriority {list(s.failover_priority)}" if s.failover_priority else "")
                 if s.failover else "default (subzone, zone, region)")
-        if plan.rule is None:
-            mode += f", forced by trafficDistribution {plan.service.traffic_distribution}"
+        if plan.forced:
+            mode += f", forced by {plan.locality_source}"
     else:
-        reason = ("no DestinationRule" if plan.rule is None else
-                  "locality load balancing disabled" if plan.setting is None and plan.policy is not None
-                  and plan.policy.load_balancer is not None and plan.policy.load_balancer.locality_lb_setting
-                  is not None else "no outlierDetection: failover does not apply")
+        lb = plan.policy.load_balancer if plan.policy is not None else None
+        if lb is not None and lb.locality_lb_setting is not None and lb.locality_lb_setting.enabled is False:
+            reason = plan.locality_source  # the DestinationRule turns it off, whatever the service asks
+        elif plan.rule is None:
+            reason = "no DestinationRule"
+        else:
+            reason = "no outlierDetection: failover does not apply"
+        source = plan.service.traffic_distribution_source
+        if source and plan.service.traffic_distribution:
+            reason += f"; the DestinationRule's localityLbSetting wins over {source}"
+        elif source:
+            reason += f"; {source}"
         mode = f"off ({reason})"
     if plan.hinted:
         mode += f"; topology hints: {topology_mode(plan.endpoints, view.locality.zone, proxy_node(view))[1]}"
@@ -96,10 +104,16 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
                                             ep.health, 0, None, False, why))
             continue
         p = placements[i] if placements is not None else None
+        rule = p.rule if p else "every endpoint at priority 0"
+        if ep.health != sent[i].health:
+            rule += "; serving-terminating, sent as HEALTHY: no endpoint is ready (kube-proxy's fallback)"
+        elif ep.health == DRAINING:
+            rule += "; serving-terminating, sent as DRAINING: no traffic while an endpoint is ready"
+        elif ep.health != HEALTHY:
+            rule += f"; not ready, sent as {ep.health}: no traffic (panic mode is off)"
         rows.append(EndpointExplanation(
             ep.address, ep.port, locality_text(ep.locality), dict(ep.labels), ep.health,
-            p.priority if p else 0, p.weight if p else None, not (p.excluded if p else False),
-            p.rule if p else "every endpoint at priority 0",
+            p.priority if p else 0, p.weight if p else None, not (p.excluded if p else False), rule,
         ))
     rows.sort(key=lambda r: (r.priority, r.locality, r.address, r.port))
     dr = f"{plan.rule.meta.namespace}/{plan.rule.meta.name}" if plan.rule is not None else ""

@@ -46,9 +46,12 @@ def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool,
                          waypoint_captures: list[Capture] | None = None) -> dict[tuple[str, str, str], tuple[str, ...]]:
     """Captured services that ingress gateways reach through their waypoint, and their VIPs.
 
-    `waypoint_captures` is `captures(store)` when the caller has it already.
+    `waypoint_captures` is `captures(store)` when the caller has it already. With `enabled`
+    (INGRESS_USE_WAYPOINTS) off there are none: the ingress-use-waypoint labels are inert.
     """
     out: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    if not enabled:
+        return out
     for c in captures(store) if waypoint_captures is None else waypoint_captures:
         if not c.captured:
             continue

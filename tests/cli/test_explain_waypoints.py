@@ -33,8 +33,11 @@ def test_global_switch_from_flag_and_environment() -> None:
     assert rows()["pay/payments"]["ingressUseWaypoint"] is True
     assert rows("--no-ingress-use-waypoints")["pay/payments"]["ingressUseWaypoint"] is False
     assert rows(env={"INGRESS_USE_WAYPOINTS": "false"})["pay/payments"]["ingressUseWaypoint"] is False
-    # A namespace label of true wins over the switch.
-    assert rows("--no-ingress-use-waypoints")["shop/cart"]["ingressUseWaypoint"] is True
+    # With the switch off, a namespace label of true is inert (as Istio's and kgateway's switches).
+    assert rows()["shop/cart"]["ingressUseWaypoint"] is True
+    off = rows("--no-ingress-use-waypoints")["shop/cart"]
+    assert (off["ingressUseWaypoint"], off["ingressReason"]) == (
+        False, "global switch off (INGRESS_USE_WAYPOINTS): ingress-use-waypoint labels are inert")
 
 
 def test_bad_switch_value_is_a_usage_error() -> None:

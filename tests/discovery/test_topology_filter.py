@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from meshgate.discovery.endpoints import health_of
 from meshgate.discovery.model import DRAINING, HEALTHY, UNHEALTHY, EndpointModel
-from meshgate.discovery.topology_filter import NODE, ZONE, categorize, has_hints
+from meshgate.discovery.topology_filter import NODE, ZONE, categorize, has_hints, serving_fallback
 
 
 def ep(last: int, health: str = HEALTHY, zones: tuple[str, ...] | None = None,
@@ -71,3 +72,45 @@ def test_has_hints() -> None:
     assert not has_hints([ep(3), ep(4)])
     assert has_hints([ep(3), ep(4, zones=("zone-a",))])
     assert has_hints([ep(3, nodes=("n",))])
+
+
+@pytest.mark.parametrize(
+    ("name", "endpoints", "want"),
+    [
+        # TestCategorizeEndpoints, Cluster traffic policy without hints: what is used is HEALTHY.
+        ("all endpoints are terminating: they are used", [ep(0, DRAINING), ep(1, DRAINING)],
+         [(0, HEALTHY), (1, HEALTHY)]),
+        ("some endpoints are ready: only they are used", [ep(0, UNHEALTHY), ep(1)], [(0, UNHEALTHY), (1, HEALTHY)]),
+        ("none ready, none serving-terminating: nothing is used", [ep(0, UNHEALTHY), ep(1, UNHEALTHY)],
+         [(0, UNHEALTHY), (1, UNHEALTHY)]),
+        ("one ready: the terminating one stays DRAINING", [ep(0, DRAINING), ep(1)], [(0, DRAINING), (1, HEALTHY)]),
+        ("the fallback leaves not-ready ones UNHEALTHY", [ep(0, DRAINING), ep(1, UNHEALTHY)],
+         [(0, HEALTHY), (1, UNHEALTHY)]),
+    ],
+)
+def test_serving_fallback(name: str, endpoints: list[EndpointModel], want: list[tuple[int, str]]) -> None:
+    assert [(int(e.address.rsplit(".", 1)[1]), e.health) for e in serving_fallback(tuple(endpoints))] == want
+
+
+def test_serving_fallback_returns_the_same_tuple_when_nothing_changes() -> None:
+    endpoints = (ep(0), ep(1, DRAINING))
+    assert serving_fallback(endpoints) is endpoints  # placements are shared by identity
+
+
+@pytest.mark.parametrize(
+    ("ready", "serving", "terminating", "want"),
+    [
+        # kube-proxy's newEndpointSliceInfo: ready and serving unset mean true, terminating unset false.
+        (None, None, None, HEALTHY),
+        (True, True, False, HEALTHY),
+        (True, True, True, HEALTHY),  # ready wins, terminating or not (kube-proxy and Istio use it)
+        (False, True, True, DRAINING),
+        (False, None, True, DRAINING),  # serving unset is serving
+        (False, False, True, UNHEALTHY),
+        (False, True, False, UNHEALTHY),
+        (False, None, None, UNHEALTHY),
+    ],
+)
+def test_health_of_reads_conditions_as_kube_proxy(ready: bool | None, serving: bool | None,
+                                                 terminating: bool | None, want: str) -> None:
+    assert health_of(ready, serving, terminating) == want

@@ -74,18 +74,25 @@ def service(name: str = "web", ns: str = "shop", cluster_ip: str | None = "10.96
 
 
 def service_entry(name: str = "api", ns: str = "shop", addresses: tuple[str, ...] = ("240.0.0.1",),
-                  **labels: str) -> dict[str, Any]:
+                  allocated: tuple[tuple[str, str], ...] = (), resolution: str = "STATIC",
+                  hosts: tuple[str, ...] = (), **labels: str) -> dict[str, Any]:
+    """A ServiceEntry; `allocated`: its status.addresses as (host, value), as Istio's allocator
+    writes them."""
     spec: dict[str, Any] = {
-        "hosts": [f"{name}.example.com"],
+        "hosts": list(hosts or (f"{name}.example.com",)),
         "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}],
         "location": "MESH_INTERNAL",
-        "resolution": "STATIC",
-        "endpoints": [{"address": "10.1.1.1"}],
+        "resolution": resolution,
     }
+    if resolution == "STATIC":
+        spec["endpoints"] = [{"address": "10.1.1.1"}]
     if addresses:
         spec["addresses"] = list(addresses)
-    return {"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
-            "metadata": meta(name, ns, _labels(labels)), "spec": spec}
+    out = {"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+           "metadata": meta(name, ns, _labels(labels)), "spec": spec}
+    if allocated:
+        out["status"] = {"addresses": [{"host": h, "value": v} for h, v in allocated]}
+    return out
 
 
 def gateway(name: str = "wp", ns: str = "shop", cls: str = "meshgate-waypoint",
@@ -365,14 +372,45 @@ def test_service_capture(name: str, objects: list[dict[str, Any]], want: tuple[A
         ("cross-namespace waypoint",
          [ALL_WP, service_entry(use_waypoint="wp", use_waypoint_namespace="infra")],
          (("infra", "wp"), "object label", "use-waypoint=wp, use-waypoint-namespace=infra on the ServiceEntry")),
-        ("without addresses there is no VIP",
+        ("without addresses and none allocated there is no VIP",
          [gateway(), service_entry(addresses=(), use_waypoint="wp")],
-         (None, "object label", ("ServiceEntry without an IP address (no VIP): not captured "
-                                 "(use-waypoint=wp on the ServiceEntry)"))),
+         (None, "object label", ("ServiceEntry without an IP address (no VIP: no spec.addresses and none "
+                                 "allocated in status.addresses): not captured (use-waypoint=wp on the ServiceEntry)"))),
         ("a CIDR is not a VIP",
          [gateway(), service_entry(addresses=("240.0.0.0/24",), use_waypoint="wp")],
-         (None, "object label", ("ServiceEntry without an IP address (no VIP): not captured "
+         (None, "object label", ("ServiceEntry without an IP address (only CIDRs, no VIP): not captured "
                                  "(use-waypoint=wp on the ServiceEntry)"))),
+        # Istio's constructServiceEntries: without spec.addresses, the allocated addresses of
+        # status.addresses are the VIPs (kgateway #14390).
+        ("allocated addresses are VIPs",
+         [gateway(), service_entry(addresses=(), allocated=(("api.example.com", "240.240.0.1"),), use_waypoint="wp")],
+         (("shop", "wp"), "object label", "use-waypoint=wp on the ServiceEntry")),
+        ("allocated addresses for another host do not count",
+         [gateway(), service_entry(addresses=(), allocated=(("other.example.com", "240.240.0.1"),), use_waypoint="wp")],
+         (None, "object label", ("ServiceEntry without an IP address (no VIP: no spec.addresses and none "
+                                 "allocated in status.addresses): not captured (use-waypoint=wp on the ServiceEntry)"))),
+        ("spec.addresses win over allocated ones (a CIDR still counts as written)",
+         [gateway(), service_entry(addresses=("240.0.0.0/24",), allocated=(("api.example.com", "240.240.0.1"),),
+                                   use_waypoint="wp")],
+         (None, "object label", ("ServiceEntry without an IP address (only CIDRs, no VIP): not captured "
+                                 "(use-waypoint=wp on the ServiceEntry)"))),
+        ("allocated addresses are not used for resolution NONE",
+         [gateway(), service_entry(addresses=(), allocated=(("api.example.com", "240.240.0.1"),), resolution="NONE",
+                                   use_waypoint="wp")],
+         (None, "object label", ("ServiceEntry without an IP address (no VIP; no allocated address for resolution "
+                                 "NONE or with networking.istio.io/enable-autoallocate-ip: false): not captured "
+                                 "(use-waypoint=wp on the ServiceEntry)"))),
+        ("allocated addresses are not used when the entry opts out of allocation",
+         [gateway(), service_entry(addresses=(), allocated=(("api.example.com", "240.240.0.1"),), use_waypoint="wp",
+                                   **{"networking.istio.io/enable-autoallocate-ip": "False"})],
+         (None, "object label", ("ServiceEntry without an IP address (no VIP; no allocated address for resolution "
+                                 "NONE or with networking.istio.io/enable-autoallocate-ip: false): not captured "
+                                 "(use-waypoint=wp on the ServiceEntry)"))),
+        ("no allocated address for a wildcard host",
+         [gateway(), service_entry(addresses=(), allocated=(("*.api.example.com", "240.240.0.1"),),
+                                   hosts=("*.api.example.com",), use_waypoint="wp")],
+         (None, "object label", ("ServiceEntry without an IP address (no VIP: no spec.addresses and none "
+                                 "allocated in status.addresses): not captured (use-waypoint=wp on the ServiceEntry)"))),
         ("the waypoint's own-Service rule is for Services only",
          [gateway(), service_entry(use_waypoint="wp", **{"gateway.istio.io/managed": "istio.io-mesh-controller"})],
          (("shop", "wp"), "object label", "use-waypoint=wp on the ServiceEntry")),
@@ -422,19 +460,25 @@ def test_captures_lists_every_service_and_service_entry_in_order() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+SWITCH_OFF = "global switch off (INGRESS_USE_WAYPOINTS): ingress-use-waypoint labels are inert"
+
+
 @pytest.mark.parametrize(
     ("name", "obj_label", "ns_label", "global_on", "want", "reason"),
     [
         ("no label, switch on", None, None, True, True, "no ingress-use-waypoint label: global switch on"),
-        ("no label, switch off", None, None, False, False, "no ingress-use-waypoint label: global switch off"),
-        ("object true beats switch off", "true", None, False, True, "ingress-use-waypoint=true on the {kind}"),
+        ("no label, switch off", None, None, False, False, SWITCH_OFF),
+        # Switch off: the labels are inert (Istio's ENABLE_INGRESS_WAYPOINT_ROUTING, kgateway's
+        # INGRESS_USE_WAYPOINTS: neither reads the label when off).
+        ("switch off makes object true inert", "true", None, False, False, SWITCH_OFF),
+        ("switch off makes namespace true inert", None, "true", False, False, SWITCH_OFF),
+        ("switch off makes object 1 inert", "1", "true", False, False, SWITCH_OFF),
         ("object false beats switch on", "false", None, True, False, "ingress-use-waypoint=false on the {kind}"),
-        ("namespace true beats switch off", None, "true", False, True, "ingress-use-waypoint=true on namespace shop"),
         ("namespace false beats switch on", None, "false", True, False, "ingress-use-waypoint=false on namespace shop"),
         ("object false beats namespace true", "false", "true", True, False, "ingress-use-waypoint=false on the {kind}"),
-        ("object true beats namespace false", "true", "false", False, True, "ingress-use-waypoint=true on the {kind}"),
-        ("ParseBool: True", "True", None, False, True, "ingress-use-waypoint=True on the {kind}"),
-        ("ParseBool: 1", "1", None, False, True, "ingress-use-waypoint=1 on the {kind}"),
+        ("object true beats namespace false", "true", "false", True, True, "ingress-use-waypoint=true on the {kind}"),
+        ("ParseBool: True", "True", "false", True, True, "ingress-use-waypoint=True on the {kind}"),
+        ("ParseBool: 1", "1", "false", True, True, "ingress-use-waypoint=1 on the {kind}"),
         ("ParseBool: F", None, "F", True, False, "ingress-use-waypoint=F on namespace shop"),
         ("not a boolean is false, and still wins", "yes", "true", True, False,
          "ingress-use-waypoint=yes on the {kind} is not a boolean: treated as false"),

@@ -87,14 +87,15 @@ endpoints:
 """
 
 
-async def _with_mesh(tmp_path: Path, ingress_label: str, body) -> None:
+async def _with_mesh(tmp_path: Path, ingress_label: str, body, ingress_use_waypoints: bool = True) -> None:
     base = free_subnet()
     cfg = tmp_path / "config"
     cfg.mkdir()
     (cfg / "all.yaml").write_text(config(base, ingress_label))
     echo = EchoServer(f"{base}.11", 9000, pod="cart-11", namespace="shop")
     echo.start()
-    runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"), say=lambda line: None)
+    runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work",
+                               ingress_use_waypoints=ingress_use_waypoints), say=lambda line: None)
     try:
         await runner.start()
         assert sorted(runner.envoys) == ["shop/ingress", "shop/wp"]
@@ -129,6 +130,18 @@ def test_ingress_use_waypoint_false_goes_straight_to_the_pods(tmp_path: Path) ->
             assert (await asyncio.get_running_loop().run_in_executor(
                 None, get, f"http://{base}.1:8080/items")).header("x-waypoint") == []
     asyncio.run(asyncio.wait_for(_with_mesh(tmp_path, "false", body), 120))
+
+
+def test_switch_off_makes_ingress_use_waypoint_true_inert(tmp_path: Path) -> None:
+    """INGRESS_USE_WAYPOINTS off (as Istio's ENABLE_INGRESS_WAYPOINT_ROUTING and kgateway's
+    switch): a Service labelled ingress-use-waypoint=true is reached straight at its pods."""
+    async def body(base: str, runner: Runner) -> None:
+        reply = await _until(base, lambda r: r.pod == "cart-11")
+        assert reply.pod == "cart-11"
+        for _ in range(5):  # never through the waypoint
+            assert (await asyncio.get_running_loop().run_in_executor(
+                None, get, f"http://{base}.1:8080/items")).header("x-waypoint") == []
+    asyncio.run(asyncio.wait_for(_with_mesh(tmp_path, "true", body, ingress_use_waypoints=False), 120))
 
 
 def _proxy_v2_request(base: str, vip: str, port: int) -> tuple[int, dict]:

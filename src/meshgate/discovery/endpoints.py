@@ -9,16 +9,16 @@ from .model import DRAINING, HEALTHY, UNHEALTHY, EndpointModel, Locality, PortMo
 
 
 def health_of(ready: bool | None, serving: bool | None, terminating: bool | None) -> str:
-    """Envoy health for EndpointSlice conditions.
+    """Envoy health for EndpointSlice conditions, read as kube-proxy reads them
+    (newEndpointSliceInfo): ready and serving unset mean true, terminating unset means false.
 
-    ready nil means ready (the API's rule); serving defaults to ready; a serving endpoint that
-    is terminating drains (kept for existing connections and as a last resort).
+    A ready endpoint is HEALTHY, terminating or not (kube-proxy uses it; so does Istio). One
+    that is not ready but serving and terminating is DRAINING: kube-proxy's fallback, used only
+    when no endpoint is ready (topology_filter). Anything else is UNHEALTHY.
     """
-    is_ready = ready is not False
-    if is_ready and terminating is not True:
+    if ready is not False:
         return HEALTHY
-    is_serving = serving if serving is not None else is_ready
-    if is_serving and terminating is True:
+    if serving is not False and terminating is True:
         return DRAINING
     return UNHEALTHY
 

@@ -47,7 +47,7 @@ class Discovery:
         key = (namespace, name)
         if key not in self._services:
             svc = self._store.get("Service", namespace, name)
-            self._services[key] = service_model(svc) if svc is not None else None
+            self._services[key] = service_model(svc, self.namespace_annotations(namespace)) if svc is not None else None
         return self._services[key]
 
     # -- ServiceEntries ------------------------------------------------------------------------
@@ -55,7 +55,7 @@ class Discovery:
         if self._hosts is None:
             hosts: dict[str, list[ServiceModel]] = {}
             for se in self._store.list("ServiceEntry"):
-                for model in service_entry_models(se):
+                for model in service_entry_models(se, self.namespace_annotations(se.meta.namespace)):
                     hosts.setdefault(model.hosts[0], []).append(model)
             for models in hosts.values():
                 # A host claimed by several entries belongs to the oldest (then namespace/name).
@@ -73,7 +73,12 @@ class Discovery:
     def service_entry(self, namespace: str, name: str) -> list[ServiceModel]:
         """A ServiceEntry's services (one per host), or [] when there is no such entry."""
         se = self._store.get("ServiceEntry", namespace, name)
-        return service_entry_models(se) if se is not None else []
+        return service_entry_models(se, self.namespace_annotations(namespace)) if se is not None else []
+
+    def namespace_annotations(self, namespace: str) -> dict[str, str]:
+        """A Namespace's annotations ({} when there is no such Namespace)."""
+        ns = self._store.get("Namespace", "", namespace)
+        return ns.meta.annotations if ns is not None else {}
 
     def node_locality(self, node: str) -> Locality:
         """A Node's region/zone/subzone from its topology labels."""
@@ -135,7 +140,7 @@ class Discovery:
         result = None
         if kind == "ServiceEntry":
             se = self._store.get("ServiceEntry", namespace, name)
-            model = next((m for m in service_entry_models(se) if m.hosts[0] == host), None) if se else None
+            model = next((m for m in self.service_entry(namespace, name) if m.hosts[0] == host), None)
             pm = model.port(port) if model is not None else None
             if se is not None and pm is not None:
                 pods = self._store.in_namespace("Pod", namespace) if se.workload_selector is not None else ()

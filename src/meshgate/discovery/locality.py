@@ -26,6 +26,12 @@ failover, failoverPriority and the default scheme need outlier detection (the ca
 without it every endpoint keeps priority 0. distribute does not need it. ``enabled: false``
 turns everything off.
 
+Which setting applies is :func:`effective_setting` (Istio's GetEffectiveLbSetting): the
+DestinationRule's localityLbSetting when it has one (``enabled: false`` there turns locality
+load balancing off, whatever the service asks); else the service's traffic distribution
+(PreferSameZone, PreferClose, PreferSameNode), which forces failoverPriority with or without
+outlier detection; else the mesh default (on, default scheme), which needs outlier detection.
+
 The result depends on few attributes of the proxy (its locality; the values of the
 failoverPriority labels): :func:`lb_context` names them, and :class:`PlacementCache` shares one
 computation between all the proxies with an equal context.
@@ -145,6 +151,53 @@ def endpoint_labels(ep: EndpointModel) -> dict[str, str]:
     """An endpoint's labels as failoverPriority compares them: its workload labels augmented with
     its locality, node and network (as Istio's registries augment IstioEndpoint labels)."""
     return dict(_augment(dict(ep.labels), ep.locality, ep.node_name, ep.network))
+
+
+# --- the setting in force -------------------------------------------------------------------------
+
+# failoverPriority forced by a service's traffic distribution when no DestinationRule sets
+# localityLbSetting (Istio's GetEffectiveLbSetting).
+TRAFFIC_DISTRIBUTION_PRIORITIES = {
+    "PreferSameZone": (NETWORK_LABEL, REGION_LABEL, ZONE_LABEL),
+    "PreferSameNode": (NETWORK_LABEL, REGION_LABEL, ZONE_LABEL, SUBZONE_LABEL, HOSTNAME_LABEL),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveSetting:
+    """The locality setting in force for a cluster, whether failover may apply, and why.
+
+    ``forced``: the service's traffic distribution chose it (failover applies without outlier
+    detection). ``source``: where it came from, in words.
+    """
+
+    setting: LocalitySetting | None
+    applies: bool
+    source: str
+    forced: bool = False
+
+
+def effective_setting(rule_setting: LocalitySetting | None, outlier_detection: bool,
+                      traffic_distribution: str | None, traffic_distribution_source: str = "") -> EffectiveSetting:
+    """The setting in force: the DestinationRule's localityLbSetting (`rule_setting`, None when
+    the rule has none or there is no rule), else the service's traffic distribution
+    (PreferSameZone or PreferSameNode, as discovery normalises it), else the mesh default.
+    `outlier_detection`: the rule's policy for the port has outlierDetection."""
+    if rule_setting is not None:
+        if rule_setting.enabled is False:
+            return EffectiveSetting(None, False, "the DestinationRule's localityLbSetting has enabled: false")
+        return EffectiveSetting(rule_setting, outlier_detection, "the DestinationRule's localityLbSetting")
+    forced = TRAFFIC_DISTRIBUTION_PRIORITIES.get(traffic_distribution or "")
+    if forced:
+        why = f"trafficDistribution {traffic_distribution}"
+        if traffic_distribution_source:
+            why += f" ({traffic_distribution_source})"
+        return EffectiveSetting(LocalitySetting(enabled=True, failover_priority=forced), True, why, forced=True)
+    if outlier_detection:
+        # Istio's mesh default has locality load balancing on: with outlier detection, the
+        # default scheme prefers the proxy's own subzone, zone, then region.
+        return EffectiveSetting(LocalitySetting(), True, "the mesh default, with outlierDetection")
+    return EffectiveSetting(None, False, "the mesh default, without outlierDetection")
 
 
 # --- the setting, resolved ------------------------------------------------------------------------

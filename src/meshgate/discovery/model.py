@@ -11,6 +11,20 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 SUBZONE_LABEL = "topology.istio.io/subzone"
 
 
+# Go's strconv.ParseBool, which Istio uses to read boolean labels and annotations.
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def parse_go_bool(value: str) -> bool | None:
+    """`value` as Go's strconv.ParseBool reads it: True, False, or None when it is not a boolean."""
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
 def selector_matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     """Whether `labels` contain every key/value of an equality selector (an empty one matches all)."""
     return all(labels.get(k) == v for k, v in selector.items())
@@ -62,7 +76,8 @@ class ServiceModel:
     resolution: str = ""  # ServiceEntry resolution (STATIC, DNS, DNS_ROUND_ROBIN, NONE); "" for Services
     export_to: tuple[str, ...] = ("*",)
     created: str = ""  # creationTimestamp: the oldest ServiceEntry wins a contested host
-    traffic_distribution: str | None = None
+    traffic_distribution: str | None = None  # PreferSameZone or PreferSameNode (traffic_distribution.py)
+    traffic_distribution_source: str = ""  # where it was read, for explanations
     annotations: tuple[tuple[str, str], ...] = ()  # metadata.meshgate.io/* annotations (for xDS metadata)
 
     def visible_from(self, namespace: str) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..resources.core import Service
 from ..resources.meta import metadata_annotations
 from .model import PortModel, ServiceModel
+from .traffic_distribution import traffic_distribution
 
 CLUSTER_DOMAIN = "cluster.local"
 
@@ -14,8 +17,11 @@ def service_host(name: str, namespace: str) -> str:
     return f"{name}.{namespace}.svc.{CLUSTER_DOMAIN}"
 
 
-def service_model(svc: Service) -> ServiceModel:
-    """A Kubernetes Service as a service model."""
+def service_model(svc: Service, namespace_annotations: Mapping[str, str] | None = None) -> ServiceModel:
+    """A Kubernetes Service as a service model (its Namespace's annotations may set its traffic
+    distribution)."""
+    td = traffic_distribution("Service", svc.traffic_distribution, svc.meta.annotations, svc.meta.namespace,
+                              namespace_annotations or {})
     return ServiceModel(
         kind="Service",
         namespace=svc.meta.namespace,
@@ -28,6 +34,6 @@ def service_model(svc: Service) -> ServiceModel:
         external_name=None,
         created=svc.meta.creation_timestamp,
         annotations=metadata_annotations(svc.meta.annotations),
-        traffic_distribution=svc.meta.annotations.get("networking.istio.io/traffic-distribution")
-        or svc.traffic_distribution,
+        traffic_distribution=td.preference,
+        traffic_distribution_source=td.source,
     )

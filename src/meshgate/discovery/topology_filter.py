@@ -4,10 +4,14 @@ As kube-proxy's CategorizeEndpoints: use the node hints when every ready endpoin
 them and one names this proxy's node; else the zone hints when every ready endpoint carries
 them and one names this proxy's zone; else every ready endpoint. When no ready endpoint is
 left, fall back to the serving-terminating ones (all of them, hints aside).
+
+Envoy does not route to a DRAINING endpoint, so the fallback endpoints are sent as HEALTHY;
+with no hints, :func:`serving_fallback` does that and keeps every other endpoint as it is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,3 +67,12 @@ def categorize(endpoints: Sequence[EndpointModel], zone: str, node: str) -> Cate
         if fallback:
             return Categorized(fallback, mode, "no ready endpoint: serving-terminating endpoints used")
     return Categorized(chosen, mode, reason)
+
+
+def serving_fallback(endpoints: tuple[EndpointModel, ...]) -> tuple[EndpointModel, ...]:
+    """kube-proxy's fallback without topology filtering: when no endpoint is ready, the
+    serving-terminating ones become HEALTHY (the others keep their health, so Envoy still counts
+    them); otherwise `endpoints` itself, unchanged."""
+    if any(ep.health == HEALTHY for ep in endpoints) or not any(ep.health == DRAINING for ep in endpoints):
+        return endpoints
+    return tuple(dataclasses.replace(ep, health=HEALTHY) if ep.health == DRAINING else ep for ep in endpoints)

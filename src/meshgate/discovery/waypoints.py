@@ -26,11 +26,14 @@ waypoints.go and services.go), in meshgate's terms (ARCHITECTURE §7):
   istio.io-mesh-controller`) has no waypoint.
 - Only services with a VIP are captured: not headless Services, not Services without a
   clusterIP, not ExternalName Services (Istio's ambient index skips those entirely), not
-  ServiceEntries without an IP address. (Istio binds an address-less ServiceEntry but relies on
-  VIP auto-allocation to give it one; meshgate allocates none, so there is nothing to match.)
-- Ingress: `istio.io/ingress-use-waypoint` on the object, else on its Namespace, parsed as Go's
+  ServiceEntries without an IP address. A ServiceEntry without `spec.addresses` has the VIPs
+  Istio's allocator wrote in its `status.addresses` (see service_entries.py: not for resolution
+  NONE, wildcard hosts or entries that opt out); meshgate allocates none itself.
+- Ingress: with the global switch off (`INGRESS_USE_WAYPOINTS`), never: the labels are inert, as
+  Istio's ENABLE_INGRESS_WAYPOINT_ROUTING and kgateway's INGRESS_USE_WAYPOINTS make them. With it
+  on, `istio.io/ingress-use-waypoint` on the object, else on its Namespace, parsed as Go's
   strconv.ParseBool, an unparsable value counting as false (Istio's ingressUseWaypointFromLabels);
-  without either label, the global switch.
+  without either label, yes (meshgate's default; Istio and kgateway want the label).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from ..resources.core import Service
 from ..resources.gateway_api import Gateway, LabelSelector, Listener
 from ..resources.istio import ServiceEntry
 from ..store import Store
+from .model import parse_go_bool
+from .service_entries import host_vips, uses_allocated_addresses
 
 USE_WAYPOINT = "istio.io/use-waypoint"
 USE_WAYPOINT_NAMESPACE = "istio.io/use-waypoint-namespace"
@@ -61,9 +66,6 @@ NAMESPACE_LABEL = "namespace label"
 NO_SOURCE = "none"
 
 _KINDS = ("Service", "ServiceEntry")
-# Go's strconv.ParseBool.
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,9 +268,15 @@ def _vip_problem(obj: Service | ServiceEntry) -> str | None:
         if not any(ip for ip in obj.cluster_ips):
             return "Service without a clusterIP (no VIP): not captured"
         return None
-    if not any("/" not in a for a in obj.addresses):
-        return "ServiceEntry without an IP address (no VIP): not captured"
-    return None
+    if any(host_vips(obj, host) for host in obj.hosts):
+        return None
+    if obj.addresses:
+        return "ServiceEntry without an IP address (only CIDRs, no VIP): not captured"
+    if not uses_allocated_addresses(obj):
+        return ("ServiceEntry without an IP address (no VIP; no allocated address for resolution NONE or with "
+                "networking.istio.io/enable-autoallocate-ip: false): not captured")
+    return ("ServiceEntry without an IP address (no VIP: no spec.addresses and none allocated in "
+            "status.addresses): not captured")
 
 
 def _label_text(labels: dict[str, str]) -> str:
@@ -361,21 +369,16 @@ def captures(store: Store, waypoint_index: dict[tuple[str, str], Waypoint] | Non
 # --------------------------------------------------------------------------------------------
 
 
-def _parse_bool(value: str) -> bool | None:
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    return None
-
-
 def ingress_uses_waypoint(store: Store, kind: str, namespace: str, name: str,
                           global_default: bool) -> tuple[bool, str]:
     """Whether an ingress gateway sends to this (captured) service's VIP, and why.
 
-    The label on the Service or ServiceEntry wins over its Namespace's, whatever its value;
-    without either, the global switch decides. Capture itself is not checked here.
+    With the global switch off, never: the labels are inert. With it on, the label on the
+    Service or ServiceEntry wins over its Namespace's, whatever its value; without either, yes.
+    Capture itself is not checked here.
     """
+    if not global_default:
+        return False, "global switch off (INGRESS_USE_WAYPOINTS): ingress-use-waypoint labels are inert"
     obj = store.get(kind, namespace, name)
     labels: dict[str, str] = obj.meta.labels if obj is not None else {}
     ns_labels = store.namespace_labels(namespace)
@@ -384,9 +387,8 @@ def ingress_uses_waypoint(store: Store, kind: str, namespace: str, name: str,
     elif INGRESS_USE_WAYPOINT in ns_labels:
         value, where = ns_labels[INGRESS_USE_WAYPOINT], f"on namespace {namespace}"
     else:
-        state = "on" if global_default else "off"
-        return global_default, f"no ingress-use-waypoint label: global switch {state}"
-    parsed = _parse_bool(value)
+        return True, "no ingress-use-waypoint label: global switch on"
+    parsed = parse_go_bool(value)
     if parsed is None:
         return False, f"ingress-use-waypoint={value} {where} is not a boolean: treated as false"
     return parsed, f"ingress-use-waypoint={value} {where}"

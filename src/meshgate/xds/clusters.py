@@ -195,6 +195,11 @@ def cluster(
             h2 = h2 or (policy.connection_pool.http is not None and policy.connection_pool.http.h2_upgrade_policy == "UPGRADE")
         if policy.tls is not None and service is not None:
             _tls(out, policy.tls, service.namespace, secrets or (lambda ns, n: None), service.hosts[0])
+    if out.type != cluster_pb2.Cluster.ORIGINAL_DST and not out.common_lb_config.HasField("healthy_panic_threshold"):
+        # Endpoints are sent with their health (not-ready ones UNHEALTHY): Envoy's default panic
+        # threshold (50%) would spread traffic over them once half are not ready, where kube-proxy
+        # sends none. Istio (applyLoadBalancer) turns panic mode off likewise.
+        out.common_lb_config.healthy_panic_threshold.SetInParent()
     if h2:
         options.explicit_http_config.http2_protocol_options.CopyFrom(protocol_pb2.Http2ProtocolOptions())
     if options.ListFields():

@@ -22,10 +22,12 @@ from .. import ir
 from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
 from ..discovery.locality import (
+    EffectiveSetting,
     LocalitySetting,
     Placement,
     PlacementCache,
     ProxyView,
+    effective_setting,
     group_by_priority,
     place_endpoints,
 )
@@ -37,7 +39,7 @@ from ..discovery.model import (
     PortModel,
     ServiceModel,
 )
-from ..discovery.topology_filter import categorize, has_hints
+from ..discovery.topology_filter import categorize, has_hints, serving_fallback
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
@@ -47,16 +49,6 @@ from .listeners import listener
 from .metadata import object_ref, set_metadata
 from .routes import hash_policies, route_configuration, uses_stateful_sessions
 from .secrets import secret
-
-# trafficDistribution on a Service forces failoverPriority when no DestinationRule sets locality
-# load balancing (Istio): prefer the same network, region and zone (and node, for PreferSameNode).
-_NETWORK, _REGION, _ZONE = "topology.istio.io/network", "topology.kubernetes.io/region", "topology.kubernetes.io/zone"
-_TRAFFIC_DISTRIBUTION = {
-    "PreferClose": (_NETWORK, _REGION, _ZONE),
-    "PreferSameZone": (_NETWORK, _REGION, _ZONE),
-    "PreferSameNode": (_NETWORK, _REGION, _ZONE, "topology.istio.io/subzone", "kubernetes.io/hostname"),
-}
-
 
 NOWHERE = ProxyView(Locality(), ())  # a proxy with no locality and no labels
 NODE_LABEL = "kubernetes.io/hostname"
@@ -98,6 +90,11 @@ class ClusterPlan:
     rule: DestinationRule | None
     setting: LocalitySetting | None  # locality load balancing, when it shapes this cluster
     applies: bool  # failover/failoverPriority apply (outlierDetection, or forced by trafficDistribution)
+    locality_source: str  # where the setting came from, in words (for explanations)
+    forced: bool  # the service's trafficDistribution chose the setting
+    # What a proxy without topology filtering is sent: `endpoints`, or, when none is ready,
+    # the serving-terminating ones as healthy (kube-proxy's fallback).
+    served: tuple[EndpointModel, ...]
 
     @property
     def locality_lb(self) -> bool:
@@ -133,23 +130,14 @@ class ClusterPlan:
         return self.service.resolution in ("", "STATIC")
 
 
-def _locality_setting(policy: TrafficPolicy | None, service: ServiceModel) -> tuple[LocalitySetting | None, bool]:
+def _locality_setting(policy: TrafficPolicy | None, service: ServiceModel) -> EffectiveSetting:
+    """The locality setting in force for the policy of one port (see effective_setting)."""
     lb = policy.load_balancer if policy is not None else None
     dr_setting = lb.locality_lb_setting if lb is not None else None
-    if dr_setting is not None:
-        if dr_setting.enabled is False:
-            return None, False
-        setting = LocalitySetting(dr_setting.enabled, dr_setting.distribute, dr_setting.failover,
-                                  dr_setting.failover_priority)
-        return setting, policy is not None and policy.outlier_detection is not None
-    forced = _TRAFFIC_DISTRIBUTION.get(service.traffic_distribution or "")
-    if forced:
-        return LocalitySetting(failover_priority=forced), True
-    if policy is not None and policy.outlier_detection is not None:
-        # Locality load balancing is on by default (Istio's mesh default): with outlier
-        # detection, the default scheme prefers the proxy's own subzone, zone, then region.
-        return LocalitySetting(), True
-    return None, False
+    rule_setting = None if dr_setting is None else LocalitySetting(
+        dr_setting.enabled, dr_setting.distribute, dr_setting.failover, dr_setting.failover_priority)
+    return effective_setting(rule_setting, policy is not None and policy.outlier_detection is not None,
+                             service.traffic_distribution, service.traffic_distribution_source)
 
 
 class ClusterBuilder:
@@ -194,8 +182,9 @@ class ClusterBuilder:
             port, endpoints = found
             rule = destination_rule_for(self._rules, ref.host, namespace, labels)
             policy = port_policy(rule.traffic_policy if rule is not None else None, port.number)
-            setting, applies = _locality_setting(policy, service)
-            result = ClusterPlan(ref, port, service, endpoints, policy, rule, setting, applies)
+            eff = _locality_setting(policy, service)
+            result = ClusterPlan(ref, port, service, endpoints, policy, rule, eff.setting, eff.applies,
+                                 eff.source, eff.forced, serving_fallback(endpoints))
         self._plans[key] = result
         self._keys.setdefault((ref.namespace, ref.service), []).append((self._plans, key))
         return result
@@ -210,11 +199,11 @@ class ClusterBuilder:
         """The endpoints `proxy` is sent (topology hints applied) and, when locality load
         balancing shapes the cluster, their placements, in the same order."""
         proxy = proxy or NOWHERE
-        endpoints = usable_endpoints(plan.endpoints, proxy) if plan.hinted else plan.endpoints
+        endpoints = usable_endpoints(plan.endpoints, proxy) if plan.hinted else plan.served
         if not plan.locality_lb:
             return endpoints, None
-        if endpoints is plan.endpoints:
-            return endpoints, self.placements.placements(plan.ref.name, id(plan.endpoints), proxy, endpoints,
+        if endpoints is plan.served:
+            return endpoints, self.placements.placements(plan.ref.name, id(plan.served), proxy, endpoints,
                                                          plan.setting, plan.applies)
         # Filtered for this proxy's zone or node: placed for it alone.
         return endpoints, place_endpoints(proxy, endpoints, plan.setting, plan.applies)
@@ -224,7 +213,7 @@ class ClusterBuilder:
         locality would (locality-weighted clusters need weights on every locality)."""
         source = plan.source
         if not plan.per_client:
-            return load_assignment(plan.ref.name, plan.endpoints, source)
+            return load_assignment(plan.ref.name, plan.served, source)
         endpoints, placements = self.placed(plan, proxy)
         if placements is None:
             return load_assignment(plan.ref.name, endpoints, source)

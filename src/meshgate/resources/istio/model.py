@@ -55,6 +55,9 @@ class WorkloadEntry:
     weight: int | None
     service_account: str | None
     line: int
+    # status.conditions[type=Healthy].status ("True", "False", ...), None when absent; written by
+    # Istio's health checker (proxy.istio.io/health-checks-enabled) or whoever registers the workload.
+    healthy_condition: str | None = None
     kind = "WorkloadEntry"
 
     @property
@@ -95,6 +98,9 @@ class ServiceEntry:
     workload_selector: dict[str, str] | None  # None: no selector; {}: selects every workload
     export_to: tuple[str, ...]  # empty: exported everywhere
     subject_alt_names: tuple[str, ...]
+    # status.addresses: (host, IP) as Istio's allocator writes them for entries without
+    # spec.addresses; only values that are IP addresses are kept.
+    status_addresses: tuple[tuple[str, str], ...] = ()
     kind = "ServiceEntry"
 
 

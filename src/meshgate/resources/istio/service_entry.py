@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from ..fields import Fields
 from ..meta import Meta, Source
 from .formats import fqdn, ip_subnet, port_name, protocol, wildcard_domain
@@ -135,4 +137,27 @@ def parse_service_entry(f: Fields, meta: Meta, source: Source) -> ServiceEntry:
     return ServiceEntry(
         meta, source, tuple(it.value for it in host_items), tuple(it.value for it in address_items),
         tuple(ports), location, resolution or "NONE", tuple(endpoints), selector, export_to, tuple(sans),
+        _status_addresses(f),
     )
+
+
+def _status_addresses(f: Fields) -> tuple[tuple[str, str], ...]:
+    """status.addresses as (host, IP): the addresses Istio's allocator gave the entry's hosts.
+
+    As Istio (getHostAddressesFromServiceEntryStatus), a value that is not an IP address is
+    skipped; here with a warning. The IP is written in its canonical form (netip's String).
+    """
+    status = f.map("status")
+    if status is None:
+        return ()
+    out: list[tuple[str, str]] = []
+    for af in status.maps("addresses"):
+        value = af.str("value")
+        host = af.str("host") or ""
+        if value is None:
+            continue
+        try:
+            out.append((host, str(ipaddress.ip_address(value))))
+        except ValueError:
+            af.error("value", f"{value!r} is not an IP address: ignored (as Istio)", severity="warning")
+    return tuple(out)

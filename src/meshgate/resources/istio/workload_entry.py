@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..fields import Fields
 from ..meta import Meta, Source
 from .formats import fqdn, is_ip, port_name, unix_path
@@ -78,8 +80,20 @@ def _parse_workload(
 
 
 def parse_workload_entry(f: Fields, meta: Meta, source: Source) -> WorkloadEntry:
-    """WorkloadEntry.spec (ValidateWorkloadEntry)."""
+    """WorkloadEntry.spec (ValidateWorkloadEntry), and the Healthy condition of its status."""
     spec = f.map("spec", required=True)
     if spec is None:
         return WorkloadEntry(meta, source, None, {}, {}, None, None, None, None, f.line)
-    return _parse_workload(spec, meta, source, address_kind="any", service_ports=None)
+    we = _parse_workload(spec, meta, source, address_kind="any", service_ports=None)
+    return dataclasses.replace(we, healthy_condition=_healthy_condition(f))
+
+
+def _healthy_condition(f: Fields) -> str | None:
+    """The status of the `Healthy` condition in status.conditions (Istio's IstioStatus), or None."""
+    status = f.map("status")
+    if status is None:
+        return None
+    for cf in status.maps("conditions"):
+        if cf.str("type") == "Healthy":
+            return cf.str("status") or ""
+    return None
