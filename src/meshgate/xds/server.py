@@ -371,11 +371,12 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             del resp  # not held while the stream waits
 
     # -- Delta ------------------------------------------------------------------------------
-    def _delta_response(self, st: StreamState, type_url: str, ts: TypeState,
-                        full: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
+    def _delta_response(self, st: StreamState, type_url: str, ts: TypeState, full: bool = False,
+                        answer: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
         """What the client lacks: everything on `full` (a new or changed subscription), else only
         the names that changed since this stream last synced the type; plus the assignments that
-        follow clusters just sent, changed or not."""
+        follow clusters just sent, changed or not. None when that is nothing, unless `answer`
+        (a first request is always answered)."""
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current: dict[str, Resource] = entry.resources.get(type_url, {})
@@ -396,8 +397,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         if type_url in (CLUSTER, ENDPOINT):
             ts.held = self._hold(st, type_url, [n for n in removed if n not in current])
             removed = [n for n in removed if n not in ts.held]
-        if not send and not removed and not full:
-            return None
+        if not send and not removed and not answer:
+            return None  # decided before a nonce is taken: a response never sent must not make ACKs stale
         for r in send:
             ts.known[r.name] = r.version
         for n in removed:
@@ -432,9 +433,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             return released  # an ACK or NACK: changes are pushed when the cache moves
         # A subscription change is answered in full (the first one always, so that Envoy can
         # finish initializing, even when there is nothing to send).
-        resp = self._delta_response(st, req.type_url, ts, full=True)
-        if resp is not None and not first and not resp.resources and not resp.removed_resources:
-            return released
+        resp = self._delta_response(st, req.type_url, ts, full=True, answer=first)
         follow = self._push(st, self._delta_response, self._and_followers(st, req.type_url)[1:])
         return released + ([resp] if resp is not None else []) + follow
 
