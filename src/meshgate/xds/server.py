@@ -22,7 +22,7 @@ import errno
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Protocol
 
 import grpc
@@ -270,17 +270,28 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         return {n for n in gone if n in in_use}
 
     def _sent(self, st: StreamState, type_url: str, ts: TypeState, resources: list[Resource],
-              removed: list[str], full: bool) -> None:
-        """Bookkeeping after a response: what routes and listeners name; which assignments must
-        follow the clusters sent (added or changed: Envoy warms each until it has its assignment)."""
+              removed: list[str], full: bool, added: list[str] | None = None) -> None:
+        """Bookkeeping after a response: what routes and listeners name; which clusters are new to
+        the proxy, and which assignments must follow the clusters sent (added or changed: Envoy
+        warms each until it has its assignment)."""
         if type_url in NAMING_TYPES:
             refs: ClusterRefs = {r.name: self.refs.of(type_url, r) for r in resources}
             refs.update((n, None) for n in removed)
             ts.sent_refs(ts.nonce, refs, full)
+            ts.deferred = False
         elif type_url == CLUSTER:
+            ts.added(ts.nonce, added or ())
             eds = st.types.get(ENDPOINT)
             if eds is not None and eds.active:
                 eds.follow.update(r.name for r in resources)
+
+    def _waits(self, st: StreamState, type_url: str, resources: Iterable[Resource]) -> bool:
+        """Whether routes or listeners about to be sent name a cluster the proxy has been sent but
+        not answered for: Envoy answers CDS once its new clusters are warm, and a route to a
+        cluster still warming answers 500 (no cluster)."""
+        cds = st.types.get(CLUSTER)
+        warming = cds.warming() if cds is not None and type_url in NAMING_TYPES else frozenset()
+        return bool(warming) and any(self.refs.of(type_url, r) & warming for r in resources)
 
     @staticmethod
     def _and_followers(st: StreamState, type_url: str) -> tuple[str, ...]:
@@ -290,17 +301,24 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
 
     def _answered(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, accepted: bool,
                   respond) -> list:
-        """The proxy answered routes or listeners: clusters nothing it uses names any more leave it."""
-        if type_url not in NAMING_TYPES or not nonce:
+        """The proxy answered clusters (they are warm: routes waiting for them go), or routes or
+        listeners (clusters nothing it uses names any more leave it). What moves is pushed in
+        push order, as after a cache change."""
+        if not nonce or type_url not in (CLUSTER, *NAMING_TYPES):
             return []
         ts.answered(nonce, accepted)
-        cds = st.types.get(CLUSTER)
-        if cds is None or not cds.held:
-            return []
-        return self._push(st, respond, (CLUSTER, ENDPOINT))
+        if type_url == CLUSTER:
+            moves = any((n := st.types.get(t)) is not None and n.deferred for t in NAMING_TYPES)
+        else:
+            moves = (cds := st.types.get(CLUSTER)) is not None and bool(cds.held)
+        return self._push(st, respond) if moves else []
 
     # -- State of the World -----------------------------------------------------------------
-    def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState) -> discovery_pb2.DiscoveryResponse | None:
+    def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState,
+                       gate: bool = True) -> discovery_pb2.DiscoveryResponse | None:
+        """What this subscription selects, when it differs from what was last sent (or
+        assignments must follow their clusters); routes waiting for clusters to warm wait (not on
+        a first request, when `gate` is False)."""
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current = entry.resources.get(type_url, {})
@@ -312,8 +330,10 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             chosen = entry.frozen(type_url) if type_url == CLUSTER else current
             version = entry.version(type_url)
         else:
-            # Assignments that follow their clusters go out before the proxy asks for them.
-            chosen = {n: current[n] for n in ts.names | follow if n in current}
+            # Assignments that follow their clusters go out before the proxy asks for them (it asks
+            # as soon as it has the cluster; meanwhile they count as asked for).
+            ts.names |= follow
+            chosen = {n: current[n] for n in ts.names if n in current}
             version = type_version(chosen)
         if type_url == CLUSTER and ts.sent is not None:
             # A cluster left out would be removed: keep those the proxy's routes may still name.
@@ -323,6 +343,9 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 chosen = {**chosen, **{n: sent[n] for n in ts.held}}
                 version = type_version(chosen)
         if version == ts.sent_version and not follow:
+            return None
+        if gate and self._waits(st, type_url, chosen.values()):
+            ts.deferred = True
             return None
         ts.sent_version = version
         ts.nonce = st.next_nonce()
@@ -334,7 +357,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             before = ts.sent or {}
             moved = [r for n, r in chosen.items() if n not in before or before[n].version != r.version]
             ts.sent = chosen
-            self._sent(st, type_url, ts, moved, [], full=True)
+            self._sent(st, type_url, ts, moved, [], full=True, added=[r.name for r in moved if r.name not in before])
         else:
             self._sent(st, type_url, ts, list(chosen.values()), [], full=True)
         self.events.pushed(type_url, time.perf_counter() - start)
@@ -361,7 +384,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         if first:
             ts.sent_version = ""  # the first request is always answered, even with nothing
         # Answered only when what this subscription selects differs from what was last sent.
-        out = released + self._push(st, self._sotw_response, (req.type_url,))
+        resp = self._sotw_response(st, req.type_url, ts, gate=not first)
+        out = released + ([resp] if resp is not None else [])
         return out + self._push(st, self._sotw_response, self._and_followers(st, req.type_url)[1:])
 
     async def StreamAggregatedResources(self, request_iterator, context):
@@ -372,33 +396,38 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
 
     # -- Delta ------------------------------------------------------------------------------
     def _delta_response(self, st: StreamState, type_url: str, ts: TypeState, full: bool = False,
-                        answer: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
+                        answer: bool = False, gate: bool = True) -> discovery_pb2.DeltaDiscoveryResponse | None:
         """What the client lacks: everything on `full` (a new or changed subscription), else only
         the names that changed since this stream last synced the type; plus the assignments that
         follow clusters just sent, changed or not. None when that is nothing, unless `answer`
-        (a first request is always answered)."""
+        (a first request is always answered); None too while routes wait for clusters to warm
+        (unless not `gate`): they are compared again when the proxy answers for the clusters."""
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current: dict[str, Resource] = entry.resources.get(type_url, {})
         synced_to = entry.type_revision[type_url]
-        full, ts.resync = full or ts.resync, False
+        full = full or ts.resync
         if full:
             candidates = set(current) | set(ts.known)
         else:
             candidates = set(entry.changed_since(type_url, ts.synced_revision))
         follow, ts.follow = ts.follow & current.keys(), set()
         candidates |= ts.held | follow
-        ts.synced_revision = synced_to
         if not ts.wildcard:
             ts.names |= follow  # asked for on the client's behalf: it asks as soon as it has the cluster
         send = [current[n] for n in sorted(candidates)
                 if n in current and ts.wants(n) and (n in follow or ts.known.get(n) != current[n].version)]
+        if gate and self._waits(st, type_url, send):
+            ts.deferred, ts.resync = True, full  # nothing recorded as synced: all of it is compared again
+            return None
+        ts.synced_revision, ts.resync = synced_to, False
         removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
         if type_url in (CLUSTER, ENDPOINT):
             ts.held = self._hold(st, type_url, [n for n in removed if n not in current])
             removed = [n for n in removed if n not in ts.held]
         if not send and not removed and not answer:
             return None  # decided before a nonce is taken: a response never sent must not make ACKs stale
+        added = [r.name for r in send if r.name not in ts.known]
         for r in send:
             ts.known[r.name] = r.version
         for n in removed:
@@ -410,7 +439,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             resources=[discovery_pb2.Resource(name=r.name, version=r.version, resource=r.body) for r in send],
             removed_resources=removed,
         )
-        self._sent(st, type_url, ts, send, removed, full=False)
+        self._sent(st, type_url, ts, send, removed, full=False, added=added)
         self.events.pushed(type_url, time.perf_counter() - start)
         return resp
 
@@ -433,7 +462,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             return released  # an ACK or NACK: changes are pushed when the cache moves
         # A subscription change is answered in full (the first one always, so that Envoy can
         # finish initializing, even when there is nothing to send).
-        resp = self._delta_response(st, req.type_url, ts, full=True, answer=first)
+        resp = self._delta_response(st, req.type_url, ts, full=True, answer=first, gate=not first)
         follow = self._push(st, self._delta_response, self._and_followers(st, req.type_url)[1:])
         return released + ([resp] if resp is not None else []) + follow
 

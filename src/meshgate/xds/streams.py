@@ -75,6 +75,10 @@ class TypeState:
     # EDS: the assignments of those clusters.
     held: set[str] = field(default_factory=set)
     sent: Mapping[str, Resource] | None = None  # SotW CDS: the clusters the last response carried
+    # CDS: the clusters each unanswered response added (Envoy answers CDS once every new cluster
+    # is warm); RDS and LDS: a change that names one of them waits for that answer.
+    adding: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    deferred: bool = False
     follow: set[str] = field(default_factory=set)  # EDS: assignments to send next, changed or not
 
     def subscribe(self, type_url: str, names: list[str], first: bool) -> None:
@@ -107,12 +111,29 @@ class TypeState:
         if len(self.unanswered) > MAX_UNANSWERED:
             self.unanswered[0:2] = [self.unanswered[0].merged(self.unanswered[1])]
 
+    def added(self, nonce: str, names: Iterable[str]) -> None:
+        """Clusters were sent that the proxy did not have: remember them until it answers."""
+        added = frozenset(names)
+        number = nonce_number(nonce)
+        if not added or number is None:
+            return
+        self.adding.append((number, added))
+        if len(self.adding) > MAX_UNANSWERED:
+            (_, first), (later, second) = self.adding[0], self.adding[1]
+            self.adding[0:2] = [(later, first | second)]
+
+    def warming(self) -> frozenset[str]:
+        """Clusters sent in responses the proxy has not answered yet."""
+        return frozenset().union(*(names for _, names in self.adding))
+
     def answered(self, nonce: str, accepted: bool) -> None:
         """The proxy answered the response `nonce`, so also every earlier one of this type: an
         ACK means it uses what they carried; a NACK, that it kept what it had before this one."""
         number = nonce_number(nonce)
         if number is None:
             return
+        while self.adding and self.adding[0][0] <= number:
+            self.adding.pop(0)
         while self.unanswered and self.unanswered[0].nonce <= number:
             sent = self.unanswered.pop(0)
             if accepted or sent.nonce < number:
