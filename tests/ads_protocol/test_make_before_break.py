@@ -69,6 +69,7 @@ class Proxy:
         self.names: dict[str, list[str]] = {CLUSTER: [], LISTENER: [], ENDPOINT: [API_CLUSTER, WEB_CLUSTER],
                                             ROUTE: [ROUTES]}
         self.last: dict[str, object] = {}  # type → the last response received
+        self.acked: dict[str, str] = {}  # SotW: type → the version last ACKed
 
     @classmethod
     async def connect(cls, cp: ControlPlaneUnderTest, delta: bool) -> Proxy:
@@ -92,6 +93,7 @@ class Proxy:
         return resp
 
     async def ack(self, resp) -> None:
+        self.acked[resp.type_url] = getattr(resp, "version_info", "")
         if self.delta:
             await self.envoy.send(type_url=resp.type_url, response_nonce=resp.nonce)
         else:
@@ -99,8 +101,9 @@ class Proxy:
                                   resource_names=self.names[resp.type_url])
 
     async def nack(self, resp) -> None:
-        assert self.delta  # (a SotW NACK would carry the last ACKed version)
-        await self.envoy.nack(resp.type_url, resp.nonce, "rejected by the test")
+        """Reject a response (SotW: naming the version it keeps, the last one it ACKed)."""
+        await self.envoy.nack(resp.type_url, resp.nonce, "rejected by the test",
+                              version=self.acked.get(resp.type_url, ""))
 
     async def subscribe(self, type_url: str, names: list[str]) -> None:
         """Ask for more names, as Envoy does once it has new clusters."""
@@ -181,6 +184,8 @@ def test_a_cluster_is_removed_only_after_routes_without_it_are_acked(tmp_path: P
             rds = await proxy.recv(ROUTE)
             await proxy.ack(eds)
             await proxy.envoy.expect_nothing()  # the routes unanswered: web stays
+            (st,) = cp.registry.all()
+            assert st.types[ENDPOINT].acked_nonce == eds.nonce  # the subscription took no nonce of its own
             assert held(cp) == {WEB_CLUSTER}
             # The routes that no longer name it are ACKed: now it goes, with its assignment.
             await proxy.ack(rds)
@@ -244,6 +249,39 @@ def test_routes_sent_but_not_yet_answered_keep_their_clusters(tmp_path: Path) ->
             removal = await proxy.recv(CLUSTER)
             assert list(removal.removed_resources) == [BLOG_CLUSTER]
             assert list((await proxy.recv(ENDPOINT)).removed_resources) == [BLOG_CLUSTER]
+            await proxy.envoy.close()
+    run(body())
+
+
+BLOG_ROUTE = """---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: blog, namespace: quickstart}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /blog}}]
+    backendRefs: [{name: blog, port: 80}]
+"""
+
+
+@pytest.mark.parametrize("answer", ["ack", "nack"])
+def test_routes_to_a_new_cluster_wait_until_the_proxy_answers_for_it(tmp_path: Path, delta: bool,
+                                                                    answer: str) -> None:
+    async def body() -> None:
+        async with ControlPlaneUnderTest(tmp_path) as cp:
+            proxy = await Proxy.connect(cp, delta)
+            await apply(cp, {"blog.yaml": BLOG, "routes.yaml": (cp.dir / "routes.yaml").read_text() + BLOG_ROUTE})
+            cds = await proxy.recv(CLUSTER)
+            assert BLOG_CLUSTER in names_of(cds)
+            eds = await proxy.recv(ENDPOINT)
+            assert BLOG_CLUSTER in names_of(eds)
+            await proxy.envoy.expect_nothing()  # the route to blog waits: the cluster may be warming
+            # Envoy answers CDS once the cluster is warm; a rejection does not hold routes back either.
+            await (proxy.ack(cds) if answer == "ack" else proxy.nack(cds))
+            rds = await proxy.recv(ROUTE)
+            await proxy.ack(rds)
+            await proxy.envoy.expect_nothing()
             await proxy.envoy.close()
     run(body())
 
