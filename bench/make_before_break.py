@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.churn import Result, churn, prepare  # noqa: E402
-from tests.e2e.harness import Scenario  # noqa: E402
+from tests.e2e.churn import Result, churn, prepare
+from tests.e2e.harness import Scenario
 
 
 async def one(protocol: str, seconds: float, rate: float, interval: float) -> Result:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from .harness import Scenario, endpoint_yaml, gateway_yaml, service_yaml
+from .harness import Scenario, endpoint_yaml, service_yaml
 
 REQUEST_TIMEOUT = 5.0
 SETTLE_TIMEOUT = 25.0  # longer than Envoy's 15 s initial fetch timeout: a stuck cluster shows
@@ -128,7 +128,7 @@ class Load:
         self._stop = True
 
 
-_STAT = re.compile(r"^(\S+): (\d+)$", re.M)
+_STAT = re.compile(r"^(\S+): (\d+)$", re.MULTILINE)
 
 
 async def envoy_counters(sc: Scenario) -> dict[str, int]:
