@@ -67,3 +67,16 @@ def test_unanswered_responses_are_bounded_and_answers_apply_in_order() -> None:
     ts.answered("1001", accepted=True)
     assert ts.referenced() == set()
     ts.answered("not-ours", accepted=True)  # ignored
+
+
+def test_clusters_waiting_for_an_answer_are_bounded_and_go_with_it() -> None:
+    ts = TypeState()
+    for i in range(1, 1 + 10 * MAX_UNANSWERED):
+        ts.added(str(i), [f"c{i}"])
+    ts.added(str(10_000), [])  # nothing new: nothing to wait for
+    assert len(ts.adding) <= MAX_UNANSWERED
+    assert ts.warming() == {f"c{i}" for i in range(1, 1 + 10 * MAX_UNANSWERED)}
+    ts.answered(str(10 * MAX_UNANSWERED - 1), accepted=False)  # a NACK answers too
+    assert ts.warming() <= {f"c{10 * MAX_UNANSWERED}"}
+    ts.answered(str(10 * MAX_UNANSWERED), accepted=True)
+    assert ts.warming() == frozenset()
