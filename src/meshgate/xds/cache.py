@@ -2,7 +2,9 @@
 
 Proxies of one gateway share one entry (per-client contexts add keys of their own, never one
 per connection). Updates replace only the resources whose bytes changed, and remember when each
-name last changed, so a push looks only at what moved since the stream's last one.
+name last changed, so a push looks only at what moved since the stream's last one. A Cluster
+that changes counts as a change of its ClusterLoadAssignment too: Envoy warms an updated cluster
+until it receives its assignment again, so the server sends it after the Cluster (server.py).
 
 Entries live as long as someone needs them: the controller owns the entries it publishes (a
 Gateway's, a live context's), and the server holds the key of every open stream. An entry that
@@ -14,10 +16,11 @@ an empty entry without storing it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from .resources import PUSH_ORDER, Resource, Resources, type_version
+from .resources import CLUSTER, ENDPOINT, PUSH_ORDER, Resource, Resources, type_version
 
 
 @dataclass(slots=True)
@@ -29,6 +32,7 @@ class Entry:
     type_revision: dict[str, int] = field(default_factory=lambda: {t: 0 for t in PUSH_ORDER})
     changed_at: dict[str, dict[str, int]] = field(default_factory=lambda: {t: {} for t in PUSH_ORDER})
     _versions: dict[str, str] = field(default_factory=dict)  # SotW versions, computed on demand
+    _frozen: dict[str, Mapping[str, Resource]] = field(default_factory=dict)  # read-only copies, on demand
 
     def version(self, type_url: str) -> str:
         """The State-of-the-World version of a whole type (a hash of names and versions)."""
@@ -36,6 +40,14 @@ class Entry:
         if v is None:
             v = self._versions[type_url] = type_version(self.resources[type_url])
         return v
+
+    def frozen(self, type_url: str) -> Mapping[str, Resource]:
+        """A type's resources as they are now, in a read-only copy that later updates leave
+        alone (State-of-the-World streams keep what they sent; copied once per change)."""
+        m = self._frozen.get(type_url)
+        if m is None:
+            m = self._frozen[type_url] = MappingProxyType(dict(self.resources[type_url]))
+        return m
 
     def changed_since(self, type_url: str, revision: int) -> list[str]:
         """Names of a type added, changed or removed after `revision`."""
@@ -50,6 +62,7 @@ class Entry:
         for n in names:
             stamps[n] = self.revision
         self._versions.pop(type_url, None)
+        self._frozen.pop(type_url, None)
 
 
 class SnapshotCache:
@@ -124,11 +137,17 @@ class SnapshotCache:
         removed = [n for n in current if n not in resources] if replace else []
         if not moved and not removed:
             return False
+        changed = [n for n in moved if n in current]  # changed, not added
         for n in moved:
             current[n] = resources[n]
         for n in removed:
             del current[n]
         e._touch(type_url, moved + removed)
+        if type_url == CLUSTER:
+            # An updated Cluster is sent its assignment again (Envoy's warming): say so here too.
+            followed = [n for n in changed if n in e.resources[ENDPOINT]]
+            if followed:
+                e._touch(ENDPOINT, followed)
         return True
 
     def touch(self, key: str) -> None:

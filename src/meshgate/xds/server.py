@@ -22,7 +22,7 @@ import errno
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Protocol
 
 import grpc
@@ -32,8 +32,9 @@ from .cache import SnapshotCache
 from .checks import Refused, check_delta_request, check_node, check_sotw_request
 from .limits import MAX_NACK_MESSAGE, XdsLimits
 from .proxy import ProxyIdentity, identity_from_node
-from .resources import PUSH_ORDER, SHORT_NAMES, Resource, type_version
-from .streams import StreamRegistry, StreamState, TypeState
+from .references import ClusterRefs as RefsMemo
+from .resources import CLUSTER, ENDPOINT, LISTENER, PUSH_ORDER, ROUTE, SHORT_NAMES, Resource, type_version
+from .streams import ClusterRefs, StreamRegistry, StreamState, TypeState
 from .tls import IdentityRefused, ServerTLS, check_gateway_claim, peer_gateways
 
 log = logging.getLogger("meshgate.xds")
@@ -41,6 +42,7 @@ log = logging.getLogger("meshgate.xds")
 _CHANGED = object()  # queue marker: the cache moved
 _END = object()  # queue marker: the client closed its side
 NACK_LOG_INTERVAL_S = 60.0  # after a stream's first NACK of a type, at most one log line per this
+NAMING_TYPES = (ROUTE, LISTENER)  # resources that name clusters
 
 
 class Resolver(Protocol):
@@ -104,6 +106,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         self.limits = limits or XdsLimits()
         self.nack_log_interval = nack_log_interval
         self.clock = clock
+        self.refs = RefsMemo()  # the clusters each served route configuration and listener names
 
     # -- plumbing shared by both protocols ---------------------------------------------------
     async def _pump(self, requests: AsyncIterator, queue: asyncio.Queue) -> None:
@@ -233,10 +236,10 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                      f"; {unlogged} NACK(s) since the last one logged" if unlogged else "")
 
     @staticmethod
-    def _push(st: StreamState, respond) -> list:
+    def _push(st: StreamState, respond, types: tuple[str, ...] = PUSH_ORDER) -> list:
         """After a cache change: a response per subscribed type that moved, in push order."""
         out = []
-        for type_url in PUSH_ORDER:
+        for type_url in types:
             ts = st.types.get(type_url)
             if ts is not None and ts.active:
                 resp = respond(st, type_url, ts)
@@ -244,18 +247,105 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                     out.append(resp)
         return out
 
+    # -- make-before-break -------------------------------------------------------------------
+    def _in_use(self, st: StreamState) -> set[str]:
+        """The clusters the proxy's routes and listeners may name: those it ACKed and those it
+        has been sent and not answered yet."""
+        out: set[str] = set()
+        for type_url in NAMING_TYPES:
+            ts = st.types.get(type_url)
+            if ts is not None:
+                out |= ts.referenced()
+        return out
+
+    def _hold(self, st: StreamState, type_url: str, gone: list[str]) -> set[str]:
+        """Of the clusters (or their assignments) gone from the config, those the proxy keeps for
+        now: a route or listener it may still be using names them."""
+        if not gone:
+            return set()
+        if type_url == ENDPOINT:
+            cds = st.types.get(CLUSTER)
+            return set(gone) & cds.held if cds is not None else set()
+        in_use = self._in_use(st)
+        return {n for n in gone if n in in_use}
+
+    def _sent(self, st: StreamState, type_url: str, ts: TypeState, resources: list[Resource],
+              removed: list[str], full: bool, added: list[str] | None = None) -> None:
+        """Bookkeeping after a response: what routes and listeners name; which clusters are new to
+        the proxy, and which assignments must follow the clusters sent (added or changed: Envoy
+        warms each until it has its assignment)."""
+        if type_url in NAMING_TYPES:
+            refs: ClusterRefs = {r.name: self.refs.of(type_url, r) for r in resources}
+            refs.update((n, None) for n in removed)
+            ts.sent_refs(ts.nonce, refs, full)
+            ts.deferred = False
+        elif type_url == CLUSTER:
+            ts.added(ts.nonce, added or ())
+            eds = st.types.get(ENDPOINT)
+            if eds is not None and eds.active:
+                eds.follow.update(r.name for r in resources)
+
+    def _waits(self, st: StreamState, type_url: str, resources: Iterable[Resource]) -> bool:
+        """Whether routes or listeners about to be sent name a cluster the proxy has been sent but
+        not answered for: Envoy answers CDS once its new clusters are warm, and a route to a
+        cluster still warming answers 500 (no cluster)."""
+        cds = st.types.get(CLUSTER)
+        warming = cds.warming() if cds is not None and type_url in NAMING_TYPES else frozenset()
+        return bool(warming) and any(self.refs.of(type_url, r) & warming for r in resources)
+
+    @staticmethod
+    def _and_followers(st: StreamState, type_url: str) -> tuple[str, ...]:
+        """A type, and EDS after CDS when assignments must follow the clusters it sent."""
+        eds = st.types.get(ENDPOINT)
+        return (type_url, ENDPOINT) if type_url == CLUSTER and eds is not None and eds.follow else (type_url,)
+
+    def _answered(self, st: StreamState, ts: TypeState, type_url: str, nonce: str, accepted: bool,
+                  respond) -> list:
+        """The proxy answered clusters (they are warm: routes waiting for them go), or routes or
+        listeners (clusters nothing it uses names any more leave it). What moves is pushed in
+        push order, as after a cache change."""
+        if not nonce or type_url not in (CLUSTER, *NAMING_TYPES):
+            return []
+        ts.answered(nonce, accepted)
+        if type_url == CLUSTER:
+            moves = any((n := st.types.get(t)) is not None and n.deferred for t in NAMING_TYPES)
+        else:
+            moves = (cds := st.types.get(CLUSTER)) is not None and bool(cds.held)
+        return self._push(st, respond) if moves else []
+
     # -- State of the World -----------------------------------------------------------------
-    def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState) -> discovery_pb2.DiscoveryResponse | None:
+    def _sotw_response(self, st: StreamState, type_url: str, ts: TypeState,
+                       gate: bool = True) -> discovery_pb2.DiscoveryResponse | None:
+        """What this subscription selects, when it differs from what was last sent (or
+        assignments must follow their clusters); routes waiting for clusters to warm wait (not on
+        a first request, when `gate` is False)."""
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current = entry.resources.get(type_url, {})
+        follow, ts.follow = ts.follow & current.keys(), set()
+        chosen: Mapping[str, Resource]
         if ts.wildcard or current.keys() <= ts.names:
             # Everything there is (Envoy's EDS usually names every cluster): the cached version.
-            chosen, version = current, entry.version(type_url)
+            # The clusters sent are remembered (ts.sent): a read-only copy.
+            chosen = entry.frozen(type_url) if type_url == CLUSTER else current
+            version = entry.version(type_url)
         else:
+            # Assignments that follow their clusters go out before the proxy asks for them (it asks
+            # as soon as it has the cluster; meanwhile they count as asked for).
+            ts.names |= follow
             chosen = {n: current[n] for n in ts.names if n in current}
             version = type_version(chosen)
-        if version == ts.sent_version:
+        if type_url == CLUSTER and ts.sent is not None:
+            # A cluster left out would be removed: keep those the proxy's routes may still name.
+            sent = ts.sent
+            ts.held = self._hold(st, type_url, [n for n in sent if n not in chosen and ts.wants(n)])
+            if ts.held:
+                chosen = {**chosen, **{n: sent[n] for n in ts.held}}
+                version = type_version(chosen)
+        if version == ts.sent_version and not follow:
+            return None
+        if gate and self._waits(st, type_url, chosen.values()):
+            ts.deferred = True
             return None
         ts.sent_version = version
         ts.nonce = st.next_nonce()
@@ -263,6 +353,13 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             version_info=version, type_url=type_url, nonce=ts.nonce,
             resources=[r.body for _, r in sorted(chosen.items())],
         )
+        if type_url == CLUSTER:
+            before = ts.sent or {}
+            moved = [r for n, r in chosen.items() if n not in before or before[n].version != r.version]
+            ts.sent = chosen
+            self._sent(st, type_url, ts, moved, [], full=True, added=[r.name for r in moved if r.name not in before])
+        else:
+            self._sent(st, type_url, ts, list(chosen.values()), [], full=True)
         self.events.pushed(type_url, time.perf_counter() - start)
         return resp
 
@@ -270,21 +367,26 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         check_sotw_request(req, st.subscribed(), self.limits)
         ts = st.type_state(req.type_url)
         nack = req.error_detail if req.HasField("error_detail") else None
+        rejected = nack is not None and bool(nack.code or nack.message)
+        released = self._answered(st, ts, req.type_url, req.response_nonce, not rejected, self._sotw_response)
         if req.response_nonce and not self._ack_or_nack(st, ts, req.type_url, req.response_nonce,
                                                         req.version_info, nack):
-            return []  # a stale nonce: the client has not seen our latest response yet
+            return released  # a stale nonce: the client has not seen our latest response yet
         first = not ts.active
         ts.active = True
         # Every SotW request carries the whole subscription.
+        before = ts.names
         ts.wildcard, ts.names = False, set()
         ts.subscribe(req.type_url, list(req.resource_names), first=True)
-        if nack is not None and (nack.code or nack.message):
-            return []  # keep the last ACKed config; push again only when the config moves
+        ts.forget(before - ts.names)
+        if rejected:
+            return released  # keep the last ACKed config; push again only when the config moves
         if first:
             ts.sent_version = ""  # the first request is always answered, even with nothing
         # Answered only when what this subscription selects differs from what was last sent.
-        resp = self._sotw_response(st, req.type_url, ts)
-        return [resp] if resp is not None else []
+        resp = self._sotw_response(st, req.type_url, ts, gate=not first)
+        out = released + ([resp] if resp is not None else [])
+        return out + self._push(st, self._sotw_response, self._and_followers(st, req.type_url)[1:])
 
     async def StreamAggregatedResources(self, request_iterator, context):
         async for resp in self._serve("sotw", request_iterator, context, self._sotw_handle,
@@ -293,25 +395,39 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             del resp  # not held while the stream waits
 
     # -- Delta ------------------------------------------------------------------------------
-    def _delta_response(self, st: StreamState, type_url: str, ts: TypeState,
-                        full: bool = False) -> discovery_pb2.DeltaDiscoveryResponse | None:
+    def _delta_response(self, st: StreamState, type_url: str, ts: TypeState, full: bool = False,
+                        answer: bool = False, gate: bool = True) -> discovery_pb2.DeltaDiscoveryResponse | None:
         """What the client lacks: everything on `full` (a new or changed subscription), else only
-        the names that changed since this stream last synced the type."""
+        the names that changed since this stream last synced the type; plus the assignments that
+        follow clusters just sent, changed or not. None when that is nothing, unless `answer`
+        (a first request is always answered); None too while routes wait for clusters to warm
+        (unless not `gate`): they are compared again when the proxy answers for the clusters."""
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current: dict[str, Resource] = entry.resources.get(type_url, {})
         synced_to = entry.type_revision[type_url]
-        full, ts.resync = full or ts.resync, False
+        full = full or ts.resync
         if full:
             candidates = set(current) | set(ts.known)
         else:
             candidates = set(entry.changed_since(type_url, ts.synced_revision))
-        ts.synced_revision = synced_to
+        follow, ts.follow = ts.follow & current.keys(), set()
+        candidates |= ts.held | follow
+        if not ts.wildcard:
+            ts.names |= follow  # asked for on the client's behalf: it asks as soon as it has the cluster
         send = [current[n] for n in sorted(candidates)
-                if n in current and ts.wants(n) and ts.known.get(n) != current[n].version]
-        removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
-        if not send and not removed and not full:
+                if n in current and ts.wants(n) and (n in follow or ts.known.get(n) != current[n].version)]
+        if gate and self._waits(st, type_url, send):
+            ts.deferred, ts.resync = True, full  # nothing recorded as synced: all of it is compared again
             return None
+        ts.synced_revision, ts.resync = synced_to, False
+        removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
+        if type_url in (CLUSTER, ENDPOINT):
+            ts.held = self._hold(st, type_url, [n for n in removed if n not in current])
+            removed = [n for n in removed if n not in ts.held]
+        if not send and not removed and not answer:
+            return None  # decided before a nonce is taken: a response never sent must not make ACKs stale
+        added = [r.name for r in send if r.name not in ts.known]
         for r in send:
             ts.known[r.name] = r.version
         for n in removed:
@@ -323,6 +439,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             resources=[discovery_pb2.Resource(name=r.name, version=r.version, resource=r.body) for r in send],
             removed_resources=removed,
         )
+        self._sent(st, type_url, ts, send, removed, full=False, added=added)
         self.events.pushed(type_url, time.perf_counter() - start)
         return resp
 
@@ -330,10 +447,11 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         check_delta_request(req, st.subscribed(), self.limits)
         ts = st.type_state(req.type_url)
         first = not ts.active
-        if req.response_nonce and not self._ack_or_nack(
-                st, ts, req.type_url, req.response_nonce, "",
-                req.error_detail if req.HasField("error_detail") else None):
-            return []
+        nack = req.error_detail if req.HasField("error_detail") else None
+        released = self._answered(st, ts, req.type_url, req.response_nonce,
+                                  nack is None or not (nack.code or nack.message), self._delta_response)
+        if req.response_nonce and not self._ack_or_nack(st, ts, req.type_url, req.response_nonce, "", nack):
+            return released
         if first:
             ts.active = True
             # A reconnecting client says what it has; only differences are sent.
@@ -341,13 +459,12 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         ts.subscribe(req.type_url, list(req.resource_names_subscribe), first)
         ts.unsubscribe(list(req.resource_names_unsubscribe))
         if req.response_nonce and not req.resource_names_subscribe and not req.resource_names_unsubscribe:
-            return []  # an ACK or NACK: changes are pushed when the cache moves
+            return released  # an ACK or NACK: changes are pushed when the cache moves
         # A subscription change is answered in full (the first one always, so that Envoy can
         # finish initializing, even when there is nothing to send).
-        resp = self._delta_response(st, req.type_url, ts, full=True)
-        if resp is not None and not first and not resp.resources and not resp.removed_resources:
-            return []
-        return [resp] if resp is not None else []
+        resp = self._delta_response(st, req.type_url, ts, full=True, answer=first, gate=not first)
+        follow = self._push(st, self._delta_response, self._and_followers(st, req.type_url)[1:])
+        return released + ([resp] if resp is not None else []) + follow
 
     async def DeltaAggregatedResources(self, request_iterator, context):
         async for resp in self._serve("delta", request_iterator, context, self._delta_handle,

@@ -3,10 +3,50 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .proxy import ProxyIdentity
-from .resources import WILDCARD_TYPES
+from .resources import WILDCARD_TYPES, Resource
+
+# Responses of one type a proxy may leave unanswered before the oldest are merged (Envoy answers
+# each within milliseconds; a client that does not answer must not grow the server).
+MAX_UNANSWERED = 16
+
+ClusterRefs = dict[str, frozenset[str] | None]  # resource name → the clusters it names (None: removed)
+
+
+@dataclass(slots=True)
+class Sent:
+    """A response of routes or listeners the proxy has not answered yet: what its resources name."""
+
+    nonce: int
+    refs: ClusterRefs
+    full: bool  # State of the World: the proxy keeps only what this response carries
+
+    def merged(self, later: Sent) -> Sent:
+        """This response and a later one as one, naming everything either names (conservative:
+        the proxy may be using either)."""
+        refs: ClusterRefs = {}
+        for name in self.refs.keys() | later.refs.keys():
+            both = [s.refs[name] for s in (self, later) if name in s.refs]
+            named = [r for r in both if r is not None]
+            refs[name] = frozenset().union(*named) if named else None
+        return Sent(later.nonce, refs, later.full)
+
+    def apply(self, applied: dict[str, frozenset[str]]) -> None:
+        if self.full:
+            applied.clear()
+        for name, refs in self.refs.items():
+            if refs is None:
+                applied.pop(name, None)
+            else:
+                applied[name] = refs
+
+
+def nonce_number(nonce: str) -> int | None:
+    """Our nonces count up per stream; None for one we did not send."""
+    return int(nonce) if nonce.isascii() and nonce.isdigit() and len(nonce) < 20 else None
 
 
 @dataclass(slots=True)
@@ -27,6 +67,19 @@ class TypeState:
     resync: bool = False  # Delta: compare everything on the next push (the stream changed entries)
     nack_logged_at: float | None = None  # when a NACK of this type was last logged (monotonic)
     nacks_unlogged: int = 0  # NACKs since then that were counted but not logged
+    # Make-before-break (server.py). RDS and LDS: the clusters the proxy's routes and listeners
+    # may name, as of its last answer and in the responses it has not answered yet.
+    applied: dict[str, frozenset[str]] = field(default_factory=dict)
+    unanswered: list[Sent] = field(default_factory=list)
+    # CDS: clusters gone from the config that the proxy keeps while its routes may name them;
+    # EDS: the assignments of those clusters.
+    held: set[str] = field(default_factory=set)
+    sent: Mapping[str, Resource] | None = None  # SotW CDS: the clusters the last response carried
+    # CDS: the clusters each unanswered response added (Envoy answers CDS once every new cluster
+    # is warm); RDS and LDS: a change that names one of them waits for that answer.
+    adding: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    deferred: bool = False
+    follow: set[str] = field(default_factory=set)  # EDS: assignments to send next, changed or not
 
     def subscribe(self, type_url: str, names: list[str], first: bool) -> None:
         """Apply requested names; a first request without names is a wildcard for LDS/CDS."""
@@ -44,10 +97,63 @@ class TypeState:
                 self.wildcard = False
             self.names.discard(n)
             self.known.pop(n, None)
+        self.forget(names)
 
     def wants(self, name: str) -> bool:
         """Whether a resource is in this subscription."""
         return self.wildcard or name in self.names
+
+    def sent_refs(self, nonce: str, refs: ClusterRefs, full: bool) -> None:
+        """Routes or listeners were sent: remember the clusters they name until the proxy answers."""
+        number = nonce_number(nonce)
+        assert number is not None  # nonces are ours
+        self.unanswered.append(Sent(number, refs, full))
+        if len(self.unanswered) > MAX_UNANSWERED:
+            self.unanswered[0:2] = [self.unanswered[0].merged(self.unanswered[1])]
+
+    def added(self, nonce: str, names: Iterable[str]) -> None:
+        """Clusters were sent that the proxy did not have: remember them until it answers."""
+        added = frozenset(names)
+        number = nonce_number(nonce)
+        if not added or number is None:
+            return
+        self.adding.append((number, added))
+        if len(self.adding) > MAX_UNANSWERED:
+            (_, first), (later, second) = self.adding[0], self.adding[1]
+            self.adding[0:2] = [(later, first | second)]
+
+    def warming(self) -> frozenset[str]:
+        """Clusters sent in responses the proxy has not answered yet."""
+        return frozenset().union(*(names for _, names in self.adding))
+
+    def answered(self, nonce: str, accepted: bool) -> None:
+        """The proxy answered the response `nonce`, so also every earlier one of this type: an
+        ACK means it uses what they carried; a NACK, that it kept what it had before this one."""
+        number = nonce_number(nonce)
+        if number is None:
+            return
+        while self.adding and self.adding[0][0] <= number:
+            self.adding.pop(0)
+        while self.unanswered and self.unanswered[0].nonce <= number:
+            sent = self.unanswered.pop(0)
+            if accepted or sent.nonce < number:
+                sent.apply(self.applied)
+
+    def referenced(self) -> set[str]:
+        """The clusters the proxy's resources of this type may name now."""
+        out: set[str] = set().union(*self.applied.values())
+        for sent in self.unanswered:
+            for refs in sent.refs.values():
+                if refs:
+                    out |= refs
+        return out
+
+    def forget(self, names: Iterable[str]) -> None:
+        """The proxy dropped these resources (no longer subscribed): they name nothing any more."""
+        for n in names:
+            self.applied.pop(n, None)
+            for sent in self.unanswered:
+                sent.refs.pop(n, None)
 
 
 @dataclass(slots=True)
@@ -99,6 +205,7 @@ class StreamState:
                     "lastNack": ts.nack,
                     "wildcard": ts.wildcard,
                     "names": len(ts.names),
+                    "held": len(ts.held),
                 }
                 for t, ts in sorted(self.types.items())
             },

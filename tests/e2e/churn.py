@@ -1,0 +1,199 @@
+"""Route edits under steady traffic, through meshgate and a real Envoy: the make-before-break
+measurement (issue 13, section 4), shared by tests/e2e/test_make_before_break.py and
+bench/make_before_break.py.
+
+The configuration: Services web (used by the route `web`, `/`), api (`/api`), and blue and
+green, each used only by the route `move` (`/move`). Edits alternate between
+
+- moving `move` to the other of blue and green: its new Service gets a cluster, its old one
+  loses its cluster (no other route uses it), and
+- adding or removing the route `extra` (`/extra`) to web, a Service already in use: web's
+  Cluster changes (its xDS metadata lists the routes that use it) while its endpoints do not.
+
+Requests go out at a fixed rate over kept-alive connections, round-robin over `/`, `/api/x`,
+`/move` and `/extra`; each must be answered 200 by a backend that may serve it. Envoy's own
+counters say whether a cluster was left warming until its initial EDS fetch timed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from .harness import Scenario, endpoint_yaml, service_yaml
+
+REQUEST_TIMEOUT = 5.0
+SETTLE_TIMEOUT = 25.0  # longer than Envoy's 15 s initial fetch timeout: a stuck cluster shows
+MAX_SAMPLES = 20  # failed requests kept for the report
+
+
+def route_yaml(name: str, prefix: str, service: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: {name}, namespace: e2e}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+  - matches: [{{path: {{type: PathPrefix, value: {prefix}}}}}]
+    backendRefs: [{{name: {service}, port: 80}}]
+"""
+
+
+def routes_yaml(move_to: str, extra: bool) -> str:
+    """The routes: `move` to `move_to`, and `extra` to web when `extra`."""
+    routes = [route_yaml("web", "/", "web"), route_yaml("api", "/api", "api"), route_yaml("move", "/move", move_to)]
+    if extra:
+        routes.append(route_yaml("extra", "/extra", "web"))
+    return "---\n".join(routes)
+
+
+@dataclass(frozen=True)
+class Backend:
+    service: str
+    octet: int
+    port: int
+
+    def pod(self) -> str:
+        return f"{self.service}-{self.octet}"
+
+
+# api (.11:9001) and web (.13:9002) are the Scenario's own backends.
+BLUE, GREEN = Backend("blue", 21, 9003), Backend("green", 22, 9004)
+EXPECTED = {"/": {"web-13"}, "/api/x": {"api-11"}, "/move": {BLUE.pod(), GREEN.pod()}, "/extra": {"web-13"}}
+
+
+def prepare(sc: Scenario) -> None:
+    """Add blue and green (Services, slices, echo backends) and the routes to the Scenario."""
+    files = {}
+    for b in (BLUE, GREEN):
+        address = f"{sc.base}.{b.octet}"
+        files[f"{b.service}.yaml"] = service_yaml(b.service, 80, b.port, [endpoint_yaml(address, pod=b.pod(), ready=True)])
+        sc.start_echo(address, b.port, b.pod())
+    files["routes.yaml"] = routes_yaml(BLUE.service, extra=False)
+    sc.write(files)
+
+
+@dataclass
+class Load:
+    """Requests at `rate` per second until stopped; every answer checked."""
+
+    url: str
+    rate: float
+    done: int = 0
+    failed: int = 0
+    statuses: Counter = field(default_factory=Counter)  # (path, status) of failures
+    samples: list[tuple[str, int, str]] = field(default_factory=list)
+    _stop: bool = False
+
+    async def run(self) -> None:
+        paths = list(EXPECTED)
+        connector = aiohttp.TCPConnector(limit=32)
+        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+        loop = asyncio.get_running_loop()
+        pending: set[asyncio.Task] = set()
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            start, i = loop.time(), 0
+            while not self._stop:
+                task = asyncio.create_task(self._one(session, paths[i % len(paths)]))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                i += 1
+                await asyncio.sleep(max(0.0, start + i / self.rate - loop.time()))
+            if pending:
+                await asyncio.wait(pending, timeout=REQUEST_TIMEOUT + 1)
+
+    async def _one(self, session: aiohttp.ClientSession, path: str) -> None:
+        status, pod = 0, ""
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+            async with session.get(self.url + path) as resp:
+                status = resp.status
+                body = await resp.read()
+                if status == 200:
+                    pod = json.loads(body).get("pod", "")
+        self.done += 1
+        if status != 200 or pod not in EXPECTED[path]:
+            self.failed += 1
+            self.statuses[(path, status)] += 1
+            if len(self.samples) < MAX_SAMPLES:
+                self.samples.append((path, status, pod))
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+_STAT = re.compile(r"^(\S+): (\d+)$", re.MULTILINE)
+
+
+async def envoy_counters(sc: Scenario) -> dict[str, int]:
+    """Envoy's initial-fetch timeouts (every subscription: CDS, LDS, EDS per cluster, RDS per
+    route configuration) summed, and the clusters warming now."""
+    assert sc.runner is not None
+    (envoy,) = sc.runner.envoys.values()
+    text = await envoy.admin_get("/stats?filter=(init_fetch_timeout|warming_clusters)$")
+    stats = {name: int(value) for name, value in _STAT.findall(text)}
+    return {"init_fetch_timeouts": sum(v for k, v in stats.items() if k.endswith(".init_fetch_timeout")),
+            "warming_clusters": stats.get("cluster_manager.warming_clusters", 0)}
+
+
+def in_sync(sc: Scenario) -> bool:
+    """Every response meshgate sent the proxy was ACKed, and nothing is left to send."""
+    assert sc.runner is not None
+    streams = sc.runner.registry.all()
+    return len(streams) == 1 and all(ts.nonce == ts.acked_nonce for ts in streams[0].types.values())
+
+
+@dataclass
+class Result:
+    protocol: str
+    seconds: float
+    edits: int
+    requests: int
+    failed: int
+    statuses: dict
+    samples: list
+    init_fetch_timeouts: int
+    warming_clusters: int
+    settled: bool  # every response ACKed after the last edit (within SETTLE_TIMEOUT)
+
+    def line(self) -> str:
+        return (f"{self.protocol}: {self.failed} failed / {self.requests} requests over {self.edits} edits in "
+                f"{self.seconds:.0f} s ({self.requests / self.seconds:.0f} req/s); initial fetch timeouts "
+                f"{self.init_fetch_timeouts}, warming clusters at the end {self.warming_clusters}, "
+                f"settled {self.settled}")
+
+
+async def churn(sc: Scenario, seconds: float, rate: float, interval: float) -> Result:
+    """Edit the routes every `interval` seconds for `seconds`, under `rate` requests per second;
+    then wait (bounded) until the proxy has ACKed everything, and read Envoy's counters."""
+    loop = asyncio.get_running_loop()
+    load = Load(sc.url, rate)
+    runner = asyncio.create_task(load.run())
+    move_to, extra, edits = BLUE.service, False, 0
+    started = loop.time()
+    await asyncio.sleep(interval)
+    while loop.time() - started < seconds:
+        if edits % 2 == 0:
+            move_to = GREEN.service if move_to == BLUE.service else BLUE.service
+        else:
+            extra = not extra
+        sc.write({"routes.yaml": routes_yaml(move_to, extra)})
+        edits += 1
+        await asyncio.sleep(interval)
+    load.stop()
+    await runner
+    elapsed = loop.time() - started
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while not in_sync(sc) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    settled = in_sync(sc)
+    counters = await envoy_counters(sc)
+    return Result("delta" if sc.delta else "sotw", elapsed, edits, load.done, load.failed,
+                  {f"{p} {s}": n for (p, s), n in sorted(load.statuses.items())}, load.samples,
+                  counters["init_fetch_timeouts"], counters["warming_clusters"], settled)
