@@ -75,13 +75,15 @@ def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: b
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,
                     proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
                     ingress_use_waypoints: bool = True, addresses: Mapping[str, str] | None = None,
-                    shared_host: bool = False) -> Translation:
+                    shared_host: bool = False, builder: ClusterBuilder | None = None) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
 
     With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
     select DestinationRules by workloadSelector. `addresses` ("ns/name" → IP) places Gateways
     that have no `spec.addresses`. `shared_host`: all Gateways' proxies run on this host, so
-    they must not bind the same address:port (the oldest Gateway keeps it).
+    they must not bind the same address:port (the oldest Gateway keeps it). `builder`: the
+    cluster builder of an earlier translation over the same `discovery`, already told what
+    changed (its plans and clusters that still hold are reused).
     """
     with collector_paused():
         discovery = discovery or Discovery(store)
@@ -89,7 +91,12 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
         # Without a waypoint nothing is captured: no need to judge every service.
         caught = captures(store, index) if index else []
         gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host)
-        clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
+        if builder is None:
+            clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
+        else:
+            clusters = builder
+            clusters.update_inputs(store.list("DestinationRule"),
+                                   ingress_via_waypoint(store, discovery, ingress_use_waypoints, caught))
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
     return Translation(snapshots, gateways.status, gateways.problems, configs=gateways.gateways, clusters=clusters)
 

@@ -17,7 +17,7 @@ from .model import exported_to, selector_matches
 from .services import service_host
 
 
-def _full_host(host: str, namespace: str) -> str:
+def full_host(host: str, namespace: str) -> str:
     """A short name in a rule means a Service in the rule's namespace."""
     if "." in host or host.startswith("*"):
         return host
@@ -51,7 +51,7 @@ def destination_rule_for(rules: Iterable[DestinationRule], host: str, namespace:
                 rule.meta.namespace != namespace or labels is None
                 or not selector_matches(rule.workload_selector, labels)):
             continue
-        rank = _host_rank(_full_host(rule.host, rule.meta.namespace), host)
+        rank = _host_rank(full_host(rule.host, rule.meta.namespace), host)
         if rank is None:
             continue
         local = rule.meta.namespace == namespace

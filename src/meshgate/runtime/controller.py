@@ -1,9 +1,12 @@
 """Applying change sets to the store and the xDS cache, incrementally.
 
-An EndpointSlice-only change recomputes the endpoints of the Services it belongs to and
-updates just those ClusterLoadAssignments of the gateways that use them. Any other change
-re-translates, and the cache keeps only resources whose bytes changed, so proxies are sent
-only what moved. Changes arriving close together are applied together (debounce).
+Discovery and the cluster builder live across changes, their results memoized with what they
+read (incremental/): a change first drops exactly the service models, endpoints, plans and
+clusters that read something it touched. An EndpointSlice-only change then updates just the
+ClusterLoadAssignments of the gateways that use its Services. Any other change re-translates
+the gateways, reusing every plan and cluster the change did not touch, and the cache keeps
+only resources whose bytes changed, so proxies are sent only what moved. Changes arriving
+close together are applied together (debounce).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..gateway.classes import owned_classes
+from ..incremental.reads import changed_reads
 from ..ir import GatewayConfig
 from ..naming import WAYPOINT_CLASSES
 from ..pipeline import cluster_builder, now_rfc3339, translate_store
-from ..providers.files import ChangeSet, FileProvider
+from ..providers.base import Provider
+from ..providers.changes import ChangeSet
 from ..resources.errors import InputError
 from ..resources.meta import ObjectKey
 from ..store import Store
@@ -48,7 +53,7 @@ MAX_DELAY_S = 1.0
 class ControlPlane:
     """The store, the current translation and the cache, kept in step with a provider."""
 
-    def __init__(self, provider: FileProvider, cache: SnapshotCache, metrics: Metrics | None = None,
+    def __init__(self, provider: Provider, cache: SnapshotCache, metrics: Metrics | None = None,
                  clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True,
                  address_pool: AddressPool | None = None, shared_host: bool = False,
                  max_views: int = XdsLimits().max_views) -> None:
@@ -100,7 +105,14 @@ class ControlPlane:
         start = time.perf_counter()
         with collector_paused():
             slice_services = self._slice_services(changes)
+            keys = [ObjectKey.of(o) for o in changes.upserts] + list(changes.deletes)
+            olds = {k: self.store.get(k.kind, k.namespace, k.name) for k in keys}
             changed = self.store.apply(changes.upserts, changes.deletes)
+            reads: set = set()
+            for k in changed:
+                reads |= changed_reads(k, olds.get(k), self.store.get(k.kind, k.namespace, k.name))
+            self.discovery.invalidate(reads)
+            self.builder.invalidate(reads)
             self.store.rejected = self.provider.rejected
             self.metrics.input_errors.set(sum(1 for e in self.errors if e.severity == "error"))
             if not changed and not force_full:
@@ -109,7 +121,7 @@ class ControlPlane:
                 self._update_endpoints(slice_services)
                 path = "endpoints"
             else:
-                self._translate()
+                self._translate(fresh=force_full)
                 path = "full"
         seconds = time.perf_counter() - start
         self.metrics.translate_seconds.labels(path).observe(seconds)
@@ -134,8 +146,7 @@ class ControlPlane:
     def _update_endpoints(self, services: set[tuple[str, str]]) -> None:
         touched: dict[str, list[ClusterPlan]] = {}
         for ns, name in services:
-            self.discovery.invalidate_service(ns, name)
-            self.builder.forget(ns, name)
+            # Discovery and the builder forgot what the change touched (apply).
             for gateway, ref in self._cluster_users.get((ns, name), ()):
                 plan = self.builder.plan(ref, gateway.split("/", 1)[0])
                 if plan is not None:
@@ -283,11 +294,14 @@ class ControlPlane:
             log.error("address pool %s is used up: Gateway %s gets no address of its own", self.address_pool.network, key)
         return assigned
 
-    def _translate(self) -> None:
-        self.discovery = Discovery(self.store)
+    def _translate(self, fresh: bool = False) -> None:
+        """Translate the gateways; `fresh` starts from nothing (the initial load), else the
+        discovery and builder results the last change did not touch are reused."""
+        if fresh:
+            self.discovery = Discovery(self.store)
         tr = translate_store(self.store, self.clock(), self.discovery,
                              ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses(),
-                             shared_host=self.shared_host)
+                             shared_host=self.shared_host, builder=None if fresh else self.builder)
         assert tr.clusters is not None
         self.builder = tr.clusters
         before = {(c.key, c.infrastructure) for c in self.configs}

@@ -40,6 +40,8 @@ from ..discovery.model import (
     ServiceModel,
 )
 from ..discovery.topology_filter import categorize, has_hints, serving_fallback
+from ..incremental.memo import Memo
+from ..incremental.reads import host_lookups
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
@@ -141,58 +143,87 @@ def _locality_setting(policy: TrafficPolicy | None, service: ServiceModel) -> Ef
 
 
 class ClusterBuilder:
-    """Plans and builds clusters and endpoints; results are shared by every gateway using them."""
+    """Plans and builds clusters and endpoints; results are shared by every gateway using them.
+
+    Plans and built clusters are memoized with what they read (incremental/), so one builder
+    lives across changes: `invalidate` drops what a change touched, and `update_inputs` gives it
+    the new version of the inputs that are not read through the store.
+    """
 
     def __init__(self, discovery: Discovery, rules: list[DestinationRule],
                  secrets: Callable[[str, str], Secret | None],
                  via_waypoint: dict[tuple[str, str, str], tuple[str, ...]] | None = None) -> None:
         self._discovery = discovery
+        self._recorder = discovery.recorder
         self._rules = rules
-        self._secrets = secrets
+        self._read_secret = secrets
         # (kind, namespace, name) → VIPs of captured services ingress gateways reach through
         # their waypoint: their clusters send to the VIPs instead of the pods.
         self.via_waypoint = via_waypoint or {}
-        self._plans: dict[tuple, ClusterPlan | None] = {}
-        self._built: dict[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = {}
-        # (namespace, service) → its keys in _plans and _built: forgetting one service must not
-        # scan every cluster's (an endpoint change would cost as much as the whole config).
-        self._keys: dict[tuple[str, str], list[tuple[dict, tuple]]] = {}
+        self._plans: Memo[tuple, ClusterPlan | None] = Memo(self._recorder)
+        self._built: Memo[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = \
+            Memo(self._recorder)
+        # id(plan) → (its key, the plan, its version): pins the plan, so its id names it alone;
+        # the version tells placements computed for an earlier plan of the same key apart.
+        self._known: dict[int, tuple[tuple, ClusterPlan, int]] = {}
+        self._ids: dict[tuple, int] = {}  # plan key → id of its plan
+        self._versions = 0
         self.placements = PlacementCache()
+
+    def _secrets(self, namespace: str, name: str) -> Secret | None:
+        self._recorder.read(("obj", "Secret", namespace, name))
+        return self._read_secret(namespace, name)
+
+    def update_inputs(self, rules: list[DestinationRule],
+                      via_waypoint: dict[tuple[str, str, str], tuple[str, ...]]) -> None:
+        """The current DestinationRules and waypoint VIPs (their changes invalidate by reads)."""
+        self._rules = rules
+        self.via_waypoint = via_waypoint
+
+    def invalidate(self, changed: set) -> None:
+        """Drop the plans and clusters that read anything in `changed` (incremental/reads.py)."""
+        for key in self._plans.invalidate(changed):
+            self._known.pop(self._ids.pop(key, -1), None)
+        self._built.invalidate(changed)
 
     def scratch(self) -> ClusterBuilder:
         """A builder over the same inputs whose plans and clusters are cached apart (placements
         are shared): for results that must go when their user does, such as a view of one
         proxy's labels, rather than stay until the next translation."""
-        other = ClusterBuilder(self._discovery, self._rules, self._secrets, self.via_waypoint)
+        other = ClusterBuilder(self._discovery, self._rules, self._read_secret, self.via_waypoint)
         other.placements = self.placements
+        other._versions = self._versions + (1 << 32)  # versions of its own, never equal to ours
         return other
 
     def plan(self, ref: ir.ClusterRef, namespace: str, labels: dict[str, str] | None = None) -> ClusterPlan | None:
         """The plan of a cluster seen from a gateway in `namespace` (None when its port is gone)."""
         key = (ref, namespace, tuple(sorted(labels.items())) if labels else None)
-        if key in self._plans:
-            return self._plans[key]
-        result = None
-        found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
-        service = (self._discovery.service(ref.namespace, ref.service) if ref.service_kind == "Service"
-                   else self._discovery.host(ref.host, namespace) or next(
-                       (m for m in self._discovery.service_entry(ref.namespace, ref.service) if m.hosts[0] == ref.host),
-                       None))
-        if found is not None and service is not None:
+
+        def compute() -> ClusterPlan | None:
+            found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
+            service = (self._discovery.service(ref.namespace, ref.service) if ref.service_kind == "Service"
+                       else self._discovery.host(ref.host, namespace) or next(
+                           (m for m in self._discovery.service_entry(ref.namespace, ref.service)
+                            if m.hosts[0] == ref.host), None))
+            if found is None or service is None:
+                return None
             port, endpoints = found
+            for candidate in host_lookups(ref.host):
+                self._recorder.read(("dr-host", candidate))
             rule = destination_rule_for(self._rules, ref.host, namespace, labels)
             policy = port_policy(rule.traffic_policy if rule is not None else None, port.number)
             eff = _locality_setting(policy, service)
             result = ClusterPlan(ref, port, service, endpoints, policy, rule, eff.setting, eff.applies,
                                  eff.source, eff.forced, serving_fallback(endpoints))
-        self._plans[key] = result
-        self._keys.setdefault((ref.namespace, ref.service), []).append((self._plans, key))
-        return result
+            self._versions += 1
+            self._known[id(result)] = (key, result, self._versions)
+            self._ids[key] = id(result)
+            return result
+        return self._plans.get(key, compute)
 
     def forget(self, namespace: str, service: str) -> None:
-        """Drop plans and built clusters of one service (its endpoints changed)."""
-        for table, key in self._keys.pop((namespace, service), ()):
-            table.pop(key, None)
+        """Drop plans and built clusters of one Service (its endpoints changed)."""
+        self.invalidate({("obj", "Service", namespace, service), ("slices", namespace, service)})
 
     def placed(self, plan: ClusterPlan, proxy: ProxyView | None
                ) -> tuple[tuple[EndpointModel, ...], Sequence[Placement] | None]:
@@ -202,8 +233,9 @@ class ClusterBuilder:
         endpoints = usable_endpoints(plan.endpoints, proxy) if plan.hinted else plan.served
         if not plan.locality_lb:
             return endpoints, None
-        if endpoints is plan.served:
-            return endpoints, self.placements.placements(plan.ref.name, id(plan.served), proxy, endpoints,
+        known = self._known.get(id(plan))
+        if endpoints is plan.served and known is not None and known[1] is plan:
+            return endpoints, self.placements.placements(plan.ref.name, known[2], proxy, endpoints,
                                                          plan.setting, plan.applies)
         # Filtered for this proxy's zone or node: placed for it alone.
         return endpoints, place_endpoints(proxy, endpoints, plan.setting, plan.applies)
@@ -228,18 +260,22 @@ class ClusterBuilder:
               ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
         """The cluster and, for EDS clusters, its load assignment."""
         shared = proxy is None or not plan.per_client
-        # Plans live in self._plans until forgotten, so a plan's identity names its result.
-        key = (plan.ref, id(plan)) if shared else None
-        if key is not None and key in self._built:
-            return self._built[key]
-        cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
-        c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
-                    inline=cla if plan.inline else None, secrets=self._secrets)
-        built = (c, cla if plan.has_eds else None)
-        if key is not None:
-            self._built[key] = built
-            self._keys.setdefault((plan.ref.namespace, plan.ref.service), []).append((self._built, key))
-        return built
+        known = self._known.get(id(plan))
+
+        def compute() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
+            cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
+            c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
+                        inline=cla if plan.inline else None, secrets=self._secrets)
+            return (c, cla if plan.has_eds else None)
+        if not shared or known is None or known[1] is not plan:
+            return compute()  # for one proxy, or a plan of another builder: not kept
+        plan_reads = self._plans.reads(known[0])
+
+        def compute_shared() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
+            # With its plan's reads, so whatever drops the plan drops the cluster too.
+            self._recorder.read_all(plan_reads)
+            return compute()
+        return self._built.get(known[0], compute_shared)
 
 
 def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.Cluster:

@@ -1,0 +1,198 @@
+"""A world of objects in slots, each slot with a few versions (or absent), for comparing the
+incremental control plane with a translation from scratch (test_incremental_equals_full.py).
+
+Every input kind meshgate reads has a slot, and the versions differ in what matters to the
+translation: ports, selectors, labels, readiness, localities, hosts, policies and backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from meshgate.discovery.model import Locality
+from meshgate.providers.files import ChangeSet
+from meshgate.resources.errors import InputError
+from meshgate.resources.loader import Rejected, load_text
+from meshgate.resources.meta import ObjectKey
+from meshgate.xds.proxy import ProxyIdentity
+
+CREATED = "2026-01-01T00:00:00Z"
+
+
+def _node(name: str, zone: str, region: str = "r1") -> str:
+    return f"""apiVersion: v1
+kind: Node
+metadata:
+  name: {name}
+  labels: {{topology.kubernetes.io/region: {region}, topology.kubernetes.io/zone: {zone}}}
+status:
+  allocatable: {{cpu: "4"}}
+  conditions: [{{type: Ready, status: "True"}}]
+"""
+
+
+def _pod(name: str, app: str, ip: str, node: str, ready: str = "True") -> str:
+    return f"""apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: app, labels: {{app: {app}, version: v1}}}}
+spec: {{nodeName: {node}}}
+status:
+  podIP: {ip}
+  conditions: [{{type: Ready, status: "{ready}"}}]
+"""
+
+
+def _service(name: str, port: int = 80, selector: str | None = None, annotations: str = "{}",
+             extra: str = "") -> str:
+    sel = f"\n  selector: {{app: {selector}}}" if selector else ""
+    return f"""apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: app, annotations: {annotations}}}
+spec:
+  ports: [{{name: http, port: {port}, targetPort: 8080}}]{sel}{extra}
+"""
+
+
+def _slice(endpoints: str) -> str:
+    return f"""apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: b-1
+  namespace: app
+  labels: {{kubernetes.io/service-name: b}}
+addressType: IPv4
+ports: [{{name: http, port: 8080}}]
+endpoints:
+{endpoints}"""
+
+
+def _route(name: str, backends: str, path: str = "/") -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: {name}, namespace: app}}
+spec:
+  parentRefs: [{{name: web, namespace: gw}}]
+  rules:
+  - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]
+    backendRefs: {backends}
+"""
+
+
+def _dr(name: str, host: str, policy: str) -> str:
+    return f"""apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: {name}, namespace: app}}
+spec:
+  host: {host}
+  trafficPolicy: {policy}
+"""
+
+
+def _entry(hosts: str, body: str) -> str:
+    return f"""apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: ext, namespace: app}}
+spec:
+  hosts: {hosts}
+  location: MESH_INTERNAL
+  ports: [{{number: 80, name: http, protocol: HTTP, targetPort: 8080}}]
+{body}"""
+
+
+GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: web, namespace: gw}}
+spec:
+  gatewayClassName: meshgate
+  listeners:
+  - {{name: http, port: {port}, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}
+"""
+
+FAILOVER = "{outlierDetection: {consecutive5xxErrors: 2}, loadBalancer: {localityLbSetting: {failover: [{from: r1, to: r2}]}}}"
+PRIORITY = "{outlierDetection: {consecutive5xxErrors: 2}, loadBalancer: {localityLbSetting: {failoverPriority: [topology.kubernetes.io/zone, version]}}}"
+DISTRIBUTE = "{loadBalancer: {localityLbSetting: {distribute: [{from: r1/z1/*, to: {r1/z1/*: 70, r1/z2/*: 30}}]}}}"
+HASH = "{loadBalancer: {consistentHash: {httpHeaderName: x-user}}, connectionPool: {tcp: {maxConnections: 7}}}"
+
+# slot → its versions; None is "absent". The first version is the starting one.
+SLOTS: dict[str, list[str | None]] = {
+    "gateway": [GATEWAY.format(port=8080), GATEWAY.format(port=8081)],
+    "ns-app": ["apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n",
+               ("apiVersion: v1\nkind: Namespace\nmetadata: {name: app, annotations: "
+                "{networking.istio.io/traffic-distribution: PreferSameZone}}\n"), None],
+    "node-1": [_node("n1", "z1"), _node("n1", "z3"), None],
+    "node-2": [_node("n2", "z2"), _node("n2", "z2", "r2")],
+    "svc-a": [_service("a", selector="a"), _service("a", 81, selector="a"),
+              _service("a", selector="a", annotations="{service.kubernetes.io/topology-mode: Auto}"),
+              _service("a", selector="a", extra="\n  trafficDistribution: PreferClose"), None],
+    "pod-a1": [_pod("a-1", "a", "10.0.0.1", "n1"), _pod("a-1", "a", "10.0.0.1", "n1", "False"),
+               _pod("a-1", "a", "10.0.0.9", "n2"), None],
+    "pod-a2": [_pod("a-2", "a", "10.0.0.2", "n2"), _pod("a-2", "b", "10.0.0.2", "n2"), None],
+    "svc-b": [_service("b"), _service("b", 90), None],
+    "slice-b": [_slice("- {addresses: [10.0.1.1], conditions: {ready: true}, zone: z1}\n"
+                       "- {addresses: [10.0.1.2], conditions: {ready: true}, zone: z2}\n"),
+                _slice("- {addresses: [10.0.1.1], conditions: {ready: false, serving: true, terminating: true}}\n"),
+                _slice("- {addresses: [10.0.1.3], conditions: {ready: true}, zone: z2, "
+                       "hints: {forZones: [{name: z2}]}}\n"), None],
+    "entry": [_entry("[ext.example.com]", "  resolution: STATIC\n  endpoints:\n"
+                     "  - {address: 10.2.0.1, locality: r1/z1}\n  - {address: 10.2.0.2, locality: r2/z9}\n"),
+              _entry("[ext.example.com]", "  resolution: STATIC\n  workloadSelector: {labels: {app: w}}\n"),
+              _entry("[ext.example.com, other.example.com]", "  resolution: DNS\n  endpoints:\n"
+                     "  - {address: ext.invalid, locality: r1/z2}\n"), None],
+    "workload": [("apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: w1, namespace: app}\n"
+                  "spec: {address: 10.3.0.1, labels: {app: w}, locality: r1/z2}\n"),
+                 ("apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: w1, namespace: app}\n"
+                  "spec: {address: 10.3.0.2, labels: {app: w}, locality: r2/z3}\n"), None],
+    "dr-a": [_dr("a", "a", FAILOVER), _dr("a", "a", PRIORITY), _dr("a", "a.app.svc.cluster.local", HASH),
+             _dr("a", "b", DISTRIBUTE), None],
+    "dr-wild": [None, _dr("wild", "'*.example.com'", PRIORITY), _dr("wild", "'*'", FAILOVER)],
+    "route-1": [_route("r1", "[{name: a, port: 80}]"),
+                _route("r1", "[{name: b, port: 80, weight: 3}, {name: a, port: 80, weight: 1}]"),
+                _route("r1", "[{group: networking.istio.io, kind: Hostname, name: ext.example.com, port: 80}]"),
+                None],
+    "route-2": [_route("r2", "[{name: b, port: 80}]", "/b"),
+                _route("r2", "[{group: networking.istio.io, kind: ServiceEntry, name: ext, port: 80}]", "/b"),
+                _route("r2", "[{name: a, port: 81}]", "/b"), None],
+}
+
+IDENTITIES = [
+    ProxyIdentity("gw/web"),
+    ProxyIdentity("gw/web", Locality("r1", "z1"), (("version", "v1"),), "n1"),
+    ProxyIdentity("gw/web", Locality("r1", "z2"), (), "n2"),
+    ProxyIdentity("gw/web", Locality("r2", "z3")),
+]
+
+
+def objects(slot: str, version: int) -> list:
+    """The objects of one slot's version."""
+    text = SLOTS[slot][version]
+    if text is None:
+        return []
+    loaded = load_text(text, f"{slot}.yaml", CREATED)
+    assert not [e for e in loaded.errors if e.severity == "error"], (slot, version, loaded.errors)
+    return loaded.objects
+
+
+def change(slot: str, old: int, new: int) -> ChangeSet:
+    """The change set that takes a slot from one version to another."""
+    before = {ObjectKey.of(o) for o in objects(slot, old)}
+    after = objects(slot, new)
+    return ChangeSet(upserts=after, deletes=sorted(before - {ObjectKey.of(o) for o in after},
+                                                   key=lambda k: (k.kind, k.namespace, k.name)))
+
+
+class WorldProvider:
+    """A provider over the slots' starting versions (the Provider protocol, no files)."""
+
+    def __init__(self, state: dict[str, int]) -> None:
+        self.state = dict(state)
+        self.errors: list[InputError] = []
+        self.rejected: list[Rejected] = []
+
+    def load_all(self) -> ChangeSet:
+        """Every object of the current versions."""
+        return ChangeSet(upserts=[o for slot, v in sorted(self.state.items()) for o in objects(slot, v)])
+
+    async def watch(self) -> AsyncIterator[ChangeSet]:
+        """No changes of its own: the test applies them."""
+        return
+        yield ChangeSet()
