@@ -75,6 +75,7 @@ class ControlPlane:
         self._pending = ChangeSet()
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
+        self._last_submit: float | None = None  # loop time of the last change submitted
         self._cluster_users: dict[tuple[str, str], list] = {}  # (ns, service) → [(gateway, ClusterRef)]
         self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
@@ -334,16 +335,19 @@ class ControlPlane:
 
     # -- running ------------------------------------------------------------------------------
     def submit(self, changes: ChangeSet) -> None:
-        """Queue changes; they are applied together DEBOUNCE_S after the last one arrives."""
-        self._pending.merge(changes)
+        """Queue changes. A lone change (none pending, none in the last DEBOUNCE_S) is applied at
+        once; changes that come in a burst are applied together DEBOUNCE_S after the last one,
+        and a steady stream of them still lands within MAX_DELAY_S."""
         loop = asyncio.get_running_loop()
         now = loop.time()
+        lone = not self._pending and (self._last_submit is None or now - self._last_submit >= DEBOUNCE_S)
+        self._last_submit = now
+        self._pending.merge(changes)
         if self._first_pending is None:
             self._first_pending = now
         if self._flush is not None:
             self._flush.cancel()
-        # Trailing debounce, but a steady stream of changes still lands within MAX_DELAY_S.
-        delay = 0.0 if now - self._first_pending >= MAX_DELAY_S else DEBOUNCE_S
+        delay = 0.0 if lone or now - self._first_pending >= MAX_DELAY_S else DEBOUNCE_S
         self._flush = loop.call_later(delay, lambda: asyncio.ensure_future(self.flush()))
 
     async def flush(self) -> None:
