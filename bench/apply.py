@@ -13,7 +13,12 @@ median `ControlPlane.apply` time is reported, with the path it took:
 - dr-add: a DestinationRule for one Service's host appears, and goes again;
 - node-add: a Node appears, and goes again.
 
-    .venv/bin/python bench/apply.py [--n 1000,5000] [--endpoints 3] [--repeat 5] [--json]
+With `--contexts K`, the input is bench/contexts.py's instead (N ServiceEntries with endpoints in
+10 localities, a wildcard DestinationRule with failover, N HTTPRoutes by Hostname) and K proxies
+in K localities hold per-client views while the route changes are applied (route-add,
+route-edit): what each view costs a change that does not touch its endpoints.
+
+    .venv/bin/python bench/apply.py [--n 1000,5000] [--endpoints 3] [--repeat 5] [--contexts K] [--json]
 """
 
 from __future__ import annotations
@@ -111,14 +116,37 @@ metadata: {name: bench-extra-node, labels: {topology.kubernetes.io/zone: zx}}
     }
 
 
-def measure(n: int, e: int, repeat: int) -> dict[str, Any]:
+def context_changes(base: list[Any]) -> dict[str, tuple[ChangeSet, ChangeSet]]:
+    """Route changes for bench/contexts.py's input."""
+    route0 = next(o for o in base if o.kind == "HTTPRoute")
+    extra = dataclasses.replace(route0, meta=dataclasses.replace(route0.meta, name="bench-extra", uid="extra"))
+    rule = route0.rules[0]
+    match = rule.matches[0]
+    edited = dataclasses.replace(route0, rules=(dataclasses.replace(
+        rule, matches=(dataclasses.replace(match, path=dataclasses.replace(match.path, value="/edited")),)),))
+    return {"route-add": (ChangeSet(upserts=[extra]), ChangeSet(deletes=[ObjectKey.of(extra)])),
+            "route-edit": (ChangeSet(upserts=[edited]), ChangeSet(upserts=[route0]))}
+
+
+def measure(n: int, e: int, repeat: int, contexts: int = 0) -> dict[str, Any]:
     """Median apply time per kind of change, and the path each took."""
-    base = _objects(generate_yaml(n, e))
+    if contexts:
+        import contexts as ctx_bench
+
+        from meshgate.discovery.model import Locality
+        from meshgate.xds.proxy import ProxyIdentity
+        base = _objects(ctx_bench.generate_yaml(n))
+    else:
+        base = _objects(generate_yaml(n, e))
     cp = ControlPlane(_Provider(base), SnapshotCache())
     t0 = time.perf_counter()
     cp.load()
     out: dict[str, Any] = {"n": n, "endpoints": e, "load_s": round(time.perf_counter() - t0, 3)}
-    for name, (forward, back) in changes(base).items():
+    if contexts:
+        for region, zone in ctx_bench.LOCALITIES[:contexts]:
+            cp.cache.hold(cp.resolve(ProxyIdentity(ctx_bench.GATEWAY_KEY, Locality(region, zone))))
+        out["contexts"] = cp.context_count
+    for name, (forward, back) in (context_changes(base) if contexts else changes(base)).items():
         times, paths = [], set()
         for i in range(repeat):
             cs = forward if i % 2 == 0 else back
@@ -134,9 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", default="1000,5000")
     parser.add_argument("--endpoints", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--contexts", type=int, default=0, choices=range(11), metavar="K")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    rows = [measure(int(n), args.endpoints, args.repeat) for n in args.n.split(",")]
+    rows = [measure(int(n), args.endpoints, args.repeat, args.contexts) for n in args.n.split(",")]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

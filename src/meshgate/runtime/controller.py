@@ -254,7 +254,9 @@ class ControlPlane:
     def release(self, key: str) -> None:
         """No stream is served from `key` any more: forget its view and free its cache entry."""
         if key in self._contexts and not self.cache.held(key):
-            del self._contexts[key]
+            _, view = self._contexts.pop(key)
+            if all(v != view for _, v in self._contexts.values()):
+                self.builder.forget_view(view)
             self._labels.pop(key, None)
             self.cache.drop(key)
             self.metrics.views.set(len(self._contexts))
@@ -319,7 +321,10 @@ class ControlPlane:
             self.cache.set_all(snap.gateway, snapshot_resources(snap))
         # Per-client views follow the new shared view; those of vanished gateways are emptied.
         live = {c.key for c in self.configs}
-        self._contexts = {k: v for k, v in self._contexts.items() if v[0] in live and self.cache.held(k)}
+        kept = {k: v for k, v in self._contexts.items() if v[0] in live and self.cache.held(k)}
+        for view in {v for _, v in self._contexts.values()} - {v for _, v in kept.values()}:
+            self.builder.forget_view(view)
+        self._contexts = kept
         self._labels = {k: v for k, v in self._labels.items() if k in self._contexts}
         self.metrics.views.set(len(self._contexts))
         self.cache.remove_gateways([s.gateway for s in tr.snapshots] + list(self._contexts))

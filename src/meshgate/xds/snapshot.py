@@ -29,6 +29,7 @@ from ..discovery.locality import (
     ProxyView,
     effective_setting,
     group_by_priority,
+    lb_context,
     place_endpoints,
 )
 from ..discovery.model import (
@@ -167,6 +168,11 @@ class ClusterBuilder:
         # the version tells placements computed for an earlier plan of the same key apart.
         self._known: dict[int, tuple[tuple, ClusterPlan, int]] = {}
         self._ids: dict[tuple, int] = {}  # plan key → id of its plan
+        # What one load-balancing context is sent, by (plan key, what the proxy's endpoints
+        # depend on): rebuilt only when the plan changes, however often its gateway is translated.
+        self._for_clients: Memo[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = \
+            Memo(self._recorder)
+        self._client_keys: dict[ProxyView, set[tuple]] = {}  # view → its keys in _for_clients
         self._versions = 0
         self.placements = PlacementCache()
 
@@ -185,6 +191,12 @@ class ClusterBuilder:
         for key in self._plans.invalidate(changed):
             self._known.pop(self._ids.pop(key, -1), None)
         self._built.invalidate(changed)
+        self._for_clients.invalidate(changed)
+
+    def forget_view(self, view: ProxyView) -> None:
+        """Drop what was built for one proxy view (its last proxy is gone)."""
+        for key in self._client_keys.pop(view, ()):
+            self._for_clients.drop(key)
 
     def scratch(self) -> ClusterBuilder:
         """A builder over the same inputs whose plans and clusters are cached apart (placements
@@ -267,15 +279,28 @@ class ClusterBuilder:
             c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
                         inline=cla if plan.inline else None, secrets=self._secrets)
             return (c, cla if plan.has_eds else None)
-        if not shared or known is None or known[1] is not plan:
-            return compute()  # for one proxy, or a plan of another builder: not kept
+        if known is None or known[1] is not plan:
+            return compute()  # a plan of another builder: not kept
         plan_reads = self._plans.reads(known[0])
 
-        def compute_shared() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
+        def compute_kept() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
             # With its plan's reads, so whatever drops the plan drops the cluster too.
             self._recorder.read_all(plan_reads)
             return compute()
-        return self._built.get(known[0], compute_shared)
+        if shared:
+            return self._built.get(known[0], compute_kept)
+        assert proxy is not None
+        key = (known[0], _client_key(plan, proxy))
+        self._client_keys.setdefault(proxy, set()).add(key)
+        return self._for_clients.get(key, compute_kept)
+
+
+def _client_key(plan: ClusterPlan, proxy: ProxyView) -> tuple:
+    """What a per-client plan's endpoints depend on in a proxy: its zone and node where topology
+    hints filter them, its load-balancing context where locality load balancing places them."""
+    topology = (proxy.locality.zone, proxy_node(proxy)) if plan.hinted else None
+    placement = lb_context(proxy, plan.setting, plan.applies) if plan.locality_lb else None
+    return (topology, placement)
 
 
 def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.Cluster:
