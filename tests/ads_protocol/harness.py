@@ -54,7 +54,7 @@ class ControlPlaneUnderTest:
         self.control.load()
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
                                              release=self.control.release, limits=self.limits,
-                                             **self.service_options)  # type: ignore[arg-type]
+                                             ready=self.control.ready, **self.service_options)  # type: ignore[arg-type]
         self.server, self.port = await start_server(service, "127.0.0.1", 0)
         return self
 

@@ -53,3 +53,30 @@ def test_a_burst_is_applied_together() -> None:
     paths, batched = asyncio.run(body())
     assert batched, "the burst was not held back and applied together"
     assert len(paths) == 1
+
+
+def test_the_loop_runs_while_a_change_set_is_applied() -> None:
+    """Translation runs in a worker thread: the event loop keeps turning (ACKs, pushes, the debug
+    endpoint) until the commit, and the cache is written only then."""
+    async def body() -> tuple[int, bool, bool]:
+        cp = ControlPlane(WorldProvider(START), SnapshotCache())
+        cp.load()
+        before = cp.cache.entry("gw/web").revision
+        cp.submit(change("route-1", 0, 1))
+        for _ in range(1000):  # bounded: until the flush has started
+            if cp.applying:
+                break
+            await asyncio.sleep(0)
+        started = cp.applying
+        turns, unchanged = 0, True
+        for _ in range(100_000):  # bounded: until the commit
+            if not cp.applying:
+                break
+            unchanged = unchanged and cp.cache.entry("gw/web").revision == before
+            turns += 1
+            await asyncio.sleep(0)
+        await cp.ready()
+        return turns, started and unchanged, cp.cache.entry("gw/web").revision != before
+    turns, quiet_until_commit, committed = asyncio.run(body())
+    assert turns > 0, "the event loop did not run while the change set was applied"
+    assert quiet_until_commit and committed

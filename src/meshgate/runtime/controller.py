@@ -85,6 +85,33 @@ class ControlPlane:
         self._contexts: dict[str, tuple[str, ProxyView]] = {}
         self._labels: dict[str, dict[str, str] | None] = {}  # cache key → labels, when rules select by them
         self._selector_namespaces: set[str] = set()  # namespaces with label-selecting DestinationRules
+        # What each gateway's entry holds, as the controller wrote it (views are built from it
+        # without reading the cache, whose writes may still be waiting for the commit).
+        self._base: dict[str, dict[str, dict]] = {}
+        # While a change set is applied off the event loop: the cache writes (and callbacks) to
+        # make on the loop once it is done, in order; None when writes go straight through.
+        self._deferred: list[tuple[Callable[..., object], tuple]] | None = None
+        self._released: list[str] = []  # views let go of meanwhile, released at the commit
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._one_apply = asyncio.Lock()
+
+    def _write(self, fn: Callable[..., object], *args: object) -> None:
+        """A cache write (or a callback that acts on the outside): now, or at the commit."""
+        if self._deferred is not None:
+            self._deferred.append((fn, args))
+        else:
+            fn(*args)
+
+    async def ready(self) -> None:
+        """Return once no change set is being applied: what reads or changes the controller's
+        views (resolving a new stream, releasing one, a status read) waits here meanwhile."""
+        await self._idle.wait()
+
+    @property
+    def applying(self) -> bool:
+        """True while a change set is applied off the event loop."""
+        return not self._idle.is_set()
 
     @property
     def errors(self) -> list[InputError]:
@@ -126,7 +153,10 @@ class ControlPlane:
                 path = "full"
         seconds = time.perf_counter() - start
         self.metrics.translate_seconds.labels(path).observe(seconds)
-        self.reload_log.after(before, changed, self.store, self.cache, path, seconds, self.errors, initial=force_full)
+        errors = self.errors
+        # After the cache writes: the log says what they pushed.
+        self._write(lambda: self.reload_log.after(before, changed, self.store, self.cache, path, seconds, errors,
+                                                  initial=force_full))
         return path
 
     def _slice_services(self, changes: ChangeSet) -> set[tuple[str, str]]:
@@ -179,10 +209,10 @@ class ControlPlane:
                      (any(p.hinted for p in plans), any(p.node_hinted for p in plans)))
             if (self._settings.get(g), self._hints.get(g)) != rules:
                 self._settings[g], self._hints[g] = rules
-                self.cache.touch(g)
+                self._write(self.cache.touch, g)
                 for key, (gw, _) in self._contexts.items():
                     if gw == g:
-                        self.cache.touch(key)
+                        self._write(self.cache.touch, key)
 
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None,
              builder: ClusterBuilder | None = None) -> None:
@@ -202,10 +232,15 @@ class ControlPlane:
                 clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, stamped)
             if cla is not None:
                 assignments[plan.ref.name] = make_resource(ENDPOINT, plan.ref.name, cla)
+        base = self._base.get(key)
         if clusters:
-            self.cache.update(key, CLUSTER, clusters, replace=False)
+            self._write(self.cache.update, key, CLUSTER, clusters, False)
+            if base is not None:
+                base[CLUSTER].update(clusters)
         if assignments:
-            self.cache.update(key, ENDPOINT, assignments, replace=False)
+            self._write(self.cache.update, key, ENDPOINT, assignments, False)
+            if base is not None:
+                base[ENDPOINT].update(assignments)
 
     def _gateway_plans(self, gateway: str) -> list[ClusterPlan]:
         cfg = next((c for c in self.configs if c.key == gateway), None)
@@ -253,6 +288,9 @@ class ControlPlane:
 
     def release(self, key: str) -> None:
         """No stream is served from `key` any more: forget its view and free its cache entry."""
+        if self._deferred is not None:
+            self._released.append(key)  # the views are being rebuilt off the loop: at the commit
+            return
         if key in self._contexts and not self.cache.held(key):
             _, view = self._contexts.pop(key)
             if all(v != view for _, v in self._contexts.values()):
@@ -270,11 +308,11 @@ class ControlPlane:
             if cfg is not None:
                 # With a builder of its own: plans and clusters chosen for these labels must not
                 # outlive the view in the shared builder (they would stay until the next translation).
-                self.cache.set_all(key, snapshot_resources(build_snapshot(cfg, self.builder.scratch(), view, labels,
+                self._write(self.cache.set_all, key, snapshot_resources(build_snapshot(cfg, self.builder.scratch(), view, labels,
                                                                           waypoint=cfg.waypoint)))
             return
-        base = self.cache.entry(gateway).resources
-        self.cache.set_all(key, {t: dict(r) for t, r in base.items()})
+        base = self._base.get(gateway, {})
+        self._write(self.cache.set_all, key, {t: dict(r) for t, r in base.items()})
         self._put(key, self._per_client.get(gateway, []), view)
 
     @property
@@ -318,7 +356,9 @@ class ControlPlane:
         self._selector_namespaces = {r.meta.namespace for r in self.store.list("DestinationRule")
                                      if r.workload_selector is not None}
         for snap in tr.snapshots:
-            self.cache.set_all(snap.gateway, snapshot_resources(snap))
+            resources = snapshot_resources(snap)
+            self._base[snap.gateway] = {t: dict(r) for t, r in resources.items()}
+            self._write(self.cache.set_all, snap.gateway, resources)
         # Per-client views follow the new shared view; those of vanished gateways are emptied.
         live = {c.key for c in self.configs}
         kept = {k: v for k, v in self._contexts.items() if v[0] in live and self.cache.held(k)}
@@ -327,12 +367,13 @@ class ControlPlane:
         self._contexts = kept
         self._labels = {k: v for k, v in self._labels.items() if k in self._contexts}
         self.metrics.views.set(len(self._contexts))
-        self.cache.remove_gateways([s.gateway for s in tr.snapshots] + list(self._contexts))
+        self._base = {g: r for g, r in self._base.items() if g in live}
+        self._write(self.cache.remove_gateways, [s.gateway for s in tr.snapshots] + list(self._contexts))
         for key in self._contexts:
             self._build_context(key)
         # Gateways that appear or vanish, or whose infrastructure (their Envoy's node metadata) changed.
         if self.on_gateways is not None and before != {(c.key, c.infrastructure) for c in self.configs}:
-            self.on_gateways(self.configs)
+            self._write(self.on_gateways, self.configs)
         # What survives a translation lives until the next one: keep the collector from walking
         # it on every allocation burst (its pauses were the tail of endpoint pushes).
         gc.collect(1)  # the young generations only: cheap, and clears this translation's garbage
@@ -356,16 +397,35 @@ class ControlPlane:
         self._flush = loop.call_later(delay, lambda: asyncio.ensure_future(self.flush()))
 
     async def flush(self) -> None:
-        """Apply what is queued now and wake the streams."""
+        """Apply what is queued now, off the event loop, and wake the streams.
+
+        The translation runs in a worker thread and its cache writes wait for the commit on the
+        loop, so streams keep being answered (ACKs, pushes, the debug endpoint) meanwhile and
+        never see half a change. What would read the controller's views in between (a new
+        stream, a stream moving to another view) waits for `ready`.
+        """
         self._flush = None
-        self._first_pending = None
-        pending, self._pending = self._pending, ChangeSet()
-        try:
-            self.apply(pending)  # also when only errors changed: the input-error gauge moves
-        except Exception:
-            # Said now (not when the task is collected), and later edits are still applied.
-            log.exception("applying a change set failed")
-        await self.cache.notify()
+        async with self._one_apply:  # a flush that comes due meanwhile applies what came after
+            self._first_pending = None
+            pending, self._pending = self._pending, ChangeSet()
+            self._idle.clear()
+            self._deferred = []
+            try:
+                await asyncio.to_thread(self.apply, pending)  # also when only errors changed: the gauge moves
+            except Exception:
+                # Said now (not when the task is collected), and later edits are still applied.
+                log.exception("applying a change set failed")
+            finally:
+                deferred, self._deferred = self._deferred, None
+                released, self._released = self._released, []
+                try:
+                    for fn, args in deferred:
+                        fn(*args)
+                    for key in released:
+                        self.release(key)
+                finally:
+                    self._idle.set()
+            await self.cache.notify()
 
     async def watch(self) -> None:
         """Follow the provider until cancelled."""

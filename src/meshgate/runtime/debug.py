@@ -202,6 +202,7 @@ class DebugServer:
         return _json([s.to_dict() for s in self.registry.all()])
 
     async def _status(self, request: web.Request) -> web.Response:
+        await self.control.ready()  # not while a change set is half applied off the event loop
         return _json({
             "status": live_status(self.control, self.registry.all()),
             "errors": [e.to_dict() for e in self.control.errors],

@@ -150,7 +150,8 @@ class Runner:
         self.control.load()  # logs the load and each input error
         self.debug.readiness.loaded = True
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
-                                             release=self.control.release, limits=opts.xds_limits)
+                                             release=self.control.release, limits=opts.xds_limits,
+                                             ready=self.control.ready)
         tls = self._server_tls()
         try:
             self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port, tls)

@@ -22,7 +22,7 @@ import errno
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Protocol
 
 import grpc
@@ -87,6 +87,10 @@ class _NoEvents:
         pass
 
 
+async def _no_wait() -> None:
+    """A resolver whose views are always ready."""
+
+
 class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
     """ADS for every gateway in the cache."""
 
@@ -94,7 +98,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                  events: ServerEvents | None = None,
                  resolve: Resolver | None = None, release: Callable[[str], None] | None = None,
                  limits: XdsLimits | None = None, nack_log_interval: float = NACK_LOG_INTERVAL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 ready: Callable[[], Awaitable[None]] | None = None) -> None:
         self.cache = cache
         self.registry = registry or StreamRegistry()
         self.events = events or _NoEvents()
@@ -103,6 +108,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         self.resolve: Resolver = resolve or _gateway_key
         # Told when no stream is served from a key any more (its per-client view can go).
         self.release = release or (lambda key: None)
+        # Awaited before resolving: returns once the resolver's views are not being rebuilt.
+        self.ready: Callable[[], Awaitable[None]] = ready or _no_wait
         self.limits = limits or XdsLimits()
         self.nack_log_interval = nack_log_interval
         self.clock = clock
@@ -195,6 +202,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 if item is _END:
                     return
                 if item is _CHANGED:
+                    await self.ready()  # not while the controller rebuilds the views
                     self._reresolve(st)
                     for resp in push(st):
                         yield resp
@@ -203,6 +211,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 try:
                     if watcher is None:
                         check_node(item.node if item.HasField("node") else None, self.limits)
+                        await self.ready()
                         try:
                             self._identify(st, item.node, context)
                         except ValueError as exc:
