@@ -6,6 +6,10 @@ the stream; nothing is resent until the config changes again, so the proxy keeps
 ACKed version. NACK logging is rate-limited per stream and type: the first is logged, then at
 most one line per interval, with the number left out.
 
+State-of-the-World LDS and CDS responses carry every resource of the type (the proxy removes
+what they leave out); EDS, RDS and SDS responses carry only what changed for the stream, as the
+xDS spec allows for every other type (it removes nothing they leave out).
+
 Requests are checked against `XdsLimits` before anything is stored (checks.py): a request the
 server will not serve ends its stream with a gRPC status that says why, counted by reason. Each
 open stream holds the cache key it is served from; when the last stream of a key closes or
