@@ -18,8 +18,9 @@ from google.rpc import status_pb2
 
 from meshgate.xds.resources import CLUSTER, ENDPOINT, LISTENER, ROUTE
 
-from .harness import API_CLUSTER, GATEWAY, WEB_CLUSTER, ControlPlaneUnderTest, node
+from .harness import API_CLUSTER, GATEWAY, WEB_CLUSTER, ControlPlaneUnderTest, FakeEnvoy, node
 from .test_make_before_break import BLOG, BLOG_CLUSTER, BLOG_ROUTE, ROUTES, Proxy, apply, names_of
+from .test_per_client import HINTED_LATER, located
 from .test_protocol import _services_with, addresses, web_slice
 
 ADMIN_ROUTES = "http.18081"
@@ -215,4 +216,42 @@ def test_a_removed_assignment_moves_the_version_with_nothing_resent(tmp_path: Pa
                                    resource_names=[API_CLUSTER, WEB_CLUSTER])
             await proxy.envoy.expect_nothing()
             await proxy.envoy.close()
+    run(body())
+
+
+def test_a_proxy_moved_to_another_view_is_sent_what_differs(tmp_path: Path) -> None:
+    """A slice gains zone hints: the connected proxy moves to its zone's view (another cache
+    entry) and is sent the assignment that differs there, and no other."""
+    zonal = "outbound|80||zonal.quickstart.svc.cluster.local"
+
+    def zonal_addresses(resp) -> list[str]:
+        (res,) = resp.resources
+        return addresses(res)
+
+    async def body() -> None:
+        cp = ControlPlaneUnderTest(tmp_path)
+        (cp.dir / "zonal.yaml").write_text(HINTED_LATER.format(annotations="", hint1="", hint2=""))
+        async with cp:
+            envoy = FakeEnvoy(cp.channel(), delta=False)
+            names = sorted([API_CLUSTER, WEB_CLUSTER, zonal])
+            await envoy.send(node=located("r1"), type_url=ENDPOINT, resource_names=names)
+            first = await envoy.recv()
+            assert names_of(first) == names
+            await envoy.send(type_url=ENDPOINT, resource_names=names, version_info=first.version_info,
+                             response_nonce=first.nonce)
+            hinted = HINTED_LATER.format(annotations="", hint1=", hints: {forZones: [{name: z1}]}",
+                                         hint2=", hints: {forZones: [{name: z2}]}")
+            await cp.change_file("zonal.yaml", hinted)
+            push = await envoy.recv()
+            assert names_of(push) == [zonal] and zonal_addresses(push) == ["127.0.9.21"]
+            (st,) = cp.registry.all()
+            assert st.cache_key != GATEWAY  # served from its zone's view now
+            await envoy.send(type_url=ENDPOINT, resource_names=names, version_info=push.version_info,
+                             response_nonce=push.nonce)
+            await envoy.expect_nothing()
+            await cp.change_file("zonal.yaml", HINTED_LATER.format(annotations="", hint1="", hint2=""))
+            back = await envoy.recv()
+            assert names_of(back) == [zonal] and zonal_addresses(back) == ["127.0.9.21", "127.0.9.22"]
+            assert back.version_info == first.version_info  # the same assignments as at first
+            await envoy.close()
     run(body())
