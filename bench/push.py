@@ -101,6 +101,17 @@ class Recorder:
         self.metrics = metrics
         self.recording = False
         self.pushes: list[tuple[str, float, float]] = []  # (type URL, perf_counter when built, build s)
+        self.responses: list[Any] = []  # the responses built while recording (sized after the change)
+
+    def wrap(self, respond: Any) -> Any:
+        """A server's response builder, its responses kept while recording: the bytes pushed are
+        those of the responses really sent, whatever the protocol puts in them."""
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            resp = respond(*args, **kwargs)
+            if resp is not None and self.recording:
+                self.responses.append(resp)
+            return resp
+        return recorded
 
     def stream_opened(self, protocol: str) -> None:
         self.metrics.stream_opened(protocol)
@@ -198,6 +209,11 @@ async def _wait_ack(st: Any, ts: Any, old_nonce: str, old_nacks: int, timeout: f
         await asyncio.sleep(POLL_S)
 
 
+def _assignment_bytes(resp: Any) -> int:
+    """The serialized ClusterLoadAssignments a response carries (SotW: Anys; Delta: Resources)."""
+    return sum(len(r.resource.value) if hasattr(r, "resource") else len(r.value) for r in resp.resources)
+
+
 def _proc_rss_mb(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -289,6 +305,8 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
             raise BenchError(f"listener on {sa.address}:{sa.port_value}, expected {LISTEN_ADDRESS}:{port}")
 
         service = AggregatedDiscoveryService(cache, registry, recorder)
+        service._sotw_response = recorder.wrap(service._sotw_response)  # type: ignore[method-assign]
+        service._delta_response = recorder.wrap(service._delta_response)  # type: ignore[method-assign]
         server, xds_port = await start_server(service, LISTEN_ADDRESS, 0)
         envoy = None
         try:
@@ -339,6 +357,7 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
                 old_nonce, old_nacks = eds.nonce, eds.nacks
                 other_nonces = {tu: ts.nonce for tu, ts in st.types.items() if tu != ENDPOINT}
                 recorder.pushes.clear()
+                recorder.responses.clear()
                 recorder.recording = True
                 gc_before, full_before = gcw.total, gcw.full
                 gc.callbacks.append(gcw)
@@ -373,11 +392,7 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
                     servers.append(eds_pushes[0][1] - t_notify)
                     builds.append(eds_pushes[0][2])
                     rest.append(t1 - eds_pushes[-1][1])
-                    current = cache.entry(GATEWAY_KEY).resources[ENDPOINT]
-                    if protocol == "delta":
-                        push_bytes.append(len(current[cluster].body.value))
-                    else:
-                        push_bytes.append(sum(len(current[c].body.value) for c in eds.names if c in current))
+                    push_bytes.append(_assignment_bytes(next(r for r in recorder.responses if r.type_url == ENDPOINT)))
                 last = (cluster, address)
                 await asyncio.sleep(GAP_S)
 

@@ -308,6 +308,7 @@ def test_an_updated_cluster_is_followed_by_its_assignment_and_nothing_else(tmp_p
                 old = {r.name: r.version for r in before.resources}  # type: ignore[attr-defined]
                 assert eds.resources[0].version == old[API_CLUSTER]
             else:
+                assert names_of(eds) == [API_CLUSTER]  # EDS goes by change in SotW too
                 assert eds.version_info == before.version_info  # type: ignore[attr-defined]
                 assert eds.nonce != before.nonce  # type: ignore[attr-defined]
             rds = await proxy.recv(ROUTE)

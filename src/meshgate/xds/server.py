@@ -6,6 +6,10 @@ the stream; nothing is resent until the config changes again, so the proxy keeps
 ACKed version. NACK logging is rate-limited per stream and type: the first is logged, then at
 most one line per interval, with the number left out.
 
+State-of-the-World LDS and CDS responses carry every resource of the type (the proxy removes
+what they leave out); EDS, RDS and SDS responses carry only what changed for the stream, as the
+xDS spec allows for every other type (it removes nothing they leave out).
+
 Requests are checked against `XdsLimits` before anything is stored (checks.py): a request the
 server will not serve ends its stream with a gRPC status that says why, counted by reason. Each
 open stream holds the cache key it is served from; when the last stream of a key closes or
@@ -43,6 +47,9 @@ _CHANGED = object()  # queue marker: the cache moved
 _END = object()  # queue marker: the client closed its side
 NACK_LOG_INTERVAL_S = 60.0  # after a stream's first NACK of a type, at most one log line per this
 NAMING_TYPES = (ROUTE, LISTENER)  # resources that name clusters
+# SotW responses of these carry every resource of the type (absence removes); those of every
+# other type (EDS, RDS, SDS) carry only what changed, as the xDS spec allows.
+FULL_STATE_TYPES = frozenset({LISTENER, CLUSTER})
 
 
 class Resolver(Protocol):
@@ -328,6 +335,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         """What this subscription selects, when it differs from what was last sent (or
         assignments must follow their clusters); routes waiting for clusters to warm wait (not on
         a first request, when `gate` is False)."""
+        if type_url not in FULL_STATE_TYPES:
+            return self._sotw_changes(st, type_url, ts, gate)
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current = entry.resources.get(type_url, {})
@@ -372,12 +381,72 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         self.events.pushed(type_url, time.perf_counter() - start)
         return resp
 
+    def _sotw_changes(self, st: StreamState, type_url: str, ts: TypeState,
+                      gate: bool = True) -> discovery_pb2.DiscoveryResponse | None:
+        """EDS, RDS and SDS: only the resources that changed since this stream was last sent the
+        type (everything on its first response or after it moved to another entry), those newly
+        asked for, the assignments that follow clusters just sent, and, once the type moves, what
+        a rejected response carried. A resource gone from the config is not in any response:
+        in SotW only LDS and CDS remove by absence; Envoy drops an assignment or a route
+        configuration with the cluster or listener that names it. The version is that of all the
+        subscription selects, so it moves on a removal too and an ACK names what the proxy holds;
+        a removal alone is answered with an empty response (a no-op for Envoy) so that the
+        routes' bookkeeping sees it answered. None when nothing moved."""
+        start = time.perf_counter()
+        entry = self.cache.entry(st.cache_key)
+        current: dict[str, Resource] = entry.resources.get(type_url, {})
+        synced_to = entry.type_revision[type_url]
+        answer = not ts.sent_version  # the first request is always answered, even with nothing
+        full = answer or ts.resync
+        if full:
+            candidates = set(current) | set(ts.known)
+        else:
+            candidates = set(entry.changed_since(type_url, ts.synced_revision))
+        follow, ts.follow = ts.follow & current.keys(), set()
+        candidates |= follow
+        if not ts.wildcard:
+            ts.names |= follow  # asked for on the client's behalf: it asks as soon as it has the cluster
+        send = [current[n] for n in sorted(candidates)
+                if n in current and ts.wants(n) and (n in follow or ts.known.get(n) != current[n].version)]
+        removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
+        if not send and not removed and not answer:
+            ts.synced_revision = synced_to
+            return None
+        if gate and self._waits(st, type_url, send):
+            ts.deferred, ts.resync = True, full  # nothing recorded as synced: all of it is compared again
+            ts.follow |= follow
+            return None
+        if ts.resend:
+            # A rejected response's resources go again with this one: nothing it carried is lost.
+            sending = {r.name for r in send}
+            send += [current[n] for n in sorted(ts.resend) if n in current and ts.wants(n) and n not in sending]
+            ts.resend = set()
+        ts.synced_revision, ts.resync = synced_to, False
+        for r in send:
+            ts.known[r.name] = r.version
+        for n in removed:
+            ts.known.pop(n, None)
+        if ts.wildcard or current.keys() <= ts.names:
+            version = entry.version(type_url)
+        else:
+            version = type_version({n: current[n] for n in ts.names if n in current})
+        ts.sent_version = version
+        ts.nonce = st.next_nonce()
+        ts.carrying(ts.nonce, (r.name for r in send))
+        resp = discovery_pb2.DiscoveryResponse(
+            version_info=version, type_url=type_url, nonce=ts.nonce, resources=[r.body for r in send])
+        self._sent(st, type_url, ts, send, removed, full=False)
+        self.events.pushed(type_url, time.perf_counter() - start)
+        return resp
+
     def _sotw_handle(self, st: StreamState, req: discovery_pb2.DiscoveryRequest) -> list:
         check_sotw_request(req, st.subscribed(), self.limits)
         ts = st.type_state(req.type_url)
         nack = req.error_detail if req.HasField("error_detail") else None
         rejected = nack is not None and bool(nack.code or nack.message)
         released = self._answered(st, ts, req.type_url, req.response_nonce, not rejected, self._sotw_response)
+        if req.response_nonce and req.type_url not in FULL_STATE_TYPES:
+            ts.carried_answered(req.response_nonce, not rejected)
         if req.response_nonce and not self._ack_or_nack(st, ts, req.type_url, req.response_nonce,
                                                         req.version_info, nack):
             return released  # a stale nonce: the client has not seen our latest response yet
@@ -388,6 +457,10 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         ts.wildcard, ts.names = False, set()
         ts.subscribe(req.type_url, list(req.resource_names), first=True)
         ts.forget(before - ts.names)
+        if req.type_url not in FULL_STATE_TYPES:
+            for n in before - ts.names:
+                ts.known.pop(n, None)  # Envoy dropped it: asked for again, it is sent again
+            ts.follow |= ts.names - before  # newly asked for: sent even if sent before unasked
         if rejected:
             return released  # keep the last ACKed config; push again only when the config moves
         if first:

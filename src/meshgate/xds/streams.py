@@ -62,9 +62,10 @@ class TypeState:
     acked_nonce: str = ""
     nack: str = ""  # Envoy's error detail of the last NACK, cleared by the next ACK
     nacks: int = 0
-    known: dict[str, str] = field(default_factory=dict)  # Delta: name → version the client has
-    synced_revision: int = 0  # Delta: the cache revision of this type last pushed
-    resync: bool = False  # Delta: compare everything on the next push (the stream changed entries)
+    # Delta, and SotW for the types sent by change (server.py: all but LDS and CDS).
+    known: dict[str, str] = field(default_factory=dict)  # name → version the client was sent
+    synced_revision: int = 0  # the cache revision of this type last pushed
+    resync: bool = False  # compare everything on the next push (the stream changed entries)
     nack_logged_at: float | None = None  # when a NACK of this type was last logged (monotonic)
     nacks_unlogged: int = 0  # NACKs since then that were counted but not logged
     # Make-before-break (server.py). RDS and LDS: the clusters the proxy's routes and listeners
@@ -80,6 +81,10 @@ class TypeState:
     adding: list[tuple[int, frozenset[str]]] = field(default_factory=list)
     deferred: bool = False
     follow: set[str] = field(default_factory=set)  # EDS: assignments to send next, changed or not
+    # SotW types sent by change: the names each unanswered response carried, and those of
+    # responses the proxy rejected, sent again with the type's next response.
+    carried: list[tuple[int, int, frozenset[str]]] = field(default_factory=list)  # (first, last nonce, names)
+    resend: set[str] = field(default_factory=set)
 
     def subscribe(self, type_url: str, names: list[str], first: bool) -> None:
         """Apply requested names; a first request without names is a wildcard for LDS/CDS."""
@@ -121,6 +126,28 @@ class TypeState:
         if len(self.adding) > MAX_UNANSWERED:
             (_, first), (later, second) = self.adding[0], self.adding[1]
             self.adding[0:2] = [(later, first | second)]
+
+    def carrying(self, nonce: str, names: Iterable[str]) -> None:
+        """A response of changed resources was sent: remember its names until the proxy answers."""
+        number = nonce_number(nonce)
+        assert number is not None  # nonces are ours
+        self.carried.append((number, number, frozenset(names)))
+        if len(self.carried) > MAX_UNANSWERED:
+            (lo, _, first), (_, hi, second) = self.carried[0], self.carried[1]
+            self.carried[0:2] = [(lo, hi, first | second)]
+
+    def carried_answered(self, nonce: str, accepted: bool) -> None:
+        """The proxy answered the response `nonce` (and so every earlier one): on a NACK, what
+        it carried may not have been applied, so it goes again with the type's next response."""
+        number = nonce_number(nonce)
+        if number is None:
+            return
+        while self.carried and self.carried[0][1] <= number:
+            _, last, names = self.carried.pop(0)
+            if not accepted and last == number:
+                self.resend |= names
+        if not accepted and self.carried and self.carried[0][0] <= number:
+            self.resend |= self.carried[0][2]  # in a merged range: all of it, to be safe
 
     def warming(self) -> frozenset[str]:
         """Clusters sent in responses the proxy has not answered yet."""
