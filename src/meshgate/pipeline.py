@@ -91,6 +91,7 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
         gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host)
         clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
+        clusters.release()  # the snapshots hold the messages now; they go when the snapshots do
     return Translation(snapshots, gateways.status, gateways.problems, configs=gateways.gateways, clusters=clusters)
 
 

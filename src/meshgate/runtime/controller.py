@@ -31,10 +31,9 @@ from ..store import Store
 from ..xds.cache import SnapshotCache
 from ..xds.checks import Refused
 from ..xds.limits import XdsLimits
-from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot, cluster_users
+from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot
 from .address_pool import AddressPool
 from .metrics import Metrics
 from .reload_log import ReloadLog
@@ -157,6 +156,7 @@ class ControlPlane:
             self._per_client[gateway] = [p for p in self._per_client.get(gateway, []) if p.ref.name not in moved] + [
                 p for p in plans if p.per_client]
             self._refresh_context_rules([gateway])
+        self.builder.release()  # what _put built is serialized into the cache now
 
     def _refresh_context_rules(self, gateways: list[str]) -> None:
         """Recompute what decides each gateway's contexts; where that changed, wake the
@@ -176,18 +176,10 @@ class ControlPlane:
              builder: ClusterBuilder | None = None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
-        users: dict | None = None  # walked only for DNS clusters: EDS changes never need it
         for plan in plans:
             c, cla = (builder or self.builder).build(plan, view)
             if plan.inline:
-                if users is None:
-                    cfg = next((g for g in self.configs if g.key == key.split("@", 1)[0]), None)
-                    users = cluster_users(cfg) if cfg is not None else {}
-                # As the full path writes it: a copy carrying this gateway's metadata.
-                stamped = type(c)()
-                stamped.CopyFrom(c)
-                set_metadata(stamped, (plan.source, *users.get(plan.ref.name, ())))
-                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, stamped)
+                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, c)
             if cla is not None:
                 assignments[plan.ref.name] = make_resource(ENDPOINT, plan.ref.name, cla)
         if clusters:

@@ -42,6 +42,7 @@ from ..discovery.model import (
 from ..discovery.topology_filter import categorize, has_hints, serving_fallback
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
+from ..resources.meta import metadata_annotations
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
@@ -121,6 +122,17 @@ class ClusterPlan:
         return object_ref(self.ref.service_kind, self.ref.namespace, self.ref.service, self.service.annotations)
 
     @property
+    def sources(self) -> tuple[ir.SourceRef, ...]:
+        """What made the cluster (its xDS metadata): the Service or ServiceEntry, and the
+        DestinationRule when one applies. Never the routes that use it: those are many, and
+        a route added to a Service in use must leave its cluster as it was."""
+        if self.rule is None:
+            return (self.source,)
+        meta = self.rule.meta
+        return (self.source, object_ref("DestinationRule", meta.namespace, meta.name,
+                                        metadata_annotations(meta.annotations)))
+
+    @property
     def inline(self) -> bool:
         """DNS clusters carry their endpoints in the cluster itself."""
         return self.service.resolution in ("DNS", "DNS_ROUND_ROBIN")
@@ -153,6 +165,9 @@ class ClusterBuilder:
         # their waypoint: their clusters send to the VIPs instead of the pods.
         self.via_waypoint = via_waypoint or {}
         self._plans: dict[tuple, ClusterPlan | None] = {}
+        # Built messages shared by the gateways of one pass (a translation, an endpoint update):
+        # `release` drops them once their users hold them, so that serialized config is not
+        # kept twice, as bytes in the xDS cache and as messages here.
         self._built: dict[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = {}
         # (namespace, service) → its keys in _plans and _built: forgetting one service must not
         # scan every cluster's (an endpoint change would cost as much as the whole config).
@@ -193,6 +208,12 @@ class ClusterBuilder:
         """Drop plans and built clusters of one service (its endpoints changed)."""
         for table, key in self._keys.pop((namespace, service), ()):
             table.pop(key, None)
+
+    def release(self) -> None:
+        """Drop every built message (plans stay): call when the pass that shares them is over."""
+        self._built.clear()
+        for service, keys in self._keys.items():
+            self._keys[service] = [(table, key) for table, key in keys if table is not self._built]
 
     def placed(self, plan: ClusterPlan, proxy: ProxyView | None
                ) -> tuple[tuple[EndpointModel, ...], Sequence[Placement] | None]:
@@ -235,6 +256,7 @@ class ClusterBuilder:
         cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
         c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
                     inline=cla if plan.inline else None, secrets=self._secrets)
+        set_metadata(c, plan.sources)
         built = (c, cla if plan.has_eds else None)
         if key is not None:
             self._built[key] = built
@@ -258,23 +280,6 @@ def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.C
     return out
 
 
-def cluster_users(cfg: ir.GatewayConfig) -> dict[str, list[ir.SourceRef]]:
-    """Cluster name → the route rules (and TCP chains) of this gateway that send to it."""
-    users: dict[str, list[ir.SourceRef]] = {}
-    for rc in cfg.route_configs:
-        for vh in rc.virtual_hosts:
-            for r in vh.routes:
-                if r.source is None:
-                    continue
-                for name in {*(b.cluster for b in r.backends if b.cluster), *(m.cluster for m in r.mirrors)}:
-                    users.setdefault(name, []).append(r.source)
-    for lst in cfg.listeners:
-        for chain in lst.filter_chains:
-            if chain.tcp_cluster:
-                users.setdefault(chain.tcp_cluster, []).extend(chain.sources)
-    return users
-
-
 def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: ProxyView | None = None,
                    labels: dict[str, str] | None = None, waypoint: bool = False) -> GatewaySnapshot:
     """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given).
@@ -290,21 +295,17 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
                if p.policy is not None and p.policy.load_balancer is not None
                and p.policy.load_balancer.consistent_hash is not None}
     snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
-    users = cluster_users(cfg)
     secrets = {s.name: s for s in cfg.secrets}
     for plan in plans:
         vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
                                                                 plan.ref.service))
         if vips:
             c = waypoint_cluster(plan.ref, vips)
-            set_metadata(c, (plan.source, *users.get(plan.ref.name, ())))
+            set_metadata(c, plan.sources)
             snap.clusters.append(c)
             continue
-        shared, cla = clusters.build(plan, proxy)
-        # The built cluster is shared between gateways; this gateway's rules go on a copy.
-        c = cluster_pb2.Cluster()
-        c.CopyFrom(shared)
-        set_metadata(c, (plan.source, *users.get(plan.ref.name, ())))
+        # Shared with every gateway that uses the plan: it names only what made it.
+        c, cla = clusters.build(plan, proxy)
         snap.clusters.append(c)
         if cla is not None:
             snap.endpoints.append(cla)
