@@ -8,7 +8,11 @@ Clusters and ClusterLoadAssignments, inline instead of over xDS; the listener mo
 loopback port). Envoy's resident memory is read from /proc once its admin `/ready` answers 200
 and two seconds have passed.
 
-    python bench/envoy_rss.py [--sizes 1000,10000] [--endpoints 10] [--concurrency 2] [--markdown]
+With --pieces, two more translations per N have part of their metadata cleared afterwards: the
+LbEndpoints' (their Pods), and everything but the Clusters' and LocalityLbEndpoints' (what the
+seed asks for): what each kind of piece costs.
+
+    python bench/envoy_rss.py [--sizes 1000,10000] [--endpoints 10] [--concurrency 2] [--pieces] [--markdown]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from translate import NOW, generate_yaml, load_store, metadata_disabled, print_table  # bench/translate.py
 
@@ -45,23 +50,47 @@ def status_mib(pid: int) -> dict[str, float]:
     return {k: int(re.search(rf"{k}:\s+(\d+)", text).group(1)) / 1024 for k in ("VmRSS", "VmHWM")}  # type: ignore[union-attr]
 
 
-def bootstrap_file(n: int, e: int, metadata: bool, workdir: Path) -> tuple[Path, int, int]:
+VARIANTS = ("with", "without", "without LbEndpoint's", "Cluster and locality only")
+
+
+def clear_metadata(snap: Any, variant: str) -> None:
+    """Clear the metadata of the pieces a variant leaves out."""
+    if variant in ("with", "without"):
+        return
+    for cla in snap.endpoints:
+        for lle in cla.endpoints:
+            for lb in lle.lb_endpoints:
+                lb.ClearField("metadata")
+    if variant == "Cluster and locality only":
+        for rc in snap.routes:
+            for vh in rc.virtual_hosts:
+                vh.ClearField("metadata")
+                for r in vh.routes:
+                    r.ClearField("metadata")
+        for lst in snap.listeners:
+            lst.ClearField("metadata")
+            for chain in lst.filter_chains:
+                chain.ClearField("metadata")
+
+
+def bootstrap_file(n: int, e: int, variant: str, workdir: Path) -> tuple[Path, int, int]:
     """The static bootstrap of the benchmark input, written as binary proto; (path, config
     bytes of the served resources, admin port)."""
     from meshgate.envoy.static_config import static_bootstrap
     from meshgate.pipeline import translate_store
 
     store = load_store(generate_yaml(n, e))
-    with contextlib.nullcontext() if metadata else metadata_disabled():
+    with contextlib.nullcontext() if variant != "without" else metadata_disabled():
         tr = translate_store(store, NOW)
     (snap,) = tr.snapshots
+    clear_metadata(snap, variant)
     size = sum(m.ByteSize() for group in (snap.listeners, snap.routes, snap.clusters, snap.endpoints) for m in group)
     admin = free_port()
     boot = static_bootstrap(snap, admin_port=admin)
     for lst in boot.static_resources.listeners:
         lst.address.socket_address.address = "127.0.0.1"
         lst.address.socket_address.port_value = free_port()
-    path = workdir / f"boot-{n}-{'with' if metadata else 'without'}.pb"
+    path = workdir / f"boot-{n}-{VARIANTS.index(variant)}.pb"
     path.write_bytes(boot.SerializeToString())
     del tr, store, boot, snap
     gc.collect()
@@ -105,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1000,10000", help="comma-separated N (default 1000,10000)")
     p.add_argument("--endpoints", type=int, default=10, help="endpoints per Service (default 10)")
     p.add_argument("--concurrency", type=int, default=2, help="Envoy worker threads (default 2)")
+    p.add_argument("--pieces", action="store_true", help="also with part of the metadata cleared (see above)")
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -117,19 +147,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="envoy-rss-") as tmp:
         for n in sizes:
             measured = {}
-            for metadata in (True, False):
-                path, size, admin = bootstrap_file(n, args.endpoints, metadata, Path(tmp))
+            for variant in VARIANTS if args.pieces else VARIANTS[:2]:
+                path, size, admin = bootstrap_file(n, args.endpoints, variant, Path(tmp))
                 mem = envoy_memory(envoy, path, admin, args.concurrency)
                 path.unlink()
-                measured[metadata] = (size, mem)
-                print(f"N={n} metadata={metadata}: config {size} bytes, ready {mem['ready_s']:.1f} s, "
+                measured[variant] = (size, mem)
+                print(f"N={n} metadata {variant}: config {size} bytes, ready {mem['ready_s']:.1f} s, "
                       f"RSS {mem['VmRSS']:.0f} MiB, peak {mem['VmHWM']:.0f} MiB", file=sys.stderr, flush=True)
-            (ws, wm), (ns, nm) = measured[True], measured[False]
-            rows.append([f"{n:,}", str(args.endpoints), f"{ws / 2**20:.2f}", f"{ns / 2**20:.2f}", f"{ws / ns:.2f}×",
-                         f"{wm['VmRSS']:.0f}", f"{nm['VmRSS']:.0f}", f"{wm['VmRSS'] / nm['VmRSS']:.2f}×",
-                         f"{wm['ready_s']:.1f}", f"{nm['ready_s']:.1f}"])
-    print_table(["N", "E", "config MiB with", "without", "with/without", "Envoy RSS MiB with", "without",
-                 "with/without", "ready s with", "without"], rows, args.markdown)
+            base_size, base = measured["without"]
+            for variant, (size, mem) in measured.items():
+                rows.append([f"{n:,}", str(args.endpoints), variant, f"{size / 2**20:.2f}", f"{size / base_size:.2f}×",
+                             f"{mem['VmRSS']:.0f}", f"{mem['VmRSS'] / base['VmRSS']:.2f}×", f"{mem['ready_s']:.1f}"])
+    print_table(["N", "E", "metadata", "config MiB", "÷ without", "Envoy RSS MiB", "÷ without", "ready s"],
+                rows, args.markdown)
     if args.markdown:
         print(f"\nEnvoy --concurrency {args.concurrency}, static bootstrap; RSS {SETTLE_S:.0f} s after /ready; "
               f"{os.cpu_count()} CPUs.")
