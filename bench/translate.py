@@ -14,8 +14,13 @@ With --metadata-comparison, a third subprocess translates the largest N with mes
 metadata disabled (`meshgate.xds.metadata.metadata` monkeypatched to return None, in that
 process only) and a second table compares translate time and serialized config size.
 
+With --retranslate, one more subprocess does what `meshgate serve` does on a change: it keeps
+the first translation's ClusterBuilder and serialized resources (the xDS cache) while a second
+translation of the same store runs and is serialized; its peak RSS is reported.
+
     python bench/translate.py [--sizes 100,1000,10000] [--endpoints 10] [--repeat 3] [--markdown]
     python bench/translate.py --sizes 10000 --metadata-comparison   # with and without metadata
+    python bench/translate.py --sizes 10000 --retranslate   # peak RSS of a second translation, as serve
     python bench/translate.py --profile 10000      # cProfile of translate_store at one size
 """
 
@@ -217,18 +222,24 @@ def check_translation(translation: Any, n: int, e: int, metadata: bool = True) -
 def metadata_disabled() -> Iterator[None]:
     """meshgate without xDS metadata: `meshgate.xds.metadata.metadata` returns None meanwhile.
 
-    Every `set_metadata` call looks `metadata` up in that module at call time, so this is all it
-    takes; the references are still collected (IR sources, `cluster_users`, `object_ref`), only
+    Every piece's metadata comes from `metadata` (looked up in the modules that import it at call
+    time), so this is all it takes; the references are still collected (IR sources, `object_ref`), only
     the `Metadata` messages are not built. A benchmark-only monkeypatch, undone on exit.
     """
+    import meshgate.pipeline  # noqa: F401  (every module that builds xDS, imported before patching)
     import meshgate.xds.metadata as md
 
     saved = md.metadata
-    md.metadata = lambda refs: None
+    # The module and every meshgate module that imported the function by name.
+    holders = [m for name, m in list(sys.modules.items())
+               if name.startswith("meshgate.") and getattr(m, "metadata", None) is saved]
+    for m in holders:
+        m.metadata = lambda refs: None  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        md.metadata = saved
+        for m in holders:
+            m.metadata = saved  # type: ignore[attr-defined]
 
 
 def run_meshgate(n: int, e: int, repeat: int, metadata: bool = True) -> dict:
@@ -272,6 +283,26 @@ def run_meshgate(n: int, e: int, repeat: int, metadata: bool = True) -> dict:
         "load_rss_mb": load_rss,
         "metadata": metadata,
     }
+
+
+def run_retranslate(n: int, e: int) -> dict:
+    """Peak RSS of a second translation while the first one's ClusterBuilder and serialized
+    resources are kept, as the controller keeps them between changes (`meshgate serve`)."""
+    from meshgate.pipeline import translate_store
+    from meshgate.xds.resources import snapshot_resources
+
+    require_upb()
+    store = load_store(generate_yaml(n, e))
+    gc.collect()
+    first = translate_store(store, NOW)
+    kept = ([snapshot_resources(s) for s in first.snapshots], first.clusters)
+    del first
+    gc.collect()
+    kept_rss = current_rss_mb()
+    second = translate_store(store, NOW)
+    served = [snapshot_resources(s) for s in second.snapshots]
+    assert len(served[0]) == len(kept[0][0])
+    return {"kept_rss_mb": kept_rss, "rss_mb": peak_rss_mb()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,9 +439,7 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
             connect_timeout=duration_pb2.Duration(seconds=10),
             lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
         )
-        refs = _meshgate_refs(cluster)  # sorted by kind: the HTTPRoute rule, then the Service
-        _add_ref(refs, "HTTPRoute", GATEWAY_API, row.route_object, "0")
-        _add_ref(refs, "Service", "v1", row.service)
+        _add_ref(_meshgate_refs(cluster), "Service", "v1", row.service)  # what made it, not its routes
         clusters.append(cluster)
 
         lb_endpoints = []
@@ -499,6 +528,12 @@ def check_sizes(n: int, e: int) -> tuple[int, int, bool]:
 # Driver.
 
 
+def current_rss_mb() -> float:
+    """Resident memory now (Linux /proc), for what a process keeps rather than its peak."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+
+
 def peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     scale = 1 if sys.platform == "darwin" else 1024
@@ -555,8 +590,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--markdown", action="store_true", help="print a Markdown table for the README")
     p.add_argument("--metadata-comparison", action="store_true",
                    help="also translate the largest N without xDS metadata, and compare time and size")
+    p.add_argument("--retranslate", action="store_true",
+                   help="also measure, at the largest N, the peak RSS of a second translation as serve does it")
     p.add_argument("--profile", type=int, metavar="N", help="cProfile translate_store at size N instead")
-    p.add_argument("--worker", choices=("meshgate", "meshgate-no-metadata", "floor"), help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=("meshgate", "meshgate-no-metadata", "floor", "retranslate"),
+                   help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if not 0 < args.endpoints <= MAX_E:
         p.error(f"--endpoints must be between 1 and {MAX_E}")
@@ -568,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
         n = args.sizes[0]
         if args.worker == "floor":
             result = run_floor(n, args.endpoints, args.repeat)
+        elif args.worker == "retranslate":
+            result = run_retranslate(n, args.endpoints)
         else:
             result = run_meshgate(n, args.endpoints, args.repeat, metadata=args.worker == "meshgate")
         print(json.dumps(result))
@@ -626,6 +666,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.markdown:
             print(f"\nN = {n:,} routes; config = every resource serialized ({with_md['bytes']:,} and "
                   f"{without['bytes']:,} bytes). Median of {args.repeat}.")
+    if args.retranslate:
+        n = max(row[0] for row in rows)
+        again = spawn("retranslate", n, e, 1)
+        print(f"\nN = {n:,}: a second translation while the first one's ClusterBuilder and serialized "
+              f"resources are kept (as serve): {again['kept_rss_mb']:.0f} MB resident before it, "
+              f"peak RSS {again['rss_mb']:.0f} MB")
     return 0
 
 

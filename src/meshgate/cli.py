@@ -585,6 +585,50 @@ def explain_endpoints_command(paths: tuple[str, ...], gateway: str, cluster_name
     console.print(table)
 
 
+@explain.command("cluster")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--gateway", required=True, callback=lambda c, p, v: _gateway_option(v), help="NS/NAME of the Gateway.")
+@click.option("--cluster", "cluster_name", required=True, help="The cluster, e.g. outbound|80||host.")
+@click.option("--label", "labels", multiple=True, help="A proxy label KEY=VALUE (repeatable).")
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+def explain_cluster_command(paths: tuple[str, ...], gateway: str, cluster_name: str, labels: tuple[str, ...],
+                            fmt: str) -> None:
+    """What made CLUSTER (the objects its xDS metadata names) and every route rule of the Gateway
+    that sends to it: the reverse lookup that cluster metadata does not carry."""
+    import dataclasses
+
+    from .explain import ExplainError, explain_cluster
+    from .pipeline import now_rfc3339
+    from .resources.loader import load_paths
+    from .store import Store
+
+    label_map = _labels(labels) or None  # they choose DestinationRules by workloadSelector
+    loaded = load_paths(paths)
+    store, duplicates = Store.from_load(loaded)
+    for e in loaded.errors + duplicates:
+        click.echo(f"{e.severity}: {e}", err=True)
+    try:
+        result = explain_cluster(store, gateway, cluster_name, label_map, now_rfc3339())
+    except ExplainError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt != "table":
+        click.echo(dump(dataclasses.asdict(result), fmt), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    plain = Console()
+    console = plain if plain.is_terminal else Console(width=160)
+    console.print(f"cluster {result.cluster} of {result.gateway}; made from: {', '.join(result.sources) or 'nothing'}; "
+                  f"used by {len(result.users)} route rule(s)")
+    table = Table()
+    for col in ("Envoy route", "Kind", "Object", "Rule"):
+        table.add_column(col, overflow="fold")
+    for u in result.users:
+        table.add_row(u.envoy_name, u.kind, f"{u.namespace}/{u.name}", u.section_name or "-")
+    console.print(table)
+
+
 class _WaypointRow(TypedDict):
     """One row of `explain waypoints` (JSON/YAML keys as written)."""
 

@@ -1,7 +1,9 @@
-"""`meshgate explain endpoints`: why each endpoint of a cluster gets its priority and weight.
+"""`meshgate explain endpoints`: why each endpoint of a cluster gets its priority and weight;
+`meshgate explain cluster`: what made a cluster, and which routes send to it.
 
 The same computation as serving (the cluster's plan, then placement for one proxy), shown
-endpoint by endpoint with the rule that decided it.
+endpoint by endpoint with the rule that decided it. A cluster's xDS metadata names only what
+made it; the routes using it are looked up here, from the config, rather than stored in it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from .discovery.locality import ProxyView, locality_text
 from .discovery.model import DRAINING, HEALTHY
 from .discovery.topology_filter import topology_mode
 from .gateway.translate import translate_gateways
+from .ir import ClusterRef, GatewayConfig, SourceRef
 from .pipeline import cluster_builder
 from .store import Store
 from .xds.snapshot import NOWHERE, proxy_node
@@ -44,14 +47,52 @@ class ClusterExplanation:
     endpoints: tuple[EndpointExplanation, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ClusterUser:
+    """A route (or TCP filter chain) that sends to a cluster, and the object it comes from."""
+
+    envoy_name: str  # the Envoy route's name, or the filter chain's
+    kind: str
+    namespace: str
+    name: str
+    section_name: str | None  # the rule: its name, else its index
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterUsers:
+    """What made a cluster (its xDS metadata) and what uses it (not in its metadata)."""
+
+    cluster: str
+    gateway: str
+    sources: tuple[str, ...]  # "Kind ns/name", as the cluster's metadata names them
+    users: tuple[ClusterUser, ...]
+
+
 class ExplainError(Exception):
     """The gateway or cluster asked about does not exist."""
 
 
-def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView | None,
-                      labels: dict[str, str] | None, now: str) -> ClusterExplanation:
-    """Explain the endpoints of `cluster` as a proxy of `gateway` with this identity sees them."""
-    discovery = Discovery(store)
+def cluster_users(cfg: GatewayConfig) -> dict[str, list[tuple[str, SourceRef]]]:
+    """Cluster name → (Envoy route or chain name, source) of each route rule and TCP chain of
+    this gateway that sends to it (backends and mirrors)."""
+    users: dict[str, list[tuple[str, SourceRef]]] = {}
+    for rc in cfg.route_configs:
+        for vh in rc.virtual_hosts:
+            for r in vh.routes:
+                if r.source is None:
+                    continue
+                for name in sorted({*(b.cluster for b in r.backends if b.cluster), *(m.cluster for m in r.mirrors)}):
+                    users.setdefault(name, []).append((r.name, r.source))
+    for lst in cfg.listeners:
+        for chain in lst.filter_chains:
+            if chain.tcp_cluster:
+                users.setdefault(chain.tcp_cluster, []).extend((chain.name, s) for s in chain.sources)
+    return users
+
+
+def _gateway_cluster(store: Store, discovery: Discovery, gateway: str, cluster: str,
+                     now: str) -> tuple[GatewayConfig, ClusterRef]:
+    """The gateway's config and the reference of one of its clusters."""
     configs = {c.key: c for c in translate_gateways(store, discovery, now).gateways}
     if gateway not in configs:
         raise ExplainError(f"no gateway {gateway} of ours; known: {', '.join(sorted(configs)) or 'none'}")
@@ -60,6 +101,26 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
     if ref is None:
         known = ", ".join(r.name for r in cfg.clusters) or "none"
         raise ExplainError(f"gateway {gateway} has no cluster {cluster!r}; its clusters: {known}")
+    return cfg, ref
+
+
+def explain_cluster(store: Store, gateway: str, cluster: str, labels: dict[str, str] | None,
+                    now: str) -> ClusterUsers:
+    """What made `cluster` of `gateway` and every route rule (and TCP chain) that sends to it."""
+    discovery = Discovery(store)
+    cfg, ref = _gateway_cluster(store, discovery, gateway, cluster, now)
+    plan = cluster_builder(store, discovery).plan(ref, cfg.namespace, labels)
+    sources = tuple(f"{s.kind} {s.namespace}/{s.name}" for s in plan.sources) if plan is not None else ()
+    users = tuple(ClusterUser(name, s.kind, s.namespace, s.name, s.section_name)
+                  for name, s in cluster_users(cfg).get(cluster, ()))
+    return ClusterUsers(cluster, gateway, sources, users)
+
+
+def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView | None,
+                      labels: dict[str, str] | None, now: str) -> ClusterExplanation:
+    """Explain the endpoints of `cluster` as a proxy of `gateway` with this identity sees them."""
+    discovery = Discovery(store)
+    cfg, ref = _gateway_cluster(store, discovery, gateway, cluster, now)
     builder = cluster_builder(store, discovery)
     plan = builder.plan(ref, cfg.namespace, labels)
     if plan is None:

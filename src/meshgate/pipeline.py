@@ -98,6 +98,8 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
             clusters.update_inputs(store.list("DestinationRule"),
                                    ingress_via_waypoint(store, discovery, ingress_use_waypoints, caught))
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
+        if builder is None:
+            clusters.release()  # the snapshots hold the messages now; they go when the snapshots do
     return Translation(snapshots, gateways.status, gateways.problems, configs=gateways.gateways, clusters=clusters)
 
 

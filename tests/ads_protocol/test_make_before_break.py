@@ -4,6 +4,8 @@
   longer name it (a NACKed route keeps the cluster it names).
 - After a Cluster is sent, added or changed, its ClusterLoadAssignment follows in the same push
   (Envoy warms the cluster until it gets it), before the routes; nothing unchanged is resent.
+- A route added to a Service already in use sends only routes (a Cluster names what made it,
+  not the routes using it).
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ spec:
   rules:
   - matches: [{path: {type: PathPrefix, value: /docs}}]
     backendRefs: [{name: api, port: 80}]
+"""
+# A policy for api: its Cluster changes (load balancing, and the rule in its metadata), its
+# endpoints do not.
+API_RULE = """apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api, namespace: quickstart}
+spec:
+  host: api.quickstart.svc.cluster.local
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
 """
 
 
@@ -295,9 +306,8 @@ def test_an_updated_cluster_is_followed_by_its_assignment_and_nothing_else(tmp_p
         async with ControlPlaneUnderTest(tmp_path) as cp:
             proxy = await Proxy.connect(cp, delta)
             before = proxy.last[ENDPOINT]
-            # A route added to api, which a route already uses: api's Cluster changes (its
-            # metadata lists the routes), its endpoints do not.
-            await apply(cp, {"routes.yaml": (cp.dir / "routes.yaml").read_text() + DOCS})
+            # A DestinationRule for api: api's Cluster changes, its endpoints do not.
+            await apply(cp, {"api-rule.yaml": API_RULE})
             cds = await proxy.recv(CLUSTER)
             if delta:
                 assert names_of(cds) == [API_CLUSTER]
@@ -311,8 +321,7 @@ def test_an_updated_cluster_is_followed_by_its_assignment_and_nothing_else(tmp_p
                 assert names_of(eds) == [API_CLUSTER]  # EDS goes by change in SotW too
                 assert eds.version_info == before.version_info  # type: ignore[attr-defined]
                 assert eds.nonce != before.nonce  # type: ignore[attr-defined]
-            rds = await proxy.recv(ROUTE)
-            for resp in (cds, eds, rds):
+            for resp in (cds, eds):
                 await proxy.ack(resp)
             await proxy.envoy.expect_nothing()
             (st,) = cp.registry.all()
@@ -331,7 +340,26 @@ def test_an_updated_cluster_counts_as_an_endpoint_change_in_the_cache(tmp_path: 
         async with ControlPlaneUnderTest(tmp_path) as cp:
             entry = cp.cache.entry("quickstart/web")
             revision = entry.revision
-            await apply(cp, {"routes.yaml": (cp.dir / "routes.yaml").read_text() + DOCS})
+            await apply(cp, {"api-rule.yaml": API_RULE})
             assert entry.changed_since(CLUSTER, revision) == [API_CLUSTER]
             assert entry.changed_since(ENDPOINT, revision) == [API_CLUSTER]  # what reload logs report
     run(body())
+
+
+def test_a_route_added_to_a_service_in_use_sends_only_routes(tmp_path: Path, delta: bool) -> None:
+    # A Cluster names what made it, not the routes that use it (lean metadata, issue 14 §7):
+    # a new route to api leaves api's Cluster, and so its assignment, as they were.
+    async def body() -> None:
+        async with ControlPlaneUnderTest(tmp_path) as cp:
+            proxy = await Proxy.connect(cp, delta)
+            entry = cp.cache.entry("quickstart/web")
+            revision = entry.revision
+            await apply(cp, {"routes.yaml": (cp.dir / "routes.yaml").read_text() + DOCS})
+            assert entry.changed_since(CLUSTER, revision) == []
+            assert entry.changed_since(ENDPOINT, revision) == []
+            rds = await proxy.recv(ROUTE)  # the first thing sent: no CDS or EDS before it
+            await proxy.ack(rds)
+            await proxy.envoy.expect_nothing()
+            await proxy.envoy.close()
+    run(body())
+

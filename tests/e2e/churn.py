@@ -7,8 +7,9 @@ green, each used only by the route `move` (`/move`). Edits alternate between
 
 - moving `move` to the other of blue and green: its new Service gets a cluster, its old one
   loses its cluster (no other route uses it), and
-- adding or removing the route `extra` (`/extra`) to web, a Service already in use: web's
-  Cluster changes (its xDS metadata lists the routes that use it) while its endpoints do not.
+- adding or removing the route `extra` (`/extra`) to web, a Service already in use (web's
+  Cluster stays as it is: its xDS metadata names what made it, not the routes using it),
+  together with a DestinationRule for web: web's Cluster changes while its endpoints do not.
 
 Requests go out at a fixed rate over kept-alive connections, round-robin over `/`, `/api/x`,
 `/move` and `/extra`; each must be answered 200 by a backend that may serve it. Envoy's own
@@ -46,11 +47,20 @@ spec:
 """
 
 
+WEB_RULE = """apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: e2e}
+spec:
+  host: web.e2e.svc.cluster.local
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+"""
+
+
 def routes_yaml(move_to: str, extra: bool) -> str:
-    """The routes: `move` to `move_to`, and `extra` to web when `extra`."""
+    """The routes: `move` to `move_to`, and `extra` to web and web's DestinationRule when `extra`."""
     routes = [route_yaml("web", "/", "web"), route_yaml("api", "/api", "api"), route_yaml("move", "/move", move_to)]
     if extra:
-        routes.append(route_yaml("extra", "/extra", "web"))
+        routes += [route_yaml("extra", "/extra", "web"), WEB_RULE]
     return "---\n".join(routes)
 
 

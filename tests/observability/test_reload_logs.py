@@ -59,9 +59,8 @@ def test_reloads_log_changes_pushes_and_new_input_errors(tmp_path: Path, caplog:
             assert rec.name == "meshgate.reload"
             assert rec.getMessage().startswith("reload: added HTTPRoute e2e/extra; full translation in ")
             _, rec = await logged(caplog, i, lambda m: m.startswith("push:"))
-            # CDS too: a cluster's metadata names the routes that use it; and EDS: an updated
-            # cluster is sent its assignment again.
-            assert rec.getMessage() == "push: CDS, EDS, RDS for gateway e2e/gw; woke 1 of 1 connected proxies"
+            # RDS only: a cluster's metadata names what made it, not the routes that use it.
+            assert rec.getMessage() == "push: RDS for gateway e2e/gw; woke 1 of 1 connected proxies"
 
             # An edit with an invalid field: file:line, object, field and reason, once.
             routes = sc.dir / "routes.yaml"

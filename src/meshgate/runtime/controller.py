@@ -36,10 +36,9 @@ from ..store import Store
 from ..xds.cache import SnapshotCache
 from ..xds.checks import Refused
 from ..xds.limits import XdsLimits
-from ..xds.metadata import set_metadata
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, make_resource, snapshot_resources
-from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot, cluster_users
+from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot
 from .address_pool import AddressPool
 from .metrics import Metrics
 from .reload_log import ReloadLog
@@ -218,18 +217,10 @@ class ControlPlane:
              builder: ClusterBuilder | None = None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
-        users: dict | None = None  # walked only for DNS clusters: EDS changes never need it
         for plan in plans:
             c, cla = (builder or self.builder).build(plan, view)
             if plan.inline:
-                if users is None:
-                    cfg = next((g for g in self.configs if g.key == key.split("@", 1)[0]), None)
-                    users = cluster_users(cfg) if cfg is not None else {}
-                # As the full path writes it: a copy carrying this gateway's metadata.
-                stamped = type(c)()
-                stamped.CopyFrom(c)
-                set_metadata(stamped, (plan.source, *users.get(plan.ref.name, ())))
-                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, stamped)
+                clusters[plan.ref.name] = make_resource(CLUSTER, plan.ref.name, c)
             if cla is not None:
                 assignments[plan.ref.name] = make_resource(ENDPOINT, plan.ref.name, cla)
         base = self._base.get(key)
@@ -340,9 +331,10 @@ class ControlPlane:
         discovery and builder results the last change did not touch are reused."""
         if fresh:
             self.discovery = Discovery(self.store)
+            self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         tr = translate_store(self.store, self.clock(), self.discovery,
                              ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses(),
-                             shared_host=self.shared_host, builder=None if fresh else self.builder)
+                             shared_host=self.shared_host, builder=self.builder)
         assert tr.clusters is not None
         self.builder = tr.clusters
         before = {(c.key, c.infrastructure) for c in self.configs}

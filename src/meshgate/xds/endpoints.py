@@ -11,7 +11,7 @@ from envoy.config.endpoint.v3 import endpoint_pb2
 from ..discovery.locality import LocalityGroup
 from ..discovery.model import EndpointModel, Locality
 from ..ir import SourceRef
-from .metadata import object_ref, set_metadata
+from .metadata import metadata, object_ref, set_metadata
 
 _HEALTH = {
     "HEALTHY": health_check_pb2.HEALTHY,
@@ -41,9 +41,11 @@ def prioritized_assignment(cluster: str, groups: Sequence[LocalityGroup],
                            source: SourceRef | None = None) -> endpoint_pb2.ClusterLoadAssignment:
     """A ClusterLoadAssignment for one proxy's view: each locality at its priority and weight."""
     out = endpoint_pb2.ClusterLoadAssignment(cluster_name=cluster)
+    md = metadata((source,))  # one per assignment, copied onto each locality
     for g in groups:
         lle = out.endpoints.add(priority=g.priority)
-        set_metadata(lle, (source,))
+        if md is not None:
+            lle.metadata.CopyFrom(md)
         if g.locality.region or g.locality.zone or g.locality.subzone:
             lle.locality.CopyFrom(_locality(g.locality))
         if g.load_balancing_weight:
@@ -59,9 +61,11 @@ def load_assignment(cluster: str, endpoints: tuple[EndpointModel, ...],
     for ep in endpoints:
         groups.setdefault(ep.locality, []).append(_lb_endpoint(ep))
     out = endpoint_pb2.ClusterLoadAssignment(cluster_name=cluster)
+    md = metadata((source,))  # the Service or ServiceEntry they come from, copied onto each locality
     for loc in sorted(groups, key=lambda l: (l.region, l.zone, l.subzone)):
         lle = out.endpoints.add()
-        set_metadata(lle, (source,))  # the Service or ServiceEntry they come from
+        if md is not None:
+            lle.metadata.CopyFrom(md)
         if loc.region or loc.zone or loc.subzone:
             lle.locality.CopyFrom(_locality(loc))
         lle.lb_endpoints.extend(groups[loc])

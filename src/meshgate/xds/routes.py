@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from envoy.config.core.v3 import extension_pb2
+from envoy.config.core.v3 import base_pb2, extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.config.route.v3 import route_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
@@ -20,7 +20,7 @@ from .. import ir
 from ..naming import INVALID_BACKEND_CLUSTER
 from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options, to_any
-from .metadata import set_metadata
+from .metadata import metadata, set_metadata
 
 _REDIRECT_CODES = {
     301: rc.RedirectAction.MOVED_PERMANENTLY,
@@ -253,9 +253,18 @@ def uses_stateful_sessions(cfg: ir.RouteConfig) -> bool:
                for vh in cfg.virtual_hosts for r in vh.routes)
 
 
-def _virtual_host(vh: ir.VirtualHost, hashing: HashPolicies | None) -> rc.VirtualHost:
+# VirtualHost sources → their metadata, built once per RouteConfiguration.
+Owners = dict[tuple[ir.SourceRef, ...], base_pb2.Metadata | None]
+
+
+def _virtual_host(vh: ir.VirtualHost, hashing: HashPolicies | None, owners: Owners) -> rc.VirtualHost:
     out = rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r, hashing) for r in vh.routes])
-    set_metadata(out, vh.sources)
+    # Virtual hosts of one listener share their Gateway's metadata: built once, copied.
+    if vh.sources not in owners:
+        owners[vh.sources] = metadata(vh.sources)
+    md = owners[vh.sources]
+    if md is not None:
+        out.metadata.CopyFrom(md)
     return out
 
 
@@ -265,10 +274,11 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
     Clusters are not validated (invalid backends must answer 500, not fail the config); hosts
     match with any port, and the Host header still reaches the backend with its port.
     """
+    owners: Owners = {}
     return route_pb2.RouteConfiguration(
         name=cfg.name,
         virtual_hosts=[
-            _virtual_host(vh, hashing) for vh in cfg.virtual_hosts
+            _virtual_host(vh, hashing, owners) for vh in cfg.virtual_hosts
         ],
         validate_clusters=wrappers_pb2.BoolValue(value=False),
         ignore_port_in_host_matching=True,

@@ -45,6 +45,7 @@ from ..incremental.memo import Memo
 from ..incremental.reads import host_lookups
 from ..resources.core import Secret
 from ..resources.istio import DestinationRule, TrafficPolicy
+from ..resources.meta import metadata_annotations
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
@@ -122,6 +123,17 @@ class ClusterPlan:
     def source(self) -> ir.SourceRef:
         """The Service or ServiceEntry this cluster load-balances over (for xDS metadata)."""
         return object_ref(self.ref.service_kind, self.ref.namespace, self.ref.service, self.service.annotations)
+
+    @property
+    def sources(self) -> tuple[ir.SourceRef, ...]:
+        """What made the cluster (its xDS metadata): the Service or ServiceEntry, and the
+        DestinationRule when one applies. Never the routes that use it: those are many, and
+        a route added to a Service in use must leave its cluster as it was."""
+        if self.rule is None:
+            return (self.source,)
+        meta = self.rule.meta
+        return (self.source, object_ref("DestinationRule", meta.namespace, meta.name,
+                                        metadata_annotations(meta.annotations)))
 
     @property
     def inline(self) -> bool:
@@ -237,6 +249,14 @@ class ClusterBuilder:
         """Drop plans and built clusters of one Service (its endpoints changed)."""
         self.invalidate({("obj", "Service", namespace, service), ("slices", namespace, service)})
 
+    def release(self) -> None:
+        """Drop every built message (plans stay): for a builder used for one pass only (`meshgate
+        translate`), so that serialized config is not kept twice. A builder that lives across
+        changes keeps them, to reuse what a change did not touch."""
+        self._built.clear()
+        self._for_clients.clear()
+        self._client_keys.clear()
+
     def placed(self, plan: ClusterPlan, proxy: ProxyView | None
                ) -> tuple[tuple[EndpointModel, ...], Sequence[Placement] | None]:
         """The endpoints `proxy` is sent (topology hints applied) and, when locality load
@@ -278,6 +298,7 @@ class ClusterBuilder:
             cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
             c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
                         inline=cla if plan.inline else None, secrets=self._secrets)
+            set_metadata(c, plan.sources)
             return (c, cla if plan.has_eds else None)
         if known is None or known[1] is not plan:
             return compute()  # a plan of another builder: not kept
@@ -319,23 +340,6 @@ def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.C
     return out
 
 
-def cluster_users(cfg: ir.GatewayConfig) -> dict[str, list[ir.SourceRef]]:
-    """Cluster name → the route rules (and TCP chains) of this gateway that send to it."""
-    users: dict[str, list[ir.SourceRef]] = {}
-    for rc in cfg.route_configs:
-        for vh in rc.virtual_hosts:
-            for r in vh.routes:
-                if r.source is None:
-                    continue
-                for name in {*(b.cluster for b in r.backends if b.cluster), *(m.cluster for m in r.mirrors)}:
-                    users.setdefault(name, []).append(r.source)
-    for lst in cfg.listeners:
-        for chain in lst.filter_chains:
-            if chain.tcp_cluster:
-                users.setdefault(chain.tcp_cluster, []).extend(chain.sources)
-    return users
-
-
 def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: ProxyView | None = None,
                    labels: dict[str, str] | None = None, waypoint: bool = False) -> GatewaySnapshot:
     """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given).
@@ -351,21 +355,17 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
                if p.policy is not None and p.policy.load_balancer is not None
                and p.policy.load_balancer.consistent_hash is not None}
     snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
-    users = cluster_users(cfg)
     secrets = {s.name: s for s in cfg.secrets}
     for plan in plans:
         vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
                                                                 plan.ref.service))
         if vips:
             c = waypoint_cluster(plan.ref, vips)
-            set_metadata(c, (plan.source, *users.get(plan.ref.name, ())))
+            set_metadata(c, plan.sources)
             snap.clusters.append(c)
             continue
-        shared, cla = clusters.build(plan, proxy)
-        # The built cluster is shared between gateways; this gateway's rules go on a copy.
-        c = cluster_pb2.Cluster()
-        c.CopyFrom(shared)
-        set_metadata(c, (plan.source, *users.get(plan.ref.name, ())))
+        # Shared with every gateway that uses the plan: it names only what made it.
+        c, cla = clusters.build(plan, proxy)
         snap.clusters.append(c)
         if cla is not None:
             snap.endpoints.append(cla)
