@@ -6,7 +6,7 @@ import re
 
 from envoy.config.core.v3 import extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.config.route.v3 import route_pb2
+from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.http.stateful_session.cookie.v3 import cookie_pb2 as cookie_state_pb2
 from envoy.extensions.http.stateful_session.header.v3 import header_pb2 as header_state_pb2
@@ -21,6 +21,7 @@ from ..naming import INVALID_BACKEND_CLUSTER
 from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options, to_any
 from .metadata import set_metadata
+from .scopes import scope, scope_name, scoped_hosts
 
 _REDIRECT_CODES = {
     301: rc.RedirectAction.MOVED_PERMANENTLY,
@@ -273,4 +274,16 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
         validate_clusters=wrappers_pb2.BoolValue(value=False),
         ignore_port_in_host_matching=True,
     )
+
+
+def scoped_route_configurations(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
+                                ) -> list[tuple[scoped_route_pb2.ScopedRouteConfiguration, route_pb2.RouteConfiguration]]:
+    """A split configuration (xds/scopes.py) as one scope and RouteConfiguration per hostname,
+    each RouteConfiguration as `route_configuration` would spell it with only that host."""
+    out = []
+    for vh in scoped_hosts(cfg):
+        (host,) = vh.domains
+        name = scope_name(cfg.name, host)
+        out.append((scope(cfg.name, host), route_configuration(ir.RouteConfig(name, (vh,)), hashing)))
+    return out
 
