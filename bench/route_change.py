@@ -119,7 +119,7 @@ async def run_case(n: int, layout: str, mode: str, protocol: str, changes: int, 
         (cfgdir / "bench.yaml").write_text(text)
         routes = {m.group(1): m.group(0) for m in re.finditer(
             r"apiVersion: gateway\.networking\.k8s\.io/v1\nkind: HTTPRoute\nmetadata: \{name: (route-\d+),.*?(?=---\n|\Z)",
-            text, re.S)}
+            text, re.DOTALL)}
         if len(routes) != n:
             raise push.BenchError(f"found {len(routes)} HTTPRoutes in the input, expected {n}")
 
