@@ -1,8 +1,8 @@
 """A gateway's xDS resources as a static Envoy bootstrap: the same config, nothing dynamic.
 
 Used to have Envoy itself check generated config (`envoy --mode validate`): RDS becomes inline
-route configurations (scoped routes, a static list of scopes with inline routes), EDS clusters become STATIC with their load assignment, and SDS secrets
-become static secrets. The runtime is the one served Envoys get (bootstrap.runtime_layers), so
+route configurations (scoped routes a static list of scopes, each with its routes inline), EDS
+clusters become STATIC with their load assignment, and SDS secrets become static secrets. The runtime is the one served Envoys get (bootstrap.runtime_layers), so
 Envoy checks regexes against the same limits.
 """
 

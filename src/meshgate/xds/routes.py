@@ -286,4 +286,3 @@ def scoped_route_configurations(cfg: ir.RouteConfig, hashing: HashPolicies | Non
         name = scope_name(cfg.name, host)
         out.append((scope(cfg.name, host), route_configuration(ir.RouteConfig(name, (vh,)), hashing)))
     return out
-
