@@ -2,8 +2,9 @@
 
 Used to have Envoy itself check generated config (`envoy --mode validate`): RDS becomes inline
 route configurations (scoped routes a static list of scopes, each with its routes inline), EDS
-clusters become STATIC with their load assignment, and SDS secrets become static secrets. The runtime is the one served Envoys get (bootstrap.runtime_layers), so
-Envoy checks regexes against the same limits.
+clusters become STATIC with their load assignment, and SDS secrets become static secrets. The
+runtime is the one served Envoys get (bootstrap.runtime_layers), so Envoy checks regexes against
+the same limits.
 """
 
 from __future__ import annotations
