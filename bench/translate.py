@@ -205,11 +205,11 @@ def check_translation(translation: Any, n: int, e: int, metadata: bool = True) -
               snap.routes[0].virtual_hosts[0].routes[0], snap.clusters[0], snap.endpoints[0].endpoints[0],
               snap.endpoints[0].endpoints[0].lb_endpoints[0])
     assert all(p.HasField("metadata") == metadata for p in pieces), f"expected metadata={metadata}"
-    # One route configuration per hostname, each a scope (xds/scopes.py).
-    assert len(snap.listeners) == 1 and len(snap.routes) == n and len(snap.scopes) == n, \
-        "expected one listener and a route config and scope per hostname"
+    # The whole route configuration, and one per hostname, each a scope (xds/scopes.py).
+    assert len(snap.listeners) == 1 and len(snap.routes) == n + 1 and len(snap.scopes) == n, \
+        "expected one listener, the whole route config, and a route config and scope per hostname"
     assert len(snap.clusters) == n and len(snap.endpoints) == n, (len(snap.clusters), len(snap.endpoints), n)
-    served = sum(len(vh.routes) for config in snap.routes for vh in config.virtual_hosts)
+    served = sum(len(vh.routes) for config in snap.routes if "/" in config.name for vh in config.virtual_hosts)
     assert served == n, f"expected {n} routes, got {served}"
     lbs = sum(len(lle.lb_endpoints) for cla in snap.endpoints for lle in cla.endpoints)
     assert lbs == n * e, f"expected {n * e} endpoints, got {lbs}"
@@ -408,6 +408,7 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
 
     clusters = []
     assignments = []
+    vhosts = []
     route_configs = []
     scopes = []
     for row in data:
@@ -456,19 +457,29 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
             request_headers_to_remove=["x-remove-me"],
         )
         _add_ref(_meshgate_refs(route), "HTTPRoute", GATEWAY_API, row.route_object, "0")
+        vhost = rc.VirtualHost(name=row.vhost, domains=[row.host], routes=[route], metadata=gateway_md)
+        vhosts.append(vhost)
         # One scope and route configuration per hostname; meshgate's catch-all (404) has no routes,
         # so no scope.
         scope_name = f"http.80/{row.host}"
         route_configs.append(route_pb2.RouteConfiguration(
             name=scope_name,
-            virtual_hosts=[rc.VirtualHost(name=row.vhost, domains=[row.host], routes=[route], metadata=gateway_md)],
+            virtual_hosts=[vhost],
             validate_clusters=wrappers_pb2.BoolValue(value=False),
             ignore_port_in_host_matching=True,
         ))
         scope = scoped_route_pb2.ScopedRouteConfiguration(name=scope_name, route_configuration_name=scope_name)
         scope.key.fragments.add().string_key = row.host
         scopes.append(scope)
-    return [listener, *route_configs, *scopes, *clusters, *assignments]
+    # The whole route configuration too (meshgate serves both forms, xds/scopes.py).
+    vhosts.append(rc.VirtualHost(name="http/*", domains=["*"], metadata=gateway_md))  # meshgate's catch-all (404)
+    whole = route_pb2.RouteConfiguration(
+        name="http.80",
+        virtual_hosts=vhosts,
+        validate_clusters=wrappers_pb2.BoolValue(value=False),
+        ignore_port_in_host_matching=True,
+    )
+    return [listener, whole, *route_configs, *scopes, *clusters, *assignments]
 
 
 def serialize_floor(messages: list[Any]) -> int:

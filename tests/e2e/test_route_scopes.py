@@ -2,7 +2,9 @@
 Envoy, over Delta and State of the World: requests reach the route of their Host, route
 precedence across HTTPRoutes of one hostname holds within its scope, a Host without routes gets
 404, and the configuration moves between split and whole (a catch-all route added, then removed)
-without losing a hostname. Route edits on one hostname under traffic cost no request.
+without losing a hostname. Route edits on one hostname under traffic cost no request, and
+neither do edits that move the listener between split and whole under traffic (the connections
+of the old filter chain drain on a route table that stays current).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from envoy.config.listener.v3 import listener_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 
-from meshgate.xds.resources import ROUTE, SCOPED_ROUTE
+from meshgate.xds.resources import LISTENER, ROUTE, SCOPED_ROUTE
 
-from .churn import churn, prepare
+from .churn import BLUE, GREEN, Load, churn, in_sync, prepare, route_yaml, routes_yaml
 from .harness import GATEWAY, Reply, Scenario
 
 pytestmark = pytest.mark.envoy
@@ -25,6 +29,7 @@ pytestmark = pytest.mark.envoy
 CHURN_SECONDS = 20.0
 CHURN_RATE = 100.0
 CHURN_INTERVAL = 1.0
+FLIPS = 12
 
 
 @pytest.fixture(params=["delta", "sotw"])
@@ -100,6 +105,16 @@ def served(sc: Scenario) -> tuple[set[str], set[str]]:
     return set(entry.resources[ROUTE]), set(entry.resources[SCOPED_ROUTE])
 
 
+def scoped(sc: Scenario) -> bool:
+    """Whether the gateway's listener uses scoped routes."""
+    assert sc.runner is not None
+    (resource,) = sc.runner.cache.entry(GATEWAY).resources[LISTENER].values()
+    (chain,) = listener_pb2.Listener.FromString(resource.body.value).filter_chains
+    manager = hcm.HttpConnectionManager()
+    chain.filters[0].typed_config.Unpack(manager)
+    return manager.HasField("scoped_routes")
+
+
 def test_split_routing_precedence_and_moving_between_split_and_whole(tmp_path: Path, protocol: str) -> None:
     async def body() -> None:
         sc = Scenario(tmp_path, delta=protocol == "delta")
@@ -108,18 +123,19 @@ def test_split_routing_precedence_and_moving_between_split_and_whole(tmp_path: P
             sc.write({"routes.yaml": SPLIT_ROUTES})
             assert await answers(sc, SPLIT_EXPECTED) == SPLIT_EXPECTED
             scopes = {"http.8080/a.example", "http.8080/b.example"}
-            assert served(sc) == (scopes, scopes)
+            assert served(sc) == (scopes | {"http.8080"}, scopes)
+            assert scoped(sc)
 
             # A catch-all route cannot be a scope: the configuration is served whole, and every
             # hostname keeps its routes.
             sc.write({"routes.yaml": SPLIT_ROUTES + "---\n" + CATCH_ALL})
             whole = {**SPLIT_EXPECTED, ("c.example", "/"): "web-13"}
             assert await answers(sc, whole) == whole
-            assert served(sc) == ({"http.8080"}, set())
+            assert not scoped(sc)
 
             sc.write({"routes.yaml": SPLIT_ROUTES})
             assert await answers(sc, SPLIT_EXPECTED) == SPLIT_EXPECTED
-            assert served(sc) == (scopes, scopes)
+            assert scoped(sc)
         finally:
             await sc.stop()
 
@@ -137,7 +153,8 @@ def test_route_edits_on_one_scope_under_traffic_cost_no_request(tmp_path: Path, 
             ready = {("churn.example", "/move"): "blue-21", ("other-19.example", "/"): "web-13"}
             assert await answers(sc, ready) == ready
             routes, scopes = served(sc)
-            assert "http.8080/churn.example" in scopes and len(scopes) == 21 and routes == scopes
+            assert "http.8080/churn.example" in scopes and len(scopes) == 21 and routes == scopes | {"http.8080"}
+            assert scoped(sc)
             result = await churn(sc, CHURN_SECONDS, CHURN_RATE, CHURN_INTERVAL, hostname="churn.example")
             assert served(sc)[1] == scopes  # still split: the edits moved one scope's routes only
         finally:
@@ -148,5 +165,45 @@ def test_route_edits_on_one_scope_under_traffic_cost_no_request(tmp_path: Path, 
         assert result.failed == 0, f"{result.line()}; by path and status {result.statuses}; first {result.samples}"
         assert result.settled, "the proxy did not ACK the last edit: " + result.line()
         assert result.init_fetch_timeouts == 0 and result.warming_clusters == 0, result.line()
+
+    asyncio.run(asyncio.wait_for(body(), 180))
+
+
+def test_moving_between_split_and_whole_under_traffic_costs_no_request(tmp_path: Path, protocol: str) -> None:
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=protocol == "delta")
+        try:
+            await sc.start()
+            prepare(sc, hostname="churn.example")
+            ready = {("churn.example", "/move"): "blue-21"}
+            assert await answers(sc, ready) == ready
+            load = Load(sc.url, CHURN_RATE, "churn.example")
+            running = asyncio.create_task(load.run())
+            forms = []
+            for k in range(FLIPS):
+                await asyncio.sleep(CHURN_INTERVAL)
+                # Each edit moves `move` to the other Service (the old one loses its cluster) and
+                # adds or removes a catch-all route, which moves the listener to the other form.
+                text = routes_yaml(GREEN.service if k % 2 == 0 else BLUE.service, False, "churn.example")
+                if k % 2 == 0:
+                    text += "---\n" + route_yaml("any", "/any", "web")
+                sc.write({"routes.yaml": text})
+                await asyncio.sleep(CHURN_INTERVAL / 2)
+                forms.append(scoped(sc))
+            await asyncio.sleep(CHURN_INTERVAL)
+            load.stop()
+            await running
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 25
+            while not in_sync(sc) and loop.time() < deadline:
+                await asyncio.sleep(0.1)
+            settled = in_sync(sc)
+        finally:
+            await sc.stop()
+        print(f"{protocol}: {load.failed} failed / {load.done} requests over {FLIPS} edits, forms {forms}")
+        assert forms == [False, True] * (FLIPS // 2)
+        assert load.done >= 0.8 * CHURN_RATE * FLIPS * CHURN_INTERVAL * 1.5
+        assert load.failed == 0, f"{load.failed} failed of {load.done}: {dict(load.statuses)}; first {load.samples}"
+        assert settled
 
     asyncio.run(asyncio.wait_for(body(), 180))

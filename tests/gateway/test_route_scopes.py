@@ -1,7 +1,8 @@
 """Route tables split per hostname (xds/scopes.py): a one-route change sends Envoy one scope's
-RouteConfiguration, whose size does not depend on the routes of other hostnames; configurations
-Envoy's scopes cannot spell (wildcard or catch-all hosts with routes, several route
-configurations) stay whole."""
+RouteConfiguration, whose size does not depend on the routes of other hostnames; listeners
+whose configuration Envoy's scopes cannot spell (wildcard or catch-all hosts with routes, several
+route configurations) use it whole. A single route configuration is served both ways, so that
+a listener moving between the two forms leaves its draining connections a current one."""
 
 from __future__ import annotations
 
@@ -58,6 +59,26 @@ def resources(tmp_path: Path, text: str) -> Resources:
     return snapshot_resources(snap)
 
 
+def used_routes(res: Resources) -> set[str]:
+    """The RouteConfigurations Envoy fetches: those its connection managers name, directly or
+    through their scopes."""
+    from envoy.config.listener.v3 import listener_pb2
+    from envoy.config.route.v3 import scoped_route_pb2
+    from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+
+    out = set()
+    for resource in res[LISTENER].values():
+        for chain in listener_pb2.Listener.FromString(resource.body.value).filter_chains:
+            manager = hcm.HttpConnectionManager()
+            chain.filters[0].typed_config.Unpack(manager)
+            if manager.HasField("scoped_routes"):
+                out |= {scoped_route_pb2.ScopedRouteConfiguration.FromString(r.body.value).route_configuration_name
+                        for r in res[SCOPED_ROUTE].values()}
+            else:
+                out.add(manager.rds.route_config_name)
+    return out
+
+
 def changed(before: Resources, after: Resources, type_url: str) -> set[str]:
     old, new = before[type_url], after[type_url]
     return {n for n in old.keys() | new.keys() if n not in old or n not in new or old[n].version != new[n].version}
@@ -76,10 +97,10 @@ def test_one_route_change_sends_one_scope_of_a_size_independent_of_other_hosts(t
         base = GATEWAY + others(n)
         before = resources(d, base + route("target", ["target.example"], ["/a", "/b"], header="old"))
         after = resources(d, base + route("target", ["target.example"], ["/a", "/b"], header="new"))
-        assert changed(before, after, ROUTE) == {"http.80/target.example"}
+        assert used_routes(after) == {f"http.80/{h}.example" for h in ["target", *(f"other-{i}" for i in range(n))]}
+        assert changed(before, after, ROUTE) & used_routes(after) == {"http.80/target.example"}
         assert not changed(before, after, SCOPED_ROUTE) and not changed(before, after, LISTENER)
         sizes[n] = len(after[ROUTE]["http.80/target.example"].body.value)
-        assert len(after[ROUTE]) == n + 1 and len(after[SCOPED_ROUTE]) == n + 1
     assert sizes[40] == sizes[1]
 
 
@@ -101,10 +122,18 @@ def test_precedence_across_routes_of_one_hostname_is_kept_in_its_scope(tmp_path:
     (route("wild", ["*.example"], ["/"]), "a wildcard hostname with routes"),
     (route("any", [], ["/"]), "the catch-all host with routes"),
 ])
-def test_configurations_scopes_cannot_spell_stay_whole(tmp_path: Path, extra: str, why: str) -> None:
+def test_configurations_scopes_cannot_spell_are_used_whole(tmp_path: Path, extra: str, why: str) -> None:
     res = resources(tmp_path, GATEWAY + route("a", ["a.example"], ["/"]) + extra)
-    assert set(res[ROUTE]) == {"http.80"}, why
-    assert not res[SCOPED_ROUTE], why
+    assert used_routes(res) == {"http.80"}, why
+    # Still served as scopes too, for the connections of a listener that used them.
+    assert set(res[ROUTE]) == {"http.80", "http.80/a.example"}, why
+    assert set(res[SCOPED_ROUTE]) == {"http.80/a.example"}, why
+
+
+def test_split_configurations_are_served_whole_too(tmp_path: Path) -> None:
+    res = resources(tmp_path, GATEWAY + route("a", ["a.example"], ["/"]) + route("b", ["b.example"], ["/"]))
+    assert used_routes(res) == {"http.80/a.example", "http.80/b.example"}
+    assert set(res[ROUTE]) == {"http.80", "http.80/a.example", "http.80/b.example"}
 
 
 def test_a_gateway_with_several_route_configurations_keeps_them_whole(tmp_path: Path) -> None:
@@ -112,5 +141,5 @@ def test_a_gateway_with_several_route_configurations_keeps_them_whole(tmp_path: 
     text = GATEWAY.replace("  - {name: http, port: 80, protocol: HTTP}\n",
                            "  - {name: http, port: 80, protocol: HTTP}\n  - {name: alt, port: 81, protocol: HTTP}\n")
     res = resources(tmp_path, text + route("a", ["a.example"], ["/"]))
-    assert set(res[ROUTE]) == {"http.80", "http.81"}
+    assert used_routes(res) == set(res[ROUTE]) == {"http.80", "http.81"}
     assert not res[SCOPED_ROUTE]

@@ -278,8 +278,9 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
 
 def scoped_route_configurations(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
                                 ) -> list[tuple[scoped_route_pb2.ScopedRouteConfiguration, route_pb2.RouteConfiguration]]:
-    """A split configuration (xds/scopes.py) as one scope and RouteConfiguration per hostname,
-    each RouteConfiguration as `route_configuration` would spell it with only that host."""
+    """A configuration as one scope and RouteConfiguration per exact hostname with routes
+    (xds/scopes.py), each RouteConfiguration as `route_configuration` spells it with that host
+    alone."""
     out = []
     for vh in scoped_hosts(cfg):
         (host,) = vh.domains

@@ -9,14 +9,23 @@ it works over both State-of-the-World and Delta ADS; VHDS is Delta-only and rebu
 table on every virtual host update (bench/README.md has the measurements).
 
 Envoy picks a scope by the exact value of a key taken from the Host header (its port dropped):
-it has no wildcard or default scope. So a route configuration is split only when it can be
-spelled that way: every virtual host that has routes serves one exact hostname. Virtual hosts
-without routes (a listener's own `*` or `*.example.com` with nothing attached) answer 404,
-which is also what a Host without a scope gets. A configuration with a wildcard or catch-all
-host that has routes, or the 421 hosts of an HTTPS listener with a hostname, stays one
-RouteConfiguration, as before. Envoy hands every scope it is sent to every scoped connection
-manager of the proxy (SRDS has no names to subscribe by, short of xdstp collections), so only a
-gateway with a single route configuration is split; one with several keeps them whole.
+it has no wildcard or default scope. So a connection manager serves scopes only when its
+configuration can be spelled that way: every virtual host that has routes serves one exact
+hostname. Virtual hosts without routes (a listener's own `*` or `*.example.com` with nothing
+attached) answer 404, which is also what a Host without a scope gets. A configuration with a
+wildcard or catch-all host that has routes, or the 421 hosts of an HTTPS listener with a
+hostname, is served whole by RDS, as before. Envoy hands every scope it is sent to every scoped
+connection manager of the proxy (SRDS has no names to subscribe by, short of xdstp collections),
+so only a gateway with a single route configuration is split; one with several keeps them whole.
+
+A route edit can move a connection manager between the two forms (a first wildcard or catch-all
+route, or the last one removed): Envoy then drains the connections of the old filter chain, and
+for as long as they last (up to its drain time) they route by the old form. So a gateway with a
+single route configuration is always served both ways, the whole RouteConfiguration and a scope
+with its RouteConfiguration per exact hostname, and only the connection manager says which one
+it uses: whichever a draining chain uses stays current (Envoy ignores the removal of a
+RouteConfiguration, and would keep a stale one). Envoy fetches only what its listeners name, so
+the form not in use costs meshgate its translation and nothing on the wire.
 
 Route precedence is unchanged: Gateway API orders routes within one hostname, and a virtual
 host holds all of its hostname's routes, so each scope is a complete virtual host.
@@ -46,13 +55,20 @@ def splits(cfg: ir.RouteConfig) -> bool:
 
 
 def split_configs(configs: tuple[ir.RouteConfig, ...] | list[ir.RouteConfig]) -> frozenset[str]:
-    """The route configurations of one gateway served as scopes: its only one, when it splits."""
+    """The route configurations of one gateway whose connection manager uses scopes: its only
+    one, when it splits."""
     return frozenset(c.name for c in configs) if len(configs) == 1 and splits(configs[0]) else frozenset()
 
 
+def scope_source(configs: tuple[ir.RouteConfig, ...] | list[ir.RouteConfig]) -> ir.RouteConfig | None:
+    """The route configuration of one gateway also served as scopes (split or not, see above):
+    its only one."""
+    return configs[0] if len(configs) == 1 else None
+
+
 def scoped_hosts(cfg: ir.RouteConfig) -> list[ir.VirtualHost]:
-    """The virtual hosts of a split configuration that get a scope (those with routes)."""
-    return [vh for vh in cfg.virtual_hosts if vh.routes]
+    """The virtual hosts that get a scope: those with routes serving one exact hostname."""
+    return [vh for vh in cfg.virtual_hosts if vh.routes and len(vh.domains) == 1 and "*" not in vh.domains[0]]
 
 
 def scope_name(route_config: str, host: str) -> str:

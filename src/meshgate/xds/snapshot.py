@@ -48,7 +48,7 @@ from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .metadata import object_ref, set_metadata
 from .routes import hash_policies, route_configuration, scoped_route_configurations, uses_stateful_sessions
-from .scopes import split_configs
+from .scopes import scope_source, split_configs
 from .secrets import secret
 
 NOWHERE = ProxyView(Locality(), ())  # a proxy with no locality and no labels
@@ -292,12 +292,12 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     hashing = {p.ref.name: hash_policies(p.policy.load_balancer.consistent_hash) for p in plans
                if p.policy is not None and p.policy.load_balancer is not None
                and p.policy.load_balancer.consistent_hash is not None}
-    routes = [route_configuration(rc, hashing) for rc in cfg.route_configs if rc.name not in scoped]
-    for rc in cfg.route_configs:
-        if rc.name in scoped:
-            for sc, host_routes in scoped_route_configurations(rc, hashing):
-                snap.scopes.append(sc)
-                routes.append(host_routes)
+    routes = [route_configuration(rc, hashing) for rc in cfg.route_configs]
+    # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
+    source = scope_source(cfg.route_configs)
+    for sc, host_routes in scoped_route_configurations(source, hashing) if source is not None else ():
+        snap.scopes.append(sc)
+        routes.append(host_routes)
     snap.routes = sorted(routes, key=lambda r: r.name)
     snap.scopes.sort(key=lambda s: s.name)
     users = cluster_users(cfg)
