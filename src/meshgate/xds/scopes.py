@@ -1,7 +1,7 @@
 """Route configurations split per hostname with Envoy's scoped routes (SRDS).
 
 With one RouteConfiguration per listener, every route change resends all of that listener's
-routes, and Envoy rebuilds its whole route table before it answers (about 240 ms at 5,000
+routes, and Envoy rebuilds its whole route table before it answers (about 185 ms at 5,000
 routes, `bench/route_change.py`). Split into one scope per hostname, a change resends, and Envoy
 rebuilds, only the scope of the hostname it touches: its size does not depend on the routes of
 other hostnames. Of Envoy's ways to split a route table this is the one it ingests fastest, and
