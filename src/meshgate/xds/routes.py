@@ -276,14 +276,21 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
     )
 
 
-def scoped_route_configurations(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
+def scoped_route_configurations(cfg: ir.RouteConfig, whole: route_pb2.RouteConfiguration
                                 ) -> list[tuple[scoped_route_pb2.ScopedRouteConfiguration, route_pb2.RouteConfiguration]]:
     """A configuration as one scope and RouteConfiguration per exact hostname with routes
     (xds/scopes.py), each RouteConfiguration as `route_configuration` spells it with that host
-    alone."""
+    alone; `whole` is `cfg` as `route_configuration` spelled it (its virtual hosts are copied,
+    not built again)."""
     out = []
-    for vh in scoped_hosts(cfg):
+    chosen = {id(vh) for vh in scoped_hosts(cfg)}
+    for vh, built in zip(cfg.virtual_hosts, whole.virtual_hosts, strict=True):
+        if id(vh) not in chosen:
+            continue
         (host,) = vh.domains
         name = scope_name(cfg.name, host)
-        out.append((scope(cfg.name, host), route_configuration(ir.RouteConfig(name, (vh,)), hashing)))
+        one = route_pb2.RouteConfiguration(name=name, validate_clusters=whole.validate_clusters,
+                                           ignore_port_in_host_matching=whole.ignore_port_in_host_matching)
+        one.virtual_hosts.append(built)
+        out.append((scope(cfg.name, host), one))
     return out

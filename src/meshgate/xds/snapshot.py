@@ -295,7 +295,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     routes = [route_configuration(rc, hashing) for rc in cfg.route_configs]
     # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
     source = scope_source(cfg.route_configs)
-    for sc, host_routes in scoped_route_configurations(source, hashing) if source is not None else ():
+    for sc, host_routes in scoped_route_configurations(source, routes[0]) if source is not None else ():
         snap.scopes.append(sc)
         routes.append(host_routes)
     snap.routes = sorted(routes, key=lambda r: r.name)
