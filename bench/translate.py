@@ -57,7 +57,7 @@ from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.config.route.v3 import route_pb2
+from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.access_loggers.stream.v3 import stream_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
@@ -195,7 +195,7 @@ def serialize_translation(translation: Any) -> tuple[int, int]:
     """Serialize every resource of every snapshot, as serving needs; (resources, bytes)."""
     count = size = 0
     for snap in translation.snapshots:
-        for group in (snap.listeners, snap.routes, snap.clusters, snap.endpoints, snap.secrets):
+        for group in (snap.listeners, snap.routes, snap.scopes, snap.clusters, snap.endpoints, snap.secrets):
             for msg in group:
                 size += len(msg.SerializeToString(deterministic=True))
                 count += 1
@@ -210,9 +210,11 @@ def check_translation(translation: Any, n: int, e: int, metadata: bool = True) -
               snap.routes[0].virtual_hosts[0].routes[0], snap.clusters[0], snap.endpoints[0].endpoints[0],
               snap.endpoints[0].endpoints[0].lb_endpoints[0])
     assert all(p.HasField("metadata") == metadata for p in pieces), f"expected metadata={metadata}"
-    assert len(snap.listeners) == 1 and len(snap.routes) == 1, "expected one listener and one route config"
+    # The whole route configuration, and one per hostname, each a scope (xds/scopes.py).
+    assert len(snap.listeners) == 1 and len(snap.routes) == n + 1 and len(snap.scopes) == n, \
+        "expected one listener, the whole route config, and a route config and scope per hostname"
     assert len(snap.clusters) == n and len(snap.endpoints) == n, (len(snap.clusters), len(snap.endpoints), n)
-    served = sum(len(vh.routes) for vh in snap.routes[0].virtual_hosts)
+    served = sum(len(vh.routes) for config in snap.routes if "/" in config.name for vh in config.virtual_hosts)
     assert served == n, f"expected {n} routes, got {served}"
     lbs = sum(len(lle.lb_endpoints) for cla in snap.endpoints for lle in cla.endpoints)
     assert lbs == n * e, f"expected {n * e} endpoints, got {lbs}"
@@ -411,7 +413,14 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
                                             typed_config=to_any(stream_pb2.StdoutAccessLog(log_format=log_format)))],
         stat_prefix="http.80",
         codec_type=hcm.HttpConnectionManager.AUTO,
-        rds=hcm.Rds(config_source=ads, route_config_name="http.80"),
+        scoped_routes=hcm.ScopedRoutes(
+            name="http.80",
+            scope_key_builder=hcm.ScopedRoutes.ScopeKeyBuilder(fragments=[
+                hcm.ScopedRoutes.ScopeKeyBuilder.FragmentBuilder(
+                    header_value_extractor=hcm.ScopedRoutes.ScopeKeyBuilder.FragmentBuilder.HeaderValueExtractor(
+                        name=":authority", element_separator=":", index=0))]),
+            rds_config_source=ads,
+            scoped_rds=hcm.ScopedRds(scoped_rds_config_source=ads)),
         http_filters=[hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))],
         use_remote_address=wrappers_pb2.BoolValue(value=True),
         normalize_path=wrappers_pb2.BoolValue(value=True),
@@ -431,6 +440,8 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
     clusters = []
     assignments = []
     vhosts = []
+    route_configs = []
+    scopes = []
     for row in data:
         cluster = cluster_pb2.Cluster(
             name=row.cluster,
@@ -475,15 +486,29 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
             request_headers_to_remove=["x-remove-me"],
         )
         _add_ref(_meshgate_refs(route), "HTTPRoute", GATEWAY_API, row.route_object, "0")
-        vhosts.append(rc.VirtualHost(name=row.vhost, domains=[row.host], routes=[route], metadata=gateway_md))
+        vhost = rc.VirtualHost(name=row.vhost, domains=[row.host], routes=[route], metadata=gateway_md)
+        vhosts.append(vhost)
+        # One scope and route configuration per hostname; meshgate's catch-all (404) has no routes,
+        # so no scope.
+        scope_name = f"http.80/{row.host}"
+        route_configs.append(route_pb2.RouteConfiguration(
+            name=scope_name,
+            virtual_hosts=[vhost],
+            validate_clusters=wrappers_pb2.BoolValue(value=False),
+            ignore_port_in_host_matching=True,
+        ))
+        scope = scoped_route_pb2.ScopedRouteConfiguration(name=scope_name, route_configuration_name=scope_name)
+        scope.key.fragments.add().string_key = row.host
+        scopes.append(scope)
+    # The whole route configuration too (meshgate serves both forms, xds/scopes.py).
     vhosts.append(rc.VirtualHost(name="http/*", domains=["*"], metadata=gateway_md))  # meshgate's catch-all (404)
-    route_config = route_pb2.RouteConfiguration(
+    whole = route_pb2.RouteConfiguration(
         name="http.80",
         virtual_hosts=vhosts,
         validate_clusters=wrappers_pb2.BoolValue(value=False),
         ignore_port_in_host_matching=True,
     )
-    return [listener, route_config, *clusters, *assignments]
+    return [listener, whole, *route_configs, *scopes, *clusters, *assignments]
 
 
 def serialize_floor(messages: list[Any]) -> int:
@@ -519,7 +544,7 @@ def check_sizes(n: int, e: int) -> tuple[int, int, bool]:
     check_translation(translation, n, e)
     snap = translation.snapshots[0]
     mesh = sorted(m.SerializeToString(deterministic=True) for group in (
-        snap.listeners, snap.routes, snap.clusters, snap.endpoints, snap.secrets) for m in group)
+        snap.listeners, snap.routes, snap.scopes, snap.clusters, snap.endpoints, snap.secrets) for m in group)
     floor = sorted(m.SerializeToString(deterministic=True) for m in build_floor(floor_input(n, e)))
     return sum(map(len, mesh)), sum(map(len, floor)), mesh == floor
 

@@ -35,12 +35,13 @@ SETTLE_TIMEOUT = 25.0  # longer than Envoy's 15 s initial fetch timeout: a stuck
 MAX_SAMPLES = 20  # failed requests kept for the report
 
 
-def route_yaml(name: str, prefix: str, service: str) -> str:
+def route_yaml(name: str, prefix: str, service: str, hostname: str = "") -> str:
+    hostnames = f"\n  hostnames: [{hostname}]" if hostname else ""
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: {name}, namespace: e2e}}
 spec:
-  parentRefs: [{{name: gw}}]
+  parentRefs: [{{name: gw}}]{hostnames}
   rules:
   - matches: [{{path: {{type: PathPrefix, value: {prefix}}}}}]
     backendRefs: [{{name: {service}, port: 80}}]
@@ -56,11 +57,13 @@ spec:
 """
 
 
-def routes_yaml(move_to: str, extra: bool) -> str:
-    """The routes: `move` to `move_to`, and `extra` to web and web's DestinationRule when `extra`."""
-    routes = [route_yaml("web", "/", "web"), route_yaml("api", "/api", "api"), route_yaml("move", "/move", move_to)]
+def routes_yaml(move_to: str, extra: bool, hostname: str = "") -> str:
+    """The routes (on `hostname`, when given): `move` to `move_to`, and `extra` to web and web's
+    DestinationRule when `extra`."""
+    routes = [route_yaml("web", "/", "web", hostname), route_yaml("api", "/api", "api", hostname),
+              route_yaml("move", "/move", move_to, hostname)]
     if extra:
-        routes += [route_yaml("extra", "/extra", "web"), WEB_RULE]
+        routes += [route_yaml("extra", "/extra", "web", hostname), WEB_RULE]
     return "---\n".join(routes)
 
 
@@ -79,14 +82,15 @@ BLUE, GREEN = Backend("blue", 21, 9003), Backend("green", 22, 9004)
 EXPECTED = {"/": {"web-13"}, "/api/x": {"api-11"}, "/move": {BLUE.pod(), GREEN.pod()}, "/extra": {"web-13"}}
 
 
-def prepare(sc: Scenario) -> None:
-    """Add blue and green (Services, slices, echo backends) and the routes to the Scenario."""
+def prepare(sc: Scenario, hostname: str = "") -> None:
+    """Add blue and green (Services, slices, echo backends) and the routes (on `hostname`, when
+    given) to the Scenario."""
     files = {}
     for b in (BLUE, GREEN):
         address = f"{sc.base}.{b.octet}"
         files[f"{b.service}.yaml"] = service_yaml(b.service, 80, b.port, [endpoint_yaml(address, pod=b.pod(), ready=True)])
         sc.start_echo(address, b.port, b.pod())
-    files["routes.yaml"] = routes_yaml(BLUE.service, extra=False)
+    files["routes.yaml"] = routes_yaml(BLUE.service, extra=False, hostname=hostname)
     sc.write(files)
 
 
@@ -96,6 +100,7 @@ class Load:
 
     url: str
     rate: float
+    host: str = ""  # the Host header, when not the URL's
     done: int = 0
     failed: int = 0
     statuses: Counter = field(default_factory=Counter)  # (path, status) of failures
@@ -122,7 +127,7 @@ class Load:
     async def _one(self, session: aiohttp.ClientSession, path: str) -> None:
         status, pod = 0, ""
         with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
-            async with session.get(self.url + path) as resp:
+            async with session.get(self.url + path, headers={"Host": self.host} if self.host else None) as resp:
                 status = resp.status
                 body = await resp.read()
                 if status == 200:
@@ -179,11 +184,12 @@ class Result:
                 f"settled {self.settled}")
 
 
-async def churn(sc: Scenario, seconds: float, rate: float, interval: float) -> Result:
-    """Edit the routes every `interval` seconds for `seconds`, under `rate` requests per second;
-    then wait (bounded) until the proxy has ACKed everything, and read Envoy's counters."""
+async def churn(sc: Scenario, seconds: float, rate: float, interval: float, hostname: str = "") -> Result:
+    """Edit the routes (on `hostname`, when given) every `interval` seconds for `seconds`, under
+    `rate` requests per second; then wait (bounded) until the proxy has ACKed everything, and read
+    Envoy's counters."""
     loop = asyncio.get_running_loop()
-    load = Load(sc.url, rate)
+    load = Load(sc.url, rate, hostname)
     runner = asyncio.create_task(load.run())
     move_to, extra, edits = BLUE.service, False, 0
     started = loop.time()
@@ -193,7 +199,7 @@ async def churn(sc: Scenario, seconds: float, rate: float, interval: float) -> R
             move_to = GREEN.service if move_to == BLUE.service else BLUE.service
         else:
             extra = not extra
-        sc.write({"routes.yaml": routes_yaml(move_to, extra)})
+        sc.write({"routes.yaml": routes_yaml(move_to, extra, hostname)})
         edits += 1
         await asyncio.sleep(interval)
     load.stop()

@@ -26,6 +26,7 @@ from google.protobuf import wrappers_pb2
 from .. import ir
 from .common import ADS, to_any
 from .metadata import set_metadata
+from .scopes import scoped_routes
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
 # Off unless a route's typed_per_filter_config turns it on (session persistence, xds/routes.py).
@@ -66,10 +67,12 @@ def _access_log() -> accesslog_pb2.AccessLog:
 _ACCESS_LOG = _access_log()
 
 
-def connection_manager(stat_prefix: str, route_config: str, stateful_sessions: bool = False) -> hcm.HttpConnectionManager:
-    """The HTTP connection manager of a Gateway listener, its routes by RDS; with the stateful
-    session filter when some of those routes keep sessions."""
-    return hcm.HttpConnectionManager(
+def connection_manager(stat_prefix: str, route_config: str, stateful_sessions: bool = False,
+                       scoped: bool = False) -> hcm.HttpConnectionManager:
+    """The HTTP connection manager of a Gateway listener, its routes by RDS (`scoped`: one scope
+    per hostname, xds/scopes.py); with the stateful session filter when some of those routes
+    keep sessions."""
+    out = hcm.HttpConnectionManager(
         access_log=[_ACCESS_LOG],
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
@@ -82,15 +85,19 @@ def connection_manager(stat_prefix: str, route_config: str, stateful_sessions: b
         upgrade_configs=[hcm.HttpConnectionManager.UpgradeConfig(upgrade_type="websocket")],
         common_http_protocol_options=protocol_pb2.HttpProtocolOptions(),
     )
+    if scoped:
+        out.scoped_routes.CopyFrom(scoped_routes(route_config))  # replaces rds (a oneof)
+    return out
 
 
-def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozenset[str]) -> lc.FilterChain:
+def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozenset[str],
+           scoped: frozenset[str]) -> lc.FilterChain:
     if chain.tcp_cluster is not None:
         proxy = tcp_proxy_pb2.TcpProxy(stat_prefix=chain.name, cluster=chain.tcp_cluster)
         network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(proxy))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
-                                     chain.route_config in session_routes)
+                                     chain.route_config in session_routes, chain.route_config in scoped)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
     set_metadata(out, chain.sources)
@@ -112,13 +119,14 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozens
     return out
 
 
-def listener(lst: ir.Listener, session_routes: frozenset[str] = frozenset()) -> listener_pb2.Listener:
+def listener(lst: ir.Listener, session_routes: frozenset[str] = frozenset(),
+             scoped: frozenset[str] = frozenset()) -> listener_pb2.Listener:
     """One Envoy listener for all Gateway listeners on a port (`session_routes`: the route
-    configurations with session persistence)."""
+    configurations with session persistence; `scoped`: those served as scopes per hostname)."""
     out = listener_pb2.Listener(
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
-        filter_chains=[_chain(lst, c, session_routes) for c in lst.filter_chains],
+        filter_chains=[_chain(lst, c, session_routes, scoped) for c in lst.filter_chains],
         # Without SO_REUSEPORT a port another process holds (another Gateway's Envoy, another
         # program) is a bind error Envoy reports back as a NACK, which status shows; with it, two
         # Envoys would both bind and silently split the connections.

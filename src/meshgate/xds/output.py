@@ -79,7 +79,7 @@ def message_dict(msg: Message, redacted: bool = True) -> dict:
 def snapshot_dict(snap: GatewaySnapshot, redact: bool = True) -> dict:
     """One gateway's resources in the `meshgate translate` shape (ARCHITECTURE §6), private keys
     redacted unless `redact` is False."""
-    return {
+    out = {
         "gateway": snap.gateway,
         "listeners": [message_dict(m, redact) for m in snap.listeners],
         "routes": [message_dict(m, redact) for m in snap.routes],
@@ -87,3 +87,6 @@ def snapshot_dict(snap: GatewaySnapshot, redact: bool = True) -> dict:
         "endpoints": [message_dict(m, redact) for m in snap.endpoints],
         "secrets": [message_dict(m, redact) for m in snap.secrets],
     }
+    if snap.scopes:  # routes split per hostname (xds/scopes.py): the SRDS scopes
+        out["scoped_routes"] = [message_dict(m, redact) for m in snap.scopes]
+    return out

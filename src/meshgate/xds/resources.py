@@ -12,16 +12,18 @@ from .snapshot import GatewaySnapshot
 
 LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener"
 ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+SCOPED_ROUTE = "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration"
 CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 SECRET = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
 
 # Make-before-break: clusters before their endpoints, secrets and clusters before the listeners
-# that use them, listeners before their routes.
-PUSH_ORDER = (CLUSTER, ENDPOINT, SECRET, LISTENER, ROUTE)
+# that use them, listeners before their routes (scopes, then the routes of each scope).
+PUSH_ORDER = (CLUSTER, ENDPOINT, SECRET, LISTENER, SCOPED_ROUTE, ROUTE)
 # Types a client subscribes to with a wildcard (all of them) rather than by name.
-WILDCARD_TYPES = frozenset({LISTENER, CLUSTER})
-SHORT_NAMES = {LISTENER: "LDS", ROUTE: "RDS", CLUSTER: "CDS", ENDPOINT: "EDS", SECRET: "SDS"}
+WILDCARD_TYPES = frozenset({LISTENER, CLUSTER, SCOPED_ROUTE})
+SHORT_NAMES = {LISTENER: "LDS", ROUTE: "RDS", CLUSTER: "CDS", ENDPOINT: "EDS", SECRET: "SDS",
+               SCOPED_ROUTE: "SRDS"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ def snapshot_resources(snap: GatewaySnapshot) -> Resources:
         out[LISTENER][m.name] = make_resource(LISTENER, m.name, m)
     for m in snap.routes:
         out[ROUTE][m.name] = make_resource(ROUTE, m.name, m)
+    for m in snap.scopes:
+        out[SCOPED_ROUTE][m.name] = make_resource(SCOPED_ROUTE, m.name, m)
     for m in snap.clusters:
         out[CLUSTER][m.name] = make_resource(CLUSTER, m.name, m)
     for m in snap.endpoints:

@@ -6,7 +6,7 @@ import re
 
 from envoy.config.core.v3 import base_pb2, extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.config.route.v3 import route_pb2
+from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.http.stateful_session.cookie.v3 import cookie_pb2 as cookie_state_pb2
 from envoy.extensions.http.stateful_session.header.v3 import header_pb2 as header_state_pb2
@@ -21,6 +21,7 @@ from ..naming import INVALID_BACKEND_CLUSTER
 from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options, to_any
 from .metadata import metadata, set_metadata
+from .scopes import scope, scope_name, scoped_hosts
 
 _REDIRECT_CODES = {
     301: rc.RedirectAction.MOVED_PERMANENTLY,
@@ -284,3 +285,22 @@ def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None
         ignore_port_in_host_matching=True,
     )
 
+
+def scoped_route_configurations(cfg: ir.RouteConfig, whole: route_pb2.RouteConfiguration
+                                ) -> list[tuple[scoped_route_pb2.ScopedRouteConfiguration, route_pb2.RouteConfiguration]]:
+    """A configuration as one scope and RouteConfiguration per exact hostname with routes
+    (xds/scopes.py), each RouteConfiguration as `route_configuration` spells it with that host
+    alone; `whole` is `cfg` as `route_configuration` spelled it (its virtual hosts are copied,
+    not built again)."""
+    out = []
+    chosen = {id(vh) for vh in scoped_hosts(cfg)}
+    for vh, built in zip(cfg.virtual_hosts, whole.virtual_hosts, strict=True):
+        if id(vh) not in chosen:
+            continue
+        (host,) = vh.domains
+        name = scope_name(cfg.name, host)
+        one = route_pb2.RouteConfiguration(name=name, validate_clusters=whole.validate_clusters,
+                                           ignore_port_in_host_matching=whole.ignore_port_in_host_matching)
+        one.virtual_hosts.append(built)
+        out.append((scope(cfg.name, host), one))
+    return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_pb2
-from envoy.config.route.v3 import route_pb2
+from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 
 from .. import ir
@@ -51,7 +51,8 @@ from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .metadata import object_ref, set_metadata
-from .routes import hash_policies, route_configuration, uses_stateful_sessions
+from .routes import hash_policies, route_configuration, scoped_route_configurations, uses_stateful_sessions
+from .scopes import scope_source, split_configs
 from .secrets import secret
 
 NOWHERE = ProxyView(Locality(), ())  # a proxy with no locality and no labels
@@ -77,6 +78,7 @@ class GatewaySnapshot:
     gateway: str
     listeners: list[listener_pb2.Listener] = field(default_factory=list)
     routes: list[route_pb2.RouteConfiguration] = field(default_factory=list)
+    scopes: list[scoped_route_pb2.ScopedRouteConfiguration] = field(default_factory=list)  # SRDS
     clusters: list[cluster_pb2.Cluster] = field(default_factory=list)
     endpoints: list[endpoint_pb2.ClusterLoadAssignment] = field(default_factory=list)
     secrets: list[secret_pb2.Secret] = field(default_factory=list)
@@ -349,12 +351,20 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     """
     snap = GatewaySnapshot(cfg.key)
     session_routes = frozenset(rc.name for rc in cfg.route_configs if uses_stateful_sessions(rc))
-    snap.listeners = [listener(lst, session_routes) for lst in cfg.listeners]
+    scoped = split_configs(cfg.route_configs)
+    snap.listeners = [listener(lst, session_routes, scoped) for lst in cfg.listeners]
     plans = [p for ref in cfg.clusters if (p := clusters.plan(ref, cfg.namespace, labels)) is not None]
     hashing = {p.ref.name: hash_policies(p.policy.load_balancer.consistent_hash) for p in plans
                if p.policy is not None and p.policy.load_balancer is not None
                and p.policy.load_balancer.consistent_hash is not None}
-    snap.routes = sorted((route_configuration(rc, hashing) for rc in cfg.route_configs), key=lambda r: r.name)
+    routes = [route_configuration(rc, hashing) for rc in cfg.route_configs]
+    # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
+    source = scope_source(cfg.route_configs)
+    for sc, host_routes in scoped_route_configurations(source, routes[0]) if source is not None else ():
+        snap.scopes.append(sc)
+        routes.append(host_routes)
+    snap.routes = sorted(routes, key=lambda r: r.name)
+    snap.scopes.sort(key=lambda s: s.name)
     secrets = {s.name: s for s in cfg.secrets}
     for plan in plans:
         vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
