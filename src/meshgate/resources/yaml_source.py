@@ -289,12 +289,24 @@ def iter_documents(text: str) -> Iterator[Document]:
     return _iter_parse(text, 0)
 
 
-def parse_documents(text: str) -> list[Document]:
-    """Parse a multi-document YAML (or JSON) text into documents with line numbers.
+def parse_documents(text: str, first_line: int = 1) -> list[Document]:
+    """Parse a multi-document YAML (or JSON) text into documents with line numbers, the text's
+    first line being `first_line` (a part of a larger text is given the line it starts on).
 
     Raises YAMLSyntaxError for malformed text, duplicate keys, or runaway alias expansion.
     """
-    return _parse(text, 0)
+    return _parse(text, first_line - 1)
+
+
+# Resolves tags only (it keeps no state between calls).
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def plain_scalar(text: str) -> object:
+    """The value of a plain (unquoted) scalar written `text`, as a document would hold it:
+    `1.5` a float, `1e5` the string "1e5" (YAML 1.1 wants a dot and a signed exponent)."""
+    value, _ = _scalar(_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)), text, 0)
+    return value
 
 
 def parse_stream(text: str) -> tuple[list[Document], list[YAMLSyntaxError]]:
