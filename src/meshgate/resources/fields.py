@@ -271,12 +271,20 @@ class Fields:
             return None
         out: list[str] = []
         seen: set[str] = set()
-        for item in self._string_items(key, seq, check):
-            if unique and item.value in seen:
-                self.ctx.error(item.line, item.path, f"duplicate value {item.value!r}")
+        # _string_items' checks, inlined: an item's path and line are worked out only for an error
+        # (an EndpointSlice's addresses come by the hundred thousand).
+        for i, item in enumerate(seq):
+            if not isinstance(item, str):
+                reason = f"must be a string, got {_type_name(item)}"
+            elif check is not None and (invalid := check(item)):
+                reason = f"invalid value {item!r}: {invalid}"
+            elif unique and item in seen:
+                reason = f"duplicate value {item!r}"
+            else:
+                seen.add(item)
+                out.append(item)
                 continue
-            seen.add(item.value)
-            out.append(item.value)
+            self.ctx.error(self.item_line(seq, i), f"{self.sub(key)}[{i}]", reason)
         return out
 
     def str_items(
