@@ -6,6 +6,8 @@ import re
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meshgate.resources import formats
 from meshgate.resources.fields import Fields, ObjectContext
@@ -302,3 +304,19 @@ def test_lines_fall_back_without_line_information() -> None:
     f.str("a")
     f.strs("l")
     assert [e.line for e in ctx.errors] == [42, 42]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(["0", "00", "01", "7", "10", "99", "100", "199", "249", "250", "255", "256",
+                                       "300", "1000", "", "a", "-1", "\u0663", " 1"]), min_size=3, max_size=5))
+def test_ipv4_check_is_ipaddress(parts: list[str]) -> None:
+    # The fast check (a regular expression) accepts exactly what ipaddress.IPv4Address does.
+    import ipaddress
+
+    value = ".".join(parts)
+    try:
+        ipaddress.IPv4Address(value)
+        valid = True
+    except ValueError:
+        valid = False
+    assert (formats.ipv4_address(value) is None) == valid

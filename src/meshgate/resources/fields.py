@@ -127,8 +127,10 @@ class Fields:
         check: Check | None = None,
     ) -> str | None:
         """A string field; `check` returns a reason when the value is invalid."""
-        value = self._get(key, required)
+        value = self.data.get(key)  # _get, inlined: the getter most called
         if value is None:
+            if required:
+                self.error(key, "required field is missing")
             return default
         if not isinstance(value, str):
             self.error(key, f"must be a string, got {_type_name(value)}")
@@ -205,7 +207,8 @@ class Fields:
         if not isinstance(value, dict):
             self.error(key, f"must be a mapping, got {_type_name(value)}")
             return None
-        return Fields(value, self.sub(key), self.ctx, getattr(value, "line", self.line_of(key)))
+        line = getattr(value, "line", None)  # a mapping without lines (JSON) stands at its key's
+        return Fields(value, self.sub(key), self.ctx, self.line_of(key) if line is None else line)
 
     def _list(
         self, key: builtins.str, required: builtins.bool, max_items: builtins.int | None, min_items: builtins.int
@@ -249,7 +252,8 @@ class Fields:
             if not isinstance(item, dict):
                 self.ctx.error(self.item_line(seq, i), path, f"must be a mapping, got {_type_name(item)}")
                 continue
-            yield Fields(item, path, self.ctx, getattr(item, "line", self.item_line(seq, i)))
+            line = getattr(item, "line", None)
+            yield Fields(item, path, self.ctx, self.item_line(seq, i) if line is None else line)
 
     def strs(
         self,
@@ -267,12 +271,20 @@ class Fields:
             return None
         out: list[str] = []
         seen: set[str] = set()
-        for item in self._string_items(key, seq, check):
-            if unique and item.value in seen:
-                self.ctx.error(item.line, item.path, f"duplicate value {item.value!r}")
+        # _string_items' checks, inlined: an item's path and line are worked out only for an error
+        # (an EndpointSlice's addresses come by the hundred thousand).
+        for i, item in enumerate(seq):
+            if not isinstance(item, str):
+                reason = f"must be a string, got {_type_name(item)}"
+            elif check is not None and (invalid := check(item)):
+                reason = f"invalid value {item!r}: {invalid}"
+            elif unique and item in seen:
+                reason = f"duplicate value {item!r}"
+            else:
+                seen.add(item)
+                out.append(item)
                 continue
-            seen.add(item.value)
-            out.append(item.value)
+            self.ctx.error(self.item_line(seq, i), f"{self.sub(key)}[{i}]", reason)
         return out
 
     def str_items(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -79,6 +80,14 @@ _SCALAR_TYPES = {_BOOL: ("boolean", _SCALARS.construct_yaml_bool),
                  _FLOAT: ("number", _SCALARS.construct_yaml_float)}
 
 _NO_KEY = object()
+# The event classes, compared by identity in the builder's loop (CParser makes exactly these).
+_ScalarEvent = yaml.ScalarEvent
+_AliasEvent = yaml.AliasEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_SequenceStartEvent = yaml.SequenceStartEvent
+_MappingEndEvent = yaml.MappingEndEvent
+_SequenceEndEvent = yaml.SequenceEndEvent
+_DocumentEndEvent = yaml.DocumentEndEvent
 # Where a YAML document starts: its directives (%YAML, %TAG) if any, then "---" at column 0
 # followed by a space, a line break or the end of the text.
 _DOCUMENT_START = re.compile(r"^(?:%[^\n]*\n)*---(?=[ \t\r\n]|\Z)", re.MULTILINE)
@@ -103,6 +112,11 @@ def _build_document(loader: _Loader, offset: int) -> Document:
     Building from events rather than from composed nodes needs no recursion (libyaml's composer
     recurses in C and overflows the stack on a deeply nested document) and lets alias
     expansion be charged exactly once per alias. `offset` is added to every line.
+
+    This loop runs once per event (about 80 per Kubernetes object), so it is written for speed:
+    events are told apart by their exact class, the tag of a plain scalar is resolved once per
+    distinct text (resolution tries regular expressions) and a typed scalar is built once per
+    distinct text.
     """
     anchors: dict[str, tuple[object, int]] = {}  # finished anchors: value and its size
     open_anchors: set[str] = set()  # anchors on collections still being built
@@ -110,67 +124,97 @@ def _build_document(loader: _Loader, offset: int) -> Document:
     stack: list[_Frame] = []
     root: object = None
     root_line = 0
+    get_event = loader.get_event
+    resolvers = loader.yaml_implicit_resolvers
+    plain_values: dict[str, tuple[object, bool]] = {}  # a plain scalar's text: (value, is merge key)
     while True:
-        event = loader.get_event()
-        mark = event.start_mark if event is not None else None
-        if event is None or mark is None:  # pragma: no cover - libyaml ends what it starts, with marks
+        # Any: events are told apart by exact class below, which mypy cannot follow.
+        event: Any = get_event()
+        if event is None:  # pragma: no cover - libyaml ends what it starts
             raise YAMLSyntaxError(root_line or offset + 1, "invalid YAML: the stream ends inside a document")
-        line = mark.line + 1 + offset
-        is_merge = False
-        if isinstance(event, yaml.ScalarEvent):
+        cls = type(event)
+        if cls is _ScalarEvent:
+            # The most common event, attached here without the generic path below; its line is
+            # only worked out where it is kept (a key, a list item, a root).
             tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            if tag == _NULL:
-                value: object = None
-            elif tag in _SCALAR_TYPES:
-                type_name, construct = _SCALAR_TYPES[tag]
-                try:
-                    value = construct(yaml.ScalarNode(tag, event.value))
-                except (ValueError, KeyError, TypeError):
-                    raise YAMLSyntaxError(line, f"invalid {type_name} {event.value!r} for tag {tag}") from None
+            if tag is None and event.implicit[0]:  # plain: its tag depends on its text
+                text = event.value
+                known = plain_values.get(text)
+                if known is None:
+                    if text and text[0] not in resolvers and None not in resolvers:
+                        known = (text, False)  # no implicit type starts with this character
+                    else:
+                        known = _scalar(loader.resolve(yaml.ScalarNode, text, event.implicit), text,
+                                        event.start_mark.line + 1 + offset)
+                    plain_values[text] = known
+                value, is_merge = known
+            elif tag is None:  # quoted: a string
+                value, is_merge = event.value, False
             else:
-                # Strings, and any other tag (timestamps, binary, merge keys), are kept as their
-                # text: Kubernetes objects are JSON, where such values can only be strings.
-                value = event.value
-                is_merge = tag == _MERGE
-            size = 1
+                if tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                value, is_merge = _scalar(tag, event.value, event.start_mark.line + 1 + offset)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1)
-        elif isinstance(event, yaml.AliasEvent):
+            if stack:
+                parent = stack[-1]
+                parent.size += 1
+                container: Any = parent.value
+                key = parent.key
+                if key is not _NO_KEY:  # a mapping's value
+                    container[key] = value
+                    container.key_lines[key] = parent.key_line
+                    parent.key = _NO_KEY
+                elif type(container) is LList:
+                    container.append(value)
+                    container.item_lines.append(event.start_mark.line + 1 + offset)
+                else:  # a mapping's key
+                    line = event.start_mark.line + 1 + offset
+                    if is_merge:
+                        raise YAMLSyntaxError(line, "YAML merge keys (<<) are not supported")
+                    if value in container:
+                        raise YAMLSyntaxError(line, f"duplicate key {value!r}")
+                    parent.key, parent.key_line = value, line
+                continue
+            size, line = 1, event.start_mark.line + 1 + offset
+        elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+            line = event.start_mark.line + 1 + offset
+            if stack:
+                parent = stack[-1]
+                if parent.key is _NO_KEY and type(parent.value) is LDict:
+                    raise YAMLSyntaxError(line, "mapping keys must be scalars")
+                if len(stack) >= MAX_DEPTH:
+                    raise YAMLSyntaxError(line, f"document nests deeper than {MAX_DEPTH} levels")
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            stack.append(_Frame(LDict(line) if cls is _MappingStartEvent else LList(line), event.anchor))
+            continue
+        elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+            frame = stack.pop()
+            value, size, line = frame.value, frame.size, frame.value.line
+            is_merge = False
+            if frame.anchor is not None:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (value, size)
+        elif cls is _AliasEvent:
+            line = event.start_mark.line + 1 + offset
             anchor = event.anchor
             if anchor in open_anchors:
                 raise YAMLSyntaxError(line, "recursive YAML alias")
             if anchor not in anchors:
                 raise YAMLSyntaxError(line, f"invalid YAML: found undefined alias {anchor!r}")
             value, size = anchors[anchor]
+            is_merge = False
             budget -= size
             if budget < 0:
                 raise YAMLSyntaxError(
                     line,
                     f"YAML aliases expand to more than {ALIAS_EXPANSION_BUDGET} nodes (refused as a possible YAML bomb)",
                 )
-        elif isinstance(event, yaml.CollectionStartEvent):
-            if stack:
-                parent = stack[-1]
-                if isinstance(parent.value, LDict) and parent.key is _NO_KEY:
-                    raise YAMLSyntaxError(line, "mapping keys must be scalars")
-                if len(stack) >= MAX_DEPTH:
-                    raise YAMLSyntaxError(line, f"document nests deeper than {MAX_DEPTH} levels")
-            if event.anchor is not None:
-                open_anchors.add(event.anchor)
-            stack.append(_Frame(LDict(line) if isinstance(event, yaml.MappingStartEvent) else LList(line), event.anchor))
-            continue
-        elif isinstance(event, yaml.CollectionEndEvent):
-            frame = stack.pop()
-            value, size, line = frame.value, frame.size, frame.value.line
-            if frame.anchor is not None:
-                open_anchors.discard(frame.anchor)
-                anchors[frame.anchor] = (value, size)
-        elif isinstance(event, yaml.DocumentEndEvent):
+        elif cls is _DocumentEndEvent:
             return Document(root, root_line)
         else:  # pragma: no cover - the parser emits nothing else inside a document
-            raise YAMLSyntaxError(line, f"invalid YAML: unexpected {type(event).__name__}")
+            raise YAMLSyntaxError(event.start_mark.line + 1 + offset, f"invalid YAML: unexpected {cls.__name__}")
 
         if not stack:
             root, root_line = value, line
@@ -178,7 +222,7 @@ def _build_document(loader: _Loader, offset: int) -> Document:
         parent = stack[-1]
         parent.size += size
         container = parent.value
-        if isinstance(container, LList):
+        if type(container) is LList:
             container.append(value)
             container.item_lines.append(line)
         elif parent.key is _NO_KEY:
@@ -193,6 +237,22 @@ def _build_document(loader: _Loader, offset: int) -> Document:
             container[parent.key] = value
             container.key_lines[parent.key] = parent.key_line
             parent.key = _NO_KEY
+
+
+def _scalar(tag: str, text: str, line: int) -> tuple[object, bool]:
+    """The value of a scalar of `tag` written `text`, and whether it is a merge key (<<)."""
+    if tag == _NULL:
+        return None, False
+    typed = _SCALAR_TYPES.get(tag)
+    if typed is None:
+        # Strings, and any other tag (timestamps, binary, merge keys), are kept as their
+        # text: Kubernetes objects are JSON, where such values can only be strings.
+        return text, tag == _MERGE
+    type_name, construct = typed
+    try:
+        return construct(yaml.ScalarNode(tag, text)), False
+    except (ValueError, KeyError, TypeError):
+        raise YAMLSyntaxError(line, f"invalid {type_name} {text!r} for tag {tag}") from None
 
 
 def _parse(text: str, offset: int) -> list[Document]:
@@ -229,12 +289,24 @@ def iter_documents(text: str) -> Iterator[Document]:
     return _iter_parse(text, 0)
 
 
-def parse_documents(text: str) -> list[Document]:
-    """Parse a multi-document YAML (or JSON) text into documents with line numbers.
+def parse_documents(text: str, first_line: int = 1) -> list[Document]:
+    """Parse a multi-document YAML (or JSON) text into documents with line numbers, the text's
+    first line being `first_line` (a part of a larger text is given the line it starts on).
 
     Raises YAMLSyntaxError for malformed text, duplicate keys, or runaway alias expansion.
     """
-    return _parse(text, 0)
+    return _parse(text, first_line - 1)
+
+
+# Resolves tags only (it keeps no state between calls).
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def plain_scalar(text: str) -> object:
+    """The value of a plain (unquoted) scalar written `text`, as a document would hold it:
+    `1.5` a float, `1e5` the string "1e5" (YAML 1.1 wants a dot and a signed exponent)."""
+    value, _ = _scalar(_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)), text, 0)
+    return value
 
 
 def parse_stream(text: str) -> tuple[list[Document], list[YAMLSyntaxError]]:
