@@ -326,6 +326,7 @@ class ControlPlane:
         now = loop.time()
         if self._first_pending is None:
             self._first_pending = now
+            self.reload_log.mark("received")
         if self._flush is not None:
             self._flush.cancel()
         # Trailing debounce, but a steady stream of changes still lands within MAX_DELAY_S.
@@ -336,6 +337,7 @@ class ControlPlane:
         """Apply what is queued now and wake the streams."""
         self._flush = None
         self._first_pending = None
+        self.reload_log.mark("flushed")
         pending, self._pending = self._pending, ChangeSet()
         try:
             self.apply(pending)  # also when only errors changed: the input-error gauge moves
