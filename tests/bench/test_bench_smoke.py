@@ -16,8 +16,8 @@ TIMEOUT_S = 300
 
 def bench(script: str, *args: str) -> list[str]:
     """Run bench/`script` with `args` (bounded); its stdout lines. Fails on a non-zero exit."""
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], check=False, cwd=ROOT,
+                          capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout.splitlines()
 
