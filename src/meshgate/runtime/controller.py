@@ -383,6 +383,7 @@ class ControlPlane:
         self._pending.merge(changes)
         if self._first_pending is None:
             self._first_pending = now
+            self.reload_log.mark("received")
         if self._flush is not None:
             self._flush.cancel()
         delay = 0.0 if lone or now - self._first_pending >= MAX_DELAY_S else DEBOUNCE_S
@@ -399,6 +400,7 @@ class ControlPlane:
         self._flush = None
         async with self._one_apply:  # a flush that comes due meanwhile applies what came after
             self._first_pending = None
+            self.reload_log.mark("flushed")
             pending, self._pending = self._pending, ChangeSet()
             self._idle.clear()
             self._deferred = []

@@ -7,6 +7,7 @@ and `meshgate_build_info{version,python,envoy}`.
 from __future__ import annotations
 
 import platform
+import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
@@ -39,6 +40,8 @@ class Metrics:
         self.nacks = Counter("meshgate_xds_nacks", "xDS responses rejected by a proxy", ["type"], registry=r)
         self.push_seconds = Histogram("meshgate_xds_push_seconds", "Time to build one xDS response", ["type"],
                                       buckets=_FAST, registry=r)
+        self.last_push = Gauge("meshgate_xds_last_push_timestamp_seconds", "When the last xDS response of a type "
+                               "was built, to be sent (seconds since the epoch)", ["type"], registry=r)
         self.translate_seconds = Histogram("meshgate_translate_seconds", "Time to apply a change set",
                                            ["path"], buckets=_FAST, registry=r)
         self.denied_streams = Counter("meshgate_xds_denied_streams",
@@ -65,6 +68,7 @@ class Metrics:
         t = SHORT_NAMES.get(type_url, type_url)
         self.pushes.labels(t).inc()
         self.push_seconds.labels(t).observe(seconds)
+        self.last_push.labels(t).set(time.time())
 
     def nacked(self, type_url: str) -> None:
         self.nacks.labels(SHORT_NAMES.get(type_url, type_url)).inc()

@@ -4,12 +4,15 @@ Per reload: the objects added, changed and removed (kinds and names, a few of ea
 the translation took, the xDS types that moved and how many connected proxies were woken. Input
 errors are logged when they first appear (file:line: object field: reason) and when they go
 away, not again on every reload. In JSON logs the same facts come as fields (`reload`, `push`,
-`input_error`).
+`input_error`); a reload's fields also say when (wall clock, seconds since the epoch) its first
+change reached the controller (`received`), when the debounce let it through (`flushed`) and
+when its apply was done (`applied`), so that a change's way from the file to Envoy can be timed.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -134,6 +137,11 @@ class ReloadLog:
     def __init__(self, streams: StreamRegistry | None = None) -> None:
         self.streams = streams  # the connected proxies, to say how many a push woke
         self._reported: dict[tuple[str, ...], InputError] = {}
+        self._marks: dict[str, float] = {}  # step → wall-clock time, for the next reload's line
+
+    def mark(self, step: str) -> None:
+        """Note that the next reload passed `step` now (`received`, `flushed`): its JSON fields say when."""
+        self._marks[step] = time.time()
 
     def before(self, store: Store, keys: Iterable[ObjectKey], cache: SnapshotCache) -> Before:
         """Note, before applying a change set touching `keys`, what it is compared with."""
@@ -153,7 +161,9 @@ class ReloadLog:
                                         "removed": len(objects.removed)},
                              "added": [str(k) for k in objects.added[:MAX_NAMES]],
                              "changed": [str(k) for k in objects.changed[:MAX_NAMES]],
-                             "removed": [str(k) for k in objects.removed[:MAX_NAMES]]}}
+                             "removed": [str(k) for k in objects.removed[:MAX_NAMES]],
+                             **self._marks, "applied": time.time()}}
+        self._marks = {}
         level = logging.INFO if objects or new or resolved or push.gateways else logging.DEBUG
         if initial:
             log.log(level, "initial load: %s, %d input error(s); %s", describe_load(objects),
