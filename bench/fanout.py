@@ -257,10 +257,11 @@ class Proxy:
         from envoy.config.core.v3 import base_pb2
         from envoy.config.endpoint.v3 import endpoint_pb2
         from envoy.config.listener.v3 import listener_pb2
+        from envoy.config.route.v3 import scoped_route_pb2
         from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
         from envoy.service.discovery.v3 import discovery_pb2
 
-        from meshgate.xds.resources import CLUSTER, ENDPOINT, LISTENER, ROUTE
+        from meshgate.xds.resources import CLUSTER, ENDPOINT, LISTENER, ROUTE, SCOPED_ROUTE
 
         node = base_pb2.Node(id=f"bench-proxy-{self.k}", cluster=GATEWAY_KEY,
                              locality=base_pb2.Locality(region=self.region, zone=self.zone))
@@ -284,14 +285,22 @@ class Proxy:
         cds = await exchange(req(node=node, type_url=CLUSTER), CLUSTER)
         eds = await exchange(req(type_url=ENDPOINT, resource_names_subscribe=[r.name for r in cds.resources]), ENDPOINT)
         lds = await exchange(req(type_url=LISTENER), LISTENER)
-        routes = []
+        routes: list[str] = []
+        scoped = False
         for r in lds.resources:
             listener = listener_pb2.Listener.FromString(r.resource.value)
             for chain in listener.filter_chains:
                 for f in chain.filters:
                     if f.typed_config.type_url.endswith("HttpConnectionManager"):
                         manager = hcm.HttpConnectionManager.FromString(f.typed_config.value)
-                        routes.append(manager.rds.route_config_name)
+                        if manager.HasField("scoped_routes"):
+                            scoped = True  # per-hostname tables (xds/scopes.py): named by the scopes
+                        else:
+                            routes.append(manager.rds.route_config_name)
+        if scoped:
+            srds = await exchange(req(type_url=SCOPED_ROUTE), SCOPED_ROUTE)
+            routes += [scoped_route_pb2.ScopedRouteConfiguration.FromString(r.resource.value).route_configuration_name
+                       for r in srds.resources]
         rds = await exchange(req(type_url=ROUTE, resource_names_subscribe=sorted(set(routes))), ROUTE)
         if len(cds.resources) != self.n or len(eds.resources) != self.n or not rds.resources:
             raise BenchError(f"proxy {self.k}: {len(cds.resources)} clusters, {len(eds.resources)} assignments, "
@@ -313,9 +322,10 @@ class Proxy:
     async def follow(self) -> None:
         """ACK every response until the stream ends; note the probe generations in RDS."""
         import grpc
+        from envoy.config.route.v3 import scoped_route_pb2
         from envoy.service.discovery.v3 import discovery_pb2
 
-        from meshgate.xds.resources import ROUTE
+        from meshgate.xds.resources import ROUTE, SCOPED_ROUTE
 
         while True:
             resp = await self.call.read()
@@ -325,6 +335,13 @@ class Proxy:
                 self._note(resp)
             await self.call.write(discovery_pb2.DeltaDiscoveryRequest(type_url=resp.type_url,
                                                                       response_nonce=resp.nonce))
+            if resp.type_url == SCOPED_ROUTE:
+                # A new hostname is a new scope naming its own table: ask for it, as Envoy does.
+                names = [scoped_route_pb2.ScopedRouteConfiguration.FromString(r.resource.value).route_configuration_name
+                         for r in resp.resources]
+                if names:
+                    await self.call.write(discovery_pb2.DeltaDiscoveryRequest(
+                        type_url=ROUTE, resource_names_subscribe=sorted(names)))
 
 
 async def run_client(port: int, n: int, p: int, zones: int, channels: int) -> None:
