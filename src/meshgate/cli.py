@@ -538,6 +538,26 @@ def explain() -> None:
     """Explain how meshgate arrived at parts of the config."""
 
 
+def _explain_store(paths: tuple[str, ...]) -> Any:
+    """The store of PATHS for an explain command, its input problems said on stderr."""
+    from .resources.loader import load_paths
+    from .store import Store
+
+    loaded = load_paths(paths)
+    store, duplicates = Store.from_load(loaded)
+    for e in loaded.errors + duplicates:
+        click.echo(f"{e.severity}: {e}", err=True)
+    return store
+
+
+def _wide_console() -> Any:
+    """A rich console: the terminal's, or 160 columns when output is not a terminal."""
+    from rich.console import Console
+
+    plain = Console()
+    return plain if plain.is_terminal else Console(width=160)
+
+
 @explain.command("endpoints")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--gateway", required=True, callback=lambda c, p, v: _gateway_option(v), help="NS/NAME of the Gateway.")
@@ -553,14 +573,9 @@ def explain_endpoints_command(paths: tuple[str, ...], gateway: str, cluster_name
 
     from .explain import ExplainError, explain_endpoints
     from .pipeline import now_rfc3339
-    from .resources.loader import load_paths
-    from .store import Store
 
     view, label_map = _proxy(locality, labels, node_name)
-    loaded = load_paths(paths)
-    store, duplicates = Store.from_load(loaded)
-    for e in loaded.errors + duplicates:
-        click.echo(f"{e.severity}: {e}", err=True)
+    store = _explain_store(paths)
     try:
         result = explain_endpoints(store, gateway, cluster_name, view, label_map, now_rfc3339())
     except ExplainError as exc:
@@ -568,11 +583,9 @@ def explain_endpoints_command(paths: tuple[str, ...], gateway: str, cluster_name
     if fmt != "table":
         click.echo(dump(dataclasses.asdict(result), fmt), nl=False)
         return
-    from rich.console import Console
     from rich.table import Table
 
-    plain = Console()
-    console = plain if plain.is_terminal else Console(width=160)
+    console = _wide_console()
     console.print(f"cluster {result.cluster} ({result.service}); DestinationRule: "
                   f"{result.destination_rule or 'none'}; locality load balancing: {result.mode}")
     table = Table()
@@ -599,14 +612,9 @@ def explain_cluster_command(paths: tuple[str, ...], gateway: str, cluster_name: 
 
     from .explain import ExplainError, explain_cluster
     from .pipeline import now_rfc3339
-    from .resources.loader import load_paths
-    from .store import Store
 
     label_map = _labels(labels) or None  # they choose DestinationRules by workloadSelector
-    loaded = load_paths(paths)
-    store, duplicates = Store.from_load(loaded)
-    for e in loaded.errors + duplicates:
-        click.echo(f"{e.severity}: {e}", err=True)
+    store = _explain_store(paths)
     try:
         result = explain_cluster(store, gateway, cluster_name, label_map, now_rfc3339())
     except ExplainError as exc:
@@ -614,11 +622,9 @@ def explain_cluster_command(paths: tuple[str, ...], gateway: str, cluster_name: 
     if fmt != "table":
         click.echo(dump(dataclasses.asdict(result), fmt), nl=False)
         return
-    from rich.console import Console
     from rich.table import Table
 
-    plain = Console()
-    console = plain if plain.is_terminal else Console(width=160)
+    console = _wide_console()
     console.print(f"cluster {result.cluster} of {result.gateway}; made from: {', '.join(result.sources) or 'nothing'}; "
                   f"used by {len(result.users)} route rule(s)")
     table = Table()
@@ -650,13 +656,8 @@ def explain_waypoints_command(paths: tuple[str, ...], fmt: str, ingress_use_wayp
     """Every Service and ServiceEntry: its waypoint and why (object label, namespace label, opted
     out, not found), and whether ingress gateways send to it through the waypoint."""
     from .discovery.waypoints import captures, ingress_uses_waypoint
-    from .resources.loader import load_paths
-    from .store import Store
 
-    loaded = load_paths(paths)
-    store, duplicates = Store.from_load(loaded)
-    for e in loaded.errors + duplicates:
-        click.echo(f"{e.severity}: {e}", err=True)
+    store = _explain_store(paths)
     enabled = _ingress_waypoints(ingress_use_waypoints)
     rows: list[_WaypointRow] = []
     for c in captures(store):
@@ -667,11 +668,9 @@ def explain_waypoints_command(paths: tuple[str, ...], fmt: str, ingress_use_wayp
     if fmt != "table":
         click.echo(dump(rows, fmt), nl=False)
         return
-    from rich.console import Console
     from rich.table import Table
 
-    plain = Console()
-    console = plain if plain.is_terminal else Console(width=160)
+    console = _wide_console()
     table = Table(title="Waypoints")
     for col in ("Kind", "Object", "Waypoint", "Decided by", "Why", "Ingress via waypoint"):
         table.add_column(col, overflow="fold")
