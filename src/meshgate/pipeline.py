@@ -14,10 +14,12 @@ from .discovery.index import Discovery
 from .discovery.locality import ProxyView
 from .discovery.waypoints import Capture, captures, ingress_uses_waypoint, waypoints
 from .gateway.backends import service_models
+from .gateway.rules import RouteTable
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
 from .resources.loader import InputLimits, load_paths
 from .store import Store
+from .xds.route_builder import RouteBuilder
 from .xds.snapshot import ClusterBuilder, GatewaySnapshot, build_snapshot
 
 
@@ -75,7 +77,8 @@ def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: b
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,
                     proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
                     ingress_use_waypoints: bool = True, addresses: Mapping[str, str] | None = None,
-                    shared_host: bool = False, builder: ClusterBuilder | None = None) -> Translation:
+                    shared_host: bool = False, builder: ClusterBuilder | None = None,
+                    routes: RouteTable | None = None, route_builder: RouteBuilder | None = None) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
 
     With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
@@ -83,21 +86,25 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
     that have no `spec.addresses`. `shared_host`: all Gateways' proxies run on this host, so
     they must not bind the same address:port (the oldest Gateway keeps it). `builder`: the
     cluster builder of an earlier translation over the same `discovery`, already told what
-    changed (its plans and clusters that still hold are reused).
+    changed (its plans and clusters that still hold are reused); `routes` likewise, the route
+    table of an earlier translation (gateway/rules.py); `route_builder`, one that keeps route
+    messages across translations (xds/route_builder.py).
     """
     with collector_paused():
         discovery = discovery or Discovery(store)
         index = waypoints(store)
         # Without a waypoint nothing is captured: no need to judge every service.
         caught = captures(store, index) if index else []
-        gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host)
+        gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host, routes)
         if builder is None:
             clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         else:
             clusters = builder
             clusters.update_inputs(store.list("DestinationRule"),
                                    ingress_via_waypoint(store, discovery, ingress_use_waypoints, caught))
-        snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint) for cfg in gateways.gateways]
+        rb = route_builder or RouteBuilder()
+        snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint, routes_builder=rb)
+                     for cfg in gateways.gateways]
         if builder is None:
             clusters.release()  # the snapshots hold the messages now; they go when the snapshots do
     return Translation(snapshots, gateways.status, gateways.problems, configs=gateways.gateways, clusters=clusters)

@@ -66,10 +66,10 @@ endpoints:
 {endpoints}"""
 
 
-def _route(name: str, backends: str, path: str = "/") -> str:
+def _route(name: str, backends: str, path: str = "/", namespace: str = "app") -> str:
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {{name: {name}, namespace: app}}
+metadata: {{name: {name}, namespace: {namespace}}}
 spec:
   parentRefs: [{{name: web, namespace: gw}}]
   rules:
@@ -149,6 +149,13 @@ SLOTS: dict[str, list[str | None]] = {
                 _route("r1", "[{name: b, port: 80, weight: 3}, {name: a, port: 80, weight: 1}]"),
                 _route("r1", "[{group: networking.istio.io, kind: Hostname, name: ext.example.com, port: 80}]"),
                 None],
+    # From the Gateway's namespace to a Service in app: it resolves only while the grant exists.
+    "route-3": [None, _route("r3", "[{name: b, namespace: app, port: 80}]", "/c", "gw"),
+                _route("r3", "[{name: a, namespace: app, port: 80}]", "/c", "gw")],
+    "grant": [None, ("apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n"
+                     "metadata: {name: from-gw, namespace: app}\nspec:\n"
+                     "  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: gw}]\n"
+                     "  to: [{group: '', kind: Service}]\n")],
     "route-2": [_route("r2", "[{name: b, port: 80}]", "/b"),
                 _route("r2", "[{group: networking.istio.io, kind: ServiceEntry, name: ext, port: 80}]", "/b"),
                 _route("r2", "[{name: a, port: 81}]", "/b"), None],

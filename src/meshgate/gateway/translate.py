@@ -93,14 +93,17 @@ def _parameters_problem(gw: Gateway, owned: Mapping[str, GatewayClass | None]) -
 def translate_gateways(store: Store, discovery: Discovery, now: str,
                        waypoint_index: dict[tuple[str, str], Waypoint] | None = None,
                        waypoint_captures: list[Capture] | None = None,
-                       addresses: Mapping[str, str] | None = None, shared_host: bool = False) -> GatewayTranslation:
+                       addresses: Mapping[str, str] | None = None, shared_host: bool = False,
+                       table: RouteTable | None = None) -> GatewayTranslation:
     """Translate every Gateway of ours and every HTTPRoute attached to one.
 
     `waypoint_index` and `waypoint_captures` are discovery.waypoints' `waypoints(store)` and
     `captures(store)`, when the caller has them already; else they are computed here.
     `addresses` ("ns/name" → IP) places Gateways without `spec.addresses` (an address pool's work).
     `shared_host`: every Gateway's proxies run on one host (`meshgate run`), so an address:port
-    goes to the oldest Gateway asking for it (gateway/host_ports.py).
+    goes to the oldest Gateway asking for it (gateway/host_ports.py). `table`: the route table of
+    an earlier translation over the same store and `discovery`, already told what changed (the
+    IR of every route it did not touch is reused).
     """
     out = GatewayTranslation()
     owned = owned_classes(store)
@@ -127,7 +130,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     if shared_host:
         resolve_host_ports(list(states.values()))
 
-    table = RouteTable(store, discovery)
+    table = table if table is not None else RouteTable(store, discovery)
     routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
     for route in routes:
         problems = [rule_problems(rule) for rule in route.rules]

@@ -49,21 +49,59 @@ def make_resource(type_url: str, name: str, msg: Message) -> Resource:
 Resources = dict[str, dict[str, Resource]]  # type URL → name → resource
 
 
-def snapshot_resources(snap: GatewaySnapshot) -> Resources:
-    """Every resource of a gateway snapshot, by type and name."""
+class Serializer:
+    """Serializes messages once for as long as they live: builders that live across changes
+    (the cluster and route builders) hand out the very same message object while its input
+    holds, so a message seen before is a dictionary lookup, not a serialization and a hash.
+
+    Keyed by the message's identity, with the message kept alive by the entry (so its id
+    cannot be reused by another object meanwhile); such messages are never changed once built.
+    `sweep` forgets what was not asked for since the last sweep.
+    """
+
+    __slots__ = ("_known", "_used")
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Message, str, Resource]] = {}
+        self._used: set[int] = set()
+
+    def resource(self, type_url: str, name: str, msg: Message) -> Resource:
+        """`make_resource(type_url, name, msg)`, from memory when `msg` was serialized before."""
+        key = id(msg)
+        self._used.add(key)
+        found = self._known.get(key)
+        if found is not None and found[0] is msg and found[1] == type_url and found[2].name == name:
+            return found[2]
+        out = make_resource(type_url, name, msg)
+        self._known[key] = (msg, type_url, out)
+        return out
+
+    def sweep(self) -> None:
+        """Forget the messages not asked for since the last sweep."""
+        self._known = {k: v for k, v in self._known.items() if k in self._used}
+        self._used = set()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+def snapshot_resources(snap: GatewaySnapshot, serializer: Serializer | None = None) -> Resources:
+    """Every resource of a gateway snapshot, by type and name (with `serializer`, messages it
+    serialized before are not serialized again)."""
+    make = serializer.resource if serializer is not None else make_resource
     out: Resources = {t: {} for t in PUSH_ORDER}
     for m in snap.listeners:
-        out[LISTENER][m.name] = make_resource(LISTENER, m.name, m)
+        out[LISTENER][m.name] = make(LISTENER, m.name, m)
     for m in snap.routes:
-        out[ROUTE][m.name] = make_resource(ROUTE, m.name, m)
+        out[ROUTE][m.name] = make(ROUTE, m.name, m)
     for m in snap.scopes:
-        out[SCOPED_ROUTE][m.name] = make_resource(SCOPED_ROUTE, m.name, m)
+        out[SCOPED_ROUTE][m.name] = make(SCOPED_ROUTE, m.name, m)
     for m in snap.clusters:
-        out[CLUSTER][m.name] = make_resource(CLUSTER, m.name, m)
+        out[CLUSTER][m.name] = make(CLUSTER, m.name, m)
     for m in snap.endpoints:
-        out[ENDPOINT][m.cluster_name] = make_resource(ENDPOINT, m.cluster_name, m)
+        out[ENDPOINT][m.cluster_name] = make(ENDPOINT, m.cluster_name, m)
     for m in snap.secrets:
-        out[SECRET][m.name] = make_resource(SECRET, m.name, m)
+        out[SECRET][m.name] = make(SECRET, m.name, m)
     return out
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from envoy.config.core.v3 import base_pb2, extension_pb2
+from envoy.config.core.v3 import extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.http.stateful_session.cookie.v3 import cookie_pb2 as cookie_state_pb2
 from envoy.extensions.http.stateful_session.header.v3 import header_pb2 as header_state_pb2
@@ -20,8 +19,7 @@ from .. import ir
 from ..naming import INVALID_BACKEND_CLUSTER
 from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options, to_any
-from .metadata import metadata, set_metadata
-from .scopes import scope, scope_name, scoped_hosts
+from .metadata import set_metadata
 
 _REDIRECT_CODES = {
     301: rc.RedirectAction.MOVED_PERMANENTLY,
@@ -252,55 +250,3 @@ def uses_stateful_sessions(cfg: ir.RouteConfig) -> bool:
     that serve it need the stateful session filter."""
     return any(r.session is not None and r.direct_status is None and r.redirect is None
                for vh in cfg.virtual_hosts for r in vh.routes)
-
-
-# VirtualHost sources → their metadata, built once per RouteConfiguration.
-Owners = dict[tuple[ir.SourceRef, ...], base_pb2.Metadata | None]
-
-
-def _virtual_host(vh: ir.VirtualHost, hashing: HashPolicies | None, owners: Owners) -> rc.VirtualHost:
-    out = rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r, hashing) for r in vh.routes])
-    # Virtual hosts of one listener share their Gateway's metadata: built once, copied.
-    if vh.sources not in owners:
-        owners[vh.sources] = metadata(vh.sources)
-    md = owners[vh.sources]
-    if md is not None:
-        out.metadata.CopyFrom(md)
-    return out
-
-
-def route_configuration(cfg: ir.RouteConfig, hashing: HashPolicies | None = None) -> route_pb2.RouteConfiguration:
-    """An RDS RouteConfiguration.
-
-    Clusters are not validated (invalid backends must answer 500, not fail the config); hosts
-    match with any port, and the Host header still reaches the backend with its port.
-    """
-    owners: Owners = {}
-    return route_pb2.RouteConfiguration(
-        name=cfg.name,
-        virtual_hosts=[
-            _virtual_host(vh, hashing, owners) for vh in cfg.virtual_hosts
-        ],
-        validate_clusters=wrappers_pb2.BoolValue(value=False),
-        ignore_port_in_host_matching=True,
-    )
-
-
-def scoped_route_configurations(cfg: ir.RouteConfig, whole: route_pb2.RouteConfiguration
-                                ) -> list[tuple[scoped_route_pb2.ScopedRouteConfiguration, route_pb2.RouteConfiguration]]:
-    """A configuration as one scope and RouteConfiguration per exact hostname with routes
-    (xds/scopes.py), each RouteConfiguration as `route_configuration` spells it with that host
-    alone; `whole` is `cfg` as `route_configuration` spelled it (its virtual hosts are copied,
-    not built again)."""
-    out = []
-    chosen = {id(vh) for vh in scoped_hosts(cfg)}
-    for vh, built in zip(cfg.virtual_hosts, whole.virtual_hosts, strict=True):
-        if id(vh) not in chosen:
-            continue
-        (host,) = vh.domains
-        name = scope_name(cfg.name, host)
-        one = route_pb2.RouteConfiguration(name=name, validate_clusters=whole.validate_clusters,
-                                           ignore_port_in_host_matching=whole.ignore_port_in_host_matching)
-        one.virtual_hosts.append(built)
-        out.append((scope(cfg.name, host), one))
-    return out

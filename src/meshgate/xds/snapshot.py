@@ -51,7 +51,8 @@ from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .metadata import object_ref, set_metadata
-from .routes import hash_policies, route_configuration, scoped_route_configurations, uses_stateful_sessions
+from .route_builder import RouteBuilder
+from .routes import hash_policies, uses_stateful_sessions
 from .scopes import scope_source, split_configs
 from .secrets import secret
 
@@ -343,12 +344,15 @@ def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.C
 
 
 def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: ProxyView | None = None,
-                   labels: dict[str, str] | None = None, waypoint: bool = False) -> GatewaySnapshot:
+                   labels: dict[str, str] | None = None, waypoint: bool = False,
+                   routes_builder: RouteBuilder | None = None) -> GatewaySnapshot:
     """Spell a gateway's IR as Envoy resources (for one proxy, when `proxy` is given).
 
     An ingress gateway (not a waypoint) sends to a captured service's VIPs when ingress should
-    use its waypoint.
+    use its waypoint. `routes_builder`: one that lives across translations, so that route
+    messages whose IR did not change are reused (their objects shared with earlier snapshots).
     """
+    rb = routes_builder or RouteBuilder()
     snap = GatewaySnapshot(cfg.key)
     session_routes = frozenset(rc.name for rc in cfg.route_configs if uses_stateful_sessions(rc))
     scoped = split_configs(cfg.route_configs)
@@ -357,10 +361,10 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     hashing = {p.ref.name: hash_policies(p.policy.load_balancer.consistent_hash) for p in plans
                if p.policy is not None and p.policy.load_balancer is not None
                and p.policy.load_balancer.consistent_hash is not None}
-    routes = [route_configuration(rc, hashing) for rc in cfg.route_configs]
+    routes = [rb.route_configuration(rc, hashing) for rc in cfg.route_configs]
     # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
     source = scope_source(cfg.route_configs)
-    for sc, host_routes in scoped_route_configurations(source, routes[0]) if source is not None else ():
+    for sc, host_routes in rb.scoped(source, hashing) if source is not None else ():
         snap.scopes.append(sc)
         routes.append(host_routes)
     snap.routes = sorted(routes, key=lambda r: r.name)
