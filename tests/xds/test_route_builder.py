@@ -39,12 +39,12 @@ def test_unchanged_virtual_hosts_are_the_same_messages_and_a_changed_one_is_rebu
 def test_scoped_configurations_are_reused_per_hostname() -> None:
     a, b = _route("a", "/a"), _route("b", "/b")
     rb = RouteBuilder()
-    (sa, ra), (sb, rb1) = rb.scoped(_config({"a.example": a, "b.example": b}))
+    (sa, ra), (_sb, rb1) = rb.scoped(_config({"a.example": a, "b.example": b}))
     rb.sweep()
-    (sa2, ra2), (sb2, rb2) = rb.scoped(_config({"a.example": a, "b.example": _route("b", "/other")}))
+    (sa2, ra2), (_sb2, rb2) = rb.scoped(_config({"a.example": a, "b.example": _route("b", "/other")}))
     assert sa2 is sa and ra2 is ra  # untouched hostname: the same objects, so not serialized again
     assert rb2 is not rb1 and rb2.virtual_hosts[0].routes[0].match != rb1.virtual_hosts[0].routes[0].match
-    assert ra.name == "http.80/a.example" and list(sa.key.fragments)[0].string_key == "a.example"
+    assert ra.name == "http.80/a.example" and next(iter(sa.key.fragments)).string_key == "a.example"
 
 
 def test_an_equal_but_new_route_object_is_built_again_with_equal_bytes() -> None:

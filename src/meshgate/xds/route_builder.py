@@ -13,6 +13,7 @@ same object, which is what lets `Serializer` (xds/resources.py) skip serializing
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 from envoy.config.core.v3 import base_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
@@ -49,7 +50,7 @@ class _Entry:
 
     __slots__ = ("built", "pass_", "source")
 
-    def __init__(self, source: ir.VirtualHost, built: object, pass_: int) -> None:
+    def __init__(self, source: ir.VirtualHost, built: Any, pass_: int) -> None:
         self.source = source
         self.built = built
         self.pass_ = pass_
@@ -85,7 +86,7 @@ class RouteBuilder:
                 out.metadata.CopyFrom(md)
             entry = self._hosts[key] = _Entry(vh, out, self._pass)
         entry.pass_ = self._pass
-        return entry.built  # type: ignore[return-value]
+        return entry.built
 
     def route_configuration(self, cfg: ir.RouteConfig, hashing: HashPolicies | None = None
                             ) -> route_pb2.RouteConfiguration:
