@@ -111,7 +111,7 @@ class RouteBuilder:
                 entry = self._scoped[key] = _Entry(vh, built, self._pass)
             entry.pass_ = self._pass
             out.append(entry.built)
-        return out  # type: ignore[return-value]
+        return out
 
     def sweep(self) -> None:
         """Forget what was not asked for since the last sweep."""
