@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from envoy.config.route.v3 import route_pb2
+from google.protobuf import wrappers_pb2
 
 from meshgate import ir
 from meshgate.xds.resources import ROUTE, Serializer, make_resource
@@ -20,52 +21,62 @@ def _config(routes: dict[str, ir.Route]) -> ir.RouteConfig:
     return ir.RouteConfig("http.80", tuple(ir.VirtualHost(f"http/{h}", (h,), (r,), (GW,)) for h, r in routes.items()))
 
 
-def test_unchanged_virtual_hosts_are_the_same_messages_and_a_changed_one_is_rebuilt() -> None:
+def _whole(rb: RouteBuilder, cfg: ir.RouteConfig) -> route_pb2.RouteConfiguration:
+    """What a RouteConfiguration message spells: the composed bytes must parse to it."""
+    out = route_pb2.RouteConfiguration()
+    out.ParseFromString(rb.route_configuration(cfg).body.value)
+    return out
+
+
+def test_composed_bytes_are_what_the_message_serializes_to() -> None:
+    for hosts in ({}, {"a.example": _route("a", "/a")},
+                  {"a.example": _route("a", "/a"), "b.example": _route("b", "/b", "c2")}):
+        cfg = _config(hosts)
+        rb = RouteBuilder()
+        message = route_pb2.RouteConfiguration(
+            name=cfg.name, virtual_hosts=[rb.virtual_host(vh) for vh in cfg.virtual_hosts],
+            validate_clusters=wrappers_pb2.BoolValue(value=False), ignore_port_in_host_matching=True)
+        assert rb.route_configuration(cfg).body.value == message.SerializeToString(deterministic=True)
+        assert rb.route_configuration(cfg) == make_resource(ROUTE, cfg.name, message)
+
+
+def test_a_changed_route_changes_only_its_hostname_and_the_whole_configuration() -> None:
     a, b = _route("a", "/a"), _route("b", "/b")
     rb = RouteBuilder()
-    first = rb.route_configuration(_config({"a.example": a, "b.example": b}))
+    (sa, ra), (sb, rb1) = rb.scoped(_config({"a.example": a, "b.example": b}))
+    whole = rb.route_configuration(_config({"a.example": a, "b.example": b}))
     rb.sweep()
-    b2 = _route("b", "/b2")
-    second = rb.route_configuration(_config({"a.example": a, "b.example": b2}))
-    assert rb.virtual_host(_config({"a.example": a}).virtual_hosts[0]) is rb.virtual_host(
-        _config({"a.example": a}).virtual_hosts[0])
-    assert second.virtual_hosts[0] == first.virtual_hosts[0]
-    assert second.virtual_hosts[1].routes[0].match != first.virtual_hosts[1].routes[0].match
-    # What a fresh builder spells, byte for byte: reuse never changes the output.
-    fresh = RouteBuilder().route_configuration(_config({"a.example": a, "b.example": b2}))
-    assert second.SerializeToString(deterministic=True) == fresh.SerializeToString(deterministic=True)
+    after = _config({"a.example": a, "b.example": _route("b", "/other")})
+    (sa2, ra2), (sb2, rb2) = rb.scoped(after)
+    assert sa2 is sa and ra2 is ra  # untouched hostname: the same resources, not built again
+    assert sb2 == sb and rb2.version != rb1.version
+    assert rb.route_configuration(after).version != whole.version
+    # Reuse never changes the output: a fresh builder spells the same bytes.
+    fresh = RouteBuilder()
+    assert rb.route_configuration(after) == fresh.route_configuration(after)
+    assert rb.scoped(after) == fresh.scoped(after)
+    assert ra.name == "http.80/a.example" and _whole(rb, after).virtual_hosts[1].domains == ["b.example"]
 
 
-def test_scoped_configurations_are_reused_per_hostname() -> None:
-    a, b = _route("a", "/a"), _route("b", "/b")
+def test_an_equal_but_new_route_object_gives_equal_bytes() -> None:
     rb = RouteBuilder()
-    (sa, ra), (_sb, rb1) = rb.scoped(_config({"a.example": a, "b.example": b}))
-    rb.sweep()
-    (sa2, ra2), (_sb2, rb2) = rb.scoped(_config({"a.example": a, "b.example": _route("b", "/other")}))
-    assert sa2 is sa and ra2 is ra  # untouched hostname: the same objects, so not serialized again
-    assert rb2 is not rb1 and rb2.virtual_hosts[0].routes[0].match != rb1.virtual_hosts[0].routes[0].match
-    assert ra.name == "http.80/a.example" and next(iter(sa.key.fragments)).string_key == "a.example"
-
-
-def test_an_equal_but_new_route_object_is_built_again_with_equal_bytes() -> None:
-    rb = RouteBuilder()
-    first = rb.virtual_host(_config({"a.example": _route("a", "/a")}).virtual_hosts[0])
-    again = rb.virtual_host(_config({"a.example": _route("a", "/a")}).virtual_hosts[0])
-    assert again.SerializeToString(deterministic=True) == first.SerializeToString(deterministic=True)
+    first = rb.route_configuration(_config({"a.example": _route("a", "/a")}))
+    assert rb.route_configuration(_config({"a.example": _route("a", "/a")})) == first
 
 
 def test_sweep_forgets_what_the_last_pass_did_not_use() -> None:
     a, b = _route("a", "/a"), _route("b", "/b")
     rb = RouteBuilder()
-    rb.route_configuration(_config({"a.example": a, "b.example": b}))
+    rb.scoped(_config({"a.example": a, "b.example": b}))
     rb.sweep()
-    rb.route_configuration(_config({"a.example": a}))
+    (kept,) = rb.scoped(_config({"a.example": a}))
     rb.sweep()
-    vb = _config({"b.example": b}).virtual_hosts[0]
-    before = rb.virtual_host(_config({"a.example": a}).virtual_hosts[0])
-    built_again = rb.virtual_host(vb)
-    assert rb.virtual_host(vb) is built_again  # known again once asked for
-    assert rb.virtual_host(_config({"a.example": a}).virtual_hosts[0]) is before
+    (again,) = rb.scoped(_config({"b.example": b}))
+    (b_first,) = rb.scoped(_config({"b.example": b}))
+    assert again is b_first  # built again once asked for, then kept
+    rb.sweep()  # a was not asked for since the last sweep
+    assert rb.scoped(_config({"a.example": a}))[0] is not kept  # forgotten: built anew
+    assert rb.scoped(_config({"a.example": a}))[0] == kept
 
 
 def test_serializer_serializes_a_message_once_and_forgets_it_when_unused() -> None:

@@ -132,13 +132,16 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
     table = table if table is not None else RouteTable(store, discovery)
     routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
+    route_clusters: dict[tuple[str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
     for route in routes:
         problems = [rule_problems(rule) for rule in route.rules]
         all_invalid = bool(route.rules) and all(problems)
         outcomes = attach(store, route, states)
         if not outcomes:
             continue
-        resolved = table.resolution(route).resolved_refs()
+        resolution = table.resolution(route)
+        route_clusters[(route.meta.namespace, route.meta.name)] = resolution.clusters()
+        resolved = resolution.resolved_refs()
         unsupported = "; ".join(p for ps in problems for p in ps)
         invalid_rules = ", ".join(rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
         parents: list[tuple[dict, list[Condition]]] = []
@@ -167,7 +170,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                     used.update(m.cluster for m in r.mirrors)
         for ls in state.listeners:
             for route, _ in ls.attached:
-                for cname, cref in table.resolution(route).clusters().items():
+                for cname, cref in route_clusters[(route.meta.namespace, route.meta.name)].items():
                     if cname in used:
                         cluster_refs[cname] = cref
         secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}

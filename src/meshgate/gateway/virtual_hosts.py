@@ -63,11 +63,15 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
                 hosts.setdefault(h, []).extend(entries)
                 owner.setdefault(h, ls)
     out: list[ir.VirtualHost] = []
+    sources: dict[int, tuple[ir.SourceRef, ...]] = {}  # id(listener) → its source, made once
     for h in sorted(hosts, key=_host_order):
         entries = hosts[h]
-        entries.sort(key=lambda e: e[0])
+        entries.sort(key=_precedence)
         ls = owner[h]
-        out.append(ir.VirtualHost(f"{ls.name}/{h}", (h,), tuple(r for _, r in entries), (_listener_source(ls),)))
+        source = sources.get(id(ls))
+        if source is None:
+            source = sources[id(ls)] = (_listener_source(ls),)
+        out.append(ir.VirtualHost(f"{ls.name}/{h}", (h,), tuple(r for _, r in entries), source))
     if only is not None:
         out.extend(_misdirected_hosts(only, [ls for ls in listeners if ls is not only], set(hosts)))
     return out
@@ -83,6 +87,10 @@ def _misdirected_hosts(chosen: ListenerState, others: list[ListenerState], taken
     return [ir.VirtualHost(f"{chosen.name}/misdirected/{h}", (h,), (
         ir.Route(f"{chosen.name}/misdirected/{h}", ir.RouteMatch("prefix", "/"), source=source[0],
                  direct_status=MISDIRECTED),), source) for h in names]
+
+
+def _precedence(entry: tuple[tuple, ir.Route]) -> tuple:
+    return entry[0]
 
 
 def _host_order(h: str) -> tuple:

@@ -9,6 +9,7 @@ from .reads import Read, Recorder
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+_MISSING = object()  # a result may be None: absence needs a marker of its own
 
 
 class Memo(Generic[K, V]):
@@ -26,9 +27,10 @@ class Memo(Generic[K, V]):
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         """The result for `key`, computed (and its reads recorded) when not known."""
-        if key in self._values:
+        value = self._values.get(key, _MISSING)
+        if value is not _MISSING:
             self._recorder.read_all(self._reads[key])
-            return self._values[key]
+            return value  # type: ignore[return-value]
         with self._recorder.frame() as reads:
             value = compute()
         self.put(key, value, reads)

@@ -1,11 +1,13 @@
 """Route configurations from IR, each virtual host built once for as long as its IR holds.
 
 A route change alters one virtual host of one hostname; every other virtual host of the
-gateway has equal IR. The builder keys what it builds by that IR (a value, so a result can
-never be stale: different IR is a different key), keeps it across translations, and so a
-change pays for the virtual hosts it touched and a dictionary lookup for the rest. The
-messages it returns are shared and must not be changed by the caller; equal messages are the
-same object, which is what lets `Serializer` (xds/resources.py) skip serializing them again.
+gateway has equal IR. The builder keys what it builds by that IR, keeps it across
+translations, and so a change pays for the virtual hosts it touched and a dictionary lookup
+for the rest. It keeps each virtual host serialized, not as a message, and spells route
+configurations as bytes from those pieces (a RouteConfiguration is its name, then its virtual
+hosts, then its other fields, each field a tag, a length and the bytes, in field-number
+order): so the configuration that holds every virtual host costs a join and a hash, not
+building and serializing thousands of messages again.
 
 `sweep` forgets what the last pass did not ask for, so memory follows the current config.
 """
@@ -17,15 +19,47 @@ from typing import Any
 
 from envoy.config.core.v3 import base_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.config.route.v3 import route_pb2, scoped_route_pb2
+from envoy.config.route.v3 import route_pb2
 from google.protobuf import wrappers_pb2
 
 from .. import ir
 from .metadata import metadata
 from .routes import HashPolicies, route
 from .scopes import scope, scope_name, scoped_hosts
+from .serialized import ROUTE, SCOPED_ROUTE, Resource, make_resource, serialized_resource
 
-_Scoped = tuple[scoped_route_pb2.ScopedRouteConfiguration, route_pb2.RouteConfiguration]
+_FIELDS = route_pb2.RouteConfiguration.DESCRIPTOR.fields_by_name
+_NAME, _HOSTS = _FIELDS["name"].number, _FIELDS["virtual_hosts"].number
+# Every field set besides the name and the virtual hosts: all numbered after both.
+_REST = route_pb2.RouteConfiguration(validate_clusters=wrappers_pb2.BoolValue(value=False),
+                                     ignore_port_in_host_matching=True)
+assert _NAME < _HOSTS < min(f.number for f, _ in _REST.ListFields())
+_TAIL = _REST.SerializeToString(deterministic=True)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:  # at most 10 bytes for 64 bits
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(number: int, data: bytes) -> bytes:
+    """One length-delimited field: tag, length, bytes."""
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def configuration_bytes(name: str, hosts: list[bytes]) -> bytes:
+    """A RouteConfiguration as `SerializeToString(deterministic=True)` spells it, from its
+    name and its virtual hosts' fields (`_field(2, serialized virtual host)` each). Clusters
+    are not validated (invalid backends must answer 500, not fail the config); hosts match
+    with any port, and the Host header still reaches the backend with its port."""
+    return b"".join((_field(_NAME, name.encode()), *hosts, _TAIL))
+
+
+_Scoped = tuple[Resource, Resource]  # a hostname's scope (SRDS) and its RouteConfiguration (RDS)
 
 
 def _hashing_key(vh: ir.VirtualHost, hashing: HashPolicies) -> Hashable:
@@ -57,8 +91,8 @@ class _Entry:
 
 
 class RouteBuilder:
-    """Builds RouteConfigurations (whole, and split per hostname for scoped routes), reusing the
-    virtual hosts and per-hostname configurations whose IR did not change."""
+    """Builds RouteConfigurations as served resources (whole, and split per hostname for scoped
+    routes), reusing the virtual hosts and per-hostname configurations whose IR did not change."""
 
     __slots__ = ("_hosts", "_owners", "_pass", "_scoped")
 
@@ -75,27 +109,27 @@ class RouteBuilder:
         return self._owners[sources]
 
     def virtual_host(self, vh: ir.VirtualHost, hashing: HashPolicies | None = None) -> rc.VirtualHost:
-        """One Envoy virtual host (shared: do not change it)."""
+        """One Envoy virtual host, built anew (for callers that want the message)."""
+        out = rc.VirtualHost(name=vh.name, domains=list(vh.domains), routes=[route(r, hashing) for r in vh.routes])
+        md = self._owner(vh.sources)
+        if md is not None:
+            out.metadata.CopyFrom(md)
+        return out
+
+    def _host_field(self, vh: ir.VirtualHost, hashing: HashPolicies | None) -> bytes:
+        """A virtual host as a RouteConfiguration's `virtual_hosts` field, kept while its IR holds."""
         key = _host_key(vh, hashing)
         entry = self._hosts.get(key)
         if entry is None:
-            out = rc.VirtualHost(name=vh.name, domains=list(vh.domains),
-                                 routes=[route(r, hashing) for r in vh.routes])
-            md = self._owner(vh.sources)
-            if md is not None:
-                out.metadata.CopyFrom(md)
-            entry = self._hosts[key] = _Entry(vh, out, self._pass)
+            data = _field(_HOSTS, self.virtual_host(vh, hashing).SerializeToString(deterministic=True))
+            entry = self._hosts[key] = _Entry(vh, data, self._pass)
         entry.pass_ = self._pass
         return entry.built
 
-    def route_configuration(self, cfg: ir.RouteConfig, hashing: HashPolicies | None = None
-                            ) -> route_pb2.RouteConfiguration:
-        """An RDS RouteConfiguration.
-
-        Clusters are not validated (invalid backends must answer 500, not fail the config);
-        hosts match with any port, and the Host header still reaches the backend with its port.
-        """
-        return _configuration(cfg.name, [self.virtual_host(vh, hashing) for vh in cfg.virtual_hosts])
+    def route_configuration(self, cfg: ir.RouteConfig, hashing: HashPolicies | None = None) -> Resource:
+        """An RDS RouteConfiguration, serialized."""
+        return serialized_resource(ROUTE, cfg.name, configuration_bytes(
+            cfg.name, [self._host_field(vh, hashing) for vh in cfg.virtual_hosts]))
 
     def scoped(self, cfg: ir.RouteConfig, hashing: HashPolicies | None = None) -> list[_Scoped]:
         """`cfg` as one scope and RouteConfiguration per exact hostname with routes (xds/scopes.py),
@@ -106,8 +140,9 @@ class RouteBuilder:
             entry = self._scoped.get(key)
             if entry is None:
                 (host,) = vh.domains
-                built = (scope(cfg.name, host),
-                         _configuration(scope_name(cfg.name, host), [self.virtual_host(vh, hashing)]))
+                name = scope_name(cfg.name, host)
+                built = (make_resource(SCOPED_ROUTE, name, scope(cfg.name, host)),
+                         serialized_resource(ROUTE, name, configuration_bytes(name, [self._host_field(vh, hashing)])))
                 entry = self._scoped[key] = _Entry(vh, built, self._pass)
             entry.pass_ = self._pass
             out.append(entry.built)
@@ -122,9 +157,3 @@ class RouteBuilder:
         for sources in [s for s in self._owners if s not in live]:
             del self._owners[sources]
         self._pass += 1
-
-
-def _configuration(name: str, hosts: list[rc.VirtualHost]) -> route_pb2.RouteConfiguration:
-    return route_pb2.RouteConfiguration(name=name, virtual_hosts=hosts,
-                                        validate_clusters=wrappers_pb2.BoolValue(value=False),
-                                        ignore_port_in_host_matching=True)

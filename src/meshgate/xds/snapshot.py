@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
@@ -55,7 +56,9 @@ from .route_builder import RouteBuilder
 from .routes import hash_policies, uses_stateful_sessions
 from .scopes import scope_source, split_configs
 from .secrets import secret
+from .serialized import Resource
 
+M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration)
 NOWHERE = ProxyView(Locality(), ())  # a proxy with no locality and no labels
 NODE_LABEL = "kubernetes.io/hostname"
 
@@ -78,11 +81,28 @@ class GatewaySnapshot:
 
     gateway: str
     listeners: list[listener_pb2.Listener] = field(default_factory=list)
-    routes: list[route_pb2.RouteConfiguration] = field(default_factory=list)
-    scopes: list[scoped_route_pb2.ScopedRouteConfiguration] = field(default_factory=list)  # SRDS
+    # Route configurations and SRDS scopes come serialized (xds/route_builder.py).
+    route_resources: list[Resource] = field(default_factory=list)
+    scope_resources: list[Resource] = field(default_factory=list)
     clusters: list[cluster_pb2.Cluster] = field(default_factory=list)
     endpoints: list[endpoint_pb2.ClusterLoadAssignment] = field(default_factory=list)
     secrets: list[secret_pb2.Secret] = field(default_factory=list)
+
+    @property
+    def routes(self) -> list[route_pb2.RouteConfiguration]:
+        """The route configurations as messages (parsed: for reading, not for serving)."""
+        return [_parsed(route_pb2.RouteConfiguration, r) for r in self.route_resources]
+
+    @property
+    def scopes(self) -> list[scoped_route_pb2.ScopedRouteConfiguration]:
+        """The SRDS scopes as messages (parsed: for reading, not for serving)."""
+        return [_parsed(scoped_route_pb2.ScopedRouteConfiguration, r) for r in self.scope_resources]
+
+
+def _parsed(kind: type[M], resource: Resource) -> M:
+    out = kind()
+    out.ParseFromString(resource.body.value)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,10 +385,10 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
     source = scope_source(cfg.route_configs)
     for sc, host_routes in rb.scoped(source, hashing) if source is not None else ():
-        snap.scopes.append(sc)
+        snap.scope_resources.append(sc)
         routes.append(host_routes)
-    snap.routes = sorted(routes, key=lambda r: r.name)
-    snap.scopes.sort(key=lambda s: s.name)
+    snap.route_resources = sorted(routes, key=lambda r: r.name)
+    snap.scope_resources.sort(key=lambda s: s.name)
     secrets = {s.name: s for s in cfg.secrets}
     for plan in plans:
         vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
