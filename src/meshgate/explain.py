@@ -139,10 +139,9 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
         if plan.forced:
             mode += f", forced by {plan.locality_source}"
     else:
-        lb = plan.policy.load_balancer if plan.policy is not None else None
-        if lb is not None and lb.locality_lb_setting is not None and lb.locality_lb_setting.enabled is False:
+        if plan.policy.locality.disabled:
             reason = plan.locality_source  # the DestinationRule turns it off, whatever the service asks
-        elif plan.rule is None:
+        elif plan.policy.rule is None:
             reason = "no DestinationRule"
         else:
             reason = "no outlierDetection: failover does not apply"
@@ -177,6 +176,7 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
             p.priority if p else 0, p.weight if p else None, not (p.excluded if p else False), rule,
         ))
     rows.sort(key=lambda r: (r.priority, r.locality, r.address, r.port))
-    dr = f"{plan.rule.meta.namespace}/{plan.rule.meta.name}" if plan.rule is not None else ""
+    dr_ref = plan.policy.rule
+    dr = f"{dr_ref.namespace}/{dr_ref.name}" if dr_ref is not None else ""
     return ClusterExplanation(cluster, f"{plan.service.kind} {plan.service.namespace}/{plan.service.name}",
                               dr, mode, tuple(rows))

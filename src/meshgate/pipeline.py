@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from . import ir
 from .collector import collector_paused
+from .discovery.cluster_policy import ClusterPolicies
 from .discovery.index import Discovery
 from .discovery.locality import ProxyView
 from .discovery.waypoints import Capture, captures, ingress_uses_waypoint, waypoints
@@ -20,7 +21,7 @@ from .resources.errors import InputError
 from .resources.loader import InputLimits, load_paths
 from .store import Store
 from .xds.route_builder import RouteBuilder
-from .xds.snapshot import ClusterBuilder, GatewaySnapshot, build_snapshot
+from .xds.snapshot import ClusterBuilder, GatewaySnapshot, PolicyLookup, build_snapshot
 
 
 @dataclass(slots=True)
@@ -67,10 +68,16 @@ def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool,
     return out
 
 
+def cluster_policies(store: Store, discovery: Discovery) -> PolicyLookup:
+    """The DestinationRules of one version of the store, as the cluster builder looks policies up
+    (lookups recorded by `discovery`'s recorder, which the builder shares)."""
+    return ClusterPolicies(store.list("DestinationRule"), discovery.recorder).policy
+
+
 def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: bool = True,
                     waypoint_captures: list[Capture] | None = None) -> ClusterBuilder:
     """The cluster builder for one version of the store (`waypoint_captures` as for ingress_via_waypoint)."""
-    return ClusterBuilder(discovery, store.list("DestinationRule"), lambda ns, name: store.get("Secret", ns, name),
+    return ClusterBuilder(discovery, cluster_policies(store, discovery), lambda ns, name: store.get("Secret", ns, name),
                           ingress_via_waypoint(store, discovery, ingress_use_waypoints, waypoint_captures))
 
 
@@ -100,7 +107,7 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
             clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         else:
             clusters = builder
-            clusters.update_inputs(store.list("DestinationRule"),
+            clusters.update_inputs(cluster_policies(store, discovery),
                                    ingress_via_waypoint(store, discovery, ingress_use_waypoints, caught))
         rb = route_builder or RouteBuilder()
         snapshots = [build_snapshot(cfg, clusters, proxy, labels, waypoint=cfg.waypoint, routes_builder=rb)

@@ -43,6 +43,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..ir_clusters import LocalitySetting  # part of the IR (tests and callers import it from here too)
 from .model import REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL, EndpointModel, Locality
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
@@ -52,21 +53,6 @@ NETWORK_LABEL = "topology.istio.io/network"
 _LOCALITY_LEVELS = 5
 
 Labels = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LocalitySetting:
-    """A DestinationRule's (or the mesh's) localityLbSetting, already chosen for the cluster.
-
-    ``distribute``: ((from pattern, ((to pattern, weight), ...)), ...), in the order written;
-    ``failover``: ((from region, to region), ...); ``failover_priority``: label keys, each
-    optionally ``key=value``.
-    """
-
-    enabled: bool | None = None
-    distribute: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
-    failover: tuple[tuple[str, str], ...] = ()
-    failover_priority: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
-"""Service ports to Envoy Clusters, shaped by the DestinationRule's traffic policy.
+"""Service ports to Envoy Clusters, as the cluster's policy (ir_clusters.ClusterPolicy) decides.
 
 Kubernetes Services and STATIC ServiceEntries are EDS clusters; DNS ServiceEntries are
 STRICT_DNS, DNS_ROUND_ROBIN ones LOGICAL_DNS (their endpoints inline), NONE is ORIGINAL_DST.
-A MUTUAL DestinationRule's client certificate is not inlined in the cluster: the cluster names it
-and Envoy fetches it over SDS (`client_certificate` gives the secret that goes with the gateway),
-so that no dump of clusters ever carries a private key.
+A MUTUAL client certificate is not inlined in the cluster: the cluster names it and Envoy
+fetches it over SDS (`client_certificate` gives the secret that goes with the gateway), so that
+no dump of clusters ever carries a private key. What the policy says was decided in discovery
+(discovery/cluster_policy.py); this module only spells it.
 """
 
 from __future__ import annotations
@@ -18,36 +19,29 @@ from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tl
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
 from envoy.type.matcher.v3 import string_pb2
 
-from ..discovery.model import PortModel, ServiceModel
-from ..discovery.protocols import HTTP2, upstream_protocol
 from ..ir import TLSSecret
+from ..ir_clusters import ClusterPolicy, ConnectionPool, LoadBalancer, OutlierDetection, UpstreamTLS
 from ..resources.core import Secret
-from ..resources.istio import (
-    ClientTLS,
-    ConnectionPool,
-    LoadBalancerSettings,
-    OutlierDetection,
-    TrafficPolicy,
-)
 from .common import ADS, duration_ms, to_any
 
 CONNECT_TIMEOUT_MS = 10_000
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-_SIMPLE_LB = {
+_LB_POLICIES = {
     "ROUND_ROBIN": cluster_pb2.Cluster.ROUND_ROBIN,
     "LEAST_REQUEST": cluster_pb2.Cluster.LEAST_REQUEST,
     "RANDOM": cluster_pb2.Cluster.RANDOM,
+    "RING_HASH": cluster_pb2.Cluster.RING_HASH,
+    "MAGLEV": cluster_pb2.Cluster.MAGLEV,
 }
 SecretLookup = Callable[[str, str], Secret | None]
 
 
 def _outlier_detection(c: cluster_pb2.Cluster, od: OutlierDetection) -> None:
-    """As Istio: each error count enforces at 100% when positive; panic threshold = minHealthPercent."""
+    """Each error count enforces at 100% when positive; the panic threshold is minHealthPercent."""
     out = c.outlier_detection
-    five = od.consecutive_5xx_errors if od.consecutive_5xx_errors is not None else od.consecutive_errors
-    if five is not None:
-        out.consecutive_5xx.value = five
-        out.enforcing_consecutive_5xx.value = 100 if five > 0 else 0
+    if od.consecutive_5xx is not None:
+        out.consecutive_5xx.value = od.consecutive_5xx
+        out.enforcing_consecutive_5xx.value = 100 if od.consecutive_5xx > 0 else 0
     if od.consecutive_gateway_errors is not None:
         out.consecutive_gateway_failure.value = od.consecutive_gateway_errors
         out.enforcing_consecutive_gateway_failure.value = 100 if od.consecutive_gateway_errors > 0 else 0
@@ -64,64 +58,55 @@ def _outlier_detection(c: cluster_pb2.Cluster, od: OutlierDetection) -> None:
         out.max_ejection_percent.value = od.max_ejection_percent
     # Without this, Envoy spreads over ejected hosts once half are out (panic mode): failover
     # would never happen.
-    c.common_lb_config.healthy_panic_threshold.value = float(od.min_health_percent or 0)
+    c.common_lb_config.healthy_panic_threshold.value = float(od.min_health_percent)
 
 
 def _connection_pool(c: cluster_pb2.Cluster, cp: ConnectionPool, options: hpo.HttpProtocolOptions) -> None:
     th = circuit_breaker_pb2.CircuitBreakers.Thresholds()
-    if cp.tcp is not None:
-        if cp.tcp.max_connections is not None:
-            th.max_connections.value = cp.tcp.max_connections
-        if cp.tcp.connect_timeout_ms is not None:
-            c.connect_timeout.CopyFrom(duration_ms(cp.tcp.connect_timeout_ms))
-        ka = cp.tcp.tcp_keepalive
-        if ka is not None:
-            k = c.upstream_connection_options.tcp_keepalive
-            if ka.probes is not None:
-                k.keepalive_probes.value = ka.probes
-            if ka.time_ms is not None:
-                k.keepalive_time.value = ka.time_ms // 1000
-            if ka.interval_ms is not None:
-                k.keepalive_interval.value = ka.interval_ms // 1000
-        if cp.tcp.max_connection_duration_ms is not None:
-            options.common_http_protocol_options.max_connection_duration.CopyFrom(
-                duration_ms(cp.tcp.max_connection_duration_ms))
-    if cp.http is not None:
-        h = cp.http
-        if h.http1_max_pending_requests is not None:
-            th.max_pending_requests.value = h.http1_max_pending_requests
-        if h.http2_max_requests is not None:
-            th.max_requests.value = h.http2_max_requests
-        if h.max_retries is not None:
-            th.max_retries.value = h.max_retries
-        if h.max_requests_per_connection is not None:
-            options.common_http_protocol_options.max_requests_per_connection.value = h.max_requests_per_connection
-        if h.idle_timeout_ms is not None:
-            options.common_http_protocol_options.idle_timeout.CopyFrom(duration_ms(h.idle_timeout_ms))
+    if cp.max_connections is not None:
+        th.max_connections.value = cp.max_connections
+    if cp.connect_timeout_ms is not None:
+        c.connect_timeout.CopyFrom(duration_ms(cp.connect_timeout_ms))
+    ka = cp.keepalive
+    if ka is not None:
+        k = c.upstream_connection_options.tcp_keepalive
+        if ka.probes is not None:
+            k.keepalive_probes.value = ka.probes
+        if ka.time_ms is not None:
+            k.keepalive_time.value = ka.time_ms // 1000
+        if ka.interval_ms is not None:
+            k.keepalive_interval.value = ka.interval_ms // 1000
+    if cp.max_connection_duration_ms is not None:
+        options.common_http_protocol_options.max_connection_duration.CopyFrom(
+            duration_ms(cp.max_connection_duration_ms))
+    if cp.max_pending_requests is not None:
+        th.max_pending_requests.value = cp.max_pending_requests
+    if cp.max_requests is not None:
+        th.max_requests.value = cp.max_requests
+    if cp.max_retries is not None:
+        th.max_retries.value = cp.max_retries
+    if cp.max_requests_per_connection is not None:
+        options.common_http_protocol_options.max_requests_per_connection.value = cp.max_requests_per_connection
+    if cp.idle_timeout_ms is not None:
+        options.common_http_protocol_options.idle_timeout.CopyFrom(duration_ms(cp.idle_timeout_ms))
     if th.ListFields():
         c.circuit_breakers.thresholds.append(th)
 
 
-def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancerSettings) -> None:
-    if lb.simple in _SIMPLE_LB:
-        c.lb_policy = _SIMPLE_LB[lb.simple]
-    elif lb.consistent_hash is not None:
-        ch = lb.consistent_hash
-        if ch.hash_algorithm == "MAGLEV":
-            c.lb_policy = cluster_pb2.Cluster.MAGLEV
-            if ch.maglev_table_size:
-                c.maglev_lb_config.table_size.value = ch.maglev_table_size
-        else:
-            c.lb_policy = cluster_pb2.Cluster.RING_HASH
-            if ch.minimum_ring_size:
-                c.ring_hash_lb_config.minimum_ring_size.value = ch.minimum_ring_size
-    if lb.locality_lb_setting is not None and lb.locality_lb_setting.distribute:
+def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancer) -> None:
+    if lb.algorithm:
+        c.lb_policy = _LB_POLICIES[lb.algorithm]
+    if lb.maglev_table_size is not None:
+        c.maglev_lb_config.table_size.value = lb.maglev_table_size
+    if lb.minimum_ring_size is not None:
+        c.ring_hash_lb_config.minimum_ring_size.value = lb.minimum_ring_size
+    if lb.locality_weighted:
         # Weights per locality (distribute) are only honoured with locality-weighted LB.
         c.common_lb_config.locality_weighted_lb_config.SetInParent()
 
 
 def client_secret_name(namespace: str, name: str) -> str:
-    """The SDS name of a DestinationRule's client certificate (the credentialName Secret).
+    """The SDS name of a client certificate (the credentialName Secret of a MUTUAL rule).
 
     Three segments where a listener certificate's name has two (`<namespace>/<name>`): the two
     kinds of secret can never collide, even for one Secret used both ways.
@@ -129,27 +114,26 @@ def client_secret_name(namespace: str, name: str) -> str:
     return f"client/{namespace}/{name}"
 
 
-def client_certificate(tls: ClientTLS, namespace: str, secrets: SecretLookup) -> TLSSecret | None:
-    """The certificate a MUTUAL DestinationRule has Envoy present upstream, as an SDS secret;
-    None when the mode is not MUTUAL or the credentialName Secret lacks tls.crt or tls.key."""
-    if tls.mode != "MUTUAL" or not tls.credential_name:
+def client_certificate(tls: UpstreamTLS, secrets: SecretLookup) -> TLSSecret | None:
+    """The certificate Envoy presents upstream (MUTUAL TLS), as an SDS secret; None when the mode
+    is not MUTUAL or the credential Secret lacks tls.crt or tls.key."""
+    ref = tls.client_certificate
+    if ref is None:
         return None
-    secret = secrets(namespace, tls.credential_name)
+    secret = secrets(ref.namespace, ref.name)
     if secret is None or not secret.data.get("tls.crt") or not secret.data.get("tls.key"):
         return None
-    return TLSSecret(client_secret_name(namespace, tls.credential_name), secret.data["tls.crt"], secret.data["tls.key"])
+    return TLSSecret(client_secret_name(ref.namespace, ref.name), secret.data["tls.crt"], secret.data["tls.key"])
 
 
-def _tls(c: cluster_pb2.Cluster, tls: ClientTLS, namespace: str, secrets: SecretLookup, host: str) -> None:
-    if tls.mode not in ("SIMPLE", "MUTUAL"):
-        return  # DISABLE; ISTIO_MUTUAL needs mesh certificates meshgate does not issue
-    ctx = tls_pb2.UpstreamTlsContext(sni=tls.sni or host)
-    secret = secrets(namespace, tls.credential_name) if tls.credential_name else None
+def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup) -> None:
+    ctx = tls_pb2.UpstreamTlsContext(sni=tls.sni)
+    secret = secrets(tls.credential.namespace, tls.credential.name) if tls.credential is not None else None
     if secret is not None:
         ca = secret.data.get("ca.crt")
-        if ca and not tls.insecure_skip_verify:
+        if ca and tls.verify:
             ctx.common_tls_context.validation_context.trusted_ca.inline_bytes = ca
-    cert = client_certificate(tls, namespace, secrets)
+    cert = client_certificate(tls, secrets)
     if cert is not None:
         ctx.common_tls_context.tls_certificate_sds_secret_configs.append(
             secret_pb2.SdsSecretConfig(name=cert.name, sds_config=ADS))
@@ -162,14 +146,13 @@ def _tls(c: cluster_pb2.Cluster, tls: ClientTLS, namespace: str, secrets: Secret
 
 def cluster(
     name: str,
-    port: PortModel,
-    service: ServiceModel | None = None,
-    policy: TrafficPolicy | None = None,
+    resolution: str = "",
+    policy: ClusterPolicy | None = None,
     inline: endpoint_pb2.ClusterLoadAssignment | None = None,
     secrets: SecretLookup | None = None,
 ) -> cluster_pb2.Cluster:
-    """A cluster for a service port. `inline` is the load assignment of a DNS cluster."""
-    resolution = service.resolution if service is not None else ""
+    """A cluster for a service port whose service has `resolution` (a ServiceEntry's; "" for a
+    Service), shaped by `policy`. `inline` is the load assignment of a DNS cluster."""
     out = cluster_pb2.Cluster(name=name, connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
                               lb_policy=cluster_pb2.Cluster.ROUND_ROBIN)
     if resolution in ("", "STATIC"):
@@ -184,28 +167,24 @@ def cluster(
         out.type = cluster_pb2.Cluster.ORIGINAL_DST
         out.lb_policy = cluster_pb2.Cluster.CLUSTER_PROVIDED
     options = hpo.HttpProtocolOptions()
-    h2 = upstream_protocol(port) == HTTP2
     if policy is not None:
-        if policy.load_balancer is not None and resolution != "NONE":
+        if policy.load_balancer is not None:
             _load_balancer(out, policy.load_balancer)
         if policy.outlier_detection is not None:
             _outlier_detection(out, policy.outlier_detection)
         if policy.connection_pool is not None:
             _connection_pool(out, policy.connection_pool, options)
-            h2 = h2 or (policy.connection_pool.http is not None and policy.connection_pool.http.h2_upgrade_policy == "UPGRADE")
-        if policy.tls is not None and service is not None:
-            _tls(out, policy.tls, service.namespace, secrets or (lambda ns, n: None), service.hosts[0])
+        if policy.tls is not None:
+            _tls(out, policy.tls, secrets or (lambda ns, n: None))
     if out.type != cluster_pb2.Cluster.ORIGINAL_DST and not out.common_lb_config.HasField("healthy_panic_threshold"):
         # Endpoints are sent with their health (not-ready ones UNHEALTHY): Envoy's default panic
         # threshold (50%) would spread traffic over them once half are not ready, where kube-proxy
         # sends none. Istio (applyLoadBalancer) turns panic mode off likewise.
         out.common_lb_config.healthy_panic_threshold.SetInParent()
-    if h2:
+    if policy is not None and policy.http2:
         options.explicit_http_config.http2_protocol_options.CopyFrom(protocol_pb2.Http2ProtocolOptions())
     if options.ListFields():
         if not options.HasField("explicit_http_config"):
             options.explicit_http_config.http_protocol_options.CopyFrom(protocol_pb2.Http1ProtocolOptions())
         out.typed_extension_protocol_options[_HTTP_OPTIONS_KEY].CopyFrom(to_any(options))
     return out
-
-

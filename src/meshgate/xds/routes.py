@@ -16,8 +16,8 @@ from envoy.type.v3 import percent_pb2
 from google.protobuf import wrappers_pb2
 
 from .. import ir
+from ..ir_clusters import HashKey
 from ..naming import INVALID_BACKEND_CLUSTER
-from ..resources.istio import ConsistentHash
 from .common import duration_ms, header_options, to_any
 from .metadata import set_metadata
 
@@ -138,20 +138,20 @@ def _mirror(m: ir.Mirror) -> rc.RouteAction.RequestMirrorPolicy:
     return policy
 
 
-def hash_policies(ch: ConsistentHash) -> list[rc.RouteAction.HashPolicy]:
-    """What a DestinationRule's consistentHash hashes on, as Envoy route hash policies."""
+def hash_policies(key: HashKey) -> list[rc.RouteAction.HashPolicy]:
+    """What a cluster's consistent hashing hashes on, as Envoy route hash policies."""
     hp = rc.RouteAction.HashPolicy
-    if ch.http_header_name:
-        return [hp(header=hp.Header(header_name=ch.http_header_name))]
-    if ch.http_cookie is not None:
-        cookie = hp.Cookie(name=ch.http_cookie.name, path=ch.http_cookie.path or "")
-        if ch.http_cookie.ttl_ms is not None:
-            cookie.ttl.CopyFrom(duration_ms(ch.http_cookie.ttl_ms))
+    if key.kind == "header":
+        return [hp(header=hp.Header(header_name=key.name))]
+    if key.kind == "cookie":
+        cookie = hp.Cookie(name=key.name, path=key.path)
+        if key.ttl_ms is not None:
+            cookie.ttl.CopyFrom(duration_ms(key.ttl_ms))
         return [hp(cookie=cookie)]
-    if ch.use_source_ip:
+    if key.kind == "source_ip":
         return [hp(connection_properties=hp.ConnectionProperties(source_ip=True))]
-    if ch.http_query_parameter_name:
-        return [hp(query_parameter=hp.QueryParameter(name=ch.http_query_parameter_name))]
+    if key.kind == "query_parameter":
+        return [hp(query_parameter=hp.QueryParameter(name=key.name))]
     return []
 
 

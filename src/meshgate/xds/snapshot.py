@@ -1,9 +1,11 @@
 """A gateway's complete xDS configuration, built from its IR and what discovery knows.
 
 Clusters and endpoints are planned once per (cluster, gateway namespace): the service, its
-endpoints, and the DestinationRule's policy for that port. A plan is built either for no one
-in particular (the shared view) or for one proxy, whose locality and labels then decide the
-endpoints' priorities; placements are shared between proxies of one load-balancing context.
+endpoints, and the cluster's policy for that port (ir_clusters.ClusterPolicy, which discovery
+decides from the DestinationRule: nothing here reads an Istio resource). A plan is built either
+for no one in particular (the shared view) or for one proxy, whose locality and labels then
+decide the endpoints' priorities; placements are shared between proxies of one load-balancing
+context.
 """
 
 from __future__ import annotations
@@ -20,15 +22,11 @@ from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 
 from .. import ir
-from ..discovery.destination_rules import destination_rule_for, port_policy
 from ..discovery.index import Discovery
 from ..discovery.locality import (
-    EffectiveSetting,
-    LocalitySetting,
     Placement,
     PlacementCache,
     ProxyView,
-    effective_setting,
     group_by_priority,
     lb_context,
     place_endpoints,
@@ -43,10 +41,8 @@ from ..discovery.model import (
 )
 from ..discovery.topology_filter import categorize, has_hints, serving_fallback
 from ..incremental.memo import Memo
-from ..incremental.reads import host_lookups
+from ..ir_clusters import ClusterPolicy, LocalitySetting
 from ..resources.core import Secret
-from ..resources.istio import DestinationRule, TrafficPolicy
-from ..resources.meta import metadata_annotations
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
@@ -59,6 +55,11 @@ from .secrets import secret
 from .serialized import Resource
 
 M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration)
+
+# (host, gateway namespace, proxy labels or None, port, service) → the cluster's decided policy:
+# discovery's (discovery/cluster_policy.py), which records the rule lookups it makes.
+PolicyLookup = Callable[[str, str, dict[str, str] | None, PortModel, ServiceModel], ClusterPolicy]
+
 NOWHERE = ProxyView(Locality(), ())  # a proxy with no locality and no labels
 NODE_LABEL = "kubernetes.io/hostname"
 
@@ -113,15 +114,30 @@ class ClusterPlan:
     port: PortModel
     service: ServiceModel
     endpoints: tuple[EndpointModel, ...]
-    policy: TrafficPolicy | None
-    rule: DestinationRule | None
-    setting: LocalitySetting | None  # locality load balancing, when it shapes this cluster
-    applies: bool  # failover/failoverPriority apply (outlierDetection, or forced by trafficDistribution)
-    locality_source: str  # where the setting came from, in words (for explanations)
-    forced: bool  # the service's trafficDistribution chose the setting
+    policy: ClusterPolicy  # every decision besides the endpoints, and the DestinationRule behind them
     # What a proxy without topology filtering is sent: `endpoints`, or, when none is ready,
     # the serving-terminating ones as healthy (kube-proxy's fallback).
     served: tuple[EndpointModel, ...]
+
+    @property
+    def setting(self) -> LocalitySetting | None:
+        """The locality load balancing setting, when it shapes this cluster."""
+        return self.policy.locality.setting
+
+    @property
+    def applies(self) -> bool:
+        """Whether failover/failoverPriority apply (outlierDetection, or forced by trafficDistribution)."""
+        return self.policy.locality.applies
+
+    @property
+    def locality_source(self) -> str:
+        """Where the locality setting came from, in words (for explanations)."""
+        return self.policy.locality.source
+
+    @property
+    def forced(self) -> bool:
+        """Whether the service's trafficDistribution chose the locality setting."""
+        return self.policy.locality.forced
 
     @property
     def locality_lb(self) -> bool:
@@ -152,11 +168,7 @@ class ClusterPlan:
         """What made the cluster (its xDS metadata): the Service or ServiceEntry, and the
         DestinationRule when one applies. Never the routes that use it: those are many, and
         a route added to a Service in use must leave its cluster as it was."""
-        if self.rule is None:
-            return (self.source,)
-        meta = self.rule.meta
-        return (self.source, object_ref("DestinationRule", meta.namespace, meta.name,
-                                        metadata_annotations(meta.annotations)))
+        return (self.source, *self.policy.sources)
 
     @property
     def inline(self) -> bool:
@@ -168,30 +180,21 @@ class ClusterPlan:
         return self.service.resolution in ("", "STATIC")
 
 
-def _locality_setting(policy: TrafficPolicy | None, service: ServiceModel) -> EffectiveSetting:
-    """The locality setting in force for the policy of one port (see effective_setting)."""
-    lb = policy.load_balancer if policy is not None else None
-    dr_setting = lb.locality_lb_setting if lb is not None else None
-    rule_setting = None if dr_setting is None else LocalitySetting(
-        dr_setting.enabled, dr_setting.distribute, dr_setting.failover, dr_setting.failover_priority)
-    return effective_setting(rule_setting, policy is not None and policy.outlier_detection is not None,
-                             service.traffic_distribution, service.traffic_distribution_source)
-
-
 class ClusterBuilder:
     """Plans and builds clusters and endpoints; results are shared by every gateway using them.
 
     Plans and built clusters are memoized with what they read (incremental/), so one builder
     lives across changes: `invalidate` drops what a change touched, and `update_inputs` gives it
-    the new version of the inputs that are not read through the store.
+    the new version of the inputs that are not read through the store. Cluster policies come
+    decided from discovery (`policies`), endpoints from discovery's own fast path.
     """
 
-    def __init__(self, discovery: Discovery, rules: list[DestinationRule],
+    def __init__(self, discovery: Discovery, policies: PolicyLookup,
                  secrets: Callable[[str, str], Secret | None],
                  via_waypoint: dict[tuple[str, str, str], tuple[str, ...]] | None = None) -> None:
         self._discovery = discovery
         self._recorder = discovery.recorder
-        self._rules = rules
+        self._policies = policies
         self._read_secret = secrets
         # (kind, namespace, name) → VIPs of captured services ingress gateways reach through
         # their waypoint: their clusters send to the VIPs instead of the pods.
@@ -215,10 +218,10 @@ class ClusterBuilder:
         self._recorder.read(("obj", "Secret", namespace, name))
         return self._read_secret(namespace, name)
 
-    def update_inputs(self, rules: list[DestinationRule],
+    def update_inputs(self, policies: PolicyLookup,
                       via_waypoint: dict[tuple[str, str, str], tuple[str, ...]]) -> None:
-        """The current DestinationRules and waypoint VIPs (their changes invalidate by reads)."""
-        self._rules = rules
+        """The current cluster policies and waypoint VIPs (their changes invalidate by reads)."""
+        self._policies = policies
         self.via_waypoint = via_waypoint
 
     def invalidate(self, changed: set) -> None:
@@ -237,7 +240,7 @@ class ClusterBuilder:
         """A builder over the same inputs whose plans and clusters are cached apart (placements
         are shared): for results that must go when their user does, such as a view of one
         proxy's labels, rather than stay until the next translation."""
-        other = ClusterBuilder(self._discovery, self._rules, self._read_secret, self.via_waypoint)
+        other = ClusterBuilder(self._discovery, self._policies, self._read_secret, self.via_waypoint)
         other.placements = self.placements
         other._versions = self._versions + (1 << 32)  # versions of its own, never equal to ours
         return other
@@ -255,13 +258,8 @@ class ClusterBuilder:
             if found is None or service is None:
                 return None
             port, endpoints = found
-            for candidate in host_lookups(ref.host):
-                self._recorder.read(("dr-host", candidate))
-            rule = destination_rule_for(self._rules, ref.host, namespace, labels)
-            policy = port_policy(rule.traffic_policy if rule is not None else None, port.number)
-            eff = _locality_setting(policy, service)
-            result = ClusterPlan(ref, port, service, endpoints, policy, rule, eff.setting, eff.applies,
-                                 eff.source, eff.forced, serving_fallback(endpoints))
+            policy = self._policies(ref.host, namespace, labels, port, service)
+            result = ClusterPlan(ref, port, service, endpoints, policy, serving_fallback(endpoints))
             self._versions += 1
             self._known[id(result)] = (key, result, self._versions)
             self._ids[key] = id(result)
@@ -308,8 +306,8 @@ class ClusterBuilder:
 
     def client_secret(self, plan: ClusterPlan) -> ir.TLSSecret | None:
         """The client certificate the cluster presents upstream (MUTUAL TLS), served over SDS."""
-        tls = plan.policy.tls if plan.policy is not None else None
-        return client_certificate(tls, plan.service.namespace, self._secrets) if tls is not None else None
+        tls = plan.policy.tls
+        return client_certificate(tls, self._secrets) if tls is not None else None
 
     def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
               ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
@@ -319,7 +317,7 @@ class ClusterBuilder:
 
         def compute() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
             cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
-            c = cluster(plan.ref.name, plan.port, plan.service, plan.policy,
+            c = cluster(plan.ref.name, plan.service.resolution, plan.policy,
                         inline=cla if plan.inline else None, secrets=self._secrets)
             set_metadata(c, plan.sources)
             return (c, cla if plan.has_eds else None)
@@ -378,9 +376,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     scoped = split_configs(cfg.route_configs)
     snap.listeners = [listener(lst, session_routes, scoped) for lst in cfg.listeners]
     plans = [p for ref in cfg.clusters if (p := clusters.plan(ref, cfg.namespace, labels)) is not None]
-    hashing = {p.ref.name: hash_policies(p.policy.load_balancer.consistent_hash) for p in plans
-               if p.policy is not None and p.policy.load_balancer is not None
-               and p.policy.load_balancer.consistent_hash is not None}
+    hashing = {p.ref.name: hash_policies(p.policy.hash_key) for p in plans if p.policy.hash_key is not None}
     routes = [rb.route_configuration(rc, hashing) for rc in cfg.route_configs]
     # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
     source = scope_source(cfg.route_configs)

@@ -1,0 +1,169 @@
+"""The IR of a cluster's decisions: how Envoy balances, hashes, ejects, pools, encrypts and speaks
+to one service port, and how locality shapes its endpoints' priorities.
+
+Discovery decides these from the DestinationRule that applies (discovery/cluster_policy.py: port
+settings over rule-wide ones, Istio's defaults, the locality setting in force), so the xDS stage
+only spells them as Envoy protos and never reads an Istio resource. Endpoints are not here: they
+change often and keep their own fast path (discovery/ → xds/endpoints.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ir import SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class LocalitySetting:
+    """A DestinationRule's (or the mesh's) localityLbSetting, already chosen for the cluster.
+
+    ``distribute``: ((from pattern, ((to pattern, weight), ...)), ...), in the order written;
+    ``failover``: ((from region, to region), ...); ``failover_priority``: label keys, each
+    optionally ``key=value``.
+    """
+
+    enabled: bool | None = None
+    distribute: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    failover: tuple[tuple[str, str], ...] = ()
+    failover_priority: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalityPolicy:
+    """The locality load balancing in force for a cluster (Istio's GetEffectiveLbSetting).
+
+    ``setting`` None: off. ``applies``: failover and failoverPriority apply (the rule has
+    outlierDetection, or the service's trafficDistribution forces them). ``source``: where the
+    setting came from, in words. ``forced``: trafficDistribution chose it. ``disabled``: the
+    DestinationRule's localityLbSetting says ``enabled: false``.
+    """
+
+    setting: LocalitySetting | None = None
+    applies: bool = False
+    source: str = ""
+    forced: bool = False
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HashKey:
+    """What consistent hashing hashes on, for the routes to the cluster.
+
+    ``kind``: header (``name``), cookie (``name``, ``path``, ``ttl_ms``; None: a session cookie),
+    source_ip, or query_parameter (``name``).
+    """
+
+    kind: str
+    name: str = ""
+    path: str = ""
+    ttl_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancer:
+    """The cluster's load-balancing algorithm.
+
+    ``algorithm``: ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH or MAGLEV; "" keeps the default.
+    ``locality_weighted``: localities carry weights (the rule's distribute), which Envoy honours
+    only with locality-weighted load balancing.
+    """
+
+    algorithm: str = ""
+    minimum_ring_size: int | None = None
+    maglev_table_size: int | None = None
+    locality_weighted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutlierDetection:
+    """Passive health checking; None fields keep Envoy's defaults.
+
+    ``min_health_percent`` is the panic threshold (0 unless the rule sets it, so that ejections
+    are never undone by panic mode).
+    """
+
+    consecutive_5xx: int | None = None
+    consecutive_gateway_errors: int | None = None
+    split_external_local_origin_errors: bool = False
+    consecutive_local_origin_failures: int | None = None
+    interval_ms: int | None = None
+    base_ejection_time_ms: int | None = None
+    max_ejection_percent: int | None = None
+    min_health_percent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TcpKeepalive:
+    """TCP keepalive on upstream connections; None fields keep the system's defaults."""
+
+    probes: int | None = None
+    time_ms: int | None = None
+    interval_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPool:
+    """Circuit breakers, timeouts and connection reuse; None fields keep Envoy's defaults."""
+
+    max_connections: int | None = None
+    connect_timeout_ms: int | None = None
+    keepalive: TcpKeepalive | None = None
+    max_connection_duration_ms: int | None = None
+    max_pending_requests: int | None = None
+    max_requests: int | None = None
+    max_retries: int | None = None
+    max_requests_per_connection: int | None = None
+    idle_timeout_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A Kubernetes Secret, looked up when the cluster is built (its reads are recorded there)."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamTLS:
+    """TLS to the upstream: SIMPLE (verify the server) or MUTUAL (also present a certificate).
+
+    ``credential``: the Secret whose ca.crt verifies the server (unless ``verify`` is off) and,
+    for MUTUAL, whose tls.crt and tls.key Envoy presents (fetched over SDS, never inlined).
+    """
+
+    mode: str  # SIMPLE | MUTUAL
+    sni: str
+    subject_alt_names: tuple[str, ...] = ()
+    credential: SecretRef | None = None
+    verify: bool = True
+
+    @property
+    def client_certificate(self) -> SecretRef | None:
+        """The Secret of the certificate presented upstream (MUTUAL only)."""
+        return self.credential if self.mode == "MUTUAL" else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPolicy:
+    """Every decision about one cluster besides its endpoints, and the rule that made them.
+
+    ``hash_key`` goes on the routes to the cluster (consistent hashing needs them to say what to
+    hash), whatever the algorithm. ``http2``: speak HTTP/2 upstream (the port's protocol, or the
+    rule's h2UpgradePolicy UPGRADE).
+    """
+
+    load_balancer: LoadBalancer | None = None
+    hash_key: HashKey | None = None
+    outlier_detection: OutlierDetection | None = None
+    connection_pool: ConnectionPool | None = None
+    tls: UpstreamTLS | None = None
+    http2: bool = False
+    locality: LocalityPolicy = LocalityPolicy()
+    rule: SourceRef | None = None  # the DestinationRule whose policy this is
+
+    @property
+    def sources(self) -> tuple[SourceRef, ...]:
+        """What made the policy (for the cluster's xDS metadata)."""
+        return () if self.rule is None else (self.rule,)
