@@ -120,10 +120,10 @@ def test_translation_keeps_no_built_messages_once_the_snapshots_hold_them() -> N
     plan = tr.clusters.plan(next(r for r in tr.configs[0].clusters if r.name == API), "shop")
     assert plan is not None
     _, cla = tr.clusters.build(plan)
-    # Built afresh: the builder let go of the messages the snapshot serves (they would otherwise
-    # live on beside the serialized cache until the next translation).
-    assert cla is not snap.endpoints[0]
-    assert cla == snap.endpoints[0]
+    # Built afresh: a one-pass builder lets go of what the snapshot serves (it would otherwise
+    # live on until the builder goes).
+    assert cla is not snap.endpoint_resources[0]
+    assert cla == snap.endpoint_resources[0]
 
 
 def test_metadata_filled_field_by_field_equals_struct_update() -> None:

@@ -1,4 +1,4 @@
-"""The route builder and the serializer keep what a change did not touch, and only that."""
+"""The route builder keeps what a change did not touch, and only that, and spells what a message would."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from envoy.config.route.v3 import route_pb2
 from google.protobuf import wrappers_pb2
 
 from meshgate import ir
-from meshgate.xds.resources import ROUTE, Serializer, make_resource
+from meshgate.xds.resources import ROUTE, make_resource
 from meshgate.xds.route_builder import RouteBuilder
 
 GW = ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", "gw", "web", "http")
@@ -77,16 +77,3 @@ def test_sweep_forgets_what_the_last_pass_did_not_use() -> None:
     rb.sweep()  # a was not asked for since the last sweep
     assert rb.scoped(_config({"a.example": a}))[0] is not kept  # forgotten: built anew
     assert rb.scoped(_config({"a.example": a}))[0] == kept
-
-
-def test_serializer_serializes_a_message_once_and_forgets_it_when_unused() -> None:
-    s = Serializer()
-    msg = route_pb2.RouteConfiguration(name="r")
-    first = s.resource(ROUTE, "r", msg)
-    assert s.resource(ROUTE, "r", msg) is first
-    assert first == make_resource(ROUTE, "r", msg)
-    other = route_pb2.RouteConfiguration(name="r", ignore_port_in_host_matching=True)
-    assert s.resource(ROUTE, "r", other).version != first.version
-    s.sweep()
-    s.sweep()
-    assert len(s) == 0

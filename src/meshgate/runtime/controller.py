@@ -38,7 +38,7 @@ from ..xds.cache import SnapshotCache
 from ..xds.checks import Refused
 from ..xds.limits import XdsLimits
 from ..xds.proxy import ProxyIdentity
-from ..xds.resources import CLUSTER, ENDPOINT, Serializer, make_resource, snapshot_resources
+from ..xds.resources import CLUSTER, ENDPOINT, snapshot_resources
 from ..xds.route_builder import RouteBuilder
 from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot
 from .address_pool import AddressPool
@@ -80,10 +80,8 @@ class ControlPlane:
         self._cluster_users: dict[tuple[str, str], list] = {}  # (ns, service) → [(gateway, ClusterRef)]
         self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         self.routes = RouteTable(self.store, self.discovery)
-        # Route messages and serialized resources, kept while their input holds (a change
-        # rebuilds and reserializes only what it touched).
+        # Route configurations, kept serialized while their IR holds (xds/route_builder.py).
         self.route_builder = RouteBuilder()
-        self.serializer = Serializer()
         self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
         self._settings: dict[str, set] = {}  # gateway → distinct (LocalitySetting, applies) of those clusters
         self._hints: dict[str, tuple[bool, bool]] = {}  # gateway → (any topology hints, any node hints)
@@ -190,7 +188,7 @@ class ControlPlane:
                 if plan is not None:
                     touched.setdefault(gateway, []).append(plan)
         for gateway, plans in touched.items():
-            self._put(gateway, plans, None, fresh=True)
+            self._put(gateway, plans, None)
             for key, (gw, view) in self._contexts.items():
                 if gw == gateway:
                     labels = self._labels.get(key)
@@ -198,9 +196,9 @@ class ControlPlane:
                         # Planned apart: what a label set needs goes with its view (see _build_context).
                         scratch = self.builder.scratch()
                         self._put(key, [scratch.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans],
-                                  view, scratch, fresh=True)
+                                  view, scratch)
                     else:
-                        self._put(key, plans, view, fresh=True)
+                        self._put(key, plans, view)
             # Only the touched clusters can have gained or lost per-client endpoints (hints).
             moved = {p.ref.name for p in plans}
             self._per_client[gateway] = [p for p in self._per_client.get(gateway, []) if p.ref.name not in moved] + [
@@ -222,20 +220,15 @@ class ControlPlane:
                         self._write(self.cache.touch, key)
 
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None,
-             builder: ClusterBuilder | None = None, fresh: bool = False) -> None:
-        """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry.
-
-        `fresh`: the messages are new (endpoints just changed): serialized without the
-        serializer, which would keep them until the next translation.
-        """
-        make = make_resource if fresh else self.serializer.resource
+             builder: ClusterBuilder | None = None) -> None:
+        """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = {}, {}
         for plan in plans:
             c, cla = (builder or self.builder).build(plan, view)
             if plan.inline:
-                clusters[plan.ref.name] = make(CLUSTER, plan.ref.name, c)
+                clusters[plan.ref.name] = c
             if cla is not None:
-                assignments[plan.ref.name] = make(ENDPOINT, plan.ref.name, cla)
+                assignments[plan.ref.name] = cla
         base = self._base.get(key)
         if clusters:
             self._write(self.cache.update, key, CLUSTER, clusters, False)
@@ -363,7 +356,7 @@ class ControlPlane:
         self._selector_namespaces = {r.meta.namespace for r in self.store.list("DestinationRule")
                                      if r.workload_selector is not None}
         for snap in tr.snapshots:
-            resources = snapshot_resources(snap, self.serializer)
+            resources = snapshot_resources(snap)
             self._base[snap.gateway] = {t: dict(r) for t, r in resources.items()}
             self._write(self.cache.set_all, snap.gateway, resources)
         # Per-client views follow the new shared view; those of vanished gateways are emptied.
@@ -379,7 +372,6 @@ class ControlPlane:
         for key in self._contexts:
             self._build_context(key)
         self.route_builder.sweep()
-        self.serializer.sweep()
         # Gateways that appear or vanish, or whose infrastructure (their Envoy's node metadata) changed.
         if self.on_gateways is not None and before != {(c.key, c.infrastructure) for c in self.configs}:
             self._write(self.on_gateways, self.configs)

@@ -12,13 +12,12 @@ from .serialized import (
     SCOPED_ROUTE,
     SECRET,
     Resource,
-    Serializer,
     make_resource,
     version_of,
 )
 from .snapshot import GatewaySnapshot
 
-__all__ = ["CLUSTER", "ENDPOINT", "LISTENER", "ROUTE", "SCOPED_ROUTE", "SECRET", "Resource", "Serializer",
+__all__ = ["CLUSTER", "ENDPOINT", "LISTENER", "ROUTE", "SCOPED_ROUTE", "SECRET", "Resource",
            "make_resource", "version_of"]
 
 
@@ -34,22 +33,18 @@ SHORT_NAMES = {LISTENER: "LDS", ROUTE: "RDS", CLUSTER: "CDS", ENDPOINT: "EDS", S
 Resources = dict[str, dict[str, Resource]]  # type URL → name → resource
 
 
-def snapshot_resources(snap: GatewaySnapshot, serializer: Serializer | None = None) -> Resources:
-    """Every resource of a gateway snapshot, by type and name (with `serializer`, messages it
-    serialized before are not serialized again)."""
-    make = serializer.resource if serializer is not None else make_resource
+def snapshot_resources(snap: GatewaySnapshot) -> Resources:
+    """Every resource of a gateway snapshot, by type and name."""
     out: Resources = {t: {} for t in PUSH_ORDER}
     for m in snap.listeners:
-        out[LISTENER][m.name] = make(LISTENER, m.name, m)
-    # Route configurations and scopes come serialized from the route builder.
+        out[LISTENER][m.name] = make_resource(LISTENER, m.name, m)
+    # Routes, scopes, clusters and load assignments come serialized from their builders.
     out[ROUTE] = {r.name: r for r in snap.route_resources}
     out[SCOPED_ROUTE] = {r.name: r for r in snap.scope_resources}
-    for m in snap.clusters:
-        out[CLUSTER][m.name] = make(CLUSTER, m.name, m)
-    for m in snap.endpoints:
-        out[ENDPOINT][m.cluster_name] = make(ENDPOINT, m.cluster_name, m)
+    out[CLUSTER] = {r.name: r for r in snap.cluster_resources}
+    out[ENDPOINT] = {r.name: r for r in snap.endpoint_resources}
     for m in snap.secrets:
-        out[SECRET][m.name] = make(SECRET, m.name, m)
+        out[SECRET][m.name] = make_resource(SECRET, m.name, m)
     return out
 
 

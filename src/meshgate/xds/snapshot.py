@@ -52,9 +52,11 @@ from .route_builder import RouteBuilder
 from .routes import hash_policies, uses_stateful_sessions
 from .scopes import scope_source, split_configs
 from .secrets import secret
-from .serialized import Resource
+from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
 
-M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration)
+M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration, cluster_pb2.Cluster,
+            endpoint_pb2.ClusterLoadAssignment)
+Built = tuple[Resource, Resource | None]  # a cluster and, for EDS clusters, its load assignment
 
 # (host, gateway namespace, proxy labels or None, port, service) → the cluster's decided policy:
 # discovery's (discovery/cluster_policy.py), which records the rule lookups it makes.
@@ -85,9 +87,20 @@ class GatewaySnapshot:
     # Route configurations and SRDS scopes come serialized (xds/route_builder.py).
     route_resources: list[Resource] = field(default_factory=list)
     scope_resources: list[Resource] = field(default_factory=list)
-    clusters: list[cluster_pb2.Cluster] = field(default_factory=list)
-    endpoints: list[endpoint_pb2.ClusterLoadAssignment] = field(default_factory=list)
+    # Clusters and load assignments come serialized from the cluster builder.
+    cluster_resources: list[Resource] = field(default_factory=list)
+    endpoint_resources: list[Resource] = field(default_factory=list)
     secrets: list[secret_pb2.Secret] = field(default_factory=list)
+
+    @property
+    def clusters(self) -> list[cluster_pb2.Cluster]:
+        """The clusters as messages (parsed: for reading, not for serving)."""
+        return [_parsed(cluster_pb2.Cluster, r) for r in self.cluster_resources]
+
+    @property
+    def endpoints(self) -> list[endpoint_pb2.ClusterLoadAssignment]:
+        """The load assignments as messages (parsed: for reading, not for serving)."""
+        return [_parsed(endpoint_pb2.ClusterLoadAssignment, r) for r in self.endpoint_resources]
 
     @property
     def routes(self) -> list[route_pb2.RouteConfiguration]:
@@ -200,7 +213,7 @@ class ClusterBuilder:
         # their waypoint: their clusters send to the VIPs instead of the pods.
         self.via_waypoint = via_waypoint or {}
         self._plans: Memo[tuple, ClusterPlan | None] = Memo(self._recorder)
-        self._built: Memo[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = \
+        self._built: Memo[tuple, Built] = \
             Memo(self._recorder)
         # id(plan) → (its key, the plan, its version): pins the plan, so its id names it alone;
         # the version tells placements computed for an earlier plan of the same key apart.
@@ -208,7 +221,7 @@ class ClusterBuilder:
         self._ids: dict[tuple, int] = {}  # plan key → id of its plan
         # What one load-balancing context is sent, by (plan key, what the proxy's endpoints
         # depend on): rebuilt only when the plan changes, however often its gateway is translated.
-        self._for_clients: Memo[tuple, tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]] = \
+        self._for_clients: Memo[tuple, Built] = \
             Memo(self._recorder)
         self._client_keys: dict[ProxyView, set[tuple]] = {}  # view → its keys in _for_clients
         self._versions = 0
@@ -309,23 +322,24 @@ class ClusterBuilder:
         tls = plan.policy.tls
         return client_certificate(tls, self._secrets) if tls is not None else None
 
-    def build(self, plan: ClusterPlan, proxy: ProxyView | None = None
-              ) -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
-        """The cluster and, for EDS clusters, its load assignment."""
+    def build(self, plan: ClusterPlan, proxy: ProxyView | None = None) -> Built:
+        """The cluster and, for EDS clusters, its load assignment, serialized (what is kept
+        across changes is bytes, not messages: a fraction of the memory)."""
         shared = proxy is None or not plan.per_client
         known = self._known.get(id(plan))
 
-        def compute() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
+        def compute() -> Built:
             cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
             c = cluster(plan.ref.name, plan.service.resolution, plan.policy,
                         inline=cla if plan.inline else None, secrets=self._secrets)
             set_metadata(c, plan.sources)
-            return (c, cla if plan.has_eds else None)
+            return (make_resource(CLUSTER, plan.ref.name, c),
+                    make_resource(ENDPOINT, plan.ref.name, cla) if plan.has_eds and cla is not None else None)
         if known is None or known[1] is not plan:
             return compute()  # a plan of another builder: not kept
         plan_reads = self._plans.reads(known[0])
 
-        def compute_kept() -> tuple[cluster_pb2.Cluster, endpoint_pb2.ClusterLoadAssignment | None]:
+        def compute_kept() -> Built:
             # With its plan's reads, so whatever drops the plan drops the cluster too.
             self._recorder.read_all(plan_reads)
             return compute()
@@ -392,13 +406,13 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
         if vips:
             c = waypoint_cluster(plan.ref, vips)
             set_metadata(c, plan.sources)
-            snap.clusters.append(c)
+            snap.cluster_resources.append(make_resource(CLUSTER, c.name, c))
             continue
         # Shared with every gateway that uses the plan: it names only what made it.
-        c, cla = clusters.build(plan, proxy)
-        snap.clusters.append(c)
+        built, cla = clusters.build(plan, proxy)
+        snap.cluster_resources.append(built)
         if cla is not None:
-            snap.endpoints.append(cla)
+            snap.endpoint_resources.append(cla)
         client = clusters.client_secret(plan)
         if client is not None:
             secrets[client.name] = client
