@@ -1,13 +1,13 @@
 """The store: typed objects by kind and key, with the indexes the later stages look things up by.
 
-Only the store knows where an object came from; later stages read it and never reach back
-into a provider.
+Only the store knows where an object came from (its origin: file and line, or resourceVersion);
+later stages read it and never reach back into a provider. It stores objects as providers give
+them: filling in what an API server would is the file provider's job (providers/api_fields.py).
 """
 
 from __future__ import annotations
 
 import builtins
-import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -60,10 +60,11 @@ class Store:
             self._slices[(obj.meta.namespace, obj.service_name)][obj.meta.name] = obj
 
     def apply(self, upserts: Iterable[Any], deletes: Iterable[ObjectKey]) -> set[ObjectKey]:
-        """Apply a change set as the API server would; the keys whose object actually changed.
+        """Apply a change set; the keys whose object actually changed.
 
-        An updated object keeps its uid and creationTimestamp, and its generation goes up by
-        one when anything but metadata changed.
+        Objects are stored as given: what an API server fills in (uid, creationTimestamp,
+        generation) comes with them, from the API server or from the provider that emulates it.
+        An object equal to the one stored is no change.
         """
         changed: set[ObjectKey] = set()
         for key in deletes:
@@ -72,16 +73,8 @@ class Store:
         for obj in upserts:
             key = ObjectKey.of(obj)
             old = self.get(key.kind, key.namespace, key.name)
-            if old is not None:
-                spec_changed = dataclasses.replace(obj, meta=old.meta, source=old.source) != old
-                meta = dataclasses.replace(
-                    obj.meta, uid=old.meta.uid, creation_timestamp=old.meta.creation_timestamp,
-                    generation=old.meta.generation + 1 if spec_changed else old.meta.generation)
-                # With the spec equal, the object equals the old one exactly when its meta and
-                # source do (a spec change always changes the generation).
-                if not spec_changed and meta == old.meta and obj.source == old.source:
-                    continue
-                obj = dataclasses.replace(obj, meta=meta)
+            if old is obj or (old is not None and old == obj):
+                continue
             self.put(obj)
             changed.add(key)
         return changed

@@ -94,7 +94,8 @@ def test_duplicate_in_another_file_is_refused_and_the_first_kept(tree: Path) -> 
     assert not p.errors
 
 
-def test_store_apply_bumps_generation_on_spec_change_only(tree: Path) -> None:
+def test_provider_bumps_generation_on_spec_change_only(tree: Path) -> None:
+    # The provider fills in what the API server would; the store stores what it is given.
     p = FileProvider([tree])
     store = Store()
     store.apply(p.load_all().upserts, [])
@@ -103,17 +104,39 @@ def test_store_apply_bumps_generation_on_spec_change_only(tree: Path) -> None:
     # A label change: same generation; a spec change: generation + 1; uid and age kept.
     (tree / "a.yaml").write_text(SVC.format(name="one", port=80).replace("namespace: ns}", "namespace: ns, labels: {a: b}}")
                                  + "---\n" + SVC.format(name="two", port=80))
-    changed = store.apply(p.reload(tree / "a.yaml").upserts, [])
-    assert changed == {ObjectKey("Service", "ns", "one")}
-    relabeled = store.get("Service", "ns", "one")
+    changes = p.reload(tree / "a.yaml")
+    (relabeled,) = changes.upserts
     assert relabeled.meta.generation == 1 and relabeled.meta.labels == {"a": "b"}
+    assert store.apply(changes.upserts, changes.deletes) == {ObjectKey("Service", "ns", "one")}
     (tree / "a.yaml").write_text(SVC.format(name="one", port=81) + "---\n" + SVC.format(name="two", port=80))
-    store.apply(p.reload(tree / "a.yaml").upserts, [])
-    edited = store.get("Service", "ns", "one")
+    (edited,) = p.reload(tree / "a.yaml").upserts
     assert edited.meta.generation == 2
     assert (edited.meta.uid, edited.meta.creation_timestamp) == (one.meta.uid, one.meta.creation_timestamp)
+    store.apply([edited], [])
+    assert store.get("Service", "ns", "one") is edited
     # Applying the same object again changes nothing.
     assert store.apply([edited], []) == set()
+
+
+def test_a_new_copy_taking_over_continues_the_served_generation(tree: Path) -> None:
+    # Deleting the first of two copies is an update of the object, as the API server would see
+    # it (one object, edited): generation, uid and age follow the version served before.
+    p = FileProvider([tree])
+    (served,) = [o for o in p.load_all().upserts if o.meta.name == "three"]
+    (tree / "c.yaml").write_text("# a copy, with another port\n" + SVC.format(name="three", port=99))
+    assert not p.reload(tree / "c.yaml")  # a duplicate: b.yaml's stays
+    (tree / "b.yaml").unlink()
+    changes = p.reload(tree / "b.yaml")
+    (taken,) = changes.upserts
+    assert (Path(taken.source.file).name, taken.source.line, taken.ports[0].port) == ("c.yaml", 2, 99)
+    assert (taken.meta.generation, taken.meta.uid, taken.meta.creation_timestamp) == (
+        2, served.meta.uid, served.meta.creation_timestamp)
+    # Deleted and created again: a new object, generation 1.
+    (tree / "c.yaml").unlink()
+    assert p.reload(tree / "c.yaml").deletes == [ObjectKey("Service", "ns", "three")]
+    (tree / "c.yaml").write_text(SVC.format(name="three", port=98))
+    (again,) = p.reload(tree / "c.yaml").upserts
+    assert again.meta.generation == 1
 
 
 def test_duplicate_within_one_file_is_refused_and_the_first_kept(tree: Path) -> None:

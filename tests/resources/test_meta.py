@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from meshgate.resources.meta import ObjectKey, Source, object_uid
 
 from .support import CREATED, errors_of, warnings_of
@@ -154,3 +156,12 @@ def test_source_and_key_strings() -> None:
     assert str(Source("a.yaml", 3)) == "a.yaml:3"
     assert str(ObjectKey("Service", "shop", "web")) == "Service shop/web"
     assert str(ObjectKey("Node", "", "n1")) == "Node n1"
+
+
+def test_an_origin_is_file_and_line_or_a_resource_version() -> None:
+    assert str(Source("routes/a.yaml", 12)) == "routes/a.yaml:12"
+    api = Source.api("81723")
+    assert (str(api), api.file, api.line) == ("resourceVersion 81723", "", 0)
+    assert api != Source.api("81724")  # a new resourceVersion is a new origin, as a moved document is
+    with pytest.raises(ValueError):
+        Source.api("")

@@ -1,4 +1,8 @@
-"""Kubernetes-shaped status objects for GatewayClasses, Gateways and HTTPRoutes."""
+"""Kubernetes-shaped status objects for GatewayClasses, Gateways and HTTPRoutes.
+
+Every condition is stamped with the translation's time; the control plane then keeps the time of
+each condition whose status did not change (status_times).
+"""
 
 from __future__ import annotations
 

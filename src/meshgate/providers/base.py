@@ -16,7 +16,13 @@ from .changes import ChangeSet
 
 
 class Provider(Protocol):
-    """A source of objects and of changes to them."""
+    """A source of objects and of changes to them.
+
+    Objects come complete: with what an API server fills in (uid, creationTimestamp, generation
+    bumped on spec changes), from the API server or emulated (the file provider: api_fields),
+    and with their origin (`Source`: file and line, or resourceVersion). The store stores them
+    as given.
+    """
 
     @property
     def errors(self) -> list[InputError]:

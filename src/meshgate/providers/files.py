@@ -10,6 +10,10 @@ invalid keeps serving the last good version of its objects (an object that fails
 vanishes from a file that now has errors, stays as it was; its error is reported). Only a file
 that loads cleanly, or is deleted, removes objects.
 
+The provider also fills in what an API server would (api_fields): a new version of an object
+keeps the uid and creationTimestamp of the one served before, and its generation goes up by one
+when its spec changed; a version equal to the one served is no change.
+
 The watcher (watchfiles) reloads the files it names; any other event (a directory, a dot-entry
 such as a ConfigMap mount's `..data` swap, a deletion that may be half of a move) rescans the
 tree by stat. Files are read and parsed in a worker thread, so the event loop keeps serving
@@ -33,6 +37,7 @@ from ..memory import give_back_memory
 from ..resources.errors import InputError, duplicate_error
 from ..resources.loader import InputLimits, LoadResult, Rejected, find_files, load_file, reached_by_scan, scan_key
 from ..resources.meta import ObjectKey
+from .api_fields import as_updated
 from .changes import ChangeSet
 
 __all__ = ["ChangeSet", "FileProvider"]
@@ -124,7 +129,8 @@ class FileProvider:
         self.limits = limits or InputLimits()
         self._files: dict[Path, _FileState] = {}
         self._definers: dict[ObjectKey, tuple[Path, ...]] = {}  # the files defining each key
-        self._served: dict[ObjectKey, Any] = {}  # each key's winning definition: what the store holds
+        # Each key's winning definition, with what the API server fills in: what the store holds.
+        self._served: dict[ObjectKey, Any] = {}
         self._duplicates: dict[ObjectKey, list[InputError]] = {}  # keys with losing definitions
         self._path_errors: list[InputError] = []
         self._watch_errors: list[InputError] = []  # while the watcher is down
@@ -248,11 +254,13 @@ class FileProvider:
                 if before is not None:
                     del self._served[key]
                     changes.delete(key)
-            elif before is None or (winner is not before and winner != before):
-                self._served[key] = winner
-                changes.upsert(winner, key)
-            else:
-                self._served[key] = winner
+            elif winner is not before:
+                # An update, as the API server would store it: uid, creationTimestamp and
+                # generation follow the version served before (the same object when equal).
+                served = winner if before is None else as_updated(before, winner)
+                if served is not before:
+                    self._served[key] = served
+                    changes.upsert(served, key)
         return changes
 
     def _decide(self, key: ObjectKey) -> Any:

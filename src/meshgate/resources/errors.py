@@ -52,6 +52,6 @@ def duplicate_error(obj: Any, first: Any) -> InputError:
     """The error for `obj`, refused because `first` (same kind, namespace and name) came before it."""
     return InputError(
         obj.source.file, obj.source.line,
-        f"duplicate {obj.kind}: already defined at {first.source.file}:{first.source.line}; this one is ignored",
+        f"duplicate {obj.kind}: already defined at {first.source}; this one is ignored",
         "metadata.name", obj.kind, obj.meta.namespace, obj.meta.name,
     )

@@ -1,4 +1,4 @@
-"""Object identity and metadata, as the Kubernetes API server would fill it in."""
+"""Object identity, origin and metadata, as the Kubernetes API server would fill it in."""
 
 from __future__ import annotations
 
@@ -14,12 +14,27 @@ _UID_NAMESPACE = uuid.UUID("6d657368-6761-7465-2e69-6f2f75696473")
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where an object came from: a file and the line its document starts on."""
+    """An object's origin: the file and line its document starts on (the file provider), or
+    the resourceVersion the API server gave it (the Kubernetes provider).
+
+    Only the store and error messages read it: no translation output depends on it.
+    """
 
     file: str
     line: int
+    resource_version: str = ""  # set for an object read from the API server (file empty, line 0)
+
+    @classmethod
+    def api(cls, resource_version: str) -> Source:
+        """The origin of an object read from the API server at `resource_version`."""
+        if not resource_version:
+            raise ValueError("an object read from the API server has a resourceVersion")
+        return cls("", 0, resource_version)
 
     def __str__(self) -> str:
+        """`file:line`, or `resourceVersion N`: how error messages and reports name it."""
+        if self.resource_version:
+            return f"resourceVersion {self.resource_version}"
         return f"{self.file}:{self.line}"
 
 

@@ -25,6 +25,7 @@ from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..gateway.classes import owned_classes
 from ..gateway.rules import RouteTable
+from ..gateway.status_times import keep_transition_times
 from ..incremental.reads import changed_reads
 from ..ir import GatewayConfig
 from ..naming import WAYPOINT_CLASSES
@@ -346,7 +347,9 @@ class ControlPlane:
         assert tr.clusters is not None
         self.builder = tr.clusters
         before = {(c.key, c.infrastructure) for c in self.configs}
-        self.configs, self.status, self.translation_errors = tr.configs, tr.status, tr.errors
+        self.configs, self.translation_errors = tr.configs, tr.errors
+        # Translation stamps every condition now: one whose status did not change keeps its time.
+        self.status = keep_transition_times(self.status, tr.status)
         self._cluster_users = {}
         for cfg in self.configs:
             for ref in cfg.clusters:
