@@ -24,6 +24,7 @@ from ..resources.meta import metadata_annotations
 from ..store import Store
 from .backends import Resolution, RouteResolution, resolve_route
 from .precedence import precedence_key
+from .status_times import RouteStatuses
 
 GROUP_VERSION = "gateway.networking.k8s.io/v1"
 WELL_KNOWN_PORTS = {"http": 80, "https": 443}
@@ -295,7 +296,7 @@ class RouteTable:
     ReferenceGrant it resolved through), and every other route's IR is reused as it is.
     """
 
-    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store")
+    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "statuses")
 
     def __init__(self, store: Store, services: Discovery) -> None:
         self._recorder = services.recorder
@@ -306,6 +307,7 @@ class RouteTable:
         self._resolutions: Memo[tuple[str, str], tuple[HTTPRoute, RouteResolution]] = Memo(self._recorder)
         self._routes: Memo[tuple[str, str, ListenerContext], tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]] = \
             Memo(self._recorder)
+        self.statuses = RouteStatuses()  # each route's status, reused while its outcome holds
 
     def invalidate(self, changed: set[Read]) -> None:
         """Drop the results that read anything in `changed` (incremental/reads.py)."""

@@ -9,6 +9,10 @@ applies `keep_transition_times` after each translation.
 
 from __future__ import annotations
 
+from ..resources.gateway_api import HTTPRoute
+from .conditions import Condition
+from .status import route_status
+
 # The lists in a status whose entries carry conditions, and the fields that say which entry is
 # which (an entry whose key is new has no previous conditions).
 _ENTRY_KEYS: dict[str, tuple[str, ...]] = {
@@ -71,6 +75,14 @@ def _keep_in_status(previous: dict, current: dict) -> dict:
     return out
 
 
+def keep_object_times(previous: dict | None, current: dict) -> dict:
+    """One status object of `current`, with the times of `previous` (the same object's last
+    status) kept where `keep_transition_times` would keep them."""
+    if previous is None or previous is current or "status" not in current:
+        return current
+    return {**current, "status": _keep_in_status(previous.get("status") or {}, current["status"])}
+
+
 def keep_transition_times(previous: list[dict], current: list[dict]) -> list[dict]:
     """`current` status objects with lastTransitionTime taken from `previous` wherever a
     condition's status did not change (the same object, the same listener or parent, the same
@@ -81,11 +93,45 @@ def keep_transition_times(previous: list[dict], current: list[dict]) -> list[dic
     """
     if not previous:
         return current
+    # Status objects a translation reused from the last one (RouteStatuses) are the very same
+    # dicts: nothing to compare.
+    same = {id(obj) for obj in previous}
     before = {_object_key(obj): obj for obj in previous}
     out = []
     for obj in current:
-        old = before.get(_object_key(obj))
-        if old is not None and "status" in obj:
-            obj = {**obj, "status": _keep_in_status(old.get("status") or {}, obj["status"])}
-        out.append(obj)
+        if id(obj) in same:
+            out.append(obj)
+            continue
+        out.append(keep_object_times(before.get(_object_key(obj)), obj))
     return out
+
+
+class RouteStatuses:
+    """Each HTTPRoute's status as the last translation wrote it, reused while the route and its
+    parents' conditions are what they were: the same dict, so that keeping transition times
+    costs nothing for it, and only a route whose outcome changed is written anew (with the
+    times of the conditions whose status held)."""
+
+    __slots__ = ("_known", "_used")
+
+    def __init__(self) -> None:
+        # (namespace, name) → (the route object, its parents and their conditions, its status)
+        self._known: dict[tuple[str, str], tuple[object, list, dict]] = {}
+        self._used: set[tuple[str, str]] = set()
+
+    def status(self, route: HTTPRoute, parents: list[tuple[dict, list[Condition]]], now: str) -> dict:
+        """The route's status object (do not change it: it may be handed out again)."""
+        key = (route.meta.namespace, route.meta.name)
+        self._used.add(key)
+        found = self._known.get(key)
+        if found is not None and found[0] is route and found[1] == parents:
+            return found[2]
+        out = keep_object_times(found[2] if found is not None else None, route_status(route.meta, parents, now))
+        self._known[key] = (route, parents, out)
+        return out
+
+    def sweep(self) -> None:
+        """Forget the routes not written since the last sweep."""
+        for key in [k for k in self._known if k not in self._used]:
+            del self._known[key]
+        self._used = set()

@@ -156,7 +156,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                                            f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500"))
             conds.insert(1, resolved)
             parents.append((outcome.ref.to_dict(), conds))
-        out.status.append(route_status(route.meta, parents, now))
+        out.status.append(table.statuses.status(route, parents, now))
 
     for (ns, name), state in states.items():
         gw = state.gateway
@@ -184,6 +184,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                                          [{"type": "IPAddress", "value": state.address}]
                                          if state.address != "0.0.0.0" else [], now))
 
+    table.statuses.sweep()
     _translate_waypoints(store, discovery, routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
@@ -231,14 +232,18 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
         ]
         out.status.append(gateway_status(gw.meta, conditions, listeners,
                                          [{"type": "IPAddress", "value": ips[0]}] if ips else [], now))
-    existing = {(s["metadata"].get("namespace", ""), s["metadata"]["name"]): s
-                for s in out.status if s["kind"] == "HTTPRoute"}
+    existing = {(s["metadata"].get("namespace", ""), s["metadata"]["name"]): i
+                for i, s in enumerate(out.status) if s["kind"] == "HTTPRoute"}
     by_key = {(r.meta.namespace, r.meta.name): r for r in routes}
     for key, refs in sorted(parents.refs.items()):
         conds = parents.conditions[key]
         status = route_status(by_key[key].meta, [(ref, conds) for ref in refs.values()], now)
         if key in existing:
-            existing[key]["status"]["parents"].extend(status["status"]["parents"])
+            # A copy: the Gateway parents' status may be reused by the next translation as it is.
+            gateway_parents = out.status[existing[key]]
+            out.status[existing[key]] = {**gateway_parents, "status": {
+                **gateway_parents["status"],
+                "parents": gateway_parents["status"]["parents"] + status["status"]["parents"]}}
         else:
             out.status.append(status)
 
