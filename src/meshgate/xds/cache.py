@@ -16,11 +16,15 @@ an empty entry without storing it.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .resources import CLUSTER, ENDPOINT, PUSH_ORDER, Resource, Resources, type_version
+
+
+CHANGELOG = 32  # changes per type remembered as a list (older ones: scan every name)
 
 
 @dataclass(slots=True)
@@ -31,6 +35,10 @@ class Entry:
     revision: int = 0  # bumps on every change of any type
     type_revision: dict[str, int] = field(default_factory=lambda: {t: 0 for t in PUSH_ORDER})
     changed_at: dict[str, dict[str, int]] = field(default_factory=lambda: {t: {} for t in PUSH_ORDER})
+    # The latest changes per type, newest last: (revision, names). A stream that is a few
+    # changes behind reads what moved from here instead of scanning every name of the type.
+    changelog: dict[str, deque[tuple[int, tuple[str, ...]]]] = field(
+        default_factory=lambda: {t: deque(maxlen=CHANGELOG) for t in PUSH_ORDER})
     _versions: dict[str, str] = field(default_factory=dict)  # SotW versions, computed on demand
     _frozen: dict[str, Mapping[str, Resource]] = field(default_factory=dict)  # read-only copies, on demand
 
@@ -53,14 +61,25 @@ class Entry:
         """Names of a type added, changed or removed after `revision`."""
         if self.type_revision[type_url] <= revision:
             return []
+        log = self.changelog[type_url]
+        if log and log[0][0] <= revision:
+            # The log reaches back far enough: only the changes after `revision`, newest first.
+            names: dict[str, None] = {}
+            for rev, changed in reversed(log):
+                if rev <= revision:
+                    break
+                names.update(dict.fromkeys(changed))
+            return list(names)
         return [n for n, r in self.changed_at[type_url].items() if r > revision]
 
     def _touch(self, type_url: str, names: Iterable[str]) -> None:
         self.revision += 1
         self.type_revision[type_url] = self.revision
         stamps = self.changed_at[type_url]
+        names = tuple(names)
         for n in names:
             stamps[n] = self.revision
+        self.changelog[type_url].append((self.revision, names))
         self._versions.pop(type_url, None)
         self._frozen.pop(type_url, None)
 
