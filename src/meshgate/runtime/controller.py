@@ -39,7 +39,7 @@ from ..xds.cache import SnapshotCache
 from ..xds.checks import Refused
 from ..xds.limits import XdsLimits
 from ..xds.proxy import ProxyIdentity
-from ..xds.resources import CLUSTER, ENDPOINT, snapshot_resources
+from ..xds.resources import CLUSTER, ENDPOINT, Resource, snapshot_resources
 from ..xds.route_builder import RouteBuilder
 from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot
 from .address_pool import AddressPool
@@ -223,13 +223,7 @@ class ControlPlane:
     def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None,
              builder: ClusterBuilder | None = None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
-        clusters, assignments = {}, {}
-        for plan in plans:
-            c, cla = (builder or self.builder).build(plan, view)
-            if plan.inline:
-                clusters[plan.ref.name] = c
-            if cla is not None:
-                assignments[plan.ref.name] = cla
+        clusters, assignments = self._built(plans, view, builder)
         base = self._base.get(key)
         if clusters:
             self._write(self.cache.update, key, CLUSTER, clusters, False)
@@ -239,6 +233,18 @@ class ControlPlane:
             self._write(self.cache.update, key, ENDPOINT, assignments, False)
             if base is not None:
                 base[ENDPOINT].update(assignments)
+
+    def _built(self, plans: list[ClusterPlan], view: ProxyView | None, builder: ClusterBuilder | None = None
+               ) -> tuple[dict[str, Resource], dict[str, Resource]]:
+        """The clusters (DNS: they carry their endpoints) and load assignments of `plans` for `view`."""
+        clusters, assignments = {}, {}
+        for plan in plans:
+            c, cla = (builder or self.builder).build(plan, view)
+            if plan.inline:
+                clusters[plan.ref.name] = c
+            if cla is not None:
+                assignments[plan.ref.name] = cla
+        return clusters, assignments
 
     def _gateway_plans(self, gateway: str) -> list[ClusterPlan]:
         cfg = next((c for c in self.configs if c.key == gateway), None)
@@ -309,9 +315,14 @@ class ControlPlane:
                 self._write(self.cache.set_all, key, snapshot_resources(build_snapshot(cfg, self.builder.scratch(), view, labels,
                                                                           waypoint=cfg.waypoint)))
             return
-        base = self._base.get(gateway, {})
-        self._write(self.cache.set_all, key, {t: dict(r) for t, r in base.items()})
-        self._put(key, self._per_client.get(gateway, []), view)
+        # The shared view with this context's own clusters and assignments over it, written at
+        # once: written in two steps, every per-client assignment would change twice (to the
+        # shared one and back) and each stream would compare them all again.
+        resources = {t: dict(r) for t, r in self._base.get(gateway, {}).items()}
+        clusters, assignments = self._built(self._per_client.get(gateway, []), view)
+        resources.setdefault(CLUSTER, {}).update(clusters)
+        resources.setdefault(ENDPOINT, {}).update(assignments)
+        self._write(self.cache.set_all, key, resources)
 
     @property
     def context_count(self) -> int:

@@ -413,7 +413,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             ts.synced_revision = synced_to
             return None
         if gate and self._waits(st, type_url, send):
-            ts.deferred, ts.resync = True, full  # nothing recorded as synced: all of it is compared again
+            # Nothing recorded as synced: all of it is compared again.
+            ts.deferred, ts.resync = True, full or bool(candidates)
             ts.follow |= follow
             return None
         if ts.resend:
@@ -478,12 +479,14 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
 
     # -- Delta ------------------------------------------------------------------------------
     def _delta_response(self, st: StreamState, type_url: str, ts: TypeState, full: bool = False,
-                        answer: bool = False, gate: bool = True) -> discovery_pb2.DeltaDiscoveryResponse | None:
-        """What the client lacks: everything on `full` (a new or changed subscription), else only
-        the names that changed since this stream last synced the type; plus the assignments that
-        follow clusters just sent, changed or not. None when that is nothing, unless `answer`
-        (a first request is always answered); None too while routes wait for clusters to warm
-        (unless not `gate`): they are compared again when the proxy answers for the clusters."""
+                        answer: bool = False, gate: bool = True, asked: Iterable[str] = ()
+                        ) -> discovery_pb2.DeltaDiscoveryResponse | None:
+        """What the client lacks: everything on `full` (a new subscription, or the wildcard), else
+        the names that changed since this stream last synced the type and those it just `asked`
+        for; plus the assignments that follow clusters just sent, changed or not. None when that
+        is nothing, unless `answer` (a first request is always answered); None too while routes
+        wait for clusters to warm (unless not `gate`): they are compared again when the proxy
+        answers for the clusters."""
         start = time.perf_counter()
         entry = self.cache.entry(st.cache_key)
         current: dict[str, Resource] = entry.resources.get(type_url, {})
@@ -493,6 +496,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             candidates = set(current) | set(ts.known)
         else:
             candidates = set(entry.changed_since(type_url, ts.synced_revision))
+            candidates.update(asked)
         follow, ts.follow = ts.follow & current.keys(), set()
         candidates |= ts.held | follow
         if not ts.wildcard:
@@ -500,7 +504,8 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         send = [current[n] for n in sorted(candidates)
                 if n in current and ts.wants(n) and (n in follow or ts.known.get(n) != current[n].version)]
         if gate and self._waits(st, type_url, send):
-            ts.deferred, ts.resync = True, full  # nothing recorded as synced: all of it is compared again
+            # Nothing recorded as synced: all of it is compared again.
+            ts.deferred, ts.resync = True, full or bool(candidates)
             return None
         ts.synced_revision, ts.resync = synced_to, False
         removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
@@ -542,9 +547,14 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         ts.unsubscribe(list(req.resource_names_unsubscribe))
         if req.response_nonce and not req.resource_names_subscribe and not req.resource_names_unsubscribe:
             return released  # an ACK or NACK: changes are pushed when the cache moves
-        # A subscription change is answered in full (the first one always, so that Envoy can
-        # finish initializing, even when there is nothing to send).
-        resp = self._delta_response(st, req.type_url, ts, full=True, answer=first, gate=not first)
+        # A first request or a wildcard is answered in full (the first one always, so that Envoy
+        # can finish initializing, even when there is nothing to send); a later change of names
+        # is answered for those names (and what changed meanwhile), not by comparing every
+        # resource of the type again: a proxy adding one route configuration of thousands
+        # costs what that one costs.
+        full = first or "*" in req.resource_names_subscribe
+        resp = self._delta_response(st, req.type_url, ts, full=full, answer=first, gate=not first,
+                                    asked=() if full else req.resource_names_subscribe)
         follow = self._push(st, self._delta_response, self._and_followers(st, req.type_url)[1:])
         return released + ([resp] if resp is not None else []) + follow
 
