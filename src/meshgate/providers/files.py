@@ -44,6 +44,9 @@ __all__ = ["ChangeSet", "FileProvider"]
 
 log = logging.getLogger("meshgate.files")
 
+# How long the watcher waits for a quiet moment before it reports a batch of file events: short,
+# since the controller batches bursts itself (a lone change is applied at once).
+STEP_MS = 5
 POLL_S = 1.0  # rescans by stat while the watcher is down
 RETRY_MIN_S = 0.5  # the watcher's first restart comes this long after it failed...
 RETRY_MAX_S = 10.0  # ... doubling up to this
@@ -349,7 +352,7 @@ class FileProvider:
             if watched:
                 try:
                     async with contextlib.aclosing(awatch(
-                            *watched, watch_filter=None, debounce=50, step=20, recursive=True, rust_timeout=500,
+                            *watched, watch_filter=None, debounce=50, step=STEP_MS, recursive=True, rust_timeout=500,
                             yield_on_timeout=True, ignore_permission_denied=True)) as batches:
                         async for batch in batches:
                             if batch or rescan:
