@@ -31,14 +31,18 @@ class Memo(Generic[K, V]):
         if value is not _MISSING:
             self._recorder.read_all(self._reads[key])
             return value  # type: ignore[return-value]
-        with self._recorder.frame() as reads:
+        reads = self._recorder.push()
+        try:
             value = compute()
+        finally:
+            self._recorder.pop()
         self.put(key, value, reads)
         return value
 
     def put(self, key: K, value: V, reads: Iterable[Read]) -> None:
         """Remember a result computed elsewhere, with the reads it made."""
-        self.drop(key)
+        if key in self._reads:
+            self.drop(key)
         frozen = frozenset(reads)
         self._values[key] = value
         self._reads[key] = frozen

@@ -79,14 +79,24 @@ class Recorder:
     @contextmanager
     def frame(self) -> Iterator[set[Read]]:
         """A new computation: yields the set its reads go to; they also count for the enclosing one."""
-        reads: set[Read] = set()
-        self._frames.append(reads)
+        reads = self.push()
         try:
             yield reads
         finally:
-            self._frames.pop()
-            if self._frames:
-                self._frames[-1].update(reads)
+            self.pop()
+
+    def push(self) -> set[Read]:
+        """Start a computation (what `frame` does, for callers hot enough to skip a context
+        manager): returns the set its reads go to. Each push is followed by one `pop`."""
+        reads: set[Read] = set()
+        self._frames.append(reads)
+        return reads
+
+    def pop(self) -> None:
+        """End the innermost computation; its reads also count for the enclosing one."""
+        reads = self._frames.pop()
+        if self._frames:
+            self._frames[-1].update(reads)
 
 
 class TrackedStore:
