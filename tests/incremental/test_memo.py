@@ -24,7 +24,7 @@ def test_a_memo_hit_counts_as_its_reads_for_the_caller() -> None:
     inner.get("a", inner_value)  # computed first, outside any frame
     assert outer.get("x", lambda: inner.get("a", inner_value) + 1) == 2
     assert calls == ["inner"]  # a hit
-    assert outer.reads("x") == {("obj", "Service", "ns", "a")}
+    assert set(outer.reads("x")) == {("obj", "Service", "ns", "a")}
     assert outer.invalidate({("obj", "Service", "ns", "a")}) == ["x"]
     assert len(outer) == 0
 
@@ -79,3 +79,24 @@ def test_changed_reads_name_a_rules_old_and_new_host() -> None:
 
 def test_host_lookups_cover_every_rule_host_that_can_match() -> None:
     assert host_lookups("a.b.example.com") == ["a.b.example.com", "*", "*.b.example.com", "*.example.com", "*.com"]
+
+
+def test_a_read_shared_by_several_results_invalidates_each_until_they_are_dropped() -> None:
+    rec = Recorder()
+    memo: Memo[str, int] = Memo(rec)
+    shared, own = ("kind", "Node"), ("obj", "Service", "ns", "a")
+
+    def reading(*reads: tuple) -> int:
+        for r in reads:
+            rec.read(r)
+        return 1
+    memo.get("a", lambda: reading(shared, own))
+    memo.get("b", lambda: reading(shared))
+    memo.get("c", lambda: reading(shared))
+    memo.drop("b")
+    assert sorted(memo.invalidate([shared])) == ["a", "c"]
+    assert memo.invalidate([own]) == [] and len(memo) == 0
+    memo.get("a", lambda: reading(own))
+    memo.get("a2", lambda: reading(own))
+    memo.drop("a")
+    assert memo.invalidate([own]) == ["a2"]

