@@ -23,7 +23,6 @@ from types import MappingProxyType
 
 from .resources import CLUSTER, ENDPOINT, PUSH_ORDER, Resource, Resources, type_version
 
-
 CHANGELOG = 32  # changes per type remembered as a list (older ones: scan every name)
 
 
