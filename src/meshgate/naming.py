@@ -31,3 +31,19 @@ def http_route_config_name(port: int) -> str:
 def https_route_config_name(port: int, listener: str) -> str:
     """The route configuration of one HTTPS listener (its own filter chain)."""
     return f"https.{port}.{listener}"
+
+
+CLUSTER_DOMAIN = "cluster.local"
+
+
+def service_host(name: str, namespace: str) -> str:
+    """The cluster-local FQDN of a Service."""
+    return f"{name}.{namespace}.svc.{CLUSTER_DOMAIN}"
+
+
+def full_host(host: str, namespace: str) -> str:
+    """A host as an Istio rule in `namespace` means it: a short name is a Service of that
+    namespace; a name with a dot, or a wildcard, is taken as written."""
+    if "." in host or host.startswith("*"):
+        return host
+    return service_host(host, namespace)

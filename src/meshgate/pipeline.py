@@ -15,7 +15,7 @@ from .discovery.index import Discovery
 from .discovery.locality import ProxyView
 from .discovery.waypoints import Capture, captures, ingress_uses_waypoint, waypoints
 from .gateway.backends import service_models
-from .gateway.rules import RouteTable
+from .gateway.route_table import RouteTable
 from .gateway.translate import translate_gateways
 from .resources.errors import InputError
 from .resources.loader import InputLimits, load_paths

@@ -105,8 +105,9 @@ metadata: {{name: web, namespace: gw}}
 spec:
   gatewayClassName: meshgate
   listeners:
-  - {{name: http, port: {port}, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}
+  - {{name: http, port: {port}, protocol: HTTP, allowedRoutes: {{namespaces: {allowed}}}}}
 """
+ALL = "{from: All}"
 
 FAILOVER = "{outlierDetection: {consecutive5xxErrors: 2}, loadBalancer: {localityLbSetting: {failover: [{from: r1, to: r2}]}}}"
 PRIORITY = "{outlierDetection: {consecutive5xxErrors: 2}, loadBalancer: {localityLbSetting: {failoverPriority: [topology.kubernetes.io/zone, version]}}}"
@@ -115,10 +116,15 @@ HASH = "{loadBalancer: {consistentHash: {httpHeaderName: x-user}}, connectionPoo
 
 # slot → its versions; None is "absent". The first version is the starting one.
 SLOTS: dict[str, list[str | None]] = {
-    "gateway": [GATEWAY.format(port=8080), GATEWAY.format(port=8081)],
+    # The listener's side of attachment moves too: only the Gateway's namespace, or namespaces
+    # labelled team=a (ns-app's third version), may attach.
+    "gateway": [GATEWAY.format(port=8080, allowed=ALL), GATEWAY.format(port=8081, allowed=ALL),
+                GATEWAY.format(port=8080, allowed="{from: Same}"),
+                GATEWAY.format(port=8080, allowed="{from: Selector, selector: {matchLabels: {team: a}}}")],
     "ns-app": ["apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n",
                ("apiVersion: v1\nkind: Namespace\nmetadata: {name: app, annotations: "
-                "{networking.istio.io/traffic-distribution: PreferSameZone}}\n"), None],
+                "{networking.istio.io/traffic-distribution: PreferSameZone}}\n"),
+               "apiVersion: v1\nkind: Namespace\nmetadata: {name: app, labels: {team: a}}\n", None],
     "node-1": [_node("n1", "z1"), _node("n1", "z3"), None],
     "node-2": [_node("n2", "z2"), _node("n2", "z2", "r2")],
     "svc-a": [_service("a", selector="a"), _service("a", 81, selector="a"),

@@ -12,16 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from ..naming import full_host
 from ..resources.istio import DestinationRule, TrafficPolicy
 from .model import exported_to, selector_matches
-from .services import service_host
-
-
-def full_host(host: str, namespace: str) -> str:
-    """A short name in a rule means a Service in the rule's namespace."""
-    if "." in host or host.startswith("*"):
-        return host
-    return service_host(host, namespace)
 
 
 def _host_rank(rule_host: str, host: str) -> int | None:

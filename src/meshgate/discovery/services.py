@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..naming import service_host
 from ..resources.core import Service
 from ..resources.meta import metadata_annotations
 from .model import PortModel, ServiceModel
 from .traffic_distribution import traffic_distribution
-
-CLUSTER_DOMAIN = "cluster.local"
-
-
-def service_host(name: str, namespace: str) -> str:
-    """The cluster-local FQDN of a Service."""
-    return f"{name}.{namespace}.svc.{CLUSTER_DOMAIN}"
 
 
 def service_model(svc: Service, namespace_annotations: Mapping[str, str] | None = None) -> ServiceModel:

@@ -17,7 +17,7 @@ from ..naming import WAYPOINT_CLASSES
 from ..resources.errors import InputError
 from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
 from ..store import Store
-from .attachment import GatewayState, ParentOutcome, attach
+from .attachment import GatewayState
 from .backends import service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
@@ -25,7 +25,8 @@ from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
-from .rules import RouteTable, rule_id, rule_problems
+from .route_outcomes import attachment_token, serve
+from .route_table import RouteTable
 from .status import gateway_class_status, gateway_status, route_status
 from .virtual_hosts import build_listeners
 from .waypoints import CapturedService, RouteParents, translate_waypoint
@@ -133,30 +134,15 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     table = table if table is not None else RouteTable(store, discovery)
     routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
     route_clusters: dict[tuple[str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
+    table.outcomes.begin(attachment_token(store, states))
     for route in routes:
-        problems = [rule_problems(rule) for rule in route.rules]
-        all_invalid = bool(route.rules) and all(problems)
-        outcomes = attach(store, route, states)
-        if not outcomes:
+        outcome = table.outcomes.outcome(store, route, states, table.resolution)
+        if outcome.parents is None:
             continue
-        resolution = table.resolution(route)
-        route_clusters[(route.meta.namespace, route.meta.name)] = resolution.clusters()
-        resolved = resolution.resolved_refs()
-        unsupported = "; ".join(p for ps in problems for p in ps)
-        invalid_rules = ", ".join(rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
-        parents: list[tuple[dict, list[Condition]]] = []
-        for outcome in outcomes:
-            conds = [outcome.accepted]
-            if outcome.accepted.status and all_invalid:
-                conds = [Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}")]
-            else:
-                _attach_to_listeners(route, outcome)
-                if outcome.accepted.status and unsupported:
-                    conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
-                                           f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500"))
-            conds.insert(1, resolved)
-            parents.append((outcome.ref.to_dict(), conds))
-        out.status.append(table.statuses.status(route, parents, now))
+        serve(route, outcome, states)
+        route_clusters[(route.meta.namespace, route.meta.name)] = outcome.clusters
+        out.status.append(table.statuses.status(route, outcome.parents, now))
+    table.outcomes.sweep()
 
     for (ns, name), state in states.items():
         gw = state.gateway
@@ -246,17 +232,6 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
                 "parents": gateway_parents["status"]["parents"] + status["status"]["parents"]}}
         else:
             out.status.append(status)
-
-
-def _attach_to_listeners(route: HTTPRoute, outcome: ParentOutcome) -> None:
-    """Count the route on each listener it attached to, once, and serve it there."""
-    key = (route.meta.namespace, route.meta.name)
-    for ls, hostnames in outcome.listeners:
-        if key in ls.counted:
-            continue
-        ls.counted.add(key)
-        ls.attached_routes += 1
-        ls.attached.append((route, hostnames))
 
 
 def _gateway_conditions(state: GatewayState) -> list[Condition]:

@@ -18,7 +18,8 @@ from ..resources.gateway_api import Gateway, HTTPRoute, ParentRef
 from ..resources.meta import metadata_annotations
 from .backends import ISTIO_GROUP, RouteResolution, service_cluster
 from .conditions import Condition
-from .rules import ListenerContext, RouteTable
+from .route_table import RouteTable
+from .rules import ListenerContext
 
 PROXY_PROTOCOL_PORT = 15088
 _TCP_APP_PROTOCOLS = {"tcp", "tls", "https", "mongo", "redis", "mysql"}

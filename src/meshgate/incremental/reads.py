@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..naming import full_host
 from ..resources.core import EndpointSlice
 from ..resources.meta import ObjectKey
 from ..store import Store
@@ -34,7 +35,6 @@ def object_reads(kind: str, namespace: str, name: str) -> list[Read]:
 
 def rule_host(rule: Any) -> str:
     """A DestinationRule's host as lookups see it (a short name is a Service of its namespace)."""
-    from ..discovery.destination_rules import full_host  # discovery imports this module's users
     return full_host(rule.host, rule.meta.namespace)
 
 

@@ -24,7 +24,7 @@ from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..gateway.classes import owned_classes
-from ..gateway.rules import RouteTable
+from ..gateway.route_table import RouteTable
 from ..gateway.status_times import keep_transition_times
 from ..incremental.reads import changed_reads
 from ..ir import GatewayConfig

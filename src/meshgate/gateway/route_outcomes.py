@@ -1,0 +1,129 @@
+"""What one HTTPRoute comes to on the Gateways we own: the listeners it attaches to and its status.
+
+A route's outcome depends on the route, its backends' resolution and the Gateways' listeners
+(their specs, whether they are accepted, the kinds and namespaces they allow). Between two
+translations the listeners rarely change while routes do, so outcomes are kept across
+translations: each is reused while its route is the same object, its resolution is the same
+object (the route table's, gateway/rules.py) and the listeners' side is what it was (an
+"epoch" moves whenever anything attachment reads of the Gateways, Namespaces or listeners
+differs). A route change then pays for that route's attachment and status alone; every other
+route is a lookup and a replay of the listeners it attached to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from .. import ir
+from ..resources.gateway_api import HTTPRoute
+from ..store import Store
+from .attachment import GatewayState, attach
+from .backends import RouteResolution
+from .conditions import Condition
+from .rules import rule_id, rule_problems
+
+Parents = list[tuple[dict, list[Condition]]]  # (parentRef as status echoes it, its conditions)
+# (gateway namespace, name), the listener's index in its GatewayState, the route's hostnames there
+Attached = tuple[tuple[str, str], int, list[str]]
+
+
+@dataclass(slots=True)
+class RouteOutcome:
+    """One route's outcome: its parents' conditions (None when no parentRef is ours), the
+    listeners it attached to, and the clusters it uses."""
+
+    route: HTTPRoute
+    epoch: int
+    resolution: RouteResolution | None
+    parents: Parents | None
+    attached: list[Attached]
+    clusters: dict[str, ir.ClusterRef]
+
+
+def attachment_token(store: Store, states: dict[tuple[str, str], GatewayState]) -> Hashable:
+    """Everything of the Gateways' side that attachment reads: each listener's spec, whether it
+    is accepted and the kinds it allows, every Gateway (a parentRef to one not ours is skipped),
+    and every Namespace (allowedRoutes selectors read their labels)."""
+    return (tuple((key, tuple((ls.listener, ls.accepted, ls.supported_kinds) for ls in st.listeners))
+                  for key, st in states.items()),
+            tuple(store.list("Gateway")), tuple(store.list("Namespace")))
+
+
+def route_outcome(store: Store, route: HTTPRoute, states: dict[tuple[str, str], GatewayState],
+                  resolve: Callable[[HTTPRoute], RouteResolution], epoch: int) -> RouteOutcome:
+    """Attach a route and decide its parents' conditions (`resolve` gives its backends'
+    resolution, asked for only when a parentRef is ours)."""
+    outcomes = attach(store, route, states)
+    if not outcomes:
+        return RouteOutcome(route, epoch, None, None, [], {})
+    resolution = resolve(route)
+    problems = [rule_problems(rule) for rule in route.rules]
+    all_invalid = bool(route.rules) and all(problems)
+    resolved = resolution.resolved_refs()
+    unsupported = "; ".join(p for ps in problems for p in ps)
+    invalid_rules = ", ".join(rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
+    index = {id(ls): (key, i) for key, st in states.items() for i, ls in enumerate(st.listeners)}
+    parents: Parents = []
+    attached: list[Attached] = []
+    for outcome in outcomes:
+        conds = [outcome.accepted]
+        if outcome.accepted.status and all_invalid:
+            conds = [Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}")]
+        else:
+            attached.extend((*index[id(ls)], hostnames) for ls, hostnames in outcome.listeners)
+            if outcome.accepted.status and unsupported:
+                conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
+                                       f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500"))
+        conds.insert(1, resolved)
+        parents.append((outcome.ref.to_dict(), conds))
+    return RouteOutcome(route, epoch, resolution, parents, attached, resolution.clusters())
+
+
+def serve(route: HTTPRoute, outcome: RouteOutcome, states: dict[tuple[str, str], GatewayState]) -> None:
+    """Count the route on each listener it attached to, once, and serve it there."""
+    key = (route.meta.namespace, route.meta.name)
+    for gateway, i, hostnames in outcome.attached:
+        ls = states[gateway].listeners[i]
+        if key in ls.counted:
+            continue
+        ls.counted.add(key)
+        ls.attached_routes += 1
+        ls.attached.append((route, hostnames))
+
+
+class RouteOutcomes:
+    """Route outcomes kept across translations (see the module's docstring)."""
+
+    __slots__ = ("_epoch", "_known", "_token", "_used")
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], RouteOutcome] = {}
+        self._token: Hashable = None
+        self._epoch = 0
+        self._used: set[tuple[str, str]] = set()
+
+    def begin(self, token: Hashable) -> int:
+        """A translation starts with the Gateways' side as `token` says; returns its epoch."""
+        if token != self._token:
+            self._token = token
+            self._epoch += 1
+        return self._epoch
+
+    def outcome(self, store: Store, route: HTTPRoute, states: dict[tuple[str, str], GatewayState],
+                resolve: Callable[[HTTPRoute], RouteResolution]) -> RouteOutcome:
+        """The route's outcome, reused when nothing it depends on moved."""
+        key = (route.meta.namespace, route.meta.name)
+        self._used.add(key)
+        found = self._known.get(key)
+        if found is not None and found.route is route and found.epoch == self._epoch and (
+                found.parents is None or resolve(route) is found.resolution):
+            return found
+        out = self._known[key] = route_outcome(store, route, states, resolve, self._epoch)
+        return out
+
+    def sweep(self) -> None:
+        """Forget the routes not asked for since the last sweep."""
+        for key in [k for k in self._known if k not in self._used]:
+            del self._known[key]
+        self._used = set()

@@ -1,0 +1,75 @@
+"""The route table: HTTPRoutes as every parent serves them, kept across translations."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..discovery.index import Discovery
+from ..incremental.memo import Memo
+from ..incremental.reads import Read, TrackedStore
+from ..resources.gateway_api import HTTPRoute
+from ..store import Store
+from .backends import RouteResolution, resolve_route
+from .precedence import precedence_key
+from .route_outcomes import RouteOutcomes
+from .rules import ListenerContext, translate_rule
+from .status_times import RouteStatuses
+
+
+class RouteTable:
+    """HTTPRoutes as every parent serves them: each route's references resolved once, and its IR
+    routes built once per listener context (Gateway listeners and waypoint service ports alike).
+
+    Results are memoized with what they read (incremental/), so one table can live across
+    changes: `invalidate` drops the routes a change touched (the route itself, a Service or
+    ReferenceGrant it resolved through), and every other route's IR is reused as it is.
+    """
+
+    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "outcomes", "statuses")
+
+    def __init__(self, store: Store, services: Discovery) -> None:
+        self._recorder = services.recorder
+        self._store = TrackedStore(store, self._recorder)
+        self._services = services
+        # Keyed by name, the route object kept with the result: a result is used only for the
+        # very object it was computed from (a stale one is computed again, not trusted).
+        self._resolutions: Memo[tuple[str, str], tuple[HTTPRoute, RouteResolution]] = Memo(self._recorder)
+        self._routes: Memo[tuple[str, str, ListenerContext], tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]] = \
+            Memo(self._recorder)
+        self.statuses = RouteStatuses()  # each route's status, reused while its outcome holds
+        self.outcomes = RouteOutcomes()  # each route's attachment and conditions (route_outcomes.py)
+
+    def invalidate(self, changed: set[Read]) -> None:
+        """Drop the results that read anything in `changed` (incremental/reads.py)."""
+        self._resolutions.invalidate(changed)
+        self._routes.invalidate(changed)
+
+    def resolution(self, route: HTTPRoute) -> RouteResolution:
+        """The route's backends and mirrors, resolved on first use."""
+        key = (route.meta.namespace, route.meta.name)
+
+        def compute() -> tuple[HTTPRoute, RouteResolution]:
+            self._recorder.read(("obj", "HTTPRoute", *key))
+            return route, resolve_route(self._store, self._services, route)  # type: ignore[arg-type]
+        found = self._resolutions.get(key, compute)
+        if found[0] is not route:
+            self._resolutions.drop(key)
+            found = self._resolutions.get(key, compute)
+        return found[1]
+
+    def routes_for(self, route: HTTPRoute, listener: ListenerContext) -> list[tuple[tuple, ir.Route]]:
+        """(precedence key, IR route) for every match of every rule of the route, in this context."""
+        key = (route.meta.namespace, route.meta.name, listener)
+
+        def compute() -> tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]:
+            res = self.resolution(route)  # its reads count for this result too
+            entries: list[tuple[tuple, ir.Route]] = []
+            for ri, rule in enumerate(route.rules):
+                ir_routes = translate_rule(route, rule, ri, res.backends[ri], res.mirrors[ri], listener)
+                entries.extend((precedence_key(route, ri, mi, m), r)
+                               for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
+            return route, entries
+        found = self._routes.get(key, compute)
+        if found[0] is not route:
+            self._routes.drop(key)
+            found = self._routes.get(key, compute)
+        return found[1]
