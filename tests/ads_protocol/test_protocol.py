@@ -214,6 +214,25 @@ def test_delta_unsubscribe(tmp_path: Path) -> None:
     run(body())
 
 
+def test_delta_names_added_later_are_sent_alone_and_again_after_an_unsubscribe(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with ControlPlaneUnderTest(tmp_path) as cp:
+            envoy = FakeEnvoy(cp.channel(), delta=True)
+            await envoy.send(node=node(), type_url=ENDPOINT, resource_names_subscribe=[API_CLUSTER])
+            first = await envoy.recv()
+            assert [r.name for r in first.resources] == [API_CLUSTER]
+            await envoy.send(type_url=ENDPOINT, response_nonce=first.nonce, resource_names_subscribe=[WEB_CLUSTER])
+            added = await envoy.recv()
+            assert [r.name for r in added.resources] == [WEB_CLUSTER] and not added.removed_resources
+            await envoy.send(type_url=ENDPOINT, response_nonce=added.nonce, resource_names_unsubscribe=[WEB_CLUSTER])
+            await envoy.expect_nothing()
+            await envoy.send(type_url=ENDPOINT, resource_names_subscribe=[WEB_CLUSTER])
+            again = await envoy.recv()  # the client dropped it when it unsubscribed: sent again
+            assert [r.name for r in again.resources] == [WEB_CLUSTER]
+            await envoy.close()
+    run(body())
+
+
 def test_delta_reconnect_with_known_versions_gets_only_differences(tmp_path: Path) -> None:
     async def body() -> None:
         async with ControlPlaneUnderTest(tmp_path) as cp:

@@ -547,12 +547,12 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         ts.unsubscribe(list(req.resource_names_unsubscribe))
         if req.response_nonce and not req.resource_names_subscribe and not req.resource_names_unsubscribe:
             return released  # an ACK or NACK: changes are pushed when the cache moves
-        # A first request or a wildcard is answered in full (the first one always, so that Envoy
-        # can finish initializing, even when there is nothing to send); a later change of names
-        # is answered for those names (and what changed meanwhile), not by comparing every
-        # resource of the type again: a proxy adding one route configuration of thousands
-        # costs what that one costs.
-        full = first or "*" in req.resource_names_subscribe
+        # A first request, or the wildcard coming or going, is answered in full (the first one
+        # always, so that Envoy can finish initializing, even when there is nothing to send); a
+        # later change of names is answered for those names (and what changed meanwhile), not by
+        # comparing every resource of the type again: a proxy adding one route configuration of
+        # thousands costs what that one costs.
+        full = first or "*" in req.resource_names_subscribe or "*" in req.resource_names_unsubscribe
         resp = self._delta_response(st, req.type_url, ts, full=full, answer=first, gate=not first,
                                     asked=() if full else req.resource_names_subscribe)
         follow = self._push(st, self._delta_response, self._and_followers(st, req.type_url)[1:])
