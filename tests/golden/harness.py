@@ -11,6 +11,7 @@ Two sources of cases:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ REPO = HERE.parent.parent
 UPSTREAM = HERE.parent / "conformance" / "manifests"  # copies of ../shared/gateway-api/conformance/
 CREATED = "2026-01-01T00:00:00Z"
 NOW = "2026-01-01T00:00:00Z"
+IR_FILE = "expected.ir.yaml"  # the stage before xDS: what Gateway API translation and discovery decided
+NOT_INPUT = ("expected.yaml", IR_FILE, "proxies.yaml", "flags.yaml")
 PLACEHOLDERS = {"{GATEWAY_CLASS_NAME}": "meshgate", "{GATEWAY_CONTROLLER_NAME}": "meshgate.io/gateway-controller"}
 
 
@@ -43,6 +46,7 @@ class GoldenCase:
     conformance: bool = False
     proxies: list[dict] = field(default_factory=list)  # per-proxy views to show (proxies.yaml)
     flags: dict = field(default_factory=dict)  # command-line switches (flags.yaml): ingressUseWaypoints
+    expected_ir: Path | None = None  # the IR stage's expected output (own cases only)
 
 
 def _fill(text: str) -> str:
@@ -55,12 +59,12 @@ def own_cases() -> list[GoldenCase]:
     """Cases under tests/golden/cases/."""
     out = []
     for d in sorted(p for p in (HERE / "cases").iterdir() if p.is_dir()):
-        files = sorted(f for f in d.glob("*.yaml") if f.name not in ("expected.yaml", "proxies.yaml", "flags.yaml"))
+        files = sorted(f for f in d.glob("*.yaml") if f.name not in NOT_INPUT)
         inputs = [(f"{d.name}/{f.name}", f.read_text()) for f in files]
         proxies = yaml.safe_load((d / "proxies.yaml").read_text()) if (d / "proxies.yaml").exists() else []
         flags = yaml.safe_load((d / "flags.yaml").read_text()) if (d / "flags.yaml").exists() else {}
         out.append(GoldenCase(d.name, inputs, d / "expected.yaml", {n for n, _ in inputs}, proxies=proxies,
-                              flags=flags))
+                              flags=flags, expected_ir=d / IR_FILE))
     return out
 
 
@@ -195,6 +199,38 @@ def _abbreviate(snap: dict) -> dict:
         if "inline_bytes" in chain:
             chain["inline_bytes"] = f"<{len(chain['inline_bytes'])} base64 characters>"
     return snap
+
+
+def plain(value: object) -> object:
+    """IR dataclasses as plain YAML-able data: fields in declaration order, leaving out those
+    at their empty value (None, False, empty), so an expected file shows what was decided."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if v is None or v is False or v == () or v == [] or v == "":
+                continue
+            out[f.name] = plain(v)
+        return out
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def ir_output(tr: Translation) -> dict:
+    """The IR stage of a translation: each gateway's IR (listeners, route configurations,
+    clusters, secrets) and, per cluster, the policy discovery decided for it (ir_clusters)."""
+    assert tr.clusters is not None
+    gateways = []
+    for cfg in tr.configs:
+        policies = {}
+        for ref in cfg.clusters:
+            plan = tr.clusters.plan(ref, cfg.namespace)
+            policies[ref.name] = plain(plan.policy) if plan is not None else "no such port"
+        gateways.append({"gateway": cfg.key, "ir": plain(cfg), "cluster_policies": policies})
+    return {"gateways": gateways}
 
 
 def render(out: dict) -> str:
