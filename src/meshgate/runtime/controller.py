@@ -182,9 +182,13 @@ class ControlPlane:
 
     def _update_endpoints(self, services: set[tuple[str, str]]) -> None:
         touched: dict[str, list[ClusterPlan]] = {}
+        waypoints = {c.key for c in self.configs if c.waypoint}
         for ns, name in services:
             # Discovery and the builder forgot what the change touched (apply).
             for gateway, ref in self._cluster_users.get((ns, name), ()):
+                if gateway not in waypoints and (ref.service_kind, ref.namespace, ref.service) in \
+                        self.builder.via_waypoint:
+                    continue  # an ingress gateway sends it to the waypoint's VIPs: its endpoints don't matter
                 plan = self.builder.plan(ref, gateway.split("/", 1)[0])
                 if plan is not None:
                     touched.setdefault(gateway, []).append(plan)
@@ -245,12 +249,6 @@ class ControlPlane:
             if cla is not None:
                 assignments[plan.ref.name] = cla
         return clusters, assignments
-
-    def _gateway_plans(self, gateway: str) -> list[ClusterPlan]:
-        cfg = next((c for c in self.configs if c.key == gateway), None)
-        if cfg is None:
-            return []
-        return [p for ref in cfg.clusters if (p := self.builder.plan(ref, cfg.namespace)) is not None]
 
     # -- per-client views -------------------------------------------------------------------
     def resolve(self, identity: ProxyIdentity, held: str = "") -> str:
@@ -365,7 +363,10 @@ class ControlPlane:
         for cfg in self.configs:
             for ref in cfg.clusters:
                 self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
-        self._per_client = {cfg.key: [p for p in self._gateway_plans(cfg.key) if p.per_client] for cfg in self.configs}
+        # The gateways' clusters as their snapshots were just built (kept by the builder).
+        self._per_client = {cfg.key: self.builder.gateway_clusters(cfg, waypoint=cfg.waypoint).per_client
+                            for cfg in self.configs}
+        self.builder.keep_gateways({cfg.key for cfg in self.configs})
         self._refresh_context_rules(list(self._per_client))
         self._selector_namespaces = {r.meta.namespace for r in self.store.list("DestinationRule")
                                      if r.workload_selector is not None}

@@ -49,7 +49,7 @@ from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .metadata import object_ref, set_metadata
 from .route_builder import RouteBuilder
-from .routes import hash_policies, uses_stateful_sessions
+from .routes import HashPolicies, hash_policies, uses_stateful_sessions
 from .scopes import scope_source, split_configs
 from .secrets import secret
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
@@ -193,6 +193,21 @@ class ClusterPlan:
         return self.service.resolution in ("", "STATIC")
 
 
+@dataclass(slots=True)
+class GatewayClusters:
+    """One gateway's clusters for no proxy in particular: its plans, the hash policies its
+    routes need, the clusters and assignments built for them, the client certificates they
+    present, and the plans whose endpoints differ per proxy (not those sent to a waypoint's
+    VIPs instead of endpoints)."""
+
+    plans: list[ClusterPlan]
+    hashing: HashPolicies
+    clusters: list[Resource]
+    endpoints: list[Resource]
+    client_secrets: list[ir.TLSSecret]
+    per_client: list[ClusterPlan]
+
+
 class ClusterBuilder:
     """Plans and builds clusters and endpoints; results are shared by every gateway using them.
 
@@ -226,6 +241,10 @@ class ClusterBuilder:
         self._client_keys: dict[ProxyView, set[tuple]] = {}  # view → its keys in _for_clients
         self._versions = 0
         self.placements = PlacementCache()
+        # A gateway's clusters for no proxy in particular, by (gateway, waypoint), with the
+        # cluster references and the generation they were made for: reused while both hold.
+        self._generation = 0  # moves whenever a plan or built cluster is dropped, or the VIPs change
+        self._gateways: dict[tuple[str, bool], tuple[tuple[ir.ClusterRef, ...], int, GatewayClusters]] = {}
 
     def _secrets(self, namespace: str, name: str) -> Secret | None:
         self._recorder.read(("obj", "Secret", namespace, name))
@@ -235,13 +254,17 @@ class ClusterBuilder:
                       via_waypoint: dict[tuple[str, str, str], tuple[str, ...]]) -> None:
         """The current cluster policies and waypoint VIPs (their changes invalidate by reads)."""
         self._policies = policies
+        if via_waypoint != self.via_waypoint:
+            self._generation += 1
         self.via_waypoint = via_waypoint
 
     def invalidate(self, changed: set) -> None:
         """Drop the plans and clusters that read anything in `changed` (incremental/reads.py)."""
-        for key in self._plans.invalidate(changed):
+        gone = self._plans.invalidate(changed)
+        for key in gone:
             self._known.pop(self._ids.pop(key, -1), None)
-        self._built.invalidate(changed)
+        if self._built.invalidate(changed) or gone:
+            self._generation += 1
         self._for_clients.invalidate(changed)
 
     def forget_view(self, view: ProxyView) -> None:
@@ -289,6 +312,8 @@ class ClusterBuilder:
         changes keeps them, to reuse what a change did not touch."""
         self._built.clear()
         self._for_clients.clear()
+        self._gateways.clear()
+        self._generation += 1
         self._client_keys.clear()
 
     def placed(self, plan: ClusterPlan, proxy: ProxyView | None
@@ -321,6 +346,57 @@ class ClusterBuilder:
         """The client certificate the cluster presents upstream (MUTUAL TLS), served over SDS."""
         tls = plan.policy.tls
         return client_certificate(tls, self._secrets) if tls is not None else None
+
+    def gateway_clusters(self, cfg: ir.GatewayConfig, proxy: ProxyView | None = None,
+                         labels: dict[str, str] | None = None, waypoint: bool = False) -> GatewayClusters:
+        """A gateway's clusters (for `proxy` and its `labels`, when given). For no proxy in
+        particular they are kept while the gateway's cluster references and everything the
+        builder made them from hold: a route change then costs its own clusters, not a walk
+        over every cluster of the gateway."""
+        if proxy is not None or labels is not None:
+            return self._gateway_clusters(cfg, proxy, labels, waypoint)
+        key = (cfg.key, waypoint)
+        found = self._gateways.get(key)
+        if found is not None and found[1] == self._generation and found[0] == cfg.clusters:
+            return found[2]
+        out = self._gateway_clusters(cfg, None, None, waypoint)
+        # Made now, which may itself have planned or built (never dropped) something: the
+        # generation it holds for is the current one.
+        self._gateways[key] = (cfg.clusters, self._generation, out)
+        return out
+
+    def keep_gateways(self, live: set[str]) -> None:
+        """Forget the kept clusters of gateways not in `live`."""
+        for key in [k for k in self._gateways if k[0] not in live]:
+            del self._gateways[key]
+
+    def _gateway_clusters(self, cfg: ir.GatewayConfig, proxy: ProxyView | None, labels: dict[str, str] | None,
+                          waypoint: bool) -> GatewayClusters:
+        plans = [p for ref in cfg.clusters if (p := self.plan(ref, cfg.namespace, labels)) is not None]
+        hashing = {p.ref.name: hash_policies(p.policy.hash_key) for p in plans if p.policy.hash_key is not None}
+        clusters: list[Resource] = []
+        endpoints: list[Resource] = []
+        client_secrets: list[ir.TLSSecret] = []
+        per_client: list[ClusterPlan] = []
+        for plan in plans:
+            vips = None if waypoint else self.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
+                                                                 plan.ref.service))
+            if vips:
+                c = waypoint_cluster(plan.ref, vips)
+                set_metadata(c, plan.sources)
+                clusters.append(make_resource(CLUSTER, c.name, c))
+                continue  # to the VIPs, whatever the endpoints: the same for every proxy
+            if plan.per_client:
+                per_client.append(plan)
+            # Shared with every gateway that uses the plan: it names only what made it.
+            built, cla = self.build(plan, proxy)
+            clusters.append(built)
+            if cla is not None:
+                endpoints.append(cla)
+            client = self.client_secret(plan)
+            if client is not None:
+                client_secrets.append(client)
+        return GatewayClusters(plans, hashing, clusters, endpoints, client_secrets, per_client)
 
     def build(self, plan: ClusterPlan, proxy: ProxyView | None = None) -> Built:
         """The cluster and, for EDS clusters, its load assignment, serialized (what is kept
@@ -389,8 +465,8 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     session_routes = frozenset(rc.name for rc in cfg.route_configs if uses_stateful_sessions(rc))
     scoped = split_configs(cfg.route_configs)
     snap.listeners = [listener(lst, session_routes, scoped) for lst in cfg.listeners]
-    plans = [p for ref in cfg.clusters if (p := clusters.plan(ref, cfg.namespace, labels)) is not None]
-    hashing = {p.ref.name: hash_policies(p.policy.hash_key) for p in plans if p.policy.hash_key is not None}
+    made = clusters.gateway_clusters(cfg, proxy, labels, waypoint)
+    hashing = made.hashing
     routes = [rb.route_configuration(rc, hashing) for rc in cfg.route_configs]
     # Served as scopes as well, whether or not its listener uses them (xds/scopes.py).
     source = scope_source(cfg.route_configs)
@@ -399,22 +475,9 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
         routes.append(host_routes)
     snap.route_resources = sorted(routes, key=lambda r: r.name)
     snap.scope_resources.sort(key=lambda s: s.name)
+    snap.cluster_resources = list(made.clusters)
+    snap.endpoint_resources = list(made.endpoints)
     secrets = {s.name: s for s in cfg.secrets}
-    for plan in plans:
-        vips = None if waypoint else clusters.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
-                                                                plan.ref.service))
-        if vips:
-            c = waypoint_cluster(plan.ref, vips)
-            set_metadata(c, plan.sources)
-            snap.cluster_resources.append(make_resource(CLUSTER, c.name, c))
-            continue
-        # Shared with every gateway that uses the plan: it names only what made it.
-        built, cla = clusters.build(plan, proxy)
-        snap.cluster_resources.append(built)
-        if cla is not None:
-            snap.endpoint_resources.append(cla)
-        client = clusters.client_secret(plan)
-        if client is not None:
-            secrets[client.name] = client
+    secrets.update((s.name, s) for s in made.client_secrets)
     snap.secrets = [secret(secrets[name]) for name in sorted(secrets)]
     return snap
