@@ -4,12 +4,13 @@ ir_clusters.ClusterPolicy, decided in discovery/cluster_policy.py (issue 14 §3)
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import meshgate.xds
+
+from ..import_scan import imports as scan
 
 XDS = Path(meshgate.xds.__file__).parent
 # The package of every Istio kind, and the modules that read DestinationRules.
@@ -17,20 +18,8 @@ FORBIDDEN = ("meshgate.resources.istio", "meshgate.discovery.destination_rules",
 
 
 def imports(source: str, package: str = "meshgate.xds") -> set[str]:
-    """Every module a module of `package` imports, absolute; `from a import b` counts as both
-    `a` and `a.b` (b may be a module)."""
-    out = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.rsplit(".", node.level - 1)[0]
-                base = f"{parent}.{base}" if base else parent
-            out.add(base)
-            out.update(f"{base}.{alias.name}" for alias in node.names)
-    return out
+    """Every module a module of xds/ imports (tests/import_scan.py)."""
+    return scan(source, package)
 
 
 def forbidden(modules: set[str]) -> set[str]:
