@@ -39,21 +39,6 @@ class UnknownField:
         return f"unknown field: did you mean {self.suggestion}?" if self.suggestion else "unknown field"
 
 
-# Where a value is, built only when a field there is reported: a walk visits every node of every
-# object, and formatting each one's path string cost more than the walk itself. A path is the
-# top-level key, or (parent path, "[i]" or ".key").
-_Path = str | tuple
-
-
-def _render(path: _Path) -> str:
-    parts: list[str] = []
-    while isinstance(path, tuple):
-        path, part = path
-        parts.append(part)
-    parts.append(path)
-    return "".join(reversed(parts))
-
-
 def unknown_fields(obj: dict[str, Any], schema: Node, schemas: Schemas, line: int) -> list[UnknownField]:
     """Every field of `obj` that `schema` (its kind's, resolved) does not define, depth first.
 
@@ -62,7 +47,7 @@ def unknown_fields(obj: dict[str, Any], schema: Node, schemas: Schemas, line: in
     found: list[UnknownField] = []
     # (schema node, value, path) of every mapping and list still to walk; a stack, so nesting
     # costs no recursion. Scalars are never pushed: they have no fields.
-    stack: list[tuple[Node, Any, _Path]] = []
+    stack: list[tuple[Node, Any, str]] = []
     for key, value in reversed(obj.items()):
         if key in ("apiVersion", "kind"):
             continue  # every object has them, whether its schema says so (Istio's do not) or not
@@ -78,7 +63,7 @@ def unknown_fields(obj: dict[str, Any], schema: Node, schemas: Schemas, line: in
         if isinstance(value, list):
             items = node.get("items")
             if items is not None:
-                stack.extend((items, value[i], (path, f"[{i}]")) for i in range(len(value) - 1, -1, -1)
+                stack.extend((items, value[i], f"{path}[{i}]") for i in range(len(value) - 1, -1, -1)
                              if isinstance(value[i], (dict, list)))
             continue
         if not isinstance(value, dict):
@@ -90,16 +75,16 @@ def unknown_fields(obj: dict[str, Any], schema: Node, schemas: Schemas, line: in
         if props is None and extra is None:
             continue  # holds anything (preserve-unknown-fields, or an opaque object)
         preserve = node.get("x-kubernetes-preserve-unknown-fields", False)
-        inner: list[tuple[Node, Any, _Path]] = []
+        inner: list[tuple[Node, Any, str]] = []
         for key, item in value.items():
             child = props.get(key) if props is not None else None
             if child is None:
                 child = extra
             if child is None:
                 if not preserve:
-                    found.append(_unknown(value, key, node, _render(path), line))
+                    found.append(_unknown(value, key, node, path, line))
             elif isinstance(item, (dict, list)):
-                inner.append((child, item, (path, "." + key)))
+                inner.append((child, item, f"{path}.{key}"))
         stack.extend(reversed(inner))
     return found
 
