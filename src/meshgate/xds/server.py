@@ -26,7 +26,7 @@ import errno
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 import grpc
@@ -413,8 +413,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             ts.synced_revision = synced_to
             return None
         if gate and self._waits(st, type_url, send):
-            # Nothing recorded as synced: all of it is compared again.
-            ts.deferred, ts.resync = True, full or bool(candidates)
+            ts.deferred, ts.resync = True, full  # nothing recorded as synced: all of it is compared again
             ts.follow |= follow
             return None
         if ts.resend:
@@ -479,7 +478,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
 
     # -- Delta ------------------------------------------------------------------------------
     def _delta_response(self, st: StreamState, type_url: str, ts: TypeState, full: bool = False,
-                        answer: bool = False, gate: bool = True, asked: Iterable[str] = ()
+                        answer: bool = False, gate: bool = True, asked: Sequence[str] = ()
                         ) -> discovery_pb2.DeltaDiscoveryResponse | None:
         """What the client lacks: everything on `full` (a new subscription, or the wildcard), else
         the names that changed since this stream last synced the type and those it just `asked`
@@ -504,8 +503,9 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         send = [current[n] for n in sorted(candidates)
                 if n in current and ts.wants(n) and (n in follow or ts.known.get(n) != current[n].version)]
         if gate and self._waits(st, type_url, send):
-            # Nothing recorded as synced: all of it is compared again.
-            ts.deferred, ts.resync = True, full or bool(candidates)
+            # Nothing recorded as synced: what changed is compared again, and names just asked
+            # for (which no change log holds) by comparing everything.
+            ts.deferred, ts.resync = True, full or bool(asked)
             return None
         ts.synced_revision, ts.resync = synced_to, False
         removed = sorted(n for n in candidates if n in ts.known and (n not in current or not ts.wants(n)))
