@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from meshgate.gateway.conditions import Condition
-from meshgate.gateway.status_times import RouteStatuses, keep_transition_times
-from meshgate.resources.gateway_api import HTTPRoute
-from meshgate.resources.loader import load_text
+from meshgate.gateway.status_times import keep_transition_times
 
 THEN = "2026-01-01T00:00:00Z"
 NOW = "2026-01-01T00:05:00Z"
@@ -93,46 +90,3 @@ def test_neither_argument_is_modified() -> None:
     keep_transition_times(previous, current)
     assert (previous, current) == before
     assert keep_transition_times([], current) == current
-
-
-def _http_route(path: str) -> HTTPRoute:
-    text = f"""apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {{name: r, namespace: ns}}
-spec:
-  parentRefs: [{{name: gw}}]
-  rules: [{{matches: [{{path: {{type: PathPrefix, value: {path}}}}}]}}]
-"""
-    (obj,) = load_text(text, "r.yaml", THEN).objects
-    return obj
-
-
-def test_route_statuses_reuse_the_status_while_the_outcome_holds_and_keep_times_when_it_moves() -> None:
-    statuses = RouteStatuses()
-    r = _http_route("/")
-    ref = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}
-    accepted, resolved = Condition("Accepted", True, "Accepted"), Condition("ResolvedRefs", True, "ResolvedRefs")
-    first = statuses.status(r, [(ref, [accepted, resolved])], THEN)
-    statuses.sweep()
-    assert statuses.status(r, [(ref, [accepted, resolved])], NOW) is first  # the same dict: nothing to compare
-    statuses.sweep()
-    broken = Condition("ResolvedRefs", False, "BackendNotFound", "gone")
-    moved = statuses.status(r, [(ref, [accepted, broken])], NOW)
-    assert times(moved["status"]["parents"][0]["conditions"]) == {"Accepted": THEN, "ResolvedRefs": NOW}
-    assert times(first["status"]["parents"][0]["conditions"]) == {"Accepted": THEN, "ResolvedRefs": THEN}
-    # A new version of the route object is written anew, its unchanged conditions keeping their times.
-    statuses.sweep()
-    edited = statuses.status(_http_route("/b"), [(ref, [accepted, broken])], "2026-01-01T00:09:00Z")
-    assert edited is not moved and times(edited["status"]["parents"][0]["conditions"]) == times(
-        moved["status"]["parents"][0]["conditions"])
-
-
-def test_route_statuses_forget_routes_not_written_since_the_last_sweep() -> None:
-    statuses = RouteStatuses()
-    r = _http_route("/")
-    ref = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}
-    first = statuses.status(r, [(ref, [Condition("Accepted", True, "Accepted")])], THEN)
-    statuses.sweep()
-    statuses.sweep()  # not written in between: forgotten
-    again = statuses.status(r, [(ref, [Condition("Accepted", True, "Accepted")])], NOW)
-    assert again is not first and times(again["status"]["parents"][0]["conditions"]) == {"Accepted": NOW}

@@ -7,7 +7,9 @@ translations: each is reused while its route is the same object, its resolution 
 object (the route table's, gateway/rules.py) and the listeners' side is what it was (an
 "epoch" moves whenever anything attachment reads of the Gateways, Namespaces or listeners
 differs). A route change then pays for that route's attachment and status alone; every other
-route is a lookup and a replay of the listeners it attached to.
+route is a lookup and a replay of the listeners it attached to. Its status comes with it: the
+same dict while the outcome holds, so that keeping lastTransitionTime costs nothing for it, and
+written anew (with the times of the conditions whose status held) when it moves.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .attachment import GatewayState, attach
 from .backends import RouteResolution
 from .conditions import Condition
 from .rules import rule_id, rule_problems
+from .status import route_status
+from .status_times import keep_object_times
 
 Parents = list[tuple[dict, list[Condition]]]  # (parentRef as status echoes it, its conditions)
 # (gateway namespace, name), the listener's index in its GatewayState, the route's hostnames there
@@ -30,8 +34,8 @@ Attached = tuple[tuple[str, str], int, list[str]]
 
 @dataclass(slots=True)
 class RouteOutcome:
-    """One route's outcome: its parents' conditions (None when no parentRef is ours), the
-    listeners it attached to, and the clusters it uses."""
+    """One route's outcome: its parents' conditions and its status object (None when no
+    parentRef is ours), the listeners it attached to, and the clusters it uses."""
 
     route: HTTPRoute
     epoch: int
@@ -39,6 +43,7 @@ class RouteOutcome:
     parents: Parents | None
     attached: list[Attached]
     clusters: dict[str, ir.ClusterRef]
+    status: dict | None = None  # shared with the status the control plane holds: never changed
 
 
 def attachment_token(store: Store, states: dict[tuple[str, str], GatewayState]) -> Hashable:
@@ -111,8 +116,9 @@ class RouteOutcomes:
         return self._epoch
 
     def outcome(self, store: Store, route: HTTPRoute, states: dict[tuple[str, str], GatewayState],
-                resolve: Callable[[HTTPRoute], RouteResolution]) -> RouteOutcome:
-        """The route's outcome, reused when nothing it depends on moved."""
+                resolve: Callable[[HTTPRoute], RouteResolution], now: str) -> RouteOutcome:
+        """The route's outcome, reused when nothing it depends on moved; a new one's status is
+        stamped `now` where a condition's status changed."""
         key = (route.meta.namespace, route.meta.name)
         self._used.add(key)
         found = self._known.get(key)
@@ -120,6 +126,12 @@ class RouteOutcomes:
                 found.parents is None or resolve(route) is found.resolution):
             return found
         out = self._known[key] = route_outcome(store, route, states, resolve, self._epoch)
+        if out.parents is not None:
+            before = found.status if found is not None else None
+            if found is not None and found.route is route and found.parents == out.parents:
+                out.status = before  # recomputed to the same conditions: the same object
+            else:
+                out.status = keep_object_times(before, route_status(route.meta, out.parents, now))
         return out
 
     def sweep(self) -> None:

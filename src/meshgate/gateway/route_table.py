@@ -12,7 +12,6 @@ from .backends import RouteResolution, resolve_route
 from .precedence import precedence_key
 from .route_outcomes import RouteOutcomes
 from .rules import ListenerContext, translate_rule
-from .status_times import RouteStatuses
 
 
 class RouteTable:
@@ -24,7 +23,7 @@ class RouteTable:
     ReferenceGrant it resolved through), and every other route's IR is reused as it is.
     """
 
-    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "outcomes", "statuses")
+    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "outcomes")
 
     def __init__(self, store: Store, services: Discovery) -> None:
         self._recorder = services.recorder
@@ -35,8 +34,8 @@ class RouteTable:
         self._resolutions: Memo[tuple[str, str], tuple[HTTPRoute, RouteResolution]] = Memo(self._recorder)
         self._routes: Memo[tuple[str, str, ListenerContext], tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]] = \
             Memo(self._recorder)
-        self.statuses = RouteStatuses()  # each route's status, reused while its outcome holds
-        self.outcomes = RouteOutcomes()  # each route's attachment and conditions (route_outcomes.py)
+        # Each route's attachment, conditions and status (route_outcomes.py).
+        self.outcomes = RouteOutcomes()
 
     def invalidate(self, changed: set[Read]) -> None:
         """Drop the results that read anything in `changed` (incremental/reads.py)."""

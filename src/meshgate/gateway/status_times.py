@@ -9,10 +9,6 @@ applies `keep_transition_times` after each translation.
 
 from __future__ import annotations
 
-from ..resources.gateway_api import HTTPRoute
-from .conditions import Condition
-from .status import route_status
-
 # The lists in a status whose entries carry conditions, and the fields that say which entry is
 # which (an entry whose key is new has no previous conditions).
 _ENTRY_KEYS: dict[str, tuple[str, ...]] = {
@@ -93,8 +89,8 @@ def keep_transition_times(previous: list[dict], current: list[dict]) -> list[dic
     """
     if not previous:
         return current
-    # Status objects a translation reused from the last one (RouteStatuses) are the very same
-    # dicts: nothing to compare.
+    # Status objects a translation reused from the last one (a route whose outcome held,
+    # gateway/route_outcomes.py) are the very same dicts: nothing to compare.
     same = {id(obj) for obj in previous}
     before = {_object_key(obj): obj for obj in previous}
     out = []
@@ -104,34 +100,3 @@ def keep_transition_times(previous: list[dict], current: list[dict]) -> list[dic
             continue
         out.append(keep_object_times(before.get(_object_key(obj)), obj))
     return out
-
-
-class RouteStatuses:
-    """Each HTTPRoute's status as the last translation wrote it, reused while the route and its
-    parents' conditions are what they were: the same dict, so that keeping transition times
-    costs nothing for it, and only a route whose outcome changed is written anew (with the
-    times of the conditions whose status held)."""
-
-    __slots__ = ("_known", "_used")
-
-    def __init__(self) -> None:
-        # (namespace, name) → (the route object, its parents and their conditions, its status)
-        self._known: dict[tuple[str, str], tuple[object, list, dict]] = {}
-        self._used: set[tuple[str, str]] = set()
-
-    def status(self, route: HTTPRoute, parents: list[tuple[dict, list[Condition]]], now: str) -> dict:
-        """The route's status object (do not change it: it may be handed out again)."""
-        key = (route.meta.namespace, route.meta.name)
-        self._used.add(key)
-        found = self._known.get(key)
-        if found is not None and found[0] is route and found[1] == parents:
-            return found[2]
-        out = keep_object_times(found[2] if found is not None else None, route_status(route.meta, parents, now))
-        self._known[key] = (route, parents, out)
-        return out
-
-    def sweep(self) -> None:
-        """Forget the routes not written since the last sweep."""
-        for key in [k for k in self._known if k not in self._used]:
-            del self._known[key]
-        self._used = set()

@@ -136,12 +136,12 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     route_clusters: dict[tuple[str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
     table.outcomes.begin(attachment_token(store, states))
     for route in routes:
-        outcome = table.outcomes.outcome(store, route, states, table.resolution)
-        if outcome.parents is None:
+        outcome = table.outcomes.outcome(store, route, states, table.resolution, now)
+        if outcome.status is None:
             continue
         serve(route, outcome, states)
         route_clusters[(route.meta.namespace, route.meta.name)] = outcome.clusters
-        out.status.append(table.statuses.status(route, outcome.parents, now))
+        out.status.append(outcome.status)
     table.outcomes.sweep()
 
     for (ns, name), state in states.items():
@@ -170,7 +170,6 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                                          [{"type": "IPAddress", "value": state.address}]
                                          if state.address != "0.0.0.0" else [], now))
 
-    table.statuses.sweep()
     _translate_waypoints(store, discovery, routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
