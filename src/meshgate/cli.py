@@ -381,8 +381,52 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
         raise click.ClickException(str(exc)) from None
 
 
+def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
+                       namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int) -> dict:
+    """The RunOptions fields that say where objects come from: PATHS, or the API server (and
+    the leader's Lease)."""
+    from .providers.kubernetes.connection import Connection
+    from .providers.kubernetes.leader import LeaseTiming
+    from .resources.formats import dns1123_label
+
+    if kubernetes and paths:
+        raise click.UsageError("give PATHS or --kubernetes, not both")
+    if not kubernetes:
+        if not paths:
+            raise click.UsageError("give PATHS to serve, or --kubernetes to read the API server")
+        extra = [name for name, v in (("--kubeconfig", kubeconfig), ("--context", context),
+                                      ("--watch-namespace", namespaces), ("--lease-namespace", lease_namespace),
+                                      ("--lease-duration", lease_duration != 15)) if v]
+        if extra:
+            raise click.UsageError(f"{', '.join(extra)} only go with --kubernetes")
+        return {}
+    for hint, ns in [("--watch-namespace", n) for n in namespaces] + [("--lease-namespace", lease_namespace or "")]:
+        reason = dns1123_label(ns) if ns else None
+        if reason:
+            raise click.BadParameter(f"{ns!r}: {reason}", param_hint=hint)
+    # client-go's proportions (15/10/2 s), in whole seconds as the Lease holds them.
+    timing = LeaseTiming(lease_duration, max(2, lease_duration * 2 // 3), max(1, lease_duration * 2 // 15))
+    lease: dict = {"lease_timing": timing}
+    if lease_namespace:
+        lease["lease_namespace"] = lease_namespace
+    return {"kubernetes": Connection(kubeconfig, context), "watch_namespaces": sorted(set(namespaces)),
+            "lease": lease}
+
+
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--kubernetes", is_flag=True,
+              help="Read objects from the Kubernetes API (list, then watch) instead of PATHS.")
+@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False),
+              help="With --kubernetes: the kubeconfig to use (default: the in-cluster service account).")
+@click.option("--context", help="With --kubeconfig: the context to use (default: its current one).")
+@click.option("--watch-namespace", "watch_namespaces", multiple=True, metavar="NS",
+              help="With --kubernetes: watch only this namespace (repeatable; default: all).")
+@click.option("--lease-namespace", metavar="NS",
+              help="With --kubernetes: the namespace of the leader's Lease (default: $POD_NAMESPACE, else "
+                   "meshgate-system).")
+@click.option("--lease-duration", type=click.IntRange(min=3), default=15, show_default=True, metavar="SECONDS",
+              help="With --kubernetes: how long a leader that stops renewing keeps the Lease.")
 @_xds_option
 @_debug_option
 @_ingress_waypoints_option
@@ -391,18 +435,22 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 @_xds_limits_options
 @_xds_tls_options
 @_limit_options
-def serve(paths: tuple[str, ...], xds: str, debug_port: int, ingress_use_waypoints: bool | None,
+def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
+          watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int, xds: str, debug_port: int, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
           max_file_bytes: int, max_documents: int) -> None:
-    """Serve PATHS over xDS and watch them; Envoys run elsewhere (see `meshgate bootstrap`).
+    """Serve PATHS (or, with --kubernetes, the API server's objects) over xDS and watch them;
+    Envoys run elsewhere (see `meshgate bootstrap`).
 
     Plaintext xDS is only served on loopback, unless --insecure-xds: give --xds-cert, --xds-key
     and --xds-client-ca to serve other hosts.
     """
+    source = _kubernetes_source(paths, kubernetes, kubeconfig, context, watch_namespaces, lease_namespace,
+                                lease_duration)
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
-                                limits=_limits(max_file_bytes, max_documents),
+                                limits=_limits(max_file_bytes, max_documents), **source,
                                 **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
                    log_level, log_format)
 

@@ -36,7 +36,11 @@ class Discovery:
     live across changes: `invalidate` with a change's reads drops exactly what it touched.
     """
 
-    def __init__(self, store: Store, recorder: Recorder | None = None) -> None:
+    def __init__(self, store: Store, recorder: Recorder | None = None, emulate_slice_controller: bool = True) -> None:
+        """`emulate_slice_controller`: write Pods' EndpointSlices and topology hints as Kubernetes'
+        EndpointSlice controller would (standalone); False in a cluster, where that controller
+        writes them and meshgate consumes them as they are."""
+        self.emulate_slice_controller = emulate_slice_controller
         self.recorder = recorder or Recorder()
         self._store = TrackedStore(store, self.recorder)
         r = self.recorder
@@ -119,6 +123,8 @@ class Discovery:
         Pods give, as the EndpointSlice controller would write them."""
         def compute() -> list[EndpointSlice]:
             found = list(self._store.endpoint_slices(namespace, name))
+            if not self.emulate_slice_controller:
+                return found
             svc = self._store.get("Service", namespace, name)
             # Only a Service with a selector has slices the controller manages (Pods', and hints).
             if svc is not None and svc.selector:

@@ -34,6 +34,14 @@ class Provider(Protocol):
         """Objects that were read but refused: their kind has status, which says why."""
         ...
 
+    async def start(self) -> None:
+        """Connect and read everything once (before `load_all`)."""
+        ...
+
+    async def stop(self) -> None:
+        """Let go of connections and tasks."""
+        ...
+
     def load_all(self) -> ChangeSet:
         """Every object, as one change set (the initial load)."""
         ...

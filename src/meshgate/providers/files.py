@@ -164,6 +164,12 @@ class FileProvider:
         return sorted(self._files, key=lambda p: self._files[p].order)
 
     # -- loading ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Nothing to connect to: `load_all` reads the files."""
+
+    async def stop(self) -> None:
+        """Nothing held between reads (the watcher stops with `watch`)."""
+
     def load_all(self) -> ChangeSet:
         """The initial load of every file under the paths."""
         return self._commit(self._gather(set(), rescan=True))

@@ -28,7 +28,7 @@ class InputError:
         return f"{self.kind} {ident}".strip()
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = f"{self.file}:{self.line}" if self.line else self.file  # line 0: no line to name
         what = f" {self.object}" if self.object else ""
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{what}{field} {self.reason}"

@@ -336,9 +336,14 @@ def _unpack(doc: Document, file: str, errors: list[InputError], budget: _Budget)
 _KNOWN_KINDS = [KnownKind(s.group, s.kind, s.versions[0]) for s in KINDS.values()]
 
 
-def parse_object(value: dict, file: str, line: int, created: str, result: LoadResult) -> Any:
-    """Validate and type one object; None (with errors recorded) when it is unusable or skipped."""
+def parse_object(value: dict, file: str, line: int, created: str, result: LoadResult,
+                 source: Source | None = None) -> Any:
+    """Validate and type one object; None (with errors recorded) when it is unusable or skipped.
+
+    `source` is its origin when it is not `file:line` (an object read from the API server).
+    """
     errors = result.errors
+    source = source or Source(file, line)
     ctx = ObjectContext(file, line)
     f = Fields(value, "", ctx, line)
     api_version = value.get("apiVersion")
@@ -372,7 +377,7 @@ def parse_object(value: dict, file: str, line: int, created: str, result: LoadRe
         errors.extend(ctx.errors)
         return None
     meta = parse_meta(f, kind, spec.namespaced, created)
-    obj = spec.parse(f, meta, Source(file, line)) if meta is not None else None
+    obj = spec.parse(f, meta, source) if meta is not None else None
     schema = schemas().kind(group, version, kind)
     if schema is not None:
         report_unknown_fields(value, schema, schemas(), ctx, line)
@@ -381,6 +386,15 @@ def parse_object(value: dict, file: str, line: int, created: str, result: LoadRe
         return None
     if ctx.failed:
         bad = tuple(e for e in ctx.errors if e.severity == "error")
-        result.rejected.append(Rejected(kind, meta, Source(file, line), value, bad))
+        result.rejected.append(Rejected(kind, meta, source, value, bad))
         return None
     return obj
+
+
+def parse_api_object(value: dict, result: LoadResult) -> Any:
+    """Validate and type one object read from the API server, its origin the resourceVersion it
+    was read at (errors name it so: the API server has no file and line); None when unusable."""
+    md = value.get("metadata")
+    rv = md.get("resourceVersion") if isinstance(md, dict) else None
+    source = Source.api(rv if isinstance(rv, str) and rv else "unknown")
+    return parse_object(value, str(source), 0, "", result, source)

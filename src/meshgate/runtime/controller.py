@@ -58,8 +58,10 @@ class ControlPlane:
     def __init__(self, provider: Provider, cache: SnapshotCache, metrics: Metrics | None = None,
                  clock: Callable[[], str] = now_rfc3339, ingress_use_waypoints: bool = True,
                  address_pool: AddressPool | None = None, shared_host: bool = False,
-                 max_views: int = XdsLimits().max_views) -> None:
+                 max_views: int = XdsLimits().max_views, emulate_slice_controller: bool = True) -> None:
         self.provider = provider
+        # Standalone, meshgate writes Pods' EndpointSlices and hints itself; in a cluster it reads Kubernetes'.
+        self.emulate_slice_controller = emulate_slice_controller
         self.shared_host = shared_host  # every Gateway's Envoy runs on this host (meshgate run)
         self.max_views = max_views
         self.address_pool = address_pool
@@ -68,11 +70,12 @@ class ControlPlane:
         self.clock = clock
         self.ingress_use_waypoints = ingress_use_waypoints
         self.store = Store()
-        self.discovery = Discovery(self.store)
+        self.discovery = Discovery(self.store, emulate_slice_controller=emulate_slice_controller)
         self.configs: list[GatewayConfig] = []
         self.status: list[dict] = []
         self.translation_errors: list[InputError] = []  # input problems only translation sees
         self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways came, went, or changed infrastructure
+        self.on_applied: Callable[[], None] | None = None  # a change set was applied (status may have moved)
         self.reload_log = ReloadLog()  # logs each reload; its `streams` says how many proxies a push wakes
         self._pending = ChangeSet()
         self._flush: asyncio.TimerHandle | None = None
@@ -163,6 +166,8 @@ class ControlPlane:
         # After the cache writes: the log says what they pushed.
         self._write(lambda: self.reload_log.after(before, changed, self.store, self.cache, path, seconds, errors,
                                                   initial=force_full))
+        if self.on_applied is not None:
+            self._write(self.on_applied)
         return path
 
     def _slice_services(self, changes: ChangeSet) -> set[tuple[str, str]]:
@@ -346,7 +351,7 @@ class ControlPlane:
         """Translate the gateways; `fresh` starts from nothing (the initial load), else the
         discovery and builder results the last change did not touch are reused."""
         if fresh:
-            self.discovery = Discovery(self.store)
+            self.discovery = Discovery(self.store, emulate_slice_controller=self.emulate_slice_controller)
             self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
             self.routes = RouteTable(self.store, self.discovery)
         tr = translate_store(self.store, self.clock(), self.discovery,

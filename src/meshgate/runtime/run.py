@@ -27,7 +27,9 @@ from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap
 from ..envoy.leftovers import stop_leftovers
 from ..envoy.process import STABLE_AFTER, ManagedEnvoy
 from ..ir import GatewayConfig, Infrastructure
+from ..providers.base import Provider
 from ..providers.files import FileProvider
+from ..providers.kubernetes.connection import Connection
 from ..resources.loader import InputLimits
 from ..xds.cache import SnapshotCache
 from ..xds.limits import XdsLimits
@@ -43,6 +45,7 @@ from .workdir import Workdir
 
 if TYPE_CHECKING:
     from ..echo import EchoServer  # imported when echo backends are asked for
+    from .in_cluster import ClusterDuties
 
 log = logging.getLogger("meshgate.run")
 
@@ -70,6 +73,17 @@ class RunOptions:
     xds_tls: ServerTLS | None = None  # the operator's server certificate and client CA
     managed_tls: bool = False  # a CA in workdir/pki; managed Envoys use mTLS with a certificate each
     insecure_xds: bool = False  # allow plaintext xDS on a non-loopback address
+    kubernetes: Connection | None = None  # objects from this API server instead of `paths`
+    watch_namespaces: list[str] = field(default_factory=list)  # with `kubernetes`: these only (empty: all)
+    lease: dict = field(default_factory=dict)  # with `kubernetes`: ClusterDuties' lease fields (name, namespace, timing)
+
+    def provider(self) -> Provider:
+        """Where objects come from: the API server, or the files under `paths`."""
+        if self.kubernetes is not None:
+            from ..providers.kubernetes.provider import KubernetesProvider  # lazily: its client library
+
+            return KubernetesProvider(self.kubernetes, self.watch_namespaces)
+        return FileProvider(self.paths, self.limits)
 
     def plaintext_refusal(self) -> str | None:
         """Why these options must not start (plaintext xDS reachable from other hosts), or None."""
@@ -103,12 +117,14 @@ class Runner:
     echoes: dict[tuple[str, int], EchoServer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.control = ControlPlane(FileProvider(self.options.paths, self.options.limits), self.cache, self.metrics,
+        in_cluster = self.options.kubernetes is not None
+        self.control = ControlPlane(self.options.provider(), self.cache, self.metrics,
                                     ingress_use_waypoints=self.options.ingress_use_waypoints,
                                     address_pool=AddressPool(self.options.address_pool)
                                     if self.options.address_pool else None,
                                     shared_host=self.options.envoys,
-                                    max_views=self.options.xds_limits.max_views)
+                                    max_views=self.options.xds_limits.max_views,
+                                    emulate_slice_controller=not in_cluster)
         self.server: grpc.aio.Server | None = None
         self.xds_port = 0
         self.pki: ManagedPKI | None = None
@@ -118,6 +134,7 @@ class Runner:
         self._retiring: dict[str, asyncio.Task] = {}  # vanished Gateways whose Envoy stops after the grace period
         self._infrastructure: dict[str, Infrastructure] = {}  # what each Envoy's node metadata was made from
         self._tasks: set[asyncio.Task] = set()
+        self.duties: ClusterDuties | None = None  # in a cluster: leader election and status write-back
 
     @property
     def workdir(self) -> Path:
@@ -147,6 +164,7 @@ class Runner:
             debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
         except OSError as exc:
             raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: {_why(exc)}") from None
+        await self.control.provider.start()  # the API server: each kind listed once
         self.control.load()  # logs the load and each input error
         self.debug.readiness.loaded = True
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
@@ -167,6 +185,21 @@ class Runner:
         # From now on, Gateways that appear or vanish get (or lose) their Envoy.
         self.control.on_gateways = self._gateways_changed
         self._spawn(self.control.watch())
+        if opts.kubernetes is not None:
+            self._start_duties()
+
+    def _start_duties(self) -> None:
+        """Campaign for the Lease; while leading, write status back."""
+        from ..providers.kubernetes.provider import KubernetesProvider  # lazily: its client library
+        from .in_cluster import ClusterDuties
+        from .live_status import live_status
+
+        provider = self.control.provider
+        assert isinstance(provider, KubernetesProvider)
+        self.duties = ClusterDuties(provider, lambda: live_status(self.control, self.registry.all()),
+                                    **self.options.lease)
+        self.duties.start()
+        self.control.on_applied = self.duties.changed
 
     @property
     def _envoy_xds_host(self) -> str:
@@ -303,6 +336,10 @@ class Runner:
         for server in self.echoes.values():
             server.stop()
         self.echoes.clear()
+        if self.duties is not None:
+            await self.duties.stop()
+            self.duties = None
+        await self.control.provider.stop()
         await self.debug.stop()
         if self.server is not None:
             await self.server.stop(grace=1.0)

@@ -1,0 +1,1 @@
+"""The Kubernetes provider: objects from the API server (list, then watch), status written back."""
