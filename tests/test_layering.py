@@ -16,17 +16,20 @@ from .import_scan import imports
 
 SRC = Path(meshgate.__file__).parent
 LATER = ("runtime", "pipeline", "cli", "explain", "envoy")  # the running control plane and its commands
+# What is written back to a cluster comes after translation (it reads status and the IR).
+OUT = ("cluster",)
 # Each stage, and the packages or modules of meshgate it must not import.
 RULES: dict[str, tuple[str, ...]] = {
-    "resources": ("store", "providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *LATER),
-    "providers": ("store", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *LATER),
-    "store": ("providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *LATER),
-    "incremental": ("providers", "discovery", "gateway", "ir", "ir_clusters", "xds", *LATER),
-    "discovery": ("providers", "gateway", "xds", *LATER),
-    "ir": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *LATER),
-    "ir_clusters": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *LATER),
-    "gateway": ("providers", "xds", *LATER),
-    "xds": ("providers", "gateway", *LATER),
+    "resources": ("store", "providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
+    "providers": ("store", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
+    "store": ("providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
+    "incremental": ("providers", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
+    "discovery": ("providers", "gateway", "xds", *OUT, *LATER),
+    "ir": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
+    "ir_clusters": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
+    "gateway": ("providers", "xds", *OUT, *LATER),
+    "xds": ("providers", "gateway", *OUT, *LATER),
+    "cluster": ("runtime", "pipeline", "cli", "explain"),  # envoy/ too renders bootstraps: a sibling
 }
 
 

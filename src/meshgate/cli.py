@@ -385,8 +385,8 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
                        namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int) -> dict:
     """The RunOptions fields that say where objects come from: PATHS, or the API server (and
     the leader's Lease)."""
+    from .cluster.leader import LeaseTiming
     from .providers.kubernetes.connection import Connection
-    from .providers.kubernetes.leader import LeaseTiming
     from .resources.formats import dns1123_label
 
     if kubernetes and paths:

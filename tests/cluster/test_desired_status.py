@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from meshgate.cluster.status_writer import desired_status
 from meshgate.naming import CONTROLLER_NAME
-from meshgate.providers.kubernetes.status_writer import desired_status
 
 
 def cond(type_: str, status: str, when: str, reason: str = "R") -> dict:

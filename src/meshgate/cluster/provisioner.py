@@ -1,0 +1,111 @@
+"""The provisioner: while this replica leads, the cluster holds exactly the proxy objects the
+served Gateways render to (render.py): missing ones are created, changed ones replaced, and the
+ones meshgate created for a Gateway it no longer serves are deleted (the garbage collector
+deletes them with their Gateway too; this covers a Gateway that moved to another class).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..providers.kubernetes.client import ApiError, KubeClient
+from .apply import PATHS, needs_write, object_path, replacement, with_hash
+from .render import MANAGED_BY, MANAGED_BY_VALUE, GatewayOwner, ProxyDefaults, proxy_objects
+
+log = logging.getLogger("meshgate.provision")
+
+Owned = list[tuple[ir.GatewayConfig, GatewayOwner]]
+
+
+@dataclass
+class ProvisionCounts:
+    """What the provisioner did (for tests, metrics and benchmarks)."""
+
+    created: int = 0
+    replaced: int = 0
+    deleted: int = 0
+    failures: int = 0
+
+
+@dataclass
+class Provisioner:
+    """See the module docstring."""
+
+    client: KubeClient
+    defaults: ProxyDefaults
+    gateways: Callable[[], Owned]  # the served Gateways, with what owns their objects
+    interval: float = 0.5
+    active: bool = False
+    counts: ProvisionCounts = field(default_factory=ProvisionCounts)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake(self) -> None:
+        """The served Gateways may have changed."""
+        self._wake.set()
+
+    async def run(self, resync: float = 30.0) -> None:
+        """Sync when woken (at most every `interval`) and every `resync` seconds, until cancelled."""
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=resync)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            if self.active:
+                try:
+                    await self.sync()
+                except ApiError as exc:
+                    self.counts.failures += 1
+                    log.warning("provisioning: %s (tried again within %g s)", exc, resync)
+            await asyncio.sleep(self.interval)
+
+    def desired(self) -> dict[tuple[str, str, str], dict]:
+        """(kind, namespace, name) → the object as it should be (annotated with its hash)."""
+        out = {}
+        for cfg, owner in self.gateways():
+            for obj in proxy_objects(cfg, owner, self.defaults):
+                md = obj["metadata"]
+                out[(obj["kind"], md["namespace"], md["name"])] = with_hash(obj)
+        return out
+
+    async def _existing(self, kind: str) -> dict[tuple[str, str, str], dict]:
+        prefix, plural = PATHS[kind]
+        doc = await self.client.get(f"{prefix}/{plural}", {"labelSelector": f"{MANAGED_BY}={MANAGED_BY_VALUE}"})
+        return {(kind, i["metadata"].get("namespace", ""), i["metadata"]["name"]): i for i in doc.get("items") or []}
+
+    async def sync(self) -> None:
+        """One pass: create, replace and delete until the cluster matches."""
+        desired = self.desired()
+        existing: dict[tuple[str, str, str], dict] = {}
+        for kind in PATHS:
+            existing.update(await self._existing(kind))
+        for key, obj in desired.items():
+            current = existing.get(key)
+            if not needs_write(obj, current):
+                continue
+            kind, ns, name = key
+            try:
+                if current is None:
+                    await self.client.send("POST", object_path(kind, ns), obj)
+                    self.counts.created += 1
+                    log.info("created %s %s/%s", kind, ns, name)
+                else:
+                    await self.client.send("PUT", object_path(kind, ns, name), replacement(obj, current))
+                    self.counts.replaced += 1
+                    log.info("updated %s %s/%s", kind, ns, name)
+            except ApiError as exc:
+                if exc.code not in (409,):  # 409: changed meanwhile, the next pass sees the new version
+                    raise
+        for key in sorted(existing.keys() - desired.keys(), reverse=True):  # Services before Deployments
+            kind, ns, name = key
+            try:
+                await self.client.delete(object_path(kind, ns, name))
+                self.counts.deleted += 1
+                log.info("deleted %s %s/%s (its Gateway is no longer served)", kind, ns, name)
+            except ApiError as exc:
+                if exc.code != 404:
+                    raise

@@ -1,0 +1,131 @@
+"""The Kubernetes objects of one Gateway's proxy, as pure data (dicts the API server takes).
+
+For a Gateway meshgate serves (ingress or waypoint): a ServiceAccount, a ConfigMap holding the
+Envoy bootstrap (its node is the Gateway; the Pod's name becomes the node id through Envoy's
+`--service-node`, so meshgate can find the Pod's Node and hence the proxy's locality), a
+Deployment of the official Envoy image, and a Service exposing the Gateway's listener ports. All
+carry `spec.infrastructure`'s labels and annotations (ir.Infrastructure) and an owner reference
+to the Gateway, so that deleting the Gateway deletes them (Kubernetes' garbage collector).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import ir
+from ..envoy.bootstrap import ads_bootstrap, bootstrap_text
+from .names import proxy_name
+
+BOOTSTRAP_KEY = "bootstrap.json"
+BOOTSTRAP_DIR = "/etc/meshgate"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "meshgate"
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyDefaults:
+    """What every provisioned proxy gets unless the Gateway says otherwise."""
+
+    image: str  # the official Envoy image of the version meshgate is tested with
+    xds_host: str  # where proxies reach meshgate (its Service's DNS name)
+    xds_port: int = 18000
+    replicas: int = 1
+    service_type: str = "LoadBalancer"
+    log_level: str = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayOwner:
+    """The Gateway the objects belong to (its uid makes the owner reference)."""
+
+    namespace: str
+    name: str
+    uid: str
+    class_name: str
+
+
+def _meta(owner: GatewayOwner, infra: ir.Infrastructure) -> dict:
+    labels = {**dict(infra.labels), MANAGED_BY: MANAGED_BY_VALUE}
+    meta: dict = {"name": proxy_name(owner.name, owner.class_name), "namespace": owner.namespace,
+                  "labels": labels,
+                  "ownerReferences": [{"apiVersion": GATEWAY_API, "kind": "Gateway", "name": owner.name,
+                                       "uid": owner.uid, "controller": True, "blockOwnerDeletion": True}]}
+    if infra.annotations:
+        meta["annotations"] = dict(infra.annotations)
+    return meta
+
+
+def _selector(infra: ir.Infrastructure) -> dict[str, str]:
+    # The GEP-1762 labels every object carries (gateway/infrastructure.py): they pick the Pods.
+    labels = dict(infra.labels)
+    return {k: labels[k] for k in ("gateway.networking.k8s.io/gateway-name",
+                                   "gateway.networking.k8s.io/gateway-class-name") if k in labels}
+
+
+def _ports(cfg: ir.GatewayConfig) -> list[int]:
+    return sorted({lst.port for lst in cfg.listeners})
+
+
+def bootstrap(cfg: ir.GatewayConfig, defaults: ProxyDefaults) -> str:
+    """The Envoy bootstrap of the Gateway's proxies (the same for every replica)."""
+    boot = ads_bootstrap(cfg.key, defaults.xds_host, defaults.xds_port, admin_address="127.0.0.1",
+                         admin_port=19000, labels=dict(cfg.infrastructure.labels),
+                         annotations=dict(cfg.infrastructure.annotations) or None, node_id=cfg.key)
+    return bootstrap_text(boot, "json")
+
+
+def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDefaults) -> list[dict]:
+    """ServiceAccount, ConfigMap, Deployment and Service for one Gateway, in the order to apply them."""
+    infra = cfg.infrastructure
+    meta = _meta(owner, infra)
+    name = meta["name"]
+    selector = _selector(infra)
+    pod_labels = {**dict(infra.labels), MANAGED_BY: MANAGED_BY_VALUE}
+    pod_meta: dict = {"labels": pod_labels}
+    if infra.annotations:
+        pod_meta["annotations"] = dict(infra.annotations)
+    env = [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+           for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
+                             ("NODE_NAME", "spec.nodeName"))]
+    container = {
+        "name": "envoy",
+        "image": defaults.image,
+        "args": ["-c", f"{BOOTSTRAP_DIR}/{BOOTSTRAP_KEY}", "--service-node", "$(POD_NAME)",
+                 "--log-level", defaults.log_level, "--drain-strategy", "immediate"],
+        "env": env,
+        "ports": [{"name": f"listener-{p}", "containerPort": p, "protocol": "TCP"} for p in _ports(cfg)],
+        "volumeMounts": [{"name": "bootstrap", "mountPath": BOOTSTRAP_DIR, "readOnly": True}],
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "runAsNonRoot": True, "runAsUser": 101, "capabilities": {"drop": ["ALL"]}},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+    }
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+        "spec": {
+            "replicas": defaults.replicas,
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": pod_meta, "spec": {
+                "serviceAccountName": name,
+                "automountServiceAccountToken": False,  # Envoy needs no API access
+                "containers": [container],
+                "volumes": [{"name": "bootstrap", "configMap": {"name": name}}],
+                # Listener ports below 1024 without privileges (a safe sysctl, as Istio's gateways do).
+                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"},
+                                    "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},
+            }},
+        },
+    }
+    service = {
+        "apiVersion": "v1", "kind": "Service", "metadata": meta,
+        "spec": {"type": defaults.service_type, "selector": selector,
+                 "ports": [{"name": f"listener-{p}", "port": p, "targetPort": p, "protocol": "TCP"}
+                           for p in _ports(cfg)]},
+    }
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+         "data": {BOOTSTRAP_KEY: bootstrap(cfg, defaults)}},
+        deployment,
+        service,
+    ]
