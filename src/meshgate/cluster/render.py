@@ -10,6 +10,8 @@ to the Gateway, so that deleting the Gateway deletes them (Kubernetes' garbage c
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass
 
 from .. import ir
@@ -72,11 +74,14 @@ def bootstrap(cfg: ir.GatewayConfig, defaults: ProxyDefaults) -> str:
     boot = ads_bootstrap(cfg.key, defaults.xds_host, defaults.xds_port, admin_address="127.0.0.1",
                          admin_port=19000, labels=dict(cfg.infrastructure.labels),
                          annotations=dict(cfg.infrastructure.annotations) or None, node_id=cfg.key)
-    return bootstrap_text(boot, "json")
+    # Keys sorted: protobuf's JSON does not promise the order of a Struct's fields, and a
+    # ConfigMap whose bytes move would be rewritten (and its Pods' volume updated) for nothing.
+    return json.dumps(json.loads(bootstrap_text(boot, "json")), sort_keys=True, indent=2) + "\n"
 
 
 def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDefaults) -> list[dict]:
-    """ServiceAccount, ConfigMap, Deployment and Service for one Gateway, in the order to apply them."""
+    """ServiceAccount, ConfigMap, Deployment and Service for one Gateway, in the order to apply
+    them (no Service while the Gateway has no listener to expose: one without ports is invalid)."""
     infra = cfg.infrastructure
     meta = _meta(owner, infra)
     name = meta["name"]
@@ -122,10 +127,13 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
                  "ports": [{"name": f"listener-{p}", "port": p, "targetPort": p, "protocol": "TCP"}
                            for p in _ports(cfg)]},
     }
-    return [
+    out = [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
          "data": {BOOTSTRAP_KEY: bootstrap(cfg, defaults)}},
         deployment,
-        service,
     ]
+    if _ports(cfg):
+        out.append(service)
+    # Each object its own metadata: callers annotate them one by one.
+    return [{**obj, "metadata": copy.deepcopy(obj["metadata"])} for obj in out]

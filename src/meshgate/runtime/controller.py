@@ -12,6 +12,7 @@ close together are applied together (debounce).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import hashlib
 import logging
@@ -265,6 +266,7 @@ class ControlPlane:
         (RESOURCE_EXHAUSTED); a connected one that a change moves to a new view is not, so that
         a config change never disconnects proxies.
         """
+        identity = self._placed(identity)
         plans = self._per_client.get(identity.gateway)
         selective = identity.gateway.split("/", 1)[0] in self._selector_namespaces
         if not plans and not selective:
@@ -292,6 +294,19 @@ class ControlPlane:
             self._build_context(key)
             self.metrics.views.set(len(self._contexts))
         return key
+
+    def _placed(self, identity: ProxyIdentity) -> ProxyIdentity:
+        """A provisioned proxy says only its Pod's name (its node id, Envoy's --service-node): its
+        node, and the locality of that node, come from the Pod and the Node (cluster/render.py)."""
+        if identity.node_name or not identity.node_id:
+            return identity
+        pod = self.store.get("Pod", identity.gateway.split("/", 1)[0], identity.node_id)
+        if pod is None or not pod.node_name:
+            return identity
+        locality = identity.locality
+        if not any((locality.region, locality.zone, locality.subzone)):
+            locality = self.discovery.node_locality(pod.node_name)
+        return dataclasses.replace(identity, node_name=pod.node_name, locality=locality)
 
     def release(self, key: str) -> None:
         """No stream is served from `key` any more: forget its view and free its cache entry."""
