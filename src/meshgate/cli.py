@@ -429,6 +429,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
               help="With --kubernetes: how long a leader that stops renewing keeps the Lease.")
 @_xds_option
 @_debug_option
+@_address_pool_option
 @_ingress_waypoints_option
 @_log_level_option
 @_log_format_option
@@ -436,7 +437,8 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 @_xds_tls_options
 @_limit_options
 def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
-          watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int, xds: str, debug_port: int, ingress_use_waypoints: bool | None,
+          watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int, xds: str,
+          debug_port: int, address_pool: str | None, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
           max_file_bytes: int, max_documents: int) -> None:
@@ -448,7 +450,7 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
     """
     source = _kubernetes_source(paths, kubernetes, kubeconfig, context, watch_namespaces, lease_namespace,
                                 lease_duration)
-    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False,
+    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, address_pool=address_pool,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
                                 limits=_limits(max_file_bytes, max_documents), **source,
                                 **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
