@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -382,7 +383,8 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 
 
 def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
-                       namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int) -> dict:
+                       namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
+                       proxy_xds: str | None) -> dict:
     """The RunOptions fields that say where objects come from: PATHS, or the API server (and
     the leader's Lease)."""
     from .cluster.leader import LeaseTiming
@@ -396,7 +398,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
             raise click.UsageError("give PATHS to serve, or --kubernetes to read the API server")
         extra = [name for name, v in (("--kubeconfig", kubeconfig), ("--context", context),
                                       ("--watch-namespace", namespaces), ("--lease-namespace", lease_namespace),
-                                      ("--lease-duration", lease_duration != 15)) if v]
+                                      ("--lease-duration", lease_duration != 15), ("--proxy-xds", proxy_xds)) if v]
         if extra:
             raise click.UsageError(f"{', '.join(extra)} only go with --kubernetes")
         return {}
@@ -406,11 +408,18 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
             raise click.BadParameter(f"{ns!r}: {reason}", param_hint=hint)
     # client-go's proportions (15/10/2 s), in whole seconds as the Lease holds them.
     timing = LeaseTiming(lease_duration, max(2, lease_duration * 2 // 3), max(1, lease_duration * 2 // 15))
-    lease: dict = {"lease_timing": timing}
+    cluster: dict = {"lease_timing": timing}
     if lease_namespace:
-        lease["lease_namespace"] = lease_namespace
+        cluster["lease_namespace"] = lease_namespace
+    if proxy_xds is not None:
+        from .runtime.in_cluster import proxy_defaults
+
+        host, _, port = proxy_xds.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise click.BadParameter(f"{proxy_xds!r} is not HOST:PORT", param_hint="--proxy-xds")
+        cluster["proxy_defaults"] = dataclasses.replace(proxy_defaults(), xds_host=host.strip("[]"), xds_port=int(port))
     return {"kubernetes": Connection(kubeconfig, context), "watch_namespaces": sorted(set(namespaces)),
-            "lease": lease}
+            "cluster": cluster}
 
 
 @main.command()
@@ -427,6 +436,9 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
                    "meshgate-system).")
 @click.option("--lease-duration", type=click.IntRange(min=3), default=15, show_default=True, metavar="SECONDS",
               help="With --kubernetes: how long a leader that stops renewing keeps the Lease.")
+@click.option("--proxy-xds", metavar="HOST:PORT",
+              help="With --kubernetes: where provisioned proxies reach meshgate (default: "
+                   "meshgate.$POD_NAMESPACE.svc:18000, the Service `meshgate manifests` renders).")
 @_xds_option
 @_debug_option
 @_address_pool_option
@@ -437,7 +449,8 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 @_xds_tls_options
 @_limit_options
 def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
-          watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int, xds: str,
+          watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
+          proxy_xds: str | None, xds: str,
           debug_port: int, address_pool: str | None, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
@@ -449,7 +462,7 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
     and --xds-client-ca to serve other hosts.
     """
     source = _kubernetes_source(paths, kubernetes, kubeconfig, context, watch_namespaces, lease_namespace,
-                                lease_duration)
+                                lease_duration, proxy_xds)
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, address_pool=address_pool,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
                                 limits=_limits(max_file_bytes, max_documents), **source,

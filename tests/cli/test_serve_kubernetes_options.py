@@ -20,6 +20,8 @@ from meshgate.cli import main
     (["--kubernetes", "--lease-namespace", "-x"], "--lease-namespace"),
     (["--kubernetes", "--lease-duration", "2"], "2 is not in the range x>=3"),
     (["--kubernetes", "--kubeconfig", "no/such/file"], "does not exist"),
+    (["--kubernetes", "--proxy-xds", "meshgate:x"], "is not HOST:PORT"),
+    (["examples/quickstart", "--proxy-xds", "h:1"], "--proxy-xds only go with --kubernetes"),
 ])
 def test_bad_kubernetes_options_are_usage_errors(args: list[str], message: str) -> None:
     root = Path(__file__).resolve().parents[2]

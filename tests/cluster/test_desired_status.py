@@ -45,3 +45,15 @@ def test_an_object_without_status_gets_ours() -> None:
     ours = {"conditions": [cond("Accepted", "True", "2026-12-04T10:00:00Z")]}
     assert desired_status(ours, None) == ours
     assert desired_status(ours, {}) == ours
+
+
+def test_a_changed_condition_never_goes_back_in_time() -> None:
+    # The API says Programmed=False since 10:05 (an overlay: replicas were unavailable); ours,
+    # translated at 10:00, says True: the transition is now, not 10:00.
+    have = {"conditions": [cond("Programmed", "False", "2026-12-04T10:05:00Z")]}
+    ours = {"conditions": [cond("Programmed", "True", "2026-12-04T10:00:00Z")]}
+    want = desired_status(ours, have, now="2026-12-04T10:07:00Z")
+    assert want["conditions"][0]["lastTransitionTime"] == "2026-12-04T10:07:00Z"
+    later = {"conditions": [cond("Programmed", "True", "2026-12-04T10:06:00Z")]}
+    assert desired_status(later, have, now="2026-12-04T10:07:00Z")["conditions"][0][
+        "lastTransitionTime"] == "2026-12-04T10:06:00Z"

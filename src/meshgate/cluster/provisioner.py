@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..providers.kubernetes.client import ApiError, KubeClient
 from .apply import PATHS, needs_write, object_path, replacement, with_hash
+from .proxy_status import ProxyState, observed_state
 from .render import MANAGED_BY, MANAGED_BY_VALUE, GatewayOwner, ProxyDefaults, proxy_objects
 
 log = logging.getLogger("meshgate.provision")
@@ -41,17 +42,21 @@ class Provisioner:
     interval: float = 0.5
     active: bool = False
     counts: ProvisionCounts = field(default_factory=ProvisionCounts)
+    states: dict[str, ProxyState] = field(default_factory=dict)  # "ns/gateway" → its proxy as last seen
+    on_states: Callable[[], None] | None = None  # the states moved (status may change)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
         """The served Gateways may have changed."""
         self._wake.set()
 
-    async def run(self, resync: float = 30.0) -> None:
-        """Sync when woken (at most every `interval`) and every `resync` seconds, until cancelled."""
+    async def run(self, resync: float = 30.0, waiting: float = 1.0) -> None:
+        """Sync when woken (at most every `interval`) and every `resync` seconds (`waiting`
+        seconds while a proxy has no available replica or address yet), until cancelled."""
         while True:
+            pending = any(s.available == 0 or not s.addresses for s in self.states.values())
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=resync)
+                await asyncio.wait_for(self._wake.wait(), timeout=waiting if pending else resync)
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -100,6 +105,7 @@ class Provisioner:
             except ApiError as exc:
                 if exc.code not in (409,):  # 409: changed meanwhile, the next pass sees the new version
                     raise
+        self._observe(desired, existing)
         for key in sorted(existing.keys() - desired.keys(), reverse=True):  # Services before Deployments
             kind, ns, name = key
             try:
@@ -109,3 +115,16 @@ class Provisioner:
             except ApiError as exc:
                 if exc.code != 404:
                     raise
+
+    def _observe(self, desired: dict[tuple[str, str, str], dict], existing: dict[tuple[str, str, str], dict]) -> None:
+        """Each served Gateway's proxy state, from the Deployment and Service just listed."""
+        states = {}
+        for (kind, ns, name), obj in desired.items():
+            if kind == "Deployment":
+                gateway = obj["metadata"]["ownerReferences"][0]["name"]
+                states[f"{ns}/{gateway}"] = observed_state(existing.get(("Deployment", ns, name)),
+                                                           existing.get(("Service", ns, name)))
+        if states != self.states:
+            self.states = states
+            if self.on_states is not None:
+                self.on_states()

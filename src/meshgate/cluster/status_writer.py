@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from ..gateway.status_times import keep_object_times
 from ..naming import CONTROLLER_NAME
@@ -28,10 +29,50 @@ from ..resources.meta import ObjectKey
 log = logging.getLogger("meshgate.kubernetes.status")
 
 
-def desired_status(ours: dict, current: dict | None) -> dict:
+def now_rfc3339() -> str:
+    """Now, as conditions spell it (UTC, second precision)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _times(status: dict) -> dict[tuple, str]:
+    """(where, condition type) → lastTransitionTime, for every condition in a status."""
+    out: dict[tuple, str] = {}
+    for c in status.get("conditions") or []:
+        out[("", c.get("type"))] = c.get("lastTransitionTime", "")
+    for ls in status.get("listeners") or []:
+        for c in ls.get("conditions") or []:
+            out[("listener", ls.get("name"), c.get("type"))] = c.get("lastTransitionTime", "")
+    return out
+
+
+def _not_before(ours: dict, current: dict, now: str) -> dict:
+    """Ours, with a transition that would go back in time (a condition that changed in the API
+    after the time ours carries, such as an overlay's) stamped `now` instead."""
+    before = _times(current)
+    if not before:
+        return ours
+
+    def fix(conds: list[dict], where: tuple) -> list[dict]:
+        return [{**c, "lastTransitionTime": now} if before.get((*where, c.get("type")), "") > c.get(
+            "lastTransitionTime", "") else c for c in conds]
+
+    out = dict(ours)
+    if "conditions" in ours:
+        out["conditions"] = fix(ours["conditions"], ("",))
+    if "listeners" in ours:
+        out["listeners"] = [{**ls, "conditions": fix(ls.get("conditions") or [], ("listener", ls.get("name")))}
+                            for ls in ours["listeners"]]
+    return out
+
+
+def desired_status(ours: dict, current: dict | None, now: str = "") -> dict:
     """The status to write over an object whose status is now `current`: ours, with the API's
-    transition times kept where a condition's status held, and other controllers' parents kept."""
-    ours = keep_object_times({"status": current}, {"status": ours})["status"] if current else ours
+    transition times kept where a condition's status held (and none going back in time, when
+    `now` is given), and other controllers' parents kept."""
+    if current:
+        ours = keep_object_times({"status": current}, {"status": ours})["status"]
+        if now:
+            ours = _not_before(ours, current, now)
     if "parents" in ours:
         others = [p for p in (current or {}).get("parents") or [] if p.get("controllerName") != CONTROLLER_NAME]
         ours = {**ours, "parents": others + list(ours["parents"])}
@@ -56,6 +97,7 @@ class StatusWriter:
     statuses: Callable[[], list[dict]]  # the status objects to hold (the control plane's, with proxies' answers)
     raw: Callable[[ObjectKey], dict | None]  # the object as last watched
     resource: Callable[[str], ApiResource | None]  # where a kind is served
+    clock: Callable[[], str] = now_rfc3339
     interval: float = 0.2
     concurrency: int = 8
     active: bool = False
@@ -101,7 +143,7 @@ class StatusWriter:
             if checked is not None and checked[0] is obj and checked[1] == rv:
                 continue  # the same status against the same version: found equal before
             have = current.get("status") or {}
-            want = desired_status(obj.get("status") or {}, have)
+            want = desired_status(obj.get("status") or {}, have, self.clock())
             if want == have:
                 self._checked[key] = (obj, rv)
             elif self._written.get(key) != (rv, want):

@@ -11,8 +11,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ..cluster.leader import Leadership, LeaseTiming
 from ..cluster.provisioner import Owned, Provisioner
+from ..cluster.proxy_status import with_proxy_states
 from ..cluster.render import ProxyDefaults
-from ..cluster.status_writer import StatusWriter
+from ..cluster.status_writer import StatusWriter, now_rfc3339
 from ..providers.kubernetes.provider import KubernetesProvider
 
 
@@ -55,13 +56,18 @@ class ClusterDuties:
         """Start campaigning, and the status writer (idle until this replica leads)."""
         client = self.provider.client
         assert client is not None, "the provider is started first"
-        self.writer = StatusWriter(client, self.statuses, self.provider.raw, self.provider.resource)
+        self.writer = StatusWriter(client, self._statuses, self.provider.raw, self.provider.resource)
         self.provider.on_status_object = self.writer.wake
         self.leadership = Leadership(client, self.lease_namespace, self.lease_name, self._leading,
                                      self.lease_timing, self.identity)
-        self.provisioner = Provisioner(client, self.proxy_defaults, self.gateways)
+        self.provisioner = Provisioner(client, self.proxy_defaults, self.gateways, on_states=self.writer.wake)
         self._tasks = [asyncio.ensure_future(self.writer.run()), asyncio.ensure_future(self.provisioner.run()),
                        asyncio.ensure_future(self.leadership.run())]
+
+    def _statuses(self) -> list[dict]:
+        """The status to write: the control plane's, with the provisioned proxies' share."""
+        states = self.provisioner.states if self.provisioner is not None else {}
+        return with_proxy_states(self.statuses(), states, now_rfc3339())
 
     def _leading(self, leading: bool) -> None:
         assert self.writer is not None and self.provisioner is not None

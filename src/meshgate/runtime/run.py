@@ -76,7 +76,7 @@ class RunOptions:
     insecure_xds: bool = False  # allow plaintext xDS on a non-loopback address
     kubernetes: Connection | None = None  # objects from this API server instead of `paths`
     watch_namespaces: list[str] = field(default_factory=list)  # with `kubernetes`: these only (empty: all)
-    lease: dict = field(default_factory=dict)  # with `kubernetes`: ClusterDuties' lease fields (name, namespace, timing)
+    cluster: dict = field(default_factory=dict)  # with `kubernetes`: ClusterDuties fields (Lease, proxy defaults)
 
     def provider(self) -> Provider:
         """Where objects come from: the API server, or the files under `paths`."""
@@ -209,7 +209,7 @@ class Runner:
         provider = self.control.provider
         assert isinstance(provider, KubernetesProvider)
         self.duties = ClusterDuties(provider, lambda: live_status(self.control, self.registry.all()),
-                                    self._owned_gateways, **self.options.lease)
+                                    self._owned_gateways, **self.options.cluster)
         self.duties.start()
         self.control.on_applied = self.duties.changed
 

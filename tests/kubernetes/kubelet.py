@@ -1,0 +1,108 @@
+"""A kubelet for the provisioned proxies, on this host (test infrastructure: no cluster runs here).
+
+For each Deployment meshgate provisioned (label app.kubernetes.io/managed-by=meshgate) it does
+what a kubelet and the Deployment controller would, as far as the tests need: one Pod object
+on its Node (so meshgate can place the proxy), one real Envoy process started from the bootstrap
+in the Deployment's ConfigMap with the Pod's name as node id (the container's
+`--service-node $(POD_NAME)`), and the Deployment's status made available once Envoy is LIVE.
+Each Pod has a network namespace of its own in a cluster; here the processes share the host,
+so each Envoy's admin interface gets a port of its own (the one thing rewritten).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envoy.config.bootstrap.v3 import bootstrap_pb2
+from google.protobuf import json_format
+
+from meshgate.cluster.apply import object_path
+from meshgate.cluster.render import BOOTSTRAP_KEY, MANAGED_BY, MANAGED_BY_VALUE
+from meshgate.envoy.process import ManagedEnvoy
+from meshgate.providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClient
+
+
+@dataclass
+class RunningPod:
+    """One provisioned proxy's Pod: its name, the Envoy it runs and the ConfigMap it read."""
+
+    name: str
+    envoy: ManagedEnvoy
+    bootstrap: str
+
+
+@dataclass
+class Kubelet:
+    """See the module docstring."""
+
+    client: KubeClient
+    workdir: Path
+    node: str = "node-a"
+    pods: dict[tuple[str, str], RunningPod] = field(default_factory=dict)  # (ns, deployment) → its Pod
+
+    async def sync(self) -> None:
+        """One pass: start what is new or changed, stop what is gone."""
+        doc = await self.client.get("/apis/apps/v1/deployments",
+                                    {"labelSelector": f"{MANAGED_BY}={MANAGED_BY_VALUE}"})
+        seen = set()
+        for dep in doc.get("items") or []:
+            ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+            seen.add((ns, name))
+            volume = dep["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"]
+            try:
+                cm = await self.client.get(object_path("ConfigMap", ns, volume))
+            except ApiError as exc:
+                if exc.code == 404:
+                    continue  # not written yet
+                raise
+            text = cm["data"][BOOTSTRAP_KEY]
+            running = self.pods.get((ns, name))
+            if running is not None and running.bootstrap == text:
+                continue
+            if running is not None:
+                await self._stop(ns, name)
+            await self._start(dep, text)
+        for gone in set(self.pods) - seen:
+            await self._stop(*gone)
+
+    async def _start(self, dep: dict, text: str) -> None:
+        ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+        pod_name = f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:5]}"
+        labels = dep["spec"]["template"]["metadata"].get("labels", {})
+        await self.client.send("POST", f"/api/v1/namespaces/{ns}/pods", {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod_name, "namespace": ns, "labels": labels},
+            "spec": {"nodeName": self.node, "containers": [{"name": "envoy", "image": "envoy"}]}})
+        boot = json_format.Parse(text, bootstrap_pb2.Bootstrap())
+        boot.node.id = pod_name  # --service-node $(POD_NAME)
+        boot.admin.address.socket_address.port_value = 0  # a port of its own (see the docstring)
+        envoy = ManagedEnvoy(pod_name, boot, self.workdir)
+        await envoy.start()
+        self.pods[(ns, name)] = RunningPod(pod_name, envoy, text)
+        await envoy.wait_ready()
+        replicas = dep["spec"].get("replicas", 1)
+        with contextlib.suppress(ApiError):
+            await self.client.send("PATCH", object_path("Deployment", ns, name) + "/status",
+                                   {"status": {"replicas": replicas, "readyReplicas": replicas,
+                                               "availableReplicas": replicas}}, MERGE_PATCH)
+
+    async def _stop(self, ns: str, name: str) -> None:
+        running = self.pods.pop((ns, name))
+        await running.envoy.stop()
+        with contextlib.suppress(ApiError):
+            await self.client.delete(f"/api/v1/namespaces/{ns}/pods/{running.name}")
+
+    async def run(self, interval: float = 0.2) -> None:
+        """Sync every `interval` seconds until cancelled (Envoys stopped then)."""
+        try:
+            while True:
+                with contextlib.suppress(ApiError):
+                    await self.sync()
+                await asyncio.sleep(interval)
+        finally:
+            for key in list(self.pods):
+                await self._stop(*key)
