@@ -1,0 +1,40 @@
+"""CustomResourceDefinitions for the kinds meshgate reads, as a cluster would have them installed
+(the Gateway API's standard-install.yaml, Istio's CRDs): names, scope, served versions and the
+status subresource, which is all the API emulator and meshgate look at (the schemas are upstream's
+business; meshgate validates objects itself)."""
+
+from __future__ import annotations
+
+GATEWAY_API = "gateway.networking.k8s.io"
+ISTIO = "networking.istio.io"
+
+# (group, kind, plural, namespaced, versions with the storage one first)
+KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
+    (GATEWAY_API, "GatewayClass", "gatewayclasses", False, ("v1", "v1beta1")),
+    (GATEWAY_API, "Gateway", "gateways", True, ("v1", "v1beta1")),
+    (GATEWAY_API, "HTTPRoute", "httproutes", True, ("v1", "v1beta1")),
+    (GATEWAY_API, "ReferenceGrant", "referencegrants", True, ("v1beta1",)),
+    (ISTIO, "ServiceEntry", "serviceentries", True, ("v1", "v1beta1", "v1alpha3")),
+    (ISTIO, "WorkloadEntry", "workloadentries", True, ("v1", "v1beta1", "v1alpha3")),
+    (ISTIO, "DestinationRule", "destinationrules", True, ("v1", "v1beta1", "v1alpha3")),
+]
+
+
+def crd(group: str, kind: str, plural: str, namespaced: bool, versions: tuple[str, ...]) -> dict:
+    """One CRD: every version served, the first stored, each with a status subresource."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group, "scope": "Namespaced" if namespaced else "Cluster",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+            "versions": [{"name": v, "served": True, "storage": i == 0, "subresources": {"status": {}},
+                          "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
+                         for i, v in enumerate(versions)],
+        },
+    }
+
+
+def crds(groups: tuple[str, ...] = (GATEWAY_API, ISTIO)) -> list[dict]:
+    """The CRDs of the given API groups."""
+    return [crd(*k) for k in KINDS if k[0] in groups]
