@@ -82,7 +82,7 @@ def conflict(resource: str, group: str, name: str, why: str) -> ApiError:
 
 def invalid(kind: str, group: str, name: str, field: str, why: str) -> ApiError:
     """A body that fails validation (422), with the field named as a cause."""
-    return ApiError("Invalid", f'{kind}.{group or "core"} "{name}" is invalid: {field}: {why}',
+    return ApiError("Invalid", f'{kind}{"." + group if group else ""} "{name}" is invalid: {field}: {why}',
                     kind=kind, name=name, group=group,
                     causes=[{"reason": "FieldValueInvalid", "message": why, "field": field}])
 

@@ -2,7 +2,8 @@
 strategic merge patch.
 
 Strategic merge patch, simplified: a merge patch in which a list named like one of the keyed lists
-of the built-in types (below, keyed by field name wherever it appears, not by schema path) merges
+of the built-in types (below, keyed by field name wherever it appears, not by schema path; `ports`
+on containerPort or port, whichever its items have) merges
 item by item on its key instead of being replaced, an item `{"$patch": "delete", KEY: ...}` removes
 that item, a map with `"$patch": "replace"` replaces instead of merging, and `$setElementOrder`,
 `$retainKeys` and `$deleteFromPrimitiveList` directives are not supported (they are dropped).
@@ -79,6 +80,10 @@ def strategic_merge_patch(target: Any, patch: Any) -> Any:
             result.pop(key, None)
         elif key in MERGE_KEYS and isinstance(value, list) and isinstance(old, list):
             result[key] = _merge_keyed(old, value, MERGE_KEYS[key])
+        elif key == "ports" and isinstance(value, list) and isinstance(old, list):
+            # A container's ports merge on containerPort, a Service's on port.
+            keyed = "containerPort" if any(isinstance(p, dict) and "containerPort" in p for p in value) else "port"
+            result[key] = _merge_keyed(old, value, keyed)
         elif key in SET_LISTS and isinstance(value, list) and isinstance(old, list):
             result[key] = old + [v for v in value if v not in old]
         elif isinstance(value, dict):

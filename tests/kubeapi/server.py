@@ -36,14 +36,14 @@ class Emulator:
     def __init__(self, *, port: int = 0, state_file: Path | None = None, token: str | None = None,
                  ssl_context: ssl.SSLContext | None = None, history_limit: int = 1000,
                  bookmark_interval: float = 5.0, max_watch_seconds: float = 1800.0,
-                 service_cidr: str = "127.96.0.0/16") -> None:
+                 service_cidr: str = "127.96.0.0/16", watcher_queue_limit: int = 10000) -> None:
         self.port = port
         self.state_file = state_file
         self.token = token
         self.ssl_context = ssl_context
         self.bookmark_interval = bookmark_interval
         self.max_watch_seconds = max_watch_seconds
-        self.store = Store(history_limit=history_limit)
+        self.store = Store(history_limit=history_limit, watcher_queue_limit=watcher_queue_limit)
         self.registry = Registry()
         self.verbs = Verbs(self.store, self.registry, service_cidr)
         self.gc = GarbageCollector(self.verbs)
@@ -151,8 +151,12 @@ class Emulator:
             return await handler(request)  # type: ignore[no-any-return]
         except errors.ApiError as exc:
             return _json(exc.status(), exc.code)
-        except (ValueError, KeyError, TypeError) as exc:
-            return _json(errors.ApiError("BadRequest", f"bad request: {exc}").status(), 400)
+        except json.JSONDecodeError as exc:
+            return _json(errors.ApiError("BadRequest", f"the body is not valid JSON: {exc}").status(), 400)
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug of the emulator answers 500, as the real server's would
+            return _json(errors.ApiError("InternalError", f"emulator error: {exc!r}").status(), 500)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"

@@ -115,7 +115,8 @@ class Store:
             return
         if watcher.queue.qsize() >= self.watcher_queue_limit:
             watcher.overflowed = True
-            watcher.queue = asyncio.Queue()
+            while not watcher.queue.empty():
+                watcher.queue.get_nowait()
             watcher.queue.put_nowait(None)
             return
         watcher.queue.put_nowait(item)

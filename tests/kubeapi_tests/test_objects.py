@@ -202,3 +202,19 @@ def test_unauthorized_without_token(tmp_path: Path) -> None:
             assert (status, err["reason"]) == (401, "Unauthorized")
 
     run(body)
+
+
+def test_delete_preconditions_and_collections(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_emulator(tmp_path) as em:
+            cms = "/api/v1/namespaces/default/configmaps"
+            for name, app in (("a", "x"), ("b", "x"), ("c", "y")):
+                await request(em, "POST", cms, {"metadata": {"name": name, "labels": {"app": app}}})
+            status, err = await request(em, "DELETE", f"{cms}/a", {"preconditions": {"uid": "someone-else"}})
+            assert (status, err["reason"]) == (409, "Conflict")
+            status, gone = await request(em, "DELETE", cms, params={"labelSelector": "app=x"})
+            assert status == 200 and sorted(i["metadata"]["name"] for i in gone["items"]) == ["a", "b"]
+            _, left = await request(em, "GET", cms)
+            assert [i["metadata"]["name"] for i in left["items"]] == ["c"]
+
+    run(body)

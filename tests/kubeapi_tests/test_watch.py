@@ -191,3 +191,31 @@ def test_kubernetes_asyncio_watch_stream(tmp_path: Path) -> None:
             assert w.resource_version == (await core.read_namespaced_config_map("a", "default")).metadata.resource_version
 
     run(body)
+
+
+def test_send_initial_events_ends_with_an_annotated_bookmark(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_emulator(tmp_path) as em:
+            await request(em, "POST", CMS, cm("a"))
+            async with raw_watch(em, CMS, sendInitialEvents="true", resourceVersionMatch="NotOlderThan",
+                                 allowWatchBookmarks="true") as stream:
+                events = await stream.until(lambda e: e["type"] == "BOOKMARK")
+                assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
+                assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+    run(body)
+
+
+def test_a_watcher_that_falls_behind_is_closed(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running_emulator(tmp_path, watcher_queue_limit=2) as em:
+            _, listed = await request(em, "GET", CMS)
+            async with raw_watch(em, CMS, resourceVersion=listed["metadata"]["resourceVersion"]) as stream:
+                # Three changes in one go, no await between them: the watcher's queue overflows.
+                configmaps = em.emulator.registry.lookup("", "v1", "configmaps")
+                assert configmaps is not None
+                for name in "abc":
+                    em.emulator.verbs.create(configmaps, "default", cm(name))
+                assert await stream.next() is None
+
+    run(body)
