@@ -3,10 +3,11 @@ the HTTP code, `reason` and `details` the real API server uses (meta/v1 StatusRe
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 # HTTP code of each reason, as apimachinery's errors package pairs them.
-CODES = {
+CODES = MappingProxyType({
     "BadRequest": 400,
     "Unauthorized": 401,
     "Forbidden": 403,
@@ -21,7 +22,7 @@ CODES = {
     "Invalid": 422,
     "InternalError": 500,
     "Timeout": 504,
-}
+})
 
 
 class ApiError(Exception):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ApiError
@@ -23,14 +24,14 @@ JSON_PATCH = "application/json-patch+json"
 APPLY = "application/apply-patch+yaml"
 
 # patchMergeKey of the keyed lists in the built-in types (core/v1, apps/v1, meta/v1).
-MERGE_KEYS = {
+MERGE_KEYS = MappingProxyType({
     "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
     "volumes": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
     "imagePullSecrets": "name", "conditions": "type", "ownerReferences": "uid", "hostAliases": "ip",
     "topologySpreadConstraints": "topologyKey", "resourceClaims": "name",
-}
+})
 # Lists of primitives merged as sets.
-SET_LISTS = {"finalizers"}
+SET_LISTS = frozenset({"finalizers"})
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from tests.kubeapi import running_emulator
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.patch import json_patch, merge_patch, strategic_merge_patch
 
-from .helpers import GATEWAY_CRD, gateway, request, run
+from .helpers import GATEWAY_CRD, api_client, gateway, request, run
 
 
 def test_merge_patch_rfc7386_example() -> None:
@@ -75,5 +77,27 @@ def test_content_types_per_resource(tmp_path: Path) -> None:
             status, _ = await request(em, "PATCH", f"{gateways}/gw", {"spec": {"gatewayClassName": "x"}},
                                       content_type="application/merge-patch+json")
             assert status == 200
+
+    run(body)
+
+
+def test_kubernetes_asyncio_custom_object_patch_needs_merge_content_type(tmp_path: Path) -> None:
+    # CustomObjectsApi sends a dict body as application/json-patch+json unless told otherwise (its
+    # content types list no strategic merge): a JSON patch must be a list, so that is a 400, and
+    # callers pass _content_type="application/merge-patch+json".
+    async def body() -> None:
+        async with running_emulator(tmp_path) as em, api_client(em.kubeconfig) as api:
+            await client.ApiextensionsV1Api(api).create_custom_resource_definition(GATEWAY_CRD)
+            custom = client.CustomObjectsApi(api)
+            group = "gateway.networking.k8s.io"
+            await custom.create_namespaced_custom_object(group, "v1", "default", "gateways", gateway("gw"))
+            with pytest.raises(ApiException) as refused:
+                await custom.patch_namespaced_custom_object(group, "v1", "default", "gateways", "gw",
+                                                            {"spec": {"gatewayClassName": "x"}})
+            assert refused.value.status == 400
+            merge = "application/merge-patch+json"
+            patched = await custom.patch_namespaced_custom_object_status(
+                group, "v1", "default", "gateways", "gw", {"status": {"conditions": []}}, _content_type=merge)
+            assert patched["status"] == {"conditions": []}
 
     run(body)
