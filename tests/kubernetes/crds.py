@@ -38,3 +38,14 @@ def crd(group: str, kind: str, plural: str, namespaced: bool, versions: tuple[st
 def crds(groups: tuple[str, ...] = (GATEWAY_API, ISTIO)) -> list[dict]:
     """The CRDs of the given API groups."""
     return [crd(*k) for k in KINDS if k[0] in groups]
+
+
+def main() -> None:
+    """Print the CRDs as a YAML stream (`python -m tests.kubernetes.crds | kubectl apply -f -`)."""
+    import yaml
+
+    print(yaml.safe_dump_all(crds(), sort_keys=False), end="")
+
+
+if __name__ == "__main__":
+    main()

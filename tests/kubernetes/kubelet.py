@@ -106,3 +106,36 @@ class Kubelet:
         finally:
             for key in list(self.pods):
                 await self._stop(*key)
+
+
+def main() -> None:
+    """`python -m tests.kubernetes.kubelet [--kubeconfig F] [--workdir DIR]`: run the provisioned
+    proxies of the cluster in $KUBECONFIG (the API emulator's) on this host until Ctrl-C."""
+    import argparse
+    import os
+    import tempfile
+
+    from meshgate.providers.kubernetes.connection import Connection
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"))
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    if not args.kubeconfig:
+        parser.error("give --kubeconfig or set KUBECONFIG")
+
+    async def run() -> None:
+        client = await Connection(args.kubeconfig).client()
+        workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kubelet-"))
+        print(f"kubelet: running provisioned proxies, Envoy logs in {workdir}", flush=True)
+        try:
+            await Kubelet(client, workdir).run()
+        finally:
+            await client.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
