@@ -12,6 +12,7 @@ so each Envoy's admin interface gets a port of its own (the one thing rewritten)
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
@@ -69,6 +70,25 @@ class Kubelet:
         for gone in set(self.pods) - seen:
             await self._stop(*gone)
 
+    async def _mount_secrets(self, dep: dict, pod_name: str, text: str) -> str:
+        """Write the Deployment's Secret volumes under the workdir and point the bootstrap's file
+        paths there (a Pod would see them at their mountPath)."""
+        ns = dep["metadata"]["namespace"]
+        spec = dep["spec"]["template"]["spec"]
+        secrets = {v["name"]: v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v}
+        for mount in spec["containers"][0].get("volumeMounts", []):
+            if mount["name"] not in secrets:
+                continue
+            secret = await self.client.get(f"/api/v1/namespaces/{ns}/secrets/{secrets[mount['name']]}")
+            local = self.workdir / pod_name / mount["name"]
+            local.mkdir(parents=True, exist_ok=True)
+            for key, value in (secret.get("data") or {}).items():
+                target = local / key
+                target.write_bytes(base64.b64decode(value))
+                target.chmod(0o600)
+            text = text.replace(f'"{mount["mountPath"]}/', f'"{local}/')
+        return text
+
     async def _start(self, dep: dict, text: str) -> None:
         ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
         pod_name = f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:5]}"
@@ -77,7 +97,7 @@ class Kubelet:
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": pod_name, "namespace": ns, "labels": labels},
             "spec": {"nodeName": self.node, "containers": [{"name": "envoy", "image": "envoy"}]}})
-        boot = json_format.Parse(text, bootstrap_pb2.Bootstrap())
+        boot = json_format.Parse(await self._mount_secrets(dep, pod_name, text), bootstrap_pb2.Bootstrap())
         boot.node.id = pod_name  # --service-node $(POD_NAME)
         boot.admin.address.socket_address.port_value = 0  # a port of its own (see the docstring)
         envoy = ManagedEnvoy(pod_name, boot, self.workdir)

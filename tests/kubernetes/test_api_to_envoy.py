@@ -4,9 +4,14 @@ and meshgate writes their status back through the status subresource."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+
+from meshgate.xds.tls import gateway_spiffe_id
 
 from .harness import NAMESPACE, cluster, echo, endpoint_slice, free_port, gateway, kubelet, route, serve, service
 
@@ -25,10 +30,20 @@ def test_objects_through_the_api_are_served_and_their_status_written(tmp_path: P
                             route("web", "web")]:
                     await c.create(obj)
                 with serve(c, free_port()) as mg:
+                    # In a cluster xDS is mutual TLS by default, from the cluster's CA (waited for in a
+                    # thread: the emulator serves from this event loop).
+                    await asyncio.get_running_loop().run_in_executor(None, mg.wait_for, "mTLS")
                     async with kubelet(c) as k:
                         # Provisioned: the Deployment ran as an Envoy (the kubelet), which serves the route.
                         assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
                         assert list(k.pods) == [(NAMESPACE, "gw-meshgate")]
+                        # ...over mTLS, with a certificate naming its Gateway, from the CA in meshgate's namespace.
+                        secret = await c.get("Secret", NAMESPACE, "gw-meshgate-xds")
+                        assert secret is not None and secret["metadata"]["ownerReferences"][0]["name"] == "gw"
+                        cert = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+                        assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                            x509.UniformResourceIdentifier) == [gateway_spiffe_id(f"{NAMESPACE}/gw")]
+                        assert await c.get("Secret", "meshgate-system", "meshgate-xds-ca") is not None
 
                         # Status written back: the route's parent and the Gateway, with observedGeneration.
                         accepted = await c.until("route Accepted", lambda: c.condition("HTTPRoute", "web", "Accepted"))

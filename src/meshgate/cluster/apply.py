@@ -16,6 +16,7 @@ PATHS: dict[str, tuple[str, str]] = {
     "ConfigMap": ("/api/v1", "configmaps"),
     "Deployment": ("/apis/apps/v1", "deployments"),
     "Service": ("/api/v1", "services"),
+    "Secret": ("/api/v1", "secrets"),
 }
 
 

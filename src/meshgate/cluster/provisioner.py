@@ -15,11 +15,14 @@ from .. import ir
 from ..providers.kubernetes.client import ApiError, KubeClient
 from .apply import PATHS, needs_write, object_path, replacement, with_hash
 from .proxy_status import ProxyState, observed_state
-from .render import MANAGED_BY, MANAGED_BY_VALUE, GatewayOwner, ProxyDefaults, proxy_objects
+from .render import MANAGED_BY, MANAGED_BY_VALUE, GatewayOwner, ProxyDefaults, proxy_objects, xds_secret_name
 
 log = logging.getLogger("meshgate.provision")
 
 Owned = list[tuple[ir.GatewayConfig, GatewayOwner]]
+# (owner, Secret name, the Secret as it is now or None) → the Secret as it should be: a proxy's
+# xDS client certificate, the same one while it is valid (runtime/cluster_pki.py issues them).
+SecretFor = Callable[[GatewayOwner, str, dict | None], dict]
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Provisioner:
     client: KubeClient
     defaults: ProxyDefaults
     gateways: Callable[[], Owned]  # the served Gateways, with what owns their objects
+    xds_secret: SecretFor | None = None  # with defaults.xds_tls: each proxy's client certificate
     interval: float = 0.5
     active: bool = False
     counts: ProvisionCounts = field(default_factory=ProvisionCounts)
@@ -68,11 +72,17 @@ class Provisioner:
                     log.warning("provisioning: %s (tried again within %g s)", exc, resync)
             await asyncio.sleep(self.interval)
 
-    def desired(self) -> dict[tuple[str, str, str], dict]:
+    def desired(self, existing: dict[tuple[str, str, str], dict]) -> dict[tuple[str, str, str], dict]:
         """(kind, namespace, name) → the object as it should be (annotated with its hash)."""
         out = {}
         for cfg, owner in self.gateways():
-            for obj in proxy_objects(cfg, owner, self.defaults):
+            objects = proxy_objects(cfg, owner, self.defaults)
+            if self.defaults.xds_tls and self.xds_secret is not None:
+                proxy = objects[0]["metadata"]["name"]
+                key = ("Secret", owner.namespace, xds_secret_name(proxy))
+                secret = self.xds_secret(owner, key[2], existing.get(key))
+                objects.insert(0, {**secret, "metadata": {**objects[0]["metadata"], "name": key[2]}})
+            for obj in objects:
                 md = obj["metadata"]
                 out[(obj["kind"], md["namespace"], md["name"])] = with_hash(obj)
         return out
@@ -80,14 +90,17 @@ class Provisioner:
     async def _existing(self, kind: str) -> dict[tuple[str, str, str], dict]:
         prefix, plural = PATHS[kind]
         doc = await self.client.get(f"{prefix}/{plural}", {"labelSelector": f"{MANAGED_BY}={MANAGED_BY_VALUE}"})
-        return {(kind, i["metadata"].get("namespace", ""), i["metadata"]["name"]): i for i in doc.get("items") or []}
+        # Ours to keep in step: what meshgate created for a Gateway (other objects it labels, the
+        # xDS CA's Secret, are not the provisioner's).
+        return {(kind, i["metadata"].get("namespace", ""), i["metadata"]["name"]): i for i in doc.get("items") or []
+                if any(o.get("kind") == "Gateway" for o in i["metadata"].get("ownerReferences") or [])}
 
     async def sync(self) -> None:
         """One pass: create, replace and delete until the cluster matches."""
-        desired = self.desired()
         existing: dict[tuple[str, str, str], dict] = {}
         for kind in PATHS:
             existing.update(await self._existing(kind))
+        desired = self.desired(existing)
         for key, obj in desired.items():
             current = existing.get(key)
             if not needs_write(obj, current):

@@ -13,13 +13,15 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import ir
-from ..envoy.bootstrap import ads_bootstrap, bootstrap_text
+from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap, bootstrap_text
 from .names import proxy_name
 
 BOOTSTRAP_KEY = "bootstrap.json"
-BOOTSTRAP_DIR = "/etc/meshgate"
+BOOTSTRAP_DIR = "/etc/meshgate/bootstrap"  # not a parent of XDS_CERT_DIR: no mount inside a read-only volume
+XDS_CERT_DIR = "/etc/meshgate/xds"  # the proxy's xDS client certificate: a Secret volume
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "meshgate"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -35,6 +37,12 @@ class ProxyDefaults:
     replicas: int = 1
     service_type: str = "LoadBalancer"
     log_level: str = "warning"
+    xds_tls: bool = False  # proxies reach meshgate over mutual TLS with a certificate Secret each
+
+
+def xds_secret_name(proxy: str) -> str:
+    """The Secret holding a proxy's xDS client certificate (tls.crt, tls.key, ca.crt)."""
+    return f"{proxy}-xds"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +79,11 @@ def _ports(cfg: ir.GatewayConfig) -> list[int]:
 
 def bootstrap(cfg: ir.GatewayConfig, defaults: ProxyDefaults) -> str:
     """The Envoy bootstrap of the Gateway's proxies (the same for every replica)."""
+    tls = XdsClientTLS(Path(XDS_CERT_DIR, "ca.crt"), Path(XDS_CERT_DIR, "tls.crt"), Path(XDS_CERT_DIR, "tls.key"),
+                       server_name=defaults.xds_host) if defaults.xds_tls else None
     boot = ads_bootstrap(cfg.key, defaults.xds_host, defaults.xds_port, admin_address="127.0.0.1",
                          admin_port=19000, labels=dict(cfg.infrastructure.labels),
-                         annotations=dict(cfg.infrastructure.annotations) or None, node_id=cfg.key)
+                         annotations=dict(cfg.infrastructure.annotations) or None, node_id=cfg.key, tls=tls)
     # Keys sorted: protobuf's JSON does not promise the order of a Struct's fields, and a
     # ConfigMap whose bytes move would be rewritten (and its Pods' volume updated) for nothing.
     return json.dumps(json.loads(bootstrap_text(boot, "json")), sort_keys=True, indent=2) + "\n"
@@ -100,7 +110,8 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
                  "--log-level", defaults.log_level, "--drain-strategy", "immediate"],
         "env": env,
         "ports": [{"name": f"listener-{p}", "containerPort": p, "protocol": "TCP"} for p in _ports(cfg)],
-        "volumeMounts": [{"name": "bootstrap", "mountPath": BOOTSTRAP_DIR, "readOnly": True}],
+        "volumeMounts": [{"name": "bootstrap", "mountPath": BOOTSTRAP_DIR, "readOnly": True}]
+        + ([{"name": "xds-certificate", "mountPath": XDS_CERT_DIR, "readOnly": True}] if defaults.xds_tls else []),
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "runAsNonRoot": True, "runAsUser": 101, "capabilities": {"drop": ["ALL"]}},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
@@ -114,7 +125,9 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
                 "serviceAccountName": name,
                 "automountServiceAccountToken": False,  # Envoy needs no API access
                 "containers": [container],
-                "volumes": [{"name": "bootstrap", "configMap": {"name": name}}],
+                "volumes": [{"name": "bootstrap", "configMap": {"name": name}}]
+                + ([{"name": "xds-certificate", "secret": {"secretName": xds_secret_name(name), "defaultMode": 0o440}}]
+                   if defaults.xds_tls else []),
                 # Listener ports below 1024 without privileges (a safe sysctl, as Istio's gateways do).
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"},
                                     "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from ..cluster.leader import Leadership, LeaseTiming
-from ..cluster.provisioner import Owned, Provisioner
+from ..cluster.provisioner import Owned, Provisioner, SecretFor
 from ..cluster.proxy_status import with_proxy_states
 from ..cluster.render import ProxyDefaults
 from ..cluster.status_writer import StatusWriter, now_rfc3339
@@ -47,6 +47,7 @@ class ClusterDuties:
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
     identity: str | None = None
     proxy_defaults: ProxyDefaults = field(default_factory=proxy_defaults)
+    xds_secret: SecretFor | None = None  # with proxy_defaults.xds_tls: issues each proxy's certificate Secret
     writer: StatusWriter | None = None
     provisioner: Provisioner | None = None
     leadership: Leadership | None = None
@@ -60,7 +61,8 @@ class ClusterDuties:
         self.provider.on_status_object = self.writer.wake
         self.leadership = Leadership(client, self.lease_namespace, self.lease_name, self._leading,
                                      self.lease_timing, self.identity)
-        self.provisioner = Provisioner(client, self.proxy_defaults, self.gateways, on_states=self.writer.wake)
+        self.provisioner = Provisioner(client, self.proxy_defaults, self.gateways, self.xds_secret,
+                                       on_states=self.writer.wake)
         self._tasks = [asyncio.ensure_future(self.writer.run()), asyncio.ensure_future(self.provisioner.run()),
                        asyncio.ensure_future(self.leadership.run())]
 

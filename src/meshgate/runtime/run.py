@@ -12,6 +12,7 @@ keeps its Envoy for a grace period, so a file rewritten in place does not restar
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 import os
@@ -46,6 +47,7 @@ from .workdir import Workdir
 if TYPE_CHECKING:
     from ..cluster.render import GatewayOwner
     from ..echo import EchoServer  # imported when echo backends are asked for
+    from .cluster_pki import ClusterPKI
     from .in_cluster import ClusterDuties
 
 log = logging.getLogger("meshgate.run")
@@ -87,9 +89,10 @@ class RunOptions:
         return FileProvider(self.paths, self.limits)
 
     def plaintext_refusal(self) -> str | None:
-        """Why these options must not start (plaintext xDS reachable from other hosts), or None."""
+        """Why these options must not start (plaintext xDS reachable from other hosts), or None.
+        In a cluster xDS is mutual TLS by default (the cluster's CA), so nothing is refused."""
         if self.xds_tls is None and not self.managed_tls and not self.insecure_xds \
-                and not is_loopback(self.xds_address):
+                and self.kubernetes is None and not is_loopback(self.xds_address):
             return (f"refusing to serve xDS in plaintext on {self.xds_address}: anyone reaching it could claim "
                     "any Gateway and get its private keys; give --xds-cert, --xds-key and --xds-client-ca "
                     "(or --insecure-xds)")
@@ -136,6 +139,8 @@ class Runner:
         self._infrastructure: dict[str, Infrastructure] = {}  # what each Envoy's node metadata was made from
         self._tasks: set[asyncio.Task] = set()
         self.duties: ClusterDuties | None = None  # in a cluster: leader election and status write-back
+        self.cluster_pki: ClusterPKI | None = None  # in a cluster, unless told otherwise: xDS mTLS from its CA
+        self._cluster_tls: ServerTLS | None = None  # this replica's server certificate from it
 
     @property
     def workdir(self) -> Path:
@@ -166,6 +171,8 @@ class Runner:
         except OSError as exc:
             raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: {_why(exc)}") from None
         await self.control.provider.start()  # the API server: each kind listed once
+        if opts.kubernetes is not None and opts.xds_tls is None and not opts.insecure_xds:
+            await self._prepare_cluster_pki()
         self.control.load()  # logs the load and each input error
         self.debug.readiness.loaded = True
         service = AggregatedDiscoveryService(self.cache, self.registry, self.metrics, resolve=self.control.resolve,
@@ -209,7 +216,8 @@ class Runner:
         provider = self.control.provider
         assert isinstance(provider, KubernetesProvider)
         self.duties = ClusterDuties(provider, lambda: live_status(self.control, self.registry.all()),
-                                    self._owned_gateways, **self.options.cluster)
+                                    self._owned_gateways, **self.options.cluster,
+                                    xds_secret=self.cluster_pki.secret_for if self.cluster_pki is not None else None)
         self.duties.start()
         self.control.on_applied = self.duties.changed
 
@@ -218,9 +226,28 @@ class Runner:
         """Where managed Envoys reach the xDS server."""
         return "127.0.0.1" if self.options.xds_address in ("0.0.0.0", "::") else self.options.xds_address
 
+    async def _prepare_cluster_pki(self) -> None:
+        """The cluster's xDS CA (from its Secret, created if missing), and this replica's server
+        certificate for the names proxies reach it at."""
+        from ..providers.kubernetes.provider import KubernetesProvider  # lazily: its client library
+        from .cluster_pki import ClusterPKI, cluster_authority
+        from .in_cluster import lease_namespace, proxy_defaults
+
+        provider = self.control.provider
+        assert isinstance(provider, KubernetesProvider) and provider.client is not None
+        cluster = self.options.cluster
+        namespace = cluster.get("lease_namespace") or lease_namespace()
+        self.cluster_pki = ClusterPKI(await cluster_authority(provider.client, namespace))
+        defaults = cluster.get("proxy_defaults") or proxy_defaults()
+        cluster["proxy_defaults"] = dataclasses.replace(defaults, xds_tls=True)
+        self._cluster_tls = self.cluster_pki.server_tls(
+            list(dict.fromkeys([defaults.xds_host, f"meshgate.{namespace}.svc", f"meshgate.{namespace}.svc.cluster.local"])))
+
     def _server_tls(self) -> ServerTLS | None:
         """The xDS server's TLS (None: plaintext); ValueError when the options do not allow it."""
         opts = self.options
+        if self.cluster_pki is not None:
+            return self._cluster_tls
         refusal = opts.plaintext_refusal()
         if refusal:
             raise ValueError(refusal)
