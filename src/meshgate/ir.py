@@ -204,12 +204,32 @@ class TLSSecret:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxyParameters:
+    """How a gateway's provisioned proxy is shaped (GatewayParameters: the class's, overridden
+    field by field by the Gateway's); None where neither says (meshgate's defaults apply)."""
+
+    replicas: int | None = None
+    image: str | None = None
+    log_level: str | None = None
+    requests: tuple[tuple[str, str], ...] | None = None
+    limits: tuple[tuple[str, str], ...] | None = None
+    service_type: str | None = None
+    service_annotations: tuple[tuple[str, str], ...] | None = None
+    external_traffic_policy: str | None = None
+    autoscaling: tuple[int, int, int] | None = None  # (minReplicas, maxReplicas, target CPU %)
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Infrastructure:
     """What everything created for a gateway carries (its managed Envoy's node metadata; in a
-    cluster, its Deployment, Pods, Service and ServiceAccount): labels and annotations."""
+    cluster, its Deployment, Pods, Service and ServiceAccount): labels and annotations, and the
+    parameters its provisioned proxy is made with."""
 
     labels: tuple[tuple[str, str], ...] = ()  # sorted by key
     annotations: tuple[tuple[str, str], ...] = ()  # sorted by key
+    parameters: ProxyParameters = ProxyParameters()
 
 
 @dataclass(frozen=True, slots=True)

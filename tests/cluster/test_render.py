@@ -85,7 +85,7 @@ def test_an_object_is_written_only_when_what_meshgate_wants_of_it_changed() -> N
     current["spec"].update(clusterIP="10.96.0.7", sessionAffinity="None")
     assert not needs_write(desired, current)
     assert needs_write(desired, None)
-    changed = with_hash({**service, "spec": {**service["spec"], "type": "ClusterIP"}})
+    changed = with_hash({**service, "spec": {**service["spec"], "type": "NodePort"}})
     assert needs_write(changed, current)
     put = replacement(changed, current)
     assert put["spec"]["clusterIP"] == "10.96.0.7" and put["metadata"]["resourceVersion"] == "42"

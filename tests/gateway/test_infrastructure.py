@@ -2,9 +2,10 @@
 
 The IR carries, per Gateway, the labels and annotations of what is created for it (its managed
 Envoy's node metadata; a provisioner's Deployment and Service): the Gateway's own plus the
-gateway-name and gateway-class-name labels. meshgate reads no parameters resource, so any
-parametersRef is invalid: its GatewayClass or Gateway is not accepted (InvalidParameters) and
-nothing is served for it.
+gateway-name and gateway-class-name labels, and the proxy parameters of GatewayParameters named
+by parametersRef (the class's, overridden by the Gateway's). A parametersRef to another kind, or
+to a GatewayParameters that does not exist, is invalid: its GatewayClass or Gateway is not
+accepted (InvalidParameters) and nothing is served for it.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def test_a_gateway_parameters_ref_is_invalid_parameters_and_nothing_is_served() 
     conds = conditions(tr, "Gateway", "params")
     assert conds["Accepted"] == ("False", "InvalidParameters",
                                  ("parametersRef invalid.io/InvalidParameters invalid: unsupported kind "
-                                  "(meshgate reads no parameters resource; remove parametersRef)"))
+                                  "(meshgate reads gateway.meshgate.io/GatewayParameters)"))
     assert conds["Programmed"][:2] == ("False", "Invalid")
     assert config(tr, "params").listeners == ()
 
@@ -86,7 +87,7 @@ spec:
     tr = translate(cls + gateway("of-custom", cls="custom") + gateway("of-builtin", port=8081))
     assert conditions(tr, "GatewayClass", "custom")["Accepted"] == (
         "False", "InvalidParameters", ("parametersRef core/ConfigMap infra/defaults: unsupported kind "
-                                       "(meshgate reads no parameters resource; remove parametersRef)"))
+                                       "(meshgate reads gateway.meshgate.io/GatewayParameters)"))
     accepted = conditions(tr, "Gateway", "of-custom")["Accepted"]
     assert accepted[:2] == ("False", "InvalidParameters")
     assert accepted[2].startswith("GatewayClass custom is not accepted: parametersRef core/ConfigMap")
@@ -120,3 +121,48 @@ spec: {{clusterIP: 10.0.0.{i}, ports: [{{name: http, port: 80}}]}}
     assert ("team", "mesh") in config(tr, "wp").infrastructure.labels
     assert conditions(tr, "Gateway", "ok")["Accepted"][:2] == ("True", "Accepted")
     assert config(tr, "ok").listeners != ()
+
+
+PARAMETERS = """---
+apiVersion: gateway.meshgate.io/v1alpha1
+kind: GatewayParameters
+metadata: {name: small, namespace: infra}
+spec: {replicas: 1, logLevel: info, service: {type: ClusterIP}, resources: {requests: {cpu: 50m}}}
+---
+apiVersion: gateway.meshgate.io/v1alpha1
+kind: GatewayParameters
+metadata: {name: scaled, namespace: ns}
+spec: {autoscaling: {maxReplicas: 4}, podDisruptionBudget: {maxUnavailable: 1}, logLevel: debug}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: custom}
+spec:
+  controllerName: meshgate.io/gateway-controller
+  parametersRef: {group: gateway.meshgate.io, kind: GatewayParameters, name: small, namespace: infra}
+"""
+
+
+def test_gateway_parameters_of_class_and_gateway_merge_field_by_field() -> None:
+    ref = "\n  infrastructure: {parametersRef: {group: gateway.meshgate.io, kind: GatewayParameters, name: scaled}}"
+    tr = translate(PARAMETERS + gateway("own", ref, cls="custom") + gateway("plain", cls="custom"))
+    assert conditions(tr, "GatewayClass", "custom")["Accepted"][0] == "True"
+    assert conditions(tr, "Gateway", "own")["Accepted"][0] == "True"
+    params = {c.name: c.infrastructure.parameters for c in tr.configs}
+    assert params["plain"] == ir.ProxyParameters(replicas=1, log_level="info", service_type="ClusterIP",
+                                                 requests=(("cpu", "50m"),))
+    assert params["own"] == ir.ProxyParameters(replicas=1, log_level="debug", service_type="ClusterIP",
+                                               requests=(("cpu", "50m"),), autoscaling=(1, 4, 80), max_unavailable=1)
+
+
+def test_a_missing_gateway_parameters_is_invalid_parameters() -> None:
+    ref = "\n  infrastructure: {parametersRef: {group: gateway.meshgate.io, kind: GatewayParameters, name: nope}}"
+    tr = translate(PARAMETERS + gateway("own", ref))
+    status, reason, message = conditions(tr, "Gateway", "own")["Accepted"]
+    assert (status, reason) == ("False", "InvalidParameters") and "not found" in message
+    # A GatewayClass names a namespaced kind: its reference must say the namespace.
+    without = PARAMETERS.replace("name: small, namespace: infra}\n\"\"\"", "name: small}\n\"\"\"")
+    without = without.replace("kind: GatewayParameters, name: small, namespace: infra}", "kind: GatewayParameters, name: small}")
+    tr = translate(without + gateway("g", cls="custom"))
+    status, reason, message = conditions(tr, "GatewayClass", "custom")["Accepted"]
+    assert (status, reason) == ("False", "InvalidParameters") and "give its namespace" in message

@@ -116,7 +116,8 @@ def test_int_bounds_are_inclusive(lo: int | None, hi: int | None, ok: bool) -> N
     if not ok:
         line, path, reason, _ = problems(f)[0]
         assert (line, path) == (4, "spec.port")
-        assert reason == f"must be between {'' if lo is None else lo} and {'' if hi is None else hi}, got 80"
+        # One bound given: the message names that one alone.
+        assert reason == (f"must be at least {lo}, got 80" if hi is None else f"must be at most {hi}, got 80")
 
 
 def test_int_refuses_booleans_floats_and_strings() -> None:

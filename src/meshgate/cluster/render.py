@@ -89,10 +89,34 @@ def bootstrap(cfg: ir.GatewayConfig, defaults: ProxyDefaults) -> str:
     return json.dumps(json.loads(bootstrap_text(boot, "json")), sort_keys=True, indent=2) + "\n"
 
 
+def _autoscaler(meta: dict, params: ir.ProxyParameters) -> dict | None:
+    if params.autoscaling is None:
+        return None
+    low, high, cpu = params.autoscaling
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"]},
+                     "minReplicas": low, "maxReplicas": high,
+                     "metrics": [{"type": "Resource", "resource": {
+                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]}}
+
+
+def _disruption_budget(meta: dict, selector: dict[str, str], params: ir.ProxyParameters) -> dict | None:
+    if params.min_available is None and params.max_unavailable is None:
+        return None
+    spec: dict = {"selector": {"matchLabels": selector}}
+    if params.min_available is not None:
+        spec["minAvailable"] = params.min_available
+    else:
+        spec["maxUnavailable"] = params.max_unavailable
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta, "spec": spec}
+
+
 def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDefaults) -> list[dict]:
-    """ServiceAccount, ConfigMap, Deployment and Service for one Gateway, in the order to apply
-    them (no Service while the Gateway has no listener to expose: one without ports is invalid)."""
+    """ServiceAccount, ConfigMap, Deployment, Service, and the HorizontalPodAutoscaler and
+    PodDisruptionBudget its parameters ask for, for one Gateway, in the order to apply them (no
+    Service while the Gateway has no listener to expose: one without ports is invalid)."""
     infra = cfg.infrastructure
+    params = infra.parameters
     meta = _meta(owner, infra)
     name = meta["name"]
     selector = _selector(infra)
@@ -105,21 +129,24 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
                              ("NODE_NAME", "spec.nodeName"))]
     container = {
         "name": "envoy",
-        "image": defaults.image,
+        "image": params.image or defaults.image,
         "args": ["-c", f"{BOOTSTRAP_DIR}/{BOOTSTRAP_KEY}", "--service-node", "$(POD_NAME)",
-                 "--log-level", defaults.log_level, "--drain-strategy", "immediate"],
+                 "--log-level", params.log_level or defaults.log_level, "--drain-strategy", "immediate"],
         "env": env,
         "ports": [{"name": f"listener-{p}", "containerPort": p, "protocol": "TCP"} for p in _ports(cfg)],
         "volumeMounts": [{"name": "bootstrap", "mountPath": BOOTSTRAP_DIR, "readOnly": True}]
         + ([{"name": "xds-certificate", "mountPath": XDS_CERT_DIR, "readOnly": True}] if defaults.xds_tls else []),
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "runAsNonRoot": True, "runAsUser": 101, "capabilities": {"drop": ["ALL"]}},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+        "resources": {"requests": dict(params.requests or (("cpu", "100m"), ("memory", "128Mi"))),
+                      **({"limits": dict(params.limits)} if params.limits else {})},
     }
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
         "spec": {
-            "replicas": defaults.replicas,
+            # Under an autoscaler the replica count is its to set (a rendered one would fight it).
+            **({} if params.autoscaling else {"replicas": defaults.replicas if params.replicas is None
+                                              else params.replicas}),
             "selector": {"matchLabels": selector},
             "template": {"metadata": pod_meta, "spec": {
                 "serviceAccountName": name,
@@ -134,9 +161,15 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
             }},
         },
     }
+    service_meta = meta
+    if params.service_annotations:
+        service_meta = {**meta, "annotations": {**meta.get("annotations", {}), **dict(params.service_annotations)}}
+    service_type = params.service_type or defaults.service_type
     service = {
-        "apiVersion": "v1", "kind": "Service", "metadata": meta,
-        "spec": {"type": defaults.service_type, "selector": selector,
+        "apiVersion": "v1", "kind": "Service", "metadata": service_meta,
+        "spec": {"type": service_type, "selector": selector,
+                 **({"externalTrafficPolicy": params.external_traffic_policy}
+                    if params.external_traffic_policy and service_type != "ClusterIP" else {}),
                  "ports": [{"name": f"listener-{p}", "port": p, "targetPort": p, "protocol": "TCP"}
                            for p in _ports(cfg)]},
     }
@@ -148,5 +181,6 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
     ]
     if _ports(cfg):
         out.append(service)
+    out += [o for o in (_autoscaler(meta, params), _disruption_budget(meta, selector, params)) if o is not None]
     # Each object its own metadata: callers annotate them one by one.
     return [{**obj, "metadata": copy.deepcopy(obj["metadata"])} for obj in out]

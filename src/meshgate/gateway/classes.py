@@ -52,9 +52,9 @@ def unknown_class_problems(store: Store, owned: dict[str, GatewayClass | None]) 
     return out
 
 
-def class_conditions(gc: GatewayClass) -> list[Condition]:
+def class_conditions(gc: GatewayClass, store: Store) -> list[Condition]:
     """A GatewayClass we own is accepted, unless its parametersRef is invalid."""
-    problem = parameters_problem(gc.parameters_ref)
+    problem = parameters_problem(gc.parameters_ref, store)
     return [
         Condition("Accepted", False, "InvalidParameters", problem) if problem
         else Condition("Accepted", True, "Accepted", "Handled by meshgate"),

@@ -82,13 +82,13 @@ def _not_served(state: GatewayState, accepted: Condition, programmed: Condition)
         ls.conditions.append(Condition("Programmed", False, reason, programmed.message))
 
 
-def _parameters_problem(gw: Gateway, owned: Mapping[str, GatewayClass | None]) -> str | None:
+def _parameters_problem(store: Store, gw: Gateway, owned: Mapping[str, GatewayClass | None]) -> str | None:
     """Why the Gateway's parameters are invalid: its class's parametersRef, or its own."""
     gc = owned.get(gw.class_name)
-    problem = parameters_problem(gc.parameters_ref) if gc is not None else None
+    problem = parameters_problem(gc.parameters_ref, store) if gc is not None else None
     if problem:
         return f"GatewayClass {gw.class_name} is not accepted: {problem}"
-    return parameters_problem(gw.infrastructure.parameters_ref)
+    return parameters_problem(gw.infrastructure.parameters_ref, store, gw.meta.namespace)
 
 
 def translate_gateways(store: Store, discovery: Discovery, now: str,
@@ -110,7 +110,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     owned = owned_classes(store)
     for name, gc in sorted(owned.items()):
         if gc is not None:
-            out.status.append(gateway_class_status(gc.meta, class_conditions(gc), now))
+            out.status.append(gateway_class_status(gc.meta, class_conditions(gc, store), now))
 
     # Gateways of other classes are not ours (no status on them), but a class no one has is likely a typo.
     out.problems = unknown_class_problems(store, owned)
@@ -119,7 +119,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:
             continue
         state = GatewayState(gw, validate_listeners(store, gw))
-        params = _parameters_problem(gw, owned)
+        params = _parameters_problem(store, gw, owned)
         if params:
             _not_served(state, Condition("Accepted", False, "InvalidParameters", params),
                         Condition("Programmed", False, "Invalid", params))
@@ -164,7 +164,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             ns, name, tuple(listeners), tuple(configs),
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
-            infrastructure=infrastructure(gw),
+            infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
                                          [{"type": "IPAddress", "value": state.address}]
@@ -197,12 +197,13 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
         gw = store.get("Gateway", *key)
         ips = [a.value for a in gw.addresses if a.type == "IPAddress" and a.value]
         cfg = translate_waypoint(gw, ips[0] if ips else "0.0.0.0", by_waypoint.get(key, []), routes, table, parents)
-        params = _parameters_problem(gw, owned)
+        params = _parameters_problem(store, gw, owned)
         if params:
             # Not accepted: its proxy gets nothing to serve (the captured services are still told
             # to use it, as the labels say).
             cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
-        out.gateways.append(dataclasses.replace(cfg, waypoint=True, infrastructure=infrastructure(gw)))
+        out.gateways.append(dataclasses.replace(cfg, waypoint=True,
+                                                infrastructure=infrastructure(gw, store, owned.get(gw.class_name))))
         listeners = [ListenerState(gw, lst, True, not params,
                                    [Condition("Accepted", True, "Accepted", "Waypoint listener accepted"),
                                     Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved"),

@@ -172,9 +172,12 @@ class Fields:
             self.error(key, f"must be an integer, got {_type_name(value)}")
             return None
         if (min is not None and value < min) or (max is not None and value > max):
-            lo = "" if min is None else str(min)
-            hi = "" if max is None else str(max)
-            self.error(key, f"must be between {lo} and {hi}, got {value}")
+            if max is None:
+                self.error(key, f"must be at least {min}, got {value}")
+            elif min is None:
+                self.error(key, f"must be at most {max}, got {value}")
+            else:
+                self.error(key, f"must be between {min} and {max}, got {value}")
             return None
         return value
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import core, gateway_api, istio
+from . import core, gateway_api, istio, meshgate_kinds
 from .fields import Fields
 from .meta import Meta, Source
 
@@ -43,6 +43,8 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, istio.parse_service_entry),
         KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, istio.parse_workload_entry),
         KindSpec(istio.GROUP, "DestinationRule", _ISTIO_VERSIONS, True, istio.parse_destination_rule),
+        KindSpec(meshgate_kinds.GROUP, meshgate_kinds.KIND, (meshgate_kinds.VERSION,), True,
+                 meshgate_kinds.parse_gateway_parameters),
     )
 }
 

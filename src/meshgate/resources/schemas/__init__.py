@@ -59,4 +59,9 @@ def schemas() -> Schemas:
         kinds.update(doc["kinds"])
         definitions.update(doc["definitions"])
         all_kinds.update((g, k) for g, _, k in (gk.partition("/") for gk in doc["all_kinds"]))
+    # meshgate's own kind: its schema is in code, beside its parser (one source with its CRD).
+    from ..meshgate_kinds import GROUP, KIND, SCHEMA, VERSION
+
+    kinds[f"{GROUP}/{VERSION}/{KIND}"] = SCHEMA
+    all_kinds.add((GROUP, KIND))
     return Schemas(kinds, definitions, frozenset(all_kinds))
