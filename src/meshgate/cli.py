@@ -274,8 +274,26 @@ def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str
 
 
 _xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")
-_debug_option = click.option("--debug-port", default=18001, show_default=True,
-                             help="Loopback port for /metrics and /debug/* (0 picks one).")
+
+
+def _debug_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--debug-port and --debug-address: where /healthz, /readyz, /metrics and /debug/* listen."""
+    command = click.option("--debug-address", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+                           callback=lambda c, p, v: _check_address(v),
+                           help="Address for the debug port: loopback unless asked (0.0.0.0 in a Pod, for its "
+                                "probes and metrics scrapes; /debug/* then answers the pod network too).")(command)
+    return click.option("--debug-port", default=18001, show_default=True,
+                        help="Port for /healthz, /readyz, /metrics and /debug/* (0 picks one).")(command)
+
+
+def _check_address(value: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IP address") from None
+    return value
 
 
 def _check_pool(value: str | None) -> str | None:
@@ -355,8 +373,8 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_xds_limits_options
 @_xds_tls_options
 @_limit_options
-def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
+def run(paths: tuple[str, ...], xds: str, debug_port: int, debug_address: str, sotw: bool, echo_backends: bool,
+        workdir: str | None, cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
         ingress_use_waypoints: bool | None, log_level: str, log_format: str, xds_limits: XdsLimits,
         xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
         max_file_bytes: int, max_documents: int) -> None:
@@ -371,6 +389,7 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 
     try:
         _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
+                                    debug_address=debug_address,
                                     workdir=Path(workdir) if workdir else None, cleanup=cleanup,
                                     envoy_log_level=envoy_log_level, envoy_grace_period=envoy_grace_period,
                                     address_pool=address_pool,
@@ -451,7 +470,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
           watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
           proxy_xds: str | None, xds: str,
-          debug_port: int, address_pool: str | None, ingress_use_waypoints: bool | None,
+          debug_port: int, debug_address: str, address_pool: str | None, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
           max_file_bytes: int, max_documents: int) -> None:
@@ -463,7 +482,8 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
     """
     source = _kubernetes_source(paths, kubernetes, kubeconfig, context, watch_namespaces, lease_namespace,
                                 lease_duration, proxy_xds)
-    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, address_pool=address_pool,
+    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, debug_address=debug_address,
+                                address_pool=address_pool,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
                                 limits=_limits(max_file_bytes, max_documents), **source,
                                 **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
