@@ -14,6 +14,7 @@ import click
 import yaml
 
 from . import __version__
+from .deploy.settings import DEFAULT_NAMESPACE, DEFAULT_REPLICAS, image_problem, namespace_problem
 from .pipeline import Translation, translate_paths
 from .resources.kinds import KIND_NAMES
 from .xds.limits import XdsLimits
@@ -536,6 +537,37 @@ def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, .
     boot = ads_bootstrap(gateway, host, int(port), admin_port=admin_port, locality=loc, labels=_labels(labels),
                          node_name=node_name, delta=not sotw, tls=tls)
     click.echo(bootstrap_text(boot, fmt), nl=False)
+
+
+def _check_manifest_option(problem: Callable[[str], str | None]) -> Callable[[Any, Any, str | None], str | None]:
+    """A click callback refusing a value `problem` finds fault with."""
+    def check(ctx: Any, param: Any, value: str | None) -> str | None:
+        reason = problem(value) if value is not None else None
+        if reason:
+            raise click.BadParameter(f"{value!r} {reason}")
+        return value
+    return check
+
+
+@main.command()
+@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, metavar="NS",
+              callback=_check_manifest_option(namespace_problem), help="The namespace meshgate runs in.")
+@click.option("--replicas", type=click.IntRange(min=1), default=DEFAULT_REPLICAS, show_default=True,
+              help="meshgate replicas (each serves xDS; the Lease holder also writes status and provisions).")
+@click.option("--image", metavar="IMG", callback=_check_manifest_option(image_problem),
+              help="meshgate's image (default: ghcr.io/meshgate/meshgate:<this version>).")
+@click.option("-o", "--output", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="yaml: a multi-document stream; json: one v1 List.")
+def manifests(namespace: str, replicas: int, image: str | None, fmt: str) -> None:
+    """The Kubernetes objects that run meshgate in a cluster: Namespace, ServiceAccount, RBAC,
+    Service, Deployment, PodDisruptionBudget and meshgate's GatewayClasses (`kubectl apply -f -`)."""
+    from .deploy.render import manifests as render
+    from .deploy.render import to_json, to_yaml
+    from .deploy.settings import ManifestOptions
+
+    options = ManifestOptions(namespace, replicas, image or "")
+    objects = render(options)
+    click.echo(to_json(objects) if fmt == "json" else to_yaml(objects, options), nl=False)
 
 
 @main.group()
