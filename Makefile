@@ -40,7 +40,7 @@ conformance: $(STAMP)
 
 ## Regenerate golden files after a reviewed change: git diff shows what moved.
 golden: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:randomly tests/golden/test_golden.py tests/golden/test_ir_golden.py tests/golden/test_hints_golden.py tests/cluster/test_render.py --update-golden
+	$(BIN)/python -m pytest -q -p no:randomly tests/golden/test_golden.py tests/golden/test_ir_golden.py tests/golden/test_hints_golden.py tests/cluster/test_render.py tests/deploy/test_manifests.py --update-golden
 
 bench: $(STAMP)
 	$(BIN)/python bench/translate.py

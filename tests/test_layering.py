@@ -30,6 +30,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "gateway": ("providers", "xds", *OUT, *LATER),
     "xds": ("providers", "gateway", *OUT, *LATER),
     "cluster": ("runtime", "pipeline", "cli", "explain"),  # envoy/ too renders bootstraps: a sibling
+    # The manifests that run meshgate: derived from what the stages read, write and provision, never
+    # from the running control plane (the CLI renders them without starting one).
+    "deploy": ("runtime", "pipeline", "cli", "explain", "xds", "incremental", "store"),
 }
 
 

@@ -14,6 +14,7 @@ import click
 import yaml
 
 from . import __version__
+from .deploy.settings import DEFAULT_NAMESPACE, DEFAULT_REPLICAS, image_problem, namespace_problem
 from .pipeline import Translation, translate_paths
 from .resources.kinds import KIND_NAMES
 from .xds.limits import XdsLimits
@@ -274,8 +275,26 @@ def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str
 
 
 _xds_option = click.option("--xds", default="127.0.0.1:18000", show_default=True, help="Where to serve ADS (HOST:PORT).")
-_debug_option = click.option("--debug-port", default=18001, show_default=True,
-                             help="Loopback port for /metrics and /debug/* (0 picks one).")
+
+
+def _debug_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--debug-port and --debug-address: where /healthz, /readyz, /metrics and /debug/* listen."""
+    command = click.option("--debug-address", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+                           callback=lambda c, p, v: _check_address(v),
+                           help="Address for the debug port: loopback unless asked (0.0.0.0 in a Pod, for its "
+                                "probes and metrics scrapes; /debug/* then answers the pod network too).")(command)
+    return click.option("--debug-port", default=18001, show_default=True,
+                        help="Port for /healthz, /readyz, /metrics and /debug/* (0 picks one).")(command)
+
+
+def _check_address(value: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IP address") from None
+    return value
 
 
 def _check_pool(value: str | None) -> str | None:
@@ -355,8 +374,8 @@ _log_format_option = click.option("--log-format", type=click.Choice(["text", "js
 @_xds_limits_options
 @_xds_tls_options
 @_limit_options
-def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_backends: bool, workdir: str | None,
-        cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
+def run(paths: tuple[str, ...], xds: str, debug_port: int, debug_address: str, sotw: bool, echo_backends: bool,
+        workdir: str | None, cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
         ingress_use_waypoints: bool | None, log_level: str, log_format: str, xds_limits: XdsLimits,
         xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
         max_file_bytes: int, max_documents: int) -> None:
@@ -371,6 +390,7 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, sotw: bool, echo_back
 
     try:
         _serve_forever(_run_options(paths, xds, debug_port, sotw, envoys=True, echo=echo_backends,
+                                    debug_address=debug_address,
                                     workdir=Path(workdir) if workdir else None, cleanup=cleanup,
                                     envoy_log_level=envoy_log_level, envoy_grace_period=envoy_grace_period,
                                     address_pool=address_pool,
@@ -451,7 +471,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
           watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
           proxy_xds: str | None, xds: str,
-          debug_port: int, address_pool: str | None, ingress_use_waypoints: bool | None,
+          debug_port: int, debug_address: str, address_pool: str | None, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
           max_file_bytes: int, max_documents: int) -> None:
@@ -463,7 +483,8 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
     """
     source = _kubernetes_source(paths, kubernetes, kubeconfig, context, watch_namespaces, lease_namespace,
                                 lease_duration, proxy_xds)
-    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, address_pool=address_pool,
+    _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, debug_address=debug_address,
+                                address_pool=address_pool,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,
                                 limits=_limits(max_file_bytes, max_documents), **source,
                                 **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
@@ -516,6 +537,37 @@ def bootstrap(gateway: str, xds: str, locality: str | None, labels: tuple[str, .
     boot = ads_bootstrap(gateway, host, int(port), admin_port=admin_port, locality=loc, labels=_labels(labels),
                          node_name=node_name, delta=not sotw, tls=tls)
     click.echo(bootstrap_text(boot, fmt), nl=False)
+
+
+def _check_manifest_option(problem: Callable[[str], str | None]) -> Callable[[Any, Any, str | None], str | None]:
+    """A click callback refusing a value `problem` finds fault with."""
+    def check(ctx: Any, param: Any, value: str | None) -> str | None:
+        reason = problem(value) if value is not None else None
+        if reason:
+            raise click.BadParameter(f"{value!r} {reason}")
+        return value
+    return check
+
+
+@main.command()
+@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, metavar="NS",
+              callback=_check_manifest_option(namespace_problem), help="The namespace meshgate runs in.")
+@click.option("--replicas", type=click.IntRange(min=1), default=DEFAULT_REPLICAS, show_default=True,
+              help="meshgate replicas (each serves xDS; the Lease holder also writes status and provisions).")
+@click.option("--image", metavar="IMG", callback=_check_manifest_option(image_problem),
+              help="meshgate's image (default: ghcr.io/meshgate/meshgate:<this version>).")
+@click.option("-o", "--output", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="yaml: a multi-document stream; json: one v1 List.")
+def manifests(namespace: str, replicas: int, image: str | None, fmt: str) -> None:
+    """The Kubernetes objects that run meshgate in a cluster: Namespace, ServiceAccount, RBAC,
+    Service, Deployment, PodDisruptionBudget and meshgate's GatewayClasses (`kubectl apply -f -`)."""
+    from .deploy.render import manifests as render
+    from .deploy.render import to_json, to_yaml
+    from .deploy.settings import ManifestOptions
+
+    options = ManifestOptions(namespace, replicas, image or "")
+    objects = render(options)
+    click.echo(to_json(objects) if fmt == "json" else to_yaml(objects, options), nl=False)
 
 
 @main.group()

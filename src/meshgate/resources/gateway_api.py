@@ -446,6 +446,7 @@ def parse_gateway_class(f: Fields, meta: Meta, source: Source) -> GatewayClass:
                               pattern_hint="must be a domain-prefixed path such as example.com/controller") or ""
         pf = spec.map("parametersRef")
         params = _parse_parameters_ref(pf, namespaced=True) if pf is not None else None
+        spec.str("description", max_len=64)  # checked as the CRD does (the API server refuses a longer one)
     return GatewayClass(meta, source, controller, params)
 
 

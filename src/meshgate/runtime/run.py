@@ -61,6 +61,7 @@ class RunOptions:
     xds_address: str = "127.0.0.1"
     xds_port: int = 18000
     debug_port: int = 18001
+    debug_address: str = "127.0.0.1"  # loopback unless asked (a Pod's probes and scrapes need its IP: 0.0.0.0)
     delta: bool = True
     envoys: bool = True  # one managed Envoy per Gateway
     echo: bool = False  # echo backends on the loopback endpoints of EndpointSlices
@@ -97,6 +98,11 @@ class RunOptions:
                     "any Gateway and get its private keys; give --xds-cert, --xds-key and --xds-client-ca "
                     "(or --insecure-xds)")
         return None
+
+
+def _url_host(address: str) -> str:
+    """`address` as a URL's host (an IPv6 address in brackets)."""
+    return f"[{address}]" if ":" in address else address
 
 
 class StartError(Exception):
@@ -167,9 +173,10 @@ class Runner:
             await self._claim_workdir()  # first: a workdir in use is refused before any port is taken
         # The debug endpoint next: /healthz answers and /readyz says what is awaited meanwhile.
         try:
-            debug_port = await self.debug.start("127.0.0.1", opts.debug_port)
+            debug_port = await self.debug.start(opts.debug_address, opts.debug_port)
         except OSError as exc:
-            raise StartError(f"cannot serve metrics and debug on 127.0.0.1:{opts.debug_port}: {_why(exc)}") from None
+            raise StartError(f"cannot serve metrics and debug on {opts.debug_address}:{opts.debug_port}: "
+                             f"{_why(exc)}") from None
         await self.control.provider.start()  # the API server: each kind listed once
         if opts.kubernetes is not None and opts.xds_tls is None and not opts.insecure_xds:
             await self._prepare_cluster_pki()
@@ -185,7 +192,7 @@ class Runner:
             raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: {_why(exc)}") from None
         self.debug.readiness.xds = f"{opts.xds_address}:{self.xds_port}"
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS, {'mTLS' if tls else 'plaintext'}) on "
-                 f"{opts.xds_address}:{self.xds_port}; metrics and debug on http://127.0.0.1:{debug_port}/metrics")
+                 f"{opts.xds_address}:{self.xds_port}; metrics and debug on http://{_url_host(opts.debug_address)}:{debug_port}/metrics")
         if opts.echo:
             self._sync_echoes()
         if opts.envoys:
