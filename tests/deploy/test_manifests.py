@@ -22,10 +22,11 @@ from meshgate.deploy.settings import ManifestOptions
 from meshgate.naming import BUILTIN_CLASSES, CONTROLLER_NAME
 from meshgate.providers.kubernetes.provider import STATUS_KINDS
 from meshgate.resources.kinds import KINDS
+from meshgate.runtime.cluster_pki import CA_SECRET
 from meshgate.runtime.in_cluster import ClusterDuties, proxy_defaults
 
 GOLDEN = Path(__file__).resolve().parents[2] / "deploy" / "meshgate.yaml"
-ORDER = ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service",
+ORDER = ["CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service",
          "Deployment", "PodDisruptionBudget", "GatewayClass", "GatewayClass"]
 
 
@@ -59,7 +60,7 @@ def test_options_reach_every_object() -> None:
     objects = manifests(ManifestOptions(namespace="mesh", replicas=3, image="registry.example:5000/me/mg:dev"))
     kinds = _by_kind(objects)
     assert kinds["Namespace"]["metadata"]["name"] == "mesh"
-    cluster_scoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "GatewayClass"}
+    cluster_scoped = {"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding", "GatewayClass"}
     for obj in objects:
         assert (obj["metadata"].get("namespace") == "mesh") == (obj["kind"] not in cluster_scoped), obj["kind"]
     for binding in ("ClusterRoleBinding", "RoleBinding"):
@@ -96,8 +97,10 @@ def test_proxies_dial_the_rendered_service_and_the_lease_is_the_one_the_role_nam
     defaults = proxy_defaults()
     assert defaults.xds_host == f"{svc['metadata']['name']}.mesh.svc"
     assert defaults.xds_port in [p["port"] for p in svc["spec"]["ports"]]
-    lease_names = {n for r in kinds["Role"]["rules"] for n in r.get("resourceNames", [])}
+    lease_names = {n for r in kinds["Role"]["rules"] if r["resources"] == ["leases"] for n in r.get("resourceNames", [])}
     assert lease_names == {ClusterDuties.__dataclass_fields__["lease_name"].default}
+    secret_names = {n for r in kinds["Role"]["rules"] if r["resources"] == ["secrets"] for n in r.get("resourceNames", [])}
+    assert secret_names == {CA_SECRET}
     container = kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert {p["targetPort"] for p in svc["spec"]["ports"]} == set(ports)
@@ -128,17 +131,17 @@ def test_rbac_grants_what_the_code_does_and_nothing_else() -> None:
     finalizers = {("gateway.networking.k8s.io", "gateways/finalizers", "update")}
     assert cluster == reads | status | provisioning | finalizers
     assert not any(r == "*" or v == "*" for _, r, v in cluster)
-    assert ("", "secrets", "create") not in cluster and ("", "events", "create") not in cluster
+    assert ("", "events", "create") not in cluster
 
 
 def test_plurals_are_the_api_servers() -> None:
     assert {k: plural(k) for k in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "EndpointSlice",
                                    "ServiceEntry", "WorkloadEntry", "DestinationRule", "Namespace", "Node",
-                                   "Policy")} == {
+                                   "Policy", "GatewayParameters")} == {
         "GatewayClass": "gatewayclasses", "Gateway": "gateways", "HTTPRoute": "httproutes",
         "ReferenceGrant": "referencegrants", "EndpointSlice": "endpointslices", "ServiceEntry": "serviceentries",
         "WorkloadEntry": "workloadentries", "DestinationRule": "destinationrules", "Namespace": "namespaces",
-        "Node": "nodes", "Policy": "policies"}
+        "Node": "nodes", "Policy": "policies", "GatewayParameters": "gatewayparameters"}
 
 
 def test_the_builtin_gateway_classes_are_meshgates() -> None:

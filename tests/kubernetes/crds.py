@@ -5,8 +5,12 @@ business; meshgate validates objects itself)."""
 
 from __future__ import annotations
 
+from meshgate.deploy.crds import gateway_parameters_crd
+from meshgate.deploy.settings import ManifestOptions
+
 GATEWAY_API = "gateway.networking.k8s.io"
 ISTIO = "networking.istio.io"
+MESHGATE = "gateway.meshgate.io"
 
 # (group, kind, plural, namespaced, versions with the storage one first)
 KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
@@ -35,9 +39,10 @@ def crd(group: str, kind: str, plural: str, namespaced: bool, versions: tuple[st
     }
 
 
-def crds(groups: tuple[str, ...] = (GATEWAY_API, ISTIO)) -> list[dict]:
-    """The CRDs of the given API groups."""
-    return [crd(*k) for k in KINDS if k[0] in groups]
+def crds(groups: tuple[str, ...] = (GATEWAY_API, ISTIO, MESHGATE)) -> list[dict]:
+    """The CRDs of the given API groups (meshgate's own as `meshgate manifests` renders it)."""
+    own = [gateway_parameters_crd(ManifestOptions())] if MESHGATE in groups else []
+    return [crd(*k) for k in KINDS if k[0] in groups] + own
 
 
 def main() -> None:

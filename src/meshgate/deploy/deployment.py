@@ -19,11 +19,10 @@ def serve_args() -> list[str]:
 
     xDS and the debug port listen on the Pod's addresses: proxies dial the Service, and the kubelet
     probes and Prometheus scrapes reach the Pod's IP (both stay loopback unless asked, as here).
-    --insecure-xds: provisioned proxies' bootstraps (cluster/render.py) speak plaintext xDS until the
-    in-cluster xDS CA of issue 15 (item 5) exists; that change removes the flag from here.
+    xDS is mutual TLS with the cluster's CA (runtime/cluster_pki.py), on by default in a cluster.
     """
     return ["serve", "--kubernetes",
-            "--xds", f"0.0.0.0:{XDS_PORT}", "--insecure-xds",
+            "--xds", f"0.0.0.0:{XDS_PORT}",
             "--debug-address", "0.0.0.0", "--debug-port", str(DEBUG_PORT),
             "--log-format", "json"]
 

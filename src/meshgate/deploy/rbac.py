@@ -5,27 +5,32 @@ changes the rendering (and the golden deploy/meshgate.yaml shows it in review).
 Cluster-wide (ClusterRole): what the provider lists and watches (resources/kinds.py KINDS), the
 status subresources the leader patches (providers/kubernetes/provider.py STATUS_KINDS), and what
 provisioning lists, creates, replaces and deletes in Gateways' namespaces (cluster/apply.py PATHS).
-In meshgate's own namespace only (Role): the leader's Lease.
+In meshgate's own namespace only (Role): the leader's Lease and the xDS CA's Secret.
 
 Not granted, because nothing in meshgate does it yet: Events, CustomResourceDefinitions (a CRD
 appearing is noticed through API discovery, which every authenticated client may read through
-the built-in system:discovery binding), HorizontalPodAutoscalers and PodDisruptionBudgets of
-proxies, the xDS CA's Secret, and reads of the route kinds the provider does not take yet.
+the built-in system:discovery binding), and reads of the route kinds the provider does not take yet.
 """
 
 from __future__ import annotations
 
 from ..cluster.apply import PATHS
 from ..providers.kubernetes.provider import STATUS_KINDS
-from ..resources import gateway_api
+from ..resources import gateway_api, meshgate_kinds
 from ..resources.kinds import KINDS
-from .settings import NAME, ManifestOptions
+from .settings import CA_SECRET, NAME, ManifestOptions
 
 READ = ("get", "list", "watch")
 
 
+# Kinds whose resource name the English rule below would get wrong.
+_PLURALS = {meshgate_kinds.KIND: meshgate_kinds.PLURAL}
+
+
 def plural(kind: str) -> str:
     """The resource name of `kind` (lower case, English plural, as the API server names them)."""
+    if kind in _PLURALS:
+        return _PLURALS[kind]
     lower = kind.lower()
     if lower.endswith(("s", "x", "ch", "sh")):
         return lower + "es"
@@ -86,6 +91,13 @@ def lease_rules() -> list[dict]:
             {"apiGroups": [group], "resources": ["leases"], "resourceNames": [NAME], "verbs": ["get", "update"]}]
 
 
+def ca_rules() -> list[dict]:
+    """The xDS CA's Secret (runtime/cluster_pki.py): read by every replica, created by the first
+    that finds none; in meshgate's own namespace, get narrowed to the one Secret."""
+    return [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [CA_SECRET], "verbs": ["get"]}]
+
+
 def _subject(options: ManifestOptions) -> list[dict]:
     return [{"kind": "ServiceAccount", "name": NAME, "namespace": options.namespace}]
 
@@ -99,7 +111,7 @@ def rbac_objects(options: ManifestOptions) -> list[dict]:
                     "rules": read_rules() + status_rules() + provisioning_rules()}
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
             "metadata": {"name": NAME, "namespace": options.namespace, "labels": dict(labels)},
-            "rules": lease_rules()}
+            "rules": lease_rules() + ca_rules()}
 
     def binding(kind: str, role_kind: str) -> dict:
         meta: dict = {"name": NAME, **({"namespace": options.namespace} if kind == "RoleBinding" else {}),

@@ -1,5 +1,5 @@
 """Everything that runs meshgate in a cluster, in the order to apply it, as data or as text
-(`meshgate manifests`): Namespace, ServiceAccount, RBAC, Service, Deployment,
+(`meshgate manifests`): meshgate's CRD, Namespace, ServiceAccount, RBAC, Service, Deployment,
 PodDisruptionBudget, GatewayClasses."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import yaml
 
 from .. import __version__
 from .classes import gateway_classes
+from .crds import gateway_parameters_crd
 from .deployment import deployment, disruption_budget
 from .rbac import rbac_objects
 from .service import service
@@ -34,7 +35,8 @@ def manifests(options: ManifestOptions) -> list[dict]:
     """Every object, in a stable order in which each one's dependencies come first (the
     Namespace before what lives in it, the ServiceAccount before its bindings and Pods)."""
     budget = disruption_budget(options)
-    return [namespace(options), service_account(options), *rbac_objects(options), service(options),
+    return [gateway_parameters_crd(options), namespace(options), service_account(options), *rbac_objects(options),
+            service(options),
             deployment(options), *([budget] if budget is not None else []), *gateway_classes(options)]
 
 

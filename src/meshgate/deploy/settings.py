@@ -10,6 +10,7 @@ from .. import __version__
 from ..resources.formats import dns1123_label
 
 NAME = "meshgate"  # the ServiceAccount, RBAC objects, Service, Deployment, PDB and the leader's Lease
+CA_SECRET = "meshgate-xds-ca"  # the xDS CA's Secret (runtime/cluster_pki.py CA_SECRET, checked by a test)
 DEFAULT_NAMESPACE = "meshgate-system"  # runtime/in_cluster.py's fallback when $POD_NAMESPACE is unset
 DEFAULT_REPLICAS = 2
 # Where the project publishes its image (pyproject's Source is github.com/meshgate/meshgate), tagged
