@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from meshgate import ir
 from meshgate.cluster.apply import APPLIED_HASH, needs_write, replacement, with_hash
 from meshgate.cluster.names import MAX_NAME, proxy_name
 from meshgate.cluster.render import GatewayOwner, ProxyDefaults, proxy_objects
@@ -20,7 +21,8 @@ GOLDEN = Path(__file__).parent / "golden" / "proxy-objects.yaml"
 DEFAULTS = ProxyDefaults(image="envoyproxy/envoy:v1.40.0", xds_host="meshgate.meshgate-system.svc")
 
 
-def _rendered() -> list[dict]:
+def _owned() -> list[tuple[ir.GatewayConfig, GatewayOwner]]:
+    """The golden case's served Gateways, with what owns their objects."""
     (case,) = [c for c in own_cases() if c.name == "gateway-infrastructure-and-addresses"]
     _, loaded, _ = load_case(case)
     store = Store()
@@ -30,8 +32,12 @@ def _rendered() -> list[dict]:
     for cfg in sorted(tr.configs, key=lambda c: c.key):
         gw = store.get("Gateway", cfg.namespace, cfg.name)
         assert gw is not None
-        out += proxy_objects(cfg, GatewayOwner(cfg.namespace, cfg.name, gw.meta.uid, gw.class_name), DEFAULTS)
+        out.append((cfg, GatewayOwner(cfg.namespace, cfg.name, gw.meta.uid, gw.class_name)))
     return out
+
+
+def _rendered() -> list[dict]:
+    return [obj for cfg, owner in _owned() for obj in proxy_objects(cfg, owner, DEFAULTS)]
 
 
 def test_rendered_objects_match_the_golden_file(update_golden: bool) -> None:

@@ -7,6 +7,7 @@ deletes them with their Gateway too; this covers a Gateway that moved to another
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,22 @@ Owned = list[tuple[ir.GatewayConfig, GatewayOwner]]
 # (owner, Secret name, the Secret as it is now or None) → the Secret as it should be: a proxy's
 # xDS client certificate, the same one while it is valid (runtime/cluster_pki.py issues them).
 SecretFor = Callable[[GatewayOwner, str, dict | None], dict]
+
+
+CERTIFICATE_ANNOTATION = "meshgate.io/xds-certificate"
+
+
+def _rolled_with(obj: dict, secret: dict) -> dict:
+    """A Deployment whose Pods carry the digest of their xDS certificate: Envoy reads the
+    certificate at start, so a reissued one rolls the Pods (one by one, as any rollout) before
+    the old one expires; other objects as they are."""
+    if obj["kind"] != "Deployment":
+        return obj
+    digest = hashlib.sha256((secret.get("data") or {}).get("tls.crt", "").encode()).hexdigest()[:16]
+    template = obj["spec"]["template"]
+    meta = template.get("metadata", {})
+    annotated = {**meta, "annotations": {**meta.get("annotations", {}), CERTIFICATE_ANNOTATION: digest}}
+    return {**obj, "spec": {**obj["spec"], "template": {**template, "metadata": annotated}}}
 
 
 @dataclass
@@ -82,6 +99,7 @@ class Provisioner:
                 key = ("Secret", owner.namespace, xds_secret_name(proxy))
                 secret = self.xds_secret(owner, key[2], existing.get(key))
                 objects.insert(0, {**secret, "metadata": {**objects[0]["metadata"], "name": key[2]}})
+                objects = [_rolled_with(o, secret) for o in objects]
             for obj in objects:
                 md = obj["metadata"]
                 out[(obj["kind"], md["namespace"], md["name"])] = with_hash(obj)

@@ -3,8 +3,8 @@ first replica that finds none; the others read it), each replica's server certif
 from it at start, and a client certificate per provisioned proxy, in a Secret owned by its
 Gateway, naming the Gateway (its SPIFFE ID: the xDS server takes the proxy's Gateway from it).
 A proxy's certificate is reissued when it was not signed by the current CA, names another
-Gateway, or has less than a third of its lifetime left; Envoy reads it at start, so the kubelet's
-Secret update reaches it with its next Pod."""
+Gateway, or has less than a third of its lifetime left; Envoy reads it at start, so the
+provisioner rolls the proxy's Pods when it changes (cluster/provisioner.py)."""
 
 from __future__ import annotations
 
