@@ -17,6 +17,7 @@ from ..providers.kubernetes.client import ApiError, KubeClient
 from .apply import PATHS, needs_write, object_path, replacement, with_hash
 from .proxy_status import ProxyState, observed_state
 from .render import MANAGED_BY, MANAGED_BY_VALUE, GatewayOwner, ProxyDefaults, proxy_objects, xds_secret_name
+from .rounds import in_rounds
 
 log = logging.getLogger("meshgate.provision")
 
@@ -74,20 +75,18 @@ class Provisioner:
     async def run(self, resync: float = 30.0, waiting: float = 1.0) -> None:
         """Sync when woken (at most every `interval`) and every `resync` seconds (`waiting`
         seconds while a proxy has no available replica or address yet), until cancelled."""
-        while True:
+        def every() -> float:
             pending = any(s.available == 0 or not s.addresses for s in self.states.values())
+            return waiting if pending else resync
+
+        async def sync() -> None:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=waiting if pending else resync)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            if self.active:
-                try:
-                    await self.sync()
-                except ApiError as exc:
-                    self.counts.failures += 1
-                    log.warning("provisioning: %s (tried again within %g s)", exc, resync)
-            await asyncio.sleep(self.interval)
+                await self.sync()
+            except ApiError as exc:
+                self.counts.failures += 1
+                log.warning("provisioning: %s (tried again within %g s)", exc, resync)
+
+        await in_rounds(self._wake, lambda: self.active, sync, self.interval, every)
 
     def desired(self, existing: dict[tuple[str, str, str], dict]) -> dict[tuple[str, str, str], dict]:
         """(kind, namespace, name) → the object as it should be (annotated with its hash)."""

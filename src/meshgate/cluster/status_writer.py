@@ -25,6 +25,7 @@ from ..naming import CONTROLLER_NAME
 from ..providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClient
 from ..providers.kubernetes.kinds import ApiResource
 from ..resources.meta import ObjectKey
+from .rounds import in_rounds
 
 log = logging.getLogger("meshgate.kubernetes.status")
 
@@ -115,15 +116,10 @@ class StatusWriter:
     async def run(self, resync: float = 5.0) -> None:
         """Write rounds until cancelled: when woken (at most every `interval`), and every
         `resync` seconds (a proxy's answer moves without waking anyone)."""
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=resync)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            if self.active:
-                await self.write_round()
-            await asyncio.sleep(self.interval)
+        async def write() -> None:
+            await self.write_round()
+
+        await in_rounds(self._wake, lambda: self.active, write, self.interval, lambda: resync)
 
     def pending(self) -> list[tuple[ObjectKey, ApiResource, dict, dict, str]]:
         """The writes a round would make: (key, resource, object as watched, status to write,
