@@ -33,10 +33,21 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## The upstream Gateway API conformance tests through real Envoys: each test passed/failed/skipped
-## with the reason, then the ConformanceReport (also written to build/conformance-report.yaml).
+## with the reason, then the ConformanceReport (also written to build/conformance-report.yaml);
+## then the same tests through the Kubernetes provider (objects applied to the API emulator,
+## status read from it; build/conformance-report-kubernetes.yaml), and whether the two results
+## match. Both runs always run; the target fails if either fails or the results differ.
+## CONFORMANCE_SLOT picks the 127.1.x.0/24 networks (another run at the same time needs another).
+CONFORMANCE_SLOT ?= 0
 conformance: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m tests.conformance --report-output build/conformance-report.yaml
+	rm -f build/conformance-report.yaml build/conformance-report-kubernetes.yaml
+	status=0; \
+	$(BIN)/python -m tests.conformance --slot $(CONFORMANCE_SLOT) --report-output build/conformance-report.yaml \
+		|| status=1; \
+	$(BIN)/python -m tests.conformance --slot $(CONFORMANCE_SLOT) --provider kubernetes --report-output build/conformance-report-kubernetes.yaml \
+		--compare-with build/conformance-report.yaml || status=1; \
+	exit $$status
 
 ## Regenerate golden files after a reviewed change: git diff shows what moved.
 golden: $(STAMP)

@@ -48,6 +48,7 @@ class ControlPlaneUnderTest:
         self.control = ControlPlane(FileProvider([self.dir]), self.cache, self.metrics,
                                     max_views=self.limits.max_views)
         self.server: grpc.aio.Server | None = None
+        self.service: AggregatedDiscoveryService | None = None
         self.port = 0
 
     async def __aenter__(self) -> Self:
@@ -56,6 +57,7 @@ class ControlPlaneUnderTest:
                                              release=self.control.release, limits=self.limits,
                                              ready=self.control.ready, **self.service_options)  # type: ignore[arg-type]
         self.server, self.port = await start_server(service, "127.0.0.1", 0)
+        self.service = service
         return self
 
     async def __aexit__(self, *exc: object) -> None:

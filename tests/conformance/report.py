@@ -11,7 +11,7 @@ import yaml
 from meshgate import __version__
 
 from .features import SUPPORTED
-from .runner import Result
+from .model import Result
 from .suite import CORE_FEATURES
 
 PROFILE = "GATEWAY-HTTP"
@@ -75,3 +75,23 @@ def conformance_report(results: Sequence[Result], now: datetime.datetime | None 
                                             if r.test.provisional and r.outcome == "passed"),
     }
     return yaml.safe_dump(report, sort_keys=False)
+
+
+def report_differences(first: str, second: str) -> list[str]:
+    """How two ConformanceReports' results differ (outcomes per profile section, failed and
+    skipped tests, provisional tests passed); dates, versions and timings are not results."""
+    a, b = yaml.safe_load(first), yaml.safe_load(second)
+    out = []
+    profiles_a = {p["name"]: p for p in a.get("profiles", [])}
+    profiles_b = {p["name"]: p for p in b.get("profiles", [])}
+    for name in sorted(profiles_a.keys() | profiles_b.keys()):
+        pa, pb = profiles_a.get(name, {}), profiles_b.get(name, {})
+        for section in ("core", "extended"):
+            sa, sb = pa.get(section, {}), pb.get(section, {})
+            for key in ("result", "statistics", "failedTests", "skippedTests"):
+                if sa.get(key) != sb.get(key):
+                    out.append(f"{name} {section} {key}: {sa.get(key)} vs {sb.get(key)}")
+    if a.get("succeededProvisionalTests") != b.get("succeededProvisionalTests"):
+        out.append(f"succeededProvisionalTests: {a.get('succeededProvisionalTests')} vs "
+                   f"{b.get('succeededProvisionalTests')}")
+    return out

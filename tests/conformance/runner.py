@@ -14,15 +14,12 @@ import socket
 import subprocess
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Self
 
 from . import status_checks as sc
-from .client import round_trip
+from .checks import Checks
 from .cluster import (
     GATEWAY_CLASS,
     TLS_SECRETS,
@@ -36,13 +33,13 @@ from .cluster import (
     self_signed,
     tls_secret,
 )
-from .compare import compare
-from .expect import Expect, GatewayRef, Key, Request
+from .expect import GatewayRef, Key
 from .features import skip_reason
+from .model import Applied, Result, TestFailed, Timing, split_documents
 from .processes import EchoPod, Meshgate, meshgate_exe
-from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Generated, Reply
+from .suite import ConformanceTest
 
-GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+__all__ = ["BASE_GATEWAYS", "Result", "Suite", "TestFailed", "Timing", "copy_logs", "networks"]
 
 
 def networks(slot: int = 0) -> tuple[str, str]:
@@ -54,56 +51,9 @@ def networks(slot: int = 0) -> tuple[str, str]:
         raise ValueError(f"suite slot {slot} out of range")
     return f"127.1.{80 + 2 * slot}.0/24", f"127.1.{81 + 2 * slot}.0/24"
 
+
 BASE_GATEWAYS = ("same-namespace", "all-namespaces", "backend-namespaces", "same-namespace-with-https-listener")
 
-
-@dataclass(frozen=True)
-class Timing:
-    """How long to wait for things to settle (upstream's TimeoutConfig, shortened: all is local)."""
-
-    status: float = 20.0  # status to show what a test expects
-    consistency: float = 15.0  # a response to become the expected one
-    consecutive: int = 3  # successes in a row that count as consistent (RequiredConsecutiveSuccesses)
-    cleanup: float = 20.0
-    step: float = 0.05
-
-
-class TestFailed(Exception):
-    """A hard failure: the test stops."""
-
-
-@dataclass
-class Result:
-    """How one test went."""
-
-    test: ConformanceTest
-    outcome: str  # passed | failed | skipped
-    reasons: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    not_checked: list[str] = field(default_factory=list)  # upstream assertions this harness cannot make
-
-
-@dataclass
-class _Applied:
-    """A manifest written into the watched directory, as documents (text kept for rewriting)."""
-
-    path: Path
-    docs: list[str]
-
-    def objects(self) -> list[dict]:
-        return [o for d in self.docs for o in documents(d)]
-
-
-def _split(text: str) -> list[str]:
-    parts, current = [], []
-    for line in text.splitlines(keepends=True):
-        if line.rstrip() == "---":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(line)
-    parts.append("".join(current))
-    return [p for p in parts if documents(p)]
 
 
 def _check_low_ports(pool: str) -> None:
@@ -122,9 +72,9 @@ def _check_low_ports(pool: str) -> None:
 class Suite:
     """The running stand-in for a cluster with meshgate installed."""
 
-    def __init__(self, root: Path, timing: Timing = Timing(), slot: int = 0) -> None:
+    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0) -> None:
         self.root = root
-        self.timing = timing
+        self.timing = timing or Timing()
         self.gateway_pool, self.pod_network = networks(slot)
         self.config = root / "config"
         self.certs: dict[tuple[str, str], Certificate] = {}
@@ -135,24 +85,36 @@ class Suite:
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Write the base manifests and what the cluster adds, start the Pods and meshgate."""
+        cluster = self.prepare()
+        (self.config / "manifests.yaml").write_text(manifest_text("manifests.yaml"))
+        (self.config / "cluster.yaml").write_text(dump_all(cluster))
+        self.start_pods()
+        self.meshgate = Meshgate(self.config, self.root / "work", self.gateway_pool)
+        self.meshgate.start()
+        self.wait_base_ready()
+
+    def prepare(self) -> list[dict]:
+        """Check the ports, make the directories, read the base manifests, name the Pods and
+        generate the certificates: the objects a cluster adds (GatewayClass, EndpointSlices, Secrets)."""
         _check_low_ports(self.gateway_pool)
         for d in ("config", "work", "logs"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
-        base = manifest_text("manifests.yaml")
-        self.base_objects = documents(base)
+        self.base_objects = documents(manifest_text("manifests.yaml"))
         members = pods(self.base_objects, self.pod_network)
         self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
-        cluster = [gateway_class(), *endpoint_slices(self.base_objects, members),
-                   *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
-        (self.config / "manifests.yaml").write_text(base)
-        (self.config / "cluster.yaml").write_text(dump_all(cluster))
         self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log") for p in members]
+        return [gateway_class(), *endpoint_slices(self.base_objects, members),
+                *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
+
+    def start_pods(self) -> None:
+        """Start the echo Pods and wait until each listens."""
         for pod in self.pods:
             pod.start()
         for pod in self.pods:
             pod.wait_ready()
-        self.meshgate = Meshgate(self.config, self.root / "work", self.gateway_pool)
-        self.meshgate.start()
+
+    def wait_base_ready(self) -> None:
+        """Wait for the suite's precondition: the GatewayClass accepted, the base Gateways ready."""
         self._wait("the GatewayClass and base Gateways to be ready", lambda doc: sc.gateway_class_accepted(
             doc, GATEWAY_CLASS) or next(filter(None, (sc.gateway_problem(doc, GatewayRef("gateway-conformance-infra", g))
                                                      for g in BASE_GATEWAYS)), None), self.timing.status * 2)
@@ -176,10 +138,18 @@ class Suite:
         self.stop()
 
     # -- state ------------------------------------------------------------------------------------
-    def status(self) -> dict:
-        """`meshgate status --server ... -o json` (exit status 1 only means some input had problems)."""
+    def debug_address(self) -> str:
+        """host:port of meshgate's debug endpoint (status, /debug/proxies)."""
         assert self.meshgate is not None
-        proc = subprocess.run([meshgate_exe(), "status", "--server", self.meshgate.debug, "-o", "json"],
+        return self.meshgate.debug
+
+    def status(self) -> dict:
+        """The status documents the tests check: here what meshgate serves (meshgate_status)."""
+        return self.meshgate_status()
+
+    def meshgate_status(self) -> dict:
+        """`meshgate status --server ... -o json` (exit status 1 only means some input had problems)."""
+        proc = subprocess.run([meshgate_exe(), "status", "--server", self.debug_address(), "-o", "json"],
                               capture_output=True, text=True, timeout=30, check=False)
         if not proc.stdout.strip():
             raise TestFailed(f"meshgate status failed: {proc.stderr.strip()}")
@@ -189,11 +159,10 @@ class Suite:
         """Wait until every connected Envoy has answered all it was sent, three looks in a row with
         nothing new sent in between: status is written when config is computed, a moment before
         the Envoys have it, and a test must not meet the previous test's routes."""
-        assert self.meshgate is not None
         deadline = time.monotonic() + self.timing.status
         last, same = None, 0
         while same < 3:
-            with urllib.request.urlopen(f"http://{self.meshgate.debug}/debug/proxies", timeout=10) as resp:
+            with urllib.request.urlopen(f"http://{self.debug_address()}/debug/proxies", timeout=10) as resp:
                 proxies = json.load(resp)
             # A type whose last answer was a NACK counts as answered: the test's requests judge it.
             # A type the Envoy no longer subscribes to is skipped: Envoy ignores (and never ACKs)
@@ -241,7 +210,7 @@ class Suite:
             return Result(test, "skipped", [reason])
         started = time.monotonic()
         applied = [self._apply(name) for name in test.manifests]
-        checks = Checks(self, applied)
+        checks = self.checks(applied)
         try:
             test.body(checks)
         except TestFailed as exc:
@@ -256,13 +225,17 @@ class Suite:
         outcome = "failed" if checks.failures else "passed"
         return Result(test, outcome, checks.failures, time.monotonic() - started, checks.unchecked)
 
-    def _apply(self, manifest: str) -> _Applied:
+    def checks(self, applied: list[Applied]) -> Checks:
+        """What the test body calls, for one run."""
+        return Checks(self, applied)
+
+    def _apply(self, manifest: str) -> Applied:
         text = manifest_text(manifest)
         path = self.config / f"test-{manifest}"
         path.write_text(text)
-        return _Applied(path, _split(text))
+        return Applied(path, split_documents(text))
 
-    def _cleanup(self, applied: Sequence[_Applied]) -> None:
+    def _cleanup(self, applied: Sequence[Applied]) -> None:
         owned = [(o["kind"], Key(o["metadata"].get("namespace", ""), o["metadata"]["name"]))
                  for a in applied for o in a.objects() if o.get("kind") in ("Gateway", "HTTPRoute")]
         for a in applied:
@@ -272,176 +245,6 @@ class Suite:
             self.timing.cleanup)
         self.settle()
 
-
-def _with_unique_query(expected: Expect) -> Expect:
-    """The expectation of one probe: its request with a new UUID in `unique_query`, if any."""
-    if not expected.unique_query:
-        return expected
-    path = expected.request.path
-    path += ("&" if "?" in path else "?") + f"{expected.unique_query}={uuid.uuid4()}"
-    return replace(expected, request=replace(expected.request, path=path))
-
-
-class Checks:
-    """What a test body calls (suite.Checks), bound to one test run."""
-
-    def __init__(self, suite: Suite, applied: list[_Applied]) -> None:
-        self.suite = suite
-        self.applied = applied
-        self.failures: list[str] = []
-        self.unchecked: list[str] = []
-
-    # -- status -------------------------------------------------------------------------------------
-    def _gateway_spec(self, key: Key) -> dict:
-        for obj in self.suite.base_objects + [o for a in self.applied for o in a.objects()]:
-            meta = obj.get("metadata", {})
-            if obj.get("kind") == "Gateway" and meta.get("name") == key.name and meta.get("namespace") == key.namespace:
-                return obj["spec"]
-        raise TestFailed(f"no Gateway {key} in the manifests")
-
-    def _address(self, doc: dict, gateway: GatewayRef) -> str:
-        ip = sc.gateway_ip(doc, gateway.key)
-        listeners = self._gateway_spec(gateway.key)["listeners"]
-        if gateway.listeners:
-            listeners = [ls for ls in listeners if ls["name"] == gateway.listeners[0]]
-        return f"{ip}:{listeners[0]['port']}"
-
-    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
-        doc = self.suite._wait(f"Gateway {gateway.key} and routes {', '.join(map(str, routes))} to be accepted",
-                               lambda d: sc.gateway_problem(d, gateway) or next(
-                                   filter(None, (sc.route_accepted_problem(d, r, gateway.key) for r in routes)), None),
-                               self.suite.timing.status)
-        self.suite.settle()
-        return self._address(doc, gateway)
-
-    def gateway_address(self, gateway: GatewayRef) -> str:
-        doc = self.suite._wait(f"Gateway {gateway.key} to have an address",
-                               lambda d: sc.gateway_address_problem(d, gateway.key), self.suite.timing.status)
-        return self._address(doc, gateway)
-
-    def gateway_latest_conditions(self, gateway: Key) -> None:
-        self.suite._wait(f"Gateway {gateway} to have its latest conditions",
-                         lambda d: sc.gateway_latest_problem(d, gateway), self.suite.timing.status)
-
-    def gateway_condition(self, gateway: Key, condition: Condition) -> None:
-        self.suite._wait(f"Gateway {gateway} to have {condition.type}={condition.status}",
-                         lambda d: sc.gateway_condition_problem(d, gateway, condition), self.suite.timing.status)
-
-    def gateway_spec(self, gateway: Key) -> dict:
-        return self._gateway_spec(gateway)
-
-    def generated(self, gateway: Key) -> list[Generated]:
-        assert self.suite.meshgate is not None
-        found: dict[str, Generated] = {}
-        for admin in sorted(set(self.suite.meshgate.envoy_admins().values())):
-            try:
-                with urllib.request.urlopen(f"{admin}/server_info", timeout=10) as resp:
-                    node = json.load(resp)["node"]
-            except OSError:
-                continue  # an Envoy that has stopped (its Gateway gone) is listed no more
-            metadata = node.get("metadata", {})
-            labels = metadata.get("meshgate.io/labels", {})
-            # Listed as the suite lists: in the Gateway's namespace, by the gateway-name label.
-            if metadata.get("meshgate.io/gateway", "").split("/")[0] == gateway.namespace \
-                    and labels.get(GATEWAY_NAME_LABEL) == gateway.name:
-                found[node["id"]] = Generated("Envoy", node["id"], labels, metadata.get("meshgate.io/annotations", {}))
-        return [found[k] for k in sorted(found)]
-
-    def not_checked(self, what: str) -> None:
-        self.unchecked.append(what)
-
-    def route_resolved_refs(self, route: Key, gateway: Key) -> None:
-        self.route_condition(route, gateway, Condition("ResolvedRefs", "True", "ResolvedRefs"))
-
-    def route_condition(self, route: Key, gateway: Key, condition: Condition) -> None:
-        self.suite._wait(f"HTTPRoute {route} to have {condition.type}={condition.status}",
-                         lambda d: sc.route_condition_problem(d, route, gateway, condition), self.suite.timing.status)
-
-    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool) -> None:
-        self.suite._wait(f"HTTPRoute {route} to have its parents",
-                         lambda d: sc.route_parents_problem(d, route, parents, namespace_required),
-                         self.suite.timing.status)
-
-    def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
-        self.suite._wait(f"Gateway {gateway} listener status", lambda d: sc.listeners_problem(d, gateway, listeners),
-                         self.suite.timing.status)
-
-    # -- traffic ------------------------------------------------------------------------------------
-    def _cert(self, tls_cert: Key | None) -> str | None:
-        if tls_cert is None:
-            return None
-        cert = self.suite.certs.get((tls_cert.namespace, tls_cert.name))
-        if cert is None:
-            raise TestFailed(f"no generated certificate for Secret {tls_cert}")
-        return cert.cert_pem
-
-    def request(self, address: str, request: Request, tls_cert: Key | None = None, server_name: str = "") -> Reply:
-        return round_trip(address, request, self._cert(tls_cert), server_name=server_name)
-
-    def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            return list(pool.map(lambda _: round_trip(address, request), range(count)))
-
-    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
-        timing = self.suite.timing
-        cert = self._cert(tls_cert)
-        scheme = "https" if cert else "http"
-        mirrors = {k: [(p, len(p.logs())) for p in self.suite.pods_of(k)] for k in expected.mirrored_to}
-        deadline = time.monotonic() + timing.consistency
-        streak, problem = 0, ""
-        while streak < timing.consecutive:
-            probe = _with_unique_query(expected)
-            try:
-                reply = round_trip(address, probe.request, cert, dict(expected.backend_set_response_headers),
-                                   server_name)
-                problem = compare(probe, reply, scheme) or ""
-            except OSError as exc:
-                problem = f"request failed: {exc}"
-            streak = 0 if problem else streak + 1
-            if problem:
-                if time.monotonic() > deadline:
-                    self.failures.append(f"{expected.title()}: {problem}")
-                    return
-                time.sleep(timing.step)
-        for service, members in mirrors.items():
-            self._expect_mirrored(service, members, expected)
-
-    def _expect_mirrored(self, service: Key, pods: list[tuple[EchoPod, int]], expected: Expect) -> None:
-        path = expected.request.path
-        if expected.expected_request is not None and expected.expected_request.path is not None:
-            path = expected.expected_request.path
-        line = f"Echoing back request made to {path} to client"
-        deadline = time.monotonic() + self.suite.timing.consistency
-        while time.monotonic() < deadline:
-            if any(line in p.logs()[offset:] for p, offset in pods):
-                return
-            time.sleep(self.suite.timing.step)
-        self.failures.append(f"{expected.title()}: no Pod of {service} logged the mirrored request to {path}")
-
-    # -- objects and control ------------------------------------------------------------------------
-    def delete(self, kind: str, key: Key) -> None:
-        for a in self.applied:
-            kept = [d for d in a.docs if not any(
-                o.get("kind") == kind and o["metadata"].get("name") == key.name and
-                o["metadata"].get("namespace", "") == key.namespace for o in documents(d))]
-            if len(kept) != len(a.docs):
-                a.docs = kept
-                a.path.write_text("---\n".join(kept))
-                return
-        raise TestFailed(f"delete: no {kind} {key} was applied by this test")
-
-    def fail(self, message: str) -> None:
-        raise TestFailed(message)
-
-    def eventually(self, what: str, check: Callable[[], str | None]) -> None:
-        deadline = time.monotonic() + self.suite.timing.consistency
-        while True:
-            problem = check()
-            if problem is None:
-                return
-            if time.monotonic() > deadline:
-                raise TestFailed(f"{what}: {problem}")
-            time.sleep(self.suite.timing.step)
 
 
 def copy_logs(suite: Suite, dest: Path) -> None:

@@ -38,13 +38,15 @@ def test_upstream(suite: Suite, test: ConformanceTest) -> None:
     assert result.outcome == "passed", f"{test.short_name}:\n" + "\n".join(result.reasons)
 
 
-def _wrong_backend(t: Checks) -> None:
+def wrong_backend(t: Checks) -> None:
+    """A body expecting infra-backend-v1 where the route sends /v2 to v2."""
     address = t.gateway_and_routes_accepted(GatewayRef(INFRA, "same-namespace"), Key(INFRA, "matching"))
     t.expect(address, Expect(Request(path="/v2"), backend="infra-backend-v1"))  # the route sends /v2 to v2
     t.expect(address, Expect(Request(path="/"), backend="infra-backend-v1"))
 
 
-def _wrong_status(t: Checks) -> None:
+def wrong_status(t: Checks) -> None:
+    """A body waiting for a route that no manifest has."""
     t.gateway_and_routes_accepted(GatewayRef(INFRA, "same-namespace"), Key(INFRA, "no-such-route"))
 
 
@@ -55,12 +57,12 @@ def test_a_wrong_expectation_fails(suite: Suite) -> None:
     suite.timing = replace(saved, consistency=1.0, status=1.0)
     try:
         wrong = ConformanceTest("WrongBackend", "", ("httproute-matching.yaml",), ("Gateway", "HTTPRoute"),
-                                _wrong_backend)
+                                wrong_backend)
         result = suite.run(wrong)
         assert result.outcome == "failed"
         assert len(result.reasons) == 1, result.reasons
         assert "expected pod name to start with 'infra-backend-v1', got 'infra-backend-v2-" in result.reasons[0]
-        result = suite.run(replace(wrong, body=_wrong_status))
+        result = suite.run(replace(wrong, body=wrong_status))
         assert result.outcome == "failed"
         assert "HTTPRoute gateway-conformance-infra/no-such-route has no status" in result.reasons[0]
     finally:

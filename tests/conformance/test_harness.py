@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from . import status_checks as sc
+from .checks import with_unique_query
 from .client import host_header, round_trip
 from .cluster import (
     CONTROLLER,
@@ -35,9 +36,9 @@ from .expect import (
     Request,
     Response,
 )
+from .model import Result
 from .processes import Meshgate
 from .report import print_results
-from .runner import Result, _with_unique_query
 from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
 
 
@@ -247,13 +248,13 @@ def test_placeholders_are_filled() -> None:
 def test_unique_query_gives_every_probe_a_new_uuid_and_compares_against_it() -> None:
     expected = Expect(Request(path="/retry/x?responseCode=500&succeedAfter=1"), backend="infra-backend-v3",
                       unique_query="uuid")
-    first, second = _with_unique_query(expected), _with_unique_query(expected)
+    first, second = with_unique_query(expected), with_unique_query(expected)
     assert re.fullmatch(r"/retry/x\?responseCode=500&succeedAfter=1&uuid=[0-9a-f-]{36}", first.request.path)
     assert first.request.path != second.request.path
     assert compare(first, echo_reply(first.request.path, pod="infra-backend-v3-abc-def"), "http") is None
     assert compare(first, echo_reply(second.request.path, pod="infra-backend-v3-abc-def"), "http") is not None
-    assert _with_unique_query(Expect(Request(path="/a"), unique_query="id")).request.path.startswith("/a?id=")
-    assert _with_unique_query(Expect(Request(path="/a"))).request.path == "/a"
+    assert with_unique_query(Expect(Request(path="/a"), unique_query="id")).request.path.startswith("/a?id=")
+    assert with_unique_query(Expect(Request(path="/a"))).request.path == "/a"
 
 
 def test_host_header() -> None:

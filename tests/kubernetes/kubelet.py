@@ -92,10 +92,13 @@ class Kubelet:
     async def _start(self, dep: dict, text: str) -> None:
         ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
         pod_name = f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:5]}"
-        labels = dep["spec"]["template"]["metadata"].get("labels", {})
+        template = dep["spec"]["template"]["metadata"]
+        # The Pod carries its template's labels and annotations, as the ReplicaSet controller makes it.
+        metadata = {"name": pod_name, "namespace": ns, "labels": template.get("labels", {}),
+                    **({"annotations": template["annotations"]} if template.get("annotations") else {})}
         await self.client.send("POST", f"/api/v1/namespaces/{ns}/pods", {
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": pod_name, "namespace": ns, "labels": labels},
+            "metadata": metadata,
             "spec": {"nodeName": self.node, "containers": [{"name": "envoy", "image": "envoy"}]}})
         boot = json_format.Parse(await self._mount_secrets(dep, pod_name, text), bootstrap_pb2.Bootstrap())
         boot.node.id = pod_name  # --service-node $(POD_NAME)

@@ -136,6 +136,7 @@ class Runner:
                                     max_views=self.options.xds_limits.max_views,
                                     emulate_slice_controller=not in_cluster)
         self.server: grpc.aio.Server | None = None
+        self.service: AggregatedDiscoveryService | None = None
         self.xds_port = 0
         self.pki: ManagedPKI | None = None
         self.debug = DebugServer(self.control, self.registry, self.metrics)
@@ -190,6 +191,7 @@ class Runner:
             self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port, tls)
         except OSError as exc:
             raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: {_why(exc)}") from None
+        self.service = service
         self.debug.readiness.xds = f"{opts.xds_address}:{self.xds_port}"
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS, {'mTLS' if tls else 'plaintext'}) on "
                  f"{opts.xds_address}:{self.xds_port}; metrics and debug on http://{_url_host(opts.debug_address)}:{debug_port}/metrics")
@@ -390,6 +392,8 @@ class Runner:
         await self.control.provider.stop()
         await self.debug.stop()
         if self.server is not None:
+            if self.service is not None:
+                self.service.end_streams()  # proxies still connected (serve) are let go cleanly
             await self.server.stop(grace=1.0)
         if self._workdir is not None:
             workdir, self._workdir = self._workdir, None

@@ -121,6 +121,16 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         self.nack_log_interval = nack_log_interval
         self.clock = clock
         self.refs = RefsMemo()  # the clusters each served route configuration and listener names
+        self._queues: set[asyncio.Queue] = set()  # each open stream's, for end_streams()
+
+    def end_streams(self) -> int:
+        """End every open stream as if its proxy had closed it: the stream finishes with status
+        OK and its proxy reconnects (to another replica, in a cluster). Called before the server
+        stops: a handler still waiting when the stop's grace runs out is cancelled, which gRPC
+        logs as an unhandled error per stream. Returns how many streams were told to end."""
+        for queue in self._queues:
+            queue.put_nowait(_END)
+        return len(self._queues)
 
     # -- plumbing shared by both protocols ---------------------------------------------------
     async def _pump(self, requests: AsyncIterator, queue: asyncio.Queue) -> None:
@@ -201,6 +211,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         st = self.registry.open(protocol, context.peer() if context else "")
         self.events.stream_opened(protocol)
         queue: asyncio.Queue = asyncio.Queue()
+        self._queues.add(queue)
         reader = asyncio.create_task(self._pump(requests, queue))
         watcher: asyncio.Task | None = None  # set once the stream holds its cache key
         try:
@@ -241,6 +252,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                     yield resp
                 resp = item = responses = None
         finally:
+            self._queues.discard(queue)
             reader.cancel()
             if watcher is not None:
                 watcher.cancel()

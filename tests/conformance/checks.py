@@ -1,0 +1,198 @@
+"""What a test body calls (suite.Checks), bound to one test run of a Suite (runner.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from . import status_checks as sc
+from .client import round_trip
+from .cluster import documents
+from .compare import compare
+from .expect import Expect, GatewayRef, Key, Request
+from .model import Applied, TestFailed
+from .processes import EchoPod
+from .suite import Condition, ExpectedListener, ExpectedParent, Generated, Reply
+
+if TYPE_CHECKING:
+    from .runner import Suite
+
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+
+
+def with_unique_query(expected: Expect) -> Expect:
+    """The expectation of one probe: its request with a new UUID in `unique_query`, if any."""
+    if not expected.unique_query:
+        return expected
+    path = expected.request.path
+    path += ("&" if "?" in path else "?") + f"{expected.unique_query}={uuid.uuid4()}"
+    return replace(expected, request=replace(expected.request, path=path))
+
+
+class Checks:
+    """What a test body calls (suite.Checks), bound to one test run."""
+
+    def __init__(self, suite: Suite, applied: list[Applied]) -> None:
+        self.suite = suite
+        self.applied = applied
+        self.failures: list[str] = []
+        self.unchecked: list[str] = []
+
+    # -- status -------------------------------------------------------------------------------------
+    def _gateway_spec(self, key: Key) -> dict:
+        for obj in self.suite.base_objects + [o for a in self.applied for o in a.objects()]:
+            meta = obj.get("metadata", {})
+            if obj.get("kind") == "Gateway" and meta.get("name") == key.name and meta.get("namespace") == key.namespace:
+                return obj["spec"]
+        raise TestFailed(f"no Gateway {key} in the manifests")
+
+    def _address(self, doc: dict, gateway: GatewayRef) -> str:
+        ip = sc.gateway_ip(doc, gateway.key)
+        listeners = self._gateway_spec(gateway.key)["listeners"]
+        if gateway.listeners:
+            listeners = [ls for ls in listeners if ls["name"] == gateway.listeners[0]]
+        return f"{ip}:{listeners[0]['port']}"
+
+    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
+        doc = self.suite._wait(f"Gateway {gateway.key} and routes {', '.join(map(str, routes))} to be accepted",
+                               lambda d: sc.gateway_problem(d, gateway) or next(
+                                   filter(None, (sc.route_accepted_problem(d, r, gateway.key) for r in routes)), None),
+                               self.suite.timing.status)
+        self.suite.settle()
+        return self._address(doc, gateway)
+
+    def gateway_address(self, gateway: GatewayRef) -> str:
+        doc = self.suite._wait(f"Gateway {gateway.key} to have an address",
+                               lambda d: sc.gateway_address_problem(d, gateway.key), self.suite.timing.status)
+        return self._address(doc, gateway)
+
+    def gateway_latest_conditions(self, gateway: Key) -> None:
+        self.suite._wait(f"Gateway {gateway} to have its latest conditions",
+                         lambda d: sc.gateway_latest_problem(d, gateway), self.suite.timing.status)
+
+    def gateway_condition(self, gateway: Key, condition: Condition) -> None:
+        self.suite._wait(f"Gateway {gateway} to have {condition.type}={condition.status}",
+                         lambda d: sc.gateway_condition_problem(d, gateway, condition), self.suite.timing.status)
+
+    def gateway_spec(self, gateway: Key) -> dict:
+        return self._gateway_spec(gateway)
+
+    def generated(self, gateway: Key) -> list[Generated]:
+        assert self.suite.meshgate is not None
+        found: dict[str, Generated] = {}
+        for admin in sorted(set(self.suite.meshgate.envoy_admins().values())):
+            try:
+                with urllib.request.urlopen(f"{admin}/server_info", timeout=10) as resp:
+                    node = json.load(resp)["node"]
+            except OSError:
+                continue  # an Envoy that has stopped (its Gateway gone) is listed no more
+            metadata = node.get("metadata", {})
+            labels = metadata.get("meshgate.io/labels", {})
+            # Listed as the suite lists: in the Gateway's namespace, by the gateway-name label.
+            if metadata.get("meshgate.io/gateway", "").split("/")[0] == gateway.namespace \
+                    and labels.get(GATEWAY_NAME_LABEL) == gateway.name:
+                found[node["id"]] = Generated("Envoy", node["id"], labels, metadata.get("meshgate.io/annotations", {}))
+        return [found[k] for k in sorted(found)]
+
+    def not_checked(self, what: str) -> None:
+        self.unchecked.append(what)
+
+    def route_resolved_refs(self, route: Key, gateway: Key) -> None:
+        self.route_condition(route, gateway, Condition("ResolvedRefs", "True", "ResolvedRefs"))
+
+    def route_condition(self, route: Key, gateway: Key, condition: Condition) -> None:
+        self.suite._wait(f"HTTPRoute {route} to have {condition.type}={condition.status}",
+                         lambda d: sc.route_condition_problem(d, route, gateway, condition), self.suite.timing.status)
+
+    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool) -> None:
+        self.suite._wait(f"HTTPRoute {route} to have its parents",
+                         lambda d: sc.route_parents_problem(d, route, parents, namespace_required),
+                         self.suite.timing.status)
+
+    def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
+        self.suite._wait(f"Gateway {gateway} listener status", lambda d: sc.listeners_problem(d, gateway, listeners),
+                         self.suite.timing.status)
+
+    # -- traffic ------------------------------------------------------------------------------------
+    def _cert(self, tls_cert: Key | None) -> str | None:
+        if tls_cert is None:
+            return None
+        cert = self.suite.certs.get((tls_cert.namespace, tls_cert.name))
+        if cert is None:
+            raise TestFailed(f"no generated certificate for Secret {tls_cert}")
+        return cert.cert_pem
+
+    def request(self, address: str, request: Request, tls_cert: Key | None = None, server_name: str = "") -> Reply:
+        return round_trip(address, request, self._cert(tls_cert), server_name=server_name)
+
+    def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(lambda _: round_trip(address, request), range(count)))
+
+    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
+        timing = self.suite.timing
+        cert = self._cert(tls_cert)
+        scheme = "https" if cert else "http"
+        mirrors = {k: [(p, len(p.logs())) for p in self.suite.pods_of(k)] for k in expected.mirrored_to}
+        deadline = time.monotonic() + timing.consistency
+        streak, problem = 0, ""
+        while streak < timing.consecutive:
+            probe = with_unique_query(expected)
+            try:
+                reply = round_trip(address, probe.request, cert, dict(expected.backend_set_response_headers),
+                                   server_name)
+                problem = compare(probe, reply, scheme) or ""
+            except OSError as exc:
+                problem = f"request failed: {exc}"
+            streak = 0 if problem else streak + 1
+            if problem:
+                if time.monotonic() > deadline:
+                    self.failures.append(f"{expected.title()}: {problem}")
+                    return
+                time.sleep(timing.step)
+        for service, members in mirrors.items():
+            self._expect_mirrored(service, members, expected)
+
+    def _expect_mirrored(self, service: Key, pods: list[tuple[EchoPod, int]], expected: Expect) -> None:
+        path = expected.request.path
+        if expected.expected_request is not None and expected.expected_request.path is not None:
+            path = expected.expected_request.path
+        line = f"Echoing back request made to {path} to client"
+        deadline = time.monotonic() + self.suite.timing.consistency
+        while time.monotonic() < deadline:
+            if any(line in p.logs()[offset:] for p, offset in pods):
+                return
+            time.sleep(self.suite.timing.step)
+        self.failures.append(f"{expected.title()}: no Pod of {service} logged the mirrored request to {path}")
+
+    # -- objects and control ------------------------------------------------------------------------
+    def delete(self, kind: str, key: Key) -> None:
+        for a in self.applied:
+            kept = [d for d in a.docs if not any(
+                o.get("kind") == kind and o["metadata"].get("name") == key.name and
+                o["metadata"].get("namespace", "") == key.namespace for o in documents(d))]
+            if len(kept) != len(a.docs):
+                a.docs = kept
+                a.path.write_text("---\n".join(kept))
+                return
+        raise TestFailed(f"delete: no {kind} {key} was applied by this test")
+
+    def fail(self, message: str) -> None:
+        raise TestFailed(message)
+
+    def eventually(self, what: str, check: Callable[[], str | None]) -> None:
+        deadline = time.monotonic() + self.suite.timing.consistency
+        while True:
+            problem = check()
+            if problem is None:
+                return
+            if time.monotonic() > deadline:
+                raise TestFailed(f"{what}: {problem}")
+            time.sleep(self.suite.timing.step)
+
