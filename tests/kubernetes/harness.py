@@ -183,20 +183,22 @@ async def kubelet(c: Cluster) -> AsyncIterator[Kubelet]:
             await task
 
 
-def serve(c: Cluster, xds_port: int, *extra: str, kubeconfig: Path | None = None) -> MeshgateProcess:
+def serve(c: Cluster, xds_port: int, *extra: str, kubeconfig: Path | None = None, pod: str = "",
+          proxy_xds_port: int = 0) -> MeshgateProcess:
     """`meshgate serve --kubernetes` against the emulator (as its admin, or with another
-    `kubeconfig`); provisioned proxies reach it on loopback."""
+    `kubeconfig`; as the Pod `pod`, its identity in the Lease); provisioned proxies reach it on
+    loopback (at `proxy_xds_port`, default its own)."""
     return MeshgateProcess("serve", "--kubernetes", "--kubeconfig", str(kubeconfig or c.kubeconfig), "--xds",
-                           f"127.0.0.1:{xds_port}", "--debug-port", "0", "--proxy-xds", f"127.0.0.1:{xds_port}",
-                           "--lease-namespace", SYSTEM, "--lease-duration", "3", *extra)
+                           f"127.0.0.1:{xds_port}", "--debug-port", "0", "--proxy-xds",
+                           f"127.0.0.1:{proxy_xds_port or xds_port}", "--lease-namespace", SYSTEM,
+                           "--lease-duration", "3", *extra, env={"POD_NAME": pod} if pod else None)
 
 
 @contextlib.asynccontextmanager
-async def serving(c: Cluster, xds_port: int, *extra: str, kubeconfig: Path | None = None
-                  ) -> AsyncIterator[MeshgateProcess]:
+async def serving(c: Cluster, xds_port: int, *extra: str, **options: Any) -> AsyncIterator[MeshgateProcess]:
     """`serve(...)` until the block ends, stopped off the event loop: an in-process emulator
     must keep answering while meshgate stops (it releases its Lease)."""
-    mg = serve(c, xds_port, *extra, kubeconfig=kubeconfig)
+    mg = serve(c, xds_port, *extra, **options)
     try:
         yield mg
     finally:
