@@ -37,13 +37,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from meshgate.providers.kubernetes.client import KubeClient  # noqa: E402
-from meshgate.providers.kubernetes.connection import Connection  # noqa: E402
-from tests.kubeapi.fixture import running_emulator  # noqa: E402
-from tests.kubeapi.kubeconfig import write_kubeconfig  # noqa: E402
-from tests.kubeapi.server import Emulator  # noqa: E402
-from tests.kubernetes.crds import crds  # noqa: E402
-from tests.meshgate_process import MeshgateProcess  # noqa: E402
+from meshgate.providers.kubernetes.client import KubeClient
+from meshgate.providers.kubernetes.connection import Connection
+from tests.kubeapi.fixture import running_emulator
+from tests.kubeapi.kubeconfig import write_kubeconfig
+from tests.kubeapi.server import Emulator
+from tests.kubernetes.crds import crds
+from tests.meshgate_process import MeshgateProcess
 
 NS = "bench"
 SYSTEM = "meshgate-system"

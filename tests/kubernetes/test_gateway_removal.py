@@ -70,25 +70,31 @@ def test_a_gateway_deleted_or_moved_away_loses_its_proxy(tmp_path: Path) -> None
                     # Moved to another controller's class: not served, so the provisioner removes its proxy.
                     await c.patch("Gateway", NAMESPACE, "gw2", {"spec": {"gatewayClassName": "other"}})
                     await c.until("gw2's objects removed", lambda: _none(c, "gw2"))
-                    await c.until("gw2's Envoy stopped", lambda: _running(k, {"gw-meshgate"}))
-                    assert not pods[(NAMESPACE, "gw2-meshgate")].envoy.running
+                    await c.until("gw2's Envoy stopped", lambda: _stopped(k, pods, "gw2-meshgate", {"gw-meshgate"}))
                     assert await c.get("Gateway", NAMESPACE, "gw2") is not None
 
                     # Deleted: its objects go, its Envoy stops, its address answers no more.
                     await c.delete("Gateway", NAMESPACE, "gw")
                     await c.emulator.settle()
                     await c.until("gw's objects removed", lambda: _none(c, "gw"))
-                    await c.until("gw's Envoy stopped", lambda: _running(k, set()))
-                    assert not pods[(NAMESPACE, "gw-meshgate")].envoy.running
+                    await c.until("gw's Envoy stopped", lambda: _stopped(k, pods, "gw-meshgate", set()))
                     assert (await c.request("/")).status == 0
-                    pods_left = await c.api.get(f"/api/v1/namespaces/{NAMESPACE}/pods")
-                    assert pods_left["items"] == []
+                    await c.until("its Pod gone", lambda: _no_pods(c))
 
     run(scenario())
 
 
 async def _running(k: Any, names: set[str]) -> bool:
     return {name for _, name in k.pods} == names and all(p.envoy.running for p in k.pods.values())
+
+
+async def _stopped(k: Any, pods: dict, name: str, left: set[str]) -> bool:
+    """`name`'s Envoy has exited and only the proxies `left` run."""
+    return not pods[(NAMESPACE, name)].envoy.running and await _running(k, left)
+
+
+async def _no_pods(c: Cluster) -> bool:
+    return not (await c.api.get(f"/api/v1/namespaces/{NAMESPACE}/pods"))["items"]
 
 
 async def _none(c: Cluster, gateway_name: str) -> bool:
