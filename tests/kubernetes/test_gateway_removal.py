@@ -1,5 +1,5 @@
-"""A Gateway that goes takes its proxy with it: deleted, its Deployment, ConfigMap, Service and
-ServiceAccount are removed (they are owned by it: the garbage collector follows their
+"""A Gateway that goes takes its proxy with it: deleted, its Deployment, ConfigMap, Service,
+ServiceAccount and xDS certificate Secret are removed (they are owned by it: the garbage collector follows their
 ownerReferences, and the leader's provisioner deletes what no served Gateway renders), and the
 kubelet stops its Envoy; moved to a class that is not meshgate's, the provisioner alone removes
 them (the Gateway, their owner, still exists)."""
@@ -33,12 +33,17 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(asyncio.wait_for(coro, 120))
 
 
+# What is provisioned for a Gateway of class meshgate without parameters (no HPA or PDB): kind → name suffix.
+PROVISIONED = {"ServiceAccount": "", "ConfigMap": "", "Deployment": "", "Service": "", "Secret": "-xds"}
+
+
 async def proxy_objects(c: Cluster, gateway_name: str) -> dict[str, dict]:
-    """The provisioned objects of a Gateway that exist, by kind."""
+    """The provisioned objects of a Gateway that exist, by kind (every kind provisioning writes)."""
     out = {}
     for kind in PATHS:
         try:
-            out[kind] = await c.api.get(object_path(kind, NAMESPACE, f"{gateway_name}-meshgate"))
+            name = f"{gateway_name}-meshgate{PROVISIONED.get(kind, '')}"
+            out[kind] = await c.api.get(object_path(kind, NAMESPACE, name))
         except ApiError as exc:
             if exc.code != 404:
                 raise
@@ -61,7 +66,7 @@ def test_a_gateway_deleted_or_moved_away_loses_its_proxy(tmp_path: Path) -> None
                     gw = await c.get("Gateway", NAMESPACE, "gw")
                     assert gw is not None
                     owned = await proxy_objects(c, "gw")
-                    assert sorted(owned) == sorted(PATHS)
+                    assert sorted(owned) == sorted(PROVISIONED)
                     for obj in owned.values():  # what the garbage collector follows
                         assert obj["metadata"]["ownerReferences"] == [{
                             "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "name": "gw",
