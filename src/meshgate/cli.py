@@ -404,7 +404,7 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, debug_address: str, s
 
 def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
                        namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
-                       proxy_xds: str | None) -> dict:
+                       proxy_xds: str | None, kind_recheck: float = 10.0) -> dict:
     """The RunOptions fields that say where objects come from: PATHS, or the API server (and
     the leader's Lease)."""
     from .cluster.leader import LeaseTiming
@@ -418,7 +418,8 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
             raise click.UsageError("give PATHS to serve, or --kubernetes to read the API server")
         extra = [name for name, v in (("--kubeconfig", kubeconfig), ("--context", context),
                                       ("--watch-namespace", namespaces), ("--lease-namespace", lease_namespace),
-                                      ("--lease-duration", lease_duration != 15), ("--proxy-xds", proxy_xds)) if v]
+                                      ("--lease-duration", lease_duration != 15), ("--proxy-xds", proxy_xds),
+                                      ("--kind-recheck", kind_recheck != 10.0)) if v]
         if extra:
             raise click.UsageError(f"{', '.join(extra)} only go with --kubernetes")
         return {}
@@ -439,7 +440,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
             raise click.BadParameter(f"{proxy_xds!r} is not HOST:PORT", param_hint="--proxy-xds")
         cluster["proxy_defaults"] = dataclasses.replace(proxy_defaults(), xds_host=host.strip("[]"), xds_port=int(port))
     return {"kubernetes": Connection(kubeconfig, context), "watch_namespaces": sorted(set(namespaces)),
-            "cluster": cluster}
+            "cluster": cluster, "kind_recheck": kind_recheck}
 
 
 @main.command()
@@ -459,6 +460,9 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 @click.option("--proxy-xds", metavar="HOST:PORT",
               help="With --kubernetes: where provisioned proxies reach meshgate (default: "
                    "meshgate.$POD_NAMESPACE.svc:18000, the Service `meshgate manifests` renders).")
+@click.option("--kind-recheck", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS",
+              help="With --kubernetes: how often a kind whose CRD is not installed, or that RBAC forbids, is "
+                   "looked for again (it is served from then on).")
 @_xds_option
 @_debug_option
 @_address_pool_option
@@ -470,7 +474,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 @_limit_options
 def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, context: str | None,
           watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
-          proxy_xds: str | None, xds: str,
+          proxy_xds: str | None, kind_recheck: float, xds: str,
           debug_port: int, debug_address: str, address_pool: str | None, ingress_use_waypoints: bool | None,
           log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
@@ -482,7 +486,7 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
     and --xds-client-ca to serve other hosts.
     """
     source = _kubernetes_source(paths, kubernetes, kubeconfig, context, watch_namespaces, lease_namespace,
-                                lease_duration, proxy_xds)
+                                lease_duration, proxy_xds, kind_recheck)
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, debug_address=debug_address,
                                 address_pool=address_pool,
                                 ingress_use_waypoints=_ingress_waypoints(ingress_use_waypoints), xds_limits=xds_limits,

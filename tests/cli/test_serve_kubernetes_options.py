@@ -22,6 +22,8 @@ from meshgate.cli import main
     (["--kubernetes", "--kubeconfig", "no/such/file"], "does not exist"),
     (["--kubernetes", "--proxy-xds", "meshgate:x"], "is not HOST:PORT"),
     (["examples/quickstart", "--proxy-xds", "h:1"], "--proxy-xds only go with --kubernetes"),
+    (["examples/quickstart", "--kind-recheck", "1"], "--kind-recheck only go with --kubernetes"),
+    (["--kubernetes", "--kind-recheck", "0"], "0 is not in the range x>=0.1"),
 ])
 def test_bad_kubernetes_options_are_usage_errors(args: list[str], message: str) -> None:
     root = Path(__file__).resolve().parents[2]

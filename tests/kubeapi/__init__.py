@@ -30,7 +30,9 @@ What it serves (each module's docstring has the details and the simplifications)
 - garbage collection (`gc.py`) of dependents by ownerReferences, in the background.
 - test controls (`controls.py`, also as Emulator methods): forbid a verb on a resource (403),
   compact the history, drop all watches, send bookmarks now, wait for the collector; restart on
-  the same port keeping objects and resourceVersions (`Emulator.restart`, and a state file).
+  the same port keeping objects and resourceVersions (`Emulator.restart`, and a state file);
+  resource requests counted per user, method and path (`Emulator.count`, with more users'
+  tokens by `Emulator.add_user`), to count writes such as status writes per replica.
 - `python -m tests.kubeapi` (`__main__.py`) runs it standalone and writes a kubeconfig
   (`kubeconfig.py`); `fixture.py` starts one in-process or as a subprocess for tests.
 

@@ -1,6 +1,7 @@
 """Test controls: RBAC denials (403 Forbidden for a verb on a resource), and the HTTP endpoints
 under /emulator/ that drive the emulator from another process (forbid, allow, compact the
-history, drop watches, send bookmarks now, wait for the garbage collector)."""
+history, drop watches, send bookmarks now, wait for the garbage collector, and GET the requests
+counted per user, method and path)."""
 
 from __future__ import annotations
 
@@ -84,7 +85,12 @@ def control_routes(emulator: Emulator) -> list[web.RouteDef]:
         return web.json_response({"resourceVersion": str(store.rv), "historyStart": str(store.history_start),
                                   "watches": len(store.watchers), "objects": len(store.all_objects())})
 
+    async def requests(request: web.Request) -> web.Response:
+        return web.json_response([{"user": user, "method": method, "path": path, "count": n}
+                                  for (user, method, path), n in sorted(emulator.requests.items())])
+
     return [
+        web.get("/emulator/requests", requests),
         web.post("/emulator/forbid", forbid),
         web.post("/emulator/allow", allow),
         web.post("/emulator/compact", compact),

@@ -106,14 +106,15 @@ class Process:
         await self.stop()
         await self.start()
 
-    async def control(self, name: str, body: dict[str, Any] | None = None) -> Any:
-        """POST /emulator/NAME (forbid, allow, compact, drop-watches, bookmark, settle)."""
+    async def control(self, name: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
+        """POST /emulator/NAME (forbid, allow, compact, drop-watches, bookmark, settle), or GET
+        one (state, requests) with `method="GET"`."""
         ca = yaml.safe_load(self.kubeconfig.read_text())["clusters"][0]["cluster"].get("certificate-authority-data")
         ssl_arg: Any = None
         if ca:
             ssl_arg = ssl.create_default_context(cadata=base64.b64decode(ca).decode())
-        async with aiohttp.ClientSession() as session, session.post(
-                f"{self.url}/emulator/{name}", json=body or {}, ssl=ssl_arg,
+        async with aiohttp.ClientSession() as session, session.request(
+                method, f"{self.url}/emulator/{name}", json=(body or {}) if method != "GET" else None, ssl=ssl_arg,
                 timeout=aiohttp.ClientTimeout(total=30)) as response:
             response.raise_for_status()
             return await response.json()

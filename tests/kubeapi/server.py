@@ -5,6 +5,7 @@ in memory and, given a state file, on disk)."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import ssl
@@ -24,6 +25,7 @@ from .verbs import Verbs, version_string
 from .watch import WatchRequest, serve_watch
 
 HOST = "127.0.0.1"
+USER_KEY = web.RequestKey("user", str)  # who a request authenticated as
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -52,6 +54,11 @@ class Emulator:
         self._saver: asyncio.Task[None] | None = None
         self._saved_rv = -1
         self._continues: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        # Other users' bearer tokens (token → user name); `token` is the user "admin".
+        self.users: dict[str, str] = {}
+        # Requests to resources: (user, method, path) → how many (for tests and benchmarks to count
+        # writes, e.g. status writes per replica).
+        self.requests: collections.Counter[tuple[str, str, str]] = collections.Counter()
         if state_file is not None:
             load_state(self.store, state_file)
         self.verbs.bootstrap()
@@ -136,6 +143,16 @@ class Emulator:
         """Lift every denial."""
         self.rules.denied.clear()
 
+    def add_user(self, token: str, name: str) -> None:
+        """Accept `token` too, as the user `name` (requests are counted per user)."""
+        self.users[token] = name
+
+    def count(self, *, methods: tuple[str, ...] = (), suffix: str = "", user: str | None = None) -> int:
+        """How many resource requests were made with one of `methods` (any when empty), to a path
+        ending with `suffix`, by `user` (anyone when None)."""
+        return sum(n for (who, method, path), n in self.requests.items()
+                   if (not methods or method in methods) and path.endswith(suffix) and user in (None, who))
+
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until the garbage collector has handled every deletion so far."""
         await self.gc.settle(timeout)
@@ -145,9 +162,11 @@ class Emulator:
     @web.middleware
     async def _errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
-            if (self.token and not request.path.startswith("/emulator/")
-                    and request.headers.get("Authorization") != f"Bearer {self.token}"):
-                raise errors.ApiError("Unauthorized", "Unauthorized")
+            if self.token and not request.path.startswith("/emulator/"):
+                user = self._user(request.headers.get("Authorization", ""))
+                if user is None:
+                    raise errors.ApiError("Unauthorized", "Unauthorized")
+                request[USER_KEY] = user
             return await handler(request)  # type: ignore[no-any-return]
         except errors.ApiError as exc:
             return _json(exc.status(), exc.code)
@@ -158,10 +177,18 @@ class Emulator:
         except Exception as exc:  # noqa: BLE001 - a bug of the emulator answers 500, as the real server's would
             return _json(errors.ApiError("InternalError", f"emulator error: {exc!r}").status(), 500)
 
+    def _user(self, authorization: str) -> str | None:
+        """Who a request's Authorization header says it is (None: nobody we know)."""
+        token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+        if token is None:
+            return None
+        return "admin" if token == self.token else self.users.get(token)
+
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
         target = parse_resource_path(path)
         if target is not None:
+            self.requests[(request.get(USER_KEY, "anonymous"), request.method, path)] += 1
             return await self._resource(request, target)
         body = self._discovery(path)
         if body is None:

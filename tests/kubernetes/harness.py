@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,8 @@ from meshgate.providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClie
 from meshgate.providers.kubernetes.connection import Connection
 
 from ..e2e.harness import Reply, free_subnet, get
-from ..kubeapi.fixture import Running, running_emulator
+from ..kubeapi.fixture import Process, Running, emulator_process, running_emulator
+from ..kubeapi.server import Emulator
 from ..meshgate_process import MeshgateProcess
 from .crds import crds
 from .kubelet import Kubelet
@@ -58,9 +61,10 @@ def path(kind: str, namespace: str = "", name: str = "") -> str:
 
 @dataclass
 class Cluster:
-    """The emulated API with a client to it, the objects' echo backends, and the test kubelet."""
+    """The emulated API (in this process, or a subprocess) with a client to it, the objects' echo
+    backends, and the test kubelet."""
 
-    emulated: Running
+    emulated: Running | Process
     api: KubeClient
     base: str  # a free 127.A.B prefix: the Gateway listens on .1, backends on .11 and up
     workdir: Path
@@ -68,6 +72,12 @@ class Cluster:
     @property
     def kubeconfig(self) -> Path:
         return self.emulated.kubeconfig
+
+    @property
+    def emulator(self) -> Emulator:
+        """The in-process emulator (for its controls and counts)."""
+        assert isinstance(self.emulated, Running), "a subprocess emulator is driven by its .control()"
+        return self.emulated.emulator
 
     async def create(self, obj: dict) -> dict:
         md = obj["metadata"]
@@ -88,12 +98,17 @@ class Cluster:
         await self.api.delete(path(kind, namespace, name))
 
     async def until(self, what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
-        """Poll the coroutine function `probe` until it returns something truthy (bounded);
-        AssertionError naming `what` when it never does."""
+        """Poll the coroutine function `probe` until it returns something truthy (bounded; an
+        unreachable API server is asked again); AssertionError naming `what` when it never does."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            result = await probe()
+            try:
+                result = await probe()
+            except ApiError as exc:
+                if exc.code != 0:
+                    raise
+                result = None  # the API server is restarting: ask again
             if result:
                 return result
             if loop.time() > deadline:
@@ -125,23 +140,34 @@ class Cluster:
 
 
 @contextlib.asynccontextmanager
-async def cluster(tmp: Path, crd_groups: tuple[str, ...] | None = None, **emulator: Any) -> AsyncIterator[Cluster]:
+async def cluster(tmp: Path, crd_groups: tuple[str, ...] | None = None, *, process: bool = False,
+                  state_file: Path | None = None, **emulator: Any) -> AsyncIterator[Cluster]:
     """An emulated cluster with the CRDs of `crd_groups` (default: Gateway API and Istio), the
-    namespaces `e2e` and `meshgate-system`, and a Node `node-a` in zone-a."""
-    async with running_emulator(tmp, **emulator) as emulated:
-        api = await Connection(str(emulated.kubeconfig)).client()
-        c = Cluster(emulated, api, free_subnet(), tmp / "kubelet")
-        c.workdir.mkdir()
-        try:
-            for obj in crds(*([crd_groups] if crd_groups is not None else [])):
-                await c.create(obj)
-            for ns in (NAMESPACE, SYSTEM):
-                await c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-            await c.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a", "labels": {
-                "topology.kubernetes.io/region": "region-a", "topology.kubernetes.io/zone": "zone-a"}}})
-            yield c
-        finally:
-            await api.close()
+    namespaces `e2e` and `meshgate-system`, and a Node `node-a` in zone-a. With `process`, the
+    emulator runs as a subprocess (restartable, with `state_file`)."""
+    emulated: contextlib.AbstractAsyncContextManager[Running | Process] = (
+        emulator_process(tmp, state_file=state_file) if process
+        else running_emulator(tmp, state_file=state_file, **emulator))
+    async with emulated as running, _populated(running, tmp, crd_groups) as c:
+        yield c
+
+
+@contextlib.asynccontextmanager
+async def _populated(emulated: Running | Process, tmp: Path, crd_groups: tuple[str, ...] | None
+                     ) -> AsyncIterator[Cluster]:
+    api = await Connection(str(emulated.kubeconfig)).client()
+    c = Cluster(emulated, api, free_subnet(), tmp / "kubelet")
+    c.workdir.mkdir()
+    try:
+        for obj in crds(*([crd_groups] if crd_groups is not None else [])):
+            await c.create(obj)
+        for ns in (NAMESPACE, SYSTEM):
+            await c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        await c.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a", "labels": {
+            "topology.kubernetes.io/region": "region-a", "topology.kubernetes.io/zone": "zone-a"}}})
+        yield c
+    finally:
+        await api.close()
 
 
 @contextlib.asynccontextmanager
@@ -157,11 +183,46 @@ async def kubelet(c: Cluster) -> AsyncIterator[Kubelet]:
             await task
 
 
-def serve(c: Cluster, xds_port: int, *extra: str) -> MeshgateProcess:
-    """`meshgate serve --kubernetes` against the emulator; provisioned proxies reach it on loopback."""
-    return MeshgateProcess("serve", "--kubernetes", "--kubeconfig", str(c.kubeconfig), "--xds",
-                           f"127.0.0.1:{xds_port}", "--debug-port", "0", "--proxy-xds", f"127.0.0.1:{xds_port}",
-                           "--lease-namespace", SYSTEM, "--lease-duration", "3", *extra)
+def serve(c: Cluster, xds_port: int, *extra: str, kubeconfig: Path | None = None, pod: str = "",
+          proxy_xds_port: int = 0) -> MeshgateProcess:
+    """`meshgate serve --kubernetes` against the emulator (as its admin, or with another
+    `kubeconfig`; as the Pod `pod`, its identity in the Lease); provisioned proxies reach it on
+    loopback (at `proxy_xds_port`, default its own)."""
+    return MeshgateProcess("serve", "--kubernetes", "--kubeconfig", str(kubeconfig or c.kubeconfig), "--xds",
+                           f"127.0.0.1:{xds_port}", "--debug-port", "0", "--proxy-xds",
+                           f"127.0.0.1:{proxy_xds_port or xds_port}", "--lease-namespace", SYSTEM,
+                           "--lease-duration", "3", *extra, env={"POD_NAME": pod} if pod else None)
+
+
+@contextlib.asynccontextmanager
+async def serving(c: Cluster, xds_port: int, *extra: str, **options: Any) -> AsyncIterator[MeshgateProcess]:
+    """`serve(...)` until the block ends, stopped off the event loop: an in-process emulator
+    must keep answering while meshgate stops (it releases its Lease)."""
+    mg = serve(c, xds_port, *extra, **options)
+    try:
+        yield mg
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, mg.stop)
+
+
+async def wait_for(mg: MeshgateProcess, pattern: str, timeout: float = WAIT) -> str:
+    """`mg.wait_for(pattern, timeout)` off the event loop (so an in-process emulator answers meanwhile)."""
+    return await asyncio.get_running_loop().run_in_executor(None, mg.wait_for, pattern, timeout)
+
+
+async def debug_url(mg: MeshgateProcess) -> str:
+    """Where a `serve` process answers /debug/ and /metrics (once it has said so)."""
+    line = await wait_for(mg, "metrics and debug on http://127.0.0.1:")
+    return line.split("metrics and debug on ", 1)[1].split("/metrics", 1)[0]
+
+
+async def fetch_json(url: str) -> Any:
+    """GET a JSON document (a debug endpoint), off the event loop."""
+    def read() -> Any:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return json.loads(resp.read())
+
+    return await asyncio.get_running_loop().run_in_executor(None, read)
 
 
 @contextlib.contextmanager

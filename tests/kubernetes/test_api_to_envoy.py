@@ -13,7 +13,7 @@ from cryptography import x509
 
 from meshgate.xds.tls import gateway_spiffe_id
 
-from .harness import NAMESPACE, cluster, echo, endpoint_slice, free_port, gateway, kubelet, route, serve, service
+from .harness import NAMESPACE, cluster, echo, endpoint_slice, free_port, gateway, kubelet, route, service, serving
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
@@ -29,7 +29,7 @@ def test_objects_through_the_api_are_served_and_their_status_written(tmp_path: P
                             endpoint_slice("web-1", "web", 9001, [web]), endpoint_slice("api-1", "api", 9001, [api]),
                             route("web", "web")]:
                     await c.create(obj)
-                with serve(c, free_port()) as mg:
+                async with serving(c, free_port()) as mg:
                     # In a cluster xDS is mutual TLS by default, from the cluster's CA (waited for in a
                     # thread: the emulator serves from this event loop).
                     await asyncio.get_running_loop().run_in_executor(None, mg.wait_for, "mTLS")

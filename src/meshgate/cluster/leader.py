@@ -4,7 +4,7 @@ lease duration, as timed by the candidate's own clock).
 
 Every replica serves xDS; only the leader writes status and provisions. A leader that stops
 releases the Lease (client-go's ReleaseOnCancel), so that a rolling update hands over at once
-rather than after the lease duration.
+rather than after the lease duration; it waits at most the renew deadline for that.
 """
 
 from __future__ import annotations
@@ -79,7 +79,13 @@ class Leadership:
         finally:
             if self.leading:
                 self._set(False)
-                await self.release()
+                # Bounded: an API server that does not answer must not hold up a shutdown (the
+                # Lease then expires after its duration, as if this replica had died).
+                try:
+                    await asyncio.wait_for(self.release(), self.timing.renew_deadline)
+                except TimeoutError:
+                    log.warning("releasing the lease %s/%s: no answer within %d s; it expires instead",
+                                self.namespace, self.name, self.timing.renew_deadline)
 
     async def _lead(self) -> None:
         self._set(True)

@@ -80,13 +80,15 @@ class RunOptions:
     kubernetes: Connection | None = None  # objects from this API server instead of `paths`
     watch_namespaces: list[str] = field(default_factory=list)  # with `kubernetes`: these only (empty: all)
     cluster: dict = field(default_factory=dict)  # with `kubernetes`: ClusterDuties fields (Lease, proxy defaults)
+    kind_recheck: float = 10.0  # with `kubernetes`: seconds between looks for a missing or forbidden kind
 
     def provider(self) -> Provider:
         """Where objects come from: the API server, or the files under `paths`."""
         if self.kubernetes is not None:
             from ..providers.kubernetes.provider import KubernetesProvider  # lazily: its client library
+            from ..providers.kubernetes.reflector import Timing
 
-            return KubernetesProvider(self.kubernetes, self.watch_namespaces)
+            return KubernetesProvider(self.kubernetes, self.watch_namespaces, Timing(recheck=self.kind_recheck))
         return FileProvider(self.paths, self.limits)
 
     def plaintext_refusal(self) -> str | None:

@@ -58,6 +58,9 @@ class Reflector:
         self.state = "starting"  # starting, listing, watching, missing, forbidden, retrying
         self.lists = 0  # lists made (the first one and every re-list)
         self.resource: ApiResource | None = None  # where the kind is served, once found
+        # The trouble last warned of ("" once a list succeeds): a kind that stays forbidden is
+        # warned of once, not at every recheck (each recheck passes through "listing").
+        self._warned = ""
 
     @property
     def scope(self) -> str:
@@ -70,10 +73,10 @@ class Reflector:
             self.on_synced = None
 
     def _report(self, state: str, message: str) -> None:
-        """Log a state change once (not every recheck)."""
-        if self.state != state:
+        """Log a trouble once (not every recheck), until a list succeeds again."""
+        if self._warned != state:
             log.warning("%s: %s", self.scope, message)
-        self.state = state
+        self.state = self._warned = state
 
     async def run(self) -> None:
         """List and watch until cancelled."""
@@ -108,6 +111,7 @@ class Reflector:
         self.state = "listing"
         doc = await self.client.get(resource.path(self.namespace))
         items = doc.get("items") or []
+        self._warned = ""
         self.lists += 1
         self.sink.listed(self.spec, self.namespace, items, resource.api_version)
         self._synced()
