@@ -159,7 +159,7 @@ def test_the_pod_meets_the_restricted_pod_security_standard() -> None:
     assert sc["runAsNonRoot"] and sc["runAsUser"] > 0 and sc["readOnlyRootFilesystem"]
     assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"] == {"drop": ["ALL"]}
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-    assert {e["name"] for e in container["env"]} == {"POD_NAME", "POD_NAMESPACE"}
+    assert {e["name"] for e in container["env"]} == {"POD_NAME", "POD_NAMESPACE", "POD_UID"}
     assert container["resources"]["requests"] and container["resources"]["limits"]
     affinity = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert affinity[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"

@@ -35,9 +35,11 @@ def _container(options: ManifestOptions) -> dict:
         "image": options.image_ref,
         "imagePullPolicy": "IfNotPresent",
         "args": serve_args(),
-        # The Lease holder's identity (POD_NAME) and the Lease's and Service's namespace (POD_NAMESPACE).
+        # The Lease holder's identity (POD_NAME), the Lease's and Service's namespace (POD_NAMESPACE),
+        # and the Pod that owns this replica's proxy-answers ConfigMap (POD_UID, with POD_NAME).
         "env": [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}}
-                for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"))],
+                for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
+                                  ("POD_UID", "metadata.uid"))],
         "ports": [{"name": XDS_PORT_NAME, "containerPort": XDS_PORT, "protocol": "TCP"},
                   {"name": DEBUG_PORT_NAME, "containerPort": DEBUG_PORT, "protocol": "TCP"}],
         # /healthz answers while the event loop does; /readyz once the first list is translated and

@@ -5,7 +5,8 @@ changes the rendering (and the golden deploy/meshgate.yaml shows it in review).
 Cluster-wide (ClusterRole): what the provider lists and watches (resources/kinds.py KINDS), the
 status subresources the leader patches (providers/kubernetes/provider.py STATUS_KINDS), and what
 provisioning lists, creates, replaces and deletes in Gateways' namespaces (cluster/apply.py PATHS).
-In meshgate's own namespace only (Role): the leader's Lease and the xDS CA's Secret.
+In meshgate's own namespace only (Role): the leader's Lease, the xDS CA's Secret and the
+replicas' proxy-answers ConfigMaps (cluster/proxy_answers.py).
 
 Not granted, because nothing in meshgate does it yet: Events, CustomResourceDefinitions (a CRD
 appearing is noticed through API discovery, which every authenticated client may read through
@@ -98,6 +99,13 @@ def ca_rules() -> list[dict]:
             {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [CA_SECRET], "verbs": ["get"]}]
 
 
+def answers_rules() -> list[dict]:
+    """Each replica's ConfigMap of its proxies' NACKs (cluster/proxy_answers.py): written by its
+    replica (create, then update), listed by the leader. Their names derive from the replicas'
+    identities, so they cannot be narrowed by name."""
+    return [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "list", "update"]}]
+
+
 def _subject(options: ManifestOptions) -> list[dict]:
     return [{"kind": "ServiceAccount", "name": NAME, "namespace": options.namespace}]
 
@@ -111,7 +119,7 @@ def rbac_objects(options: ManifestOptions) -> list[dict]:
                     "rules": read_rules() + status_rules() + provisioning_rules()}
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
             "metadata": {"name": NAME, "namespace": options.namespace, "labels": dict(labels)},
-            "rules": lease_rules() + ca_rules()}
+            "rules": lease_rules() + ca_rules() + answers_rules()}
 
     def binding(kind: str, role_kind: str) -> dict:
         meta: dict = {"name": NAME, **({"namespace": options.namespace} if kind == "RoleBinding" else {}),

@@ -1,5 +1,6 @@
-"""What a replica does in a cluster besides serving xDS: campaign for the leader's Lease and,
-while leading, write status back and provision each served Gateway's proxy."""
+"""What a replica does in a cluster besides serving xDS: campaign for the leader's Lease, share
+its proxies' answers, and, while leading, write status back (with every replica's proxies'
+NACKs) and provision each served Gateway's proxy."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ..cluster.leader import Leadership, LeaseTiming
 from ..cluster.provisioner import Owned, Provisioner, SecretFor
+from ..cluster.proxy_answers import AnswerBoard
 from ..cluster.proxy_status import with_proxy_states
 from ..cluster.render import ProxyDefaults
 from ..cluster.status_writer import StatusWriter, now_rfc3339
@@ -40,8 +42,9 @@ class ClusterDuties:
     """The leader's work, and the campaign that decides who does it."""
 
     provider: KubernetesProvider
-    statuses: Callable[[], list[dict]]
+    statuses: Callable[[list[dict]], list[dict]]  # the status to hold, given other replicas' proxy answers
     gateways: Callable[[], Owned]  # what to provision
+    answers: Callable[[], list[dict]] = list  # the rejections standing on this replica's streams
     lease_name: str = "meshgate"
     lease_namespace: str = field(default_factory=lease_namespace)
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
@@ -51,6 +54,7 @@ class ClusterDuties:
     writer: StatusWriter | None = None
     provisioner: Provisioner | None = None
     leadership: Leadership | None = None
+    board: AnswerBoard | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     def start(self) -> None:
@@ -63,13 +67,17 @@ class ClusterDuties:
                                      self.lease_timing, self.identity)
         self.provisioner = Provisioner(client, self.proxy_defaults, self.gateways, self.xds_secret,
                                        on_states=self.writer.wake)
+        self.board = AnswerBoard(client, self.lease_namespace, self.leadership.identity, self.answers)
+        leadership, writer = self.leadership, self.writer
         self._tasks = [asyncio.ensure_future(self.writer.run()), asyncio.ensure_future(self.provisioner.run()),
-                       asyncio.ensure_future(self.leadership.run())]
+                       asyncio.ensure_future(self.leadership.run()),
+                       asyncio.ensure_future(self.board.run(lambda: leadership.leading, writer.wake))]
 
     def _statuses(self) -> list[dict]:
         """The status to write: the control plane's, with the provisioned proxies' share."""
         states = self.provisioner.states if self.provisioner is not None else {}
-        return with_proxy_states(self.statuses(), states, now_rfc3339())
+        remote = self.board.remote if self.board is not None else []
+        return with_proxy_states(self.statuses(remote), states, now_rfc3339())
 
     def _leading(self, leading: bool) -> None:
         assert self.writer is not None and self.provisioner is not None

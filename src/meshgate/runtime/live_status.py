@@ -91,9 +91,27 @@ def with_proxy_answers(status: list[dict], standing: list[Rejection],
     return out
 
 
-def live_status(control: ControlPlane, streams: Iterable[StreamState]) -> list[dict]:
-    """The control plane's status with its connected proxies' rejections applied."""
+def as_dicts(standing: Iterable[Rejection]) -> list[dict]:
+    """Rejections as other replicas read them (cluster/proxy_answers.py)."""
+    return [{"gateway": r.gateway, "node": r.node, "type_url": r.type_url, "message": r.message} for r in standing]
+
+
+def from_dicts(answers: Iterable[dict]) -> list[Rejection]:
+    """Rejections published by other replicas (entries that are not one are skipped)."""
+    out = []
+    for a in answers:
+        fields = [a.get(k) for k in ("gateway", "node", "type_url", "message")]
+        gateway, node, type_url, message = fields
+        if isinstance(gateway, str) and isinstance(node, str) and isinstance(type_url, str) \
+                and isinstance(message, str):
+            out.append(Rejection(gateway, node, type_url, message))
+    return out
+
+
+def live_status(control: ControlPlane, streams: Iterable[StreamState], others: Iterable[Rejection] = ()) -> list[dict]:
+    """The control plane's status with its connected proxies' rejections applied (and `others`:
+    those of proxies connected to other replicas)."""
     ports = {f"{g.meta.namespace}/{g.meta.name}": {ls.name: ls.port for ls in g.listeners}
              for g in control.store.list("Gateway")}
     envoy = {c.key: {lst.name: lst.port for lst in c.listeners} for c in control.configs}
-    return with_proxy_answers(control.status, rejections(streams), ports, envoy, control.clock())
+    return with_proxy_answers(control.status, rejections(streams) + list(others), ports, envoy, control.clock())

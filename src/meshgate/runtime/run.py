@@ -222,12 +222,14 @@ class Runner:
         """Campaign for the Lease; while leading, write status back."""
         from ..providers.kubernetes.provider import KubernetesProvider  # lazily: its client library
         from .in_cluster import ClusterDuties
-        from .live_status import live_status
+        from .live_status import as_dicts, from_dicts, live_status, rejections
 
         provider = self.control.provider
         assert isinstance(provider, KubernetesProvider)
-        self.duties = ClusterDuties(provider, lambda: live_status(self.control, self.registry.all()),
-                                    self._owned_gateways, **self.options.cluster,
+        self.duties = ClusterDuties(provider,
+                                    lambda remote: live_status(self.control, self.registry.all(), from_dicts(remote)),
+                                    self._owned_gateways, lambda: as_dicts(rejections(self.registry.all())),
+                                    **self.options.cluster,
                                     xds_secret=self.cluster_pki.secret_for if self.cluster_pki is not None else None)
         self.duties.start()
         self.control.on_applied = self.duties.changed
