@@ -6,7 +6,8 @@ on its Node (so meshgate can place the proxy), one real Envoy process started fr
 in the Deployment's ConfigMap with the Pod's name as node id (the container's
 `--service-node $(POD_NAME)`), and the Deployment's status made available once Envoy is LIVE.
 Each Pod has a network namespace of its own in a cluster; here the processes share the host,
-so each Envoy's admin interface gets a port of its own (the one thing rewritten).
+so each Envoy's admin interface and readiness listener get ports of their own (the one thing
+rewritten).
 """
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 from google.protobuf import json_format
 
 from meshgate.cluster.apply import object_path
+from meshgate.cluster.readiness import ADMIN_CLUSTER
 from meshgate.cluster.render import BOOTSTRAP_KEY, MANAGED_BY, MANAGED_BY_VALUE
 from meshgate.envoy.process import ManagedEnvoy
 from meshgate.providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClient
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -102,16 +112,39 @@ class Kubelet:
             "spec": {"nodeName": self.node, "containers": [{"name": "envoy", "image": "envoy"}]}})
         boot = json_format.Parse(await self._mount_secrets(dep, pod_name, text), bootstrap_pb2.Bootstrap())
         boot.node.id = pod_name  # --service-node $(POD_NAME)
-        boot.admin.address.socket_address.port_value = 0  # a port of its own (see the docstring)
+        # Ports of its own (see the docstring): the admin interface (and the cluster the readiness
+        # listener reaches it through) and the readiness listener.
+        admin_port, ready_port = _free_port(), _free_port()
+        boot.admin.address.socket_address.port_value = admin_port
+        for cluster in boot.static_resources.clusters:
+            if cluster.name == ADMIN_CLUSTER:
+                cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value = \
+                    admin_port
+        for listener in boot.static_resources.listeners:
+            listener.address.socket_address.address = "127.0.0.1"
+            listener.address.socket_address.port_value = ready_port
         envoy = ManagedEnvoy(pod_name, boot, self.workdir)
         await envoy.start()
         self.pods[(ns, name)] = RunningPod(pod_name, envoy, text)
-        await envoy.wait_ready()
+        await self._probe(dep, f"http://127.0.0.1:{ready_port}")
         replicas = dep["spec"].get("replicas", 1)
         with contextlib.suppress(ApiError):
             await self.client.send("PATCH", object_path("Deployment", ns, name) + "/status",
                                    {"status": {"replicas": replicas, "readyReplicas": replicas,
                                                "availableReplicas": replicas}}, MERGE_PATCH)
+
+    async def _probe(self, dep: dict, base: str, timeout: float = 30.0) -> None:
+        """The container's readiness probe, as the kubelet runs it, until it passes (bounded)."""
+        probe = dep["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            with contextlib.suppress(OSError):
+                async with aiohttp.ClientSession() as session, session.get(base + probe["path"]) as resp:
+                    if resp.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"{dep['metadata']['name']}: readiness probe {probe['path']} never passed")
 
     async def _stop(self, ns: str, name: str) -> None:
         running = self.pods.pop((ns, name))

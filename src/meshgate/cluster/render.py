@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import ir
 from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap, bootstrap_text
 from .names import proxy_name
+from .readiness import READINESS_PATH, READINESS_PORT, add_readiness
 
 BOOTSTRAP_KEY = "bootstrap.json"
 BOOTSTRAP_DIR = "/etc/meshgate/bootstrap"  # not a parent of XDS_CERT_DIR: no mount inside a read-only volume
@@ -84,6 +85,7 @@ def bootstrap(cfg: ir.GatewayConfig, defaults: ProxyDefaults) -> str:
     boot = ads_bootstrap(cfg.key, defaults.xds_host, defaults.xds_port, admin_address="127.0.0.1",
                          admin_port=19000, labels=dict(cfg.infrastructure.labels),
                          annotations=dict(cfg.infrastructure.annotations) or None, node_id=cfg.key, tls=tls)
+    add_readiness(boot)
     # Keys sorted: protobuf's JSON does not promise the order of a Struct's fields, and a
     # ConfigMap whose bytes move would be rewritten (and its Pods' volume updated) for nothing.
     return json.dumps(json.loads(bootstrap_text(boot, "json")), sort_keys=True, indent=2) + "\n"
@@ -134,6 +136,9 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
                  "--log-level", params.log_level or defaults.log_level, "--drain-strategy", "immediate"],
         "env": env,
         "ports": [{"name": f"listener-{p}", "containerPort": p, "protocol": "TCP"} for p in _ports(cfg)],
+        # Ready once Envoy is LIVE: the bootstrap's readiness listener (cluster/readiness.py).
+        "readinessProbe": {"httpGet": {"path": READINESS_PATH, "port": READINESS_PORT},
+                           "periodSeconds": 5, "timeoutSeconds": 2},
         "volumeMounts": [{"name": "bootstrap", "mountPath": BOOTSTRAP_DIR, "readOnly": True}]
         + ([{"name": "xds-certificate", "mountPath": XDS_CERT_DIR, "readOnly": True}] if defaults.xds_tls else []),
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
