@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import urllib.request
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,19 @@ from cryptography import x509
 
 from meshgate.xds.tls import gateway_spiffe_id
 
-from .harness import NAMESPACE, cluster, echo, endpoint_slice, free_port, gateway, kubelet, route, service, serving
+from .harness import (
+    NAMESPACE,
+    cluster,
+    debug_url,
+    echo,
+    endpoint_slice,
+    free_port,
+    gateway,
+    kubelet,
+    route,
+    service,
+    serving,
+)
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
@@ -49,6 +62,12 @@ def test_objects_through_the_api_are_served_and_their_status_written(tmp_path: P
                         accepted = await c.until("route Accepted", lambda: c.condition("HTTPRoute", "web", "Accepted"))
                         assert accepted["status"] == "True" and accepted["observedGeneration"] == 1
                         programmed = await c.until("Gateway Programmed", lambda: _true(c, "Gateway", "gw", "Programmed"))
+                        # The leader says so in its metrics, with the writes it made.
+                        metrics = await _text(await debug_url(mg) + "/metrics")
+                        assert "meshgate_leader 1.0" in metrics
+                        written = [line for line in metrics.splitlines()
+                                   if line.startswith('meshgate_status_writes_total{result="written"}')]
+                        assert written and float(written[0].split()[-1]) >= 2
                         gw = await c.get("Gateway", NAMESPACE, "gw")
                         assert gw is not None and gw["status"]["listeners"][0]["attachedRoutes"] == 1
                         assert gw["status"]["addresses"] == [{"type": "IPAddress", "value": f"{c.base}.1"}]
@@ -76,6 +95,14 @@ def test_objects_through_the_api_are_served_and_their_status_written(tmp_path: P
                 assert mg.proc.returncode is not None
 
     run(scenario())
+
+
+async def _text(url: str) -> str:
+    def get() -> str:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.read().decode()
+
+    return await asyncio.get_running_loop().run_in_executor(None, get)
 
 
 async def _true(c: Any, kind: str, name: str, type_: str) -> dict | None:

@@ -99,6 +99,7 @@ class StatusWriter:
     raw: Callable[[ObjectKey], dict | None]  # the object as last watched
     resource: Callable[[str], ApiResource | None]  # where a kind is served
     clock: Callable[[], str] = now_rfc3339
+    on_write: Callable[[str], None] | None = None  # each write's result: "written", "conflict" or "failed"
     interval: float = 0.2
     concurrency: int = 8
     active: bool = False
@@ -108,6 +109,10 @@ class StatusWriter:
     _checked: dict[ObjectKey, tuple[dict, str]] = field(default_factory=dict)
     # key → (the resourceVersion written over, what was written): not written again until the watch moves
     _written: dict[ObjectKey, tuple[str, dict]] = field(default_factory=dict)
+
+    def _tell(self, result: str) -> None:
+        if self.on_write is not None:
+            self.on_write(result)
 
     def wake(self) -> None:
         """Something may have changed: status, a proxy's answer, or an object we write to."""
@@ -167,14 +172,17 @@ class StatusWriter:
                                            MERGE_PATCH)
                     self.counts.writes += 1
                     self._written[key] = (rv, want)
+                    self._tell("written")
                 except ApiError as exc:
                     if exc.code == 409:  # a newer version is on its way through the watch
                         self.counts.conflicts += 1
+                        self._tell("conflict")
                         self.wake()
                     elif exc.code == 404:
                         pass  # deleted meanwhile
                     else:
                         self.counts.failures += 1
+                        self._tell("failed")
                         log.warning("writing status of %s: %s (tried again within the resync period)", key, exc)
 
         await asyncio.gather(*(write(*t) for t in todo))

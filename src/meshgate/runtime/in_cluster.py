@@ -17,6 +17,7 @@ from ..cluster.proxy_status import with_proxy_states
 from ..cluster.render import ProxyDefaults
 from ..cluster.status_writer import StatusWriter, now_rfc3339
 from ..providers.kubernetes.provider import KubernetesProvider
+from .metrics import Metrics
 
 
 def lease_namespace() -> str:
@@ -45,6 +46,7 @@ class ClusterDuties:
     statuses: Callable[[list[dict]], list[dict]]  # the status to hold, given other replicas' proxy answers
     gateways: Callable[[], Owned]  # what to provision
     answers: Callable[[], list[dict]] = list  # the rejections standing on this replica's streams
+    metrics: Metrics | None = None  # status writes and leadership, when given
     lease_name: str = "meshgate"
     lease_namespace: str = field(default_factory=lease_namespace)
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
@@ -61,7 +63,9 @@ class ClusterDuties:
         """Start campaigning, and the status writer (idle until this replica leads)."""
         client = self.provider.client
         assert client is not None, "the provider is started first"
-        self.writer = StatusWriter(client, self._statuses, self.provider.raw, self.provider.resource)
+        metrics = self.metrics
+        self.writer = StatusWriter(client, self._statuses, self.provider.raw, self.provider.resource,
+                                   on_write=(lambda r: metrics.status_writes.labels(r).inc()) if metrics else None)
         self.provider.on_status_object = self.writer.wake
         self.leadership = Leadership(client, self.lease_namespace, self.lease_name, self._leading,
                                      self.lease_timing, self.identity)
@@ -82,6 +86,8 @@ class ClusterDuties:
     def _leading(self, leading: bool) -> None:
         assert self.writer is not None and self.provisioner is not None
         self.writer.active = self.provisioner.active = leading
+        if self.metrics is not None:
+            self.metrics.leader.set(1 if leading else 0)
         if leading:
             self.writer.wake()
             self.provisioner.wake()

@@ -56,6 +56,11 @@ class Metrics:
                            "labels change their config), each alive while a stream uses it", registry=r)
         self.refused = Counter("meshgate_xds_refused", "xDS streams ended by the server for a request it "
                                "will not serve, by the check that refused it", ["reason"], registry=r)
+        self.status_writes = Counter("meshgate_status_writes", "Status writes to the Kubernetes API (the leader's), "
+                                     "by result: written, conflict (retried from the newer version), failed",
+                                     ["result"], registry=r)
+        self.leader = Gauge("meshgate_leader", "1 while this replica holds the leader's Lease (Kubernetes mode)",
+                            registry=r)
 
     # ServerEvents
     def stream_opened(self, protocol: str) -> None:

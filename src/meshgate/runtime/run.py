@@ -229,7 +229,7 @@ class Runner:
         self.duties = ClusterDuties(provider,
                                     lambda remote: live_status(self.control, self.registry.all(), from_dicts(remote)),
                                     self._owned_gateways, lambda: as_dicts(rejections(self.registry.all())),
-                                    **self.options.cluster,
+                                    self.metrics, **self.options.cluster,
                                     xds_secret=self.cluster_pki.secret_for if self.cluster_pki is not None else None)
         self.duties.start()
         self.control.on_applied = self.duties.changed
