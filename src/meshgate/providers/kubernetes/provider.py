@@ -65,12 +65,14 @@ class KubernetesProvider:
     @property
     def errors(self) -> list[InputError]:
         """The problems of the objects currently in the API, in kind/namespace/name order."""
-        return [e for key in sorted(self._errors, key=_order) for e in self._errors[key]]
+        errors = dict(self._errors)  # a copy (one C call): the control plane reads this from its worker thread
+        return [e for key in sorted(errors, key=_order) for e in errors[key]]
 
     @property
     def rejected(self) -> list[Rejected]:
         """Objects in the API that failed validation (their status says why)."""
-        return [self._rejected[k] for k in sorted(self._rejected, key=_order)]
+        rejected = dict(self._rejected)  # as above
+        return [rejected[k] for k in sorted(rejected, key=_order)]
 
     def load_all(self) -> ChangeSet:
         """Every object listed so far (after `start`), as one change set."""
