@@ -76,7 +76,7 @@ class Process:
     async def start(self, timeout: float = 30.0) -> None:
         """Start it (on the port it had, after a stop) and wait until it listens."""
         args = [sys.executable, "-m", "tests.kubeapi", "--port", str(self.port), "--kubeconfig",
-                str(self.kubeconfig), "--token", self.token]
+                str(self.kubeconfig), f"--token={self.token}"]  # a token may start with "-"
         if self.state_file is not None:
             args += ["--state", str(self.state_file)]
         if self.tls:
