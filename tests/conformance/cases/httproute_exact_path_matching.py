@@ -1,4 +1,4 @@
-"""HTTPExactPathMatching (conformance/tests/httproute-exact-path-matching.go): Exact path matches are
+"""HTTPRouteExactPathMatching (conformance/tests/httproute-exact-path-matching.go): Exact path matches are
 case-sensitive and match neither sub-paths nor a trailing slash."""
 
 from ..expect import INFRA, Expect, GatewayRef, Key, Request, Response
@@ -24,7 +24,7 @@ def body(t: Checks) -> None:
 
 
 TEST = ConformanceTest(
-    short_name="HTTPExactPathMatching",
+    short_name="HTTPRouteExactPathMatching",
     description="A single HTTPRoute with exact path matching for different backends",
     manifests=("httproute-exact-path-matching.yaml",),
     features=("Gateway", "HTTPRoute"),
