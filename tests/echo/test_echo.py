@@ -167,7 +167,7 @@ def test_delay_holds_the_response(server: EchoServer) -> None:
 
 
 def test_delay_is_capped(server: EchoServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(echo, "MAX_DELAY", 0.05)
+    monkeypatch.setattr(echo.handler, "MAX_DELAY", 0.05)  # where the handler reads it
     resp, _ = request(server.port, target="/?delay=1h")  # bounded by the client timeout either way
     assert resp.status == 200
 
@@ -368,7 +368,7 @@ def test_retry_root_redirects_like_servemux(server: EchoServer) -> None:
 
 
 def test_retry_remembers_a_bounded_number_of_uuids(server: EchoServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(echo, "MAX_RETRY_SESSIONS", 2)
+    monkeypatch.setattr(echo.server, "MAX_RETRY_SESSIONS", 2)  # where the server reads it
     for u in ("a", "b", "c"):
         request(server.port, target=f"/retry/x?responseCode=500&succeedAfter=5&uuid={u}")
     assert [server.retry_attempts(u) for u in ("a", "b", "c")] == [0, 1, 1]
