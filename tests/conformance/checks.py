@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import yaml
+
 from . import status_checks as sc
 from .client import round_trip
 from .cluster import documents
@@ -183,6 +185,24 @@ class Checks:
                 return
         raise TestFailed(f"delete: no {kind} {key} was applied by this test")
 
+    def patch(self, kind: str, key: Key, change: dict) -> None:
+        """A JSON merge patch (RFC 7386) of one object the test applied: its file rewritten, as
+        `kubectl patch --type merge` would leave it."""
+        for a in self.applied:
+            for i, doc in enumerate(a.docs):
+                objs = documents(doc)
+                if len(objs) == 1 and _is(objs[0], kind, key):
+                    a.docs[i] = yaml.safe_dump(merge_patch(objs[0], change), sort_keys=False)
+                    a.path.write_text("---\n".join(a.docs))
+                    return
+        raise TestFailed(f"patch: no {kind} {key} was applied by this test")
+
+    def latest_generation(self, kind: str, key: Key, generation: int, parent: Key | None = None) -> None:
+        """<Kind>MustHaveLatestConditions at `generation` (after spec changes), Accepted."""
+        self.suite._wait(f"{kind} {key} to have conditions of generation {generation}",
+                         lambda d: sc.latest_generation_problem(d, kind, key, generation, parent),
+                         self.suite.timing.status)
+
     def fail(self, message: str) -> None:
         raise TestFailed(message)
 
@@ -196,3 +216,20 @@ class Checks:
                 raise TestFailed(f"{what}: {problem}")
             time.sleep(self.suite.timing.step)
 
+
+def _is(obj: dict, kind: str, key: Key) -> bool:
+    md = obj.get("metadata", {})
+    return obj.get("kind") == kind and md.get("name") == key.name and md.get("namespace", "") == key.namespace
+
+
+def merge_patch(target: object, patch: object) -> object:
+    """RFC 7386: `patch` merged into `target` (objects recursively, null deletes, the rest replaces)."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from meshgate.providers.kubernetes.client import ApiError, KubeClient
+from meshgate.providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClient
 from meshgate.providers.kubernetes.connection import Connection
 
 from ..kubeapi.fixture import Process
@@ -152,6 +152,10 @@ class KubeApi:
             raise ApiError(404, "NotFound", f"{kind} {namespace}/{name}")
         path = api_path(kind, namespace, name) + "/status"
         return self.call(self._client().send("PUT", path, {**current, "status": status}))
+
+    def patch(self, kind: str, namespace: str, name: str, change: dict) -> dict:
+        """A JSON merge patch of one object."""
+        return self.call(self._client().send("PATCH", api_path(kind, namespace, name), change, MERGE_PATCH))
 
     def delete(self, obj: dict) -> bool:
         """Delete `obj` (by kind, namespace and name): False when it was not there."""

@@ -184,9 +184,13 @@ class KubeSuite(Suite):
 
 
 class KubeChecks(Checks):
-    """Checks whose deletes and listings go through the API."""
+    """Checks whose deletes, patches and listings go through the API."""
 
     suite: KubeSuite
+
+    def patch(self, kind: str, key: Key, change: dict) -> None:
+        """A merge patch of one object, through the API (its generation moves on a spec change)."""
+        self.suite.api.patch(kind, key.namespace or "default", key.name, change)
 
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied, through the API (it is not deleted again at cleanup)."""

@@ -26,7 +26,8 @@ def find(doc: dict, kind: str, key: Key) -> dict | None:
     return None
 
 
-def _conditions_problem(conditions: list[dict], wanted: Sequence[Condition], where: str) -> str | None:
+def _conditions_problem(conditions: list[dict], wanted: Sequence[Condition], where: str,
+                        generation: int = GENERATION) -> str | None:
     for want in wanted:
         got = [c for c in conditions if c.get("type") == want.type]
         if not got:
@@ -36,7 +37,7 @@ def _conditions_problem(conditions: list[dict], wanted: Sequence[Condition], whe
             return (f"{where}: expected {want.type}={want.status}{'/' + want.reason if want.reason else ''}, "
                     f"got {c.get('status')}/{c.get('reason')} ({c.get('message', '')})")
     for c in conditions:
-        if c.get("observedGeneration") != GENERATION:
+        if c.get("observedGeneration") != generation:
             return f"{where}: condition {c.get('type')} has observedGeneration {c.get('observedGeneration')}"
     return None
 
@@ -197,3 +198,22 @@ def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListe
         if problem:
             return problem
     return None
+
+
+def latest_generation_problem(doc: dict, kind: str, key: Key, generation: int, parent: Key | None = None) -> str | None:
+    """<Kind>MustHaveLatestConditions after `generation - 1` spec changes: the object (a route: its
+    parent `parent`'s entry) is Accepted and every condition carries `generation`."""
+    obj = find(doc, kind, key)
+    if obj is None:
+        return f"{kind} {key} has no status"
+    status = obj["status"]
+    if kind == "HTTPRoute":
+        entry = next((p for p in status.get("parents", []) if parent is not None and
+                      p.get("parentRef", {}).get("name") == parent.name), None)
+        if entry is None:
+            return f"{kind} {key} has no parent {parent}"
+        return _conditions_problem(entry.get("conditions", []), [Condition("Accepted", "True", ""),
+                                                                 Condition("ResolvedRefs", "True", "")],
+                                   f"{kind} {key} parent {parent}", generation)
+    return _conditions_problem(status.get("conditions", []), [Condition("Accepted", "True", "")],
+                               f"{kind} {key}", generation)

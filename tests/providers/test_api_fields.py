@@ -46,3 +46,13 @@ def test_a_spec_change_bumps_the_generation_and_keeps_uid_and_age() -> None:
     new = as_updated(old, edited)
     assert (new.cluster_ips, new.meta.generation, new.meta.uid, new.meta.creation_timestamp) == (
         ("10.0.0.9",), 4, "uid-1", "2026-01-01T00:00:00Z")
+
+
+def test_a_gateway_class_description_change_is_a_new_generation() -> None:
+    # GatewayClassObservedGenerationBump: the description is spec, though nothing translates it.
+    from meshgate.resources.gateway_api import GatewayClass
+
+    meta = Meta(name="c", namespace="", uid="u", creation_timestamp="2026-01-01T00:00:00Z", generation=1)
+    old = GatewayClass(meta, Source("a.yaml", 1), "meshgate.io/gateway-controller", None, "old")
+    new = as_updated(old, GatewayClass(meta, Source("a.yaml", 1), "meshgate.io/gateway-controller", None, "new"))
+    assert new.meta.generation == 2

@@ -79,6 +79,9 @@ class GatewayClass:
     source: Source
     controller_name: str
     parameters_ref: ParametersRef | None = None
+    # Not translated, but part of the spec: a change of it is a new generation (GatewayClass status
+    # then carries it as observedGeneration, GatewayClassObservedGenerationBump).
+    description: str | None = None
     kind = "GatewayClass"
 
 
@@ -441,13 +444,14 @@ def parse_gateway_class(f: Fields, meta: Meta, source: Source) -> GatewayClass:
     spec = f.map("spec", required=True)
     controller = ""
     params = None
+    description = None
     if spec is not None:
         controller = spec.str("controllerName", required=True, pattern=_CONTROLLER, max_len=253,
                               pattern_hint="must be a domain-prefixed path such as example.com/controller") or ""
         pf = spec.map("parametersRef")
         params = _parse_parameters_ref(pf, namespaced=True) if pf is not None else None
-        spec.str("description", max_len=64)  # checked as the CRD does (the API server refuses a longer one)
-    return GatewayClass(meta, source, controller, params)
+        description = spec.str("description", max_len=64)  # as the CRD checks it (the API server refuses longer)
+    return GatewayClass(meta, source, controller, params, description)
 
 
 def _parse_listener(f: Fields, gateway_ns: str) -> Listener | None:
