@@ -117,6 +117,14 @@ class Checks:
                          lambda d: sc.route_parents_problem(d, route, parents, namespace_required),
                          self.suite.timing.status)
 
+    def route_no_accepted_parents(self, route: Key) -> None:
+        self.suite._wait(f"HTTPRoute {route} to have no accepted parent",
+                         lambda d: sc.route_no_accepted_parents_problem(d, route), self.suite.timing.status)
+
+    def gateway_zero_routes(self, gateway: Key) -> None:
+        self.suite._wait(f"Gateway {gateway} to have no attached route",
+                         lambda d: sc.gateway_zero_routes_problem(d, gateway), self.suite.timing.status)
+
     def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
         self.suite._wait(f"Gateway {gateway} listener status", lambda d: sc.listeners_problem(d, gateway, listeners),
                          self.suite.timing.status)

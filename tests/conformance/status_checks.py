@@ -217,3 +217,33 @@ def latest_generation_problem(doc: dict, kind: str, key: Key, generation: int, p
                                    f"{kind} {key} parent {parent}", generation)
     return _conditions_problem(status.get("conditions", []), [Condition("Accepted", "True", "")],
                                f"{kind} {key}", generation)
+
+
+def route_no_accepted_parents_problem(doc: dict, route: Key) -> str | None:
+    """HTTPRouteMustHaveNoAcceptedParents: no parent entry, or one whose conditions are of the
+    latest generation and say Accepted is not True."""
+    obj = find(doc, "HTTPRoute", route)
+    parents = obj["status"].get("parents", []) if obj is not None else []
+    if len(parents) > 1:
+        return f"HTTPRoute {route}: expected at most one parent, got {len(parents)}"
+    for entry in parents:
+        problem = _conditions_problem(entry.get("conditions", []), [], f"HTTPRoute {route}")
+        if problem:
+            return problem
+        if any(c.get("type") == "Accepted" and c.get("status") == "True" for c in entry.get("conditions", [])):
+            return f"HTTPRoute {route}: a parent accepted it"
+    return None
+
+
+def gateway_zero_routes_problem(doc: dict, gateway: Key) -> str | None:
+    """GatewayMustHaveZeroRoutes: latest conditions, and no listener status or one with no route."""
+    problem = gateway_latest_problem(doc, gateway)
+    if problem:
+        return problem
+    obj = find(doc, "Gateway", gateway)
+    assert obj is not None
+    listeners = obj["status"].get("listeners", [])
+    if not listeners or (len(listeners) == 1 and listeners[0].get("attachedRoutes") == 0):
+        return None
+    return f"Gateway {gateway}: expected no listener or one with 0 routes, got " + ", ".join(
+        f"{ls.get('name')}: {ls.get('attachedRoutes')}" for ls in listeners)
