@@ -10,7 +10,7 @@ import contextlib
 import json
 import socket
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -265,3 +265,16 @@ def endpoint_slice(name: str, service_name: str, target: int, addresses: list[st
             "addressType": "IPv4", "ports": [{"name": "http", "port": target, "protocol": "TCP"}],
             "endpoints": [{"addresses": [a], "conditions": {"ready": True}, "nodeName": "node-a",
                            "zone": "zone-a"} for a in addresses]}
+
+
+def run(coro: Coroutine[Any, Any, None], timeout: float = 150) -> None:
+    """Run a scenario to its end, bounded."""
+    asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def create_web(c: Cluster) -> None:
+    """The Gateway, Service `web` with one endpoint ({base}.11:9001, pod web-1) and the route to it
+    that most scenarios start from."""
+    for obj in [gateway(c.base), *service("web", 9001), endpoint_slice("web-1", "web", 9001, [f"{c.base}.11"]),
+                route("web", "web")]:
+        await c.create(obj)

@@ -5,9 +5,7 @@ allowed or installed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from .crds import GATEWAY_API, ISTIO, crds
 from .harness import (
@@ -22,6 +20,7 @@ from .harness import (
     gateway,
     kubelet,
     route,
+    run,
     service,
     serving,
     wait_for,
@@ -30,9 +29,6 @@ from .harness import (
 WEB_CLUSTER = f"outbound|80||web.{NAMESPACE}.svc.cluster.local"
 RECHECK = 0.5
 
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 120))
 
 
 def least_request(name: str = "web") -> dict:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import urllib.request
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,10 @@ from .harness import (
     gateway,
     kubelet,
     route,
+    run,
     service,
     serving,
 )
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 150))
 
 
 def test_objects_through_the_api_are_served_and_their_status_written(tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ them (the Gateway, their owner, still exists)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +22,10 @@ from .harness import (
     gateway,
     kubelet,
     route,
+    run,
     service,
     serving,
 )
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 120))
-
 
 # What is provisioned for a Gateway of class meshgate without parameters (no HPA or PDB): kind → name suffix.
 PROVISIONED = {"ServiceAccount": "", "ConfigMap": "", "Deployment": "", "Service": "", "Secret": "-xds"}

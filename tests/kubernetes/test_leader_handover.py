@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,13 @@ from .harness import (
     SYSTEM,
     Cluster,
     cluster,
+    create_web,
     echo,
-    endpoint_slice,
     free_port,
-    gateway,
     kubelet,
     path,
     route,
-    service,
+    run,
     serving,
     wait_for,
 )
@@ -33,9 +31,6 @@ from .harness import (
 STATUS_WRITES = ("PATCH", "PUT")
 LEASE_DURATION = 3.0  # the harness's --lease-duration
 
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 120))
 
 
 def replica(c: Cluster, tmp: Path, name: str) -> Path:
@@ -62,9 +57,7 @@ def test_the_other_replica_takes_over_when_the_leader_is_killed(tmp_path: Path) 
     async def scenario() -> None:
         async with cluster(tmp_path) as c:
             with echo(f"{c.base}.11", 9001, "web-1"):
-                for obj in [gateway(c.base), *service("web", 9001),
-                            endpoint_slice("web-1", "web", 9001, [f"{c.base}.11"]), route("web", "web")]:
-                    await c.create(obj)
+                await create_web(c)
                 port_a, port_b = free_port(), free_port()
                 kube_a, kube_b = replica(c, tmp_path, "replica-a"), replica(c, tmp_path, "replica-b")
                 async with (serving(c, port_a, kubeconfig=kube_a, pod="replica-a") as a, kubelet(c)):

@@ -6,33 +6,26 @@ worked never stopped."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from .harness import (
     NAMESPACE,
     PORT,
     Cluster,
     cluster,
+    create_web,
     echo,
-    endpoint_slice,
     free_port,
     gateway,
     kubelet,
-    route,
-    service,
+    run,
     serving,
     wait_for,
 )
 
 HELD = PORT + 1
 
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 120))
 
 
 async def programmed(c: Cluster, status: str) -> dict | None:
@@ -44,9 +37,7 @@ def test_a_nack_turns_programmed_false_in_the_api_and_a_fix_turns_it_back(tmp_pa
     async def scenario() -> None:
         async with cluster(tmp_path) as c:
             with echo(f"{c.base}.11", 9001, "web-1"), socket.socket() as held:
-                for obj in [gateway(c.base), *service("web", 9001),
-                            endpoint_slice("web-1", "web", 9001, [f"{c.base}.11"]), route("web", "web")]:
-                    await c.create(obj)
+                await create_web(c)
                 async with serving(c, free_port()), kubelet(c):
                     assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
                     before = await c.until("Programmed True", lambda: programmed(c, "True"))
@@ -88,9 +79,7 @@ def test_a_nack_on_a_proxy_of_the_other_replica_reaches_the_leaders_status(tmp_p
     async def scenario() -> None:
         async with cluster(tmp_path) as c:
             with echo(f"{c.base}.11", 9001, "web-1"), socket.socket() as held:
-                for obj in [gateway(c.base), *service("web", 9001),
-                            endpoint_slice("web-1", "web", 9001, [f"{c.base}.11"]), route("web", "web")]:
-                    await c.create(obj)
+                await create_web(c)
                 port_a, port_b = free_port(), free_port()
                 kube_a, kube_b = replica(c, tmp_path, "replica-a"), replica(c, tmp_path, "replica-b")
                 async with serving(c, port_a, kubeconfig=kube_a, pod="replica-a", proxy_xds_port=port_b) as a:

@@ -6,10 +6,7 @@ changes made meanwhile (as through another API server sharing its storage)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from ..kubeapi.server import Emulator
 from .harness import (
@@ -22,6 +19,7 @@ from .harness import (
     gateway,
     kubelet,
     route,
+    run,
     service,
     serving,
     wait_for,
@@ -29,9 +27,6 @@ from .harness import (
 
 HTTPROUTES = ("gateway.networking.k8s.io", "v1", "httproutes")
 
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, 120))
 
 
 def quietly(emulator: Emulator, create: list[dict], delete: list[str], compact: bool = False) -> None:
