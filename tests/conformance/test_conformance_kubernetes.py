@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -35,7 +34,7 @@ from .features import skip_reason
 from .kube_suite import KubeSuite
 from .registry import all_tests
 from .suite import ConformanceTest
-from .test_conformance import wrong_backend, wrong_status
+from .test_conformance import wrong_expectations_fail
 
 pytestmark = pytest.mark.envoy
 
@@ -69,17 +68,4 @@ def test_upstream_through_kubernetes(kube_suite: KubeSuite, test: ConformanceTes
 
 def test_a_wrong_expectation_fails_through_kubernetes(kube_suite: KubeSuite) -> None:
     """The Kubernetes-mode harness can fail too: a wrong backend, and a route that is not in the API."""
-    saved = kube_suite.timing
-    kube_suite.timing = replace(saved, consistency=1.0, status=1.0)
-    try:
-        wrong = ConformanceTest("WrongBackend", "", ("httproute-matching.yaml",), ("Gateway", "HTTPRoute"),
-                                wrong_backend)
-        result = kube_suite.run(wrong)
-        assert result.outcome == "failed"
-        assert len(result.reasons) == 1, result.reasons
-        assert "expected pod name to start with 'infra-backend-v1', got 'infra-backend-v2-" in result.reasons[0]
-        result = kube_suite.run(replace(wrong, body=wrong_status))
-        assert result.outcome == "failed"
-        assert "HTTPRoute gateway-conformance-infra/no-such-route has no status" in result.reasons[0]
-    finally:
-        kube_suite.timing = saved
+    wrong_expectations_fail(kube_suite)
