@@ -42,13 +42,15 @@ class ValueMatch:
 
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
-    """path_kind is "exact", "prefix" (path-segment aware) or "regex"."""
+    """path_kind is "exact", "prefix" (path-segment aware) or "regex"; grpc: only gRPC requests
+    match (a GRPCRoute's: they share virtual hosts with HTTPRoutes, never their routes)."""
 
     path_kind: str
     path: str
     headers: tuple[ValueMatch, ...] = ()
     query_params: tuple[ValueMatch, ...] = ()
     method: str | None = None
+    grpc: bool = False
 
 
 @dataclass(frozen=True, slots=True)

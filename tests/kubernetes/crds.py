@@ -17,6 +17,7 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (GATEWAY_API, "GatewayClass", "gatewayclasses", False, ("v1", "v1beta1")),
     (GATEWAY_API, "Gateway", "gateways", True, ("v1", "v1beta1")),
     (GATEWAY_API, "HTTPRoute", "httproutes", True, ("v1", "v1beta1")),
+    (GATEWAY_API, "GRPCRoute", "grpcroutes", True, ("v1",)),
     (GATEWAY_API, "ReferenceGrant", "referencegrants", True, ("v1", "v1beta1")),
     (ISTIO, "ServiceEntry", "serviceentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "WorkloadEntry", "workloadentries", True, ("v1", "v1beta1", "v1alpha3")),

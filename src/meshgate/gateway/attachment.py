@@ -1,14 +1,15 @@
-"""Attaching HTTPRoutes to Gateway listeners through their parentRefs."""
+"""Attaching routes (of any kind) to Gateway listeners through their parentRefs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..resources.gateway_api import GROUP, Gateway, HTTPRoute, ParentRef
+from ..resources.gateway_api import GROUP, Gateway, ParentRef
 from ..store import Store
 from .conditions import Condition
 from .hostnames import effective_hostnames
 from .listeners import ListenerState
+from .route_kind import RouteObject
 
 
 @dataclass(slots=True)
@@ -32,7 +33,7 @@ class ParentOutcome:
     listeners: list[tuple[ListenerState, list[str]]] = field(default_factory=list)
 
 
-def attach(store: Store, route: HTTPRoute, gateways: dict[tuple[str, str], GatewayState]) -> list[ParentOutcome]:
+def attach(store: Store, route: RouteObject, gateways: dict[tuple[str, str], GatewayState]) -> list[ParentOutcome]:
     """Attach a route to the listeners its parentRefs select; one outcome per Gateway parentRef we own.
 
     A parentRef to a Gateway of another controller gets no outcome (its controller writes that
@@ -65,7 +66,7 @@ def attach(store: Store, route: HTTPRoute, gateways: dict[tuple[str, str], Gatew
                                                              f"Gateway {gw_ns}/{ref.name} has no listener on port {ref.port}")))
                 continue
         allowed = [ls for ls in candidates
-                   if ls.accepted and ls.allows_kind(GROUP, "HTTPRoute") and ls.allows_namespace(store, ns)]
+                   if ls.accepted and ls.allows_kind(GROUP, route.kind) and ls.allows_namespace(store, ns)]
         if not allowed:
             outcomes.append(ParentOutcome(ref, Condition("Accepted", False, "NotAllowedByListeners",
                                                          "No listener selected by this parentRef allows this route")))

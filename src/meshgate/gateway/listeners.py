@@ -10,9 +10,7 @@ from ..store import Store
 from .certificates import certificate_problem
 from .conditions import Condition
 from .references import reference_permitted
-
-SUPPORTED_PROTOCOLS = ("HTTP", "HTTPS")
-HTTP_ROUTE_KIND = RouteGroupKind(GROUP, "HTTPRoute")
+from .route_kinds import PROTOCOL_KINDS
 
 
 @dataclass(slots=True)
@@ -92,21 +90,23 @@ def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
         resolved = Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved")
         conflicted = Condition("Conflicted", False, "NoConflicts", "No conflicts")
 
+        allowed = PROTOCOL_KINDS.get(lst.protocol, ())
         if lst.kinds is None:
-            kinds: tuple[RouteGroupKind, ...] = (HTTP_ROUTE_KIND,)
+            kinds: tuple[RouteGroupKind, ...] = allowed
         else:
-            kinds = tuple(k for k in lst.kinds if k == HTTP_ROUTE_KIND)
-            bad = [f"{k.group}/{k.kind}" for k in lst.kinds if k != HTTP_ROUTE_KIND]
+            kinds = tuple(k for k in lst.kinds if k in allowed)
+            bad = [f"{k.group}/{k.kind}" for k in lst.kinds if k not in allowed]
             if bad:
                 resolved = Condition("ResolvedRefs", False, "InvalidRouteKinds",
-                                     f"Unsupported route kinds: {', '.join(bad)}; supported: HTTPRoute")
+                                     f"Unsupported route kinds for protocol {lst.protocol}: {', '.join(bad)}; "
+                                     f"supported: {', '.join(k.kind for k in allowed)}")
 
         secrets: list[TLSSecret] = []
-        if lst.protocol not in SUPPORTED_PROTOCOLS:
+        if lst.protocol not in PROTOCOL_KINDS:
             accepted = programmed = False
             kinds = ()
             conds.append(Condition("Accepted", False, "UnsupportedProtocol",
-                                   f"Protocol {lst.protocol} is not supported; supported: {', '.join(SUPPORTED_PROTOCOLS)}"))
+                                   f"Protocol {lst.protocol} is not supported; supported: {', '.join(PROTOCOL_KINDS)}"))
         elif len(protocols[lst.port]) > 1:
             # The spec: no picking one of the conflicting listeners as the winner.
             accepted = programmed = False

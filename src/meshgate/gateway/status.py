@@ -1,4 +1,4 @@
-"""Kubernetes-shaped status objects for GatewayClasses, Gateways and HTTPRoutes.
+"""Kubernetes-shaped status objects for GatewayClasses, Gateways and routes.
 
 Every condition is stamped with the translation's time; the control plane then keeps the time of
 each condition whose status did not change (status_times).
@@ -52,11 +52,11 @@ def gateway_status(meta: Meta, conds: list[Condition], listeners: list[ListenerS
     return {"apiVersion": API_VERSION, "kind": "Gateway", "metadata": _metadata(meta), "status": status}
 
 
-def route_status(meta: Meta, parents: list[tuple[dict, list[Condition]]], now: str) -> dict:
-    """HTTPRoute status: one entry per parentRef we are responsible for."""
+def route_status(kind: str, meta: Meta, parents: list[tuple[dict, list[Condition]]], now: str) -> dict:
+    """A route's status (HTTPRoute, GRPCRoute, ...): one entry per parentRef we are responsible for."""
     return {
         "apiVersion": API_VERSION,
-        "kind": "HTTPRoute",
+        "kind": kind,
         "metadata": _metadata(meta),
         "status": {
             "parents": [

@@ -1,4 +1,5 @@
-"""Gateway API translation: the store's Gateways and HTTPRoutes to per-gateway IR and status.
+"""Gateway API translation: the store's Gateways and routes (every kind of route_kinds.py) to
+per-gateway IR and status.
 
 A pure function of the store (and the timestamp to stamp on conditions).
 """
@@ -25,6 +26,8 @@ from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
+from .route_kind import RouteObject
+from .route_kinds import ROUTE_KINDS
 from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
 from .status import gateway_class_status, gateway_status, route_status
@@ -96,7 +99,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                        waypoint_captures: list[Capture] | None = None,
                        addresses: Mapping[str, str] | None = None, shared_host: bool = False,
                        table: RouteTable | None = None) -> GatewayTranslation:
-    """Translate every Gateway of ours and every HTTPRoute attached to one.
+    """Translate every Gateway of ours and every route attached to one.
 
     `waypoint_index` and `waypoint_captures` are discovery.waypoints' `waypoints(store)` and
     `captures(store)`, when the caller has them already; else they are computed here.
@@ -132,15 +135,16 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         resolve_host_ports(list(states.values()))
 
     table = table if table is not None else RouteTable(store, discovery)
-    routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
-    route_clusters: dict[tuple[str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
+    routes: list[RouteObject] = sorted((r for kind in ROUTE_KINDS for r in store.list(kind)),
+                                       key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name, r.kind))
+    route_clusters: dict[tuple[str, str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
     table.outcomes.begin(attachment_token(store, states))
     for route in routes:
         outcome = table.outcomes.outcome(store, route, states, table.resolution, now)
         if outcome.status is None:
             continue
         serve(route, outcome, states)
-        route_clusters[(route.meta.namespace, route.meta.name)] = outcome.clusters
+        route_clusters[(route.kind, route.meta.namespace, route.meta.name)] = outcome.clusters
         out.status.append(outcome.status)
     table.outcomes.sweep()
 
@@ -156,7 +160,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                     used.update(m.cluster for m in r.mirrors)
         for ls in state.listeners:
             for route, _ in ls.attached:
-                for cname, cref in route_clusters[(route.meta.namespace, route.meta.name)].items():
+                for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items():
                     if cname in used:
                         cluster_refs[cname] = cref
         secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}
@@ -170,7 +174,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                                          [{"type": "IPAddress", "value": state.address}]
                                          if state.address != "0.0.0.0" else [], now))
 
-    _translate_waypoints(store, discovery, routes, table, out, now, waypoint_index, waypoint_captures)
+    # Waypoints serve HTTPRoutes with Service parents (GAMMA); GRPCRoutes there are not done yet.
+    http_routes = [r for r in routes if isinstance(r, HTTPRoute)]
+    _translate_waypoints(store, discovery, http_routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 
@@ -223,7 +229,7 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
     by_key = {(r.meta.namespace, r.meta.name): r for r in routes}
     for key, refs in sorted(parents.refs.items()):
         conds = parents.conditions[key]
-        status = route_status(by_key[key].meta, [(ref, conds) for ref in refs.values()], now)
+        status = route_status("HTTPRoute", by_key[key].meta, [(ref, conds) for ref in refs.values()], now)
         if key in existing:
             # A copy: the Gateway parents' status may be reused by the next translation as it is.
             gateway_parents = out.status[existing[key]]

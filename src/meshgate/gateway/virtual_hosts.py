@@ -17,14 +17,13 @@ from collections.abc import Callable
 
 from .. import ir
 from ..naming import http_route_config_name, https_route_config_name, listener_name
-from ..resources.gateway_api import HTTPRoute
 from ..resources.meta import metadata_annotations
 from .hostnames import matches, specificity
 from .listeners import ListenerState
-from .rules import ListenerContext
+from .route_kind import ListenerContext, RouteObject
 
 # (route, listener context) → (precedence key, IR route) for every match of every rule.
-RoutesFor = Callable[[HTTPRoute, ListenerContext], list[tuple[tuple, ir.Route]]]
+RoutesFor = Callable[[RouteObject, ListenerContext], list[tuple[tuple, ir.Route]]]
 
 
 def _listener_source(ls: ListenerState) -> ir.SourceRef:

@@ -27,8 +27,12 @@ from .http_route import (
 from .reference_grant import ReferenceGrant, ReferenceGrantFrom, ReferenceGrantTo, parse_reference_grant
 from .session_persistence import SessionPersistence
 
+# The route kinds read (each with a parser in resources/kinds.py and a translation in
+# gateway/route_kinds.py); status is written for each.
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
+
 __all__ = [
-    "GROUP", "BackendObjectRef", "BackendRef", "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute",
+    "GROUP", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute",
     "HeaderModifier", "Infrastructure", "LabelSelector", "Listener", "ParametersRef", "ParentRef", "PathMatch",
     "PathModifier", "ReferenceGrant", "ReferenceGrantFrom", "ReferenceGrantTo", "RequestMirror", "RequestRedirect",
     "RouteFilter", "RouteGroupKind", "RouteMatch", "RouteRetry", "RouteRule", "SecretRef", "SessionPersistence",
