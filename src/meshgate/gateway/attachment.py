@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from ..resources.gateway_api import GROUP, Gateway, ParentRef
 from ..store import Store
+from .backends import RouteObject
 from .conditions import Condition
 from .hostnames import effective_hostnames
 from .listeners import ListenerState
-from .route_kind import RouteObject
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from ..ir import ClusterRef
 from ..naming import cluster_name
 from ..resources.gateway_api import GROUP, BackendObjectRef, HTTPRoute
 from ..resources.gateway_api.grpc_route import GRPCRoute
+from ..resources.gateway_api.stream_routes import TCPRoute, TLSRoute, UDPRoute
 from ..store import Store
 from .conditions import Condition
 from .references import reference_permitted
@@ -29,6 +30,8 @@ class Resolution:
 
 
 ISTIO_GROUP = "networking.istio.io"
+# Route kinds that forward connections or datagrams, not HTTP requests.
+STREAM_KINDS = frozenset({"TLSRoute", "TCPRoute", "UDPRoute"})
 
 
 def service_cluster(model: ServiceModel, port: int) -> ClusterRef:
@@ -51,8 +54,11 @@ def _port_resolution(model: ServiceModel, label: str, port_number: int | None, r
     port = model.port(port_number)
     if port is None:
         return Resolution(None, "BackendNotFound", f"{label} has no port {port_number}")
-    if port.protocol != "TCP":
-        return Resolution(None, "UnsupportedProtocol", f"{label} port {port_number} is {port.protocol}, not TCP")
+    transport = "UDP" if route_kind == "UDPRoute" else "TCP"
+    if port.protocol != transport:
+        return Resolution(None, "UnsupportedProtocol", f"{label} port {port_number} is {port.protocol}, not {transport}")
+    if route_kind in STREAM_KINDS:
+        return Resolution(service_cluster(model, port.number))  # bytes through: whatever the port speaks
     protocol = upstream_protocol(port)
     if protocol is None:
         return Resolution(None, "UnsupportedProtocol",
@@ -110,6 +116,10 @@ def resolve_backend(store: Store, services: Discovery, route_kind: str, route_na
     return _port_resolution(svc, label, ref.port, route_kind)
 
 
+# A route of any kind of the registry (gateway/route_kinds.py): meta, parent_refs, hostnames, rules.
+RouteObject = HTTPRoute | GRPCRoute | TLSRoute | TCPRoute | UDPRoute
+
+
 @dataclass(slots=True)
 class RouteResolution:
     """A route's backends and mirrors, per rule, resolved once and shared by every parent it has."""
@@ -139,7 +149,7 @@ class RouteResolution:
         return Condition("ResolvedRefs", False, reason, "; ".join(f.message for f in failures))
 
 
-def resolve_route(store: Store, services: Discovery, route: HTTPRoute | GRPCRoute) -> RouteResolution:
+def resolve_route(store: Store, services: Discovery, route: RouteObject) -> RouteResolution:
     """Resolve every backendRef and RequestMirror backend of a route's rules."""
     ns = route.meta.namespace
     backends = [[resolve_backend(store, services, route.kind, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]

@@ -79,9 +79,10 @@ def _resolve_certificates(store: Store, gw: Gateway, listener: Listener) -> tupl
 
 def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
     """Every listener of a Gateway with its conditions; conflicts are judged per port."""
-    protocols: dict[int, set[str]] = {}
+    # TCP and UDP listeners may share a port number; any other two protocols on one conflict.
+    protocols: dict[tuple[int, bool], set[str]] = {}
     for lst in gw.listeners:
-        protocols.setdefault(lst.port, set()).add(lst.protocol)
+        protocols.setdefault((lst.port, lst.protocol == "UDP"), set()).add(lst.protocol)
 
     states: list[ListenerState] = []
     for lst in gw.listeners:
@@ -107,17 +108,18 @@ def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
             kinds = ()
             conds.append(Condition("Accepted", False, "UnsupportedProtocol",
                                    f"Protocol {lst.protocol} is not supported; supported: {', '.join(PROTOCOL_KINDS)}"))
-        elif len(protocols[lst.port]) > 1:
+        elif len(protocols[(lst.port, lst.protocol == "UDP")]) > 1:
             # The spec: no picking one of the conflicting listeners as the winner.
             accepted = programmed = False
             kinds = ()
             conflicted = Condition("Conflicted", True, "ProtocolConflict",
-                                   f"Port {lst.port} is used with protocols {', '.join(sorted(protocols[lst.port]))}")
+                                   f"Port {lst.port} is used with protocols "
+                                   f"{', '.join(sorted(protocols[(lst.port, lst.protocol == 'UDP')]))}")
             conds.append(Condition("Accepted", False, "ProtocolConflict", conflicted.message))
         else:
             conds.append(Condition("Accepted", True, "Accepted", "Listener accepted"))
 
-        if accepted and lst.protocol == "HTTPS":
+        if accepted and (lst.protocol == "HTTPS" or (lst.protocol == "TLS" and lst.tls_mode == "Terminate")):
             secrets, problems = _resolve_certificates(store, gw, lst)
             if problems:
                 reason = "RefNotPermitted" if all(r == "RefNotPermitted" for r, _ in problems) else "InvalidCertificateRef"

@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ir
-from ..resources.gateway_api import GROUP, HTTPRoute
-from ..resources.gateway_api.grpc_route import GRPCRoute
+from ..resources.gateway_api import GROUP
 from ..resources.meta import metadata_annotations
 from .backends import RouteResolution
 
 GROUP_VERSION = f"{GROUP}/v1"
-# A route of any kind of the registry (each has meta, parent_refs, hostnames and rules).
-RouteObject = HTTPRoute | GRPCRoute
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +39,14 @@ class RouteKind:
     """One route kind of the registry (gateway/route_kinds.py).
 
     `rank` orders kinds sharing a virtual host: the Gateway API forbids merging HTTPRoutes and
-    GRPCRoutes, and gRPC routes match only gRPC requests, so they go first.
+    GRPCRoutes, and gRPC routes match only gRPC requests, so they go first. `ir_routes` is None
+    for the kinds that forward connections, not requests (TLS, TCP, UDP: their listeners are
+    assembled in gateway/stream_listeners.py from their backends).
     """
 
     kind: str
     rank: int
-    ir_routes: IRRoutes
+    ir_routes: IRRoutes | None
     rule_problems: Callable[[Any], list[str]]  # one rule → unsupported values (it answers 500)
     rule_id: Callable[[Any, int], str]  # (rule, index) → its name in route names and messages
     group: str = GROUP

@@ -12,15 +12,29 @@ from types import MappingProxyType
 from ..resources.gateway_api import GROUP, RouteGroupKind
 from .grpc_rules import GRPC_ROUTE
 from .route_kind import RouteKind
-from .rules import HTTP_ROUTE
+from .rules import HTTP_ROUTE, rule_id
 
-ROUTE_KINDS: Mapping[str, RouteKind] = MappingProxyType({k.kind: k for k in (HTTP_ROUTE, GRPC_ROUTE)})
+
+def _no_problems(rule: object) -> list[str]:
+    return []  # a stream rule is backends alone: nothing in it can be unsupported
+
+
+# Kinds that forward connections: no HTTP routes (gateway/stream_listeners.py assembles them).
+TLS_ROUTE = RouteKind("TLSRoute", 2, None, _no_problems, rule_id)
+TCP_ROUTE = RouteKind("TCPRoute", 3, None, _no_problems, rule_id)
+UDP_ROUTE = RouteKind("UDPRoute", 4, None, _no_problems, rule_id)
+
+ROUTE_KINDS: Mapping[str, RouteKind] = MappingProxyType(
+    {k.kind: k for k in (HTTP_ROUTE, GRPC_ROUTE, TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)})
 
 # The route kinds a listener of each protocol serves (its supportedKinds when allowedRoutes.kinds
 # is unset), as Envoy Gateway and Istio default them.
 PROTOCOL_KINDS: Mapping[str, tuple[RouteGroupKind, ...]] = MappingProxyType({
     "HTTP": (RouteGroupKind(GROUP, "HTTPRoute"), RouteGroupKind(GROUP, "GRPCRoute")),
     "HTTPS": (RouteGroupKind(GROUP, "HTTPRoute"), RouteGroupKind(GROUP, "GRPCRoute")),
+    "TLS": (RouteGroupKind(GROUP, "TLSRoute"),),
+    "TCP": (RouteGroupKind(GROUP, "TCPRoute"),),
+    "UDP": (RouteGroupKind(GROUP, "UDPRoute"),),
 })
 
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from .. import ir
 from ..store import Store
 from .attachment import GatewayState, attach
-from .backends import RouteResolution
+from .backends import RouteObject, RouteResolution
 from .conditions import Condition
-from .route_kind import RouteObject
 from .route_kinds import route_kind
 from .status import route_status
 from .status_times import keep_object_times

@@ -7,8 +7,8 @@ from ..discovery.index import Discovery
 from ..incremental.memo import Memo
 from ..incremental.reads import Read, TrackedStore
 from ..store import Store
-from .backends import RouteResolution, resolve_route
-from .route_kind import ListenerContext, RouteObject
+from .backends import RouteObject, RouteResolution, resolve_route
+from .route_kind import ListenerContext
 from .route_kinds import route_kind
 from .route_outcomes import RouteOutcomes
 
@@ -62,6 +62,7 @@ class RouteTable:
         def compute() -> tuple[RouteObject, list[tuple[tuple, ir.Route]]]:
             res = self.resolution(route)  # its reads count for this result too
             kind = route_kind(route.kind)
+            assert kind.ir_routes is not None, f"{route.kind} has no HTTP routes"
             return route, [((kind.rank, *k), r) for k, r in kind.ir_routes(route, res, listener)]
         found = self._routes.get(key, compute)
         if found[0] is not route:

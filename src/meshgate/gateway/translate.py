@@ -19,14 +19,13 @@ from ..resources.errors import InputError
 from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
 from ..store import Store
 from .attachment import GatewayState
-from .backends import service_models
+from .backends import RouteObject, service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
-from .route_kind import RouteObject
 from .route_kinds import ROUTE_KINDS
 from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
@@ -150,7 +149,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
     for (ns, name), state in states.items():
         gw = state.gateway
-        listeners, configs = build_listeners(state.listeners, state.address, table.routes_for)
+        listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
         cluster_refs: dict[str, ir.ClusterRef] = {}
         used: set[str] = set()
         for rc in configs:
@@ -158,6 +157,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                 for r in vh.routes:
                     used.update(b.cluster for b in r.backends if b.cluster)
                     used.update(m.cluster for m in r.mirrors)
+        for lst in listeners:
+            for chain in lst.filter_chains:
+                used.update(b.cluster for b in chain.tcp_backends or () if b.cluster)
         for ls in state.listeners:
             for route, _ in ls.attached:
                 for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items():

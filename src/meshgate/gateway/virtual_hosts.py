@@ -18,9 +18,11 @@ from collections.abc import Callable
 from .. import ir
 from ..naming import http_route_config_name, https_route_config_name, listener_name
 from ..resources.meta import metadata_annotations
+from .backends import RouteObject
 from .hostnames import matches, specificity
 from .listeners import ListenerState
-from .route_kind import ListenerContext, RouteObject
+from .route_kind import ListenerContext
+from .stream_listeners import STREAM_PROTOCOLS, Resolve, stream_listener
 
 # (route, listener context) → (precedence key, IR route) for every match of every rule.
 RoutesFor = Callable[[RouteObject, ListenerContext], list[tuple[tuple, ir.Route]]]
@@ -98,19 +100,25 @@ def _host_order(h: str) -> tuple:
 
 
 def build_listeners(
-    listeners: list[ListenerState], address: str, routes_for: RoutesFor
+    listeners: list[ListenerState], address: str, routes_for: RoutesFor, resolve: Resolve
 ) -> tuple[list[ir.Listener], list[ir.RouteConfig]]:
-    """Envoy listeners and route configurations for a gateway's programmed listeners."""
-    by_port: dict[int, list[ListenerState]] = {}
+    """Envoy listeners and route configurations for a gateway's programmed listeners (TLS, TCP
+    and UDP ones by gateway/stream_listeners.py, from the routes' resolutions `resolve` gives)."""
+    by_port: dict[tuple[int, bool], list[ListenerState]] = {}  # (port, UDP?): TCP and UDP may share a port
     for ls in listeners:
         if ls.programmed:
-            by_port.setdefault(ls.listener.port, []).append(ls)
+            by_port.setdefault((ls.listener.port, ls.listener.protocol == "UDP"), []).append(ls)
     out_listeners: list[ir.Listener] = []
     configs: list[ir.RouteConfig] = []
-    for port in sorted(by_port):
-        group = by_port[port]
+    for port, _ in sorted(by_port):
+        group = by_port[(port, _)]
         protocol = group[0].listener.protocol
         chains: tuple[ir.FilterChain, ...]
+        if protocol in STREAM_PROTOCOLS:
+            stream = stream_listener(group, address, port, resolve, _listener_source)
+            if stream is not None:
+                out_listeners.append(stream)
+            continue
         if protocol == "HTTP":
             rc = http_route_config_name(port)
             configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "http"))))

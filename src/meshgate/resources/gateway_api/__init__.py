@@ -29,7 +29,7 @@ from .session_persistence import SessionPersistence
 
 # The route kinds read (each with a parser in resources/kinds.py and a translation in
 # gateway/route_kinds.py); status is written for each.
-ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 
 __all__ = [
     "GROUP", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute",
