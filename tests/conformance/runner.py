@@ -24,6 +24,7 @@ from .cluster import (
     GATEWAY_CLASS,
     TLS_SECRETS,
     Certificate,
+    Pod,
     documents,
     dump_all,
     endpoint_slices,
@@ -102,9 +103,22 @@ class Suite:
         self.base_objects = documents(manifest_text("manifests.yaml"))
         members = pods(self.base_objects, self.pod_network)
         self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
-        self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log") for p in members]
+        self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
+                     for p in members]
         return [gateway_class(), *endpoint_slices(self.base_objects, members),
                 *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
+
+    def _mount(self, pod: Pod) -> tuple[Path, Path] | None:
+        """The certificate and key files of the Secret a Pod mounts (the kubelet's secret volume)."""
+        secret = pod.spec.tls_secret
+        if secret is None or secret not in self.certs:
+            return None
+        d = self.root / "secrets" / f"{secret[0]}.{secret[1]}"
+        d.mkdir(parents=True, exist_ok=True)
+        cert = self.certs[secret]
+        (d / "crt").write_text(cert.cert_pem)
+        (d / "key").write_text(cert.key_pem)
+        return d / "crt", d / "key"
 
     def start_pods(self) -> None:
         """Start the echo Pods and wait until each listens."""

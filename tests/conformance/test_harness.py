@@ -11,6 +11,7 @@ import json
 import re
 import ssl
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,8 @@ from .checks import with_unique_query
 from .client import host_header, round_trip
 from .cluster import (
     CONTROLLER,
+    TLS_SECRETS,
+    EchoSpec,
     documents,
     endpoint_slices,
     manifest_text,
@@ -37,7 +40,7 @@ from .expect import (
     Response,
 )
 from .model import Result
-from .processes import Meshgate
+from .processes import EchoPod, Meshgate
 from .report import print_results
 from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
 
@@ -229,14 +232,27 @@ def test_pods_and_endpoint_slices() -> None:
     assert all(re.fullmatch(r"infra-backend-v1-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}",
                             p.name) for p in v1)
     assert v1[0].name.rsplit("-", 1)[0] == v1[1].name.rsplit("-", 1)[0]  # one ReplicaSet
-    assert not [p for p in members if p.name.startswith(("tls-backend", "grpc-", "coredns"))]  # not plain HTTP
+    specs = {p.service_prefix: p.spec for p in members if p.namespace == INFRA}
+    assert specs["infra-backend-v1"] == EchoSpec("http", 3000, h2c_port=3001)
+    assert specs["tls-backend"] == EchoSpec("http", 3000, h2c_port=3001, tls_port=8443,
+                                            tls_secret=(INFRA, "tls-checks-certificate"))
+    # GRPC_ECHO_SERVER and TCP_ECHO_SERVER read TLS_SERVER_PRIV_KEY (the HTTP server: TLS_SERVER_PRIVKEY)
+    assert specs["grpc-infra-backend-v1"] == EchoSpec("grpc", 3000, tls_port=8443,
+                                                      tls_secret=(INFRA, "tls-checks-certificate"))
+    assert specs["grpc-infra-backend-v2"] == EchoSpec("grpc", 3000)
+    assert specs["tcp-backend"] == EchoSpec("tcp", 3000, tls_port=8443,
+                                            tls_secret=(INFRA, "tls-passthrough-checks-certificate"))
+    assert specs["coredns"] == EchoSpec("dns", 53)
+    assert all(p.spec.tls_secret is None or p.spec.tls_secret in TLS_SECRETS for p in members)
     slices = {(s["metadata"]["namespace"], s["metadata"]["labels"]["kubernetes.io/service-name"]): s
               for s in endpoint_slices(objects, members)}
     web = slices[("gateway-conformance-web-backend", "web-backend")]
     assert sorted(e["targetRef"]["name"] for e in web["endpoints"]) == \
         sorted(p.name for p in members if p.namespace == "gateway-conformance-web-backend")
     assert [p["port"] for p in slices[(INFRA, "infra-backend-v1")]["ports"]] == [3000, 3001, 3000]
-    assert slices[(INFRA, "tls-backend")]["endpoints"] == []
+    assert len(slices[(INFRA, "tls-backend")]["endpoints"]) == 1
+    assert slices[(INFRA, "coredns")]["ports"] == [{"name": "udp-dns", "port": 53, "protocol": "UDP"}]
+    assert [p["port"] for p in slices[(INFRA, "tcp-backend")]["ports"]] == [3000, 8443]
 
 
 def test_placeholders_are_filled() -> None:
@@ -297,3 +313,19 @@ def test_tls_round_trip_checks_the_certificate(tmp_path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_echo_pod_commands_follow_the_deployment(tmp_path: Path) -> None:
+    objects = documents(manifest_text("manifests.yaml"))
+    by_name = {p.service_prefix: p for p in pods(objects, "127.1.81.0/24")}
+    files = (tmp_path / "crt", tmp_path / "key")
+    tls = EchoPod(by_name["tls-backend"], tmp_path / "log", tls_files=files).command()
+    assert tls[tls.index("--mode") + 1] == "http" and tls[tls.index("--h2c-port") + 1] == "3001"
+    assert tls[tls.index("--tls-port") + 1:tls.index("--tls-port") + 6] == ["8443", "--tls-cert", str(files[0]),
+                                                                          "--tls-key", str(files[1])]
+    # without the Secret's files (a Secret the harness does not make) the TLS port is left out
+    assert "--tls-port" not in EchoPod(by_name["tls-backend"], tmp_path / "log").command()
+    grpc = EchoPod(by_name["grpc-infra-backend-v2"], tmp_path / "log").command()
+    assert grpc[grpc.index("--mode") + 1] == "grpc" and "--h2c-port" not in grpc
+    dns = EchoPod(by_name["coredns"], tmp_path / "log")
+    assert dns.command()[dns.command().index("--port") + 1] == "53" and dns.pod.spec.udp
