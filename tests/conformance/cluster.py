@@ -144,9 +144,12 @@ def echo_spec(deployment: dict) -> EchoSpec | None:
     return None
 
 
-def pods(objects: list[dict], network: str) -> list[Pod]:
-    """The replicas of every echo-basic (and coredns) Deployment, one loopback address each."""
+def pods(objects: list[dict], network: str, skip: int = 0) -> list[Pod]:
+    """The replicas of every echo-basic (and coredns) Deployment, one loopback address each (after
+    the first `skip` addresses of `network`, which Pods made before hold)."""
     hosts = ipaddress.ip_network(network).hosts()
+    for _ in range(skip):
+        next(hosts)
     out = []
     for d in objects:
         spec = echo_spec(d) if d.get("kind") == "Deployment" else None

@@ -41,14 +41,16 @@ def _tls_context(cert_pem: str | None, alpn: tuple[str, ...] = ()) -> ssl.SSLCon
 # -- h2c ------------------------------------------------------------------------------------------
 
 def h2c_round_trip(address: str, request: Request, host: str, echo_set_headers: dict[str, str] | None = None,
-                   timeout: float = TIMEOUT) -> Reply:
-    """One request over HTTP/2 without TLS, prior knowledge (no Upgrade), to `address` ("ip:port");
-    `host` becomes :authority."""
+                   timeout: float = TIMEOUT, cert_pem: str | None = None, server_name: str = "") -> Reply:
+    """One request over HTTP/2 with prior knowledge (no Upgrade) to `address` ("ip:port"), `host`
+    as :authority; with `cert_pem`, over TLS (ALPN h2, SNI `server_name`) trusting that certificate."""
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
-    with socket.create_connection(_split(address), timeout=timeout) as sock:
+    raw = socket.create_connection(_split(address), timeout=timeout)
+    sock = _tls_context(cert_pem, ("h2",)).wrap_socket(raw, server_hostname=server_name) if cert_pem else raw
+    with sock:
         conn.initiate_connection()
         stream = conn.get_next_available_stream_id()
-        headers = [(":method", request.method), (":scheme", "http"), (":authority", host), (":path", request.path),
+        headers = [(":method", request.method), (":scheme", "https" if cert_pem else "http"), (":authority", host), (":path", request.path),
                    ("x-echo-set-header", ",".join(f"{k}:{v}" for k, v in (echo_set_headers or {}).items()))]
         headers += [(k.lower(), v) for k, v in request.headers.items()]
         body = request.body.encode()

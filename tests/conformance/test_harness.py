@@ -22,6 +22,7 @@ from .cluster import (
     CONTROLLER,
     TLS_SECRETS,
     EchoSpec,
+    Pod,
     documents,
     endpoint_slices,
     manifest_text,
@@ -42,6 +43,7 @@ from .expect import (
 from .model import Result
 from .processes import EchoPod, Meshgate
 from .report import print_results
+from .stream_clients import udp_echo
 from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
 
 
@@ -329,3 +331,51 @@ def test_echo_pod_commands_follow_the_deployment(tmp_path: Path) -> None:
     assert grpc[grpc.index("--mode") + 1] == "grpc" and "--h2c-port" not in grpc
     dns = EchoPod(by_name["coredns"], tmp_path / "log")
     assert dns.command()[dns.command().index("--port") + 1] == "53" and dns.pod.spec.udp
+
+
+TEST_BACKENDS = """
+apiVersion: v1
+kind: Service
+metadata: {name: udp-backend-v1, namespace: gateway-conformance-infra}
+spec:
+  selector: {app: udp-backend-v1}
+  ports: [{name: udp, protocol: UDP, port: 8080, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: udp-backend-v1, namespace: gateway-conformance-infra}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: udp-backend-v1}}
+  template:
+    metadata: {labels: {app: udp-backend-v1}}
+    spec:
+      containers:
+        - name: udp-backend
+          image: registry.k8s.io/gateway-api/conformance/echo-basic:v0.1.0
+          env:
+            - {name: UDP_ECHO_SERVER, value: "1"}
+            - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+            - {name: SERVICE_NAME, value: udp-backend-v1}
+"""
+
+
+def test_a_tests_own_backends_get_the_next_addresses_and_their_mode(tmp_path: Path) -> None:
+    # as the UDPRoute tests' manifests bring their own udp-backend Deployments (upstream's shape)
+    base = pods(documents(manifest_text("manifests.yaml")), "127.1.81.0/24")
+    objects = documents(TEST_BACKENDS)
+    extra = pods(objects, "127.1.81.0/24", skip=len(base))
+    assert [p.ip for p in extra] == [f"127.1.81.{len(base) + 1}"]
+    assert extra[0].spec == EchoSpec("udp", 8080, service="udp-backend-v1")
+    (slice_,) = endpoint_slices(objects, base + extra)
+    assert [e["targetRef"]["name"] for e in slice_["endpoints"]] == [extra[0].name]
+    # the process: a UDP Pod is ready once it says where it listens (nothing to connect to)
+    pod = EchoPod(Pod(INFRA, extra[0].name, extra[0].labels, "127.0.0.1", EchoSpec("udp", 0, service="s")),
+                  tmp_path / "udp.log")
+    pod.start()
+    try:
+        pod.wait_ready()
+        port = int(re.search(r"udp://127\.0\.0\.1:(\d+)", pod.logs())[1])  # type: ignore[index]
+        assert udp_echo(f"127.0.0.1:{port}")["service"] == "s"
+    finally:
+        pod.stop()

@@ -128,6 +128,14 @@ def test_tls_port_serves_http2_when_negotiated(http_server: EchoServer, cert: tu
     info = tls_handshake(f"127.0.0.1:{http_server.tls_port}", HOST, cert[0].cert_pem, alpn=("h2", "http/1.1"))
     assert info.alpn == "h2"
     assert info.peer_cert_pem.strip() == cert[0].cert_pem.strip()
+    reply = h2c_round_trip(f"127.0.0.1:{http_server.tls_port}", Request(path="/over-h2"), host=HOST,
+                           cert_pem=cert[0].cert_pem, server_name=HOST)
+    assert reply.echo is not None
+    assert reply.echo["proto"] == "HTTP/2.0" and reply.echo["tls"]["negotiatedProtocol"] == "h2"
+    assert reply.echo["sni"] == HOST
+    health = h2c_round_trip(f"127.0.0.1:{http_server.tls_port}", Request(path="/health"), host=HOST,
+                            cert_pem=cert[0].cert_pem, server_name=HOST)
+    assert (health.status, health.body) == (200, b"OK")  # the TLS port routes as the HTTP port does
 
 
 def test_tls_client_certificate_is_reported(tmp_path: Path, cert: tuple[Certificate, Path, Path]) -> None:
