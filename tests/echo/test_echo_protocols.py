@@ -272,3 +272,14 @@ def test_cli_modes_print_where_they_listen(cert: tuple[Certificate, Path, Path])
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_a_failed_handshake_does_not_hurt_the_tls_port(http_server: EchoServer,
+                                                       cert: tuple[Certificate, Path, Path]) -> None:
+    with socket.create_connection(("127.0.0.1", http_server.tls_port), timeout=TIMEOUT) as plain:
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            assert plain.recv(100) == b""
+        except ConnectionResetError:
+            pass  # refused either way: what matters is the next client
+    assert https_get(http_server.tls_port, cert[0].cert_pem)[0] == 200
