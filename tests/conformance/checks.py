@@ -20,6 +20,7 @@ from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
 from .model import Applied, TestFailed
 from .processes import EchoPod
+from .stream_checks import StreamChecks
 from .suite import Condition, ExpectedListener, ExpectedParent, Generated, Reply
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def with_unique_query(expected: Expect) -> Expect:
     return replace(expected, request=replace(expected.request, path=path))
 
 
-class Checks:
+class Checks(StreamChecks):
     """What a test body calls (suite.Checks), bound to one test run."""
 
     def __init__(self, suite: Suite, applied: list[Applied]) -> None:

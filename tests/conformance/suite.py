@@ -142,6 +142,11 @@ class Checks(Protocol):
     def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
         """`count` copies of one request, `concurrency` at a time (for distribution tests)."""
 
+    def expect_websocket(self, address: str, messages: Sequence[str | bytes], name: str, path: str = "/ws",
+                         origin: str = "ws://gateway/") -> None:
+        """Dial ws://address/path with `origin`, send `messages`; each must come back unchanged,
+        consistently (soft). The gRPC, TCP, UDP and DNS variants: stream_checks.StreamChecks."""
+
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied (the suite's client.Delete)."""
 
