@@ -44,6 +44,7 @@ SUPPORTED = frozenset({
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
     "GatewayInfrastructurePropagation",
+    "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with

@@ -196,9 +196,9 @@ def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListe
         if got.get("attachedRoutes") != want.attached_routes:
             return f"{where}: attachedRoutes {got.get('attachedRoutes')}, expected {want.attached_routes}"
         kinds = {(k.get("group", GROUP), k.get("kind")) for k in got.get("supportedKinds", [])}
-        for kind in want.supported_kinds:
-            if (GROUP, kind) not in kinds:
-                return f"{where}: supportedKinds {sorted(kinds)} lacks {kind}"
+        for route_kind in want.supported_kinds:
+            if (GROUP, route_kind) not in kinds:
+                return f"{where}: supportedKinds {sorted(kinds)} lacks {route_kind}"
         problem = _conditions_problem(got.get("conditions", []), want.conditions, where)
         if problem:
             return problem
