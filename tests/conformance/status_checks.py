@@ -161,8 +161,8 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
             ref = got.get("parentRef", {})
             if got.get("controllerName") != CONTROLLER or ref.get("name") != want.gateway.name:
                 continue
-            if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
-                reasons.append(f"group/kind not set: {ref}")
+            if ref.get("group") != GROUP or ref.get("kind") != want.kind:
+                reasons.append(f"group/kind not set or not {want.kind}: {ref}")
                 continue
             want_ns = want.gateway.namespace if want.namespaced else None
             if ref.get("namespace") != want_ns and (namespace_required or ref.get("namespace") is not None):

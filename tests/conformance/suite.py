@@ -34,6 +34,7 @@ class ExpectedParent:
     conditions: tuple[Condition, ...] = ()
     # Whether the expected parentRef carries the namespace (it must then equal the Gateway's).
     namespaced: bool = True
+    kind: str = "Gateway"  # the parent's kind (a ListenerSet's routes name it)
 
 
 @dataclass(frozen=True)
