@@ -45,6 +45,7 @@ SUPPORTED = frozenset({
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
     "GatewayInfrastructurePropagation",
     "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
+    "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with
