@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no test named {args.run_test}")
     results = []
     with tempfile.TemporaryDirectory(prefix="meshgate-conformance-") as tmp:
-        suite = PROVIDERS[args.provider](Path(tmp), slot=args.slot)
+        # The base manifests each selected test needs (upstream's Setup: Gateway, Mesh).
+        mesh = any("Mesh" in t.features for t in tests)
+        gateway = any("Mesh" not in t.features for t in tests)
+        suite = PROVIDERS[args.provider](Path(tmp), slot=args.slot, gateway=gateway, mesh=mesh)
         with suite:
             for test in tests:
                 result = suite.run(test, args.all_features)

@@ -56,12 +56,13 @@ def documents(text: str) -> list[dict]:
 
 @dataclass(frozen=True)
 class Pod:
-    """An echo-basic replica: where it listens and what it reports."""
+    """An echo replica (echo-basic, or echo-advanced in the mesh): where it listens and what it reports."""
 
     namespace: str
     name: str
     labels: tuple[tuple[str, str], ...]
     ip: str
+    port: int = ECHO_HTTP_PORT
 
     @property
     def service_prefix(self) -> str:

@@ -42,6 +42,17 @@ SUPPORTED = frozenset({
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
     "GatewayInfrastructurePropagation",
+    # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
+    "Mesh",
+    # Extended (MESH-HTTP)
+    "MeshHTTPRouteBackendRequestHeaderModification",
+    "MeshHTTPRouteQueryParamMatching",
+    "MeshHTTPRouteRedirectPath",
+    "MeshHTTPRouteRedirectPort",
+    "MeshHTTPRouteSchemeRedirect",
+    "MeshHTTPRouteRewritePath",
+    "MeshHTTPRouteNamedRouteRule",
+    "MeshClusterIPMatching",  # a waypoint's filter chains match the original destination, never the Host
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with

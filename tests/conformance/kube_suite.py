@@ -76,8 +76,9 @@ def apply_order(objects: list[dict]) -> list[dict]:
 class KubeSuite(Suite):
     """The Suite with the Kubernetes API in place of the watched directory; see the module docstring."""
 
-    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0) -> None:
-        super().__init__(root, timing, slot)
+    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0, gateway: bool = True,
+                 mesh: bool = False) -> None:
+        super().__init__(root, timing, slot, gateway, mesh)
         self.api = KubeApi(root)
         self.serve: MeshgateProcess | None = None
         self._debug = ""

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cluster import ECHO_HTTP_PORT, Pod
+from .cluster import Pod
 
 BIN = Path(sys.executable).parent
 _ENVOY_LINE = re.compile(r"gateway (?P<gateway>\S+): \S+\s+\(Envoy admin (?P<admin>http://\S+), access log ")
@@ -33,7 +33,8 @@ def meshgate_exe() -> str:
     return str(exe)
 
 
-def _wait_listening(host: str, port: int, proc: subprocess.Popen, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+def wait_listening(host: str, port: int, proc: subprocess.Popen, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+    """Wait until something accepts connections on host:port (while `proc` runs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -59,7 +60,7 @@ def _stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
 
 @dataclass
 class EchoPod:
-    """One echo-basic replica as a process."""
+    """One echo replica as a process."""
 
     pod: Pod
     log: Path
@@ -68,13 +69,13 @@ class EchoPod:
     def start(self) -> None:
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [meshgate_exe(), "echo", "--address", self.pod.ip, "--port", str(ECHO_HTTP_PORT),
+                [meshgate_exe(), "echo", "--address", self.pod.ip, "--port", str(self.pod.port),
                  "--pod", self.pod.name, "--namespace", self.pod.namespace],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def wait_ready(self) -> None:
         assert self.proc is not None
-        _wait_listening(self.pod.ip, ECHO_HTTP_PORT, self.proc, f"echo pod {self.pod.namespace}/{self.pod.name}")
+        wait_listening(self.pod.ip, self.pod.port, self.proc, f"echo pod {self.pod.namespace}/{self.pod.name}")
 
     def logs(self) -> str:
         """The Pod's log so far (kubectl logs)."""

@@ -247,3 +247,14 @@ def gateway_zero_routes_problem(doc: dict, gateway: Key) -> str | None:
         return None
     return f"Gateway {gateway}: expected no listener or one with 0 routes, got " + ", ".join(
         f"{ls.get('name')}: {ls.get('attachedRoutes')}" for ls in listeners)
+
+
+def mesh_route_programmed_problem(doc: dict, route: Key) -> str | None:
+    """The mesh tests' precondition (not an upstream assertion): meshgate has translated the
+    route, i.e. written a parent entry for each of its Service parentRefs."""
+    obj = find(doc, "HTTPRoute", route)
+    if obj is None:
+        return f"HTTPRoute {route} has no status"
+    if not any(p.get("parentRef", {}).get("kind") == "Service" for p in obj["status"].get("parents", [])):
+        return f"HTTPRoute {route} has no parent entry for a Service"
+    return None
