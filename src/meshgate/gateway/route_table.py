@@ -31,7 +31,7 @@ class RouteTable:
         self._services = services
         # Keyed by name, the route object kept with the result: a result is used only for the
         # very object it was computed from (a stale one is computed again, not trusted).
-        self._resolutions: Memo[tuple[str, str], tuple[HTTPRoute, RouteResolution]] = Memo(self._recorder)
+        self._resolutions: Memo[tuple[str, str, bool], tuple[HTTPRoute, RouteResolution]] = Memo(self._recorder)
         self._routes: Memo[tuple[str, str, ListenerContext], tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]] = \
             Memo(self._recorder)
         # Each route's attachment, conditions and status (route_outcomes.py).
@@ -42,13 +42,14 @@ class RouteTable:
         self._resolutions.invalidate(changed)
         self._routes.invalidate(changed)
 
-    def resolution(self, route: HTTPRoute) -> RouteResolution:
-        """The route's backends and mirrors, resolved on first use."""
-        key = (route.meta.namespace, route.meta.name)
+    def resolution(self, route: HTTPRoute, mesh: bool = False) -> RouteResolution:
+        """The route's backends and mirrors, resolved on first use (`mesh`: as a waypoint serves
+        it, backends.resolve_route)."""
+        key = (route.meta.namespace, route.meta.name, mesh)
 
         def compute() -> tuple[HTTPRoute, RouteResolution]:
-            self._recorder.read(("obj", "HTTPRoute", *key))
-            return route, resolve_route(self._store, self._services, route)  # type: ignore[arg-type]
+            self._recorder.read(("obj", "HTTPRoute", *key[:2]))
+            return route, resolve_route(self._store, self._services, route, mesh)  # type: ignore[arg-type]
         found = self._resolutions.get(key, compute)
         if found[0] is not route:
             self._resolutions.drop(key)
@@ -60,7 +61,7 @@ class RouteTable:
         key = (route.meta.namespace, route.meta.name, listener)
 
         def compute() -> tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]:
-            res = self.resolution(route)  # its reads count for this result too
+            res = self.resolution(route, listener.mesh)  # its reads count for this result too
             entries: list[tuple[tuple, ir.Route]] = []
             for ri, rule in enumerate(route.rules):
                 ir_routes = translate_rule(route, rule, ri, res.backends[ri], res.mirrors[ri], listener)

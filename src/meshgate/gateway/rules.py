@@ -154,10 +154,12 @@ def effective_filters(rule: RouteRule) -> list[RouteFilter]:
 
 @dataclass(frozen=True, slots=True)
 class ListenerContext:
-    """What a route needs to know of the listener it is served on (for redirects)."""
+    """What a route needs to know of the listener it is served on (for redirects; `mesh`: a
+    waypoint's service port, where backendRefs need no ReferenceGrant)."""
 
     port: int
     scheme: str  # http or https
+    mesh: bool = False
 
 
 def redirect_port(scheme: str | None, hostname: str | None, port: int | None, listener: ListenerContext) -> int | None:

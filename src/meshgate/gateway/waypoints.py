@@ -87,13 +87,13 @@ def _service_routes(svc: CapturedService, port: int, routes: list[HTTPRoute], ta
                     clusters: dict[str, ir.ClusterRef], parents: RouteParents) -> list[ir.Route]:
     """The routes of one captured service port: attached HTTPRoutes, else a default route."""
     entries: list[tuple[tuple, ir.Route]] = []
-    ctx = ListenerContext(port, "http")
+    ctx = ListenerContext(port, "http", mesh=True)
     for route in routes:
         refs = [r for r in route.parent_refs if _targets(r, route.meta.namespace, svc)
                 and (r.port is None or r.port == port)]
         if not refs:
             continue
-        res = table.resolution(route)
+        res = table.resolution(route, mesh=True)
         clusters.update(res.clusters())
         entries.extend(table.routes_for(route, ctx))
         parents.add(route, refs, res)
