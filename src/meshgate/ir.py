@@ -156,7 +156,8 @@ class FilterChain:
     """An HTTP connection manager chain (or a TCP proxy when tcp_cluster is set).
 
     server_names/secrets: TLS by SNI. destination_ips/destination_port: matched on the original
-    destination (a waypoint's captured service VIPs and port).
+    destination (a waypoint's captured service VIPs and port). source_ips: matched on the client's
+    address (a waypoint's chain for the Pods of a namespace with consumer routes).
     """
 
     name: str
@@ -167,6 +168,7 @@ class FilterChain:
     destination_ips: tuple[str, ...] = ()
     destination_port: int | None = None
     tcp_cluster: str | None = None
+    source_ips: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

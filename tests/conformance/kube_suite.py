@@ -76,6 +76,8 @@ def apply_order(objects: list[dict]) -> list[dict]:
 class KubeSuite(Suite):
     """The Suite with the Kubernetes API in place of the watched directory; see the module docstring."""
 
+    SLICES_FROM_PODS = False  # in a cluster, Kubernetes' controller writes them, meshgate none
+
     def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0, gateway: bool = True,
                  mesh: bool = False) -> None:
         super().__init__(root, timing, slot, gateway, mesh)

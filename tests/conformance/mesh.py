@@ -138,3 +138,15 @@ def mesh_pods(objects: list[dict], hosts: list[str]) -> list[Pod]:
             name = f"{meta['name']}-{template_hash}-{suffix}"
             out.append(Pod(ns, name, labels, hosts[len(out)], port))
     return out
+
+
+def pod_object(pod: Pod) -> dict:
+    """The Pod object of a mesh echo replica, as the API holds it once it runs: meshgate learns
+    which namespace a client is in from its Pod's IP (consumer routes), and, standalone, computes
+    the Services' EndpointSlices from the Pods as the EndpointSlice controller would."""
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod.name, "namespace": pod.namespace, "labels": dict(pod.labels)},
+            "spec": {"containers": [{"name": "echo", "image": f"registry.k8s.io/{ECHO_ADVANCED}:v0.1.0",
+                                     "ports": [{"containerPort": pod.port, "protocol": "TCP"}]}]},
+            "status": {"phase": "Running", "podIP": pod.ip, "podIPs": [{"ip": pod.ip}],
+                       "conditions": [{"type": "Ready", "status": "True"}]}}

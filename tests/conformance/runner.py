@@ -37,7 +37,7 @@ from .cluster import (
 from .expect import GatewayRef, Key
 from .features import skip_reason
 from .mesh import MANIFESTS as MESH_MANIFESTS
-from .mesh import MESH_NS, PROXY_PORT, WAYPOINT, Mesh, build_mesh, mesh_pods, service_network
+from .mesh import MESH_NS, PROXY_PORT, WAYPOINT, Mesh, build_mesh, mesh_pods, pod_object, service_network
 from .model import Applied, Result, TestFailed, Timing, split_documents
 from .processes import EchoPod, Meshgate, meshgate_exe, wait_listening
 from .suite import ConformanceTest
@@ -74,6 +74,10 @@ def _check_low_ports(pool: str) -> None:
 
 class Suite:
     """The running stand-in for a cluster with meshgate installed."""
+
+    # Whether meshgate computes EndpointSlices from Pod objects itself (`meshgate run`, standalone,
+    # does): then the mesh's Pods are written without EndpointSlices, which would double them.
+    SLICES_FROM_PODS = True
 
     def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0, gateway: bool = True,
                  mesh: bool = False) -> None:
@@ -128,7 +132,9 @@ class Suite:
             self.mesh = build_mesh(mesh_objects, self.pod_network)
             in_mesh = mesh_pods(mesh_objects, free[len(members):])
             members += in_mesh
-            added += endpoint_slices(mesh_objects, in_mesh)
+            added += [pod_object(p) for p in in_mesh]
+            if not self.SLICES_FROM_PODS:
+                added += endpoint_slices(mesh_objects, in_mesh)
         self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log") for p in members]
         return added
 
