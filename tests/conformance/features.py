@@ -53,6 +53,7 @@ SUPPORTED = frozenset({
     "MeshHTTPRouteRewritePath",
     "MeshHTTPRouteNamedRouteRule",
     "MeshClusterIPMatching",  # a waypoint's filter chains match the original destination, never the Host
+    "MeshConsumerRoute",  # a consumer namespace's Pods get a filter chain of its routes (by Pod IP)
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with
