@@ -92,9 +92,12 @@ class KubeSuite(Suite):
         cluster = self.prepare()
         self.api.start()
         for obj in [*crds(), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SYSTEM}}, NODE,
-                    *apply_order(self.base_objects),
+                    *apply_order(self.base_objects), *apply_order(list(self.mesh.objects) if self.mesh else []),
                     *(stored_secret(o) if o["kind"] == "Secret" else o for o in cluster)]:
-            self.api.create(obj)
+            created = self.api.create(obj)
+            if obj["kind"] == "Pod":  # a create drops status (a subresource): the kubelet's part
+                self.api.write_status("Pod", created["metadata"]["namespace"], created["metadata"]["name"],
+                                      obj["status"])
         self.start_pods()
         xds = f"127.0.0.1:{_free_port()}"
         self.serve = MeshgateProcess(

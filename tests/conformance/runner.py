@@ -39,7 +39,7 @@ from .features import skip_reason
 from .mesh import MANIFESTS as MESH_MANIFESTS
 from .mesh import MESH_NS, PROXY_PORT, WAYPOINT, Mesh, build_mesh, mesh_pods, pod_object, service_network
 from .model import Applied, Result, TestFailed, Timing, split_documents
-from .processes import EchoPod, Meshgate, meshgate_exe, wait_listening
+from .processes import EchoPod, Meshgate, meshgate_exe
 from .suite import ConformanceTest
 
 __all__ = ["BASE_GATEWAYS", "Result", "Suite", "TestFailed", "Timing", "copy_logs", "networks"]
@@ -154,11 +154,23 @@ class Suite:
                     doc, GatewayRef("gateway-conformance-infra", g)) for g in BASE_GATEWAYS)), None),
                 self.timing.status * 2)
         if self.mesh is not None:
-            assert self.meshgate is not None and self.meshgate.proc is not None
             self._wait("the waypoint to be ready", lambda doc: sc.gateway_problem(doc, GatewayRef(MESH_NS, WAYPOINT)),
                        self.timing.status * 2)
             self.settle()
-            wait_listening(self.mesh.waypoint_ip, PROXY_PORT, self.meshgate.proc, "the waypoint's Envoy")
+            self._wait_waypoint_listening(self.mesh.waypoint_ip)
+
+    def _wait_waypoint_listening(self, ip: str) -> None:
+        """The waypoint's Envoy accepts on its PROXY-protocol port (its listener may be warming
+        a moment after the ACK)."""
+        deadline = time.monotonic() + self.timing.status * 2
+        while True:
+            try:
+                with socket.create_connection((ip, PROXY_PORT), timeout=1):
+                    return
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise TestFailed(f"the waypoint's Envoy does not listen on {ip}:{PROXY_PORT}: {exc}") from None
+                time.sleep(self.timing.step)
 
     def stop(self) -> None:
         """Stop meshgate (and so its Envoys) and the Pods."""
