@@ -291,3 +291,14 @@ def attached_listener_sets_problem(doc: dict, gateway: Key, count: int) -> str |
     obj = find(doc, "Gateway", gateway) or {}
     got = obj["status"].get("attachedListenerSets", 0)
     return None if got == count else f"Gateway {gateway}: attachedListenerSets {got}, expected {count}"
+
+
+def mesh_route_programmed_problem(doc: dict, route: Key) -> str | None:
+    """The mesh tests' precondition (not an upstream assertion): meshgate has translated the
+    route, i.e. written a parent entry for each of its Service parentRefs."""
+    obj = find(doc, "HTTPRoute", route)
+    if obj is None:
+        return f"HTTPRoute {route} has no status"
+    if not any(p.get("parentRef", {}).get("kind") == "Service" for p in obj["status"].get("parents", [])):
+        return f"HTTPRoute {route} has no parent entry for a Service"
+    return None
