@@ -46,6 +46,7 @@ SUPPORTED = frozenset({
     "GatewayInfrastructurePropagation",
     "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
     "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
+    "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
     # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
     "Mesh",
     # Extended (MESH-HTTP)
