@@ -116,6 +116,19 @@ class StatefulSession:
 
 
 @dataclass(frozen=True, slots=True)
+class Cors:
+    """A route's CORS policy (Envoy's CORS filter answers preflights and adds the headers):
+    allowed origins (exact or regex), methods, headers, exposed headers, preflight max age (s)."""
+
+    origins: tuple[ValueMatch, ...]
+    methods: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age_s: int = 5
+    credentials: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One Envoy route: a match, and exactly one of backends, redirect or direct_status."""
 
@@ -133,6 +146,7 @@ class Route:
     source: SourceRef | None = None
     retry: Retry | None = None
     session: StatefulSession | None = None
+    cors: Cors | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """Does a response meet an expectation? The rules of the upstream suite's CompareRoundTrip.
 
 - Status: the expected code (or one of `statuses`); 408 and 504 count as the same timeout.
-- 200: the backend's echo must show the expected path (query included), host (when one is
-  expected or was sent), method, namespace, headers (values joined with ","; names compared
-  without case) and a pod whose name starts with the expected backend; absent headers absent.
-  Expected response headers likewise.
+- 200 and 204 (CORS): the backend's echo must show the expected path (query included), host
+  (when one is expected or was sent), method, namespace, headers (values joined with ","; names
+  compared without case) and a pod whose name starts with the expected backend; absent headers
+  absent. Expected response headers likewise. A reply that is no JSON echo (a CORS preflight the
+  gateway answers itself) is taken, as upstream's round tripper takes it, for a request with the
+  method sent and nothing else.
 - Redirects: Location's host, port, scheme and path; an unset host accepts any, an unset scheme
   or path means "as requested", an unset port accepts none or the scheme's default.
 - Anything else: the status code alone.
@@ -35,7 +37,7 @@ def compare(expected: Expect, reply: Reply, scheme: str) -> str | None:
     if not want.accepts(reply.status) and not (
             reply.status in TIMEOUTS and set(want.statuses or (want.status,)) & TIMEOUTS):
         return f"expected status {want.statuses or want.status}, got {reply.status}"
-    if reply.status == 200:
+    if reply.status in (200, 204):
         return _compare_echo(expected, reply)
     if reply.status in REDIRECTS and expected.redirect is not None:
         return _compare_redirect(expected, reply, scheme)
@@ -43,10 +45,10 @@ def compare(expected: Expect, reply: Reply, scheme: str) -> str | None:
 
 
 def _compare_echo(expected: Expect, reply: Reply) -> str | None:
-    echo = reply.echo
-    if echo is None:
-        return f"expected the echo backend's JSON, got {reply.header('content-type')!r}: {reply.body[:200]!r}"
     sent = expected.request
+    # Upstream reads the echo only from an application/json reply; otherwise "assume it made the
+    # right request": the method sent, every other field empty.
+    echo = reply.echo if reply.echo is not None else {"method": sent.method, "path": "", "namespace": ""}
     er = expected.expected_request
     path = er.path if er is not None and er.path is not None else sent.path
     host = er.host if er is not None and er.host is not None else sent.host

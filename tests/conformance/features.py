@@ -38,6 +38,7 @@ SUPPORTED = frozenset({
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
     "HTTPRouteRetryBackendTimeout",
+    "HTTPRouteCORS",  # Envoy's CORS filter, a policy per route
     "HTTPRouteBackendProtocolH2C",  # h2c upstreams for appProtocol kubernetes.io/h2c
     "HTTPRouteBackendProtocolWebSocket",  # every HTTP listener allows the websocket upgrade
     "GatewayAddressEmpty",  # an IPAddress without a value gets one from --address-pool
@@ -67,8 +68,6 @@ SUPPORTED = frozenset({
 # Features meshgate does not claim, each with the reason shown in the report (checked with
 # `python -m tests.conformance --all-features`: these tests then fail for the reasons given).
 UNSUPPORTED: dict[str, str] = {
-    "HTTPRouteCORS": "the CORS filter is not translated; a rule using it is refused "
-                     "(Accepted=False/UnsupportedValue)",
 }
 
 

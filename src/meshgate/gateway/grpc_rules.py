@@ -12,8 +12,9 @@ import re
 from .. import ir
 from ..resources.gateway_api.grpc_route import GRPCRoute, GRPCRouteMatch, GRPCRouteRule, MethodMatch
 from .backends import Resolution, RouteResolution
+from .filters import mutation
 from .route_kind import ListenerContext, RouteKind
-from .rules import mirrors_of, mutation, rule_id, weighted_backends
+from .rules import mirrors_of, rule_id, weighted_backends
 
 UNSUPPORTED_FILTERS = ("ExtensionRef",)
 _ANY_SEGMENT = "[^/]+"

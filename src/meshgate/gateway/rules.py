@@ -9,7 +9,6 @@ from typing import Protocol, TypedDict
 from .. import ir
 from ..resources.gateway_api import (
     BackendRef,
-    HeaderModifier,
     HTTPRoute,
     PathModifier,
     RouteFilter,
@@ -19,6 +18,7 @@ from ..resources.gateway_api import (
     SessionPersistence,
 )
 from .backends import Resolution, RouteResolution
+from .filters import mutation, rule_effects, supported
 from .precedence import precedence_key
 from .route_kind import ListenerContext, RouteKind
 
@@ -27,7 +27,6 @@ BACKEND_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier")
 # Envoy redirects and rewrites per route, not per weighted cluster: on a backendRef these work
 # only when it is the rule's one backend, where they mean the same as on the rule.
 SOLE_BACKEND_FILTERS = ("RequestRedirect", "URLRewrite")
-UNSUPPORTED_FILTERS = ("ExtensionRef", "CORS", "ExternalAuth")
 # Envoy retries this many times when a rule's retry leaves attempts unset (its own default).
 DEFAULT_RETRIES = 1
 
@@ -46,13 +45,7 @@ class _RouteCommon(TypedDict):
     match: ir.RouteMatch
     source: ir.SourceRef
     response_headers: ir.HeaderMutation | None
-
-
-def mutation(mod: HeaderModifier | None) -> ir.HeaderMutation | None:
-    """A header modifier filter as IR."""
-    if mod is None:
-        return None
-    return ir.HeaderMutation(mod.set, mod.add, mod.remove)
+    cors: ir.Cors | None
 
 
 def _ir_match(m: RouteMatch) -> ir.RouteMatch:
@@ -84,7 +77,7 @@ def rule_problems(rule: RouteRule) -> list[str]:
     """Unsupported values in a rule that make it answer 500 instead of being served."""
     problems: list[str] = []
     for f in rule.filters:
-        if f.type in UNSUPPORTED_FILTERS:
+        if not supported(f.type):
             problems.append(f"filter type {f.type} is not supported")
     for b in rule.backend_refs:
         for f in b.filters:
@@ -240,17 +233,9 @@ def translate_rule(
     source = HTTP_ROUTE.source(route, rid)
     invalid = bool(rule_problems(rule))
 
-    request_headers = response_headers = None
-    redirect_filter = rewrite_filter = None
-    for f in effective_filters(rule):
-        if f.type == "RequestHeaderModifier":
-            request_headers = mutation(f.request_header_modifier)
-        elif f.type == "ResponseHeaderModifier":
-            response_headers = mutation(f.response_header_modifier)
-        elif f.type == "RequestRedirect":
-            redirect_filter = f
-        elif f.type == "URLRewrite":
-            rewrite_filter = f
+    effects = rule_effects(effective_filters(rule))
+    request_headers, response_headers = effects.request_headers, effects.response_headers
+    redirect_filter, rewrite_filter = effects.redirect, effects.rewrite
 
     weighted = weighted_backends(rule.backend_refs, backends)
     ir_mirrors = mirrors_of(rule.filters, mirrors)
@@ -259,7 +244,7 @@ def translate_rule(
     for mi, m in enumerate(rule.matches):
         match = _ir_match(m)
         name = f"{route.meta.namespace}/{route.meta.name}/rule/{rid}/match/{mi}"
-        common: _RouteCommon = {"name": name, "match": match, "source": source, "response_headers": response_headers}
+        common: _RouteCommon = {"name": name, "match": match, "source": source, "response_headers": response_headers, "cors": effects.cors}
         if invalid:
             out.append(ir.Route(**common, direct_status=500))
         elif redirect_filter is not None:

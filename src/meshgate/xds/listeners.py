@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from envoy.config.accesslog.v3 import accesslog_pb2
 from envoy.config.core.v3 import (
     address_pb2,
@@ -13,6 +15,7 @@ from envoy.config.core.v3 import (
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
 from envoy.extensions.access_loggers.stream.v3 import stream_pb2
+from envoy.extensions.filters.http.cors.v3 import cors_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.filters.listener.proxy_protocol.v3 import proxy_protocol_pb2
@@ -38,6 +41,10 @@ _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(r
 # Off unless a route's typed_per_filter_config turns it on (session persistence, xds/routes.py).
 _STATEFUL_SESSION = hcm.HttpFilter(name="envoy.filters.http.stateful_session",
                                    typed_config=to_any(stateful_session_pb2.StatefulSession()))
+# Off unless a route's typed_per_filter_config gives it a policy (the CORS filter, xds/routes.py).
+_CORS = hcm.HttpFilter(name="envoy.filters.http.cors", typed_config=to_any(cors_pb2.Cors()))
+# The optional HTTP filters, in the order they run (before the router), by name.
+_OPTIONAL_FILTERS = (_CORS, _STATEFUL_SESSION)
 _PROXY_PROTOCOL = lc.ListenerFilter(name="envoy.filters.listener.proxy_protocol",
                                     typed_config=to_any(proxy_protocol_pb2.ProxyProtocol()))
 _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
@@ -73,17 +80,17 @@ def _access_log() -> accesslog_pb2.AccessLog:
 _ACCESS_LOG = _access_log()
 
 
-def connection_manager(stat_prefix: str, route_config: str, stateful_sessions: bool = False,
+def connection_manager(stat_prefix: str, route_config: str, filters: frozenset[str] = frozenset(),
                        scoped: bool = False) -> hcm.HttpConnectionManager:
     """The HTTP connection manager of a Gateway listener, its routes by RDS (`scoped`: one scope
-    per hostname, xds/scopes.py); with the stateful session filter when some of those routes
-    keep sessions."""
+    per hostname, xds/scopes.py); with the optional HTTP filters named in `filters` (the CORS
+    filter, the stateful session filter) that some of those routes need."""
     out = hcm.HttpConnectionManager(
         access_log=[_ACCESS_LOG],
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
-        http_filters=[_STATEFUL_SESSION, _ROUTER] if stateful_sessions else [_ROUTER],
+        http_filters=[*(f for f in _OPTIONAL_FILTERS if f.name in filters), _ROUTER],
         use_remote_address=wrappers_pb2.BoolValue(value=True),
         normalize_path=wrappers_pb2.BoolValue(value=True),
         merge_slashes=False,
@@ -135,14 +142,14 @@ def _host_range(ip: str) -> address_pb2.CidrRange:
     return address_pb2.CidrRange(address_prefix=ip, prefix_len=wrappers_pb2.UInt32Value(value=128 if ":" in ip else 32))
 
 
-def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozenset[str],
+def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, frozenset[str]],
            scoped: frozenset[str]) -> lc.FilterChain:
     if chain.tcp_cluster is not None or chain.tcp_backends is not None:
         backends = chain.tcp_backends if chain.tcp_backends is not None else (ir.WeightedBackend(chain.tcp_cluster, 1),)
         network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(_tcp_proxy(chain.name, backends)))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
-                                     chain.route_config in session_routes, chain.route_config in scoped)
+                                     needed.get(chain.route_config, frozenset()), chain.route_config in scoped)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
     set_metadata(out, chain.sources)
@@ -165,16 +172,17 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozens
     return out
 
 
-def listener(lst: ir.Listener, session_routes: frozenset[str] = frozenset(),
+def listener(lst: ir.Listener, needed: Mapping[str, frozenset[str]] | None = None,
              scoped: frozenset[str] = frozenset()) -> listener_pb2.Listener:
-    """One Envoy listener for all Gateway listeners on a port (`session_routes`: the route
-    configurations with session persistence; `scoped`: those served as scopes per hostname)."""
+    """One Envoy listener for all Gateway listeners on a port (`needed`: the optional HTTP filters
+    each route configuration's routes need, xds/routes.http_filters_needed; `scoped`: the route
+    configurations served as scopes per hostname)."""
     if lst.protocol == "UDP":
         return _udp_listener(lst)
     out = listener_pb2.Listener(
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
-        filter_chains=[_chain(lst, c, session_routes, scoped) for c in lst.filter_chains],
+        filter_chains=[_chain(lst, c, needed or {}, scoped) for c in lst.filter_chains],
         # Without SO_REUSEPORT a port another process holds (another Gateway's Envoy, another
         # program) is a bind error Envoy reports back as a NACK, which status shows; with it, two
         # Envoys would both bind and silently split the connections.

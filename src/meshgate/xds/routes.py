@@ -6,6 +6,7 @@ import re
 
 from envoy.config.core.v3 import extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
+from envoy.extensions.filters.http.cors.v3 import cors_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.http.stateful_session.cookie.v3 import cookie_pb2 as cookie_state_pb2
 from envoy.extensions.http.stateful_session.header.v3 import header_pb2 as header_state_pb2
@@ -30,6 +31,7 @@ _REDIRECT_CODES = {
 }
 _NO_TIMEOUT = duration_ms(0)
 STATEFUL_SESSION_FILTER = "envoy.filters.http.stateful_session"
+CORS_FILTER = "envoy.filters.http.cors"
 # Connection errors a retry stanza retries (GEP-1731: "disconnect, reset, timeout, TCP failure");
 # "reset" also covers a per-try timeout. Status codes only as listed in `codes`, never "5xx".
 _RETRY_ON_CONNECTION_ERRORS = ("connect-failure", "refused-stream", "reset")
@@ -243,12 +245,33 @@ def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
         out.route.CopyFrom(_forward(r, hashing or {}))
         if r.session is not None:
             out.typed_per_filter_config[STATEFUL_SESSION_FILTER].CopyFrom(to_any(stateful_session(r.session)))
+    if r.cors is not None:
+        out.typed_per_filter_config[CORS_FILTER].CopyFrom(to_any(cors_policy(r.cors)))
     _apply_headers(out, r.request_headers, r.response_headers)
     return out
 
 
-def uses_stateful_sessions(cfg: ir.RouteConfig) -> bool:
-    """Whether a route configuration has routes with session persistence: the connection managers
-    that serve it need the stateful session filter."""
-    return any(r.session is not None and r.direct_status is None and r.redirect is None
-               for vh in cfg.virtual_hosts for r in vh.routes)
+def cors_policy(c: ir.Cors) -> cors_pb2.CorsPolicy:
+    """A route's CORS policy for Envoy's CORS filter (which answers preflights itself)."""
+    out = cors_pb2.CorsPolicy(
+        allow_origin_string_match=[_string_match(o) for o in c.origins],
+        allow_methods=", ".join(c.methods), allow_headers=", ".join(c.headers),
+        expose_headers=", ".join(c.expose_headers), max_age=str(c.max_age_s))
+    out.allow_credentials.value = c.credentials
+    # A preflight from an origin the policy does not allow is answered here, without CORS
+    # headers, not passed to the backend (upstream's HTTPRouteCORS expects no backend answer).
+    out.forward_not_matching_preflights.value = False
+    return out
+
+
+def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
+    """The optional HTTP filters the connection managers serving a route configuration need for
+    its routes: the stateful session filter (session persistence), the CORS filter."""
+    needed: set[str] = set()
+    for vh in cfg.virtual_hosts:
+        for r in vh.routes:
+            if r.session is not None and r.direct_status is None and r.redirect is None:
+                needed.add(STATEFUL_SESSION_FILTER)
+            if r.cors is not None:
+                needed.add(CORS_FILTER)
+    return frozenset(needed)

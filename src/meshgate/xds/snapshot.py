@@ -49,7 +49,7 @@ from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
 from .metadata import object_ref, set_metadata
 from .route_builder import RouteBuilder
-from .routes import HashPolicies, hash_policies, uses_stateful_sessions
+from .routes import HashPolicies, hash_policies, http_filters_needed
 from .scopes import scope_source, split_configs
 from .secrets import secret
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
@@ -462,9 +462,9 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     """
     rb = routes_builder or RouteBuilder()
     snap = GatewaySnapshot(cfg.key)
-    session_routes = frozenset(rc.name for rc in cfg.route_configs if uses_stateful_sessions(rc))
+    needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filters_needed(rc))}
     scoped = split_configs(cfg.route_configs)
-    snap.listeners = [listener(lst, session_routes, scoped) for lst in cfg.listeners]
+    snap.listeners = [listener(lst, needed, scoped) for lst in cfg.listeners]
     made = clusters.gateway_clusters(cfg, proxy, labels, waypoint)
     hashing = made.hashing
     routes = [rb.route_configuration(rc, hashing) for rc in cfg.route_configs]

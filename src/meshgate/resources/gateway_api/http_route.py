@@ -6,6 +6,7 @@ errors here: the gateway translation reports them as status conditions, as a con
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .. import formats
@@ -99,6 +100,19 @@ class RequestMirror:
 
 
 @dataclass(frozen=True, slots=True)
+class CORS:
+    """HTTPCORSFilter: origins (`*`, exact, or with a `*.` wildcard host), methods and headers
+    (`*` alone means any), credentials and the preflight cache time (seconds)."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class RouteFilter:
     """One filter; only the field for its type is set."""
 
@@ -109,6 +123,7 @@ class RouteFilter:
     url_rewrite: URLRewrite | None = None
     request_mirror: RequestMirror | None = None
     extension_ref: tuple[str, str, str] | None = None  # group, kind, name
+    cors: CORS | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,8 +296,40 @@ def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None,
         if group is None or kind is None or name is None:
             return None
         return RouteFilter(ftype, extension_ref=(group, kind, name))
-    # CORS, ExternalAuth: schema-valid, not implemented; the translation reports them.
+    if ftype == "CORS":
+        cors = _parse_cors(body)
+        return RouteFilter(ftype, cors=cors) if cors is not None else None
+    # ExternalAuth: schema-valid, not implemented; the translation reports it.
     return RouteFilter(ftype)
+
+
+_CORS_ORIGIN = re.compile(r"(^\*$)|(^(http(s)?)://(((\*\.)?([a-zA-Z0-9\-]+\.)*[a-zA-Z0-9-]+|\*)(:([0-9]{1,5}))?)$)")
+
+
+def _wildcard_alone(f: Fields, key: str, values: list[str], message: str) -> bool:
+    if "*" in values and len(values) > 1:
+        f.error(key, message)
+        return False
+    return True
+
+
+def _parse_cors(f: Fields) -> CORS | None:
+    """HTTPCORSFilter with the CRD's checks."""
+    origins = f.strs("allowOrigins", max_items=64, check=lambda v: None if len(v) <= 253 and _CORS_ORIGIN.fullmatch(v)
+                     else "must be '*' or an http(s) origin, optionally with a '*.' wildcard host") or []
+    methods = f.strs("allowMethods", max_items=9,
+                     check=lambda v: None if v == "*" or v in METHODS else f"must be '*' or one of {', '.join(METHODS)}") or []
+    headers = f.strs("allowHeaders", max_items=64, check=lambda v: None if v == "*" else formats.header_name(v)) or []
+    expose = f.strs("exposeHeaders", max_items=64, check=formats.header_name) or []
+    credentials = f.bool("allowCredentials", default=False)
+    max_age = f.int("maxAge", default=5, min=1)
+    # The CRD's messages, as the API server gives them.
+    ok = (_wildcard_alone(f, "allowOrigins", origins, "AllowOrigins cannot contain '*' alongside other origins")
+          & _wildcard_alone(f, "allowMethods", methods, "AllowMethods cannot contain '*' alongside other methods")
+          & _wildcard_alone(f, "allowHeaders", headers, "AllowHeaders cannot contain '*' alongside other headers"))
+    if not ok or credentials is None or max_age is None:
+        return None
+    return CORS(tuple(origins), credentials, tuple(methods), tuple(headers), tuple(expose), max_age)
 
 
 def _single_prefix(matches: tuple[RouteMatch, ...] | None) -> bool:
