@@ -21,6 +21,7 @@ from meshgate.providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClie
 from meshgate.providers.kubernetes.connection import Connection
 
 from ..kubeapi.fixture import Process
+from ..kubernetes.crds import KINDS as CRD_KINDS
 from ..kubernetes.kubelet import Kubelet
 
 T = TypeVar("T")
@@ -43,6 +44,9 @@ API_VERSIONS = {
     "Gateway": "gateway.networking.k8s.io/v1", "HTTPRoute": "gateway.networking.k8s.io/v1",
     "ReferenceGrant": "gateway.networking.k8s.io/v1",
 }
+# Every kind of the emulator's CRDs (tests/kubernetes/crds.py) too: its plural and storage version.
+PLURALS |= {kind: plural for _, kind, plural, _, _ in CRD_KINDS if kind not in PLURALS}
+API_VERSIONS |= {kind: f"{group}/{versions[0]}" for group, kind, _, _, versions in CRD_KINDS if kind not in API_VERSIONS}
 
 
 def api_path(kind: str, namespace: str = "", name: str = "", api_version: str = "") -> str:
