@@ -201,11 +201,34 @@ kind: Gateway
 metadata: {{name: tcp, namespace: gw}}
 spec:
   gatewayClassName: meshgate
+  allowedListeners: {{namespaces: {{from: All}}}}
   listeners: [{{name: tcp, port: {port}, protocol: TCP, allowedRoutes: {{namespaces: {{from: All}}}}}}]
+"""
+
+
+# A ListenerSet adding HTTP listeners to the TCP Gateway, and a route attached through it.
+def _listener_set(port: int, hostname: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {{name: extra, namespace: app}}
+spec:
+  parentRef: {{name: tcp, namespace: gw}}
+  listeners: [{{name: web, port: {port}, protocol: HTTP, hostname: {hostname}, allowedRoutes: {{namespaces: {{from: Same}}}}}}]
+"""
+
+
+SET_ROUTE = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: via-set, namespace: app}
+spec:
+  parentRefs: [{kind: ListenerSet, name: extra}]
+  rules: [{backendRefs: [{name: a, port: 80}]}]
 """
 SLOTS.update({
     "grpc-route": [None, _grpc_route("pkg.Echo", "a"), _grpc_route("pkg.Other", "b")],
     "tcp-gateway": [None, TCP_GATEWAY.format(port=9000), TCP_GATEWAY.format(port=9001)],
+    "listener-set": [None, _listener_set(8080, "x.example.com"), _listener_set(9000, "y.example.com")],
+    "set-route": [None, SET_ROUTE],
     "tcp-route": [None, _tcp_route("[{name: a, namespace: app, port: 80}]"),
                   _tcp_route("[{name: b, namespace: app, port: 80, weight: 2}, {name: a, namespace: app, port: 80}]")],
 })
