@@ -70,9 +70,18 @@ SUPPORTED = frozenset({
 UNSUPPORTED: dict[str, str] = {
 }
 
+# Tests of claimed features that meshgate is known to fail, each with the reason (upstream's
+# --skip-tests: reported as skipped, never as passed; `--all-features` runs them).
+SKIPPED_TESTS: dict[str, str] = {
+    "UDPRouteWeightedRouting": "Envoy's UDP proxy sends a listener's datagrams to one cluster, so a UDPRoute's "
+                               "backends get no weights (meshgate sends to the first resolved backend)",
+}
+
 
 def skip_reason(test: ConformanceTest) -> str | None:
     """Why `test` does not run, or None when it does."""
+    if test.short_name in SKIPPED_TESTS:
+        return SKIPPED_TESTS[test.short_name]
     missing = [f for f in test.features if f not in SUPPORTED]
     if not missing:
         return None
