@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 
 from meshgate.cluster.names import proxy_name
+from meshgate.providers.kubernetes.provider import STATUS_KINDS as PROVIDER_STATUS_KINDS
 
 from ..kubernetes.crds import crds
 from ..meshgate_process import MeshgateProcess
@@ -52,7 +53,8 @@ SYSTEM = "meshgate-system"
 NODE = {"apiVersion": "v1", "kind": "Node",
         "metadata": {"name": "node-a", "labels": {"topology.kubernetes.io/region": "region-a",
                                                   "topology.kubernetes.io/zone": "zone-a"}}}
-STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute")
+# The kinds whose status meshgate writes (as its Kubernetes provider lists them).
+STATUS_KINDS = tuple(sorted(PROVIDER_STATUS_KINDS))
 GENERATED_KINDS = ("ServiceAccount", "Pod", "Service")  # what upstream lists by the gateway-name label
 STARTUP_TIMEOUT = 60.0
 
@@ -171,7 +173,7 @@ class KubeSuite(Suite):
         for obj in reversed(apply_order(objects)):
             self.api.delete(obj)
         owned = [(o["kind"], Key(o["metadata"].get("namespace", ""), o["metadata"]["name"]))
-                 for o in objects if o.get("kind") in ("Gateway", "HTTPRoute")]
+                 for o in objects if o.get("kind") in STATUS_KINDS and o.get("kind") != "GatewayClass"]
         proxies = {(o["metadata"].get("namespace", "default"),
                     proxy_name(o["metadata"]["name"], o["spec"].get("gatewayClassName", "")))
                    for o in objects if o.get("kind") == "Gateway"}
