@@ -15,7 +15,7 @@ import yaml
 
 from . import status_checks as sc
 from .client import round_trip
-from .cluster import documents
+from .cluster import Pod, documents
 from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
 from .model import Applied, TestFailed
@@ -45,6 +45,12 @@ class Checks:
         self.applied = applied
         self.failures: list[str] = []
         self.unchecked: list[str] = []
+        # metadata.generation of the objects whose spec the test has patched (else 1, as applied).
+        self.generations: dict[tuple[str, Key], int] = {}
+
+    def generation(self, kind: str, key: Key) -> int:
+        """The generation the API server gives the object now: 1, plus one per spec patch."""
+        return self.generations.get((kind, key), sc.GENERATION)
 
     # -- status -------------------------------------------------------------------------------------
     def _gateway_spec(self, key: Key) -> dict:
@@ -63,7 +69,7 @@ class Checks:
 
     def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} and routes {', '.join(map(str, routes))} to be accepted",
-                               lambda d: sc.gateway_problem(d, gateway) or next(
+                               lambda d: sc.gateway_problem(d, gateway, self.generation("Gateway", gateway.key)) or next(
                                    filter(None, (sc.route_accepted_problem(d, r, gateway.key) for r in routes)), None),
                                self.suite.timing.status)
         self.suite.settle()
@@ -71,16 +77,19 @@ class Checks:
 
     def gateway_address(self, gateway: GatewayRef) -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} to have an address",
-                               lambda d: sc.gateway_address_problem(d, gateway.key), self.suite.timing.status)
+                               lambda d: sc.gateway_address_problem(d, gateway.key, self.generation("Gateway", gateway.key)),
+                               self.suite.timing.status)
         return self._address(doc, gateway)
 
     def gateway_latest_conditions(self, gateway: Key) -> None:
         self.suite._wait(f"Gateway {gateway} to have its latest conditions",
-                         lambda d: sc.gateway_latest_problem(d, gateway), self.suite.timing.status)
+                         lambda d: sc.gateway_latest_problem(d, gateway, self.generation("Gateway", gateway)),
+                         self.suite.timing.status)
 
     def gateway_condition(self, gateway: Key, condition: Condition) -> None:
         self.suite._wait(f"Gateway {gateway} to have {condition.type}={condition.status}",
-                         lambda d: sc.gateway_condition_problem(d, gateway, condition), self.suite.timing.status)
+                         lambda d: sc.gateway_condition_problem(d, gateway, condition, self.generation("Gateway", gateway)),
+                         self.suite.timing.status)
 
     def gateway_spec(self, gateway: Key) -> dict:
         return self._gateway_spec(gateway)
@@ -101,6 +110,17 @@ class Checks:
                     and labels.get(GATEWAY_NAME_LABEL) == gateway.name:
                 found[node["id"]] = Generated("Envoy", node["id"], labels, metadata.get("meshgate.io/annotations", {}))
         return [found[k] for k in sorted(found)]
+
+    def pods(self, deployment: Key) -> list[Pod]:
+        """The Pods of a base Deployment, by its selector (the suite's Pod list by label)."""
+        for obj in self.suite.base_objects:
+            md = obj.get("metadata", {})
+            if obj.get("kind") == "Deployment" and md.get("name") == deployment.name and \
+                    md.get("namespace") == deployment.namespace:
+                selector = obj["spec"]["selector"].get("matchLabels", {})
+                return [p.pod for p in self.suite.pods if p.pod.namespace == deployment.namespace and
+                        all(dict(p.pod.labels).get(k) == v for k, v in selector.items())]
+        raise TestFailed(f"no Deployment {deployment} in the base manifests")
 
     def not_checked(self, what: str) -> None:
         self.unchecked.append(what)
@@ -126,7 +146,15 @@ class Checks:
                          lambda d: sc.gateway_zero_routes_problem(d, gateway), self.suite.timing.status)
 
     def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
-        self.suite._wait(f"Gateway {gateway} listener status", lambda d: sc.listeners_problem(d, gateway, listeners),
+        self.suite._wait(f"Gateway {gateway} listener status",
+                         lambda d: sc.listeners_problem(d, gateway, listeners, self.generation("Gateway", gateway)),
+                         self.suite.timing.status)
+
+    def listener_conditions(self, gateway: Key, listener: str, conditions: Sequence[Condition]) -> None:
+        """GatewayListenerMustHaveConditions."""
+        self.suite._wait(f"Gateway {gateway} listener {listener} conditions",
+                         lambda d: sc.listener_conditions_problem(d, gateway, listener, conditions,
+                                                                  self.generation("Gateway", gateway)),
                          self.suite.timing.status)
 
     # -- traffic ------------------------------------------------------------------------------------
@@ -194,8 +222,14 @@ class Checks:
         raise TestFailed(f"delete: no {kind} {key} was applied by this test")
 
     def patch(self, kind: str, key: Key, change: dict) -> None:
-        """A JSON merge patch (RFC 7386) of one object the test applied: its file rewritten, as
-        `kubectl patch --type merge` would leave it."""
+        """A JSON merge patch (RFC 7386) of one object the test applied, as `kubectl patch --type
+        merge`; a change of its spec moves its generation on (what later status checks expect)."""
+        self._patch(kind, key, change)
+        if "spec" in change:
+            self.generations[(kind, key)] = self.generation(kind, key) + 1
+
+    def _patch(self, kind: str, key: Key, change: dict) -> None:
+        """The patch itself: here the object's file rewritten."""
         for a in self.applied:
             for i, doc in enumerate(a.docs):
                 objs = documents(doc)

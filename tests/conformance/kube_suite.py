@@ -142,9 +142,10 @@ class KubeSuite(Suite):
 
     def _apply(self, manifest: str) -> Applied:
         text = manifest_text(manifest)
-        for obj in apply_order(documents(text)):
+        docs = split_documents(text) + self.cluster_additions(text)
+        for obj in apply_order([o for d in docs for o in documents(d)]):
             self.api.create(obj)
-        return Applied(Path(manifest), split_documents(text))  # the path only names it: nothing is written
+        return Applied(Path(manifest), docs)  # the path only names it: nothing is written
 
     def _cleanup(self, applied: list[Applied]) -> None:
         objects = [o for a in applied for o in a.objects()]
@@ -188,7 +189,7 @@ class KubeChecks(Checks):
 
     suite: KubeSuite
 
-    def patch(self, kind: str, key: Key, change: dict) -> None:
+    def _patch(self, kind: str, key: Key, change: dict) -> None:
         """A merge patch of one object, through the API (its generation moves on a spec change)."""
         self.suite.api.patch(kind, key.namespace or "default", key.name, change)
 

@@ -229,11 +229,17 @@ class Suite:
         """What the test body calls, for one run."""
         return Checks(self, applied)
 
+    def cluster_additions(self, text: str) -> list[str]:
+        """What a cluster's controllers add for a test's objects, as YAML documents: the
+        EndpointSlices of its selector Services (HTTPRouteServiceTypes' headless Service)."""
+        return [dump_all([s]) for s in endpoint_slices(documents(text), [p.pod for p in self.pods])]
+
     def _apply(self, manifest: str) -> Applied:
         text = manifest_text(manifest)
+        docs = split_documents(text) + self.cluster_additions(text)
         path = self.config / f"test-{manifest}"
-        path.write_text(text)
-        return Applied(path, split_documents(text))
+        path.write_text("---\n".join(docs))
+        return Applied(path, docs)
 
     def _cleanup(self, applied: Sequence[Applied]) -> None:
         owned = [(o["kind"], Key(o["metadata"].get("namespace", ""), o["metadata"]["name"]))

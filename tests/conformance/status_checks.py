@@ -50,7 +50,7 @@ def gateway_class_accepted(doc: dict, name: str) -> str | None:
     return _conditions_problem(obj["status"].get("conditions", []), [Condition("Accepted")], f"GatewayClass {name}")
 
 
-def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
+def gateway_problem(doc: dict, gateway: GatewayRef, generation: int = GENERATION) -> str | None:
     """Gateway Accepted and Programmed, with an address; its (named) listeners ready."""
     obj = find(doc, "Gateway", gateway.key)
     if obj is None:
@@ -59,7 +59,7 @@ def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
     if not st.get("addresses"):
         return f"Gateway {gateway.key} has no status.addresses"
     problem = _conditions_problem(st.get("conditions", []), [Condition("Accepted"), Condition("Programmed")],
-                                  f"Gateway {gateway.key}")
+                                  f"Gateway {gateway.key}", generation)
     if problem:
         return problem
     listeners = {ls["name"]: ls for ls in st.get("listeners", [])}
@@ -68,31 +68,32 @@ def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
             return f"Gateway {gateway.key} has no status for listener {name}"
         problem = _conditions_problem(listeners[name].get("conditions", []),
                                       [Condition("Accepted"), Condition("ResolvedRefs"), Condition("Programmed")],
-                                      f"Gateway {gateway.key} listener {name}")
+                                      f"Gateway {gateway.key} listener {name}", generation)
         if problem:
             return problem
     return None
 
 
-def gateway_latest_problem(doc: dict, gateway: Key) -> str | None:
+def gateway_latest_problem(doc: dict, gateway: Key, generation: int = GENERATION) -> str | None:
     """GatewayMustHaveLatestConditions: the Gateway has status, every condition of the latest generation."""
     obj = find(doc, "Gateway", gateway)
     if obj is None:
         return f"Gateway {gateway} has no status"
-    return _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}")
+    return _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}", generation)
 
 
-def gateway_condition_problem(doc: dict, gateway: Key, condition: Condition) -> str | None:
+def gateway_condition_problem(doc: dict, gateway: Key, condition: Condition,
+                              generation: int = GENERATION) -> str | None:
     """GatewayMustHaveCondition: latest conditions, one of them as expected (an empty reason: any)."""
     obj = find(doc, "Gateway", gateway)
     if obj is None:
         return f"Gateway {gateway} has no status"
-    return _conditions_problem(obj["status"].get("conditions", []), [condition], f"Gateway {gateway}")
+    return _conditions_problem(obj["status"].get("conditions", []), [condition], f"Gateway {gateway}", generation)
 
 
-def gateway_address_problem(doc: dict, gateway: Key) -> str | None:
+def gateway_address_problem(doc: dict, gateway: Key, generation: int = GENERATION) -> str | None:
     """WaitForGatewayAddress: latest conditions, and a status address with a type."""
-    problem = gateway_latest_problem(doc, gateway)
+    problem = gateway_latest_problem(doc, gateway, generation)
     if problem:
         return problem
     obj = find(doc, "Gateway", gateway) or {}
@@ -177,11 +178,16 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
     return None
 
 
-def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListener]) -> str | None:
-    """GatewayStatusMustHaveListeners."""
+def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListener],
+                      generation: int = GENERATION) -> str | None:
+    """GatewayStatusMustHaveListeners: the Gateway's conditions of the latest generation, and
+    exactly these listeners."""
     obj = find(doc, "Gateway", gateway)
     if obj is None:
         return f"Gateway {gateway} has no status"
+    problem = _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}", generation)
+    if problem:
+        return problem
     actual = {ls["name"]: ls for ls in obj["status"].get("listeners", [])}
     if set(actual) != {ls.name for ls in listeners}:
         return f"Gateway {gateway}: listeners {sorted(actual)}, expected {sorted(ls.name for ls in listeners)}"
@@ -194,10 +200,24 @@ def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListe
         for kind in want.supported_kinds:
             if (GROUP, kind) not in kinds:
                 return f"{where}: supportedKinds {sorted(kinds)} lacks {kind}"
-        problem = _conditions_problem(got.get("conditions", []), want.conditions, where)
+        problem = _conditions_problem(got.get("conditions", []), want.conditions, where, generation)
         if problem:
             return problem
     return None
+
+
+def listener_conditions_problem(doc: dict, gateway: Key, listener: str, conditions: Sequence[Condition],
+                                generation: int = GENERATION) -> str | None:
+    """GatewayListenerMustHaveConditions: the named listener has these conditions (of the latest
+    generation; an empty reason accepts any)."""
+    obj = find(doc, "Gateway", gateway)
+    if obj is None:
+        return f"Gateway {gateway} has no status"
+    for got in obj["status"].get("listeners", []):
+        if got.get("name") == listener:
+            return _conditions_problem(got.get("conditions", []), conditions,
+                                       f"Gateway {gateway} listener {listener}", generation)
+    return f"Gateway {gateway} has no status for listener {listener}"
 
 
 def latest_generation_problem(doc: dict, kind: str, key: Key, generation: int, parent: Key | None = None) -> str | None:

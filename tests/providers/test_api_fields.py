@@ -56,3 +56,19 @@ def test_a_gateway_class_description_change_is_a_new_generation() -> None:
     old = GatewayClass(meta, Source("a.yaml", 1), "meshgate.io/gateway-controller", None, "old")
     new = as_updated(old, GatewayClass(meta, Source("a.yaml", 1), "meshgate.io/gateway-controller", None, "new"))
     assert new.meta.generation == 2
+
+
+def test_lines_inside_an_object_moving_are_no_spec_change() -> None:
+    # An edit above a Gateway in its file moves its listeners' and class's lines, not its spec.
+    from meshgate.resources.gateway_api.gateway import Gateway, Listener
+
+    meta = Meta(name="g", namespace="ns", uid="u", creation_timestamp="2026-01-01T00:00:00Z", generation=2)
+
+    def gateway(first_line: int, port: int = 80) -> Gateway:
+        listener = Listener("http", port, "HTTP", None, None, (), "Same", None, None, first_line + 6)
+        return Gateway(meta, Source("a.yaml", first_line), "c", (listener,), (), class_line=first_line + 4)
+
+    old = gateway(10)
+    moved = as_updated(old, gateway(14))
+    assert moved is not old and moved.meta.generation == 2 and moved.listeners[0].line == 20
+    assert as_updated(old, gateway(14, port=81)).meta.generation == 3
