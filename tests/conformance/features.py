@@ -34,6 +34,7 @@ SUPPORTED = frozenset({
     "HTTPRouteRequestTimeout",
     "HTTPRouteBackendTimeout",
     "HTTPRouteParentRefPort",
+    "HTTPRouteDestinationPortMatching",  # a parentRef's port selects the listeners of that port
     "HTTPRouteNamedRouteRule",
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
