@@ -209,6 +209,41 @@ class Checks:
             time.sleep(self.suite.timing.step)
         self.failures.append(f"{expected.title()}: no Pod of {service} logged the mirrored request to {path}")
 
+    def expect_each(self, address: str, expected: Expect, count: int, concurrency: int) -> None:
+        """`count` copies of one expectation, `concurrency` at a time, each retried until it is met
+        once (upstream's MakeRequestAndExpectEventuallyConsistentResponse with
+        RequiredConsecutiveSuccesses 1, in goroutines). Hard: stops the test on a failure."""
+        def one(_: int) -> str | None:
+            deadline = time.monotonic() + self.suite.timing.consistency
+            while True:
+                try:
+                    problem = compare(expected, round_trip(address, expected.request), "http")
+                except OSError as exc:
+                    problem = f"request failed: {exc}"
+                if problem is None or time.monotonic() > deadline:
+                    return problem
+                time.sleep(self.suite.timing.step)
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            problems = [p for p in pool.map(one, range(count)) if p]
+        if problems:
+            raise TestFailed(f"{expected.title()}: {len(problems)} of {count} requests failed: {problems[0]}")
+
+    def mirrored_count(self, service: Key, path: str) -> int:
+        """How many requests to `path` (query included) the Pods of `service` logged as mirrored
+        (upstream's GetMirrorLogRegexp over DumpEchoLogs), once that count stops moving: mirrors
+        are sent after the answer, so the last ones may still be on their way."""
+        line = f"Echoing back request made to {path} to client"
+        pods = self.suite.pods_of(service)
+        deadline = time.monotonic() + self.suite.timing.consistency
+        last, same = -1, 0
+        while same < 3 and time.monotonic() < deadline:
+            count = sum(p.logs().count(line) for p in pods)
+            same = same + 1 if count == last else 0
+            last = count
+            time.sleep(self.suite.timing.step * 4)
+        return last
+
     # -- objects and control ------------------------------------------------------------------------
     def delete(self, kind: str, key: Key) -> None:
         for a in self.applied:

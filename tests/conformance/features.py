@@ -31,6 +31,7 @@ SUPPORTED = frozenset({
     "HTTPRoute308RedirectStatusCode",
     "HTTPRouteRequestMirror",
     "HTTPRouteRequestMultipleMirrors",
+    "HTTPRouteRequestPercentageMirror",  # percent and fraction: Envoy's runtime_fraction on the mirror
     "HTTPRouteRequestTimeout",
     "HTTPRouteBackendTimeout",
     "HTTPRouteParentRefPort",
