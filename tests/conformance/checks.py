@@ -94,6 +94,11 @@ class Checks:
     def gateway_spec(self, gateway: Key) -> dict:
         return self._gateway_spec(gateway)
 
+    def gateway_status_addresses(self, gateway: Key) -> list[dict]:
+        """The Gateway's status.addresses now (empty without status)."""
+        obj = sc.find(self.suite.status(), "Gateway", gateway)
+        return list((obj or {}).get("status", {}).get("addresses") or [])
+
     def generated(self, gateway: Key) -> list[Generated]:
         assert self.suite.meshgate is not None
         found: dict[str, Generated] = {}

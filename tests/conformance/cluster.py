@@ -49,6 +49,30 @@ def manifest_text(name: str) -> str:
     return text
 
 
+# GatewayStaticAddresses: what the suite's --unusable-address gives. A documentation address
+# (RFC 5737): in no run's address pool and on no interface of this host, so meshgate cannot give
+# it (no one binds or sends to it: every loopback address is this host's own, hence usable). The
+# usable one is the pool's last address (runner.py), which the pool hands out last.
+UNUSABLE_ADDRESS = "192.0.2.1"
+FAKE_ADDRESS_TYPE = "test/fake-invalid-type"
+
+
+def overlay_addresses(obj: dict, usable: str, unusable: str) -> dict | None:
+    """A Gateway with its spec.addresses placeholders replaced as the suite's Applier does: the
+    `test/fake-invalid-type` addresses kept, then the unusable, then the usable address (each an
+    IPAddress). None when `obj` has no placeholder."""
+    addresses = (obj.get("spec") or {}).get("addresses") or []
+    values = {a.get("value") for a in addresses}
+    if obj.get("kind") != "Gateway" or not values & {"PLACEHOLDER_USABLE_ADDRS", "PLACEHOLDER_UNUSABLE_ADDRS"}:
+        return None
+    overlay = [a for a in addresses if a.get("type") == FAKE_ADDRESS_TYPE]
+    if "PLACEHOLDER_UNUSABLE_ADDRS" in values:
+        overlay.append({"type": "IPAddress", "value": unusable})
+    if "PLACEHOLDER_USABLE_ADDRS" in values:
+        overlay.append({"type": "IPAddress", "value": usable})
+    return {**obj, "spec": {**obj["spec"], "addresses": overlay}}
+
+
 def documents(text: str) -> list[dict]:
     """The objects of a manifest (harness side: meshgate does its own, stricter, reading)."""
     return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]

@@ -40,6 +40,7 @@ SUPPORTED = frozenset({
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
     "HTTPRouteRetryBackendTimeout",
+    "GatewayStaticAddresses",  # an IPAddress of the pool or of this host; another is AddressNotUsable
     "GatewayAddressEmpty",  # an IPAddress without a value gets one from --address-pool
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).

@@ -39,10 +39,10 @@ from meshgate.cluster.names import proxy_name
 from ..kubernetes.crds import crds
 from ..meshgate_process import MeshgateProcess
 from .checks import GATEWAY_NAME_LABEL, Checks
-from .cluster import documents, manifest_text
+from .cluster import documents
 from .expect import Key
 from .kube_api import KubeApi
-from .model import Applied, TestFailed, Timing, split_documents
+from .model import Applied, TestFailed, Timing
 from .runner import Suite
 from .suite import Generated
 
@@ -141,8 +141,7 @@ class KubeSuite(Suite):
         return KubeChecks(self, applied)
 
     def _apply(self, manifest: str) -> Applied:
-        text = manifest_text(manifest)
-        docs = split_documents(text) + self.cluster_additions(text)
+        docs = self.test_documents(manifest)
         for obj in apply_order([o for d in docs for o in documents(d)]):
             self.api.create(obj)
         return Applied(Path(manifest), docs)  # the path only names it: nothing is written

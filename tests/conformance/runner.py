@@ -18,17 +18,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
+import yaml
+
 from . import status_checks as sc
 from .checks import Checks
 from .cluster import (
     GATEWAY_CLASS,
     TLS_SECRETS,
+    UNUSABLE_ADDRESS,
     Certificate,
     documents,
     dump_all,
     endpoint_slices,
     gateway_class,
     manifest_text,
+    overlay_addresses,
     pods,
     self_signed,
     tls_secret,
@@ -229,14 +233,29 @@ class Suite:
         """What the test body calls, for one run."""
         return Checks(self, applied)
 
+    @property
+    def usable_address(self) -> str:
+        """GatewayStaticAddresses' usable address: the last of the Gateway pool (handed out last)."""
+        return str(ipaddress.ip_network(self.gateway_pool).broadcast_address - 1)
+
+    def test_documents(self, manifest: str) -> list[str]:
+        """A test's manifest as applied: its documents (static address placeholders filled, as
+        the suite's Applier does) and what the cluster adds."""
+        text = manifest_text(manifest)
+        docs = []
+        for doc in split_documents(text):
+            objs = documents(doc)
+            overlaid = overlay_addresses(objs[0], self.usable_address, UNUSABLE_ADDRESS) if len(objs) == 1 else None
+            docs.append(doc if overlaid is None else yaml.safe_dump(overlaid, sort_keys=False))
+        return docs + self.cluster_additions(text)
+
     def cluster_additions(self, text: str) -> list[str]:
         """What a cluster's controllers add for a test's objects, as YAML documents: the
         EndpointSlices of its selector Services (HTTPRouteServiceTypes' headless Service)."""
         return [dump_all([s]) for s in endpoint_slices(documents(text), [p.pod for p in self.pods])]
 
     def _apply(self, manifest: str) -> Applied:
-        text = manifest_text(manifest)
-        docs = split_documents(text) + self.cluster_additions(text)
+        docs = self.test_documents(manifest)
         path = self.config / f"test-{manifest}"
         path.write_text("---\n".join(docs))
         return Applied(path, docs)

@@ -371,6 +371,7 @@ class ControlPlane:
             self.routes = RouteTable(self.store, self.discovery)
         tr = translate_store(self.store, self.clock(), self.discovery,
                              ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses(),
+                             address_usable=self.address_pool.usable if self.address_pool else None,
                              shared_host=self.shared_host, builder=self.builder, routes=self.routes,
                              route_builder=self.route_builder)
         assert tr.clusters is not None
