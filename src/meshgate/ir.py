@@ -152,6 +152,15 @@ class RouteConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientValidation:
+    """Client certificates an HTTPS chain asks for (a Gateway's spec.tls.frontend): those signed
+    by a CA of `ca` (PEM bundle) are let in; with `insecure_fallback` so is every other client."""
+
+    ca: bytes
+    insecure_fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FilterChain:
     """An HTTP connection manager chain (or a TCP proxy when tcp_cluster is set).
 
@@ -167,6 +176,7 @@ class FilterChain:
     destination_ips: tuple[str, ...] = ()
     destination_port: int | None = None
     tcp_cluster: str | None = None
+    client_validation: ClientValidation | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,16 +171,53 @@ class Checks:
             raise TestFailed(f"no generated certificate for Secret {tls_cert}")
         return cert.cert_pem
 
+    def _client_files(self, client_cert: Key | None) -> tuple[str, str] | None:
+        """A client certificate Secret the suite made, as the certificate and key files ssl loads."""
+        if client_cert is None:
+            return None
+        cert = self.suite.certs.get((client_cert.namespace, client_cert.name))
+        if cert is None:
+            raise TestFailed(f"no generated certificate for Secret {client_cert}")
+        where = self.suite.root / "client-certificates"
+        where.mkdir(exist_ok=True)
+        crt, key = where / f"{client_cert.namespace}.{client_cert.name}.crt", where / f"{client_cert.namespace}.{client_cert.name}.key"
+        crt.write_text(cert.cert_pem)
+        key.write_text(cert.key_pem)
+        return str(crt), str(key)
+
     def request(self, address: str, request: Request, tls_cert: Key | None = None, server_name: str = "") -> Reply:
         return round_trip(address, request, self._cert(tls_cert), server_name=server_name)
+
+    def expect_tls_failure(self, address: str, request: Request, tls_cert: Key, server_name: str,
+                           client_cert: Key | None = None) -> None:
+        """MakeTLSRequestAndExpectEventuallyConsistentFailureResponse: the TLS request (trusting
+        `tls_cert`, presenting `client_cert` if any) fails (no answer at all: a refused connection,
+        a handshake or read error), the required number of times in a row. Soft, as `expect`."""
+        timing = self.suite.timing
+        cert, files = self._cert(tls_cert), self._client_files(client_cert)
+        deadline = time.monotonic() + timing.consistency
+        streak = 0
+        while streak < timing.consecutive:
+            try:
+                reply = round_trip(address, request, cert, server_name=server_name, client_cert=files)
+                streak = 0
+                if time.monotonic() > deadline:
+                    self.failures.append(f"TLS request to {request.host}{request.path} at {address} should fail, "
+                                         f"got status {reply.status}")
+                    return
+                time.sleep(timing.step)
+            except OSError:
+                streak += 1
 
     def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             return list(pool.map(lambda _: round_trip(address, request), range(count)))
 
-    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
+    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "",
+               client_cert: Key | None = None) -> None:
         timing = self.suite.timing
         cert = self._cert(tls_cert)
+        files = self._client_files(client_cert)
         scheme = "https" if cert else "http"
         mirrors = {k: [(p, len(p.logs())) for p in self.suite.pods_of(k)] for k in expected.mirrored_to}
         deadline = time.monotonic() + timing.consistency
@@ -189,7 +226,7 @@ class Checks:
             probe = with_unique_query(expected)
             try:
                 reply = round_trip(address, probe.request, cert, dict(expected.backend_set_response_headers),
-                                   server_name)
+                                   server_name, files)
                 problem = compare(probe, reply, scheme) or ""
             except OSError as exc:
                 problem = f"request failed: {exc}"

@@ -40,6 +40,9 @@ SUPPORTED = frozenset({
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
     "HTTPRouteRetryBackendTimeout",
+    # spec.tls.frontend: client certificates checked against ConfigMap CAs, per port or by default.
+    "GatewayFrontendClientCertificateValidation",
+    "GatewayFrontendClientCertificateValidationInsecureFallback",
     "GatewayStaticAddresses",  # an IPAddress of the pool or of this host; another is AddressNotUsable
     "GatewayAddressEmpty",  # an IPAddress without a value gets one from --address-pool
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service

@@ -23,10 +23,14 @@ import yaml
 from . import status_checks as sc
 from .checks import Checks
 from .cluster import (
+    CA_CONFIG_MAPS,
     GATEWAY_CLASS,
     TLS_SECRETS,
     UNUSABLE_ADDRESS,
     Certificate,
+    ca_config_map,
+    certificate_authority,
+    client_certificate,
     documents,
     dump_all,
     endpoint_slices,
@@ -106,9 +110,13 @@ class Suite:
         self.base_objects = documents(manifest_text("manifests.yaml"))
         members = pods(self.base_objects, self.pod_network)
         self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
+        authorities = {key: certificate_authority() for key in CA_CONFIG_MAPS}
+        self.certs.update({client: client_certificate(authorities[key])
+                           for key, client in CA_CONFIG_MAPS.items() if client is not None})
         self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log") for p in members]
         return [gateway_class(), *endpoint_slices(self.base_objects, members),
-                *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
+                *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()),
+                *(ca_config_map(ns, name, ca) for (ns, name), ca in authorities.items())]
 
     def start_pods(self) -> None:
         """Start the echo Pods and wait until each listens."""

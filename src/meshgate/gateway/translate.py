@@ -21,6 +21,7 @@ from .attachment import GatewayState
 from .backends import service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
+from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
 from .listeners import ListenerState, validate_listeners
@@ -175,7 +176,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
         ))
-        out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
+        out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw),
+                                         state.listeners,
                                          [{"type": "IPAddress", "value": state.address}]
                                          if state.address != "0.0.0.0" else [], now))
 
