@@ -1,8 +1,9 @@
 """The suite's status assertions (conformance/utils/kubernetes/helpers.go) over `meshgate status -o json`.
 
 Each check is a pure function of the status document: None when it holds, else why not, so the
-runner can retry it until meshgate has caught up. Objects are applied once and never edited, so
-every condition must carry observedGeneration 1 (stale status is refused, as upstream does).
+runner can retry it until meshgate has caught up. Every condition must carry the object's current
+generation (stale status is refused, as upstream does): 1 as applied, more after a test's spec
+patches (the caller passes it; checks.py counts them).
 """
 
 from __future__ import annotations
