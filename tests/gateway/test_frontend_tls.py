@@ -5,12 +5,16 @@ and the Gateway's InsecureFrontendValidationMode condition."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, tls_pb2
 
 from meshgate.pipeline import Translation, translate_store
+from meshgate.providers.files import FileProvider
 from meshgate.resources.loader import LoadResult, load_text
+from meshgate.runtime.controller import ControlPlane
 from meshgate.store import Store
+from meshgate.xds.cache import SnapshotCache
 
 from .test_certificates import _pair
 
@@ -201,3 +205,21 @@ spec:
     assert conditions["https"]["Accepted"] == ("True", "Accepted")
     (ctx,) = tls_contexts(tr)[443]
     assert ctx.common_tls_context.validation_context.trusted_ca.inline_bytes == CA
+
+
+def test_a_configmap_no_gateway_names_costs_no_translation(tmp_path: Path) -> None:
+    # meshgate's own ConfigMaps (each replica renews its proxy answers every few seconds) change
+    # all the time in a cluster: only one a Gateway's validation names is worth translating for.
+    frontend = "default:\n  " + refs("{kind: ConfigMap, name: late-ca}").replace("\n", "\n  ")
+    (tmp_path / "gw.yaml").write_text(BASE + gateway(frontend))
+    control = ControlPlane(FileProvider([tmp_path]), SnapshotCache(), clock=lambda: NOW)
+    control.load()
+    (tmp_path / "other.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: answers, namespace: ns}\n"
+                                         "data: {renewed: '1'}\n")
+    assert control.apply(control.provider.reload(tmp_path / "other.yaml")) == "none"
+    (tmp_path / "late.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late-ca, namespace: ns}\n"
+                                        f"data:\n  ca.crt: |\n{_indent(CA, 4)}")
+    assert control.apply(control.provider.reload(tmp_path / "late.yaml")) == "full"
+    (gw,) = [s for s in control.status if s["kind"] == "Gateway"]
+    https = next(ls for ls in gw["status"]["listeners"] if ls["name"] == "https")
+    assert {c["type"]: c["status"] for c in https["conditions"]}["Accepted"] == "True"

@@ -16,10 +16,13 @@ to AllowValidOnly, so it is never written False).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from cryptography import x509
 
 from ..ir import ClientValidation
 from ..resources.gateway_api import GROUP, FrontendValidation, Gateway, ObjectRef
+from ..resources.meta import ObjectKey
 from ..store import Store
 from .conditions import Condition
 from .references import reference_permitted
@@ -79,3 +82,29 @@ def insecure_fallback_conditions(gw: Gateway) -> list[Condition]:
     return [Condition("InsecureFrontendValidationMode", True, "ConfigurationChanged",
                       "Client certificate validation allows clients without a valid certificate "
                       "(AllowInsecureFallback)")]
+
+
+def referenced_config_maps(store: Store) -> set[tuple[str, str]]:
+    """(namespace, name) of every ConfigMap a Gateway's frontend validation names: the only
+    ConfigMaps translation reads."""
+    out: set[tuple[str, str]] = set()
+    for gw in store.list("Gateway"):
+        frontend = gw.frontend
+        if frontend is None:
+            continue
+        for validation in (frontend.default, *(v for _, v in frontend.per_port)):
+            for ref in validation.ca_refs if validation is not None else ():
+                if ref.group == "" and ref.kind == "ConfigMap":
+                    out.add((ref.namespace or gw.meta.namespace, ref.name))
+    return out
+
+
+def only_unread_config_maps(store: Store, keys: Iterable[ObjectKey]) -> bool:
+    """Whether every changed object is a ConfigMap no Gateway names, so translating again would
+    change nothing (meshgate's own ConfigMaps, such as the proxy answers each replica renews
+    every few seconds, must not cost a translation each)."""
+    keys = list(keys)
+    if not keys or any(k.kind != "ConfigMap" for k in keys):
+        return False
+    referenced = referenced_config_maps(store)
+    return not any((k.namespace, k.name) in referenced for k in keys)
