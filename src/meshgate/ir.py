@@ -42,13 +42,15 @@ class ValueMatch:
 
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
-    """path_kind is "exact", "prefix" (path-segment aware) or "regex"."""
+    """path_kind is "exact", "prefix" (path-segment aware) or "regex"; grpc: only gRPC requests
+    match (a GRPCRoute's: they share virtual hosts with HTTPRoutes, never their routes)."""
 
     path_kind: str
     path: str
     headers: tuple[ValueMatch, ...] = ()
     query_params: tuple[ValueMatch, ...] = ()
     method: str | None = None
+    grpc: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +164,13 @@ class ClientValidation:
 
 @dataclass(frozen=True, slots=True)
 class FilterChain:
-    """An HTTP connection manager chain (or a TCP proxy when tcp_cluster is set).
+    """An HTTP connection manager chain; a TCP proxy when tcp_cluster or tcp_backends is set
+    (a UDP proxy on a UDP listener).
 
-    server_names/secrets: TLS by SNI. destination_ips/destination_port: matched on the original
-    destination (a waypoint's captured service VIPs and port).
+    server_names/secrets: TLS by SNI (secrets: terminated here). destination_ips/destination_port:
+    matched on the original destination (a waypoint's captured service VIPs and port).
+    tcp_backends: a TCPRoute's, TLSRoute's or UDPRoute's weighted backends (none: connections
+    are closed).
     """
 
     name: str
@@ -176,6 +181,7 @@ class FilterChain:
     destination_ips: tuple[str, ...] = ()
     destination_port: int | None = None
     tcp_cluster: str | None = None
+    tcp_backends: tuple[WeightedBackend, ...] | None = None
     client_validation: ClientValidation | None = None
 
 
@@ -186,7 +192,7 @@ class Listener:
     name: str
     address: str
     port: int
-    protocol: str  # HTTP, HTTPS, or MESH (a waypoint's: chains matched on destination)
+    protocol: str  # HTTP, HTTPS, TLS, TCP, UDP, or MESH (a waypoint's: chains matched on destination)
     filter_chains: tuple[FilterChain, ...]
     proxy_protocol: bool = False  # the original destination comes in a PROXY protocol header
 

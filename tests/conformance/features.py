@@ -40,6 +40,8 @@ SUPPORTED = frozenset({
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
     "HTTPRouteRetryBackendTimeout",
+    "HTTPRouteBackendProtocolH2C",  # h2c upstreams for appProtocol kubernetes.io/h2c
+    "HTTPRouteBackendProtocolWebSocket",  # every HTTP listener allows the websocket upgrade
     # spec.tls.frontend: client certificates checked against ConfigMap CAs, per port or by default.
     "GatewayFrontendClientCertificateValidation",
     "GatewayFrontendClientCertificateValidationInsecureFallback",
@@ -55,9 +57,6 @@ SUPPORTED = frozenset({
 UNSUPPORTED: dict[str, str] = {
     "HTTPRouteCORS": "the CORS filter is not translated; a rule using it is refused "
                      "(Accepted=False/UnsupportedValue)",
-    "HTTPRouteBackendProtocolH2C": "meshgate sends h2c to kubernetes.io/h2c ports, but this harness cannot "
-                                   "check it: `meshgate echo` has no h2c port (echo-basic serves one on 3001) "
-                                   "and the client here speaks HTTP/1.1 only",
 }
 
 

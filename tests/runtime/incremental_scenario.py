@@ -161,14 +161,58 @@ SLOTS: dict[str, list[str | None]] = {
     "grant": [None, ("apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n"
                      "metadata: {name: from-gw, namespace: app}\nspec:\n"
                      "  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: gw}]\n"
-                     "  to: [{group: '', kind: Service}]\n")],
+                     "  to: [{group: '', kind: Service}]\n"),
+              ("apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n"
+               "metadata: {name: from-gw, namespace: app}\nspec:\n"
+               "  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: gw},\n"
+               "         {group: gateway.networking.k8s.io, kind: TCPRoute, namespace: gw}]\n"
+               "  to: [{group: '', kind: Service}]\n")],
     "route-2": [_route("r2", "[{name: b, port: 80}]", "/b"),
                 _route("r2", "[{group: networking.istio.io, kind: ServiceEntry, name: ext, port: 80}]", "/b"),
                 _route("r2", "[{name: a, port: 81}]", "/b"), None],
 }
 
+# A GRPCRoute named like the HTTPRoute r1 (caches are keyed by kind too), and a TCPRoute on a
+# Gateway of its own.
+def _grpc_route(service: str, backend: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {{name: r1, namespace: app}}
+spec:
+  parentRefs: [{{name: web, namespace: gw}}]
+  rules:
+  - matches: [{{method: {{service: {service}}}}}]
+    backendRefs: [{{name: {backend}, port: 80}}]
+"""
+
+
+def _tcp_route(backends: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {{name: r1, namespace: gw}}
+spec:
+  parentRefs: [{{name: tcp, namespace: gw}}]
+  rules: [{{backendRefs: {backends}}}]
+"""
+
+
+TCP_GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: tcp, namespace: gw}}
+spec:
+  gatewayClassName: meshgate
+  listeners: [{{name: tcp, port: {port}, protocol: TCP, allowedRoutes: {{namespaces: {{from: All}}}}}}]
+"""
+SLOTS.update({
+    "grpc-route": [None, _grpc_route("pkg.Echo", "a"), _grpc_route("pkg.Other", "b")],
+    "tcp-gateway": [None, TCP_GATEWAY.format(port=9000), TCP_GATEWAY.format(port=9001)],
+    "tcp-route": [None, _tcp_route("[{name: a, namespace: app, port: 80}]"),
+                  _tcp_route("[{name: b, namespace: app, port: 80, weight: 2}, {name: a, namespace: app, port: 80}]")],
+})
+
 IDENTITIES = [
     ProxyIdentity("gw/web"),
+    ProxyIdentity("gw/tcp"),
     ProxyIdentity("gw/web", Locality("r1", "z1"), (("version", "v1"),), "n1"),
     ProxyIdentity("gw/web", Locality("r1", "z2"), (), "n2"),
     ProxyIdentity("gw/web", Locality("r2", "z3")),

@@ -1,4 +1,4 @@
-"""Resolving HTTPRoute backendRefs to clusters, with the reason when one cannot be used."""
+"""Resolving routes' backendRefs to clusters, with the reason when one cannot be used."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
-from ..discovery.protocols import upstream_protocol
+from ..discovery.protocols import HTTP2, upstream_protocol
 from ..ir import ClusterRef
 from ..naming import cluster_name
 from ..resources.gateway_api import GROUP, BackendObjectRef, HTTPRoute
+from ..resources.gateway_api.grpc_route import GRPCRoute
+from ..resources.gateway_api.stream_routes import TCPRoute, TLSRoute, UDPRoute
 from ..store import Store
 from .conditions import Condition
 from .references import reference_permitted
@@ -28,6 +30,8 @@ class Resolution:
 
 
 ISTIO_GROUP = "networking.istio.io"
+# Route kinds that forward connections or datagrams, not HTTP requests.
+STREAM_KINDS = frozenset({"TLSRoute", "TCPRoute", "UDPRoute"})
 
 
 def service_cluster(model: ServiceModel, port: int) -> ClusterRef:
@@ -44,21 +48,31 @@ def service_models(services: Discovery, kind: str, namespace: str, name: str) ->
     return services.service_entry(namespace, name)
 
 
-def _port_resolution(model: ServiceModel, label: str, port_number: int | None) -> Resolution:
+def _port_resolution(model: ServiceModel, label: str, port_number: int | None, route_kind: str) -> Resolution:
     if port_number is None:
         return Resolution(None, "BackendNotFound", f"{label}: a port is required")
     port = model.port(port_number)
     if port is None:
         return Resolution(None, "BackendNotFound", f"{label} has no port {port_number}")
-    if port.protocol != "TCP":
-        return Resolution(None, "UnsupportedProtocol", f"{label} port {port_number} is {port.protocol}, not TCP")
-    if upstream_protocol(port) is None:
+    transport = "UDP" if route_kind == "UDPRoute" else "TCP"
+    if port.protocol != transport:
+        return Resolution(None, "UnsupportedProtocol", f"{label} port {port_number} is {port.protocol}, not {transport}")
+    if route_kind in STREAM_KINDS:
+        return Resolution(service_cluster(model, port.number))  # bytes through: whatever the port speaks
+    protocol = upstream_protocol(port)
+    if protocol is None:
         return Resolution(None, "UnsupportedProtocol",
                           f"{label} port {port_number} has appProtocol {port.app_protocol}, which needs TLS to the backend")
+    if route_kind == "GRPCRoute" and protocol != HTTP2:
+        # The cluster of a port speaks what the port says (shared by every route to it); gRPC needs HTTP/2.
+        return Resolution(None, "UnsupportedProtocol",
+                          f"{label} port {port_number} is not an HTTP/2 port: gRPC backends need appProtocol "
+                          "kubernetes.io/h2c or grpc, or a port name starting with grpc-")
     return Resolution(service_cluster(model, port.number))
 
 
-def _resolve_istio(store: Store, services: Discovery, route_namespace: str, ref: BackendObjectRef) -> Resolution:
+def _resolve_istio(store: Store, services: Discovery, route_kind: str, route_namespace: str,
+                   ref: BackendObjectRef) -> Resolution:
     """kind ServiceEntry (by name) or Hostname (a ServiceEntry host, as Istio resolves it)."""
     if ref.kind == "Hostname":
         label = f"Hostname {ref.name}"
@@ -66,12 +80,12 @@ def _resolve_istio(store: Store, services: Discovery, route_namespace: str, ref:
         if model is None:
             return Resolution(None, "BackendNotFound",
                               f"{label}: no ServiceEntry visible from {route_namespace} has this host")
-        return _port_resolution(model, label, ref.port)
+        return _port_resolution(model, label, ref.port, route_kind)
     ns = ref.namespace or route_namespace
     label = f"ServiceEntry {ns}/{ref.name}"
-    if not reference_permitted(store, GROUP, "HTTPRoute", route_namespace, ISTIO_GROUP, "ServiceEntry", ns, ref.name):
+    if not reference_permitted(store, GROUP, route_kind, route_namespace, ISTIO_GROUP, "ServiceEntry", ns, ref.name):
         return Resolution(None, "RefNotPermitted",
-                          f"{label}: no ReferenceGrant in {ns} allows HTTPRoutes from {route_namespace}")
+                          f"{label}: no ReferenceGrant in {ns} allows {route_kind}s from {route_namespace}")
     models = services.service_entry(ns, ref.name)
     if not models:
         return Resolution(None, "BackendNotFound", f"{label} does not exist")
@@ -80,25 +94,30 @@ def _resolve_istio(store: Store, services: Discovery, route_namespace: str, ref:
     if owner is not None and (owner.namespace, owner.name) != (ns, ref.name):
         return Resolution(None, "BackendNotFound", f"{label}: host {models[0].hosts[0]} belongs to the older "
                                                    f"ServiceEntry {owner.namespace}/{owner.name}")
-    return _port_resolution(models[0], label, ref.port)
+    return _port_resolution(models[0], label, ref.port, route_kind)
 
 
-def resolve_backend(store: Store, services: Discovery, route_namespace: str, ref: BackendObjectRef) -> Resolution:
-    """Resolve one backendRef of an HTTPRoute in `route_namespace`."""
+def resolve_backend(store: Store, services: Discovery, route_kind: str, route_namespace: str,
+                    ref: BackendObjectRef) -> Resolution:
+    """Resolve one backendRef of a `route_kind` in `route_namespace`."""
     ns = ref.namespace or route_namespace
     label = f"{ref.kind} {ns}/{ref.name}"
     if ref.group == ISTIO_GROUP and ref.kind in ("ServiceEntry", "Hostname"):
-        return _resolve_istio(store, services, route_namespace, ref)
+        return _resolve_istio(store, services, route_kind, route_namespace, ref)
     if not (ref.group == "" and ref.kind == "Service"):
         group = ref.group or "core"
         return Resolution(None, "InvalidKind", f"{label}: backend kind {group}/{ref.kind} is not supported")
-    if not reference_permitted(store, GROUP, "HTTPRoute", route_namespace, "", "Service", ns, ref.name):
+    if not reference_permitted(store, GROUP, route_kind, route_namespace, "", "Service", ns, ref.name):
         return Resolution(None, "RefNotPermitted",
-                          f"{label}: no ReferenceGrant in {ns} allows HTTPRoutes from {route_namespace}")
+                          f"{label}: no ReferenceGrant in {ns} allows {route_kind}s from {route_namespace}")
     svc = services.service(ns, ref.name)
     if svc is None:
         return Resolution(None, "BackendNotFound", f"{label} does not exist")
-    return _port_resolution(svc, label, ref.port)
+    return _port_resolution(svc, label, ref.port, route_kind)
+
+
+# A route of any kind of the registry (gateway/route_kinds.py): meta, parent_refs, hostnames, rules.
+RouteObject = HTTPRoute | GRPCRoute | TLSRoute | TCPRoute | UDPRoute
 
 
 @dataclass(slots=True)
@@ -130,12 +149,12 @@ class RouteResolution:
         return Condition("ResolvedRefs", False, reason, "; ".join(f.message for f in failures))
 
 
-def resolve_route(store: Store, services: Discovery, route: HTTPRoute) -> RouteResolution:
+def resolve_route(store: Store, services: Discovery, route: RouteObject) -> RouteResolution:
     """Resolve every backendRef and RequestMirror backend of a route's rules."""
     ns = route.meta.namespace
-    backends = [[resolve_backend(store, services, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]
+    backends = [[resolve_backend(store, services, route.kind, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]
     mirrors = [
-        [resolve_backend(store, services, ns, f.request_mirror.backend)
+        [resolve_backend(store, services, route.kind, ns, f.request_mirror.backend)
          for f in rule.filters if f.type == "RequestMirror" and f.request_mirror is not None]
         for rule in route.rules
     ]

@@ -1,4 +1,4 @@
-"""Status for Gateways and HTTPRoutes that failed validation, so users see why in status too."""
+"""Status for Gateways and routes that failed validation, so users see why in status too."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from ..naming import WAYPOINT_CLASSES
 from ..resources.gateway_api import GROUP, GatewayClass
 from ..store import Store
 from .conditions import Condition
+from .route_kinds import ROUTE_KINDS
 from .status import gateway_status, route_status
 
 
@@ -27,7 +28,7 @@ def rejected_statuses(store: Store, owned: dict[str, GatewayClass | None], now: 
             conds = [Condition("Accepted", False, "Invalid", message),
                      Condition("Programmed", False, "Invalid", message)]
             out.append(gateway_status(rej.meta, conds, [], [], now))
-        elif rej.kind == "HTTPRoute":
+        elif rej.kind in ROUTE_KINDS:
             parents = []
             raw_refs = spec.get("parentRefs")
             for ref in raw_refs if isinstance(raw_refs, list) else []:
@@ -46,5 +47,5 @@ def rejected_statuses(store: Store, owned: dict[str, GatewayClass | None], now: 
                         parent[k] = ref[k]
                 parents.append((parent, [Condition("Accepted", False, "UnsupportedValue", message)]))
             if parents:
-                out.append(route_status(rej.meta, parents, now))
+                out.append(route_status(rej.kind, rej.meta, parents, now))
     return out

@@ -1,4 +1,4 @@
-"""What one HTTPRoute comes to on the Gateways we own: the listeners it attaches to and its status.
+"""What one route (of any kind) comes to on the Gateways we own: the listeners it attaches to and its status.
 
 A route's outcome depends on the route, its backends' resolution and the Gateways' listeners
 (their specs, whether they are accepted, the kinds and namespaces they allow). Between two
@@ -18,12 +18,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from .. import ir
-from ..resources.gateway_api import HTTPRoute
 from ..store import Store
 from .attachment import GatewayState, attach
-from .backends import RouteResolution
+from .backends import RouteObject, RouteResolution
 from .conditions import Condition
-from .rules import rule_id, rule_problems
+from .listener_sets import ListenerSetState
+from .route_kinds import route_kind
 from .status import route_status
 from .status_times import keep_object_times
 
@@ -37,7 +37,7 @@ class RouteOutcome:
     """One route's outcome: its parents' conditions and its status object (None when no
     parentRef is ours), the listeners it attached to, and the clusters it uses."""
 
-    route: HTTPRoute
+    route: RouteObject
     epoch: int
     resolution: RouteResolution | None
     parents: Parents | None
@@ -50,24 +50,26 @@ def attachment_token(store: Store, states: dict[tuple[str, str], GatewayState]) 
     """Everything of the Gateways' side that attachment reads: each listener's spec, whether it
     is accepted and the kinds it allows, every Gateway (a parentRef to one not ours is skipped),
     and every Namespace (allowedRoutes selectors read their labels)."""
-    return (tuple((key, tuple((ls.listener, ls.accepted, ls.supported_kinds) for ls in st.listeners))
+    return (tuple((key, tuple((ls.listener, ls.accepted, ls.supported_kinds, ls.key) for ls in st.listeners))
                   for key, st in states.items()),
-            tuple(store.list("Gateway")), tuple(store.list("Namespace")))
+            tuple(store.list("Gateway")), tuple(store.list("ListenerSet")), tuple(store.list("Namespace")))
 
 
-def route_outcome(store: Store, route: HTTPRoute, states: dict[tuple[str, str], GatewayState],
-                  resolve: Callable[[HTTPRoute], RouteResolution], epoch: int) -> RouteOutcome:
+def route_outcome(store: Store, route: RouteObject, states: dict[tuple[str, str], GatewayState],
+                  resolve: Callable[[RouteObject], RouteResolution], epoch: int,
+                  listener_sets: dict[tuple[str, str], ListenerSetState] | None = None) -> RouteOutcome:
     """Attach a route and decide its parents' conditions (`resolve` gives its backends'
     resolution, asked for only when a parentRef is ours)."""
-    outcomes = attach(store, route, states)
+    outcomes = attach(store, route, states, listener_sets)
     if not outcomes:
         return RouteOutcome(route, epoch, None, None, [], {})
     resolution = resolve(route)
-    problems = [rule_problems(rule) for rule in route.rules]
+    kind = route_kind(route.kind)
+    problems = [kind.rule_problems(rule) for rule in route.rules]
     all_invalid = bool(route.rules) and all(problems)
     resolved = resolution.resolved_refs()
     unsupported = "; ".join(p for ps in problems for p in ps)
-    invalid_rules = ", ".join(rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
+    invalid_rules = ", ".join(kind.rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
     index = {id(ls): (key, i) for key, st in states.items() for i, ls in enumerate(st.listeners)}
     parents: Parents = []
     attached: list[Attached] = []
@@ -85,9 +87,9 @@ def route_outcome(store: Store, route: HTTPRoute, states: dict[tuple[str, str], 
     return RouteOutcome(route, epoch, resolution, parents, attached, resolution.clusters())
 
 
-def serve(route: HTTPRoute, outcome: RouteOutcome, states: dict[tuple[str, str], GatewayState]) -> None:
+def serve(route: RouteObject, outcome: RouteOutcome, states: dict[tuple[str, str], GatewayState]) -> None:
     """Count the route on each listener it attached to, once, and serve it there."""
-    key = (route.meta.namespace, route.meta.name)
+    key = (route.kind, route.meta.namespace, route.meta.name)
     for gateway, i, hostnames in outcome.attached:
         ls = states[gateway].listeners[i]
         if key in ls.counted:
@@ -103,10 +105,10 @@ class RouteOutcomes:
     __slots__ = ("_epoch", "_known", "_token", "_used")
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str], RouteOutcome] = {}
+        self._known: dict[tuple[str, str, str], RouteOutcome] = {}
         self._token: Hashable = None
         self._epoch = 0
-        self._used: set[tuple[str, str]] = set()
+        self._used: set[tuple[str, str, str]] = set()
 
     def begin(self, token: Hashable) -> int:
         """A translation starts with the Gateways' side as `token` says; returns its epoch."""
@@ -115,23 +117,24 @@ class RouteOutcomes:
             self._epoch += 1
         return self._epoch
 
-    def outcome(self, store: Store, route: HTTPRoute, states: dict[tuple[str, str], GatewayState],
-                resolve: Callable[[HTTPRoute], RouteResolution], now: str) -> RouteOutcome:
+    def outcome(self, store: Store, route: RouteObject, states: dict[tuple[str, str], GatewayState],
+                resolve: Callable[[RouteObject], RouteResolution], now: str,
+                listener_sets: dict[tuple[str, str], ListenerSetState] | None = None) -> RouteOutcome:
         """The route's outcome, reused when nothing it depends on moved; a new one's status is
         stamped `now` where a condition's status changed."""
-        key = (route.meta.namespace, route.meta.name)
+        key = (route.kind, route.meta.namespace, route.meta.name)
         self._used.add(key)
         found = self._known.get(key)
         if found is not None and found.route is route and found.epoch == self._epoch and (
                 found.parents is None or resolve(route) is found.resolution):
             return found
-        out = self._known[key] = route_outcome(store, route, states, resolve, self._epoch)
+        out = self._known[key] = route_outcome(store, route, states, resolve, self._epoch, listener_sets)
         if out.parents is not None:
             before = found.status if found is not None else None
             if found is not None and found.route is route and found.parents == out.parents:
                 out.status = before  # recomputed to the same conditions: the same object
             else:
-                out.status = keep_object_times(before, route_status(route.meta, out.parents, now))
+                out.status = keep_object_times(before, route_status(route.kind, route.meta, out.parents, now))
         return out
 
     def sweep(self) -> None:

@@ -1,4 +1,4 @@
-"""The route table: HTTPRoutes as every parent serves them, kept across translations."""
+"""The route table: routes (of every kind) as every parent serves them, kept across translations."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ from .. import ir
 from ..discovery.index import Discovery
 from ..incremental.memo import Memo
 from ..incremental.reads import Read, TrackedStore
-from ..resources.gateway_api import HTTPRoute
 from ..store import Store
-from .backends import RouteResolution, resolve_route
-from .precedence import precedence_key
+from .backends import RouteObject, RouteResolution, resolve_route
+from .route_kind import ListenerContext
+from .route_kinds import route_kind
 from .route_outcomes import RouteOutcomes
-from .rules import ListenerContext, translate_rule
 
 
 class RouteTable:
-    """HTTPRoutes as every parent serves them: each route's references resolved once, and its IR
+    """Routes as every parent serves them: each route's references resolved once, and its IR
     routes built once per listener context (Gateway listeners and waypoint service ports alike).
 
     Results are memoized with what they read (incremental/), so one table can live across
@@ -31,8 +30,8 @@ class RouteTable:
         self._services = services
         # Keyed by name, the route object kept with the result: a result is used only for the
         # very object it was computed from (a stale one is computed again, not trusted).
-        self._resolutions: Memo[tuple[str, str], tuple[HTTPRoute, RouteResolution]] = Memo(self._recorder)
-        self._routes: Memo[tuple[str, str, ListenerContext], tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]] = \
+        self._resolutions: Memo[tuple[str, str, str], tuple[RouteObject, RouteResolution]] = Memo(self._recorder)
+        self._routes: Memo[tuple[str, str, str, ListenerContext], tuple[RouteObject, list[tuple[tuple, ir.Route]]]] = \
             Memo(self._recorder)
         # Each route's attachment, conditions and status (route_outcomes.py).
         self.outcomes = RouteOutcomes()
@@ -42,12 +41,12 @@ class RouteTable:
         self._resolutions.invalidate(changed)
         self._routes.invalidate(changed)
 
-    def resolution(self, route: HTTPRoute) -> RouteResolution:
+    def resolution(self, route: RouteObject) -> RouteResolution:
         """The route's backends and mirrors, resolved on first use."""
-        key = (route.meta.namespace, route.meta.name)
+        key = (route.kind, route.meta.namespace, route.meta.name)
 
-        def compute() -> tuple[HTTPRoute, RouteResolution]:
-            self._recorder.read(("obj", "HTTPRoute", *key))
+        def compute() -> tuple[RouteObject, RouteResolution]:
+            self._recorder.read(("obj", *key))
             return route, resolve_route(self._store, self._services, route)  # type: ignore[arg-type]
         found = self._resolutions.get(key, compute)
         if found[0] is not route:
@@ -55,18 +54,16 @@ class RouteTable:
             found = self._resolutions.get(key, compute)
         return found[1]
 
-    def routes_for(self, route: HTTPRoute, listener: ListenerContext) -> list[tuple[tuple, ir.Route]]:
-        """(precedence key, IR route) for every match of every rule of the route, in this context."""
-        key = (route.meta.namespace, route.meta.name, listener)
+    def routes_for(self, route: RouteObject, listener: ListenerContext) -> list[tuple[tuple, ir.Route]]:
+        """(precedence key, IR route) for every match of every rule of the route, in this context;
+        the keys of one kind sort together, in the order of the kinds' ranks."""
+        key = (route.kind, route.meta.namespace, route.meta.name, listener)
 
-        def compute() -> tuple[HTTPRoute, list[tuple[tuple, ir.Route]]]:
+        def compute() -> tuple[RouteObject, list[tuple[tuple, ir.Route]]]:
             res = self.resolution(route)  # its reads count for this result too
-            entries: list[tuple[tuple, ir.Route]] = []
-            for ri, rule in enumerate(route.rules):
-                ir_routes = translate_rule(route, rule, ri, res.backends[ri], res.mirrors[ri], listener)
-                entries.extend((precedence_key(route, ri, mi, m), r)
-                               for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
-            return route, entries
+            kind = route_kind(route.kind)
+            assert kind.ir_routes is not None, f"{route.kind} has no HTTP routes"
+            return route, [((kind.rank, *k), r) for k, r in kind.ir_routes(route, res, listener)]
         found = self._routes.get(key, compute)
         if found[0] is not route:
             self._routes.drop(key)

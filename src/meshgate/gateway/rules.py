@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import TypedDict
+from collections.abc import Sequence
+from typing import Protocol, TypedDict
 
 from .. import ir
 from ..resources.gateway_api import (
+    BackendRef,
     HeaderModifier,
     HTTPRoute,
     PathModifier,
@@ -17,10 +18,10 @@ from ..resources.gateway_api import (
     RouteRule,
     SessionPersistence,
 )
-from ..resources.meta import metadata_annotations
-from .backends import Resolution
+from .backends import Resolution, RouteResolution
+from .precedence import precedence_key
+from .route_kind import ListenerContext, RouteKind
 
-GROUP_VERSION = "gateway.networking.k8s.io/v1"
 WELL_KNOWN_PORTS = {"http": 80, "https": 443}
 BACKEND_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier")
 # Envoy redirects and rewrites per route, not per weighted cluster: on a backendRef these work
@@ -31,13 +32,11 @@ UNSUPPORTED_FILTERS = ("ExtensionRef", "CORS", "ExternalAuth")
 DEFAULT_RETRIES = 1
 
 
-@dataclass(slots=True)
-class RuleProblems:
-    """What was wrong with a route's rules: unresolved refs and unsupported values."""
+class NamedRule(Protocol):
+    """A route rule of any kind: it may have a name."""
 
-    refs: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
-    unsupported: list[str] = field(default_factory=list)
-    invalid_rules: int = 0
+    @property
+    def name(self) -> str | None: ...
 
 
 class _RouteCommon(TypedDict):
@@ -49,7 +48,8 @@ class _RouteCommon(TypedDict):
     response_headers: ir.HeaderMutation | None
 
 
-def _mutation(mod: HeaderModifier | None) -> ir.HeaderMutation | None:
+def mutation(mod: HeaderModifier | None) -> ir.HeaderMutation | None:
+    """A header modifier filter as IR."""
     if mod is None:
         return None
     return ir.HeaderMutation(mod.set, mod.add, mod.remove)
@@ -75,7 +75,7 @@ def _ir_match(m: RouteMatch) -> ir.RouteMatch:
     )
 
 
-def rule_id(rule: RouteRule, index: int) -> str:
+def rule_id(rule: NamedRule, index: int) -> str:
     """The rule's name, else its index: how a rule is named in route names and metadata."""
     return rule.name if rule.name is not None else str(index)
 
@@ -152,14 +152,6 @@ def effective_filters(rule: RouteRule) -> list[RouteFilter]:
     return [*rule.filters, *(f for f in rule.backend_refs[0].filters if f.type in SOLE_BACKEND_FILTERS)]
 
 
-@dataclass(frozen=True, slots=True)
-class ListenerContext:
-    """What a route needs to know of the listener it is served on (for redirects)."""
-
-    port: int
-    scheme: str  # http or https
-
-
 def redirect_port(scheme: str | None, hostname: str | None, port: int | None, listener: ListenerContext) -> int | None:
     """The port_redirect Envoy needs for a Gateway API redirect, or None to leave it unset.
 
@@ -210,6 +202,31 @@ def _rewrite(f: RouteFilter, match: ir.RouteMatch) -> ir.Rewrite:
     return ir.Rewrite(uw.hostname, full, prefix)
 
 
+def weighted_backends(refs: Sequence[BackendRef], backends: list[Resolution]) -> list[ir.WeightedBackend]:
+    """A rule's backendRefs with weight (zero-weight ones left out), each with its header filters."""
+    weighted: list[ir.WeightedBackend] = []
+    for ref, res in zip(refs, backends):
+        if ref.weight == 0:
+            continue
+        req = resp = None
+        for f in ref.filters:
+            if f.type == "RequestHeaderModifier":
+                req = mutation(f.request_header_modifier)
+            elif f.type == "ResponseHeaderModifier":
+                resp = mutation(f.response_header_modifier)
+        weighted.append(ir.WeightedBackend(res.cluster.name if res.cluster else None, ref.weight, req, resp))
+    return weighted
+
+
+def mirrors_of(filters: Sequence[RouteFilter], mirrors: list[Resolution]) -> tuple[ir.Mirror, ...]:
+    """A rule's RequestMirror filters whose backend resolved."""
+    return tuple(
+        ir.Mirror(m.cluster.name, *(f.request_mirror.fraction or (100, 100)))
+        for f, m in zip((f for f in filters if f.type == "RequestMirror"), mirrors)
+        if m.cluster is not None and f.request_mirror is not None
+    )
+
+
 def translate_rule(
     route: HTTPRoute,
     rule: RouteRule,
@@ -220,38 +237,23 @@ def translate_rule(
 ) -> list[ir.Route]:
     """One IR route per match of a rule (backends and mirrors resolved by the caller)."""
     rid = rule_id(rule, rule_index)
-    source = ir.SourceRef("HTTPRoute", GROUP_VERSION, route.meta.namespace, route.meta.name, rid,
-                          metadata_annotations(route.meta.annotations))
+    source = HTTP_ROUTE.source(route, rid)
     invalid = bool(rule_problems(rule))
 
     request_headers = response_headers = None
     redirect_filter = rewrite_filter = None
     for f in effective_filters(rule):
         if f.type == "RequestHeaderModifier":
-            request_headers = _mutation(f.request_header_modifier)
+            request_headers = mutation(f.request_header_modifier)
         elif f.type == "ResponseHeaderModifier":
-            response_headers = _mutation(f.response_header_modifier)
+            response_headers = mutation(f.response_header_modifier)
         elif f.type == "RequestRedirect":
             redirect_filter = f
         elif f.type == "URLRewrite":
             rewrite_filter = f
 
-    weighted: list[ir.WeightedBackend] = []
-    for ref, res in zip(rule.backend_refs, backends):
-        if ref.weight == 0:
-            continue
-        req = resp = None
-        for f in ref.filters:
-            if f.type == "RequestHeaderModifier":
-                req = _mutation(f.request_header_modifier)
-            elif f.type == "ResponseHeaderModifier":
-                resp = _mutation(f.response_header_modifier)
-        weighted.append(ir.WeightedBackend(res.cluster.name if res.cluster else None, ref.weight, req, resp))
-    ir_mirrors = tuple(
-        ir.Mirror(m.cluster.name, *(f.request_mirror.fraction or (100, 100)))
-        for f, m in zip((f for f in rule.filters if f.type == "RequestMirror"), mirrors)
-        if m.cluster is not None and f.request_mirror is not None
-    )
+    weighted = weighted_backends(rule.backend_refs, backends)
+    ir_mirrors = mirrors_of(rule.filters, mirrors)
 
     out: list[ir.Route] = []
     for mi, m in enumerate(rule.matches):
@@ -279,3 +281,15 @@ def translate_rule(
                 session=_session(rule.session_persistence, route, rid),
             ))
     return out
+
+
+def http_ir_routes(route: HTTPRoute, res: RouteResolution, listener: ListenerContext) -> list[tuple[tuple, ir.Route]]:
+    """(precedence key, IR route) for every match of every rule of an HTTPRoute."""
+    entries: list[tuple[tuple, ir.Route]] = []
+    for ri, rule in enumerate(route.rules):
+        ir_routes = translate_rule(route, rule, ri, res.backends[ri], res.mirrors[ri], listener)
+        entries.extend((precedence_key(route, ri, mi, m), r) for mi, (m, r) in enumerate(zip(rule.matches, ir_routes)))
+    return entries
+
+
+HTTP_ROUTE = RouteKind("HTTPRoute", 1, http_ir_routes, rule_problems, rule_id)

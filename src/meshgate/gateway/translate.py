@@ -1,4 +1,5 @@
-"""Gateway API translation: the store's Gateways and HTTPRoutes to per-gateway IR and status.
+"""Gateway API translation: the store's Gateways and routes (every kind of route_kinds.py) to
+per-gateway IR and status.
 
 A pure function of the store (and the timestamp to stamp on conditions).
 """
@@ -18,17 +19,19 @@ from ..resources.errors import InputError
 from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
 from ..store import Store
 from .attachment import GatewayState
-from .backends import service_models
+from .backends import RouteObject, service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
+from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
+from .route_kinds import ROUTE_KINDS
 from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
-from .status import gateway_class_status, gateway_status, route_status
+from .status import gateway_class_status, gateway_status, listener_set_status, route_status
 from .virtual_hosts import build_listeners
 from .waypoints import CapturedService, RouteParents, translate_waypoint
 
@@ -103,7 +106,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                        addresses: Mapping[str, str] | None = None, shared_host: bool = False,
                        table: RouteTable | None = None,
                        address_usable: Callable[[str], bool] | None = None) -> GatewayTranslation:
-    """Translate every Gateway of ours and every HTTPRoute attached to one.
+    """Translate every Gateway of ours and every route attached to one.
 
     `waypoint_index` and `waypoint_captures` are discovery.waypoints' `waypoints(store)` and
     `captures(store)`, when the caller has them already; else they are computed here.
@@ -127,7 +130,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     for gw in store.list("Gateway"):
         if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:
             continue
-        state = GatewayState(gw, validate_listeners(store, gw))
+        merged = validate_listeners(store, gw)
+        sets = merge_listener_sets(store, gw, merged)  # appends the allowed sets' listeners
+        state = GatewayState(gw, merged, listener_sets=sets)
         params = _parameters_problem(store, gw, owned)
         if params:
             _not_served(state, Condition("Accepted", False, "InvalidParameters", params),
@@ -141,22 +146,29 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     if shared_host:
         resolve_host_ports(list(states.values()))
 
+    listener_sets: dict[tuple[str, str], ListenerSetState] = {}
+    for state in states.values():
+        for lss in state.listener_sets:
+            decide_conditions(lss, _gateway_conditions(state))
+            listener_sets[(lss.listener_set.meta.namespace, lss.listener_set.meta.name)] = lss
+
     table = table if table is not None else RouteTable(store, discovery)
-    routes = sorted(store.list("HTTPRoute"), key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name))
-    route_clusters: dict[tuple[str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
+    routes: list[RouteObject] = sorted((r for kind in ROUTE_KINDS for r in store.list(kind)),
+                                       key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name, r.kind))
+    route_clusters: dict[tuple[str, str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
     table.outcomes.begin(attachment_token(store, states))
     for route in routes:
-        outcome = table.outcomes.outcome(store, route, states, table.resolution, now)
+        outcome = table.outcomes.outcome(store, route, states, table.resolution, now, listener_sets)
         if outcome.status is None:
             continue
         serve(route, outcome, states)
-        route_clusters[(route.meta.namespace, route.meta.name)] = outcome.clusters
+        route_clusters[(route.kind, route.meta.namespace, route.meta.name)] = outcome.clusters
         out.status.append(outcome.status)
     table.outcomes.sweep()
 
     for (ns, name), state in states.items():
         gw = state.gateway
-        listeners, configs = build_listeners(state.listeners, state.address, table.routes_for)
+        listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
         cluster_refs: dict[str, ir.ClusterRef] = {}
         used: set[str] = set()
         for rc in configs:
@@ -164,9 +176,12 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                 for r in vh.routes:
                     used.update(b.cluster for b in r.backends if b.cluster)
                     used.update(m.cluster for m in r.mirrors)
+        for lst in listeners:
+            for chain in lst.filter_chains:
+                used.update(b.cluster for b in chain.tcp_backends or () if b.cluster)
         for ls in state.listeners:
             for route, _ in ls.attached:
-                for cname, cref in route_clusters[(route.meta.namespace, route.meta.name)].items():
+                for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items():
                     if cname in used:
                         cluster_refs[cname] = cref
         secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}
@@ -177,11 +192,17 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw),
-                                         state.listeners,
+                                         state.own_listeners,
                                          [{"type": "IPAddress", "value": state.address}]
-                                         if state.address != "0.0.0.0" else [], now))
+                                         if state.address != "0.0.0.0" else [], now,
+                                         sum(s.accepted for s in state.listener_sets)
+                                         if gw.allowed_listeners is not None else None))
+        out.status.extend(listener_set_status(s.listener_set.meta, s.conditions, s.listeners, now)
+                          for s in state.listener_sets)
 
-    _translate_waypoints(store, discovery, routes, table, out, now, waypoint_index, waypoint_captures)
+    # Waypoints serve HTTPRoutes with Service parents (GAMMA); GRPCRoutes there are not done yet.
+    http_routes = [r for r in routes if isinstance(r, HTTPRoute)]
+    _translate_waypoints(store, discovery, http_routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 
@@ -234,7 +255,7 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
     by_key = {(r.meta.namespace, r.meta.name): r for r in routes}
     for key, refs in sorted(parents.refs.items()):
         conds = parents.conditions[key]
-        status = route_status(by_key[key].meta, [(ref, conds) for ref in refs.values()], now)
+        status = route_status("HTTPRoute", by_key[key].meta, [(ref, conds) for ref in refs.values()], now)
         if key in existing:
             # A copy: the Gateway parents' status may be reused by the next translation as it is.
             gateway_parents = out.status[existing[key]]
@@ -248,14 +269,15 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
 def _gateway_conditions(state: GatewayState) -> list[Condition]:
     if state.conditions:
         return state.conditions
-    valid = [ls for ls in state.listeners if ls.accepted]
+    own = state.own_listeners
+    valid = [ls for ls in own if ls.accepted]
     if not valid:
         accepted = Condition("Accepted", False, "ListenersNotValid", "No listener is valid")
-    elif len(valid) < len(state.listeners):
+    elif len(valid) < len(own):
         accepted = Condition("Accepted", True, "ListenersNotValid", "Some listeners are not valid")
     else:
         accepted = Condition("Accepted", True, "Accepted", "Gateway accepted")
-    if any(ls.programmed for ls in state.listeners):
+    if any(ls.programmed for ls in own):
         programmed = Condition("Programmed", True, "Programmed", "Gateway programmed")
     elif state.ports_taken:
         programmed = Condition("Programmed", False, "AddressNotUsable",

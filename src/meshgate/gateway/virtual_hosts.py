@@ -17,20 +17,22 @@ from collections.abc import Callable
 
 from .. import ir
 from ..naming import http_route_config_name, https_route_config_name, listener_name
-from ..resources.gateway_api import HTTPRoute
 from ..resources.meta import metadata_annotations
+from .backends import RouteObject
 from .hostnames import matches, specificity
 from .listeners import ListenerState
-from .rules import ListenerContext
+from .route_kind import ListenerContext
+from .stream_listeners import STREAM_PROTOCOLS, Resolve, stream_listener
 
 # (route, listener context) → (precedence key, IR route) for every match of every rule.
-RoutesFor = Callable[[HTTPRoute, ListenerContext], list[tuple[tuple, ir.Route]]]
+RoutesFor = Callable[[RouteObject, ListenerContext], list[tuple[tuple, ir.Route]]]
 
 
 def _listener_source(ls: ListenerState) -> ir.SourceRef:
-    gw = ls.gateway
-    return ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", gw.meta.namespace, gw.meta.name, ls.name,
-                        metadata_annotations(gw.meta.annotations))
+    """The Gateway (or the ListenerSet) whose listener it is."""
+    owner = ls.owner if ls.owner is not None else ls.gateway
+    return ir.SourceRef(owner.kind, "gateway.networking.k8s.io/v1", owner.meta.namespace, owner.meta.name, ls.name,
+                        metadata_annotations(owner.meta.annotations))
 
 
 MISDIRECTED = 421
@@ -71,7 +73,7 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
         source = sources.get(id(ls))
         if source is None:
             source = sources[id(ls)] = (_listener_source(ls),)
-        out.append(ir.VirtualHost(f"{ls.name}/{h}", (h,), tuple(r for _, r in entries), source))
+        out.append(ir.VirtualHost(f"{ls.key}/{h}", (h,), tuple(r for _, r in entries), source))
     if only is not None:
         out.extend(_misdirected_hosts(only, [ls for ls in listeners if ls is not only], set(hosts)))
     return out
@@ -84,8 +86,8 @@ def _misdirected_hosts(chosen: ListenerState, others: list[ListenerState], taken
     if chosen.listener.hostname and "*" not in taken:
         names.append("*")
     source = (_listener_source(chosen),)
-    return [ir.VirtualHost(f"{chosen.name}/misdirected/{h}", (h,), (
-        ir.Route(f"{chosen.name}/misdirected/{h}", ir.RouteMatch("prefix", "/"), source=source[0],
+    return [ir.VirtualHost(f"{chosen.key}/misdirected/{h}", (h,), (
+        ir.Route(f"{chosen.key}/misdirected/{h}", ir.RouteMatch("prefix", "/"), source=source[0],
                  direct_status=MISDIRECTED),), source) for h in names]
 
 
@@ -99,19 +101,25 @@ def _host_order(h: str) -> tuple:
 
 
 def build_listeners(
-    listeners: list[ListenerState], address: str, routes_for: RoutesFor
+    listeners: list[ListenerState], address: str, routes_for: RoutesFor, resolve: Resolve
 ) -> tuple[list[ir.Listener], list[ir.RouteConfig]]:
-    """Envoy listeners and route configurations for a gateway's programmed listeners."""
-    by_port: dict[int, list[ListenerState]] = {}
+    """Envoy listeners and route configurations for a gateway's programmed listeners (TLS, TCP
+    and UDP ones by gateway/stream_listeners.py, from the routes' resolutions `resolve` gives)."""
+    by_port: dict[tuple[int, bool], list[ListenerState]] = {}  # (port, UDP?): TCP and UDP may share a port
     for ls in listeners:
         if ls.programmed:
-            by_port.setdefault(ls.listener.port, []).append(ls)
+            by_port.setdefault((ls.listener.port, ls.listener.protocol == "UDP"), []).append(ls)
     out_listeners: list[ir.Listener] = []
     configs: list[ir.RouteConfig] = []
-    for port in sorted(by_port):
-        group = by_port[port]
+    for port, _ in sorted(by_port):
+        group = by_port[(port, _)]
         protocol = group[0].listener.protocol
         chains: tuple[ir.FilterChain, ...]
+        if protocol in STREAM_PROTOCOLS:
+            stream = stream_listener(group, address, port, resolve, _listener_source)
+            if stream is not None:
+                out_listeners.append(stream)
+            continue
         if protocol == "HTTP":
             rc = http_route_config_name(port)
             configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "http"))))
@@ -119,10 +127,10 @@ def build_listeners(
         else:
             chain_list = []
             for ls in sorted(group, key=lambda x: specificity(x.listener.hostname)):
-                rc = https_route_config_name(port, ls.name)
+                rc = https_route_config_name(port, ls.key)
                 configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "https", only=ls))))
                 server_names = (ls.listener.hostname,) if ls.listener.hostname else ()
-                chain_list.append(ir.FilterChain(ls.name, rc, server_names, tuple(s.name for s in ls.secrets),
+                chain_list.append(ir.FilterChain(ls.key, rc, server_names, tuple(s.name for s in ls.secrets),
                                                  (_listener_source(ls),), client_validation=ls.client_validation))
             chains = tuple(chain_list)
         out_listeners.append(ir.Listener(listener_name(address, port), address, port, protocol, chains))

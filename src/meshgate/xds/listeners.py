@@ -1,4 +1,5 @@
-"""IR listeners to Envoy Listener: one per port, HTTP connection managers fed by RDS."""
+"""IR listeners to Envoy Listener: one per port, HTTP connection managers fed by RDS, TCP proxies
+(TLS and TCP listeners, waypoints' TCP ports) and UDP proxies."""
 
 from __future__ import annotations
 
@@ -20,8 +21,13 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm,
 )
 from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
+from envoy.extensions.filters.udp.udp_proxy.v3 import route_pb2 as udp_route_pb2
+from envoy.extensions.filters.udp.udp_proxy.v3 import udp_proxy_pb2
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
 from google.protobuf import wrappers_pb2
+from google.protobuf.message import Message
+from xds.core.v3 import extension_pb2
+from xds.type.matcher.v3 import matcher_pb2
 
 from .. import ir
 from .common import ADS, to_any
@@ -90,11 +96,45 @@ def connection_manager(stat_prefix: str, route_config: str, stateful_sessions: b
     return out
 
 
+# The cluster of a stream route's backend that did not resolve: no such cluster exists, so Envoy
+# closes the connections sent there (the route's status says why).
+NO_BACKEND = "meshgate.no-backend"
+
+
+def _tcp_proxy(name: str, backends: tuple[ir.WeightedBackend, ...]) -> tcp_proxy_pb2.TcpProxy:
+    """A TCP proxy to a stream route's weighted backends."""
+    proxy = tcp_proxy_pb2.TcpProxy(stat_prefix=name)
+    if len(backends) == 1:
+        proxy.cluster = backends[0].cluster or NO_BACKEND
+    elif not backends:
+        proxy.cluster = NO_BACKEND
+    else:
+        proxy.weighted_clusters.clusters.extend(
+            tcp_proxy_pb2.TcpProxy.WeightedCluster.ClusterWeight(name=b.cluster or NO_BACKEND, weight=b.weight)
+            for b in backends)
+    return proxy
+
+
+def _udp_proxy(chain: ir.FilterChain) -> lc.ListenerFilter:
+    """A UDP proxy sending every datagram to the route's first backend (Envoy's UDP proxy routes
+    to one cluster: weights are not kept)."""
+    backends = chain.tcp_backends or ()
+    cluster = next((b.cluster for b in backends if b.cluster), NO_BACKEND)
+    action = matcher_pb2.Matcher.OnMatch(action=_typed_extension("route", udp_route_pb2.Route(cluster=cluster)))
+    proxy = udp_proxy_pb2.UdpProxyConfig(stat_prefix=chain.name, matcher=matcher_pb2.Matcher(on_no_match=action))
+    return lc.ListenerFilter(name="envoy.filters.udp_listener.udp_proxy", typed_config=to_any(proxy))
+
+
+def _typed_extension(name: str, msg: Message) -> extension_pb2.TypedExtensionConfig:
+    # The matcher's action is the xds (cncf) TypedExtensionConfig, not Envoy's.
+    return extension_pb2.TypedExtensionConfig(name=name, typed_config=to_any(msg))
+
+
 def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozenset[str],
            scoped: frozenset[str]) -> lc.FilterChain:
-    if chain.tcp_cluster is not None:
-        proxy = tcp_proxy_pb2.TcpProxy(stat_prefix=chain.name, cluster=chain.tcp_cluster)
-        network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(proxy))
+    if chain.tcp_cluster is not None or chain.tcp_backends is not None:
+        backends = chain.tcp_backends if chain.tcp_backends is not None else (ir.WeightedBackend(chain.tcp_cluster, 1),)
+        network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(_tcp_proxy(chain.name, backends)))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
                                      chain.route_config in session_routes, chain.route_config in scoped)
@@ -108,11 +148,11 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozens
             address_pb2.CidrRange(address_prefix=ip, prefix_len=wrappers_pb2.UInt32Value(value=128 if ":" in ip else 32)))
     if chain.destination_port is not None:
         out.filter_chain_match.destination_port.value = chain.destination_port
-    if listener.protocol == "HTTPS":
+    if listener.protocol == "HTTPS" or chain.secrets:
         tls = tls_pb2.DownstreamTlsContext(
             common_tls_context=tls_pb2.CommonTlsContext(
                 tls_certificate_sds_secret_configs=[secret_pb2.SdsSecretConfig(name=s, sds_config=ADS) for s in chain.secrets],
-                alpn_protocols=["h2", "http/1.1"],
+                alpn_protocols=["h2", "http/1.1"] if listener.protocol == "HTTPS" else [],
             )
         )
         if chain.client_validation is not None:
@@ -137,6 +177,8 @@ def listener(lst: ir.Listener, session_routes: frozenset[str] = frozenset(),
              scoped: frozenset[str] = frozenset()) -> listener_pb2.Listener:
     """One Envoy listener for all Gateway listeners on a port (`session_routes`: the route
     configurations with session persistence; `scoped`: those served as scopes per hostname)."""
+    if lst.protocol == "UDP":
+        return _udp_listener(lst)
     out = listener_pb2.Listener(
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
@@ -153,6 +195,16 @@ def listener(lst: ir.Listener, session_routes: frozenset[str] = frozenset(),
     if lst.proxy_protocol:
         # ztunnel hands connections over with a PROXY v2 header naming the original destination.
         out.listener_filters.append(_PROXY_PROTOCOL)
-    if lst.protocol == "HTTPS":
+    if lst.protocol in ("HTTPS", "TLS"):
         out.listener_filters.append(_TLS_INSPECTOR)
+    return out
+
+
+def _udp_listener(lst: ir.Listener) -> listener_pb2.Listener:
+    """A UDP listener: no filter chains, a UDP proxy listener filter (one route per port)."""
+    socket = address_pb2.SocketAddress(address=lst.address, port_value=lst.port, protocol=address_pb2.SocketAddress.UDP)
+    out = listener_pb2.Listener(name=lst.name, address=address_pb2.Address(socket_address=socket),
+                                listener_filters=[_udp_proxy(lst.filter_chains[0])])
+    out.udp_listener_config.SetInParent()
+    set_metadata(out, (s for c in lst.filter_chains for s in c.sources))
     return out

@@ -47,7 +47,7 @@ def _string_match(m: ir.ValueMatch) -> string_pb2.StringMatcher:
 
 
 def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
-    """Path (segment-aware prefix, exact or regex), headers, method and query parameters."""
+    """Path (segment-aware prefix, exact or regex), headers, method, query parameters, gRPC only."""
     out = rc.RouteMatch()
     if m.path_kind == "exact":
         out.path = m.path
@@ -57,6 +57,8 @@ def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
         out.prefix = "/"
     else:
         out.path_separated_prefix = m.path
+    if m.grpc:
+        out.grpc.SetInParent()  # only gRPC requests (content-type application/grpc*)
     if m.method:
         out.headers.append(rc.HeaderMatcher(name=":method", string_match=string_pb2.StringMatcher(exact=m.method)))
     for h in m.headers:

@@ -18,10 +18,10 @@ def body(t: Checks) -> None:
     host = t.gateway_address(GATEWAY).rpartition(":")[0]
     request = Request(host="example.org", path="/")
 
-    t.listener_conditions(GATEWAY.key, "http", OK)
+    t.listener_conditions("Gateway", GATEWAY.key, OK, "http")
     t.expect(f"{host}:80", Expect(request, backend="infra-backend-v1"))
 
-    t.listener_conditions(GATEWAY.key, "https", INVALID)
+    t.listener_conditions("Gateway", GATEWAY.key, INVALID, "https")
     t.expect_tls_failure(f"{host}:443", request, SERVER_CERT, "example.org")
 
 

@@ -25,7 +25,7 @@ CASES = (
 
 def body(t: Checks) -> None:
     for listener, conditions in CASES:
-        t.listener_conditions(GATEWAY, listener, conditions)
+        t.listener_conditions("Gateway", GATEWAY, conditions, listener)
 
 
 TEST = ConformanceTest(

@@ -38,9 +38,14 @@ from .http_route import (
 from .reference_grant import ReferenceGrant, ReferenceGrantFrom, ReferenceGrantTo, parse_reference_grant
 from .session_persistence import SessionPersistence
 
+# The route kinds read (each with a parser in resources/kinds.py and a translation in
+# gateway/route_kinds.py); status is written for each.
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+
 __all__ = [
-    "GROUP", "BackendObjectRef", "BackendRef", "FrontendTLS", "FrontendValidation", "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute",
-    "HeaderModifier", "Infrastructure", "LabelSelector", "Listener", "ObjectRef", "ParametersRef", "ParentRef", "PathMatch",
+    "GROUP", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "FrontendTLS", "FrontendValidation", "Gateway",
+    "GatewayAddress", "GatewayClass", "HTTPRoute", "HeaderModifier", "Infrastructure", "LabelSelector", "Listener",
+    "ObjectRef", "ParametersRef", "ParentRef", "PathMatch",
     "PathModifier", "ReferenceGrant", "ReferenceGrantFrom", "ReferenceGrantTo", "RequestMirror", "RequestRedirect",
     "RouteFilter", "RouteGroupKind", "RouteMatch", "RouteRetry", "RouteRule", "SecretRef", "SessionPersistence",
     "URLRewrite", "ValueMatch", "parse_gateway", "parse_gateway_class", "parse_http_route", "parse_reference_grant",

@@ -209,12 +209,13 @@ def _filter_path(body: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> t
     return True, path
 
 
-def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None) -> RouteFilter | None:
-    ftype = f.str("type", required=True, enum=FILTER_TYPES)
+def _parse_filter(f: Fields, rule_matches: tuple[RouteMatch, ...] | None,
+                  types: tuple[str, ...] = FILTER_TYPES) -> RouteFilter | None:
+    ftype = f.str("type", required=True, enum=types)
     if ftype is None:
         return None
     want = _FILTER_FIELDS[ftype]
-    for other in _FILTER_FIELDS.values():
+    for other in (_FILTER_FIELDS[t] for t in types):
         if other != want and f.has(other):
             f.error(other, f"must not be set for filter type {ftype}")
     if not f.has(want):
@@ -291,11 +292,13 @@ def _single_prefix(matches: tuple[RouteMatch, ...] | None) -> bool:
     return len(matches) == 1 and matches[0].path.type == "PathPrefix"
 
 
-def _parse_filters(f: Fields, key: str, matches: tuple[RouteMatch, ...] | None) -> tuple[RouteFilter, ...]:
+def parse_filters(f: Fields, key: str, matches: tuple[RouteMatch, ...] | None,
+                  types: tuple[str, ...] = FILTER_TYPES) -> tuple[RouteFilter, ...]:
+    """A rule's or backendRef's filters of the given types (an HTTPRoute's, or a GRPCRoute's subset)."""
     out: list[RouteFilter] = []
     counts: dict[str, int] = {}
     for ff in f.maps(key, max_items=16):
-        flt = _parse_filter(ff, matches)
+        flt = _parse_filter(ff, matches, types)
         if flt is None:
             continue
         counts[flt.type] = counts.get(flt.type, 0) + 1
@@ -323,12 +326,12 @@ def _parse_rule(f: Fields, seen_names: dict[str, int]) -> RouteRule | None:
     else:
         matches.append(RouteMatch(PathMatch("PathPrefix", "/")))
     mt = tuple(matches)
-    filters = _parse_filters(f, "filters", mt)
+    filters = parse_filters(f, "filters", mt)
     backends: list[BackendRef] = []
     for bf in f.maps("backendRefs", max_items=16):
         ref = parse_backend_object_ref(bf)
         weight = bf.int("weight", default=1, min=0, max=1_000_000)
-        bfilters = _parse_filters(bf, "filters", mt)
+        bfilters = parse_filters(bf, "filters", mt)
         if ref is not None and weight is not None:
             backends.append(BackendRef(ref, weight, bfilters))
     request_ms = backend_ms = None
