@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.request
@@ -18,6 +19,8 @@ from .client import round_trip
 from .cluster import Pod, documents
 from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
+from .mesh import MESH_NS
+from .mesh_client import MeshClient, compare_mesh
 from .model import Applied, TestFailed
 from .processes import EchoPod
 from .stream_checks import StreamChecks
@@ -68,10 +71,11 @@ class Checks(StreamChecks):
             listeners = [ls for ls in listeners if ls["name"] == gateway.listeners[0]]
         return f"{ip}:{listeners[0]['port']}"
 
-    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
+    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key, route_kind: str = "HTTPRoute") -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} and routes {', '.join(map(str, routes))} to be accepted",
                                lambda d: sc.gateway_problem(d, gateway, self.generation("Gateway", gateway.key)) or next(
-                                   filter(None, (sc.route_accepted_problem(d, r, gateway.key) for r in routes)), None),
+                                   filter(None, (sc.route_accepted_problem(d, r, gateway.key, route_kind)
+                                                 for r in routes)), None),
                                self.suite.timing.status)
         self.suite.settle()
         return self._address(doc, gateway)
@@ -312,6 +316,40 @@ class Checks(StreamChecks):
             last = count
             time.sleep(self.suite.timing.step * 4)
         return last
+
+    # -- the mesh -----------------------------------------------------------------------------------
+    def mesh_client(self, app: str, namespace: str = MESH_NS) -> MeshClient:
+        mesh = self.suite.mesh
+        if mesh is None:
+            raise TestFailed("this suite runs without the mesh manifests (a mesh test needs them)")
+        wanted = dict(kv.split("=", 1) for kv in app.split(","))
+        pods = sorted((p.pod for p in self.suite.pods if p.pod.namespace == namespace and
+                       all(dict(p.pod.labels).get(k) == v for k, v in wanted.items())), key=lambda p: p.name)
+        if not pods:
+            raise TestFailed(f"no pods found in app {app}")
+        return MeshClient(mesh, pods[0])
+
+    def mesh_expect(self, client: MeshClient, expected: Expect) -> None:
+        timing = self.suite.timing
+        deadline = time.monotonic() + timing.consistency
+        streak, problem = 0, ""
+        while streak < timing.consecutive:
+            try:
+                problem = compare_mesh(expected, client.request(expected)) or ""
+            except (OSError, http.client.HTTPException) as exc:
+                problem = f"request failed: {exc!r}"
+            streak = 0 if problem else streak + 1
+            if problem:
+                if time.monotonic() > deadline:
+                    self.failures.append(f"{expected.title()}: {problem}")
+                    return
+                time.sleep(timing.step)
+
+    def mesh_batch(self, client: MeshClient, expected: Expect, count: int) -> list[Reply]:
+        try:
+            return client.batch(expected, count)
+        except (OSError, http.client.HTTPException) as exc:
+            raise TestFailed(f"batch request failed: {exc!r}") from exc
 
     # -- objects and control ------------------------------------------------------------------------
     def delete(self, kind: str, key: Key) -> None:

@@ -50,6 +50,20 @@ SUPPORTED = frozenset({
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
     "GatewayInfrastructurePropagation",
+    "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
+    "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
+    # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
+    "Mesh",
+    # Extended (MESH-HTTP)
+    "MeshHTTPRouteBackendRequestHeaderModification",
+    "MeshHTTPRouteQueryParamMatching",
+    "MeshHTTPRouteRedirectPath",
+    "MeshHTTPRouteRedirectPort",
+    "MeshHTTPRouteSchemeRedirect",
+    "MeshHTTPRouteRewritePath",
+    "MeshHTTPRouteNamedRouteRule",
+    "MeshClusterIPMatching",  # a waypoint's filter chains match the original destination, never the Host
+    "MeshConsumerRoute",  # a consumer namespace's Pods get a filter chain of its routes (by Pod IP)
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with

@@ -163,8 +163,8 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
             ref = got.get("parentRef", {})
             if got.get("controllerName") != CONTROLLER or ref.get("name") != want.gateway.name:
                 continue
-            if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
-                reasons.append(f"group/kind not set: {ref}")
+            if ref.get("group") != GROUP or ref.get("kind") != want.kind:
+                reasons.append(f"group/kind not set or not {want.kind}: {ref}")
                 continue
             want_ns = want.gateway.namespace if want.namespaced else None
             if ref.get("namespace") != want_ns and (namespace_required or ref.get("namespace") is not None):
@@ -298,3 +298,14 @@ def attached_listener_sets_problem(doc: dict, gateway: Key, count: int) -> str |
     obj = find(doc, "Gateway", gateway) or {}
     got = obj["status"].get("attachedListenerSets", 0)
     return None if got == count else f"Gateway {gateway}: attachedListenerSets {got}, expected {count}"
+
+
+def mesh_route_programmed_problem(doc: dict, route: Key) -> str | None:
+    """The mesh tests' precondition (not an upstream assertion): meshgate has translated the
+    route, i.e. written a parent entry for each of its Service parentRefs."""
+    obj = find(doc, "HTTPRoute", route)
+    if obj is None:
+        return f"HTTPRoute {route} has no status"
+    if not any(p.get("parentRef", {}).get("kind") == "Service" for p in obj["status"].get("parents", [])):
+        return f"HTTPRoute {route} has no parent entry for a Service"
+    return None
