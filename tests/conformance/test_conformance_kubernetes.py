@@ -2,7 +2,7 @@
 objects applied to the API emulator, `meshgate serve --kubernetes` writing status back and
 provisioning each Gateway, the test kubelet running the provisioned Envoys, status read from the API.
 
-`make test` runs a representative subset, not all 78 claimed tests: the whole run through the
+`make test` runs a representative subset, not all 114 claimed tests: the whole run through the
 emulator takes about as long as the file-mode one (some 90 s on 2 cores), which `make test`
 already runs in full, and the two together would take a large share of its 10-minute budget. The
 subset covers what the Kubernetes path adds to the file-mode run, each test for a reason:
