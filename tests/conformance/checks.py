@@ -174,9 +174,10 @@ class Checks(StreamChecks):
         self.suite._wait(f"ListenerSet {key} listener status",
                          lambda d: sc.listeners_problem(d, key, listeners, "ListenerSet"), self.suite.timing.status)
 
-    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool) -> None:
-        self.suite._wait(f"HTTPRoute {route} to have its parents",
-                         lambda d: sc.route_parents_problem(d, route, parents, namespace_required),
+    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool,
+                      route_kind: str = "HTTPRoute") -> None:
+        self.suite._wait(f"{route_kind} {route} to have its parents",
+                         lambda d: sc.route_parents_problem(d, route, parents, namespace_required, route_kind),
                          self.suite.timing.status)
 
     def route_no_accepted_parents(self, route: Key) -> None:
@@ -362,6 +363,13 @@ class Checks(StreamChecks):
                 a.path.write_text("---\n".join(kept))
                 return
         raise TestFailed(f"delete: no {kind} {key} was applied by this test")
+
+    def apply(self, obj: dict) -> None:
+        """Create one more object (the suite's MustApplyObjectsWithCleanup): appended to the test's
+        first manifest file, and so removed with it."""
+        a = self.applied[0]
+        a.docs.append(yaml.safe_dump(obj, sort_keys=False))
+        a.path.write_text("---\n".join(a.docs))
 
     def patch(self, kind: str, key: Key, change: dict) -> None:
         """A JSON merge patch (RFC 7386) of one object the test applied, as `kubectl patch --type

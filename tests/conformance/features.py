@@ -52,6 +52,10 @@ SUPPORTED = frozenset({
     "GatewayInfrastructurePropagation",
     "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
     "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
+    "GRPCRouteNamedRouteRule",
+    "GRPCRouteRequestHeaderModifier",
+    "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
+    "UDPRoute",  # UDP listeners: the oldest attached route, one backend (Envoy's UDP proxy has no weights)
     # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
     "Mesh",
     # Extended (MESH-HTTP)

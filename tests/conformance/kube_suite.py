@@ -34,6 +34,8 @@ import socket
 import time
 from pathlib import Path
 
+import yaml
+
 from meshgate.cluster.names import proxy_name
 
 from ..kubernetes.crds import crds
@@ -205,6 +207,11 @@ class KubeChecks(Checks):
     """Checks whose deletes, patches and listings go through the API."""
 
     suite: KubeSuite
+
+    def apply(self, obj: dict) -> None:
+        """Create one more object through the API; deleted at cleanup with the test's own."""
+        self.suite.api.create(obj)
+        self.applied[0].docs.append(yaml.safe_dump(obj, sort_keys=False))
 
     def _patch(self, kind: str, key: Key, change: dict) -> None:
         """A merge patch of one object, through the API (its generation moves on a spec change)."""

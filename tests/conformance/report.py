@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TextIO
 
 import yaml
@@ -13,40 +12,10 @@ from meshgate import __version__
 
 from .features import SUPPORTED
 from .model import Result
+from .profiles import PROFILES, Profile
 from .suite import ConformanceTest
 
 GATEWAY_API_VERSION = "v1.6.1"  # the manifests are from 4564255ac2c3, just after v1.6.1
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A conformance profile (conformance/utils/suite/profiles.go): a test belongs to it when the
-    profile has every feature the test needs, and is core there when they are all core features."""
-
-    name: str
-    core: frozenset[str]
-    extended: Callable[[str], bool]
-
-    def has(self, test: ConformanceTest) -> bool:
-        return all(f in self.core or self.extended(f) for f in test.features)
-
-    def is_core(self, test: ConformanceTest) -> bool:
-        return all(f in self.core for f in test.features)
-
-
-# pkg/features: MeshExtendedFeatures.
-MESH_EXTENDED = frozenset({
-    "MeshClusterIPMatching", "MeshConsumerRoute", "MeshHTTPRouteRewritePath", "MeshHTTPRouteSchemeRedirect",
-    "MeshHTTPRouteRedirectPort", "MeshHTTPRouteRedirectPath", "MeshHTTPRouteBackendRequestHeaderModification",
-    "MeshHTTPRouteQueryParamMatching", "MeshHTTPRouteNamedRouteRule",
-})
-PROFILES = (
-    # GATEWAY-HTTP's extended features are upstream's Gateway, HTTPRoute and BackendTLSPolicy sets:
-    # every feature the transcribed Gateway tests need, none of the mesh ones.
-    Profile("GATEWAY-HTTP", frozenset({"Gateway", "ReferenceGrant", "HTTPRoute"}),
-            lambda f: not f.startswith("Mesh")),
-    Profile("MESH-HTTP", frozenset({"Mesh", "HTTPRoute"}), MESH_EXTENDED.__contains__),
-)
 
 
 def level(test: ConformanceTest) -> str:
@@ -86,7 +55,7 @@ def _profile_report(profile: Profile, results: Sequence[Result]) -> dict:
     extended = [r for r in results if not profile.is_core(r.test)]
     seen = {f for r in results for f in r.test.features if f not in profile.core}
     ext = _section(extended)
-    ext["supportedFeatures"] = sorted(f for f in SUPPORTED if f not in profile.core and profile.extended(f))
+    ext["supportedFeatures"] = sorted(f for f in SUPPORTED if f in profile.extended)
     unsupported = sorted(seen - SUPPORTED)
     if unsupported:
         ext["unsupportedFeatures"] = unsupported

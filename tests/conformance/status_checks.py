@@ -149,14 +149,15 @@ def route_condition_problem(doc: dict, route: Key, gateway: Key, condition: Cond
 
 
 def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParent],
-                          namespace_required: bool) -> str | None:
-    """HTTPRouteMustHaveParents: as many parents as expected, each matching one expected."""
-    obj = find(doc, "HTTPRoute", route)
+                          namespace_required: bool, route_kind: str = "HTTPRoute") -> str | None:
+    """HTTPRouteMustHaveParents (and TCPRouteMustHaveParents...): as many parents as expected, each
+    matching one expected."""
+    obj = find(doc, route_kind, route)
     if obj is None:
-        return f"HTTPRoute {route} has no status"
+        return f"{route_kind} {route} has no status"
     actual = obj["status"].get("parents", [])
     if len(actual) != len(parents):
-        return f"HTTPRoute {route}: expected {len(parents)} parents, got {len(actual)}"
+        return f"{route_kind} {route}: expected {len(parents)} parents, got {len(actual)}"
     for want in parents:
         reasons = []
         for got in actual:
@@ -179,7 +180,7 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
                 continue
             break
         else:
-            return f"HTTPRoute {route}: no parent matches {want}: {'; '.join(reasons) or 'none for that Gateway'}"
+            return f"{route_kind} {route}: no parent matches {want}: {'; '.join(reasons) or 'none for that Gateway'}"
     return None
 
 

@@ -72,3 +72,31 @@ def test_lines_inside_an_object_moving_are_no_spec_change() -> None:
     moved = as_updated(old, gateway(14))
     assert moved is not old and moved.meta.generation == 2 and moved.listeners[0].line == 20
     assert as_updated(old, gateway(14, port=81)).meta.generation == 3
+
+
+def test_a_route_moved_within_its_file_keeps_its_generation() -> None:
+    # The lines of its rules and of a Gateway's listeners say where they are written, not what:
+    # deleting an object above them in the same file is no spec change (TCPRouteReferenceGrant
+    # deletes the grant written before the route and expects generation 1 afterwards).
+    from meshgate.resources.loader import load_text
+
+    text = """apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: r, namespace: ns}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: b, port: 3000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: ns}
+spec:
+  gatewayClassName: meshgate
+  listeners: [{name: tcp, port: 9000, protocol: TCP}]
+"""
+    first = {o.kind: o for o in load_text(text, "a.yaml", "2026-01-01T00:00:00Z").objects}
+    moved = {o.kind: o for o in load_text("# a comment\n# and another\n" + text, "a.yaml", "2026-01-01T00:00:00Z").objects}
+    for kind in ("TCPRoute", "Gateway"):
+        old = dataclasses.replace(first[kind], meta=dataclasses.replace(first[kind].meta, generation=1))
+        assert moved[kind].rules[0].line != old.rules[0].line if kind == "TCPRoute" else True
+        assert as_updated(old, moved[kind]).meta.generation == 1, kind
