@@ -168,6 +168,15 @@ class RouteConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientValidation:
+    """Client certificates an HTTPS chain asks for (a Gateway's spec.tls.frontend): those signed
+    by a CA of `ca` (PEM bundle) are let in; with `insecure_fallback` so is every other client."""
+
+    ca: bytes
+    insecure_fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FilterChain:
     """An HTTP connection manager chain; a TCP proxy when tcp_cluster or tcp_backends is set
     (a UDP proxy on a UDP listener).
@@ -189,6 +198,7 @@ class FilterChain:
     tcp_cluster: str | None = None
     tcp_backends: tuple[WeightedBackend, ...] | None = None
     source_ips: tuple[str, ...] = ()
+    client_validation: ClientValidation | None = None
 
 
 @dataclass(frozen=True, slots=True)

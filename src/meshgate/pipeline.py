@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -85,7 +85,8 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
                     proxy: ProxyView | None = None, labels: dict[str, str] | None = None,
                     ingress_use_waypoints: bool = True, addresses: Mapping[str, str] | None = None,
                     shared_host: bool = False, builder: ClusterBuilder | None = None,
-                    routes: RouteTable | None = None, route_builder: RouteBuilder | None = None) -> Translation:
+                    routes: RouteTable | None = None, route_builder: RouteBuilder | None = None,
+                    address_usable: Callable[[str], bool] | None = None) -> Translation:
     """Translate one version of the store; `now` stamps lastTransitionTime on conditions.
 
     With `proxy`, endpoints are placed for that proxy (its locality and labels); `labels` also
@@ -95,14 +96,16 @@ def translate_store(store: Store, now: str, discovery: Discovery | None = None,
     cluster builder of an earlier translation over the same `discovery`, already told what
     changed (its plans and clusters that still hold are reused); `routes` likewise, the route
     table of an earlier translation (gateway/rules.py); `route_builder`, one that keeps route
-    messages across translations (xds/route_builder.py).
+    messages across translations (xds/route_builder.py). `address_usable` judges the addresses a
+    Gateway asks for in spec.addresses (with an address pool: those of the pool); None: any.
     """
     with collector_paused():
         discovery = discovery or Discovery(store)
         index = waypoints(store)
         # Without a waypoint nothing is captured: no need to judge every service.
         caught = captures(store, index) if index else []
-        gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host, routes)
+        gateways = translate_gateways(store, discovery, now, index, caught, addresses, shared_host, routes,
+                                      address_usable)
         if builder is None:
             clusters = cluster_builder(store, discovery, ingress_use_waypoints, caught)
         else:

@@ -16,7 +16,7 @@ import yaml
 
 from . import status_checks as sc
 from .client import round_trip
-from .cluster import documents
+from .cluster import Pod, documents
 from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
 from .mesh import MESH_NS
@@ -49,6 +49,12 @@ class Checks(StreamChecks):
         self.applied = applied
         self.failures: list[str] = []
         self.unchecked: list[str] = []
+        # metadata.generation of the objects whose spec the test has patched (else 1, as applied).
+        self.generations: dict[tuple[str, Key], int] = {}
+
+    def generation(self, kind: str, key: Key) -> int:
+        """The generation the API server gives the object now: 1, plus one per spec patch."""
+        return self.generations.get((kind, key), sc.GENERATION)
 
     # -- status -------------------------------------------------------------------------------------
     def _gateway_spec(self, key: Key) -> dict:
@@ -67,7 +73,7 @@ class Checks(StreamChecks):
 
     def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key, route_kind: str = "HTTPRoute") -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} and routes {', '.join(map(str, routes))} to be accepted",
-                               lambda d: sc.gateway_problem(d, gateway) or next(
+                               lambda d: sc.gateway_problem(d, gateway, self.generation("Gateway", gateway.key)) or next(
                                    filter(None, (sc.route_accepted_problem(d, r, gateway.key, route_kind)
                                                  for r in routes)), None),
                                self.suite.timing.status)
@@ -76,19 +82,27 @@ class Checks(StreamChecks):
 
     def gateway_address(self, gateway: GatewayRef) -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} to have an address",
-                               lambda d: sc.gateway_address_problem(d, gateway.key), self.suite.timing.status)
+                               lambda d: sc.gateway_address_problem(d, gateway.key, self.generation("Gateway", gateway.key)),
+                               self.suite.timing.status)
         return self._address(doc, gateway)
 
     def gateway_latest_conditions(self, gateway: Key) -> None:
         self.suite._wait(f"Gateway {gateway} to have its latest conditions",
-                         lambda d: sc.gateway_latest_problem(d, gateway), self.suite.timing.status)
+                         lambda d: sc.gateway_latest_problem(d, gateway, self.generation("Gateway", gateway)),
+                         self.suite.timing.status)
 
     def gateway_condition(self, gateway: Key, condition: Condition) -> None:
         self.suite._wait(f"Gateway {gateway} to have {condition.type}={condition.status}",
-                         lambda d: sc.gateway_condition_problem(d, gateway, condition), self.suite.timing.status)
+                         lambda d: sc.gateway_condition_problem(d, gateway, condition, self.generation("Gateway", gateway)),
+                         self.suite.timing.status)
 
     def gateway_spec(self, gateway: Key) -> dict:
         return self._gateway_spec(gateway)
+
+    def gateway_status_addresses(self, gateway: Key) -> list[dict]:
+        """The Gateway's status.addresses now (empty without status)."""
+        obj = sc.find(self.suite.status(), "Gateway", gateway)
+        return list((obj or {}).get("status", {}).get("addresses") or [])
 
     def generated(self, gateway: Key) -> list[Generated]:
         assert self.suite.meshgate is not None
@@ -106,6 +120,17 @@ class Checks(StreamChecks):
                     and labels.get(GATEWAY_NAME_LABEL) == gateway.name:
                 found[node["id"]] = Generated("Envoy", node["id"], labels, metadata.get("meshgate.io/annotations", {}))
         return [found[k] for k in sorted(found)]
+
+    def pods(self, deployment: Key) -> list[Pod]:
+        """The Pods of a base Deployment, by its selector (the suite's Pod list by label)."""
+        for obj in self.suite.base_objects:
+            md = obj.get("metadata", {})
+            if obj.get("kind") == "Deployment" and md.get("name") == deployment.name and \
+                    md.get("namespace") == deployment.namespace:
+                selector = obj["spec"]["selector"].get("matchLabels", {})
+                return [p.pod for p in self.suite.pods if p.pod.namespace == deployment.namespace and
+                        all(dict(p.pod.labels).get(k) == v for k, v in selector.items())]
+        raise TestFailed(f"no Deployment {deployment} in the base manifests")
 
     def not_checked(self, what: str) -> None:
         self.unchecked.append(what)
@@ -164,7 +189,9 @@ class Checks(StreamChecks):
                          lambda d: sc.gateway_zero_routes_problem(d, gateway), self.suite.timing.status)
 
     def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
-        self.suite._wait(f"Gateway {gateway} listener status", lambda d: sc.listeners_problem(d, gateway, listeners),
+        self.suite._wait(f"Gateway {gateway} listener status",
+                         lambda d: sc.listeners_problem(d, gateway, listeners,
+                                                        generation=self.generation("Gateway", gateway)),
                          self.suite.timing.status)
 
     # -- traffic ------------------------------------------------------------------------------------
@@ -176,16 +203,53 @@ class Checks(StreamChecks):
             raise TestFailed(f"no generated certificate for Secret {tls_cert}")
         return cert.cert_pem
 
+    def _client_files(self, client_cert: Key | None) -> tuple[str, str] | None:
+        """A client certificate Secret the suite made, as the certificate and key files ssl loads."""
+        if client_cert is None:
+            return None
+        cert = self.suite.certs.get((client_cert.namespace, client_cert.name))
+        if cert is None:
+            raise TestFailed(f"no generated certificate for Secret {client_cert}")
+        where = self.suite.root / "client-certificates"
+        where.mkdir(exist_ok=True)
+        crt, key = where / f"{client_cert.namespace}.{client_cert.name}.crt", where / f"{client_cert.namespace}.{client_cert.name}.key"
+        crt.write_text(cert.cert_pem)
+        key.write_text(cert.key_pem)
+        return str(crt), str(key)
+
     def request(self, address: str, request: Request, tls_cert: Key | None = None, server_name: str = "") -> Reply:
         return round_trip(address, request, self._cert(tls_cert), server_name=server_name)
+
+    def expect_tls_failure(self, address: str, request: Request, tls_cert: Key, server_name: str,
+                           client_cert: Key | None = None) -> None:
+        """MakeTLSRequestAndExpectEventuallyConsistentFailureResponse: the TLS request (trusting
+        `tls_cert`, presenting `client_cert` if any) fails (no answer at all: a refused connection,
+        a handshake or read error), the required number of times in a row. Soft, as `expect`."""
+        timing = self.suite.timing
+        cert, files = self._cert(tls_cert), self._client_files(client_cert)
+        deadline = time.monotonic() + timing.consistency
+        streak = 0
+        while streak < timing.consecutive:
+            try:
+                reply = round_trip(address, request, cert, server_name=server_name, client_cert=files)
+                streak = 0
+                if time.monotonic() > deadline:
+                    self.failures.append(f"TLS request to {request.host}{request.path} at {address} should fail, "
+                                         f"got status {reply.status}")
+                    return
+                time.sleep(timing.step)
+            except OSError:
+                streak += 1
 
     def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             return list(pool.map(lambda _: round_trip(address, request), range(count)))
 
-    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
+    def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "",
+               client_cert: Key | None = None) -> None:
         timing = self.suite.timing
         cert = self._cert(tls_cert)
+        files = self._client_files(client_cert)
         scheme = "https" if cert else "http"
         mirrors = {k: [(p, len(p.logs())) for p in self.suite.pods_of(k)] for k in expected.mirrored_to}
         deadline = time.monotonic() + timing.consistency
@@ -194,7 +258,7 @@ class Checks(StreamChecks):
             probe = with_unique_query(expected)
             try:
                 reply = round_trip(address, probe.request, cert, dict(expected.backend_set_response_headers),
-                                   server_name)
+                                   server_name, files)
                 problem = compare(probe, reply, scheme) or ""
             except OSError as exc:
                 problem = f"request failed: {exc}"
@@ -218,6 +282,41 @@ class Checks(StreamChecks):
                 return
             time.sleep(self.suite.timing.step)
         self.failures.append(f"{expected.title()}: no Pod of {service} logged the mirrored request to {path}")
+
+    def expect_each(self, address: str, expected: Expect, count: int, concurrency: int) -> None:
+        """`count` copies of one expectation, `concurrency` at a time, each retried until it is met
+        once (upstream's MakeRequestAndExpectEventuallyConsistentResponse with
+        RequiredConsecutiveSuccesses 1, in goroutines). Hard: stops the test on a failure."""
+        def one(_: int) -> str | None:
+            deadline = time.monotonic() + self.suite.timing.consistency
+            while True:
+                try:
+                    problem = compare(expected, round_trip(address, expected.request), "http")
+                except OSError as exc:
+                    problem = f"request failed: {exc}"
+                if problem is None or time.monotonic() > deadline:
+                    return problem
+                time.sleep(self.suite.timing.step)
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            problems = [p for p in pool.map(one, range(count)) if p]
+        if problems:
+            raise TestFailed(f"{expected.title()}: {len(problems)} of {count} requests failed: {problems[0]}")
+
+    def mirrored_count(self, service: Key, path: str) -> int:
+        """How many requests to `path` (query included) the Pods of `service` logged as mirrored
+        (upstream's GetMirrorLogRegexp over DumpEchoLogs), once that count stops moving: mirrors
+        are sent after the answer, so the last ones may still be on their way."""
+        line = f"Echoing back request made to {path} to client"
+        pods = self.suite.pods_of(service)
+        deadline = time.monotonic() + self.suite.timing.consistency
+        last, same = -1, 0
+        while same < 3 and time.monotonic() < deadline:
+            count = sum(p.logs().count(line) for p in pods)
+            same = same + 1 if count == last else 0
+            last = count
+            time.sleep(self.suite.timing.step * 4)
+        return last
 
     # -- the mesh -----------------------------------------------------------------------------------
     def mesh_client(self, app: str, namespace: str = MESH_NS) -> MeshClient:
@@ -273,8 +372,14 @@ class Checks(StreamChecks):
         a.path.write_text("---\n".join(a.docs))
 
     def patch(self, kind: str, key: Key, change: dict) -> None:
-        """A JSON merge patch (RFC 7386) of one object the test applied: its file rewritten, as
-        `kubectl patch --type merge` would leave it."""
+        """A JSON merge patch (RFC 7386) of one object the test applied, as `kubectl patch --type
+        merge`; a change of its spec moves its generation on (what later status checks expect)."""
+        self._patch(kind, key, change)
+        if "spec" in change:
+            self.generations[(kind, key)] = self.generation(kind, key) + 1
+
+    def _patch(self, kind: str, key: Key, change: dict) -> None:
+        """The patch itself: here the object's file rewritten."""
         for a in self.applied:
             for i, doc in enumerate(a.docs):
                 objs = documents(doc)

@@ -28,9 +28,11 @@ def host_header(address: str, request: Request, https: bool) -> str:
 
 
 def round_trip(address: str, request: Request, cert_pem: str | None = None,
-               echo_set_headers: dict[str, str] | None = None, server_name: str = "") -> Reply:
+               echo_set_headers: dict[str, str] | None = None, server_name: str = "",
+               client_cert: tuple[str, str] | None = None) -> Reply:
     """Send `request` to `address` ("ip:port"); with `cert_pem`, over TLS trusting that certificate,
-    with `server_name` (else the Host without its port) as SNI."""
+    with `server_name` (else the Host without its port) as SNI, presenting `client_cert`
+    (certificate and key files) when the server asks for one."""
     ip, _, port = address.rpartition(":")
     https = cert_pem is not None
     host = host_header(address, request, https)
@@ -40,6 +42,8 @@ def round_trip(address: str, request: Request, cert_pem: str | None = None,
         raise ValueError(f"request protocol {request.protocol!r} is not supported by this round tripper")
     if https:
         ctx = ssl.create_default_context(cadata=cert_pem)
+        if client_cert is not None:
+            ctx.load_cert_chain(*client_cert)
         server_name = server_name or (host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host)
         conn: http.client.HTTPConnection = _SNIConnection(ip, int(port), server_name, ctx, TIMEOUT)
     else:

@@ -48,12 +48,49 @@ TLS_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# CA certificates the suite creates at start-up as ConfigMaps (key ca.crt), each with the client
+# certificate Secret it signs, if any (suite.go: MustCreateCACertConfigMap,
+# MustCreateCASignedClientCertSecret); the frontend client certificate validation tests use them.
+CA_CONFIG_MAPS: dict[tuple[str, str], tuple[str, str] | None] = {
+    ("gateway-conformance-web-backend", "web-backend-cm"): None,
+    ("gateway-conformance-infra", "tls-validity-checks-ca-certificate"):
+        ("gateway-conformance-infra", "tls-validity-checks-client-certificate"),
+    ("gateway-conformance-infra", "tls-validity-checks-per-port-ca-certificate"):
+        ("gateway-conformance-infra", "tls-validity-checks-per-port-client-certificate"),
+    ("gateway-conformance-infra", "mismatch-ca-certificate"): None,
+}
+
+
 def manifest_text(name: str) -> str:
     """An upstream manifest with the placeholders filled in."""
     text = (MANIFESTS / name).read_text()
     for k, v in PLACEHOLDERS.items():
         text = text.replace(k, v)
     return text
+
+
+# GatewayStaticAddresses: what the suite's --unusable-address gives. A documentation address
+# (RFC 5737): in no run's address pool and on no interface of this host, so meshgate cannot give
+# it (no one binds or sends to it: every loopback address is this host's own, hence usable). The
+# usable one is the pool's last address (runner.py), which the pool hands out last.
+UNUSABLE_ADDRESS = "192.0.2.1"
+FAKE_ADDRESS_TYPE = "test/fake-invalid-type"
+
+
+def overlay_addresses(obj: dict, usable: str, unusable: str) -> dict | None:
+    """A Gateway with its spec.addresses placeholders replaced as the suite's Applier does: the
+    `test/fake-invalid-type` addresses kept, then the unusable, then the usable address (each an
+    IPAddress). None when `obj` has no placeholder."""
+    addresses = (obj.get("spec") or {}).get("addresses") or []
+    values = {a.get("value") for a in addresses}
+    if obj.get("kind") != "Gateway" or not values & {"PLACEHOLDER_USABLE_ADDRS", "PLACEHOLDER_UNUSABLE_ADDRS"}:
+        return None
+    overlay = [a for a in addresses if a.get("type") == FAKE_ADDRESS_TYPE]
+    if "PLACEHOLDER_UNUSABLE_ADDRS" in values:
+        overlay.append({"type": "IPAddress", "value": unusable})
+    if "PLACEHOLDER_USABLE_ADDRS" in values:
+        overlay.append({"type": "IPAddress", "value": usable})
+    return {**obj, "spec": {**obj["spec"], "addresses": overlay}}
 
 
 def documents(text: str) -> list[dict]:
@@ -227,6 +264,52 @@ def self_signed(hosts: tuple[str, ...], now: datetime.datetime | None = None) ->
     return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode(),
                        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()).decode())
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Kubernetes Gateway API"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def certificate_authority(now: datetime.datetime | None = None) -> Certificate:
+    """A CA certificate and its key (generateCACert: may sign certificates)."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("gatewayapi")
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, content_commitment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode(),
+                       key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()).decode())
+
+
+def client_certificate(ca: Certificate, now: datetime.datetime | None = None) -> Certificate:
+    """A client certificate signed by `ca` (MustCreateCASignedClientCertSecret: client auth, no SAN)."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.encode())
+    ca_key = serialization.load_pem_private_key(ca.key_pem.encode(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(_name("default")).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))  # type: ignore[arg-type]
+    return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode(),
+                       key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()).decode())
+
+
+def ca_config_map(namespace: str, name: str, ca: Certificate) -> dict:
+    """A ConfigMap holding `ca`'s certificate under ca.crt."""
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
+            "data": {"ca.crt": ca.cert_pem}}
 
 
 def tls_secret(namespace: str, name: str, cert: Certificate) -> dict:

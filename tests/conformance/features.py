@@ -31,9 +31,11 @@ SUPPORTED = frozenset({
     "HTTPRoute308RedirectStatusCode",
     "HTTPRouteRequestMirror",
     "HTTPRouteRequestMultipleMirrors",
+    "HTTPRouteRequestPercentageMirror",  # percent and fraction: Envoy's runtime_fraction on the mirror
     "HTTPRouteRequestTimeout",
     "HTTPRouteBackendTimeout",
     "HTTPRouteParentRefPort",
+    "HTTPRouteDestinationPortMatching",  # a parentRef's port selects the listeners of that port
     "HTTPRouteNamedRouteRule",
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
@@ -41,6 +43,10 @@ SUPPORTED = frozenset({
     "HTTPRouteCORS",  # Envoy's CORS filter, a policy per route
     "HTTPRouteBackendProtocolH2C",  # h2c upstreams for appProtocol kubernetes.io/h2c
     "HTTPRouteBackendProtocolWebSocket",  # every HTTP listener allows the websocket upgrade
+    # spec.tls.frontend: client certificates checked against ConfigMap CAs, per port or by default.
+    "GatewayFrontendClientCertificateValidation",
+    "GatewayFrontendClientCertificateValidationInsecureFallback",
+    "GatewayStaticAddresses",  # an IPAddress of the pool or of this host; another is AddressNotUsable
     "GatewayAddressEmpty",  # an IPAddress without a value gets one from --address-pool
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).

@@ -42,10 +42,10 @@ from meshgate.providers.kubernetes.provider import STATUS_KINDS as PROVIDER_STAT
 from ..kubernetes.crds import crds
 from ..meshgate_process import MeshgateProcess
 from .checks import GATEWAY_NAME_LABEL, Checks
-from .cluster import documents, manifest_text
+from .cluster import documents
 from .expect import Key
 from .kube_api import KubeApi
-from .model import Applied, TestFailed, Timing, split_documents
+from .model import Applied, TestFailed, Timing
 from .runner import Suite
 from .suite import Generated
 
@@ -152,10 +152,10 @@ class KubeSuite(Suite):
         return KubeChecks(self, applied)
 
     def _apply(self, manifest: str) -> Applied:
-        text = manifest_text(manifest)
-        for obj in apply_order(documents(text)):
+        docs = self.test_documents(manifest)
+        for obj in apply_order([o for d in docs for o in documents(d)]):
             self.api.create(obj)
-        return Applied(Path(manifest), split_documents(text))  # the path only names it: nothing is written
+        return Applied(Path(manifest), docs)  # the path only names it: nothing is written
 
     def _add_test_slices(self, slices: list[dict]) -> None:
         """A test's EndpointSlices, created through the API (the EndpointSlice controller's work)."""
@@ -215,7 +215,7 @@ class KubeChecks(Checks):
         self.suite.api.create(obj)
         self.applied[0].docs.append(yaml.safe_dump(obj, sort_keys=False))
 
-    def patch(self, kind: str, key: Key, change: dict) -> None:
+    def _patch(self, kind: str, key: Key, change: dict) -> None:
         """A merge patch of one object, through the API (its generation moves on a spec change)."""
         self.suite.api.patch(kind, key.namespace or "default", key.name, change)
 

@@ -18,18 +18,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
+import yaml
+
 from . import status_checks as sc
 from .checks import Checks
 from .cluster import (
+    CA_CONFIG_MAPS,
     GATEWAY_CLASS,
     TLS_SECRETS,
+    UNUSABLE_ADDRESS,
     Certificate,
     Pod,
+    ca_config_map,
+    certificate_authority,
+    client_certificate,
     documents,
     dump_all,
     endpoint_slices,
     gateway_class,
     manifest_text,
+    overlay_addresses,
     pods,
     self_signed,
     tls_secret,
@@ -122,8 +130,12 @@ class Suite:
             self.base_objects = documents(manifest_text("manifests.yaml"))
             members = pods(self.base_objects, self.pod_network)
             self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
+            authorities = {key: certificate_authority() for key in CA_CONFIG_MAPS}
+            self.certs.update({client: client_certificate(authorities[key])
+                               for key, client in CA_CONFIG_MAPS.items() if client is not None})
             added += [gateway_class(), *endpoint_slices(self.base_objects, members),
-                      *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
+                      *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()),
+                      *(ca_config_map(ns, name, ca) for (ns, name), ca in authorities.items())]
         services = service_network(self.pod_network)
         free = [str(h) for h in ipaddress.ip_network(self.pod_network).hosts() if h not in services]
         if len(members) > len(free):
@@ -343,11 +355,27 @@ class Suite:
             filter(None, (sc.mesh_route_programmed_problem(doc, r) for r in routes)), None), self.timing.status)
         self.settle()
 
-    def _apply(self, manifest: str) -> Applied:
+    @property
+    def usable_address(self) -> str:
+        """GatewayStaticAddresses' usable address: the last of the Gateway pool (handed out last)."""
+        return str(ipaddress.ip_network(self.gateway_pool).broadcast_address - 1)
+
+    def test_documents(self, manifest: str) -> list[str]:
+        """A test's manifest as applied: its documents, static address placeholders filled as the
+        suite's Applier does."""
         text = manifest_text(manifest)
+        docs = []
+        for doc in split_documents(text):
+            objs = documents(doc)
+            overlaid = overlay_addresses(objs[0], self.usable_address, UNUSABLE_ADDRESS) if len(objs) == 1 else None
+            docs.append(doc if overlaid is None else yaml.safe_dump(overlaid, sort_keys=False))
+        return docs
+
+    def _apply(self, manifest: str) -> Applied:
+        docs = self.test_documents(manifest)
         path = self.config / f"test-{manifest.replace('/', '-')}"
-        path.write_text(text)
-        return Applied(path, split_documents(text))
+        path.write_text("---\n".join(docs))
+        return Applied(path, docs)
 
     def _cleanup(self, applied: Sequence[Applied]) -> None:
         owned = [(o["kind"], Key(o["metadata"].get("namespace", ""), o["metadata"]["name"]))

@@ -1,8 +1,9 @@
 """The suite's status assertions (conformance/utils/kubernetes/helpers.go) over `meshgate status -o json`.
 
 Each check is a pure function of the status document: None when it holds, else why not, so the
-runner can retry it until meshgate has caught up. Objects are applied once and never edited, so
-every condition must carry observedGeneration 1 (stale status is refused, as upstream does).
+runner can retry it until meshgate has caught up. Every condition must carry the object's current
+generation (stale status is refused, as upstream does): 1 as applied, more after a test's spec
+patches (the caller passes it; checks.py counts them).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def gateway_class_accepted(doc: dict, name: str) -> str | None:
     return _conditions_problem(obj["status"].get("conditions", []), [Condition("Accepted")], f"GatewayClass {name}")
 
 
-def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
+def gateway_problem(doc: dict, gateway: GatewayRef, generation: int = GENERATION) -> str | None:
     """Gateway Accepted and Programmed, with an address; its (named) listeners ready."""
     obj = find(doc, "Gateway", gateway.key)
     if obj is None:
@@ -59,7 +60,7 @@ def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
     if not st.get("addresses"):
         return f"Gateway {gateway.key} has no status.addresses"
     problem = _conditions_problem(st.get("conditions", []), [Condition("Accepted"), Condition("Programmed")],
-                                  f"Gateway {gateway.key}")
+                                  f"Gateway {gateway.key}", generation)
     if problem:
         return problem
     listeners = {ls["name"]: ls for ls in st.get("listeners", [])}
@@ -68,31 +69,32 @@ def gateway_problem(doc: dict, gateway: GatewayRef) -> str | None:
             return f"Gateway {gateway.key} has no status for listener {name}"
         problem = _conditions_problem(listeners[name].get("conditions", []),
                                       [Condition("Accepted"), Condition("ResolvedRefs"), Condition("Programmed")],
-                                      f"Gateway {gateway.key} listener {name}")
+                                      f"Gateway {gateway.key} listener {name}", generation)
         if problem:
             return problem
     return None
 
 
-def gateway_latest_problem(doc: dict, gateway: Key) -> str | None:
+def gateway_latest_problem(doc: dict, gateway: Key, generation: int = GENERATION) -> str | None:
     """GatewayMustHaveLatestConditions: the Gateway has status, every condition of the latest generation."""
     obj = find(doc, "Gateway", gateway)
     if obj is None:
         return f"Gateway {gateway} has no status"
-    return _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}")
+    return _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}", generation)
 
 
-def gateway_condition_problem(doc: dict, gateway: Key, condition: Condition) -> str | None:
+def gateway_condition_problem(doc: dict, gateway: Key, condition: Condition,
+                              generation: int = GENERATION) -> str | None:
     """GatewayMustHaveCondition: latest conditions, one of them as expected (an empty reason: any)."""
     obj = find(doc, "Gateway", gateway)
     if obj is None:
         return f"Gateway {gateway} has no status"
-    return _conditions_problem(obj["status"].get("conditions", []), [condition], f"Gateway {gateway}")
+    return _conditions_problem(obj["status"].get("conditions", []), [condition], f"Gateway {gateway}", generation)
 
 
-def gateway_address_problem(doc: dict, gateway: Key) -> str | None:
+def gateway_address_problem(doc: dict, gateway: Key, generation: int = GENERATION) -> str | None:
     """WaitForGatewayAddress: latest conditions, and a status address with a type."""
-    problem = gateway_latest_problem(doc, gateway)
+    problem = gateway_latest_problem(doc, gateway, generation)
     if problem:
         return problem
     obj = find(doc, "Gateway", gateway) or {}
@@ -183,11 +185,16 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
 
 
 def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListener],
-                      kind: str = "Gateway") -> str | None:
-    """GatewayStatusMustHaveListeners (kind ListenerSet: ListenerSetStatusMustHaveListeners)."""
+                      kind: str = "Gateway", generation: int = GENERATION) -> str | None:
+    """GatewayStatusMustHaveListeners (kind ListenerSet: ListenerSetStatusMustHaveListeners): a
+    Gateway's conditions of the latest generation, and exactly these listeners."""
     obj = find(doc, kind, gateway)
     if obj is None:
         return f"{kind} {gateway} has no status"
+    if kind == "Gateway":
+        problem = _conditions_problem(obj["status"].get("conditions", []), [], f"Gateway {gateway}", generation)
+        if problem:
+            return problem
     actual = {ls["name"]: ls for ls in obj["status"].get("listeners", [])}
     if set(actual) != {ls.name for ls in listeners}:
         return f"{kind} {gateway}: listeners {sorted(actual)}, expected {sorted(ls.name for ls in listeners)}"
@@ -200,7 +207,7 @@ def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListe
         for route_kind in want.supported_kinds:
             if (GROUP, route_kind) not in kinds:
                 return f"{where}: supportedKinds {sorted(kinds)} lacks {route_kind}"
-        problem = _conditions_problem(got.get("conditions", []), want.conditions, where)
+        problem = _conditions_problem(got.get("conditions", []), want.conditions, where, generation)
         if problem:
             return problem
     return None

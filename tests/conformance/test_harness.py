@@ -17,16 +17,20 @@ from pathlib import Path
 import pytest
 
 from . import status_checks as sc
-from .checks import with_unique_query
+from .checks import merge_patch, with_unique_query
 from .client import host_header, round_trip
 from .cluster import (
     CONTROLLER,
     TLS_SECRETS,
+    UNUSABLE_ADDRESS,
     EchoSpec,
     Pod,
+    certificate_authority,
+    client_certificate,
     documents,
     endpoint_slices,
     manifest_text,
+    overlay_addresses,
     pods,
     self_signed,
 )
@@ -235,7 +239,44 @@ def test_listener_checks() -> None:
     assert "lacks GRPCRoute" in sc.listeners_problem(doc, GW.key, [ExpectedListener("http", 1, ("GRPCRoute",))])
 
 
+def test_checks_follow_the_generation_a_test_patched_to() -> None:
+    # After a spec patch (generation 2), conditions of generation 1 are stale, 2 are current.
+    current = gateway_status(generation=2)
+    for c in current["status"]["listeners"][0]["conditions"]:
+        c["observedGeneration"] = 2
+    old, new = {"status": [gateway_status()]}, {"status": [current]}
+    listeners = [ExpectedListener("http", 1)]
+    assert "observedGeneration 1" in sc.listeners_problem(old, GW.key, listeners, generation=2)
+    assert sc.listeners_problem(new, GW.key, listeners, generation=2) is None
+    assert "observedGeneration 1" in sc.gateway_latest_problem(old, GW.key, 2)
+    assert sc.gateway_latest_problem(new, GW.key, 2) is None
+    assert merge_patch({"spec": {"a": 1, "b": [1]}}, {"spec": {"b": [2], "a": None}}) == {"spec": {"b": [2]}}
+
+
 # -- the stand-in cluster ------------------------------------------------------------------------
+def test_static_address_placeholders_are_overlaid_as_the_suites_applier_does() -> None:
+    (gw,) = [o for o in documents(manifest_text("gateway-static-addresses.yaml")) if o["kind"] == "Gateway"]
+    overlaid = overlay_addresses(gw, "127.1.80.254", UNUSABLE_ADDRESS)
+    assert overlaid is not None and overlaid["spec"]["addresses"] == [
+        {"type": "test/fake-invalid-type", "value": "fake address teehee!"},
+        {"type": "IPAddress", "value": UNUSABLE_ADDRESS}, {"type": "IPAddress", "value": "127.1.80.254"}]
+    assert gw["spec"]["addresses"][2] == {"value": "PLACEHOLDER_USABLE_ADDRS"}  # the input is left alone
+    plain = documents(manifest_text("manifests.yaml"))
+    assert all(overlay_addresses(o, "a", "b") is None for o in plain)
+
+
+def test_client_certificates_are_signed_by_their_ca_only() -> None:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    ca, other = certificate_authority(), certificate_authority()
+    client = x509.load_pem_x509_certificate(client_certificate(ca).cert_pem.encode())
+    client.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.cert_pem.encode()))
+    with pytest.raises(InvalidSignature):  # the same subject name: only the signature tells them apart
+        client.verify_directly_issued_by(x509.load_pem_x509_certificate(other.cert_pem.encode()))
+
+
+
 def test_pods_and_endpoint_slices() -> None:
     objects = documents(manifest_text("manifests.yaml"))
     members = pods(objects, "127.1.81.0/24")

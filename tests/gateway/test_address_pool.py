@@ -318,3 +318,32 @@ def test_control_plane_gives_no_pool_address_to_a_gateway_asking_for_another_typ
     control.load()
     # "a-host" sorts first but cannot use an IP address: "b" gets .1.
     assert served_addresses(control) == {"ns/a-host": [], "ns/b": ["127.0.80.1"]}
+
+
+# -- static addresses (GatewayStaticAddresses) --------------------------------------------------
+def test_a_pool_address_or_one_of_this_hosts_is_usable_anything_else_is_not() -> None:
+    pool = AddressPool("127.0.80.0/29")
+    assert pool.usable("127.0.80.6")  # the pool's
+    assert pool.usable("127.0.0.5")  # this host's own (every loopback address is)
+    assert not pool.usable("192.0.2.1")  # RFC 5737: nobody's here (checked by a bind, nothing sent)
+    assert not pool.usable("not an address")
+
+
+def test_an_unusable_spec_address_leaves_the_gateway_accepted_but_not_programmed() -> None:
+    text = NAMESPACE + gateway("static", '[{type: IPAddress, value: "192.0.2.1"}, '
+                                         '{type: IPAddress, value: "127.0.80.6"}]')
+    result = LoadResult()
+    result.extend(load_text(text, "input.yaml", NOW))
+    store, _ = Store.from_load(result)
+    tr = translate_store(store, NOW, address_usable=AddressPool("127.0.80.0/29").usable)
+    (status,) = [s for s in tr.status if s["kind"] == "Gateway"]
+    conditions = {c["type"]: (c["status"], c["reason"]) for c in status["status"]["conditions"]}
+    assert conditions == {"Accepted": ("True", "Accepted"), "Programmed": ("False", "AddressNotUsable")}
+    assert "addresses" not in status["status"]
+    assert [c["status"] for c in status["status"]["listeners"][0]["conditions"] if c["type"] == "Programmed"] == [
+        "False"]
+    # Without a judge (no pool: `meshgate translate`), two addresses are one too many, as before.
+    tr = translate_store(store, NOW)
+    (status,) = [s for s in tr.status if s["kind"] == "Gateway"]
+    accepted = {c["type"]: c for c in status["status"]["conditions"]}["Accepted"]
+    assert (accepted["status"], accepted["reason"]) == ("False", "UnsupportedAddress")

@@ -58,6 +58,22 @@ def test_a_gateway_class_description_change_is_a_new_generation() -> None:
     assert new.meta.generation == 2
 
 
+def test_lines_inside_an_object_moving_are_no_spec_change() -> None:
+    # An edit above a Gateway in its file moves its listeners' and class's lines, not its spec.
+    from meshgate.resources.gateway_api.gateway import Gateway, Listener
+
+    meta = Meta(name="g", namespace="ns", uid="u", creation_timestamp="2026-01-01T00:00:00Z", generation=2)
+
+    def gateway(first_line: int, port: int = 80) -> Gateway:
+        listener = Listener("http", port, "HTTP", None, None, (), "Same", None, None, first_line + 6)
+        return Gateway(meta, Source("a.yaml", first_line), "c", (listener,), (), class_line=first_line + 4)
+
+    old = gateway(10)
+    moved = as_updated(old, gateway(14))
+    assert moved is not old and moved.meta.generation == 2 and moved.listeners[0].line == 20
+    assert as_updated(old, gateway(14, port=81)).meta.generation == 3
+
+
 def test_a_route_moved_within_its_file_keeps_its_generation() -> None:
     # The lines of its rules and of a Gateway's listeners say where they are written, not what:
     # deleting an object above them in the same file is no spec change (TCPRouteReferenceGrant

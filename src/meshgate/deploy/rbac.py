@@ -57,7 +57,8 @@ def _by_group(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
 def read_rules() -> list[dict]:
     """get/list/watch of every kind the provider reads (list-then-watch per kind). Secrets are read
     cluster-wide because a Gateway's listeners may name certificates in any namespace (through a
-    ReferenceGrant); Pods and Nodes give proxies their locality, Namespaces their labels."""
+    ReferenceGrant), ConfigMaps likewise for the CA certificates of its client certificate
+    validation; Pods and Nodes give proxies their locality, Namespaces their labels."""
     pairs = [(spec.group, plural(spec.kind)) for spec in KINDS.values()]
     return [{"apiGroups": [g], "resources": rs, "verbs": list(READ)} for g, rs in _by_group(pairs)]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ir import TLSSecret
+from ..ir import ClientValidation, TLSSecret
 from ..resources.gateway_api import GROUP, Gateway, Listener, RouteGroupKind
 from ..resources.gateway_api.listener_set import ListenerSet
 from ..store import Store
 from .certificates import certificate_problem
 from .conditions import Condition
+from .frontend_tls import client_validation
 from .references import reference_permitted
 from .route_kinds import PROTOCOL_KINDS
 
@@ -25,6 +26,7 @@ class ListenerState:
     conditions: list[Condition]
     supported_kinds: tuple[RouteGroupKind, ...]
     secrets: tuple[TLSSecret, ...] = ()
+    client_validation: ClientValidation | None = None  # spec.tls.frontend (gateway/frontend_tls.py)
     attached_routes: int = 0
     attached: list = field(default_factory=list)  # (route, hostnames) pairs served here
     counted: set = field(default_factory=set)  # (kind, namespace, name) of routes counted in attached_routes
@@ -148,6 +150,15 @@ def validate_listeners(store: Store, gw: Gateway, owner: ListenerSet | None = No
                 resolved = Condition("ResolvedRefs", False, reason, "; ".join(m for _, m in problems))
             if not secrets:
                 programmed = False
+        validation = gw.frontend.for_port(lst.port) if accepted and lst.protocol == "HTTPS" and gw.frontend else None
+        clients = None
+        if validation is not None:
+            clients, ca_resolved = client_validation(store, gw, validation)
+            resolved = ca_resolved or resolved
+            if clients is None:
+                accepted = programmed = False
+                conds = [Condition("Accepted", False, "NoValidCACertificate",
+                                   ca_resolved.message if ca_resolved else "No CA certificate reference")]
 
         conds.append(resolved)
         conds.append(conflicted)
@@ -155,5 +166,6 @@ def validate_listeners(store: Store, gw: Gateway, owner: ListenerSet | None = No
             conds.append(Condition("Programmed", True, "Programmed", "Listener programmed"))
         else:
             conds.append(Condition("Programmed", False, "Invalid", "Listener is not valid and is not served"))
-        states.append(ListenerState(gw, lst, accepted, programmed, conds, kinds, tuple(secrets), owner=owner))
+        states.append(ListenerState(gw, lst, accepted, programmed, conds, kinds, tuple(secrets), clients,
+                                    owner=owner))
     return states

@@ -7,7 +7,7 @@ A pure function of the store (and the timestamp to stamp on conditions).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .. import ir
@@ -22,6 +22,7 @@ from .attachment import GatewayState
 from .backends import RouteObject, service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
+from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
@@ -45,7 +46,8 @@ class GatewayTranslation:
     problems: list[InputError] = field(default_factory=list)
 
 
-def _gateway_address(state: GatewayState, assigned: str | None) -> tuple[Condition, Condition] | None:
+def _gateway_address(state: GatewayState, assigned: str | None,
+                     usable: Callable[[str], bool] | None = None) -> tuple[Condition, Condition] | None:
     """Where the Gateway listens: its one IPAddress, else the address assigned to it, else anywhere.
 
     None when it can listen, else the Accepted and Programmed conditions saying why not. An
@@ -59,6 +61,10 @@ def _gateway_address(state: GatewayState, assigned: str | None) -> tuple[Conditi
         message = f"Address type {others[0].type} is not supported; use IPAddress"
         return (Condition("Accepted", False, "UnsupportedAddress", message),
                 Condition("Programmed", False, "Invalid", message))
+    unusable = [a.value for a in gw.addresses if a.value and usable is not None and not usable(a.value)]
+    if unusable:  # GatewayStaticAddresses: accepted, but it cannot be given that address
+        return (Condition("Accepted", True, "Accepted", "Gateway accepted"),
+                Condition("Programmed", False, "AddressNotUsable", f"Address {unusable[0]} cannot be assigned here"))
     if len(gw.addresses) > 1:
         message = "Only one address per Gateway is supported"
         return (Condition("Accepted", False, "UnsupportedAddress", message),
@@ -98,7 +104,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                        waypoint_index: dict[tuple[str, str], Waypoint] | None = None,
                        waypoint_captures: list[Capture] | None = None,
                        addresses: Mapping[str, str] | None = None, shared_host: bool = False,
-                       table: RouteTable | None = None) -> GatewayTranslation:
+                       table: RouteTable | None = None,
+                       address_usable: Callable[[str], bool] | None = None) -> GatewayTranslation:
     """Translate every Gateway of ours and every route attached to one.
 
     `waypoint_index` and `waypoint_captures` are discovery.waypoints' `waypoints(store)` and
@@ -107,7 +114,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     `shared_host`: every Gateway's proxies run on one host (`meshgate run`), so an address:port
     goes to the oldest Gateway asking for it (gateway/host_ports.py). `table`: the route table of
     an earlier translation over the same store and `discovery`, already told what changed (the
-    IR of every route it did not touch is reused).
+    IR of every route it did not touch is reused). `address_usable`: whether an address a Gateway
+    asks for can be given to it (None: any); one that cannot leaves the Gateway Accepted but not
+    Programmed (AddressNotUsable).
     """
     out = GatewayTranslation()
     owned = owned_classes(store)
@@ -129,7 +138,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             _not_served(state, Condition("Accepted", False, "InvalidParameters", params),
                         Condition("Programmed", False, "Invalid", params))
         else:
-            placement = _gateway_address(state, (addresses or {}).get(f"{gw.meta.namespace}/{gw.meta.name}"))
+            placement = _gateway_address(state, (addresses or {}).get(f"{gw.meta.namespace}/{gw.meta.name}"),
+                                         address_usable)
             if placement is not None:
                 _not_served(state, *placement)
         states[(gw.meta.namespace, gw.meta.name)] = state
@@ -181,7 +191,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
         ))
-        out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.own_listeners,
+        out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw),
+                                         state.own_listeners,
                                          [{"type": "IPAddress", "value": state.address}]
                                          if state.address != "0.0.0.0" else [], now,
                                          sum(s.accepted for s in state.listener_sets)

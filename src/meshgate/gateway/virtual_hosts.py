@@ -131,7 +131,7 @@ def build_listeners(
                 configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "https", only=ls))))
                 server_names = (ls.listener.hostname,) if ls.listener.hostname else ()
                 chain_list.append(ir.FilterChain(ls.key, rc, server_names, tuple(s.name for s in ls.secrets),
-                                                 (_listener_source(ls),)))
+                                                 (_listener_source(ls),), client_validation=ls.client_validation))
             chains = tuple(chain_list)
         out_listeners.append(ir.Listener(listener_name(address, port), address, port, protocol, chains))
     return out_listeners, configs

@@ -130,6 +130,17 @@ class Secret:
     kind = "Secret"
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigMap:
+    """A ConfigMap; `data` holds its string values, and its binaryData values decoded, as bytes
+    (a Gateway's frontend TLS validation reads a CA bundle from its `ca.crt`)."""
+
+    meta: Meta
+    source: Source
+    data: dict[str, bytes]
+    kind = "ConfigMap"
+
+
 def parse_namespace(f: Fields, meta: Meta, source: Source) -> Namespace:
     """Namespace: only metadata matters."""
     return Namespace(meta, source)
@@ -307,6 +318,22 @@ def parse_node(f: Fields, meta: Meta, source: Source) -> Node:
             if cf.str("type") == "Ready":
                 ready = cf.str("status") == "True"
     return Node(meta, source, cpu, ready)
+
+
+def parse_config_map(f: Fields, meta: Meta, source: Source) -> ConfigMap:
+    """ConfigMap: data is plain text, binaryData base64; a key may not be in both."""
+    data = {key: value.encode() for key, value in f.str_map("data").items()}
+    key_lines = getattr(f.data.get("binaryData"), "key_lines", {})
+    for key, value in f.str_map("binaryData").items():
+        line = key_lines.get(key, f.line_of("binaryData"))
+        if key in data:
+            f.ctx.error(line, f"binaryData.{key}", "must not also be a key of data")
+            continue
+        try:
+            data[key] = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            f.ctx.error(line, f"binaryData.{key}", "must be base64-encoded")
+    return ConfigMap(meta, source, data)
 
 
 def parse_secret(f: Fields, meta: Meta, source: Source) -> Secret:

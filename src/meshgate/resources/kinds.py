@@ -47,6 +47,7 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec("", "Pod", ("v1",), True, core.parse_pod),
         KindSpec("", "Node", ("v1",), False, core.parse_node),
         KindSpec("", "Secret", ("v1",), True, core.parse_secret),
+        KindSpec("", "ConfigMap", ("v1",), True, core.parse_config_map),
         KindSpec("discovery.k8s.io", "EndpointSlice", ("v1",), True, core.parse_endpoint_slice),
         KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, istio.parse_service_entry),
         KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, istio.parse_workload_entry),

@@ -9,7 +9,19 @@ after every never-used one. Addresses are drawn lazily, so a huge (IPv6) pool co
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable, Iterator
+
+
+def _bindable(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether this host has `ip` (a socket can bind it; port 0, closed at once, nothing sent)."""
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((str(ip), 0))
+    except OSError:
+        return False
+    return True
 
 
 class AddressPool:
@@ -24,6 +36,17 @@ class AddressPool:
         self._fresh: Iterator = iter(net.hosts())
         self._freed: list[str] = []
         self._taken: dict[str, str] = {}
+
+    def usable(self, address: str) -> bool:
+        """Whether a Gateway can have the `address` it asks for in spec.addresses: one of the
+        pool's (as a LoadBalancer IPAM hands out), or one of this host's own (its proxies run
+        here: they can bind it). Anything else no one here can give it (GatewayStaticAddresses'
+        unusable address: Programmed=False/AddressNotUsable)."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return ip in self.network or _bindable(ip)
 
     def _next(self, reserved: set[str]) -> str | None:
         for address in self._fresh:

@@ -25,6 +25,7 @@ from ..collector import collector_paused
 from ..discovery.index import Discovery
 from ..discovery.locality import ProxyView, lb_context, proxy_view
 from ..gateway.classes import owned_classes
+from ..gateway.frontend_tls import only_unread_config_maps
 from ..gateway.route_table import RouteTable
 from ..gateway.status_times import keep_transition_times
 from ..incremental.reads import changed_reads
@@ -153,7 +154,7 @@ class ControlPlane:
             self.routes.invalidate(reads)
             self.store.rejected = self.provider.rejected
             self.metrics.input_errors.set(sum(1 for e in self.errors if e.severity == "error"))
-            if not changed and not force_full:
+            if (not changed or only_unread_config_maps(self.store, changed)) and not force_full:
                 path = "none"
             elif not force_full and all(k.kind == "EndpointSlice" for k in changed):
                 self._update_endpoints(slice_services)
@@ -371,6 +372,7 @@ class ControlPlane:
             self.routes = RouteTable(self.store, self.discovery)
         tr = translate_store(self.store, self.clock(), self.discovery,
                              ingress_use_waypoints=self.ingress_use_waypoints, addresses=self._addresses(),
+                             address_usable=self.address_pool.usable if self.address_pool else None,
                              shared_host=self.shared_host, builder=self.builder, routes=self.routes,
                              route_builder=self.route_builder)
         assert tr.clusters is not None

@@ -26,7 +26,7 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
 from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
 from envoy.extensions.filters.udp.udp_proxy.v3 import route_pb2 as udp_route_pb2
 from envoy.extensions.filters.udp.udp_proxy.v3 import udp_proxy_pb2
-from envoy.extensions.transport_sockets.tls.v3 import secret_pb2, tls_pb2
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 from xds.core.v3 import extension_pb2
@@ -168,8 +168,22 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, fr
                 alpn_protocols=["h2", "http/1.1"] if listener.protocol == "HTTPS" else [],
             )
         )
+        if chain.client_validation is not None:
+            _validate_clients(tls, chain.client_validation)
         out.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=to_any(tls)))
     return out
+
+
+def _validate_clients(tls: tls_pb2.DownstreamTlsContext, validation: ir.ClientValidation) -> None:
+    """Ask for a client certificate, checked against the CA bundle (inline: a CA is no secret).
+    AllowValidOnly: no handshake without a valid one. AllowInsecureFallback: one is asked for,
+    and any (or none) is let in; the backend is left to judge it."""
+    context = tls.common_tls_context.validation_context
+    context.trusted_ca.inline_bytes = validation.ca
+    if validation.insecure_fallback:
+        context.trust_chain_verification = common_pb2.CertificateValidationContext.ACCEPT_UNTRUSTED
+    else:
+        tls.require_client_certificate.value = True
 
 
 def listener(lst: ir.Listener, needed: Mapping[str, frozenset[str]] | None = None,

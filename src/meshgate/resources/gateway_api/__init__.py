@@ -8,7 +8,18 @@ reports them as status conditions, as a controller would.
 """
 
 from .common import GROUP, BackendObjectRef, HeaderModifier, LabelSelector, ParentRef, ValueMatch
-from .gateway import Gateway, GatewayAddress, Infrastructure, Listener, RouteGroupKind, SecretRef, parse_gateway
+from .gateway import (
+    FrontendTLS,
+    FrontendValidation,
+    Gateway,
+    GatewayAddress,
+    Infrastructure,
+    Listener,
+    ObjectRef,
+    RouteGroupKind,
+    SecretRef,
+    parse_gateway,
+)
 from .gateway_class import GatewayClass, ParametersRef, parse_gateway_class
 from .http_route import (
     BackendRef,
@@ -32,8 +43,9 @@ from .session_persistence import SessionPersistence
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 
 __all__ = [
-    "GROUP", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute",
-    "HeaderModifier", "Infrastructure", "LabelSelector", "Listener", "ParametersRef", "ParentRef", "PathMatch",
+    "GROUP", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "FrontendTLS", "FrontendValidation", "Gateway",
+    "GatewayAddress", "GatewayClass", "HTTPRoute", "HeaderModifier", "Infrastructure", "LabelSelector", "Listener",
+    "ObjectRef", "ParametersRef", "ParentRef", "PathMatch",
     "PathModifier", "ReferenceGrant", "ReferenceGrantFrom", "ReferenceGrantTo", "RequestMirror", "RequestRedirect",
     "RouteFilter", "RouteGroupKind", "RouteMatch", "RouteRetry", "RouteRule", "SecretRef", "SessionPersistence",
     "URLRewrite", "ValueMatch", "parse_gateway", "parse_gateway_class", "parse_http_route", "parse_reference_grant",

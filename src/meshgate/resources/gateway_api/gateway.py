@@ -76,6 +76,41 @@ class Infrastructure:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """An ObjectReference (a CA certificate's): namespace empty means the Gateway's."""
+
+    group: str
+    kind: str
+    name: str
+    namespace: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrontendValidation:
+    """How an HTTPS listener checks client certificates: the CA bundles it trusts, and whether a
+    client without a valid certificate is let in all the same (AllowInsecureFallback)."""
+
+    ca_refs: tuple[ObjectRef, ...]
+    mode: str  # AllowValidOnly | AllowInsecureFallback
+
+
+@dataclass(frozen=True, slots=True)
+class FrontendTLS:
+    """Gateway `spec.tls.frontend`: client certificate validation for its HTTPS listeners, a
+    default and overrides per port (an override without validation turns it off there)."""
+
+    default: FrontendValidation | None
+    per_port: tuple[tuple[int, FrontendValidation | None], ...] = ()
+
+    def for_port(self, port: int) -> FrontendValidation | None:
+        """The validation of the HTTPS listeners on `port`."""
+        for p, validation in self.per_port:
+            if p == port:
+                return validation
+        return self.default
+
+
+@dataclass(frozen=True, slots=True)
 class AllowedListeners:
     """Gateway `spec.allowedListeners`: the namespaces whose ListenerSets may attach (None, Same,
     All, Selector)."""
@@ -96,6 +131,7 @@ class Gateway:
     infrastructure: Infrastructure = Infrastructure()
     class_line: int = field(default=0, compare=False)  # the line of spec.gatewayClassName, for problems with the class named there
     allowed_listeners: AllowedListeners | None = None  # None: no ListenerSet may attach
+    frontend: FrontendTLS | None = None
     kind = "Gateway"
 
 
@@ -197,8 +233,47 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
             allowed = AllowedListeners(frm, parse_label_selector(sel) if sel is not None else None)
             if frm == "Selector" and sel is None:
                 nf.error("selector", "required when from is Selector")
+    tls = spec.map("tls")
+    frontend_fields = tls.map("frontend") if tls is not None else None
+    frontend = _parse_frontend(frontend_fields) if frontend_fields is not None else None
     return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses), infrastructure,
-                   spec.line_of("gatewayClassName"), allowed)
+                   spec.line_of("gatewayClassName"), allowed, frontend)
+
+
+def _parse_validation(f: Fields) -> FrontendValidation | None:
+    """A TLSConfig's `validation` (None when it has none)."""
+    v = f.map("validation")
+    if v is None:
+        return None
+    refs = []
+    for r in v.maps("caCertificateRefs", required=True, min_items=1, max_items=16):
+        name = r.str("name", required=True, min_len=1, max_len=253)
+        group = r.str("group", default="", check=check_group)
+        kind = r.str("kind", required=True, check=check_kind)
+        namespace = r.str("namespace", default="", check=formats.dns1123_label)
+        if name is not None and group is not None and kind is not None and namespace is not None:
+            refs.append(ObjectRef(group, kind, name, namespace))
+    mode = v.str("mode", default="AllowValidOnly", enum=("AllowValidOnly", "AllowInsecureFallback"))
+    return FrontendValidation(tuple(refs), mode or "AllowValidOnly")
+
+
+def _parse_frontend(f: Fields) -> FrontendTLS:
+    """Gateway.spec.tls.frontend: `default` (required) and `perPort` (ports unique)."""
+    default_fields = f.map("default", required=True)
+    default = _parse_validation(default_fields) if default_fields is not None else None
+    per_port: list[tuple[int, FrontendValidation | None]] = []
+    seen: set[int] = set()
+    for pf in f.maps("perPort", max_items=64):
+        port = pf.int("port", required=True, min=1, max=65535)
+        tls = pf.map("tls", required=True)
+        if port is None or tls is None:
+            continue
+        if port in seen:
+            pf.error("port", "Port for TLS configuration must be unique within the Gateway")
+            continue
+        seen.add(port)
+        per_port.append((port, _parse_validation(tls)))
+    return FrontendTLS(default, tuple(per_port))
 
 
 def parse_listeners(spec: Fields) -> list[Listener]:
