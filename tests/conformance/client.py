@@ -13,7 +13,7 @@ import json
 import ssl
 
 from .expect import H2C_PRIOR_KNOWLEDGE, Request
-from .stream_clients import h2c_round_trip
+from .stream_clients import h2c_round_trip, trusting
 from .suite import Reply
 
 TIMEOUT = 10.0
@@ -39,7 +39,7 @@ def round_trip(address: str, request: Request, cert_pem: str | None = None,
     if request.protocol not in ("", H2C_PRIOR_KNOWLEDGE):
         raise ValueError(f"request protocol {request.protocol!r} is not supported by this round tripper")
     if https:
-        ctx = ssl.create_default_context(cadata=cert_pem)
+        ctx = trusting(cert_pem)
         server_name = server_name or (host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host)
         conn: http.client.HTTPConnection = _SNIConnection(ip, int(port), server_name, ctx, TIMEOUT)
     else:
