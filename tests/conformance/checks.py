@@ -180,9 +180,9 @@ class Checks(StreamChecks):
                          lambda d: sc.route_parents_problem(d, route, parents, namespace_required, route_kind),
                          self.suite.timing.status)
 
-    def route_no_accepted_parents(self, route: Key) -> None:
-        self.suite._wait(f"HTTPRoute {route} to have no accepted parent",
-                         lambda d: sc.route_no_accepted_parents_problem(d, route), self.suite.timing.status)
+    def route_no_accepted_parents(self, route: Key, route_kind: str = "HTTPRoute") -> None:
+        self.suite._wait(f"{route_kind} {route} to have no accepted parent",
+                         lambda d: sc.route_no_accepted_parents_problem(d, route, route_kind), self.suite.timing.status)
 
     def gateway_zero_routes(self, gateway: Key) -> None:
         self.suite._wait(f"Gateway {gateway} to have no attached route",
@@ -363,6 +363,13 @@ class Checks(StreamChecks):
                 a.path.write_text("---\n".join(kept))
                 return
         raise TestFailed(f"delete: no {kind} {key} was applied by this test")
+
+    def get(self, kind: str, key: Key) -> dict | None:
+        """The object as last written: by the test (applied, created, patched) or the suite."""
+        for obj in [o for a in reversed(self.applied) for o in a.objects()] + self.suite.config_maps:
+            if _is(obj, kind, key):
+                return obj
+        return None
 
     def apply(self, obj: dict) -> None:
         """Create one more object (the suite's MustApplyObjectsWithCleanup): appended to the test's

@@ -13,7 +13,7 @@ import json
 import ssl
 
 from .expect import H2C_PRIOR_KNOWLEDGE, Request
-from .stream_clients import h2c_round_trip
+from .stream_clients import h2c_round_trip, trusting
 from .suite import Reply
 
 TIMEOUT = 10.0
@@ -41,7 +41,7 @@ def round_trip(address: str, request: Request, cert_pem: str | None = None,
     if request.protocol not in ("", H2C_PRIOR_KNOWLEDGE):
         raise ValueError(f"request protocol {request.protocol!r} is not supported by this round tripper")
     if https:
-        ctx = ssl.create_default_context(cadata=cert_pem)
+        ctx = trusting(cert_pem)
         if client_cert is not None:
             ctx.load_cert_chain(*client_cert)
         server_name = server_name or (host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host)

@@ -38,26 +38,11 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Secrets the suite creates at start-up (suite.go), with the hosts it signs them for. The
 # wildcard-only names ("*", "*.org") are what upstream uses; OpenSSL will not match a wildcard
 # that covers a whole top-level domain, so the hosts the HTTPS tests use are named as well.
+# The ones upstream signs with a CA it publishes as a ConfigMap: ca_certificates.py.
 TLS_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("gateway-conformance-infra", "tls-validity-checks-certificate"):
         ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org"),
-    ("gateway-conformance-infra", "tls-checks-certificate"): ("abc.example.com", "other.example.com"),
-    ("gateway-conformance-infra", "tls-passthrough-checks-certificate"): ("abc.example.com",),
-    ("gateway-conformance-app-backend", "tls-passthrough-checks-certificate"): ("abc.example.com",),
     ("gateway-conformance-web-backend", "certificate"): ("*", "*.example.com", "example.com"),
-}
-
-
-# CA certificates the suite creates at start-up as ConfigMaps (key ca.crt), each with the client
-# certificate Secret it signs, if any (suite.go: MustCreateCACertConfigMap,
-# MustCreateCASignedClientCertSecret); the frontend client certificate validation tests use them.
-CA_CONFIG_MAPS: dict[tuple[str, str], tuple[str, str] | None] = {
-    ("gateway-conformance-web-backend", "web-backend-cm"): None,
-    ("gateway-conformance-infra", "tls-validity-checks-ca-certificate"):
-        ("gateway-conformance-infra", "tls-validity-checks-client-certificate"),
-    ("gateway-conformance-infra", "tls-validity-checks-per-port-ca-certificate"):
-        ("gateway-conformance-infra", "tls-validity-checks-per-port-client-certificate"),
-    ("gateway-conformance-infra", "mismatch-ca-certificate"): None,
 }
 
 
@@ -269,47 +254,6 @@ def self_signed(hosts: tuple[str, ...], now: datetime.datetime | None = None) ->
 def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Kubernetes Gateway API"),
                       x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def certificate_authority(now: datetime.datetime | None = None) -> Certificate:
-    """A CA certificate and its key (generateCACert: may sign certificates)."""
-    now = now or datetime.datetime.now(datetime.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = _name("gatewayapi")
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, content_commitment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode(),
-                       key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()).decode())
-
-
-def client_certificate(ca: Certificate, now: datetime.datetime | None = None) -> Certificate:
-    """A client certificate signed by `ca` (MustCreateCASignedClientCertSecret: client auth, no SAN)."""
-    now = now or datetime.datetime.now(datetime.UTC)
-    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.encode())
-    ca_key = serialization.load_pem_private_key(ca.key_pem.encode(), password=None)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(_name("default")).issuer_name(ca_cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))  # type: ignore[arg-type]
-    return Certificate(cert.public_bytes(serialization.Encoding.PEM).decode(),
-                       key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()).decode())
-
-
-def ca_config_map(namespace: str, name: str, ca: Certificate) -> dict:
-    """A ConfigMap holding `ca`'s certificate under ca.crt."""
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
-            "data": {"ca.crt": ca.cert_pem}}
 
 
 def tls_secret(namespace: str, name: str, cert: Certificate) -> dict:

@@ -55,6 +55,9 @@ SUPPORTED = frozenset({
     "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
     "GRPCRouteNamedRouteRule",
     "GRPCRouteRequestHeaderModifier",
+    "TLSRoute",  # TLS listeners: a filter chain per route, matched on the SNI hostnames it shares with its listener
+    "TLSRouteModeTerminate",  # a Terminate listener ends TLS with its certificates and forwards the plain bytes
+    "TLSRouteModeMixed",  # Terminate and Passthrough listeners on one port (their chains told apart by SNI)
     "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
     "UDPRoute",  # UDP listeners: the oldest attached route, one backend (Envoy's UDP proxy has no weights)
     # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints

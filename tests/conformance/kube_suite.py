@@ -13,7 +13,7 @@ What changes from the file-mode Suite (runner.py), and why:
   status and provisions each Gateway (ServiceAccount, ConfigMap with the bootstrap, Deployment,
   Service); the test kubelet runs each Deployment as a real Envoy, which binds the Gateway's
   pool address (status.addresses) as the IR listener says.
-- status() reads GatewayClasses, Gateways and HTTPRoutes from the API, shaped as `meshgate
+- status() reads the kinds meshgate writes status for from the API, shaped as `meshgate
   status -o json` is (`{"status": [{apiVersion, kind, metadata, status}]}`, objects without
   status left out), so status_checks.py applies unchanged. settle() is the file mode's, over
   meshgate's /debug/proxies.
@@ -218,6 +218,10 @@ class KubeChecks(Checks):
     def _patch(self, kind: str, key: Key, change: dict) -> None:
         """A merge patch of one object, through the API (its generation moves on a spec change)."""
         self.suite.api.patch(kind, key.namespace or "default", key.name, change)
+
+    def get(self, kind: str, key: Key) -> dict | None:
+        """The object as the API holds it."""
+        return self.suite.api.get(kind, key.namespace, key.name)
 
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied, through the API (it is not deleted again at cleanup)."""

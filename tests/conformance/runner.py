@@ -20,18 +20,25 @@ from typing import Self
 
 import yaml
 
+from meshgate.providers.kubernetes.provider import STATUS_KINDS
+
 from . import status_checks as sc
+from .ca_certificates import (
+    CA_CONFIG_MAPS,
+    CA_SIGNED,
+    CLIENT_SIGNED,
+    authority,
+    ca_config_map,
+    ca_signed,
+    client_certificate,
+)
 from .checks import Checks
 from .cluster import (
-    CA_CONFIG_MAPS,
     GATEWAY_CLASS,
     TLS_SECRETS,
     UNUSABLE_ADDRESS,
     Certificate,
     Pod,
-    ca_config_map,
-    certificate_authority,
-    client_certificate,
     documents,
     dump_all,
     endpoint_slices,
@@ -100,6 +107,7 @@ class Suite:
         self.test_pods: list[EchoPod] = []  # the running test's own Pods (its manifests' Deployments)
         self.meshgate: Meshgate | None = None
         self.base_objects: list[dict] = []
+        self.config_maps: list[dict] = []  # the CA ConfigMaps the suite creates (ca_certificates.py)
         self.with_gateway = gateway
         self.with_mesh = mesh
         self.mesh: Mesh | None = None
@@ -130,12 +138,14 @@ class Suite:
             self.base_objects = documents(manifest_text("manifests.yaml"))
             members = pods(self.base_objects, self.pod_network)
             self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
-            authorities = {key: certificate_authority() for key in CA_CONFIG_MAPS}
-            self.certs.update({client: client_certificate(authorities[key])
-                               for key, client in CA_CONFIG_MAPS.items() if client is not None})
+            # The CAs the suite publishes as ConfigMaps, and the Secrets it signs with them: server
+            # certificates (TLSRoute, BackendTLSPolicy) and client certificates (frontend validation).
+            cas = {key: authority() for key in CA_CONFIG_MAPS}
+            self.certs.update({key: ca_signed(cas[ca], names) for key, (ca, names) in CA_SIGNED.items()})
+            self.certs.update({client: client_certificate(cas[ca]) for ca, client in CLIENT_SIGNED.items()})
+            self.config_maps = [ca_config_map(ns, name, ca) for (ns, name), ca in cas.items()]
             added += [gateway_class(), *endpoint_slices(self.base_objects, members),
-                      *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()),
-                      *(ca_config_map(ns, name, ca) for (ns, name), ca in authorities.items())]
+                      *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()), *self.config_maps]
         services = service_network(self.pod_network)
         free = [str(h) for h in ipaddress.ip_network(self.pod_network).hosts() if h not in services]
         if len(members) > len(free):
@@ -379,7 +389,8 @@ class Suite:
 
     def _cleanup(self, applied: Sequence[Applied]) -> None:
         owned = [(o["kind"], Key(o["metadata"].get("namespace", ""), o["metadata"]["name"]))
-                 for a in applied for o in a.objects() if o.get("kind") in ("Gateway", "HTTPRoute")]
+                 for a in applied for o in a.objects()
+                 if o.get("kind") in STATUS_KINDS and o.get("kind") != "GatewayClass"]
         for a in applied:
             a.path.unlink(missing_ok=True)
         self._wait("the test's objects to be gone", lambda doc: next(

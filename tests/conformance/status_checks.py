@@ -232,19 +232,19 @@ def latest_generation_problem(doc: dict, kind: str, key: Key, generation: int, p
                                f"{kind} {key}", generation)
 
 
-def route_no_accepted_parents_problem(doc: dict, route: Key) -> str | None:
-    """HTTPRouteMustHaveNoAcceptedParents: no parent entry, or one whose conditions are of the
-    latest generation and say Accepted is not True."""
-    obj = find(doc, "HTTPRoute", route)
+def route_no_accepted_parents_problem(doc: dict, route: Key, route_kind: str = "HTTPRoute") -> str | None:
+    """HTTPRouteMustHaveNoAcceptedParents (TLSRouteMustHaveNoAcceptedParents): no parent entry,
+    or one whose conditions are of the latest generation and say Accepted is not True."""
+    obj = find(doc, route_kind, route)
     parents = obj["status"].get("parents", []) if obj is not None else []
     if len(parents) > 1:
-        return f"HTTPRoute {route}: expected at most one parent, got {len(parents)}"
+        return f"{route_kind} {route}: expected at most one parent, got {len(parents)}"
     for entry in parents:
-        problem = _conditions_problem(entry.get("conditions", []), [], f"HTTPRoute {route}")
+        problem = _conditions_problem(entry.get("conditions", []), [], f"{route_kind} {route}")
         if problem:
             return problem
         if any(c.get("type") == "Accepted" and c.get("status") == "True" for c in entry.get("conditions", [])):
-            return f"HTTPRoute {route}: a parent accepted it"
+            return f"{route_kind} {route}: a parent accepted it"
     return None
 
 

@@ -12,7 +12,7 @@ from dnslib import DNSError
 
 from .expect import Key
 from .grpc_client import GrpcExpect, grpc_problem, send_rpc
-from .stream_clients import dns_query, tcp_echo, tcp_problem, udp_echo, websocket_echo
+from .stream_clients import dns_query, tcp_echo, tcp_problem, tls_rejection_problem, udp_echo, websocket_echo
 
 if TYPE_CHECKING:
     from .runner import Suite
@@ -70,12 +70,22 @@ class StreamChecks:
             address, expected.method, expected.authority, expected.metadata, cert_pem=cert, server_name=server_name)))
 
     def expect_tcp(self, address: str, backend: str, namespace: str, tls_cert: Key | None = None,
-                   server_name: str = "", backend_is_tls: bool = False) -> None:
+                   server_name: str = "", backend_is_tls: bool = False, ca_pem: str | None = None,
+                   hostname: str | None = None) -> None:
         """tcp.MakeTCPRequestAndExpectEventuallyValidResponse: welcome, PING, IS_TLS, TEST from a Pod of
-        `backend` (over TLS trusting `tls_cert`, SNI `server_name`, for TLSRoute passthrough)."""
-        cert = self._cert(tls_cert)
+        `backend`; over TLS with SNI `server_name` when trusting `tls_cert` (a Secret's certificate)
+        or `ca_pem` (a CA, as the TLSRoute tests pass the ca.crt of a ConfigMap). `hostname` is the
+        expectation's Hostname, the SNI the backend must have seen ("" = not checked; None: `server_name`)."""
+        cert = ca_pem if ca_pem is not None else self._cert(tls_cert)
+        seen = server_name if hostname is None else hostname
         self.expect_consistently(f"TCP to {address} should reach {backend}", lambda: tcp_problem(
-            tcp_echo(address, cert, server_name), backend, namespace, backend_is_tls, server_name))
+            tcp_echo(address, cert, server_name), backend, namespace, backend_is_tls, seen))
+
+    def expect_tls_rejected(self, address: str, server_name: str) -> None:
+        """tls.MakeTLSConnectionAndExpectEventuallyConnectionRejection: a TLS handshake with SNI
+        `server_name` (trusting the system's roots) that the Gateway ends with EOF or a reset."""
+        self.expect_consistently(f"TLS connection to {address} with SNI {server_name} should be rejected",
+                                 lambda: tls_rejection_problem(address, server_name))
 
     def expect_udp(self, address: str, service: str = "", namespace: str = "") -> None:
         """udp.ExpectEchoResponseFromBackend: an answer, from `service` in `namespace` when given."""

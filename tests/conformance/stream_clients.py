@@ -31,8 +31,19 @@ def _split(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def trusting(cert_pem: str | None) -> ssl.SSLContext:
+    """A client context trusting `cert_pem` (None: the system's roots) as Go's tls.Config.RootCAs
+    does: every certificate in the pool is a trust anchor, a CA-signed leaf too (the TLSRoute
+    tests trust tls-checks-certificate itself), which OpenSSL allows only with partial chains."""
+    if not cert_pem:
+        return ssl.create_default_context()
+    ctx = ssl.create_default_context(cadata=cert_pem)
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return ctx
+
+
 def _tls_context(cert_pem: str | None, alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cadata=cert_pem) if cert_pem else ssl.create_default_context()
+    ctx = trusting(cert_pem)
     if alpn:
         ctx.set_alpn_protocols(list(alpn))
     return ctx
@@ -111,6 +122,24 @@ def tls_handshake(address: str, server_name: str, cert_pem: str | None, alpn: tu
         der = sock.getpeercert(binary_form=True) or b""
         return TlsInfo(sock.version() or "", sock.selected_alpn_protocol() or "",
                        ssl.DER_cert_to_PEM_cert(der) if der else "")
+
+
+def tls_rejection_problem(address: str, server_name: str, timeout: float = TIMEOUT) -> str | None:
+    """One attempt of utils/tls's connection-rejection check: None when the Gateway closed the
+    connection (EOF) or reset it during the handshake; else what happened instead (a refused
+    connection or a failed certificate check count as not rejected, as upstream's isConnectionRejected)."""
+    try:
+        with socket.create_connection(_split(address), timeout=timeout) as raw, \
+                ssl.create_default_context().wrap_socket(raw, server_hostname=server_name):
+            return "the TLS handshake completed"
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError):
+        return None
+    except ssl.SSLError as exc:
+        if "EOF" in str(exc):  # OpenSSL's "unexpected eof while reading"
+            return None
+        return f"{type(exc).__name__}: {exc}"
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 # -- WebSocket ------------------------------------------------------------------------------------

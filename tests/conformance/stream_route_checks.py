@@ -1,11 +1,12 @@
 """What the TCPRoute, TLSRoute and UDPRoute tests share: a stream route's accepted parent, one TCP
-echo answer's Pod, and a weighted distribution over TCP connections (utils/weight)."""
+echo answer's Pod, a weighted distribution over TCP connections (utils/weight), the TLSRoute tests'
+GatewayAndTLSRoutesMustBeAccepted and the CA they read from a ConfigMap."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .expect import Key
+from .expect import INFRA, GatewayRef, Key
 from .stream_clients import tcp_echo
 from .suite import Checks, Condition, ExpectedParent
 
@@ -17,6 +18,34 @@ MAX_ATTEMPTS = 10  # weight.MaxTestRetries
 def accepted_parent(gateway: Key) -> tuple[ExpectedParent, ...]:
     """The one parent entry of a route attached to `gateway` (namespace spelled out)."""
     return (ExpectedParent(gateway, conditions=(Condition("Accepted", "True", "Accepted"),)),)
+
+
+TLS_CHECKS_CA = Key(INFRA, "tls-checks-ca-certificate")
+
+
+def tls_routes_accepted(t: Checks, gateway: GatewayRef, *routes: Key) -> tuple[str, list[str]]:
+    """GatewayAndTLSRoutesMustBeAccepted: the Gateway and the TLSRoutes accepted (as the harness's
+    gateway_and_routes_accepted judges), the test address and, as upstream returns them, the
+    spec.hostnames of the last route."""
+    address = t.gateway_and_routes_accepted(gateway, *routes, route_kind="TLSRoute")
+    hostnames: list[str] = []
+    for route in routes:
+        obj = t.get("TLSRoute", route)
+        if obj is None:
+            t.fail(f"TLSRoute {route} was not applied")
+        hostnames = list((obj or {}).get("spec", {}).get("hostnames") or [])
+    return address, hostnames
+
+
+def ca_certificate(t: Checks, config_map: Key = TLS_CHECKS_CA) -> str:
+    """kubernetes.GetConfigMapData(...)["ca.crt"]: a CA the suite published."""
+    obj = t.get("ConfigMap", config_map)
+    if obj is None:
+        t.fail(f"unexpected error finding CA certificate ConfigMap {config_map}")
+    ca = ((obj or {}).get("data") or {}).get("ca.crt")
+    if not ca:
+        t.fail(f"ca.crt not found in configmap: {config_map}")
+    return str(ca)
 
 
 def tcp_pod(address: str) -> str:

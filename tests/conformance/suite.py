@@ -137,6 +137,9 @@ class Checks(Protocol):
         """GatewayListenersMustHaveConditions / ListenerSetListenersMustHaveConditions: each named
         listener (all when none is named) has every one of `conditions`."""
 
+    def get(self, kind: str, key: Key) -> dict | None:
+        """One object as the cluster holds it (the suite's client.Get): applied, or created by the suite."""
+
     def attached_listener_sets(self, gateway: Key, count: int) -> None:
         """GatewayMustHaveAttachedListeners: status.attachedListenerSets (unset counts as 0)."""
 

@@ -19,6 +19,7 @@ from .features import SUPPORTED, UNSUPPORTED, skip_reason
 from .mesh import MANIFESTS as MESH_MANIFESTS
 from .registry import all_tests
 from .runner import Suite
+from .stream_route_checks import ca_certificate, tls_routes_accepted
 from .suite import Checks, ConformanceTest, mesh_expect_all
 
 pytestmark = pytest.mark.envoy
@@ -75,6 +76,35 @@ def wrong_expectations_fail(suite: Suite) -> None:
 def test_a_wrong_expectation_fails(suite: Suite) -> None:
     """The harness can fail."""
     wrong_expectations_fail(suite)
+
+
+def wrong_tls(t: Checks) -> None:
+    """TLS on one port, terminated for tls.example.com and passed through for abc.example.com:
+    the terminated one expected to arrive as TLS, the passed-through one to be rejected; and
+    one right expectation."""
+    gw = GatewayRef(INFRA, "gateway-tlsroute-mixed-termination")
+    address, _ = tls_routes_accepted(t, gw, Key(INFRA, "gateway-conformance-mixed-terminateroute"))
+    ca = ca_certificate(t)
+    t.expect_tcp(address, "tcp-backend", INFRA, server_name="tls.example.com", backend_is_tls=True, ca_pem=ca,
+                 hostname="")
+    t.expect_tls_rejected(address, "abc.example.com")
+    t.expect_tcp(address, "tcp-backend", INFRA, server_name="abc.example.com", backend_is_tls=True, ca_pem=ca)
+
+
+def test_a_wrong_tls_expectation_fails(suite: Suite) -> None:
+    """Over TLSRoutes the harness can fail too: IS_TLS is read from the backend, and a handshake
+    the Gateway passes through to a backend is no rejection."""
+    saved = suite.timing
+    suite.timing = replace(saved, consistency=1.0)
+    try:
+        result = suite.run(ConformanceTest("WrongTLS", "", ("tlsroute-mixed-termination-same-namespace.yaml",),
+                                           ("Gateway", "TLSRoute"), wrong_tls))
+        assert result.outcome == "failed"
+        assert len(result.reasons) == 2, result.reasons
+        assert "IS_TLS answered b'false\\n'" in result.reasons[0]
+        assert "should be rejected: SSLCertVerificationError" in result.reasons[1]
+    finally:
+        suite.timing = saved
 
 
 def wrong_mesh(t: Checks) -> None:

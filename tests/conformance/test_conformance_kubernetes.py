@@ -2,7 +2,7 @@
 objects applied to the API emulator, `meshgate serve --kubernetes` writing status back and
 provisioning each Gateway, the test kubelet running the provisioned Envoys, status read from the API.
 
-`make test` runs a representative subset, not all 114 claimed tests: the whole run through the
+`make test` runs a representative subset, not every claimed test: the whole run through the
 emulator takes about as long as the file-mode one (some 90 s on 2 cores), which `make test`
 already runs in full, and the two together would take a large share of its 10-minute budget. The
 subset covers what the Kubernetes path adds to the file-mode run, each test for a reason:
@@ -18,6 +18,9 @@ subset covers what the Kubernetes path adds to the file-mode run, each test for 
   (HTTPRouteCrossNamespace), Secrets as the API stores them (HTTPRouteHTTPSListener),
   EndpointSlices from the API (HTTPRouteWeight), ConfigMaps from the API (the CA bundles of
   GatewayFrontendClientCertificateValidation), and the basic path (HTTPRouteSimpleSameNamespace);
+- TLSRoutes (TLSRouteMixedTerminationSameNamespace): their status read from the API, the CA
+  ConfigMap the client trusts read from the API, a Terminate listener's CA-signed Secret beside
+  a Passthrough listener on one port;
 - the mesh (MeshConsumerRoute): the waypoint provisioned and run by the kubelet, the mesh's Pods
   read from the API (their IPs tell the consumer namespace's clients apart), a route in one
   namespace on another's Service.
@@ -48,6 +51,7 @@ SUBSET = frozenset({
     "GatewayHTTPListenerIsolation", "GatewayOptionalAddressValue", "GatewayInfrastructure",
     "HTTPRouteReferenceGrant", "HTTPRouteCrossNamespace", "HTTPRouteHTTPSListener", "HTTPRouteWeight",
     "HTTPRouteSimpleSameNamespace", "MeshConsumerRoute", "GatewayFrontendClientCertificateValidation",
+    "TLSRouteMixedTerminationSameNamespace",
 })
 CHOSEN = [t for t in all_tests() if t.short_name in SUBSET and skip_reason(t) is None]
 

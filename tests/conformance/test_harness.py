@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from . import status_checks as sc
+from .ca_certificates import CA_SIGNED, authority, client_certificate
 from .checks import merge_patch, with_unique_query
 from .client import host_header, round_trip
 from .cluster import (
@@ -25,8 +26,6 @@ from .cluster import (
     UNUSABLE_ADDRESS,
     EchoSpec,
     Pod,
-    certificate_authority,
-    client_certificate,
     documents,
     endpoint_slices,
     manifest_text,
@@ -269,7 +268,7 @@ def test_client_certificates_are_signed_by_their_ca_only() -> None:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
 
-    ca, other = certificate_authority(), certificate_authority()
+    ca, other = authority(), authority()
     client = x509.load_pem_x509_certificate(client_certificate(ca).cert_pem.encode())
     client.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.cert_pem.encode()))
     with pytest.raises(InvalidSignature):  # the same subject name: only the signature tells them apart
@@ -298,7 +297,8 @@ def test_pods_and_endpoint_slices() -> None:
     assert specs["tcp-backend"] == EchoSpec("tcp", 3000, tls_port=8443,
                                             tls_secret=(INFRA, "tls-passthrough-checks-certificate"))
     assert specs["coredns"] == EchoSpec("dns", 53)
-    assert all(p.spec.tls_secret is None or p.spec.tls_secret in TLS_SECRETS for p in members)
+    assert all(p.spec.tls_secret is None or p.spec.tls_secret in TLS_SECRETS or p.spec.tls_secret in CA_SIGNED
+               for p in members)
     slices = {(s["metadata"]["namespace"], s["metadata"]["labels"]["kubernetes.io/service-name"]): s
               for s in endpoint_slices(objects, members)}
     web = slices[("gateway-conformance-web-backend", "web-backend")]
