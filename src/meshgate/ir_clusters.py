@@ -126,11 +126,29 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CARef:
+    """A BackendTLSPolicy's CA reference (key ca.crt of a ConfigMap or Secret of `namespace`),
+    looked up when the cluster is built (its reads are recorded there)."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class UpstreamTLS:
     """TLS to the upstream: SIMPLE (verify the server) or MUTUAL (also present a certificate).
 
     ``credential``: the Secret whose ca.crt verifies the server (unless ``verify`` is off) and,
     for MUTUAL, whose tls.crt and tls.key Envoy presents (fetched over SDS, never inlined).
+    ``subject_alt_names`` are DNS names, ``uri_subject_alt_names`` URIs; the certificate must carry
+    one of them.
+
+    A BackendTLSPolicy's TLS (``trust_required``) trusts only ``ca`` (all of which must resolve)
+    or, with ``system_ca``, the system's CA bundle; when its CAs do not resolve (or the policy asks
+    for CAs meshgate does not know), the cluster trusts a CA no server can chain to, so that
+    connections fail as the spec requires, never fall back to unverified TLS.
     """
 
     mode: str  # SIMPLE | MUTUAL
@@ -138,6 +156,10 @@ class UpstreamTLS:
     subject_alt_names: tuple[str, ...] = ()
     credential: SecretRef | None = None
     verify: bool = True
+    uri_subject_alt_names: tuple[str, ...] = ()
+    ca: tuple[CARef, ...] = ()
+    system_ca: bool = False
+    trust_required: bool = False
 
     @property
     def client_certificate(self) -> SecretRef | None:
@@ -162,8 +184,9 @@ class ClusterPolicy:
     http2: bool = False
     locality: LocalityPolicy = LocalityPolicy()
     rule: SourceRef | None = None  # the DestinationRule whose policy this is
+    tls_policy: SourceRef | None = None  # the BackendTLSPolicy whose TLS this is
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
         """What made the policy (for the cluster's xDS metadata)."""
-        return () if self.rule is None else (self.rule,)
+        return tuple(s for s in (self.rule, self.tls_policy) if s is not None)

@@ -1,4 +1,4 @@
-"""Kubernetes core kinds (v1 Namespace, Service, Pod, Node, Secret; discovery.k8s.io/v1 EndpointSlice)."""
+"""Kubernetes core kinds (v1 Namespace, Service, Pod, Node, Secret, ConfigMap; discovery.k8s.io/v1 EndpointSlice)."""
 
 from __future__ import annotations
 
@@ -128,6 +128,16 @@ class Secret:
     type: str
     data: dict[str, bytes]
     kind = "Secret"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigMap:
+    """A ConfigMap: only `data` is read (a BackendTLSPolicy's CA bundle, key ca.crt)."""
+
+    meta: Meta
+    source: Source
+    data: dict[str, str]
+    kind = "ConfigMap"
 
 
 def parse_namespace(f: Fields, meta: Meta, source: Source) -> Namespace:
@@ -322,3 +332,8 @@ def parse_secret(f: Fields, meta: Meta, source: Source) -> Secret:
     for key, value in f.str_map("stringData").items():
         data[key] = value.encode()
     return Secret(meta, source, stype, data)
+
+
+def parse_config_map(f: Fields, meta: Meta, source: Source) -> ConfigMap:
+    """ConfigMap: its string `data` (binaryData is not read: a CA bundle is text)."""
+    return ConfigMap(meta, source, f.str_map("data"))

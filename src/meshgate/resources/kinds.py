@@ -8,6 +8,7 @@ from typing import Any
 
 from . import core, gateway_api, istio, meshgate_kinds
 from .fields import Fields
+from .gateway_api.backend_tls_policy import parse_backend_tls_policy
 from .gateway_api.grpc_route import parse_grpc_route
 from .gateway_api.stream_routes import parse_tcp_route, parse_tls_route, parse_udp_route
 from .meta import Meta, Source
@@ -39,12 +40,14 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec(gateway_api.GROUP, "TLSRoute", ("v1", "v1alpha3", "v1alpha2"), True, parse_tls_route),
         KindSpec(gateway_api.GROUP, "TCPRoute", ("v1alpha2", "v1"), True, parse_tcp_route),
         KindSpec(gateway_api.GROUP, "UDPRoute", ("v1alpha2", "v1"), True, parse_udp_route),
+        KindSpec(gateway_api.GROUP, "BackendTLSPolicy", ("v1", "v1alpha3"), True, parse_backend_tls_policy),
         KindSpec(gateway_api.GROUP, "ReferenceGrant", ("v1", "v1beta1"), True, gateway_api.parse_reference_grant),
         KindSpec("", "Namespace", ("v1",), False, core.parse_namespace),
         KindSpec("", "Service", ("v1",), True, core.parse_service),
         KindSpec("", "Pod", ("v1",), True, core.parse_pod),
         KindSpec("", "Node", ("v1",), False, core.parse_node),
         KindSpec("", "Secret", ("v1",), True, core.parse_secret),
+        KindSpec("", "ConfigMap", ("v1",), True, core.parse_config_map),
         KindSpec("discovery.k8s.io", "EndpointSlice", ("v1",), True, core.parse_endpoint_slice),
         KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, istio.parse_service_entry),
         KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, istio.parse_workload_entry),

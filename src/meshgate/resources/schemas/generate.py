@@ -67,6 +67,7 @@ CORE_KINDS = {
     "v1/Pod": "io.k8s.api.core.v1.Pod",
     "v1/Node": "io.k8s.api.core.v1.Node",
     "v1/Secret": "io.k8s.api.core.v1.Secret",
+    "v1/ConfigMap": "io.k8s.api.core.v1.ConfigMap",
     "discovery.k8s.io/v1/EndpointSlice": "io.k8s.api.discovery.v1.EndpointSlice",
 }
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
