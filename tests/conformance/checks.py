@@ -20,6 +20,7 @@ from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
 from .model import Applied, TestFailed
 from .processes import EchoPod
+from .stream_checks import StreamChecks
 from .suite import Condition, ExpectedListener, ExpectedParent, Generated, Reply
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def with_unique_query(expected: Expect) -> Expect:
     return replace(expected, request=replace(expected.request, path=path))
 
 
-class Checks:
+class Checks(StreamChecks):
     """What a test body calls (suite.Checks), bound to one test run."""
 
     def __init__(self, suite: Suite, applied: list[Applied]) -> None:
@@ -108,9 +109,41 @@ class Checks:
     def route_resolved_refs(self, route: Key, gateway: Key) -> None:
         self.route_condition(route, gateway, Condition("ResolvedRefs", "True", "ResolvedRefs"))
 
-    def route_condition(self, route: Key, gateway: Key, condition: Condition) -> None:
-        self.suite._wait(f"HTTPRoute {route} to have {condition.type}={condition.status}",
-                         lambda d: sc.route_condition_problem(d, route, gateway, condition), self.suite.timing.status)
+    def route_condition(self, route: Key, gateway: Key, condition: Condition, route_kind: str = "HTTPRoute",
+                        parent_kind: str = "Gateway") -> None:
+        self.suite._wait(f"{route_kind} {route} to have {condition.type}={condition.status}",
+                         lambda d: sc.route_condition_problem(d, route, gateway, condition, route_kind, parent_kind),
+                         self.suite.timing.status)
+
+    def routes_and_parent_accepted(self, parent_kind: str, parent: Key, *routes: Key,
+                                   route_kind: str = "HTTPRoute") -> None:
+        """RoutesAndParentMustBeAccepted: the parent (a ListenerSet) Accepted, each route Accepted by it."""
+        self.suite._wait(
+            f"{parent_kind} {parent} and routes {', '.join(map(str, routes))} to be accepted",
+            lambda d: sc.object_condition_problem(d, parent_kind, parent, Condition("Accepted")) or next(
+                filter(None, (sc.route_accepted_problem(d, r, parent, route_kind, parent_kind) for r in routes)), None),
+            self.suite.timing.status)
+
+    def object_condition(self, kind: str, key: Key, condition: Condition) -> None:
+        """<Kind>MustHaveCondition for kinds other than routes (ListenerSetMustHaveCondition)."""
+        self.suite._wait(f"{kind} {key} to have {condition.type}={condition.status}",
+                         lambda d: sc.object_condition_problem(d, kind, key, condition), self.suite.timing.status)
+
+    def listener_conditions(self, kind: str, key: Key, conditions: Sequence[Condition], *names: str) -> None:
+        """GatewayListenersMustHaveConditions / ListenerSetListenersMustHaveConditions."""
+        self.suite._wait(f"{kind} {key} listeners {', '.join(names) or '(all)'} conditions",
+                         lambda d: sc.listener_conditions_problem(d, kind, key, conditions, names),
+                         self.suite.timing.status)
+
+    def attached_listener_sets(self, gateway: Key, count: int) -> None:
+        """GatewayMustHaveAttachedListeners."""
+        self.suite._wait(f"Gateway {gateway} to have {count} attached ListenerSets",
+                         lambda d: sc.attached_listener_sets_problem(d, gateway, count), self.suite.timing.status)
+
+    def listener_set_listeners(self, key: Key, listeners: Sequence[ExpectedListener]) -> None:
+        """ListenerSetStatusMustHaveListeners."""
+        self.suite._wait(f"ListenerSet {key} listener status",
+                         lambda d: sc.listeners_problem(d, key, listeners, "ListenerSet"), self.suite.timing.status)
 
     def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool) -> None:
         self.suite._wait(f"HTTPRoute {route} to have its parents",

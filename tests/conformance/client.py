@@ -1,4 +1,5 @@
-"""The suite's round tripper: one HTTP(S) request to a Gateway address, redirects not followed.
+"""The suite's round tripper: one HTTP(S) request to a Gateway address, redirects not followed
+(h2c with prior knowledge when the request asks for it: stream_clients.h2c_round_trip).
 
 Like the upstream roundtripper, the Host header is the request's host when given (port and all),
 else the Gateway address without a default port; HTTPS uses the host (without port) as SNI and
@@ -11,7 +12,8 @@ import http.client
 import json
 import ssl
 
-from .expect import Request
+from .expect import H2C_PRIOR_KNOWLEDGE, Request
+from .stream_clients import h2c_round_trip
 from .suite import Reply
 
 TIMEOUT = 10.0
@@ -32,6 +34,10 @@ def round_trip(address: str, request: Request, cert_pem: str | None = None,
     ip, _, port = address.rpartition(":")
     https = cert_pem is not None
     host = host_header(address, request, https)
+    if request.protocol == H2C_PRIOR_KNOWLEDGE and not https:
+        return h2c_round_trip(address, request, host, echo_set_headers, TIMEOUT)
+    if request.protocol not in ("", H2C_PRIOR_KNOWLEDGE):
+        raise ValueError(f"request protocol {request.protocol!r} is not supported by this round tripper")
     if https:
         ctx = ssl.create_default_context(cadata=cert_pem)
         server_name = server_name or (host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host)

@@ -26,7 +26,12 @@ GATEWAY_CLASS = "meshgate-conformance"
 CONTROLLER = "meshgate.io/gateway-controller"
 PLACEHOLDERS = {"{GATEWAY_CLASS_NAME}": GATEWAY_CLASS, "{GATEWAY_CONTROLLER_NAME}": CONTROLLER}
 ECHO_IMAGE = "gateway-api/conformance/echo-basic"
-ECHO_HTTP_PORT = 3000  # echo-basic's plain HTTP port (3001 is h2c, 8443 TLS: not served here)
+COREDNS_IMAGE = "coredns/coredns"
+ECHO_HTTP_PORT = 3000  # echo-basic's plain HTTP port (also the gRPC and TCP modes' plain port)
+ECHO_H2C_PORT = 3001
+ECHO_TLS_PORT = 8443
+ECHO_UDP_PORT = 8080
+DNS_PORT = 53
 # Pod template hashes and name suffixes use Kubernetes' "safe" alphabet (no vowels, no 0/1/3).
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -36,7 +41,9 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 TLS_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("gateway-conformance-infra", "tls-validity-checks-certificate"):
         ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org"),
-    ("gateway-conformance-infra", "tls-checks-certificate"): ("abc.example.com",),
+    ("gateway-conformance-infra", "tls-checks-certificate"): ("abc.example.com", "other.example.com"),
+    ("gateway-conformance-infra", "tls-passthrough-checks-certificate"): ("abc.example.com",),
+    ("gateway-conformance-app-backend", "tls-passthrough-checks-certificate"): ("abc.example.com",),
     ("gateway-conformance-web-backend", "certificate"): ("*", "*.example.com", "example.com"),
 }
 
@@ -55,6 +62,29 @@ def documents(text: str) -> list[dict]:
 
 
 @dataclass(frozen=True)
+class EchoSpec:
+    """What one echo-basic (or coredns) container serves, read from its image and environment as
+    echo-basic reads them: the mode, its ports, and the Secret whose certificate the TLS port uses."""
+
+    mode: str = "http"  # http, grpc, tcp, udp (echo-basic's modes) or dns (the coredns stand-in)
+    port: int = ECHO_HTTP_PORT
+    h2c_port: int | None = None
+    tls_port: int | None = None
+    tls_secret: tuple[str, str] | None = None  # (namespace, name) of the mounted Secret
+    service: str = ""  # SERVICE_NAME
+    ingress: str = ""  # INGRESS_NAME
+
+    @property
+    def udp(self) -> bool:
+        """Whether it listens on UDP only (no TCP port to wait for)."""
+        return self.mode in ("udp", "dns")
+
+    def ports(self) -> list[int]:
+        """Every port it listens on."""
+        return [p for p in (self.port, self.h2c_port, self.tls_port) if p is not None]
+
+
+@dataclass(frozen=True)
 class Pod:
     """An echo-basic replica: where it listens and what it reports."""
 
@@ -62,6 +92,7 @@ class Pod:
     name: str
     labels: tuple[tuple[str, str], ...]
     ip: str
+    spec: EchoSpec = EchoSpec()
 
     @property
     def service_prefix(self) -> str:
@@ -73,21 +104,56 @@ def _token(seed: str, length: int) -> str:
     return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:length])
 
 
-def _serves_plain_http(deployment: dict) -> bool:
-    containers = deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
-    for c in containers:
-        env = {e.get("name") for e in c.get("env", [])}
-        if ECHO_IMAGE in c.get("image", "") and not env & {"TLS_SERVER_CERT", "GRPC_ECHO_SERVER"}:
-            return True
-    return False
+def _env_port(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    return int(value) if value.isdigit() else default
 
 
-def pods(objects: list[dict], network: str) -> list[Pod]:
-    """The replicas of every plain-HTTP echo-basic Deployment, one loopback address each."""
+def echo_spec(deployment: dict) -> EchoSpec | None:
+    """How a Deployment's Pods are served here, or None when they are not echo-basic or coredns."""
+    template = deployment.get("spec", {}).get("template", {}).get("spec", {})
+    namespace = deployment.get("metadata", {}).get("namespace", "default")
+    secrets = [v["secret"]["secretName"] for v in template.get("volumes", []) if v.get("secret", {}).get("secretName")]
+    for c in template.get("containers", []):
+        image = c.get("image", "")
+        if COREDNS_IMAGE in image:
+            return EchoSpec(mode="dns", port=DNS_PORT)
+        if ECHO_IMAGE not in image:
+            continue
+        # Only plain values count: the fieldRef ones (POD_NAME, NAMESPACE) are the Pod's own.
+        env = {e["name"]: str(e["value"]) for e in c.get("env", []) if "name" in e and "value" in e}
+        key_var = "TLS_SERVER_PRIVKEY"  # the HTTP server's spelling; the gRPC and TCP servers read ..._PRIV_KEY
+        if "GRPC_ECHO_SERVER" in env or "TCP_ECHO_SERVER" in env:
+            key_var = "TLS_SERVER_PRIV_KEY"
+        secret = (namespace, secrets[0]) if env.get("TLS_SERVER_CERT") and env.get(key_var) and secrets else None
+        common = {"service": env.get("SERVICE_NAME", ""), "ingress": env.get("INGRESS_NAME", "")}
+        if "GRPC_ECHO_SERVER" in env:
+            return EchoSpec("grpc", _env_port(env, "HTTP_PORT", ECHO_HTTP_PORT),
+                            tls_port=_env_port(env, "HTTPS_PORT", ECHO_TLS_PORT) if secret else None,
+                            tls_secret=secret, **common)
+        if "TCP_ECHO_SERVER" in env:
+            return EchoSpec("tcp", _env_port(env, "TCP_PORT", ECHO_HTTP_PORT),
+                            tls_port=_env_port(env, "TLS_PORT", ECHO_TLS_PORT) if secret else None,
+                            tls_secret=secret, **common)
+        if "UDP_ECHO_SERVER" in env:
+            return EchoSpec("udp", _env_port(env, "UDP_PORT", ECHO_UDP_PORT), **common)
+        return EchoSpec("http", _env_port(env, "HTTP_PORT", ECHO_HTTP_PORT),
+                        h2c_port=_env_port(env, "H2C_PORT", ECHO_H2C_PORT),
+                        tls_port=_env_port(env, "HTTPS_PORT", ECHO_TLS_PORT) if secret else None,
+                        tls_secret=secret, **common)
+    return None
+
+
+def pods(objects: list[dict], network: str, skip: int = 0) -> list[Pod]:
+    """The replicas of every echo-basic (and coredns) Deployment, one loopback address each (after
+    the first `skip` addresses of `network`, which Pods made before hold)."""
     hosts = ipaddress.ip_network(network).hosts()
+    for _ in range(skip):
+        next(hosts)
     out = []
     for d in objects:
-        if d.get("kind") != "Deployment" or not _serves_plain_http(d):
+        spec = echo_spec(d) if d.get("kind") == "Deployment" else None
+        if spec is None:
             continue
         meta = d["metadata"]
         ns = meta.get("namespace", "default")
@@ -96,7 +162,7 @@ def pods(objects: list[dict], network: str) -> list[Pod]:
         for i in range(int(d["spec"].get("replicas", 1))):
             suffix = _token(f"{ns}/{meta['name']}/{i}", 5)
             name = f"{meta['name']}-{template_hash}-{suffix}"
-            out.append(Pod(ns, name, labels, str(next(hosts))))
+            out.append(Pod(ns, name, labels, str(next(hosts)), spec))
     return out
 
 

@@ -43,15 +43,20 @@ class GatewayRef:
         return Key(self.namespace, self.name)
 
 
+H2C_PRIOR_KNOWLEDGE = "H2C_PRIOR_KNOWLEDGE"  # roundtripper.H2CPriorKnowledgeProtocol
+
+
 @dataclass(frozen=True)
 class Request:
-    """The request to send. `host` empty: the Gateway address is the Host."""
+    """The request to send. `host` empty: the Gateway address is the Host. `protocol` empty:
+    HTTP/1.1 (or HTTPS); H2C_PRIOR_KNOWLEDGE: HTTP/2 without TLS, no Upgrade."""
 
     path: str = "/"
     host: str = ""
     method: str = "GET"
     headers: Mapping[str, str] = field(default_factory=_none)
     body: str = ""
+    protocol: str = ""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ SUPPORTED = frozenset({
     "HTTPRouteRetry",
     "HTTPRouteRetryConnectionError",
     "HTTPRouteRetryBackendTimeout",
+    "HTTPRouteBackendProtocolH2C",  # h2c upstreams for appProtocol kubernetes.io/h2c
+    "HTTPRouteBackendProtocolWebSocket",  # every HTTP listener allows the websocket upgrade
     "GatewayAddressEmpty",  # an IPAddress without a value gets one from --address-pool
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
@@ -49,9 +51,6 @@ SUPPORTED = frozenset({
 UNSUPPORTED: dict[str, str] = {
     "HTTPRouteCORS": "the CORS filter is not translated; a rule using it is refused "
                      "(Accepted=False/UnsupportedValue)",
-    "HTTPRouteBackendProtocolH2C": "meshgate sends h2c to kubernetes.io/h2c ports, but this harness cannot "
-                                   "check it: `meshgate echo` has no h2c port (echo-basic serves one on 3001) "
-                                   "and the client here speaks HTTP/1.1 only",
 }
 
 

@@ -81,6 +81,7 @@ class KubeSuite(Suite):
         self.api = KubeApi(root)
         self.serve: MeshgateProcess | None = None
         self._debug = ""
+        self._test_slices: list[dict] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -145,6 +146,17 @@ class KubeSuite(Suite):
         for obj in apply_order(documents(text)):
             self.api.create(obj)
         return Applied(Path(manifest), split_documents(text))  # the path only names it: nothing is written
+
+    def _add_test_slices(self, slices: list[dict]) -> None:
+        """A test's EndpointSlices, created through the API (the EndpointSlice controller's work)."""
+        for obj in slices:
+            self.api.create(obj)
+        self._test_slices = slices
+
+    def _remove_test_slices(self) -> None:
+        for obj in self._test_slices:
+            self.api.delete(obj)
+        self._test_slices = []
 
     def _cleanup(self, applied: list[Applied]) -> None:
         objects = [o for a in applied for o in a.objects()]

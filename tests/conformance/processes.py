@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cluster import ECHO_HTTP_PORT, Pod
+from .cluster import Pod
 
 BIN = Path(sys.executable).parent
 _ENVOY_LINE = re.compile(r"gateway (?P<gateway>\S+): \S+\s+\(Envoy admin (?P<admin>http://\S+), access log ")
@@ -57,24 +57,63 @@ def _stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
         proc.wait(5)
 
 
+def _wait_logged(log: Path, text: str, proc: subprocess.Popen, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+    """Wait until `log` holds `text` (a UDP server cannot be probed by connecting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {proc.returncode}: {log.read_text(errors='replace')[-500:]}")
+        if log.exists() and text in log.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not log {text!r} after {timeout:.0f} s")
+
+
 @dataclass
 class EchoPod:
-    """One echo-basic replica as a process."""
+    """One echo-basic replica (or the coredns stand-in) as a `meshgate echo` process, in the mode
+    and with the ports its Deployment asks for (cluster.EchoSpec); `tls_files` are the mounted
+    Secret's certificate and key when it serves TLS."""
 
     pod: Pod
     log: Path
     proc: subprocess.Popen | None = None
+    tls_files: tuple[Path, Path] | None = None
+
+    def command(self) -> list[str]:
+        """The `meshgate echo` command line of this Pod."""
+        spec = self.pod.spec
+        cmd = [meshgate_exe(), "echo", "--address", self.pod.ip, "--port", str(spec.port), "--mode", spec.mode,
+               "--pod", self.pod.name, "--namespace", self.pod.namespace]
+        if spec.service:
+            cmd += ["--service", spec.service]
+        if spec.ingress:
+            cmd += ["--ingress", spec.ingress]
+        if spec.h2c_port is not None:
+            cmd += ["--h2c-port", str(spec.h2c_port)]
+        if spec.tls_port is not None and self.tls_files is not None:
+            cmd += ["--tls-port", str(spec.tls_port), "--tls-cert", str(self.tls_files[0]),
+                    "--tls-key", str(self.tls_files[1])]
+        return cmd
+
+    def ports(self) -> list[int]:
+        """The ports it listens on (the TLS one only with a certificate)."""
+        spec = self.pod.spec
+        return [p for p in spec.ports() if p != spec.tls_port or self.tls_files is not None]
 
     def start(self) -> None:
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [meshgate_exe(), "echo", "--address", self.pod.ip, "--port", str(ECHO_HTTP_PORT),
-                 "--pod", self.pod.name, "--namespace", self.pod.namespace],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
 
     def wait_ready(self) -> None:
         assert self.proc is not None
-        _wait_listening(self.pod.ip, ECHO_HTTP_PORT, self.proc, f"echo pod {self.pod.namespace}/{self.pod.name}")
+        what = f"echo pod {self.pod.namespace}/{self.pod.name}"
+        if self.pod.spec.udp:
+            _wait_logged(self.log, "echo listening on", self.proc, what)
+            return
+        for port in self.ports():
+            _wait_listening(self.pod.ip, port, self.proc, what)
 
     def logs(self) -> str:
         """The Pod's log so far (kubectl logs)."""

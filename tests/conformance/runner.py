@@ -24,6 +24,7 @@ from .cluster import (
     GATEWAY_CLASS,
     TLS_SECRETS,
     Certificate,
+    Pod,
     documents,
     dump_all,
     endpoint_slices,
@@ -79,6 +80,7 @@ class Suite:
         self.config = root / "config"
         self.certs: dict[tuple[str, str], Certificate] = {}
         self.pods: list[EchoPod] = []
+        self.test_pods: list[EchoPod] = []  # the running test's own Pods (its manifests' Deployments)
         self.meshgate: Meshgate | None = None
         self.base_objects: list[dict] = []
 
@@ -102,9 +104,22 @@ class Suite:
         self.base_objects = documents(manifest_text("manifests.yaml"))
         members = pods(self.base_objects, self.pod_network)
         self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
-        self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log") for p in members]
+        self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
+                     for p in members]
         return [gateway_class(), *endpoint_slices(self.base_objects, members),
                 *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
+
+    def _mount(self, pod: Pod) -> tuple[Path, Path] | None:
+        """The certificate and key files of the Secret a Pod mounts (the kubelet's secret volume)."""
+        secret = pod.spec.tls_secret
+        if secret is None or secret not in self.certs:
+            return None
+        d = self.root / "secrets" / f"{secret[0]}.{secret[1]}"
+        d.mkdir(parents=True, exist_ok=True)
+        cert = self.certs[secret]
+        (d / "crt").write_text(cert.cert_pem)
+        (d / "key").write_text(cert.key_pem)
+        return d / "crt", d / "key"
 
     def start_pods(self) -> None:
         """Start the echo Pods and wait until each listens."""
@@ -190,13 +205,13 @@ class Suite:
             time.sleep(self.timing.step * 4)
 
     def pods_of(self, service: Key) -> list[EchoPod]:
-        """The Pods behind a Service (by its selector)."""
+        """The Pods behind a base Service (by its selector), the running test's Pods included."""
         for obj in self.base_objects:
             meta = obj.get("metadata", {})
             if obj.get("kind") == "Service" and meta.get("name") == service.name and \
                     meta.get("namespace") == service.namespace:
                 selector = obj["spec"].get("selector", {})
-                return [p for p in self.pods if p.pod.namespace == service.namespace and
+                return [p for p in self.pods + self.test_pods if p.pod.namespace == service.namespace and
                         all(dict(p.pod.labels).get(k) == v for k, v in selector.items())]
         return []
 
@@ -211,7 +226,9 @@ class Suite:
         started = time.monotonic()
         applied = [self._apply(name) for name in test.manifests]
         checks = self.checks(applied)
+        test_pods: list[EchoPod] = []
         try:
+            test_pods = self._start_test_pods(applied)
             test.body(checks)
         except TestFailed as exc:
             checks.failures.append(str(exc))
@@ -222,8 +239,41 @@ class Suite:
                 self._cleanup(applied)
             except TestFailed as exc:
                 checks.failures.append(f"cleanup: {exc}")
+            finally:
+                self._stop_test_pods(test_pods)
         outcome = "failed" if checks.failures else "passed"
         return Result(test, outcome, checks.failures, time.monotonic() - started, checks.unchecked)
+
+    def _start_test_pods(self, applied: list[Applied]) -> list[EchoPod]:
+        """The Pods of the Deployments a test's own manifests bring (the TCPRoute and UDPRoute tests
+        have their own backends), on the next free Pod addresses, and the EndpointSlices of the
+        test's Services (over the base Pods and these), written once the Pods listen."""
+        objects = [o for a in applied for o in a.objects()]
+        members = pods(objects, self.pod_network, skip=len(self.pods))
+        started = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
+                   for p in members]
+        self.test_pods = started
+        for pod in started:
+            pod.start()
+        for pod in started:
+            pod.wait_ready()
+        slices = endpoint_slices(objects, [p.pod for p in self.pods] + members)
+        if slices:
+            self._add_test_slices(slices)
+        return started
+
+    def _add_test_slices(self, slices: list[dict]) -> None:
+        """Make a test's EndpointSlices known (file mode: one more file in the watched directory)."""
+        (self.config / "test-cluster.yaml").write_text(dump_all(slices))
+
+    def _remove_test_slices(self) -> None:
+        (self.config / "test-cluster.yaml").unlink(missing_ok=True)
+
+    def _stop_test_pods(self, started: list[EchoPod]) -> None:
+        self._remove_test_slices()
+        for pod in started:
+            pod.stop()
+        self.test_pods = []
 
     def checks(self, applied: list[Applied]) -> Checks:
         """What the test body calls, for one run."""

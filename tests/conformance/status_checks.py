@@ -108,38 +108,42 @@ def gateway_ip(doc: dict, gateway: Key) -> str | None:
     return addresses[0].get("value") if addresses else None
 
 
-def _parent_entry(doc: dict, route: Key, gateway: Key) -> tuple[dict | None, str | None]:
-    obj = find(doc, "HTTPRoute", route)
+def _parent_entry(doc: dict, route: Key, gateway: Key, route_kind: str = "HTTPRoute",
+                  parent_kind: str = "Gateway") -> tuple[dict | None, str | None]:
+    obj = find(doc, route_kind, route)
     if obj is None:
-        return None, f"HTTPRoute {route} has no status"
+        return None, f"{route_kind} {route} has no status"
     for p in obj["status"].get("parents", []):
         ref = p.get("parentRef", {})
-        if ref.get("name") == gateway.name and ref.get("namespace", route.namespace) == gateway.namespace:
+        if ref.get("name") == gateway.name and ref.get("namespace", route.namespace) == gateway.namespace \
+                and ref.get("kind", "Gateway") == parent_kind:
             return p, None
-    return None, f"HTTPRoute {route} has no status.parents entry for Gateway {gateway}"
+    return None, f"{route_kind} {route} has no status.parents entry for {parent_kind} {gateway}"
 
 
-def route_accepted_problem(doc: dict, route: Key, gateway: Key) -> str | None:
+def route_accepted_problem(doc: dict, route: Key, gateway: Key, route_kind: str = "HTTPRoute",
+                           parent_kind: str = "Gateway") -> str | None:
     """The parent entry GatewayAndHTTPRoutesMustBeAccepted wants: ours, group and kind set, the
     namespace set when the Gateway is elsewhere (else the entry is not found), Accepted=True/Accepted."""
-    entry, problem = _parent_entry(doc, route, gateway)
+    entry, problem = _parent_entry(doc, route, gateway, route_kind, parent_kind)
     if entry is None:
         return problem
     ref = entry["parentRef"]
-    where = f"HTTPRoute {route} parent {gateway}"
+    where = f"{route_kind} {route} parent {gateway}"
     if entry.get("controllerName") != CONTROLLER:
         return f"{where}: controllerName {entry.get('controllerName')!r}"
-    if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
+    if ref.get("group") != GROUP or ref.get("kind") != parent_kind:
         return f"{where}: parentRef group/kind must be set explicitly, got {ref}"
     return _conditions_problem(entry.get("conditions", []), [Condition("Accepted", "True", "Accepted")], where)
 
 
-def route_condition_problem(doc: dict, route: Key, gateway: Key, condition: Condition) -> str | None:
-    """HTTPRouteMustHaveCondition."""
-    entry, problem = _parent_entry(doc, route, gateway)
+def route_condition_problem(doc: dict, route: Key, gateway: Key, condition: Condition,
+                            route_kind: str = "HTTPRoute", parent_kind: str = "Gateway") -> str | None:
+    """HTTPRouteMustHaveCondition (and the other route kinds')."""
+    entry, problem = _parent_entry(doc, route, gateway, route_kind, parent_kind)
     if entry is None:
         return problem
-    return _conditions_problem(entry.get("conditions", []), [condition], f"HTTPRoute {route} parent {gateway}")
+    return _conditions_problem(entry.get("conditions", []), [condition], f"{route_kind} {route} parent {gateway}")
 
 
 def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParent],
@@ -177,17 +181,18 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
     return None
 
 
-def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListener]) -> str | None:
-    """GatewayStatusMustHaveListeners."""
-    obj = find(doc, "Gateway", gateway)
+def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListener],
+                      kind: str = "Gateway") -> str | None:
+    """GatewayStatusMustHaveListeners (kind ListenerSet: ListenerSetStatusMustHaveListeners)."""
+    obj = find(doc, kind, gateway)
     if obj is None:
-        return f"Gateway {gateway} has no status"
+        return f"{kind} {gateway} has no status"
     actual = {ls["name"]: ls for ls in obj["status"].get("listeners", [])}
     if set(actual) != {ls.name for ls in listeners}:
-        return f"Gateway {gateway}: listeners {sorted(actual)}, expected {sorted(ls.name for ls in listeners)}"
+        return f"{kind} {gateway}: listeners {sorted(actual)}, expected {sorted(ls.name for ls in listeners)}"
     for want in listeners:
         got = actual[want.name]
-        where = f"Gateway {gateway} listener {want.name}"
+        where = f"{kind} {gateway} listener {want.name}"
         if got.get("attachedRoutes") != want.attached_routes:
             return f"{where}: attachedRoutes {got.get('attachedRoutes')}, expected {want.attached_routes}"
         kinds = {(k.get("group", GROUP), k.get("kind")) for k in got.get("supportedKinds", [])}
@@ -247,3 +252,42 @@ def gateway_zero_routes_problem(doc: dict, gateway: Key) -> str | None:
         return None
     return f"Gateway {gateway}: expected no listener or one with 0 routes, got " + ", ".join(
         f"{ls.get('name')}: {ls.get('attachedRoutes')}" for ls in listeners)
+
+
+def object_condition_problem(doc: dict, kind: str, key: Key, condition: Condition) -> str | None:
+    """<Kind>MustHaveCondition (ListenerSetMustHaveCondition): latest conditions, one as expected."""
+    obj = find(doc, kind, key)
+    if obj is None:
+        return f"{kind} {key} has no status"
+    return _conditions_problem(obj["status"].get("conditions", []), [condition], f"{kind} {key}")
+
+
+def listener_conditions_problem(doc: dict, kind: str, key: Key, conditions: Sequence[Condition],
+                                names: Sequence[str]) -> str | None:
+    """GatewayListenersMustHaveConditions / ListenerSetListenersMustHaveConditions: latest
+    conditions, and each named listener (every one when none is named) has all of `conditions`."""
+    obj = find(doc, kind, key)
+    if obj is None:
+        return f"{kind} {key} has no status"
+    problem = _conditions_problem(obj["status"].get("conditions", []), [], f"{kind} {key}")
+    if problem:
+        return problem
+    listeners = {ls.get("name"): ls for ls in obj["status"].get("listeners", [])}
+    for name in names or list(listeners):
+        if name not in listeners:
+            return f"{kind} {key} has no status for listener {name}"
+        problem = _conditions_problem(listeners[name].get("conditions", []), conditions,
+                                      f"{kind} {key} listener {name}")
+        if problem:
+            return problem
+    return None
+
+
+def attached_listener_sets_problem(doc: dict, gateway: Key, count: int) -> str | None:
+    """GatewayMustHaveAttachedListeners: latest conditions, status.attachedListenerSets (unset: 0)."""
+    problem = gateway_latest_problem(doc, gateway)
+    if problem:
+        return problem
+    obj = find(doc, "Gateway", gateway) or {}
+    got = obj["status"].get("attachedListenerSets", 0)
+    return None if got == count else f"Gateway {gateway}: attachedListenerSets {got}, expected {count}"

@@ -113,6 +113,24 @@ class Checks(Protocol):
     def gateway_listeners(self, gateway: Key, listeners: Sequence[ExpectedListener]) -> None:
         """GatewayStatusMustHaveListeners: exactly these listeners, attachedRoutes, kinds, conditions."""
 
+    def routes_and_parent_accepted(self, parent_kind: str, parent: Key, *routes: Key,
+                                   route_kind: str = "HTTPRoute") -> None:
+        """RoutesAndParentMustBeAccepted: the parent (e.g. a ListenerSet) is Accepted and each
+        route has an Accepted=True/Accepted entry for it."""
+
+    def object_condition(self, kind: str, key: Key, condition: Condition) -> None:
+        """<Kind>MustHaveCondition for a kind that is no route (ListenerSetMustHaveCondition)."""
+
+    def listener_conditions(self, kind: str, key: Key, conditions: Sequence[Condition], *names: str) -> None:
+        """GatewayListenersMustHaveConditions / ListenerSetListenersMustHaveConditions: each named
+        listener (all when none is named) has every one of `conditions`."""
+
+    def attached_listener_sets(self, gateway: Key, count: int) -> None:
+        """GatewayMustHaveAttachedListeners: status.attachedListenerSets (unset counts as 0)."""
+
+    def listener_set_listeners(self, key: Key, listeners: Sequence[ExpectedListener]) -> None:
+        """ListenerSetStatusMustHaveListeners."""
+
     def expect(self, address: str, expected: Expect, tls_cert: Key | None = None, server_name: str = "") -> None:
         """MakeRequestAndExpectEventuallyConsistentResponse (with `tls_cert`: the TLS variant,
         trusting that Secret's certificate; SNI = `server_name`, else the request host).
@@ -123,6 +141,11 @@ class Checks(Protocol):
 
     def requests(self, address: str, request: Request, count: int, concurrency: int) -> list[Reply]:
         """`count` copies of one request, `concurrency` at a time (for distribution tests)."""
+
+    def expect_websocket(self, address: str, messages: Sequence[str | bytes], name: str, path: str = "/ws",
+                         origin: str = "ws://gateway/") -> None:
+        """Dial ws://address/path with `origin`, send `messages`; each must come back unchanged,
+        consistently (soft). The gRPC, TCP, UDP and DNS variants: stream_checks.StreamChecks."""
 
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied (the suite's client.Delete)."""

@@ -11,6 +11,7 @@ import json
 import re
 import ssl
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,9 @@ from .checks import with_unique_query
 from .client import host_header, round_trip
 from .cluster import (
     CONTROLLER,
+    TLS_SECRETS,
+    EchoSpec,
+    Pod,
     documents,
     endpoint_slices,
     manifest_text,
@@ -37,8 +41,9 @@ from .expect import (
     Response,
 )
 from .model import Result
-from .processes import Meshgate
+from .processes import EchoPod, Meshgate
 from .report import print_results
+from .stream_clients import udp_echo
 from .suite import Condition, ConformanceTest, ExpectedListener, ExpectedParent, Reply
 
 
@@ -229,14 +234,27 @@ def test_pods_and_endpoint_slices() -> None:
     assert all(re.fullmatch(r"infra-backend-v1-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}",
                             p.name) for p in v1)
     assert v1[0].name.rsplit("-", 1)[0] == v1[1].name.rsplit("-", 1)[0]  # one ReplicaSet
-    assert not [p for p in members if p.name.startswith(("tls-backend", "grpc-", "coredns"))]  # not plain HTTP
+    specs = {p.service_prefix: p.spec for p in members if p.namespace == INFRA}
+    assert specs["infra-backend-v1"] == EchoSpec("http", 3000, h2c_port=3001)
+    assert specs["tls-backend"] == EchoSpec("http", 3000, h2c_port=3001, tls_port=8443,
+                                            tls_secret=(INFRA, "tls-checks-certificate"))
+    # GRPC_ECHO_SERVER and TCP_ECHO_SERVER read TLS_SERVER_PRIV_KEY (the HTTP server: TLS_SERVER_PRIVKEY)
+    assert specs["grpc-infra-backend-v1"] == EchoSpec("grpc", 3000, tls_port=8443,
+                                                      tls_secret=(INFRA, "tls-checks-certificate"))
+    assert specs["grpc-infra-backend-v2"] == EchoSpec("grpc", 3000)
+    assert specs["tcp-backend"] == EchoSpec("tcp", 3000, tls_port=8443,
+                                            tls_secret=(INFRA, "tls-passthrough-checks-certificate"))
+    assert specs["coredns"] == EchoSpec("dns", 53)
+    assert all(p.spec.tls_secret is None or p.spec.tls_secret in TLS_SECRETS for p in members)
     slices = {(s["metadata"]["namespace"], s["metadata"]["labels"]["kubernetes.io/service-name"]): s
               for s in endpoint_slices(objects, members)}
     web = slices[("gateway-conformance-web-backend", "web-backend")]
     assert sorted(e["targetRef"]["name"] for e in web["endpoints"]) == \
         sorted(p.name for p in members if p.namespace == "gateway-conformance-web-backend")
     assert [p["port"] for p in slices[(INFRA, "infra-backend-v1")]["ports"]] == [3000, 3001, 3000]
-    assert slices[(INFRA, "tls-backend")]["endpoints"] == []
+    assert len(slices[(INFRA, "tls-backend")]["endpoints"]) == 1
+    assert slices[(INFRA, "coredns")]["ports"] == [{"name": "udp-dns", "port": 53, "protocol": "UDP"}]
+    assert [p["port"] for p in slices[(INFRA, "tcp-backend")]["ports"]] == [3000, 8443]
 
 
 def test_placeholders_are_filled() -> None:
@@ -297,3 +315,67 @@ def test_tls_round_trip_checks_the_certificate(tmp_path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_echo_pod_commands_follow_the_deployment(tmp_path: Path) -> None:
+    objects = documents(manifest_text("manifests.yaml"))
+    by_name = {p.service_prefix: p for p in pods(objects, "127.1.81.0/24")}
+    files = (tmp_path / "crt", tmp_path / "key")
+    tls = EchoPod(by_name["tls-backend"], tmp_path / "log", tls_files=files).command()
+    assert tls[tls.index("--mode") + 1] == "http" and tls[tls.index("--h2c-port") + 1] == "3001"
+    assert tls[tls.index("--tls-port") + 1:tls.index("--tls-port") + 6] == ["8443", "--tls-cert", str(files[0]),
+                                                                          "--tls-key", str(files[1])]
+    # without the Secret's files (a Secret the harness does not make) the TLS port is left out
+    assert "--tls-port" not in EchoPod(by_name["tls-backend"], tmp_path / "log").command()
+    grpc = EchoPod(by_name["grpc-infra-backend-v2"], tmp_path / "log").command()
+    assert grpc[grpc.index("--mode") + 1] == "grpc" and "--h2c-port" not in grpc
+    dns = EchoPod(by_name["coredns"], tmp_path / "log")
+    assert dns.command()[dns.command().index("--port") + 1] == "53" and dns.pod.spec.udp
+
+
+TEST_BACKENDS = """
+apiVersion: v1
+kind: Service
+metadata: {name: udp-backend-v1, namespace: gateway-conformance-infra}
+spec:
+  selector: {app: udp-backend-v1}
+  ports: [{name: udp, protocol: UDP, port: 8080, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: udp-backend-v1, namespace: gateway-conformance-infra}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: udp-backend-v1}}
+  template:
+    metadata: {labels: {app: udp-backend-v1}}
+    spec:
+      containers:
+        - name: udp-backend
+          image: registry.k8s.io/gateway-api/conformance/echo-basic:v0.1.0
+          env:
+            - {name: UDP_ECHO_SERVER, value: "1"}
+            - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+            - {name: SERVICE_NAME, value: udp-backend-v1}
+"""
+
+
+def test_a_tests_own_backends_get_the_next_addresses_and_their_mode(tmp_path: Path) -> None:
+    # as the UDPRoute tests' manifests bring their own udp-backend Deployments (upstream's shape)
+    base = pods(documents(manifest_text("manifests.yaml")), "127.1.81.0/24")
+    objects = documents(TEST_BACKENDS)
+    extra = pods(objects, "127.1.81.0/24", skip=len(base))
+    assert [p.ip for p in extra] == [f"127.1.81.{len(base) + 1}"]
+    assert extra[0].spec == EchoSpec("udp", 8080, service="udp-backend-v1")
+    (slice_,) = endpoint_slices(objects, base + extra)
+    assert [e["targetRef"]["name"] for e in slice_["endpoints"]] == [extra[0].name]
+    # the process: a UDP Pod is ready once it says where it listens (nothing to connect to)
+    pod = EchoPod(Pod(INFRA, extra[0].name, extra[0].labels, "127.0.0.1", EchoSpec("udp", 0, service="s")),
+                  tmp_path / "udp.log")
+    pod.start()
+    try:
+        pod.wait_ready()
+        port = int(re.search(r"udp://127\.0\.0\.1:(\d+)", pod.logs())[1])  # type: ignore[index]
+        assert udp_echo(f"127.0.0.1:{port}")["service"] == "s"
+    finally:
+        pod.stop()

@@ -85,7 +85,7 @@ CONFORMANCE_TESTS = (
     "httproute-request-header-modifier-backend-weights", "httproute-response-header-modifier",
     "httproute-request-mirror", "httproute-request-multiple-mirrors", "httproute-timeout-request",
     "httproute-timeout-backend-request", "httproute-named-rule", "httproute-https-listener",
-    "httproute-multiple-gateways", "httproute-backend-protocol-h2c",
+    "httproute-multiple-gateways", "httproute-backend-protocol-h2c", "httproute-backend-protocol-websocket",
     "httproute-backend-request-redirect", "httproute-backend-url-rewrite",
     "httproute-request-header-modifier-backend", "httproute-cors",
     "httproute-https-listener-detect-misdirected-requests",

@@ -18,6 +18,7 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (GATEWAY_API, "Gateway", "gateways", True, ("v1", "v1beta1")),
     (GATEWAY_API, "HTTPRoute", "httproutes", True, ("v1", "v1beta1")),
     (GATEWAY_API, "GRPCRoute", "grpcroutes", True, ("v1",)),
+    (GATEWAY_API, "ListenerSet", "listenersets", True, ("v1",)),
     (GATEWAY_API, "TLSRoute", "tlsroutes", True, ("v1", "v1alpha3", "v1alpha2")),
     (GATEWAY_API, "TCPRoute", "tcproutes", True, ("v1alpha2", "v1")),
     (GATEWAY_API, "UDPRoute", "udproutes", True, ("v1alpha2", "v1")),

@@ -44,8 +44,18 @@ Behaviour of the upstream HTTP port reproduced here:
 Malformed requests get the terse answers Go's server gives (``400 Bad
 Request`` with ``Connection: close``) and the server keeps serving others.
 The request body is read and discarded before answering, so connections
-stay reusable.  Not reproduced: the h2c port, TLS, the ``/ws`` WebSocket
-echo and the ``/backendTLS`` SNI sniffing (``sni`` is always empty).
+stay reusable.
+
+Beyond plain HTTP, as echo-basic (one module each): ``/ws`` is a WebSocket
+echoing every message (websocket.py); an optional h2c port answers HTTP/2
+with prior knowledge, ``proto`` ``HTTP/2.0`` (h2c.py); an optional TLS port
+serves the same over TLS (h2 or http/1.1 by ALPN) and adds ``tls``
+(``version``, ``peerCertificates``, ``serverName``, ``negotiatedProtocol``,
+``cipherSuite``) and ``sni`` to the answer (tls.py, answer.py). The other
+modes of echo-basic are servers of their own, picked by modes.py for
+``meshgate echo --mode``: the gRPC GrpcEcho service (grpc_echo.py), the
+line-based TCP echo (tcp.py), the UDP echo (udp.py), and a DNS answerer
+standing in for the conformance manifests' coredns (dns.py).
 """
 
 from __future__ import annotations

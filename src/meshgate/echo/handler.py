@@ -4,12 +4,14 @@ redirects of unclean paths) and answers with its JSON description."""
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+from .answer import assertions, echo_set_headers, tls_assertions
 from .go import (
     _GO_INT,
     _HOST_BYTES,
@@ -34,6 +36,8 @@ from .go import (
     _valid_escapes,
 )
 from .request import _Gone, _Reject, _Request
+from .tls import handshake
+from .websocket import echo_frames, handshake_problem, upgrade_response
 
 if TYPE_CHECKING:
     from .server import _HTTPServer  # the server that created this handler (it imports this module)
@@ -46,6 +50,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- connection lifecycle --------------------------------------------
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket) and not handshake(self.request):
+            self.request.close()  # rfile/wfile are still made on it: they fail at once, as wanted
         super().setup()
         if not self.server.echo._register_conn(self.connection):
             try:
@@ -62,6 +68,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def handle(self) -> None:
         self.close_connection = True
+        conn = self.connection
+        if isinstance(conn, ssl.SSLSocket) and conn.selected_alpn_protocol() == "h2":
+            from .h2c import H2Connection  # imported here: h2c imports nothing of this module
+
+            H2Connection(conn, self.server.echo, routes=True, tls=tls_assertions(conn)).serve()
+            return
         try:
             self.handle_one_request()
             while not self.close_connection:
@@ -323,6 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._status(req)
         elif path.startswith("/retry/"):
             self._retry(req)
+        elif path == "/ws":
+            self._websocket(req)
         else:
             self._echo(req)
 
@@ -419,31 +433,25 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._wait_form_duration(req, body, b"delay"):
             return
 
-        doc = {
-            "path": _text(req.target),
-            "host": _text(req.host),
-            "method": _text(req.method),
-            "proto": _text(req.proto),
-            "headers": {name: [_text(v) for v in vals] for name, vals in sorted(req.headers.items())},
-            "namespace": echo.namespace,
-            "ingress": "",
-            "service": "",
-            "pod": echo.pod,
-            "sni": "",
-        }
-        headers: dict[str, list[str]] = {}
-        for spec in req.headers.get("X-Echo-Set-Header", []):
-            for item in spec.split(","):
-                name, _, value = item.strip(" \t\n\v\f\r").partition(":")
-                if name.lower() in ("content-length", "transfer-encoding"):
-                    continue  # would break the framing of this very response
-                if headers.get(name):
-                    headers[name][0] += "," + value.strip(" \t\n\v\f\r")
-                else:
-                    headers[name] = [value]
+        tls = tls_assertions(self.connection) if isinstance(self.connection, ssl.SSLSocket) else None
+        doc = assertions(target=req.target, host=req.host, method=req.method, proto=req.proto, headers=req.headers,
+                         context=echo.context, tls=tls)
+        headers = echo_set_headers(req.headers.get("X-Echo-Set-Header", []))
         headers["Content-Type"] = ["application/json"]
         headers["X-Content-Type-Options"] = ["nosniff"]
         self._send(req, 200, headers, _go_json(doc, indent=1))
+
+    def _websocket(self, req: _Request) -> None:
+        """``/ws``: upgrade to a WebSocket echoing every message (websocket.py); refusals are written
+        raw, as x/net/websocket does. The connection ends with the WebSocket."""
+        self._read_body(req, keep=False)
+        self.close_connection = True
+        problem = handshake_problem(req.method, req.headers)
+        if problem is not None:
+            self.wfile.write(f"HTTP/1.1 {problem[0]} {_status_text(problem[0])}\r\n\r\n{problem[1]}".encode())
+            return
+        self.wfile.write(upgrade_response(req.headers))
+        echo_frames(self.rfile, self.wfile.write)
 
     # -- writing ---------------------------------------------------------
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..ir import TLSSecret
 from ..resources.gateway_api import GROUP, Gateway, Listener, RouteGroupKind
+from ..resources.gateway_api.listener_set import ListenerSet
 from ..store import Store
 from .certificates import certificate_problem
 from .conditions import Condition
@@ -25,12 +26,26 @@ class ListenerState:
     supported_kinds: tuple[RouteGroupKind, ...]
     secrets: tuple[TLSSecret, ...] = ()
     attached_routes: int = 0
-    attached: list = field(default_factory=list)  # (HTTPRoute, hostnames) pairs served here
-    counted: set = field(default_factory=set)  # (namespace, name) of routes counted in attached_routes
+    attached: list = field(default_factory=list)  # (route, hostnames) pairs served here
+    counted: set = field(default_factory=set)  # (kind, namespace, name) of routes counted in attached_routes
+    owner: ListenerSet | None = None  # the ListenerSet that adds it to the Gateway; None: the Gateway's own
 
     @property
     def name(self) -> str:
         return self.listener.name
+
+    @property
+    def key(self) -> str:
+        """A name unique among all of the Gateway's listeners (a ListenerSet's may repeat the
+        Gateway's names): what Envoy names of its chains and route configurations use."""
+        if self.owner is None:
+            return self.listener.name
+        return f"{self.owner.meta.namespace}.{self.owner.meta.name}.{self.listener.name}"
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the object the listener belongs to (allowedRoutes `Same`, certificates)."""
+        return self.owner.meta.namespace if self.owner is not None else self.gateway.meta.namespace
 
     def allows_kind(self, group: str, kind: str) -> bool:
         """Whether routes of this kind may attach."""
@@ -42,7 +57,7 @@ class ListenerState:
         if frm == "All":
             return True
         if frm == "Same":
-            return namespace == self.gateway.meta.namespace
+            return namespace == self.namespace
         selector = self.listener.namespace_selector
         return selector is not None and selector.matches(store.namespace_labels(namespace))
 
@@ -52,18 +67,20 @@ def secret_name(namespace: str, name: str) -> str:
     return f"{namespace}/{name}"
 
 
-def _resolve_certificates(store: Store, gw: Gateway, listener: Listener) -> tuple[list[TLSSecret], list[tuple[str, str]]]:
+def _resolve_certificates(store: Store, owner: Gateway | ListenerSet,
+                          listener: Listener) -> tuple[list[TLSSecret], list[tuple[str, str]]]:
     """The usable certificates of a TLS listener, and (reason, message) for each unusable ref."""
     secrets: list[TLSSecret] = []
     problems: list[tuple[str, str]] = []
     for ref in listener.certificate_refs:
-        ns = ref.namespace or gw.meta.namespace
+        ns = ref.namespace or owner.meta.namespace
         label = f"{ref.kind} {ns}/{ref.name}"
         if ref.group != "" or ref.kind != "Secret":
             problems.append(("InvalidCertificateRef", f"{label}: only core Secrets are supported as certificates"))
             continue
-        if not reference_permitted(store, GROUP, "Gateway", gw.meta.namespace, "", "Secret", ns, ref.name):
-            problems.append(("RefNotPermitted", f"{label}: no ReferenceGrant in {ns} allows Gateways from {gw.meta.namespace}"))
+        if not reference_permitted(store, GROUP, owner.kind, owner.meta.namespace, "", "Secret", ns, ref.name):
+            problems.append(("RefNotPermitted", f"{label}: no ReferenceGrant in {ns} allows {owner.kind}s "
+                                                f"from {owner.meta.namespace}"))
             continue
         secret = store.get("Secret", ns, ref.name)
         if secret is None:
@@ -77,15 +94,18 @@ def _resolve_certificates(store: Store, gw: Gateway, listener: Listener) -> tupl
     return secrets, problems
 
 
-def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
-    """Every listener of a Gateway with its conditions; conflicts are judged per port."""
+def validate_listeners(store: Store, gw: Gateway, owner: ListenerSet | None = None) -> list[ListenerState]:
+    """Every listener of a Gateway (or of a ListenerSet `owner` of it) with its conditions;
+    conflicts among them are judged per port (gateway/listener_sets.py judges those between a
+    ListenerSet's listeners and the Gateway's)."""
+    own = owner.listeners if owner is not None else gw.listeners
     # TCP and UDP listeners may share a port number; any other two protocols on one conflict.
     protocols: dict[tuple[int, bool], set[str]] = {}
-    for lst in gw.listeners:
+    for lst in own:
         protocols.setdefault((lst.port, lst.protocol == "UDP"), set()).add(lst.protocol)
 
     states: list[ListenerState] = []
-    for lst in gw.listeners:
+    for lst in own:
         conds: list[Condition] = []
         accepted = programmed = True
         resolved = Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved")
@@ -120,7 +140,7 @@ def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
             conds.append(Condition("Accepted", True, "Accepted", "Listener accepted"))
 
         if accepted and (lst.protocol == "HTTPS" or (lst.protocol == "TLS" and lst.tls_mode == "Terminate")):
-            secrets, problems = _resolve_certificates(store, gw, lst)
+            secrets, problems = _resolve_certificates(store, owner or gw, lst)
             if problems:
                 reason = "RefNotPermitted" if all(r == "RefNotPermitted" for r, _ in problems) else "InvalidCertificateRef"
                 resolved = Condition("ResolvedRefs", False, reason, "; ".join(m for _, m in problems))
@@ -133,5 +153,5 @@ def validate_listeners(store: Store, gw: Gateway) -> list[ListenerState]:
             conds.append(Condition("Programmed", True, "Programmed", "Listener programmed"))
         else:
             conds.append(Condition("Programmed", False, "Invalid", "Listener is not valid and is not served"))
-        states.append(ListenerState(gw, lst, accepted, programmed, conds, kinds, tuple(secrets)))
+        states.append(ListenerState(gw, lst, accepted, programmed, conds, kinds, tuple(secrets), owner=owner))
     return states

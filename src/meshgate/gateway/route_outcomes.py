@@ -22,6 +22,7 @@ from ..store import Store
 from .attachment import GatewayState, attach
 from .backends import RouteObject, RouteResolution
 from .conditions import Condition
+from .listener_sets import ListenerSetState
 from .route_kinds import route_kind
 from .status import route_status
 from .status_times import keep_object_times
@@ -49,16 +50,17 @@ def attachment_token(store: Store, states: dict[tuple[str, str], GatewayState]) 
     """Everything of the Gateways' side that attachment reads: each listener's spec, whether it
     is accepted and the kinds it allows, every Gateway (a parentRef to one not ours is skipped),
     and every Namespace (allowedRoutes selectors read their labels)."""
-    return (tuple((key, tuple((ls.listener, ls.accepted, ls.supported_kinds) for ls in st.listeners))
+    return (tuple((key, tuple((ls.listener, ls.accepted, ls.supported_kinds, ls.key) for ls in st.listeners))
                   for key, st in states.items()),
-            tuple(store.list("Gateway")), tuple(store.list("Namespace")))
+            tuple(store.list("Gateway")), tuple(store.list("ListenerSet")), tuple(store.list("Namespace")))
 
 
 def route_outcome(store: Store, route: RouteObject, states: dict[tuple[str, str], GatewayState],
-                  resolve: Callable[[RouteObject], RouteResolution], epoch: int) -> RouteOutcome:
+                  resolve: Callable[[RouteObject], RouteResolution], epoch: int,
+                  listener_sets: dict[tuple[str, str], ListenerSetState] | None = None) -> RouteOutcome:
     """Attach a route and decide its parents' conditions (`resolve` gives its backends'
     resolution, asked for only when a parentRef is ours)."""
-    outcomes = attach(store, route, states)
+    outcomes = attach(store, route, states, listener_sets)
     if not outcomes:
         return RouteOutcome(route, epoch, None, None, [], {})
     resolution = resolve(route)
@@ -116,7 +118,8 @@ class RouteOutcomes:
         return self._epoch
 
     def outcome(self, store: Store, route: RouteObject, states: dict[tuple[str, str], GatewayState],
-                resolve: Callable[[RouteObject], RouteResolution], now: str) -> RouteOutcome:
+                resolve: Callable[[RouteObject], RouteResolution], now: str,
+                listener_sets: dict[tuple[str, str], ListenerSetState] | None = None) -> RouteOutcome:
         """The route's outcome, reused when nothing it depends on moved; a new one's status is
         stamped `now` where a condition's status changed."""
         key = (route.kind, route.meta.namespace, route.meta.name)
@@ -125,7 +128,7 @@ class RouteOutcomes:
         if found is not None and found.route is route and found.epoch == self._epoch and (
                 found.parents is None or resolve(route) is found.resolution):
             return found
-        out = self._known[key] = route_outcome(store, route, states, resolve, self._epoch)
+        out = self._known[key] = route_outcome(store, route, states, resolve, self._epoch, listener_sets)
         if out.parents is not None:
             before = found.status if found is not None else None
             if found is not None and found.route is route and found.parents == out.parents:

@@ -33,23 +33,37 @@ def gateway_class_status(meta: Meta, conds: list[Condition], now: str) -> dict:
             "status": {"conditions": _conditions(conds, meta.generation, now)}}
 
 
-def gateway_status(meta: Meta, conds: list[Condition], listeners: list[ListenerState],
-                   addresses: list[dict], now: str) -> dict:
-    """Gateway status with per-listener conditions, supported kinds and attached route counts."""
-    status: dict = {}
-    if addresses:
-        status["addresses"] = addresses
-    status["conditions"] = _conditions(conds, meta.generation, now)
-    status["listeners"] = [
+def _listeners(listeners: list[ListenerState], generation: int, now: str) -> list[dict]:
+    return [
         {
             "name": ls.name,
             "supportedKinds": [{"group": k.group, "kind": k.kind} for k in ls.supported_kinds],
             "attachedRoutes": ls.attached_routes,
-            "conditions": _conditions(ls.conditions, meta.generation, now),
+            "conditions": _conditions(ls.conditions, generation, now),
         }
         for ls in listeners
     ]
+
+
+def gateway_status(meta: Meta, conds: list[Condition], listeners: list[ListenerState],
+                   addresses: list[dict], now: str, attached_listener_sets: int | None = None) -> dict:
+    """Gateway status with per-listener conditions, supported kinds and attached route counts
+    (and the number of ListenerSets attached, when the Gateway allows them)."""
+    status: dict = {}
+    if addresses:
+        status["addresses"] = addresses
+    status["conditions"] = _conditions(conds, meta.generation, now)
+    status["listeners"] = _listeners(listeners, meta.generation, now)
+    if attached_listener_sets is not None:
+        status["attachedListenerSets"] = attached_listener_sets
     return {"apiVersion": API_VERSION, "kind": "Gateway", "metadata": _metadata(meta), "status": status}
+
+
+def listener_set_status(meta: Meta, conds: list[Condition], listeners: list[ListenerState], now: str) -> dict:
+    """ListenerSet status: its conditions and each of its listeners', as a Gateway's."""
+    status = {"conditions": _conditions(conds, meta.generation, now),
+              "listeners": _listeners(listeners, meta.generation, now)}
+    return {"apiVersion": API_VERSION, "kind": "ListenerSet", "metadata": _metadata(meta), "status": status}
 
 
 def route_status(kind: str, meta: Meta, parents: list[tuple[dict, list[Condition]]], now: str) -> dict:

@@ -58,7 +58,7 @@ def stream_listener(group: list[ListenerState], address: str, port: int, resolve
         ls = group[0]
         if ls.attached:
             route = ls.attached[0][0]  # attached in route order: the oldest first
-            chains.append(_chain(f"{ls.name}/{route.meta.namespace}/{route.meta.name}", route, resolve(route),
+            chains.append(_chain(f"{ls.key}/{route.meta.namespace}/{route.meta.name}", route, resolve(route),
                                  listener_source(ls)))
     else:
         claimed: set[str] = set()
@@ -69,7 +69,7 @@ def stream_listener(group: list[ListenerState], address: str, port: int, resolve
                 if not names:
                     continue
                 claimed.update(names)
-                chains.append(_chain(f"{ls.name}/{route.meta.namespace}/{route.meta.name}", route, resolve(route),
+                chains.append(_chain(f"{ls.key}/{route.meta.namespace}/{route.meta.name}", route, resolve(route),
                                      listener_source(ls), tuple(h for h in names if h != "*"), secrets))
     if not chains:
         return None

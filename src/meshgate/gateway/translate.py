@@ -25,12 +25,13 @@ from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
+from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
 from .route_kinds import ROUTE_KINDS
 from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
-from .status import gateway_class_status, gateway_status, route_status
+from .status import gateway_class_status, gateway_status, listener_set_status, route_status
 from .virtual_hosts import build_listeners
 from .waypoints import CapturedService, RouteParents, translate_waypoint
 
@@ -121,7 +122,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     for gw in store.list("Gateway"):
         if gw.class_name not in owned or gw.class_name in WAYPOINT_CLASSES:
             continue
-        state = GatewayState(gw, validate_listeners(store, gw))
+        merged = validate_listeners(store, gw)
+        sets = merge_listener_sets(store, gw, merged)  # appends the allowed sets' listeners
+        state = GatewayState(gw, merged, listener_sets=sets)
         params = _parameters_problem(store, gw, owned)
         if params:
             _not_served(state, Condition("Accepted", False, "InvalidParameters", params),
@@ -134,13 +137,19 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     if shared_host:
         resolve_host_ports(list(states.values()))
 
+    listener_sets: dict[tuple[str, str], ListenerSetState] = {}
+    for state in states.values():
+        for lss in state.listener_sets:
+            decide_conditions(lss, _gateway_conditions(state))
+            listener_sets[(lss.listener_set.meta.namespace, lss.listener_set.meta.name)] = lss
+
     table = table if table is not None else RouteTable(store, discovery)
     routes: list[RouteObject] = sorted((r for kind in ROUTE_KINDS for r in store.list(kind)),
                                        key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name, r.kind))
     route_clusters: dict[tuple[str, str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
     table.outcomes.begin(attachment_token(store, states))
     for route in routes:
-        outcome = table.outcomes.outcome(store, route, states, table.resolution, now)
+        outcome = table.outcomes.outcome(store, route, states, table.resolution, now, listener_sets)
         if outcome.status is None:
             continue
         serve(route, outcome, states)
@@ -173,9 +182,13 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
         ))
-        out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.listeners,
+        out.status.append(gateway_status(gw.meta, _gateway_conditions(state), state.own_listeners,
                                          [{"type": "IPAddress", "value": state.address}]
-                                         if state.address != "0.0.0.0" else [], now))
+                                         if state.address != "0.0.0.0" else [], now,
+                                         sum(s.accepted for s in state.listener_sets)
+                                         if gw.allowed_listeners is not None else None))
+        out.status.extend(listener_set_status(s.listener_set.meta, s.conditions, s.listeners, now)
+                          for s in state.listener_sets)
 
     # Waypoints serve HTTPRoutes with Service parents (GAMMA); GRPCRoutes there are not done yet.
     http_routes = [r for r in routes if isinstance(r, HTTPRoute)]
@@ -247,14 +260,15 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
 def _gateway_conditions(state: GatewayState) -> list[Condition]:
     if state.conditions:
         return state.conditions
-    valid = [ls for ls in state.listeners if ls.accepted]
+    own = state.own_listeners
+    valid = [ls for ls in own if ls.accepted]
     if not valid:
         accepted = Condition("Accepted", False, "ListenersNotValid", "No listener is valid")
-    elif len(valid) < len(state.listeners):
+    elif len(valid) < len(own):
         accepted = Condition("Accepted", True, "ListenersNotValid", "Some listeners are not valid")
     else:
         accepted = Condition("Accepted", True, "Accepted", "Gateway accepted")
-    if any(ls.programmed for ls in state.listeners):
+    if any(ls.programmed for ls in own):
         programmed = Condition("Programmed", True, "Programmed", "Gateway programmed")
     elif state.ports_taken:
         programmed = Condition("Programmed", False, "AddressNotUsable",

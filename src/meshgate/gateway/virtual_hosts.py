@@ -29,9 +29,10 @@ RoutesFor = Callable[[RouteObject, ListenerContext], list[tuple[tuple, ir.Route]
 
 
 def _listener_source(ls: ListenerState) -> ir.SourceRef:
-    gw = ls.gateway
-    return ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", gw.meta.namespace, gw.meta.name, ls.name,
-                        metadata_annotations(gw.meta.annotations))
+    """The Gateway (or the ListenerSet) whose listener it is."""
+    owner = ls.owner if ls.owner is not None else ls.gateway
+    return ir.SourceRef(owner.kind, "gateway.networking.k8s.io/v1", owner.meta.namespace, owner.meta.name, ls.name,
+                        metadata_annotations(owner.meta.annotations))
 
 
 MISDIRECTED = 421
@@ -72,7 +73,7 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
         source = sources.get(id(ls))
         if source is None:
             source = sources[id(ls)] = (_listener_source(ls),)
-        out.append(ir.VirtualHost(f"{ls.name}/{h}", (h,), tuple(r for _, r in entries), source))
+        out.append(ir.VirtualHost(f"{ls.key}/{h}", (h,), tuple(r for _, r in entries), source))
     if only is not None:
         out.extend(_misdirected_hosts(only, [ls for ls in listeners if ls is not only], set(hosts)))
     return out
@@ -85,8 +86,8 @@ def _misdirected_hosts(chosen: ListenerState, others: list[ListenerState], taken
     if chosen.listener.hostname and "*" not in taken:
         names.append("*")
     source = (_listener_source(chosen),)
-    return [ir.VirtualHost(f"{chosen.name}/misdirected/{h}", (h,), (
-        ir.Route(f"{chosen.name}/misdirected/{h}", ir.RouteMatch("prefix", "/"), source=source[0],
+    return [ir.VirtualHost(f"{chosen.key}/misdirected/{h}", (h,), (
+        ir.Route(f"{chosen.key}/misdirected/{h}", ir.RouteMatch("prefix", "/"), source=source[0],
                  direct_status=MISDIRECTED),), source) for h in names]
 
 
@@ -126,10 +127,10 @@ def build_listeners(
         else:
             chain_list = []
             for ls in sorted(group, key=lambda x: specificity(x.listener.hostname)):
-                rc = https_route_config_name(port, ls.name)
+                rc = https_route_config_name(port, ls.key)
                 configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "https", only=ls))))
                 server_names = (ls.listener.hostname,) if ls.listener.hostname else ()
-                chain_list.append(ir.FilterChain(ls.name, rc, server_names, tuple(s.name for s in ls.secrets),
+                chain_list.append(ir.FilterChain(ls.key, rc, server_names, tuple(s.name for s in ls.secrets),
                                                  (_listener_source(ls),)))
             chains = tuple(chain_list)
         out_listeners.append(ir.Listener(listener_name(address, port), address, port, protocol, chains))

@@ -10,6 +10,7 @@ from . import core, gateway_api, istio, meshgate_kinds
 from .fields import Fields
 from .gateway_api.backend_tls_policy import parse_backend_tls_policy
 from .gateway_api.grpc_route import parse_grpc_route
+from .gateway_api.listener_set import parse_listener_set
 from .gateway_api.stream_routes import parse_tcp_route, parse_tls_route, parse_udp_route
 from .meta import Meta, Source
 
@@ -36,6 +37,7 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec(gateway_api.GROUP, "GatewayClass", _GW_VERSIONS, False, gateway_api.parse_gateway_class),
         KindSpec(gateway_api.GROUP, "Gateway", _GW_VERSIONS, True, gateway_api.parse_gateway),
         KindSpec(gateway_api.GROUP, "HTTPRoute", _GW_VERSIONS, True, gateway_api.parse_http_route),
+        KindSpec(gateway_api.GROUP, "ListenerSet", ("v1",), True, parse_listener_set),
         KindSpec(gateway_api.GROUP, "GRPCRoute", ("v1",), True, parse_grpc_route),
         KindSpec(gateway_api.GROUP, "TLSRoute", ("v1", "v1alpha3", "v1alpha2"), True, parse_tls_route),
         KindSpec(gateway_api.GROUP, "TCPRoute", ("v1alpha2", "v1"), True, parse_tcp_route),

@@ -1,15 +1,16 @@
 """HTTPRouteBackendProtocolH2C (conformance/tests/httproute-backend-protocol-h2c.go): a backendRef to a Service port with appProtocol kubernetes.io/h2c."""
 
-from ..expect import INFRA, Expect, GatewayRef, Key, Request, Response
+from ..expect import H2C_PRIOR_KNOWLEDGE, INFRA, Expect, GatewayRef, Key, Request, Response
 from ..suite import Checks, ConformanceTest
 
 ROUTE = Key(INFRA, "backend-protocol-h2c")
 GATEWAY = GatewayRef(INFRA, "same-namespace")
 
-# Upstream sends this request with HTTP/2 prior knowledge (roundtripper.H2CPriorKnowledgeProtocol);
-# Request has no protocol field, so the harness sends it over HTTP/1.1.
+# HTTP/2 with prior knowledge to the Gateway (roundtripper.H2CPriorKnowledgeProtocol); the route's
+# backendRef is infra-backend-v1's second-port (appProtocol kubernetes.io/h2c, targetPort 3001:
+# echo-basic's h2c port, which refuses HTTP/1.1).
 PRIOR_KNOWLEDGE = Expect(
-    Request(path="/"),
+    Request(path="/", protocol=H2C_PRIOR_KNOWLEDGE),
     response=Response(status=200),
     backend="infra-backend-v1",
     namespace=INFRA,

@@ -31,7 +31,7 @@ from .reflector import Reflector, Timing
 log = logging.getLogger("meshgate.kubernetes")
 
 # Kinds whose raw objects the status writer reads (their current status and other controllers' parts).
-STATUS_KINDS = frozenset({"GatewayClass", "Gateway", *ROUTE_KINDS, *POLICY_KINDS})
+STATUS_KINDS = frozenset({"GatewayClass", "Gateway", "ListenerSet", *ROUTE_KINDS, *POLICY_KINDS})
 
 
 def _key(spec: KindSpec, obj: dict) -> ObjectKey | None:

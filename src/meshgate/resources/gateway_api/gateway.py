@@ -76,6 +76,15 @@ class Infrastructure:
 
 
 @dataclass(frozen=True, slots=True)
+class AllowedListeners:
+    """Gateway `spec.allowedListeners`: the namespaces whose ListenerSets may attach (None, Same,
+    All, Selector)."""
+
+    namespaces_from: str = "None"
+    selector: LabelSelector | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Gateway:
     """A Gateway: listeners a proxy (one managed Envoy) serves."""
 
@@ -86,13 +95,15 @@ class Gateway:
     addresses: tuple[GatewayAddress, ...]
     infrastructure: Infrastructure = Infrastructure()
     class_line: int = 0  # the line of spec.gatewayClassName, for problems with the class named there
+    allowed_listeners: AllowedListeners | None = None  # None: no ListenerSet may attach
     kind = "Gateway"
 
 
 
 
 
-def _parse_listener(f: Fields, gateway_ns: str) -> Listener | None:
+def parse_listener(f: Fields) -> Listener | None:
+    """One listener of a Gateway or a ListenerSet."""
     name = f.str("name", required=True, check=check_section_name)
     port = f.int("port", required=True, min=1, max=65535)
     protocol = f.str("protocol", required=True, pattern=_PROTOCOL, max_len=255,
@@ -151,23 +162,7 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
     if spec is None:
         return Gateway(meta, source, "", (), ())
     class_name = spec.str("gatewayClassName", required=True, min_len=1, max_len=253) or ""
-    listeners: list[Listener] = []
-    names: dict[str, int] = {}
-    combos: set[tuple[int, str, str | None]] = set()
-    for lf in spec.maps("listeners", required=True, min_items=1, max_items=64):
-        listener = _parse_listener(lf, meta.namespace)
-        if listener is None:
-            continue
-        if listener.name in names:
-            lf.error("name", f"duplicate listener name {listener.name!r} (first at line {names[listener.name]})")
-            continue
-        combo = (listener.port, listener.protocol, listener.hostname)
-        if combo in combos:
-            lf.error(None, "combination of port, protocol and hostname must be unique for each listener")
-            continue
-        names[listener.name] = lf.line
-        combos.add(combo)
-        listeners.append(listener)
+    listeners = parse_listeners(spec)
     addresses: list[GatewayAddress] = []
     seen_values: set[tuple[str, str]] = set()
     for af in spec.maps("addresses", max_items=16):
@@ -191,8 +186,42 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
         addresses.append(GatewayAddress(atype, value))
     infra = spec.map("infrastructure")
     infrastructure = _parse_infrastructure(infra) if infra is not None else Infrastructure()
+    allowed = None
+    alf = spec.map("allowedListeners")
+    if alf is not None:
+        allowed = AllowedListeners()
+        nf = alf.map("namespaces")
+        if nf is not None:
+            frm = nf.str("from", default="None", enum=("All", "Selector", "Same", "None")) or "None"
+            sel = nf.map("selector")
+            allowed = AllowedListeners(frm, parse_label_selector(sel) if sel is not None else None)
+            if frm == "Selector" and sel is None:
+                nf.error("selector", "required when from is Selector")
     return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses), infrastructure,
-                   spec.line_of("gatewayClassName"))
+                   spec.line_of("gatewayClassName"), allowed)
+
+
+def parse_listeners(spec: Fields) -> list[Listener]:
+    """`spec.listeners` of a Gateway or a ListenerSet: names unique, and each port, protocol and
+    hostname combination."""
+    listeners: list[Listener] = []
+    names: dict[str, int] = {}
+    combos: set[tuple[int, str, str | None]] = set()
+    for lf in spec.maps("listeners", required=True, min_items=1, max_items=64):
+        listener = parse_listener(lf)
+        if listener is None:
+            continue
+        if listener.name in names:
+            lf.error("name", f"duplicate listener name {listener.name!r} (first at line {names[listener.name]})")
+            continue
+        combo = (listener.port, listener.protocol, listener.hostname)
+        if combo in combos:
+            lf.error(None, "combination of port, protocol and hostname must be unique for each listener")
+            continue
+        names[listener.name] = lf.line
+        combos.add(combo)
+        listeners.append(listener)
+    return listeners
 
 
 def _metadata_key(value: str) -> str | None:
