@@ -140,6 +140,13 @@ class Checks(StreamChecks):
         self.suite._wait(f"Gateway {gateway} to have {count} attached ListenerSets",
                          lambda d: sc.attached_listener_sets_problem(d, gateway, count), self.suite.timing.status)
 
+    def policy_condition(self, kind: str, policy: Key, gateway: Key, condition: Condition,
+                         generation: int = 1) -> None:
+        """BackendTLSPolicyMustHaveCondition (at `generation`, the policy's latest)."""
+        self.suite._wait(f"{kind} {policy} to have {condition} for {gateway}",
+                         lambda d: sc.policy_condition_problem(d, kind, policy, gateway, condition, generation),
+                         self.suite.timing.status)
+
     def listener_set_listeners(self, key: Key, listeners: Sequence[ExpectedListener]) -> None:
         """ListenerSetStatusMustHaveListeners."""
         self.suite._wait(f"ListenerSet {key} listener status",
@@ -202,6 +209,26 @@ class Checks(StreamChecks):
         for service, members in mirrors.items():
             self._expect_mirrored(service, members, expected)
 
+    def expect_failure(self, address: str, request: Request) -> None:
+        """MakeRequestAndExpectFailure (WaitForConsistentFailureResponse): a 200 fails the test
+        at once; any other answer counts, until seen enough times in a row."""
+        timing = self.suite.timing
+        deadline = time.monotonic() + timing.consistency
+        streak = 0
+        while streak < timing.consecutive:
+            try:
+                reply = round_trip(address, request)
+            except OSError:
+                streak = 0
+            else:
+                if reply.status == 200:
+                    raise TestFailed(f"request {request} should have failed, got 200")
+                streak += 1
+                continue
+            if time.monotonic() > deadline:
+                raise TestFailed(f"request {request}: no answer")
+            time.sleep(timing.step)
+
     def _expect_mirrored(self, service: Key, pods: list[tuple[EchoPod, int]], expected: Expect) -> None:
         path = expected.request.path
         if expected.expected_request is not None and expected.expected_request.path is not None:
@@ -225,6 +252,19 @@ class Checks(StreamChecks):
                 a.path.write_text("---\n".join(kept))
                 return
         raise TestFailed(f"delete: no {kind} {key} was applied by this test")
+
+    def get(self, kind: str, key: Key) -> dict | None:
+        """The object as last written: by the test (applied, created, patched) or the suite."""
+        for obj in [o for a in reversed(self.applied) for o in a.objects()] + self.suite.config_maps:
+            if _is(obj, kind, key):
+                return obj
+        return None
+
+    def create(self, obj: dict) -> None:
+        """Create one object: appended to the test's last manifest file (removed with it)."""
+        a = self.applied[-1]
+        a.docs.append(yaml.safe_dump(obj, sort_keys=False))
+        a.path.write_text("---\n".join(a.docs))
 
     def patch(self, kind: str, key: Key, change: dict) -> None:
         """A JSON merge patch (RFC 7386) of one object the test applied: its file rewritten, as

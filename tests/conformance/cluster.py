@@ -38,10 +38,11 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Secrets the suite creates at start-up (suite.go), with the hosts it signs them for. The
 # wildcard-only names ("*", "*.org") are what upstream uses; OpenSSL will not match a wildcard
 # that covers a whole top-level domain, so the hosts the HTTPS tests use are named as well.
+# The ones upstream signs with a CA it publishes as a ConfigMap: ca_certificates.py.
 TLS_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("gateway-conformance-infra", "tls-validity-checks-certificate"):
-        ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org"),
-    ("gateway-conformance-infra", "tls-checks-certificate"): ("abc.example.com", "other.example.com"),
+        ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org",
+         "https-listener.org"),
     ("gateway-conformance-infra", "tls-passthrough-checks-certificate"): ("abc.example.com",),
     ("gateway-conformance-app-backend", "tls-passthrough-checks-certificate"): ("abc.example.com",),
     ("gateway-conformance-web-backend", "certificate"): ("*", "*.example.com", "example.com"),

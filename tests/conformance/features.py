@@ -44,6 +44,9 @@ SUPPORTED = frozenset({
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
     "GatewayInfrastructurePropagation",
+    # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
+    "BackendTLSPolicy",
+    "BackendTLSPolicySANValidation",
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with

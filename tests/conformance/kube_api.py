@@ -33,7 +33,7 @@ PLURALS = {
     "ConfigMap": "configmaps", "ServiceAccount": "serviceaccounts", "Deployment": "deployments",
     "EndpointSlice": "endpointslices", "CustomResourceDefinition": "customresourcedefinitions",
     "GatewayClass": "gatewayclasses", "Gateway": "gateways", "HTTPRoute": "httproutes",
-    "ReferenceGrant": "referencegrants",
+    "ReferenceGrant": "referencegrants", "BackendTLSPolicy": "backendtlspolicies",
 }
 CLUSTER_SCOPED = frozenset({"Namespace", "Node", "CustomResourceDefinition", "GatewayClass"})
 API_VERSIONS = {
@@ -41,7 +41,7 @@ API_VERSIONS = {
     "ServiceAccount": "v1", "Deployment": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1",
     "CustomResourceDefinition": "apiextensions.k8s.io/v1", "GatewayClass": "gateway.networking.k8s.io/v1",
     "Gateway": "gateway.networking.k8s.io/v1", "HTTPRoute": "gateway.networking.k8s.io/v1",
-    "ReferenceGrant": "gateway.networking.k8s.io/v1",
+    "ReferenceGrant": "gateway.networking.k8s.io/v1", "BackendTLSPolicy": "gateway.networking.k8s.io/v1",
 }
 
 

@@ -34,6 +34,8 @@ import socket
 import time
 from pathlib import Path
 
+import yaml
+
 from meshgate.cluster.names import proxy_name
 
 from ..kubernetes.crds import crds
@@ -50,7 +52,7 @@ SYSTEM = "meshgate-system"
 NODE = {"apiVersion": "v1", "kind": "Node",
         "metadata": {"name": "node-a", "labels": {"topology.kubernetes.io/region": "region-a",
                                                   "topology.kubernetes.io/zone": "zone-a"}}}
-STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute")
+STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "BackendTLSPolicy")
 GENERATED_KINDS = ("ServiceAccount", "Pod", "Service")  # what upstream lists by the gateway-name label
 STARTUP_TIMEOUT = 60.0
 
@@ -203,6 +205,15 @@ class KubeChecks(Checks):
     def patch(self, kind: str, key: Key, change: dict) -> None:
         """A merge patch of one object, through the API (its generation moves on a spec change)."""
         self.suite.api.patch(kind, key.namespace or "default", key.name, change)
+
+    def get(self, kind: str, key: Key) -> dict | None:
+        """The object as the API holds it."""
+        return self.suite.api.get(kind, key.namespace, key.name)
+
+    def create(self, obj: dict) -> None:
+        """Create one object through the API (deleted with the test's objects at cleanup)."""
+        self.suite.api.create(obj)
+        self.applied[-1].docs.append(yaml.safe_dump(obj, sort_keys=False))
 
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied, through the API (it is not deleted again at cleanup)."""

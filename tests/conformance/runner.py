@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Self
 
 from . import status_checks as sc
+from .ca_certificates import CA_CONFIG_MAPS, CA_SIGNED, authority, ca_config_map, ca_signed
 from .checks import Checks
 from .cluster import (
     GATEWAY_CLASS,
@@ -83,6 +84,7 @@ class Suite:
         self.test_pods: list[EchoPod] = []  # the running test's own Pods (its manifests' Deployments)
         self.meshgate: Meshgate | None = None
         self.base_objects: list[dict] = []
+        self.config_maps: list[dict] = []  # the CA ConfigMaps the suite creates (ca_certificates.py)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -104,10 +106,14 @@ class Suite:
         self.base_objects = documents(manifest_text("manifests.yaml"))
         members = pods(self.base_objects, self.pod_network)
         self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
+        # The CAs the suite publishes as ConfigMaps, and the Secrets it signs with them.
+        cas = {key: authority() for key in CA_CONFIG_MAPS}
+        self.certs.update({key: ca_signed(cas[ca], names) for key, (ca, names) in CA_SIGNED.items()})
         self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
                      for p in members]
+        self.config_maps = [ca_config_map(ns, name, ca) for (ns, name), ca in cas.items()]
         return [gateway_class(), *endpoint_slices(self.base_objects, members),
-                *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items())]
+                *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()), *self.config_maps]
 
     def _mount(self, pod: Pod) -> tuple[Path, Path] | None:
         """The certificate and key files of the Secret a Pod mounts (the kubelet's secret volume)."""

@@ -125,6 +125,20 @@ class Checks(Protocol):
         """GatewayListenersMustHaveConditions / ListenerSetListenersMustHaveConditions: each named
         listener (all when none is named) has every one of `conditions`."""
 
+    def policy_condition(self, kind: str, policy: Key, gateway: Key, condition: Condition,
+                         generation: int = 1) -> None:
+        """BackendTLSPolicyMustHaveCondition: the policy's ancestor entry for the Gateway has the
+        condition, and every ancestor's conditions carry `generation` (the latest)."""
+
+    def expect_failure(self, address: str, request: Request) -> None:
+        """MakeRequestAndExpectFailure: consistently answered, never 200 (a 200 fails at once)."""
+
+    def create(self, obj: dict) -> None:
+        """Create one object during the test (removed with the test's objects at cleanup)."""
+
+    def get(self, kind: str, key: Key) -> dict | None:
+        """One object as the cluster holds it (the suite's client.Get): applied, or created by the suite."""
+
     def attached_listener_sets(self, gateway: Key, count: int) -> None:
         """GatewayMustHaveAttachedListeners: status.attachedListenerSets (unset counts as 0)."""
 

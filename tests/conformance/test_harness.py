@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from . import status_checks as sc
+from .ca_certificates import CA_SIGNED
 from .checks import with_unique_query
 from .client import host_header, round_trip
 from .cluster import (
@@ -245,7 +246,8 @@ def test_pods_and_endpoint_slices() -> None:
     assert specs["tcp-backend"] == EchoSpec("tcp", 3000, tls_port=8443,
                                             tls_secret=(INFRA, "tls-passthrough-checks-certificate"))
     assert specs["coredns"] == EchoSpec("dns", 53)
-    assert all(p.spec.tls_secret is None or p.spec.tls_secret in TLS_SECRETS for p in members)
+    assert all(p.spec.tls_secret is None or p.spec.tls_secret in TLS_SECRETS or p.spec.tls_secret in CA_SIGNED
+               for p in members)
     slices = {(s["metadata"]["namespace"], s["metadata"]["labels"]["kubernetes.io/service-name"]): s
               for s in endpoint_slices(objects, members)}
     web = slices[("gateway-conformance-web-backend", "web-backend")]

@@ -91,6 +91,8 @@ CONFORMANCE_TESTS = (
     "httproute-https-listener-detect-misdirected-requests",
     "httproute-retry", "httproute-retry-connection-error", "httproute-retry-with-timeouts",
     "gateway-infrastructure", "gateway-invalid-parameters-ref", "gateway-optional-address-value",
+    "backendtlspolicy", "backendtlspolicy-conflict-resolution", "backendtlspolicy-invalid-ca-certificate-ref",
+    "backendtlspolicy-invalid-kind", "backendtlspolicy-san",
 )
 
 
