@@ -160,6 +160,7 @@ class UpstreamTLS:
     ca: tuple[CARef, ...] = ()
     system_ca: bool = False
     trust_required: bool = False
+    alpn: tuple[str, ...] = ()  # the application protocols offered in the handshake
 
     @property
     def client_certificate(self) -> SecretRef | None:
@@ -173,7 +174,8 @@ class ClusterPolicy:
 
     ``hash_key`` goes on the routes to the cluster (consistent hashing needs them to say what to
     hash), whatever the algorithm. ``http2``: speak HTTP/2 upstream (the port's protocol, or the
-    rule's h2UpgradePolicy UPGRADE).
+    rule's h2UpgradePolicy UPGRADE). ``auto_http``: HTTP/2 or HTTP/1.1 as ALPN negotiates (a
+    BackendTLSPolicy's TLS to a port that does not declare its HTTP version).
     """
 
     load_balancer: LoadBalancer | None = None
@@ -182,6 +184,7 @@ class ClusterPolicy:
     connection_pool: ConnectionPool | None = None
     tls: UpstreamTLS | None = None
     http2: bool = False
+    auto_http: bool = False
     locality: LocalityPolicy = LocalityPolicy()
     rule: SourceRef | None = None  # the DestinationRule whose policy this is
     tls_policy: SourceRef | None = None  # the BackendTLSPolicy whose TLS this is

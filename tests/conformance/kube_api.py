@@ -33,7 +33,7 @@ PLURALS = {
     "ConfigMap": "configmaps", "ServiceAccount": "serviceaccounts", "Deployment": "deployments",
     "EndpointSlice": "endpointslices", "CustomResourceDefinition": "customresourcedefinitions",
     "GatewayClass": "gatewayclasses", "Gateway": "gateways", "HTTPRoute": "httproutes",
-    "ReferenceGrant": "referencegrants", "BackendTLSPolicy": "backendtlspolicies",
+    "ReferenceGrant": "referencegrants", "BackendTLSPolicy": "backendtlspolicies", "GRPCRoute": "grpcroutes",
 }
 CLUSTER_SCOPED = frozenset({"Namespace", "Node", "CustomResourceDefinition", "GatewayClass"})
 API_VERSIONS = {
@@ -42,6 +42,7 @@ API_VERSIONS = {
     "CustomResourceDefinition": "apiextensions.k8s.io/v1", "GatewayClass": "gateway.networking.k8s.io/v1",
     "Gateway": "gateway.networking.k8s.io/v1", "HTTPRoute": "gateway.networking.k8s.io/v1",
     "ReferenceGrant": "gateway.networking.k8s.io/v1", "BackendTLSPolicy": "gateway.networking.k8s.io/v1",
+    "GRPCRoute": "gateway.networking.k8s.io/v1",
 }
 
 

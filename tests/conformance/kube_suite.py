@@ -52,7 +52,7 @@ SYSTEM = "meshgate-system"
 NODE = {"apiVersion": "v1", "kind": "Node",
         "metadata": {"name": "node-a", "labels": {"topology.kubernetes.io/region": "region-a",
                                                   "topology.kubernetes.io/zone": "zone-a"}}}
-STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "BackendTLSPolicy")
+STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "BackendTLSPolicy")
 GENERATED_KINDS = ("ServiceAccount", "Pod", "Service")  # what upstream lists by the gateway-name label
 STARTUP_TIMEOUT = 60.0
 

@@ -109,3 +109,21 @@ spec: {host: svc, trafficPolicy: {tls: {mode: SIMPLE, sni: rule.example.com}}}
     both = cluster_policy(rule, port, service, policy)
     assert both.tls is not None and both.tls.sni == "rule.example.com" and not both.tls.trust_required
     assert [s.kind for s in both.sources] == ["DestinationRule"]
+
+
+def test_a_port_that_leaves_its_http_version_open_negotiates_it_by_alpn() -> None:
+    store = _load(_policy("p", "{group: '', kind: Service, name: svc}"))
+    (policy,) = _policies(store)
+
+    def decided(name: str, app_protocol: str | None = None) -> tuple[bool, bool, tuple[str, ...]]:
+        port = PortModel(name, 443, 8443, "TCP", app_protocol)
+        service = ServiceModel("Service", "app", "svc", ("svc.app.svc.cluster.local",), (), (port,))
+        out = cluster_policy(None, port, service, policy)
+        assert out.tls is not None
+        return out.http2, out.auto_http, out.tls.alpn
+
+    assert decided("btls") == (False, True, ("h2", "http/1.1"))
+    assert decided("web", "https") == (False, True, ("h2", "http/1.1"))
+    assert decided("grpc") == (True, False, ("h2",))
+    assert decided("http") == (False, False, ())  # declared HTTP/1.1: no ALPN offered
+    assert decided("web", "kubernetes.io/ws") == (False, False, ())

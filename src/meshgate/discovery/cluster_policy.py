@@ -34,7 +34,7 @@ from .backend_tls import policy_for_port, well_known_problem
 from .destination_rules import destination_rule_for, port_policy
 from .locality import effective_setting
 from .model import PortModel, ServiceModel
-from .protocols import HTTP2, upstream_protocol
+from .protocols import HTTP2, negotiated_by_alpn, upstream_protocol
 
 _SIMPLE = ("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM")
 DESTINATION_RULE_VERSION = "networking.istio.io/v1"
@@ -106,9 +106,9 @@ def _tls(tls: ClientTLS, service: ServiceModel) -> irc.UpstreamTLS | None:
                            verify=not tls.insecure_skip_verify)
 
 
-def backend_tls(policy: BackendTLSPolicy) -> irc.UpstreamTLS:
+def backend_tls(policy: BackendTLSPolicy, alpn: tuple[str, ...] = ()) -> irc.UpstreamTLS:
     """A BackendTLSPolicy's TLS: SNI the hostname; the certificate must carry one of the
-    subjectAltNames, else the hostname; trusted: the policy's CAs, or the system's."""
+    subjectAltNames, else the hostname; trusted: the policy's CAs, or the system's; `alpn` offered."""
     sans = policy.subject_alt_names
     dns = tuple(s.value for s in sans if s.type == "Hostname") if sans else (policy.hostname,)
     uris = tuple(s.value for s in sans if s.type == "URI")
@@ -119,7 +119,7 @@ def backend_tls(policy: BackendTLSPolicy) -> irc.UpstreamTLS:
         # An unknown well-known set trusts nothing (the policy is not accepted, and must not
         # fall back to plaintext or to another set).
         system_ca=policy.well_known_ca is not None and well_known_problem(policy) is None,
-        trust_required=True)
+        trust_required=True, alpn=alpn)
 
 
 def tls_policy_ref(policy: BackendTLSPolicy) -> SourceRef:
@@ -153,17 +153,24 @@ def cluster_policy(rule: DestinationRule | None, port: PortModel, service: Servi
     locality = irc.LocalityPolicy(eff.setting, eff.applies, eff.source, eff.forced,
                                   disabled=dr_setting is not None and dr_setting.enabled is False)
     h2_upgrade = cp is not None and cp.http is not None and cp.http.h2_upgrade_policy == "UPGRADE"
+    http2 = upstream_protocol(port) == HTTP2 or h2_upgrade
+    policy_tls = tls_policy if tls is None else None  # the DestinationRule's tls wins
+    # Over a BackendTLSPolicy's TLS, a port that leaves its HTTP version open gets what ALPN
+    # negotiates (a GRPCRoute's backend then speaks HTTP/2 to a server offering h2).
+    auto_http = policy_tls is not None and not http2 and negotiated_by_alpn(port)
+    alpn = ("h2",) if http2 else ("h2", "http/1.1") if auto_http else ()
     return irc.ClusterPolicy(
         # An ORIGINAL_DST cluster sends where each connection was going: no algorithm to choose.
         load_balancer=_load_balancer(lb) if lb is not None and service.resolution != "NONE" else None,
         hash_key=_hash_key(lb.consistent_hash) if lb is not None and lb.consistent_hash is not None else None,
         outlier_detection=_outlier_detection(od) if od is not None else None,
         connection_pool=_connection_pool(cp) if cp is not None else None,
-        tls=_tls(tls, service) if tls is not None else backend_tls(tls_policy) if tls_policy is not None else None,
-        http2=upstream_protocol(port) == HTTP2 or h2_upgrade,
+        tls=_tls(tls, service) if tls is not None else backend_tls(policy_tls, alpn) if policy_tls is not None else None,
+        http2=http2,
+        auto_http=auto_http,
         locality=locality,
         rule=rule_ref(rule) if rule is not None else None,
-        tls_policy=tls_policy_ref(tls_policy) if tls_policy is not None and tls is None else None,
+        tls_policy=tls_policy_ref(policy_tls) if policy_tls is not None else None,
     )
 
 

@@ -37,3 +37,13 @@ def upstream_protocol(port: PortModel, tls: bool = False) -> str | None:
         return HTTP1
     prefix = name.split("-", 1)[0]
     return HTTP2 if prefix in ("grpc", "http2", "h2c") else HTTP1
+
+
+def negotiated_by_alpn(port: PortModel) -> bool:
+    """Whether the port leaves its HTTP version open (no appProtocol but https or tls, and no
+    protocol-named port): over TLS, the version is then negotiated by ALPN (h2 or http/1.1)."""
+    app = (port.app_protocol or "").lower()
+    if app:
+        return app in ("https", "tls")
+    prefix = port.name.lower().split("-", 1)[0]
+    return prefix not in ("http", "grpc", "http2", "h2c")

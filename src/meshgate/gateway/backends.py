@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..discovery.backend_tls import targets_port
 from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
-from ..discovery.protocols import HTTP2, upstream_protocol
+from ..discovery.protocols import HTTP2, negotiated_by_alpn, upstream_protocol
 from ..ir import ClusterRef
 from ..naming import cluster_name
 from ..resources.gateway_api import GROUP, BackendObjectRef, HTTPRoute
@@ -70,7 +70,7 @@ def _port_resolution(model: ServiceModel, label: str, port_number: int | None, r
         return Resolution(None, "UnsupportedProtocol",
                           f"{label} port {port_number} has appProtocol {port.app_protocol}, which needs TLS to the "
                           "backend: a BackendTLSPolicy targeting the port")
-    if route_kind == "GRPCRoute" and protocol != HTTP2:
+    if route_kind == "GRPCRoute" and protocol != HTTP2 and not (tls and negotiated_by_alpn(port)):
         # The cluster of a port speaks what the port says (shared by every route to it); gRPC needs HTTP/2.
         return Resolution(None, "UnsupportedProtocol",
                           f"{label} port {port_number} is not an HTTP/2 port: gRPC backends need appProtocol "

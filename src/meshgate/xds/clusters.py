@@ -157,6 +157,8 @@ def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup, config
     if cert is not None:
         ctx.common_tls_context.tls_certificate_sds_secret_configs.append(
             secret_pb2.SdsSecretConfig(name=cert.name, sds_config=ADS))
+    if tls.alpn:
+        ctx.common_tls_context.alpn_protocols.extend(tls.alpn)
     for kind, names in ((common_pb2.SubjectAltNameMatcher.DNS, tls.subject_alt_names),
                         (common_pb2.SubjectAltNameMatcher.URI, tls.uri_subject_alt_names)):
         for san in names:
@@ -206,8 +208,12 @@ def cluster(
         out.common_lb_config.healthy_panic_threshold.SetInParent()
     if policy is not None and policy.http2:
         options.explicit_http_config.http2_protocol_options.CopyFrom(protocol_pb2.Http2ProtocolOptions())
+    elif policy is not None and policy.auto_http:
+        # HTTP/2 or HTTP/1.1, as the TLS handshake's ALPN settles it (the cluster offers both).
+        options.auto_config.http_protocol_options.SetInParent()
+        options.auto_config.http2_protocol_options.SetInParent()
     if options.ListFields():
-        if not options.HasField("explicit_http_config"):
+        if not options.HasField("explicit_http_config") and not options.HasField("auto_config"):
             options.explicit_http_config.http_protocol_options.CopyFrom(protocol_pb2.Http1ProtocolOptions())
         out.typed_extension_protocol_options[_HTTP_OPTIONS_KEY].CopyFrom(to_any(options))
     return out
