@@ -62,10 +62,11 @@ class Checks(StreamChecks):
             listeners = [ls for ls in listeners if ls["name"] == gateway.listeners[0]]
         return f"{ip}:{listeners[0]['port']}"
 
-    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
+    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key, route_kind: str = "HTTPRoute") -> str:
         doc = self.suite._wait(f"Gateway {gateway.key} and routes {', '.join(map(str, routes))} to be accepted",
                                lambda d: sc.gateway_problem(d, gateway) or next(
-                                   filter(None, (sc.route_accepted_problem(d, r, gateway.key) for r in routes)), None),
+                                   filter(None, (sc.route_accepted_problem(d, r, gateway.key, route_kind)
+                                                 for r in routes)), None),
                                self.suite.timing.status)
         self.suite.settle()
         return self._address(doc, gateway)

@@ -44,6 +44,8 @@ SUPPORTED = frozenset({
     # Labels and annotations on the managed Envoy (node metadata); the ServiceAccount and Service
     # of a cluster wait for the Kubernetes provisioner (the test reports them as not checked).
     "GatewayInfrastructurePropagation",
+    "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
+    "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
     # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
     "BackendTLSPolicy",
     "BackendTLSPolicySANValidation",

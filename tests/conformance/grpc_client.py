@@ -78,7 +78,9 @@ def send_rpc(address: str, method: str = "Echo", authority: str = "", metadata: 
         call = channel.unary_unary(full_method(method), request_serializer=EchoRequest.SerializeToString,
                                    response_deserializer=EchoResponse.FromString)
         try:
-            response, rpc = call.with_call(EchoRequest(), timeout=timeout, metadata=tuple((metadata or {}).items()))
+            # HTTP/2 header names are lower case: Go's metadata.Pairs folds them, grpcio refuses others.
+            pairs = tuple((k.lower(), v) for k, v in (metadata or {}).items())
+            response, rpc = call.with_call(EchoRequest(), timeout=timeout, metadata=pairs)
         except grpc.RpcError as err:
             return GrpcReply(err.code(), _pairs(err.initial_metadata()), _pairs(err.trailing_metadata()), None,
                              err.details() or "")

@@ -161,8 +161,8 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
             ref = got.get("parentRef", {})
             if got.get("controllerName") != CONTROLLER or ref.get("name") != want.gateway.name:
                 continue
-            if ref.get("group") != GROUP or ref.get("kind") != "Gateway":
-                reasons.append(f"group/kind not set: {ref}")
+            if ref.get("group") != GROUP or ref.get("kind") != want.kind:
+                reasons.append(f"group/kind not set or not {want.kind}: {ref}")
                 continue
             want_ns = want.gateway.namespace if want.namespaced else None
             if ref.get("namespace") != want_ns and (namespace_required or ref.get("namespace") is not None):
@@ -196,9 +196,9 @@ def listeners_problem(doc: dict, gateway: Key, listeners: Sequence[ExpectedListe
         if got.get("attachedRoutes") != want.attached_routes:
             return f"{where}: attachedRoutes {got.get('attachedRoutes')}, expected {want.attached_routes}"
         kinds = {(k.get("group", GROUP), k.get("kind")) for k in got.get("supportedKinds", [])}
-        for kind in want.supported_kinds:
-            if (GROUP, kind) not in kinds:
-                return f"{where}: supportedKinds {sorted(kinds)} lacks {kind}"
+        for route_kind in want.supported_kinds:
+            if (GROUP, route_kind) not in kinds:
+                return f"{where}: supportedKinds {sorted(kinds)} lacks {route_kind}"
         problem = _conditions_problem(got.get("conditions", []), want.conditions, where)
         if problem:
             return problem

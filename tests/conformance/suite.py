@@ -34,6 +34,7 @@ class ExpectedParent:
     conditions: tuple[Condition, ...] = ()
     # Whether the expected parentRef carries the namespace (it must then equal the Gateway's).
     namespaced: bool = True
+    kind: str = "Gateway"  # the parent's kind (a ListenerSet's routes name it)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,8 @@ class Checks(Protocol):
     """What a test body can do. Status checks stop the test on failure (Go's require);
     `expect` records a failed subtest and lets the body go on (Go's t.Run + t.Errorf)."""
 
-    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key) -> str:
-        """GatewayAndHTTPRoutesMustBeAccepted: the Gateway has an address, every route has an
+    def gateway_and_routes_accepted(self, gateway: GatewayRef, *routes: Key, route_kind: str = "HTTPRoute") -> str:
+        """GatewayAndRoutesMustBeAccepted (routes of `route_kind`): the Gateway has an address, every route has an
         Accepted=True/Accepted parent entry for it and every (named) listener is Accepted,
         ResolvedRefs and Programmed. Returns the test address "ip:port" (first or named listener)."""
 

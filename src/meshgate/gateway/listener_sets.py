@@ -114,12 +114,12 @@ def decide_conditions(state: ListenerSetState, gateway_conditions: list[Conditio
         state.conditions = [Condition("Accepted", False, "ParentNotAccepted", message),
                             Condition("Programmed", False, "ParentNotAccepted", message)]
         return
-    if not any(ls.accepted for ls in state.listeners):
+    # A listener counts when it can be served: accepted, and its references resolved (a set whose
+    # only listener's certificate is not permitted is ListenersNotValid, as upstream checks).
+    if not any(ls.accepted and ls.programmed for ls in state.listeners):
         message = "No listener of the set is valid"
         state.conditions = [Condition("Accepted", False, "ListenersNotValid", message),
                             Condition("Programmed", False, "ListenersNotValid", message)]
         return
-    programmed = any(ls.programmed for ls in state.listeners)
     state.conditions = [Condition("Accepted", True, "Accepted", "ListenerSet accepted"),
-                        Condition("Programmed", True, "Programmed", "ListenerSet programmed") if programmed
-                        else Condition("Programmed", False, "Invalid", "No listener of the set can be served")]
+                        Condition("Programmed", True, "Programmed", "ListenerSet programmed")]

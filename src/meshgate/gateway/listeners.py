@@ -128,7 +128,9 @@ def validate_listeners(store: Store, gw: Gateway, owner: ListenerSet | None = No
             kinds = ()
             conds.append(Condition("Accepted", False, "UnsupportedProtocol",
                                    f"Protocol {lst.protocol} is not supported; supported: {', '.join(PROTOCOL_KINDS)}"))
-        elif len(protocols[(lst.port, lst.protocol == "UDP")]) > 1:
+        elif owner is None and len(protocols[(lst.port, lst.protocol == "UDP")]) > 1:
+            # Within a Gateway no listener wins a conflict; a ListenerSet's listeners are judged
+            # one by one against those before them (listener_sets.py).
             # The spec: no picking one of the conflicting listeners as the winner.
             accepted = programmed = False
             kinds = ()
