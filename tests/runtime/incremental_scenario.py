@@ -135,7 +135,9 @@ SLOTS: dict[str, list[str | None]] = {
     "pod-a1": [_pod("a-1", "a", "10.0.0.1", "n1"), _pod("a-1", "a", "10.0.0.1", "n1", "False"),
                _pod("a-1", "a", "10.0.0.9", "n2"), None],
     "pod-a2": [_pod("a-2", "a", "10.0.0.2", "n2"), _pod("a-2", "b", "10.0.0.2", "n2"), None],
-    "svc-b": [_service("b"), _service("b", 90), None],
+    # An appProtocol https port: a usable backend only while a BackendTLSPolicy targets it (btls).
+    "svc-b": [_service("b"), _service("b", 90), None,
+              _service("b").replace("targetPort: 8080}", "targetPort: 8080, appProtocol: https}")],
     "slice-b": [_slice("- {addresses: [10.0.1.1], conditions: {ready: true}, zone: z1}\n"
                        "- {addresses: [10.0.1.2], conditions: {ready: true}, zone: z2}\n"),
                 _slice("- {addresses: [10.0.1.1], conditions: {ready: false, serving: true, terminating: true}}\n"),
