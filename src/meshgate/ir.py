@@ -160,8 +160,9 @@ class FilterChain:
 
     server_names/secrets: TLS by SNI (secrets: terminated here). destination_ips/destination_port:
     matched on the original destination (a waypoint's captured service VIPs and port).
-    tcp_backends: a TCPRoute's, TLSRoute's or UDPRoute's weighted backends (none: connections
-    are closed).
+    source_ips: matched on the client's address (a waypoint's chain for the Pods of a namespace
+    with consumer routes). tcp_backends: a TCPRoute's, TLSRoute's or UDPRoute's weighted backends
+    (none: connections are closed).
     """
 
     name: str
@@ -173,6 +174,7 @@ class FilterChain:
     destination_port: int | None = None
     tcp_cluster: str | None = None
     tcp_backends: tuple[WeightedBackend, ...] | None = None
+    source_ips: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

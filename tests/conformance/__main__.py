@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.conformance", description=__doc__)
     parser.add_argument("--run-test", action="append", default=[], metavar="SHORTNAME",
                         help="Only these tests (repeatable), as the upstream --run-test.")
+    parser.add_argument("--only", choices=("gateway", "mesh"),
+                        help="Only the Gateway tests, or only the mesh (GAMMA) tests (those with the Mesh feature).")
     parser.add_argument("--all-features", action="store_true",
                         help="Also run the tests of features meshgate does not claim (as upstream --all-features).")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="files",
@@ -33,12 +35,16 @@ def main(argv: list[str] | None = None) -> int:
                              "(exit 1 if not).")
     parser.add_argument("--keep-logs", type=Path, help="Copy Pod and Envoy logs here afterwards.")
     args = parser.parse_args(argv)
-    tests = [t for t in all_tests() if not args.run_test or t.short_name in args.run_test]
+    tests = [t for t in all_tests() if (not args.run_test or t.short_name in args.run_test)
+             and (args.only is None or ("Mesh" in t.features) == (args.only == "mesh"))]
     if not tests:
         parser.error(f"no test named {args.run_test}")
     results = []
     with tempfile.TemporaryDirectory(prefix="meshgate-conformance-") as tmp:
-        suite = PROVIDERS[args.provider](Path(tmp), slot=args.slot)
+        # The base manifests each selected test needs (upstream's Setup: Gateway, Mesh).
+        mesh = any("Mesh" in t.features for t in tests)
+        gateway = any("Mesh" not in t.features for t in tests)
+        suite = PROVIDERS[args.provider](Path(tmp), slot=args.slot, gateway=gateway, mesh=mesh)
         with suite:
             for test in tests:
                 result = suite.run(test, args.all_features)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.request
@@ -18,6 +19,8 @@ from .client import round_trip
 from .cluster import documents
 from .compare import compare
 from .expect import Expect, GatewayRef, Key, Request
+from .mesh import MESH_NS
+from .mesh_client import MeshClient, compare_mesh
 from .model import Applied, TestFailed
 from .processes import EchoPod
 from .stream_checks import StreamChecks
@@ -153,9 +156,10 @@ class Checks(StreamChecks):
         self.suite._wait(f"ListenerSet {key} listener status",
                          lambda d: sc.listeners_problem(d, key, listeners, "ListenerSet"), self.suite.timing.status)
 
-    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool) -> None:
-        self.suite._wait(f"HTTPRoute {route} to have its parents",
-                         lambda d: sc.route_parents_problem(d, route, parents, namespace_required),
+    def route_parents(self, route: Key, parents: Sequence[ExpectedParent], namespace_required: bool,
+                      route_kind: str = "HTTPRoute") -> None:
+        self.suite._wait(f"{route_kind} {route} to have its parents",
+                         lambda d: sc.route_parents_problem(d, route, parents, namespace_required, route_kind),
                          self.suite.timing.status)
 
     def route_no_accepted_parents(self, route: Key) -> None:
@@ -242,6 +246,40 @@ class Checks(StreamChecks):
             time.sleep(self.suite.timing.step)
         self.failures.append(f"{expected.title()}: no Pod of {service} logged the mirrored request to {path}")
 
+    # -- the mesh -----------------------------------------------------------------------------------
+    def mesh_client(self, app: str, namespace: str = MESH_NS) -> MeshClient:
+        mesh = self.suite.mesh
+        if mesh is None:
+            raise TestFailed("this suite runs without the mesh manifests (a mesh test needs them)")
+        wanted = dict(kv.split("=", 1) for kv in app.split(","))
+        pods = sorted((p.pod for p in self.suite.pods if p.pod.namespace == namespace and
+                       all(dict(p.pod.labels).get(k) == v for k, v in wanted.items())), key=lambda p: p.name)
+        if not pods:
+            raise TestFailed(f"no pods found in app {app}")
+        return MeshClient(mesh, pods[0])
+
+    def mesh_expect(self, client: MeshClient, expected: Expect) -> None:
+        timing = self.suite.timing
+        deadline = time.monotonic() + timing.consistency
+        streak, problem = 0, ""
+        while streak < timing.consecutive:
+            try:
+                problem = compare_mesh(expected, client.request(expected)) or ""
+            except (OSError, http.client.HTTPException) as exc:
+                problem = f"request failed: {exc!r}"
+            streak = 0 if problem else streak + 1
+            if problem:
+                if time.monotonic() > deadline:
+                    self.failures.append(f"{expected.title()}: {problem}")
+                    return
+                time.sleep(timing.step)
+
+    def mesh_batch(self, client: MeshClient, expected: Expect, count: int) -> list[Reply]:
+        try:
+            return client.batch(expected, count)
+        except (OSError, http.client.HTTPException) as exc:
+            raise TestFailed(f"batch request failed: {exc!r}") from exc
+
     # -- objects and control ------------------------------------------------------------------------
     def delete(self, kind: str, key: Key) -> None:
         for a in self.applied:
@@ -261,9 +299,10 @@ class Checks(StreamChecks):
                 return obj
         return None
 
-    def create(self, obj: dict) -> None:
-        """Create one object: appended to the test's last manifest file (removed with it)."""
-        a = self.applied[-1]
+    def apply(self, obj: dict) -> None:
+        """Create one more object (the suite's MustApplyObjectsWithCleanup): appended to the test's
+        first manifest file, and so removed with it."""
+        a = self.applied[0]
         a.docs.append(yaml.safe_dump(obj, sort_keys=False))
         a.path.write_text("---\n".join(a.docs))
 

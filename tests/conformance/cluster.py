@@ -87,13 +87,18 @@ class EchoSpec:
 
 @dataclass(frozen=True)
 class Pod:
-    """An echo-basic replica: where it listens and what it reports."""
+    """An echo replica (echo-basic, or echo-advanced in the mesh): where it listens and what it reports."""
 
     namespace: str
     name: str
     labels: tuple[tuple[str, str], ...]
     ip: str
     spec: EchoSpec = EchoSpec()
+
+    @property
+    def port(self) -> int:
+        """Its (first) HTTP port."""
+        return self.spec.port
 
     @property
     def service_prefix(self) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 INFRA = "gateway-conformance-infra"
 APP_BACKEND = "gateway-conformance-app-backend"
 WEB_BACKEND = "gateway-conformance-web-backend"
+MESH = "gateway-conformance-mesh"  # suite.MeshNamespace
+MESH_CONSUMER = "gateway-conformance-mesh-consumer"  # suite.MeshConsumerNamespace
 
 
 def _none() -> Mapping[str, str]:

@@ -46,9 +46,23 @@ SUPPORTED = frozenset({
     "GatewayInfrastructurePropagation",
     "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
     "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
+    "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
+    "UDPRoute",  # UDP listeners: the oldest attached route, one backend (Envoy's UDP proxy has no weights)
     # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
     "BackendTLSPolicy",
     "BackendTLSPolicySANValidation",
+    # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
+    "Mesh",
+    # Extended (MESH-HTTP)
+    "MeshHTTPRouteBackendRequestHeaderModification",
+    "MeshHTTPRouteQueryParamMatching",
+    "MeshHTTPRouteRedirectPath",
+    "MeshHTTPRouteRedirectPort",
+    "MeshHTTPRouteSchemeRedirect",
+    "MeshHTTPRouteRewritePath",
+    "MeshHTTPRouteNamedRouteRule",
+    "MeshClusterIPMatching",  # a waypoint's filter chains match the original destination, never the Host
+    "MeshConsumerRoute",  # a consumer namespace's Pods get a filter chain of its routes (by Pod IP)
 })
 
 # Features meshgate does not claim, each with the reason shown in the report (checked with

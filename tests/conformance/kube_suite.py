@@ -78,8 +78,11 @@ def apply_order(objects: list[dict]) -> list[dict]:
 class KubeSuite(Suite):
     """The Suite with the Kubernetes API in place of the watched directory; see the module docstring."""
 
-    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0) -> None:
-        super().__init__(root, timing, slot)
+    SLICES_FROM_PODS = False  # in a cluster, Kubernetes' controller writes them, meshgate none
+
+    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0, gateway: bool = True,
+                 mesh: bool = False) -> None:
+        super().__init__(root, timing, slot, gateway, mesh)
         self.api = KubeApi(root)
         self.serve: MeshgateProcess | None = None
         self._debug = ""
@@ -92,9 +95,12 @@ class KubeSuite(Suite):
         cluster = self.prepare()
         self.api.start()
         for obj in [*crds(), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SYSTEM}}, NODE,
-                    *apply_order(self.base_objects),
+                    *apply_order(self.base_objects), *apply_order(list(self.mesh.objects) if self.mesh else []),
                     *(stored_secret(o) if o["kind"] == "Secret" else o for o in cluster)]:
-            self.api.create(obj)
+            created = self.api.create(obj)
+            if obj["kind"] == "Pod":  # a create drops status (a subresource): the kubelet's part
+                self.api.write_status("Pod", created["metadata"]["namespace"], created["metadata"]["name"],
+                                      obj["status"])
         self.start_pods()
         xds = f"127.0.0.1:{_free_port()}"
         self.serve = MeshgateProcess(
@@ -202,6 +208,11 @@ class KubeChecks(Checks):
 
     suite: KubeSuite
 
+    def apply(self, obj: dict) -> None:
+        """Create one more object through the API; deleted at cleanup with the test's own."""
+        self.suite.api.create(obj)
+        self.applied[0].docs.append(yaml.safe_dump(obj, sort_keys=False))
+
     def patch(self, kind: str, key: Key, change: dict) -> None:
         """A merge patch of one object, through the API (its generation moves on a spec change)."""
         self.suite.api.patch(kind, key.namespace or "default", key.name, change)
@@ -209,11 +220,6 @@ class KubeChecks(Checks):
     def get(self, kind: str, key: Key) -> dict | None:
         """The object as the API holds it."""
         return self.suite.api.get(kind, key.namespace, key.name)
-
-    def create(self, obj: dict) -> None:
-        """Create one object through the API (deleted with the test's objects at cleanup)."""
-        self.suite.api.create(obj)
-        self.applied[-1].docs.append(yaml.safe_dump(obj, sort_keys=False))
 
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied, through the API (it is not deleted again at cleanup)."""

@@ -33,7 +33,8 @@ def meshgate_exe() -> str:
     return str(exe)
 
 
-def _wait_listening(host: str, port: int, proc: subprocess.Popen, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+def wait_listening(host: str, port: int, proc: subprocess.Popen, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+    """Wait until something accepts connections on host:port (while `proc` runs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -113,7 +114,7 @@ class EchoPod:
             _wait_logged(self.log, "echo listening on", self.proc, what)
             return
         for port in self.ports():
-            _wait_listening(self.pod.ip, port, self.proc, what)
+            wait_listening(self.pod.ip, port, self.proc, what)
 
     def logs(self) -> str:
         """The Pod's log so far (kubectl logs)."""

@@ -12,18 +12,26 @@ from meshgate import __version__
 
 from .features import SUPPORTED
 from .model import Result
-from .suite import CORE_FEATURES
+from .profiles import PROFILES, Profile
+from .suite import ConformanceTest
 
-PROFILE = "GATEWAY-HTTP"
 GATEWAY_API_VERSION = "v1.6.1"  # the manifests are from 4564255ac2c3, just after v1.6.1
+
+
+def level(test: ConformanceTest) -> str:
+    """core | extended (in the first profile the test belongs to) | no profile (as upstream
+    reports it: in none, e.g. MeshPorts, whose HTTPRouteParentRefPort no mesh profile lists)."""
+    for profile in PROFILES:
+        if profile.has(test):
+            return "core" if profile.is_core(test) else "extended"
+    return "no profile"
 
 
 def print_results(results: Sequence[Result], out: TextIO) -> None:
     """`PASSED  ShortName (core|extended, 1.2 s)`, failures and skips with their reasons."""
     for r in results:
-        kind = "core" if r.test.core else "extended"
         timing = f", {r.seconds:.1f} s" if r.outcome != "skipped" else ""
-        out.write(f"{r.outcome.upper():8} {r.test.short_name} ({kind}{timing})\n")
+        out.write(f"{r.outcome.upper():8} {r.test.short_name} ({level(r.test)}{timing})\n")
         out.writelines(f"         - {reason}\n" for reason in r.reasons)
         out.writelines(f"         - not checked: {what}\n" for what in r.not_checked)
         out.flush()
@@ -42,18 +50,31 @@ def _section(results: Sequence[Result]) -> dict:
     return section
 
 
-def conformance_report(results: Sequence[Result], now: datetime.datetime | None = None) -> str:
-    """The report as YAML (apiVersion gateway.networking.k8s.io/v1, kind ConformanceReport)."""
-    now = now or datetime.datetime.now(datetime.UTC)
-    core = [r for r in results if r.test.core]
-    extended = [r for r in results if not r.test.core]
-    seen = {f for r in results for f in r.test.extended_features}
+def _profile_report(profile: Profile, results: Sequence[Result]) -> dict:
+    core = [r for r in results if profile.is_core(r.test)]
+    extended = [r for r in results if not profile.is_core(r.test)]
+    seen = {f for r in results for f in r.test.features if f not in profile.core}
     ext = _section(extended)
-    ext["supportedFeatures"] = sorted(SUPPORTED - CORE_FEATURES)
+    ext["supportedFeatures"] = sorted(f for f in SUPPORTED if f in profile.extended)
     unsupported = sorted(seen - SUPPORTED)
     if unsupported:
         ext["unsupportedFeatures"] = unsupported
     words = {"success": "succeeded", "partial": "partially succeeded", "failure": "failed"}
+    return {
+        "name": profile.name,
+        "core": _section(core),
+        "extended": ext,
+        "summary": (f"Core tests {words[_section(core)['result']]} with "
+                    f"{sum(r.outcome == 'passed' for r in core)} test passes. Extended tests "
+                    f"{words[ext['result']]} with {sum(r.outcome == 'passed' for r in extended)} test passes."),
+    }
+
+
+def conformance_report(results: Sequence[Result], now: datetime.datetime | None = None) -> str:
+    """The report as YAML (apiVersion gateway.networking.k8s.io/v1, kind ConformanceReport): one
+    profile entry per profile some result belongs to; results of tests in no profile count in none
+    (as upstream), except among the provisional tests passed."""
+    now = now or datetime.datetime.now(datetime.UTC)
     report = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "ConformanceReport",
@@ -63,14 +84,8 @@ def conformance_report(results: Sequence[Result], now: datetime.datetime | None 
         "implementation": {"organization": "meshgate", "project": "meshgate", "url": "https://github.com/meshgate",
                            "version": __version__, "contact": ["@meshgate/maintainers"]},
         "mode": "default",
-        "profiles": [{
-            "name": PROFILE,
-            "core": _section(core),
-            "extended": ext,
-            "summary": (f"Core tests {words[_section(core)['result']]} with "
-                        f"{sum(r.outcome == 'passed' for r in core)} test passes. Extended tests "
-                        f"{words[ext['result']]} with {sum(r.outcome == 'passed' for r in extended)} test passes."),
-        }],
+        "profiles": [_profile_report(p, members) for p in PROFILES
+                     if (members := [r for r in results if p.has(r.test)])],
         "succeededProvisionalTests": sorted(r.test.short_name for r in results
                                             if r.test.provisional and r.outcome == "passed"),
     }

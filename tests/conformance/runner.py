@@ -37,6 +37,8 @@ from .cluster import (
 )
 from .expect import GatewayRef, Key
 from .features import skip_reason
+from .mesh import MANIFESTS as MESH_MANIFESTS
+from .mesh import MESH_NS, PROXY_PORT, WAYPOINT, Mesh, build_mesh, mesh_pods, pod_object, service_network
 from .model import Applied, Result, TestFailed, Timing, split_documents
 from .processes import EchoPod, Meshgate, meshgate_exe
 from .suite import ConformanceTest
@@ -74,7 +76,14 @@ def _check_low_ports(pool: str) -> None:
 class Suite:
     """The running stand-in for a cluster with meshgate installed."""
 
-    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0) -> None:
+    # Whether meshgate computes EndpointSlices from Pod objects itself (`meshgate run`, standalone,
+    # does): then the mesh's Pods are written without EndpointSlices, which would double them.
+    SLICES_FROM_PODS = True
+
+    def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0, gateway: bool = True,
+                 mesh: bool = False) -> None:
+        """`gateway`, `mesh`: whether to apply the Gateway tests' base manifests and the mesh
+        tests' (as upstream's Setup applies each when a test needs it)."""
         self.root = root
         self.timing = timing or Timing()
         self.gateway_pool, self.pod_network = networks(slot)
@@ -85,12 +94,18 @@ class Suite:
         self.meshgate: Meshgate | None = None
         self.base_objects: list[dict] = []
         self.config_maps: list[dict] = []  # the CA ConfigMaps the suite creates (ca_certificates.py)
+        self.with_gateway = gateway
+        self.with_mesh = mesh
+        self.mesh: Mesh | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Write the base manifests and what the cluster adds, start the Pods and meshgate."""
         cluster = self.prepare()
-        (self.config / "manifests.yaml").write_text(manifest_text("manifests.yaml"))
+        if self.with_gateway:
+            (self.config / "manifests.yaml").write_text(manifest_text("manifests.yaml"))
+        if self.mesh is not None:
+            (self.config / "mesh.yaml").write_text(dump_all(list(self.mesh.objects)))
         (self.config / "cluster.yaml").write_text(dump_all(cluster))
         self.start_pods()
         self.meshgate = Meshgate(self.config, self.root / "work", self.gateway_pool)
@@ -103,17 +118,33 @@ class Suite:
         _check_low_ports(self.gateway_pool)
         for d in ("config", "work", "logs"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
-        self.base_objects = documents(manifest_text("manifests.yaml"))
-        members = pods(self.base_objects, self.pod_network)
-        self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
-        # The CAs the suite publishes as ConfigMaps, and the Secrets it signs with them.
-        cas = {key: authority() for key in CA_CONFIG_MAPS}
-        self.certs.update({key: ca_signed(cas[ca], names) for key, (ca, names) in CA_SIGNED.items()})
+        added: list[dict] = []
+        members: list[Pod] = []
+        if self.with_gateway:
+            self.base_objects = documents(manifest_text("manifests.yaml"))
+            members = pods(self.base_objects, self.pod_network)
+            self.certs = {key: self_signed(hosts) for key, hosts in TLS_SECRETS.items()}
+            # The CAs the suite publishes as ConfigMaps, and the Secrets it signs with them.
+            cas = {key: authority() for key in CA_CONFIG_MAPS}
+            self.certs.update({key: ca_signed(cas[ca], names) for key, (ca, names) in CA_SIGNED.items()})
+            self.config_maps = [ca_config_map(ns, name, ca) for (ns, name), ca in cas.items()]
+            added += [gateway_class(), *endpoint_slices(self.base_objects, members),
+                      *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()), *self.config_maps]
+        services = service_network(self.pod_network)
+        free = [str(h) for h in ipaddress.ip_network(self.pod_network).hosts() if h not in services]
+        if len(members) > len(free):
+            raise RuntimeError(f"{len(members)} Pods do not fit below the service network {services}")
+        if self.with_mesh:
+            mesh_objects = documents(manifest_text(MESH_MANIFESTS))
+            self.mesh = build_mesh(mesh_objects, self.pod_network)
+            in_mesh = mesh_pods(mesh_objects, free[len(members):])
+            members += in_mesh
+            added += [pod_object(p) for p in in_mesh]
+            if not self.SLICES_FROM_PODS:
+                added += endpoint_slices(mesh_objects, in_mesh)
         self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
                      for p in members]
-        self.config_maps = [ca_config_map(ns, name, ca) for (ns, name), ca in cas.items()]
-        return [gateway_class(), *endpoint_slices(self.base_objects, members),
-                *(tls_secret(ns, name, cert) for (ns, name), cert in self.certs.items()), *self.config_maps]
+        return added
 
     def _mount(self, pod: Pod) -> tuple[Path, Path] | None:
         """The certificate and key files of the Secret a Pod mounts (the kubelet's secret volume)."""
@@ -135,10 +166,31 @@ class Suite:
             pod.wait_ready()
 
     def wait_base_ready(self) -> None:
-        """Wait for the suite's precondition: the GatewayClass accepted, the base Gateways ready."""
-        self._wait("the GatewayClass and base Gateways to be ready", lambda doc: sc.gateway_class_accepted(
-            doc, GATEWAY_CLASS) or next(filter(None, (sc.gateway_problem(doc, GatewayRef("gateway-conformance-infra", g))
-                                                     for g in BASE_GATEWAYS)), None), self.timing.status * 2)
+        """Wait for the suite's precondition: the GatewayClass accepted, the base Gateways ready;
+        in the mesh, the waypoint programmed, served and listening."""
+        if self.with_gateway:
+            self._wait("the GatewayClass and base Gateways to be ready", lambda doc: sc.gateway_class_accepted(
+                doc, GATEWAY_CLASS) or next(filter(None, (sc.gateway_problem(
+                    doc, GatewayRef("gateway-conformance-infra", g)) for g in BASE_GATEWAYS)), None),
+                self.timing.status * 2)
+        if self.mesh is not None:
+            self._wait("the waypoint to be ready", lambda doc: sc.gateway_problem(doc, GatewayRef(MESH_NS, WAYPOINT)),
+                       self.timing.status * 2)
+            self.settle()
+            self._wait_waypoint_listening(self.mesh.waypoint_ip)
+
+    def _wait_waypoint_listening(self, ip: str) -> None:
+        """The waypoint's Envoy accepts on its PROXY-protocol port (its listener may be warming
+        a moment after the ACK)."""
+        deadline = time.monotonic() + self.timing.status * 2
+        while True:
+            try:
+                with socket.create_connection((ip, PROXY_PORT), timeout=1):
+                    return
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise TestFailed(f"the waypoint's Envoy does not listen on {ip}:{PROXY_PORT}: {exc}") from None
+                time.sleep(self.timing.step)
 
     def stop(self) -> None:
         """Stop meshgate (and so its Envoys) and the Pods."""
@@ -235,6 +287,8 @@ class Suite:
         test_pods: list[EchoPod] = []
         try:
             test_pods = self._start_test_pods(applied)
+            if "Mesh" in test.features:
+                self._mesh_sync(applied)
             test.body(checks)
         except TestFailed as exc:
             checks.failures.append(str(exc))
@@ -285,9 +339,19 @@ class Suite:
         """What the test body calls, for one run."""
         return Checks(self, applied)
 
+    def _mesh_sync(self, applied: Sequence[Applied]) -> None:
+        """Before a mesh test's requests: its routes translated and the Envoys up to date. Upstream
+        only retries requests; this keeps a test from passing on the previous configuration (the
+        mesh tests read no status of their own)."""
+        routes = [Key(o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                  for a in applied for o in a.objects() if o.get("kind") == "HTTPRoute"]
+        self._wait("the test's routes to be translated", lambda doc: next(
+            filter(None, (sc.mesh_route_programmed_problem(doc, r) for r in routes)), None), self.timing.status)
+        self.settle()
+
     def _apply(self, manifest: str) -> Applied:
         text = manifest_text(manifest)
-        path = self.config / f"test-{manifest}"
+        path = self.config / f"test-{manifest.replace('/', '-')}"
         path.write_text(text)
         return Applied(path, split_documents(text))
 

@@ -147,14 +147,15 @@ def route_condition_problem(doc: dict, route: Key, gateway: Key, condition: Cond
 
 
 def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParent],
-                          namespace_required: bool) -> str | None:
-    """HTTPRouteMustHaveParents: as many parents as expected, each matching one expected."""
-    obj = find(doc, "HTTPRoute", route)
+                          namespace_required: bool, route_kind: str = "HTTPRoute") -> str | None:
+    """HTTPRouteMustHaveParents (and TCPRouteMustHaveParents...): as many parents as expected, each
+    matching one expected."""
+    obj = find(doc, route_kind, route)
     if obj is None:
-        return f"HTTPRoute {route} has no status"
+        return f"{route_kind} {route} has no status"
     actual = obj["status"].get("parents", [])
     if len(actual) != len(parents):
-        return f"HTTPRoute {route}: expected {len(parents)} parents, got {len(actual)}"
+        return f"{route_kind} {route}: expected {len(parents)} parents, got {len(actual)}"
     for want in parents:
         reasons = []
         for got in actual:
@@ -177,7 +178,7 @@ def route_parents_problem(doc: dict, route: Key, parents: Sequence[ExpectedParen
                 continue
             break
         else:
-            return f"HTTPRoute {route}: no parent matches {want}: {'; '.join(reasons) or 'none for that Gateway'}"
+            return f"{route_kind} {route}: no parent matches {want}: {'; '.join(reasons) or 'none for that Gateway'}"
     return None
 
 
@@ -312,3 +313,14 @@ def policy_condition_problem(doc: dict, kind: str, policy: Key, gateway: Key, co
             return _conditions_problem(a.get("conditions", []), [condition], f"{kind} {policy} ancestor {gateway}",
                                        generation)
     return f"{kind} {policy} has no ancestor {gateway} (ancestors: {[a.get('ancestorRef') for a in ancestors]})"
+
+
+def mesh_route_programmed_problem(doc: dict, route: Key) -> str | None:
+    """The mesh tests' precondition (not an upstream assertion): meshgate has translated the
+    route, i.e. written a parent entry for each of its Service parentRefs."""
+    obj = find(doc, "HTTPRoute", route)
+    if obj is None:
+        return f"HTTPRoute {route} has no status"
+    if not any(p.get("parentRef", {}).get("kind") == "Service" for p in obj["status"].get("parents", [])):
+        return f"HTTPRoute {route} has no parent entry for a Service"
+    return None

@@ -10,10 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .expect import Expect, GatewayRef, Key, Request
-
-# Gateway API feature names (pkg/features). Core features are implied by the GATEWAY-HTTP profile.
-CORE_FEATURES = frozenset({"Gateway", "HTTPRoute", "ReferenceGrant"})
+from .expect import MESH, Expect, GatewayRef, Key, Request
 
 
 @dataclass(frozen=True)
@@ -70,6 +67,20 @@ class Generated:
     name: str
     labels: dict[str, str]
     annotations: dict[str, str]
+
+
+class MeshPod(Protocol):
+    """A Pod in the mesh that requests are sent from (upstream's echo.MeshPod)."""
+
+    @property
+    def address(self) -> str:
+        """The Pod's IP."""
+
+    def request(self, expected: Expect) -> Reply:
+        """One request of `expected`, answered as seen."""
+
+    def batch(self, expected: Expect, count: int) -> list[Reply]:
+        """`count` copies of one request."""
 
 
 class Checks(Protocol):
@@ -134,8 +145,8 @@ class Checks(Protocol):
     def expect_failure(self, address: str, request: Request) -> None:
         """MakeRequestAndExpectFailure: consistently answered, never 200 (a 200 fails at once)."""
 
-    def create(self, obj: dict) -> None:
-        """Create one object during the test (removed with the test's objects at cleanup)."""
+    def apply(self, obj: dict) -> None:
+        """Create one more object during the test (removed with the test's objects at cleanup)."""
 
     def get(self, kind: str, key: Key) -> dict | None:
         """One object as the cluster holds it (the suite's client.Get): applied, or created by the suite."""
@@ -162,6 +173,17 @@ class Checks(Protocol):
         """Dial ws://address/path with `origin`, send `messages`; each must come back unchanged,
         consistently (soft). The gRPC, TCP, UDP and DNS variants: stream_checks.StreamChecks."""
 
+    def mesh_client(self, app: str, namespace: str = MESH) -> MeshPod:
+        """echo.ConnectToAppInNamespace: the first Pod of `app` ("app=echo,version=v1") in
+        `namespace` (gateway-conformance-mesh when not given), to send requests from."""
+
+    def mesh_expect(self, client: MeshPod, expected: Expect) -> None:
+        """MeshPod.MakeRequestAndExpectEventuallyConsistentResponse (upstream's mesh comparison,
+        mesh_client.compare_mesh). Soft: a failure is recorded."""
+
+    def mesh_batch(self, client: MeshPod, expected: Expect, count: int) -> list[Reply]:
+        """MeshPod.RequestBatch: `count` copies of one request, answered as seen."""
+
     def delete(self, kind: str, key: Key) -> None:
         """Delete one object the test applied (the suite's client.Delete)."""
 
@@ -186,16 +208,22 @@ class ConformanceTest:
     source: str = ""
     extra: dict = field(default_factory=dict)
 
-    @property
-    def extended_features(self) -> tuple[str, ...]:
-        return tuple(f for f in self.features if f not in CORE_FEATURES)
-
-    @property
-    def core(self) -> bool:
-        return not self.extended_features
-
 
 def expect_all(t: Checks, address: str, cases: Iterable[Expect], tls_cert: Key | None = None) -> None:
     """Each row of a test table, in order (the Go `for _, tc := range testCases { t.Run(...) }`)."""
     for case in cases:
         t.expect(address, case, tls_cert)
+
+
+# The apps upstream's mesh tests send from (echo.MeshApplication: Pod labels).
+ECHO_V1 = "app=echo,version=v1"
+ECHO_V2 = "app=echo,version=v2"
+MESH_SOURCE = "conformance/tests/mesh/{} @ 4564255ac2c35d582249b3cdf261bdf51c8bca32"
+
+
+def mesh_expect_all(t: Checks, cases: Iterable[Expect], app: str = ECHO_V1, namespace: str = MESH) -> None:
+    """Each row of a mesh test's table, sent from the first Pod of `app` (echo.ConnectToApp, then
+    client.MakeRequestAndExpectEventuallyConsistentResponse per row)."""
+    client = t.mesh_client(app, namespace)
+    for case in cases:
+        t.mesh_expect(client, case)

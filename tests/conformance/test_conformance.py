@@ -14,11 +14,12 @@ from dataclasses import replace
 import pytest
 
 from .cluster import MANIFESTS
-from .expect import INFRA, Expect, GatewayRef, Key, Request
+from .expect import INFRA, Expect, ExpectedRequest, GatewayRef, Key, Redirect, Request, Response
 from .features import SUPPORTED, UNSUPPORTED, skip_reason
+from .mesh import MANIFESTS as MESH_MANIFESTS
 from .registry import all_tests
 from .runner import Suite
-from .suite import Checks, ConformanceTest
+from .suite import Checks, ConformanceTest, mesh_expect_all
 
 pytestmark = pytest.mark.envoy
 
@@ -27,8 +28,10 @@ CLAIMED = [t for t in all_tests() if skip_reason(t) is None]
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    """The Gateway tests' base manifests and the mesh's, as upstream's Setup applies both when
+    both profiles are claimed."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw<n>"
-    with Suite(tmp_path_factory.mktemp("conformance"), slot=int(worker.removeprefix("gw"))) as s:
+    with Suite(tmp_path_factory.mktemp("conformance"), slot=int(worker.removeprefix("gw")), mesh=True) as s:
         yield s
 
 
@@ -74,8 +77,44 @@ def test_a_wrong_expectation_fails(suite: Suite) -> None:
     wrong_expectations_fail(suite)
 
 
+def wrong_mesh(t: Checks) -> None:
+    """Mesh rows expecting what the route does not do: /v2 from echo-v1, a header echo-v1 never
+    gets, a redirect to the wrong port; and one right row."""
+    mesh_expect_all(t, (
+        Expect(Request(path="/v2"), backend="echo-v1"),
+        Expect(Request(path="/"), ExpectedRequest(headers={"X-Header-Set": "set"}), backend="echo-v1"),
+        Expect(Request(path="/"), backend="echo-v1"),
+    ))
+
+
+def wrong_redirect(t: Checks) -> None:
+    """A redirect to 8083 expected at 8084 (the one check beyond upstream's mesh comparison)."""
+    mesh_expect_all(t, (Expect(Request(host="echo", path="/port"), response=Response(status=302),
+                               redirect=Redirect(port="8084")),))
+
+
+def test_a_wrong_mesh_expectation_fails(suite: Suite) -> None:
+    """Through the waypoint too, the harness can fail, and says why."""
+    saved = suite.timing
+    suite.timing = replace(saved, consistency=1.0, status=5.0)
+    try:
+        result = suite.run(ConformanceTest("WrongMesh", "", ("mesh/httproute-matching.yaml",), ("Mesh", "HTTPRoute"),
+                                           wrong_mesh))
+        assert result.outcome == "failed"
+        assert len(result.reasons) == 2, result.reasons
+        assert "expected pod name to start with echo-v1, got echo-v2-" in result.reasons[0]
+        assert "expected X-Header-Set header to be set" in result.reasons[1]
+        result = suite.run(ConformanceTest("WrongRedirect", "", ("mesh/httproute-redirect-port.yaml",),
+                                           ("Mesh", "HTTPRoute"), wrong_redirect))
+        assert result.outcome == "failed"
+        assert "expected redirect port '8084', got '8083'" in result.reasons[0]
+    finally:
+        suite.timing = saved
+
+
 def test_every_manifest_has_a_test() -> None:
-    manifests = {p.name for p in MANIFESTS.glob("*.yaml")} - {"manifests.yaml"}
+    manifests = ({p.name for p in MANIFESTS.glob("*.yaml")} - {"manifests.yaml"}) | \
+        ({f"mesh/{p.name}" for p in (MANIFESTS / "mesh").glob("*.yaml")} - {MESH_MANIFESTS})
     used = {m for t in all_tests() for m in t.manifests}
     assert manifests - used == set()
     assert used - manifests == set()

@@ -16,7 +16,10 @@ subset covers what the Kubernetes path adds to the file-mode run, each test for 
   listed from the API (GatewayInfrastructure);
 - a delete through the API during a test (HTTPRouteReferenceGrant), Namespaces and their labels
   (HTTPRouteCrossNamespace), Secrets as the API stores them (HTTPRouteHTTPSListener),
-  EndpointSlices from the API (HTTPRouteWeight), and the basic path (HTTPRouteSimpleSameNamespace).
+  EndpointSlices from the API (HTTPRouteWeight), and the basic path (HTTPRouteSimpleSameNamespace);
+- the mesh (MeshConsumerRoute): the waypoint provisioned and run by the kubelet, the mesh's Pods
+  read from the API (their IPs tell the consumer namespace's clients apart), a route in one
+  namespace on another's Service.
 
 `make conformance` runs all of them through the emulator after the file-mode run and compares
 the two reports. Each pytest-xdist worker gets its own suite on networks of its own (slots 40 and
@@ -43,7 +46,7 @@ SUBSET = frozenset({
     "GatewayInvalidParametersRef", "HTTPRouteListenerPortMatching", "HTTPRouteInvalidCrossNamespaceBackendRef",
     "GatewayHTTPListenerIsolation", "GatewayOptionalAddressValue", "GatewayInfrastructure",
     "HTTPRouteReferenceGrant", "HTTPRouteCrossNamespace", "HTTPRouteHTTPSListener", "HTTPRouteWeight",
-    "HTTPRouteSimpleSameNamespace",
+    "HTTPRouteSimpleSameNamespace", "MeshConsumerRoute",
 })
 CHOSEN = [t for t in all_tests() if t.short_name in SUBSET and skip_reason(t) is None]
 
@@ -52,7 +55,7 @@ CHOSEN = [t for t in all_tests() if t.short_name in SUBSET and skip_reason(t) is
 def kube_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeSuite]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw<n>"
     with KubeSuite(tmp_path_factory.mktemp("kube-conformance"),
-                   slot=KUBE_SLOT_OFFSET + int(worker.removeprefix("gw"))) as s:
+                   slot=KUBE_SLOT_OFFSET + int(worker.removeprefix("gw")), mesh=True) as s:
         yield s
 
 

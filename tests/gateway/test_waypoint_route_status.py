@@ -1,8 +1,10 @@
-"""ResolvedRefs of a route attached to a waypoint's service is the same as through a Gateway.
+"""ResolvedRefs of a route attached to a waypoint's service, next to the same route's Gateway parent.
 
-The route's first rule has two unusable backends (one missing, one in another namespace without
-a ReferenceGrant); its second rule is fine. The condition covers every rule, and of several
-failures reports the reason that comes first in REASON_ORDER (RefNotPermitted).
+The route's first rule has two backends through a Gateway unusable (one missing, one in another
+namespace without a ReferenceGrant); its second rule is fine. The condition covers every rule,
+and of several failures reports the reason that comes first in REASON_ORDER (RefNotPermitted).
+Through the waypoint (GAMMA) a backend in another namespace needs no ReferenceGrant (GEP-1294),
+so only the missing one is reported there.
 """
 
 from __future__ import annotations
@@ -80,13 +82,24 @@ def _route_conditions(rules: str) -> dict[str, dict[str, dict]]:
     return {p["parentRef"]["kind"]: {c["type"]: c for c in p["conditions"]} for p in route["status"]["parents"]}
 
 
-def test_waypoint_parent_reports_every_rules_refs_as_a_gateway_parent_does() -> None:
+def test_waypoint_parent_reports_every_rules_refs() -> None:
     by_parent = _route_conditions(SPLIT_RULES)
     assert set(by_parent) == {"Gateway", "Service"}
     gateway, waypoint = by_parent["Gateway"]["ResolvedRefs"], by_parent["Service"]["ResolvedRefs"]
     assert (gateway["status"], gateway["reason"]) == ("False", "RefNotPermitted")
-    assert (waypoint["status"], waypoint["reason"]) == ("False", "RefNotPermitted")
-    assert waypoint["message"] == gateway["message"]
+    assert "other/elsewhere: no ReferenceGrant" in gateway["message"]
+    assert (waypoint["status"], waypoint["reason"]) == ("False", "BackendNotFound")
+    assert waypoint["message"] == "Service shop/missing does not exist"
+
+
+def test_a_mesh_route_needs_no_reference_grant_for_another_namespace() -> None:
+    """GEP-1294: a route on a Service sends to backendRefs in any namespace without a ReferenceGrant
+    (MeshConsumerRoute's route, in the consumer namespace, sends to the producer's Service)."""
+    by_parent = _route_conditions("""
+  - backendRefs: [{name: elsewhere, namespace: other, port: 80}]""")
+    assert by_parent["Service"]["ResolvedRefs"]["status"] == "True"
+    assert (by_parent["Gateway"]["ResolvedRefs"]["status"], by_parent["Gateway"]["ResolvedRefs"]["reason"]) == \
+        ("False", "RefNotPermitted")
 
 
 def test_waypoint_parent_of_a_route_without_rules_is_reported() -> None:

@@ -56,3 +56,31 @@ def test_a_gateway_class_description_change_is_a_new_generation() -> None:
     old = GatewayClass(meta, Source("a.yaml", 1), "meshgate.io/gateway-controller", None, "old")
     new = as_updated(old, GatewayClass(meta, Source("a.yaml", 1), "meshgate.io/gateway-controller", None, "new"))
     assert new.meta.generation == 2
+
+
+def test_a_route_moved_within_its_file_keeps_its_generation() -> None:
+    # The lines of its rules and of a Gateway's listeners say where they are written, not what:
+    # deleting an object above them in the same file is no spec change (TCPRouteReferenceGrant
+    # deletes the grant written before the route and expects generation 1 afterwards).
+    from meshgate.resources.loader import load_text
+
+    text = """apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: r, namespace: ns}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: b, port: 3000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: ns}
+spec:
+  gatewayClassName: meshgate
+  listeners: [{name: tcp, port: 9000, protocol: TCP}]
+"""
+    first = {o.kind: o for o in load_text(text, "a.yaml", "2026-01-01T00:00:00Z").objects}
+    moved = {o.kind: o for o in load_text("# a comment\n# and another\n" + text, "a.yaml", "2026-01-01T00:00:00Z").objects}
+    for kind in ("TCPRoute", "Gateway"):
+        old = dataclasses.replace(first[kind], meta=dataclasses.replace(first[kind].meta, generation=1))
+        assert moved[kind].rules[0].line != old.rules[0].line if kind == "TCPRoute" else True
+        assert as_updated(old, moved[kind]).meta.generation == 1, kind

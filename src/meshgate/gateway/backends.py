@@ -79,7 +79,7 @@ def _port_resolution(model: ServiceModel, label: str, port_number: int | None, r
 
 
 def _resolve_istio(store: Store, services: Discovery, route_kind: str, route_namespace: str,
-                   ref: BackendObjectRef) -> Resolution:
+                   ref: BackendObjectRef, grants: bool) -> Resolution:
     """kind ServiceEntry (by name) or Hostname (a ServiceEntry host, as Istio resolves it)."""
     if ref.kind == "Hostname":
         label = f"Hostname {ref.name}"
@@ -90,7 +90,8 @@ def _resolve_istio(store: Store, services: Discovery, route_kind: str, route_nam
         return _port_resolution(model, label, ref.port, route_kind)
     ns = ref.namespace or route_namespace
     label = f"ServiceEntry {ns}/{ref.name}"
-    if not reference_permitted(store, GROUP, route_kind, route_namespace, ISTIO_GROUP, "ServiceEntry", ns, ref.name):
+    if grants and not reference_permitted(store, GROUP, route_kind, route_namespace, ISTIO_GROUP, "ServiceEntry", ns,
+                                          ref.name):
         return Resolution(None, "RefNotPermitted",
                           f"{label}: no ReferenceGrant in {ns} allows {route_kind}s from {route_namespace}")
     models = services.service_entry(ns, ref.name)
@@ -105,16 +106,17 @@ def _resolve_istio(store: Store, services: Discovery, route_kind: str, route_nam
 
 
 def resolve_backend(store: Store, services: Discovery, route_kind: str, route_namespace: str,
-                    ref: BackendObjectRef) -> Resolution:
-    """Resolve one backendRef of a `route_kind` in `route_namespace`."""
+                    ref: BackendObjectRef, grants: bool = True) -> Resolution:
+    """Resolve one backendRef of a `route_kind` in `route_namespace`. `grants`: whether a reference
+    to another namespace needs a ReferenceGrant (not for mesh routes, GEP-1294)."""
     ns = ref.namespace or route_namespace
     label = f"{ref.kind} {ns}/{ref.name}"
     if ref.group == ISTIO_GROUP and ref.kind in ("ServiceEntry", "Hostname"):
-        return _resolve_istio(store, services, route_kind, route_namespace, ref)
+        return _resolve_istio(store, services, route_kind, route_namespace, ref, grants)
     if not (ref.group == "" and ref.kind == "Service"):
         group = ref.group or "core"
         return Resolution(None, "InvalidKind", f"{label}: backend kind {group}/{ref.kind} is not supported")
-    if not reference_permitted(store, GROUP, route_kind, route_namespace, "", "Service", ns, ref.name):
+    if grants and not reference_permitted(store, GROUP, route_kind, route_namespace, "", "Service", ns, ref.name):
         return Resolution(None, "RefNotPermitted",
                           f"{label}: no ReferenceGrant in {ns} allows {route_kind}s from {route_namespace}")
     svc = services.service(ns, ref.name)
@@ -156,12 +158,18 @@ class RouteResolution:
         return Condition("ResolvedRefs", False, reason, "; ".join(f.message for f in failures))
 
 
-def resolve_route(store: Store, services: Discovery, route: RouteObject) -> RouteResolution:
-    """Resolve every backendRef and RequestMirror backend of a route's rules."""
+def resolve_route(store: Store, services: Discovery, route: RouteObject, mesh: bool = False) -> RouteResolution:
+    """Resolve every backendRef and RequestMirror backend of a route's rules. `mesh`: as a route
+    on a Service (GAMMA), whose references to other namespaces need no ReferenceGrant: GEP-1294,
+    "Routes of either type can send traffic to backendRefs in any namespace. Unlike Gateway bound
+    routes, this is allowed without a ReferenceGrant" (a mesh route augments a Service clients
+    can already reach; it exposes nothing new)."""
     ns = route.meta.namespace
-    backends = [[resolve_backend(store, services, route.kind, ns, b.ref) for b in rule.backend_refs] for rule in route.rules]
+    grants = not mesh
+    backends = [[resolve_backend(store, services, route.kind, ns, b.ref, grants) for b in rule.backend_refs]
+                for rule in route.rules]
     mirrors = [
-        [resolve_backend(store, services, route.kind, ns, f.request_mirror.backend)
+        [resolve_backend(store, services, route.kind, ns, f.request_mirror.backend, grants)
          for f in rule.filters if f.type == "RequestMirror" and f.request_mirror is not None]
         for rule in route.rules
     ]

@@ -62,12 +62,12 @@ def _conflict(ls: ListenerState, earlier: list[ListenerState]) -> tuple[str, str
             continue
         where = f"{other.owner.kind} {other.owner.meta.namespace}/{other.owner.meta.name}" if other.owner else "the Gateway"
         if other.listener.protocol != ls.listener.protocol:
-            return ("ProtocolConflict", f"Port {ls.listener.port} is used with protocol {other.listener.protocol} "
-                                        f"by listener {other.name} of {where}")
+            return ("ProtocolConflict", (f"Port {ls.listener.port} is used with protocol {other.listener.protocol} "
+                                        f"by listener {other.name} of {where}"))
         if other.listener.hostname == ls.listener.hostname:
             host = ls.listener.hostname or "no hostname"
-            return ("HostnameConflict", f"Port {ls.listener.port}, protocol {ls.listener.protocol} and {host} are "
-                                        f"taken by listener {other.name} of {where}")
+            return ("HostnameConflict", (f"Port {ls.listener.port}, protocol {ls.listener.protocol} and {host} are "
+                                        f"taken by listener {other.name} of {where}"))
     return None
 
 

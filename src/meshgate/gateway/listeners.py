@@ -79,8 +79,8 @@ def _resolve_certificates(store: Store, owner: Gateway | ListenerSet,
             problems.append(("InvalidCertificateRef", f"{label}: only core Secrets are supported as certificates"))
             continue
         if not reference_permitted(store, GROUP, owner.kind, owner.meta.namespace, "", "Secret", ns, ref.name):
-            problems.append(("RefNotPermitted", f"{label}: no ReferenceGrant in {ns} allows {owner.kind}s "
-                                                f"from {owner.meta.namespace}"))
+            problems.append(("RefNotPermitted", (f"{label}: no ReferenceGrant in {ns} allows {owner.kind}s "
+                                                f"from {owner.meta.namespace}")))
             continue
         secret = store.get("Secret", ns, ref.name)
         if secret is None:

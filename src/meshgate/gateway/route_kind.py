@@ -24,10 +24,12 @@ GROUP_VERSION = f"{GROUP}/v1"
 
 @dataclass(frozen=True, slots=True)
 class ListenerContext:
-    """What a route needs to know of the listener it is served on (for redirects)."""
+    """What a route needs to know of the listener it is served on (for redirects; `mesh`: a
+    waypoint's service port, where backendRefs need no ReferenceGrant)."""
 
     port: int
     scheme: str  # http or https
+    mesh: bool = False
 
 
 # (route, its resolution, the listener) → (precedence key, IR route) for every match of every rule

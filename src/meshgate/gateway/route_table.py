@@ -30,7 +30,7 @@ class RouteTable:
         self._services = services
         # Keyed by name, the route object kept with the result: a result is used only for the
         # very object it was computed from (a stale one is computed again, not trusted).
-        self._resolutions: Memo[tuple[str, str, str], tuple[RouteObject, RouteResolution]] = Memo(self._recorder)
+        self._resolutions: Memo[tuple[str, str, str, bool], tuple[RouteObject, RouteResolution]] = Memo(self._recorder)
         self._routes: Memo[tuple[str, str, str, ListenerContext], tuple[RouteObject, list[tuple[tuple, ir.Route]]]] = \
             Memo(self._recorder)
         # Each route's attachment, conditions and status (route_outcomes.py).
@@ -41,13 +41,14 @@ class RouteTable:
         self._resolutions.invalidate(changed)
         self._routes.invalidate(changed)
 
-    def resolution(self, route: RouteObject) -> RouteResolution:
-        """The route's backends and mirrors, resolved on first use."""
-        key = (route.kind, route.meta.namespace, route.meta.name)
+    def resolution(self, route: RouteObject, mesh: bool = False) -> RouteResolution:
+        """The route's backends and mirrors, resolved on first use (`mesh`: as a waypoint serves
+        it, backends.resolve_route)."""
+        key = (route.kind, route.meta.namespace, route.meta.name, mesh)
 
         def compute() -> tuple[RouteObject, RouteResolution]:
-            self._recorder.read(("obj", *key))
-            return route, resolve_route(self._store, self._services, route)  # type: ignore[arg-type]
+            self._recorder.read(("obj", *key[:3]))
+            return route, resolve_route(self._store, self._services, route, mesh)  # type: ignore[arg-type]
         found = self._resolutions.get(key, compute)
         if found[0] is not route:
             self._resolutions.drop(key)
@@ -60,7 +61,7 @@ class RouteTable:
         key = (route.kind, route.meta.namespace, route.meta.name, listener)
 
         def compute() -> tuple[RouteObject, list[tuple[tuple, ir.Route]]]:
-            res = self.resolution(route)  # its reads count for this result too
+            res = self.resolution(route, listener.mesh)  # its reads count for this result too
             kind = route_kind(route.kind)
             assert kind.ir_routes is not None, f"{route.kind} has no HTTP routes"
             return route, [((kind.rank, *k), r) for k, r in kind.ir_routes(route, res, listener)]

@@ -33,7 +33,7 @@ from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
 from .status import gateway_class_status, gateway_status, listener_set_status, route_status
 from .virtual_hosts import build_listeners
-from .waypoints import CapturedService, RouteParents, translate_waypoint
+from .waypoints import CapturedService, RouteParents, client_addresses, translate_waypoint
 
 
 @dataclass(slots=True)
@@ -216,10 +216,12 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
             CapturedService(c.kind, m) for m in service_models(discovery, c.kind, c.namespace, c.name))
     parents = RouteParents()
     owned = owned_classes(store)
+    clients = client_addresses(store)
     for key in sorted(index):
         gw = store.get("Gateway", *key)
         ips = [a.value for a in gw.addresses if a.type == "IPAddress" and a.value]
-        cfg = translate_waypoint(gw, ips[0] if ips else "0.0.0.0", by_waypoint.get(key, []), routes, table, parents)
+        cfg = translate_waypoint(gw, ips[0] if ips else "0.0.0.0", by_waypoint.get(key, []), routes, table, parents,
+                                 clients)
         params = _parameters_problem(store, gw, owned)
         if params:
             # Not accepted: its proxy gets nothing to serve (the captured services are still told

@@ -6,16 +6,26 @@ one of its hosts) or, when none is, a default route `/` to the service itself; o
 TCP proxy to the service. Connections arrive two ways: on port 15088 with a PROXY protocol
 header naming the original destination (as ztunnel hands them over), and directly on each VIP
 and port (standalone, where no ztunnel exists).
+
+Producer and consumer routes (GEP-1294, "Namespace boundaries"): a route in the service's own
+namespace is a producer route and governs every client; a route in another namespace is a
+consumer route and governs only the clients of its own namespace, which then use their
+namespace's consumer routes instead of the producer's (per service port). The waypoint tells a
+client's namespace by its address: each namespace with consumer routes for a port gets a filter
+chain matched on its Pods' IPs (`client_addresses`, from the Pods meshgate knows; with the PROXY
+protocol, the source the header names). Pods it does not know fall to the producer routes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import ir
 from ..discovery.model import ServiceModel
 from ..resources.gateway_api import Gateway, HTTPRoute, ParentRef
 from ..resources.meta import metadata_annotations
+from ..store import Store
 from .backends import ISTIO_GROUP, RouteResolution, service_cluster
 from .conditions import Condition
 from .route_table import RouteTable
@@ -83,17 +93,35 @@ class RouteParents:
             by_ref[repr(ref)] = ref.to_dict()
 
 
-def _service_routes(svc: CapturedService, port: int, routes: list[HTTPRoute], table: RouteTable,
-                    clusters: dict[str, ir.ClusterRef], parents: RouteParents) -> list[ir.Route]:
-    """The routes of one captured service port: attached HTTPRoutes, else a default route."""
-    entries: list[tuple[tuple, ir.Route]] = []
-    ctx = ListenerContext(port, "http")
+def client_addresses(store: Store) -> dict[str, tuple[str, ...]]:
+    """The IPs of the Pods of each namespace (not finished ones): how a waypoint tells which
+    namespace a client is in, for consumer routes."""
+    out: dict[str, set[str]] = {}
+    for pod in store.list("Pod"):
+        if pod.phase not in ("Succeeded", "Failed"):
+            out.setdefault(pod.meta.namespace, set()).update(ip for ip in pod.pod_ips if ip)
+    return {ns: tuple(sorted(ips)) for ns, ips in out.items() if ips}
+
+
+def _attached(svc: CapturedService, port: int, routes: list[HTTPRoute]) -> dict[str, list[tuple[HTTPRoute, list]]]:
+    """The routes attached to one service port with the parentRefs that attach them, by the
+    route's namespace."""
+    out: dict[str, list[tuple[HTTPRoute, list]]] = {}
     for route in routes:
         refs = [r for r in route.parent_refs if _targets(r, route.meta.namespace, svc)
                 and (r.port is None or r.port == port)]
-        if not refs:
-            continue
-        res = table.resolution(route)
+        if refs:
+            out.setdefault(route.meta.namespace, []).append((route, refs))
+    return out
+
+
+def _service_routes(svc: CapturedService, port: int, attached: list[tuple[HTTPRoute, list]], table: RouteTable,
+                    clusters: dict[str, ir.ClusterRef], parents: RouteParents) -> list[ir.Route]:
+    """The routes of one captured service port: attached HTTPRoutes, else a default route."""
+    entries: list[tuple[tuple, ir.Route]] = []
+    ctx = ListenerContext(port, "http", mesh=True)
+    for route, refs in attached:
+        res = table.resolution(route, mesh=True)
         clusters.update(res.clusters())
         entries.extend(table.routes_for(route, ctx))
         parents.add(route, refs, res)
@@ -110,11 +138,14 @@ def _service_routes(svc: CapturedService, port: int, routes: list[HTTPRoute], ta
 
 
 def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedService], routes: list[HTTPRoute],
-                       table: RouteTable, parents: RouteParents) -> ir.GatewayConfig:
+                       table: RouteTable, parents: RouteParents,
+                       clients: Mapping[str, tuple[str, ...]] | None = None) -> ir.GatewayConfig:
     """One waypoint Gateway's IR; its listeners and chains name the waypoint and the service.
 
     Routes attached to its services are served from `table` and recorded in `parents`.
+    `clients`: the Pod IPs of each namespace (client_addresses), for consumer routes.
     """
+    clients = clients or {}
     namespace, name = gateway.meta.namespace, gateway.meta.name
     waypoint_ref = ir.SourceRef("Gateway", "gateway.networking.k8s.io/v1", namespace, name,
                                 annotations=metadata_annotations(gateway.meta.annotations))
@@ -130,20 +161,31 @@ def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedSe
         for port in model.ports:
             chain_name = f"{svc.kind.lower()}/{model.namespace}/{model.name}/{model.hosts[0]}/{port.number}"
             if _is_http(model, port.number):
-                rc_name = f"waypoint.{model.hosts[0]}.{port.number}"
-                vh_routes = _service_routes(svc, port.number, routes, table, clusters, parents)
-                configs.append(ir.RouteConfig(rc_name, (ir.VirtualHost(f"{model.hosts[0]}:{port.number}", ("*",),
-                                                                        tuple(vh_routes), (source,)),)))
-                chain = ir.FilterChain(chain_name, rc_name, sources=(waypoint_ref, source), destination_ips=model.vips,
-                                       destination_port=port.number)
+                by_namespace = _attached(svc, port.number, routes)
+                port_chains = []
+                # Producer routes (or the default route) for every client; then, per namespace
+                # with consumer routes, a chain for its Pods.
+                for ns in [model.namespace, *sorted(set(by_namespace) - {model.namespace})]:
+                    consumer = ns != model.namespace
+                    vh_routes = _service_routes(svc, port.number, by_namespace.get(ns, []), table, clusters, parents)
+                    if consumer and not clients.get(ns):
+                        continue  # no known client in that namespace: nothing to match
+                    rc_name = f"waypoint.{model.hosts[0]}.{port.number}" + (f".from.{ns}" if consumer else "")
+                    configs.append(ir.RouteConfig(rc_name, (ir.VirtualHost(f"{model.hosts[0]}:{port.number}", ("*",),
+                                                                            tuple(vh_routes), (source,)),)))
+                    port_chains.append(ir.FilterChain(
+                        chain_name + (f"/from/{ns}" if consumer else ""), rc_name, sources=(waypoint_ref, source),
+                        destination_ips=model.vips, destination_port=port.number,
+                        source_ips=clients[ns] if consumer else ()))
             else:
                 own = service_cluster(model, port.number)
                 clusters[own.name] = own
-                chain = ir.FilterChain(chain_name, "", sources=(waypoint_ref, source), destination_ips=model.vips,
-                                       destination_port=port.number, tcp_cluster=own.name)
-            chains.append(chain)
+                port_chains = [ir.FilterChain(chain_name, "", sources=(waypoint_ref, source),
+                                              destination_ips=model.vips, destination_port=port.number,
+                                              tcp_cluster=own.name)]
+            chains.extend(port_chains)
             for vip in model.vips:
-                direct.setdefault((vip, port.number), []).append(chain)
+                direct.setdefault((vip, port.number), []).extend(port_chains)
     listeners = [ir.Listener(f"{address}_{PROXY_PROTOCOL_PORT}", address, PROXY_PROTOCOL_PORT, "MESH",
                              tuple(chains), proxy_protocol=True)] if chains else []
     for (vip, number), vchains in sorted(direct.items()):

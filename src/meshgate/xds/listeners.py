@@ -130,6 +130,11 @@ def _typed_extension(name: str, msg: Message) -> extension_pb2.TypedExtensionCon
     return extension_pb2.TypedExtensionConfig(name=name, typed_config=to_any(msg))
 
 
+def _host_range(ip: str) -> address_pb2.CidrRange:
+    """One address as a CIDR range (/32, or /128 for IPv6)."""
+    return address_pb2.CidrRange(address_prefix=ip, prefix_len=wrappers_pb2.UInt32Value(value=128 if ":" in ip else 32))
+
+
 def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozenset[str],
            scoped: frozenset[str]) -> lc.FilterChain:
     if chain.tcp_cluster is not None or chain.tcp_backends is not None:
@@ -144,10 +149,11 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, session_routes: frozens
     if chain.server_names:
         out.filter_chain_match.server_names.extend(chain.server_names)
     for ip in chain.destination_ips:
-        out.filter_chain_match.prefix_ranges.append(
-            address_pb2.CidrRange(address_prefix=ip, prefix_len=wrappers_pb2.UInt32Value(value=128 if ":" in ip else 32)))
+        out.filter_chain_match.prefix_ranges.append(_host_range(ip))
     if chain.destination_port is not None:
         out.filter_chain_match.destination_port.value = chain.destination_port
+    for ip in chain.source_ips:
+        out.filter_chain_match.source_prefix_ranges.append(_host_range(ip))
     if listener.protocol == "HTTPS" or chain.secrets:
         tls = tls_pb2.DownstreamTlsContext(
             common_tls_context=tls_pb2.CommonTlsContext(

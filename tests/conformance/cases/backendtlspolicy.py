@@ -55,7 +55,7 @@ def body(t: Checks) -> None:
     t.patch(KIND, Key(INFRA, RECONCILE),
             {"spec": {"validation": {"caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": TEST_CA}]}}})
     policy_has(t, RECONCILE, NO_VALID_CA, INVALID_CA_REF, generation=2)
-    t.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": TEST_CA, "namespace": INFRA},
+    t.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": TEST_CA, "namespace": INFRA},
               "data": {"ca.crt": ca}})
     policy_has(t, RECONCILE, ACCEPTED, RESOLVED_REFS, generation=2)
     t.patch("ConfigMap", Key(INFRA, TEST_CA), {"data": {"ca.crt": ""}})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import formats
 from ..fields import Fields
@@ -54,7 +54,7 @@ class Listener:
     namespaces_from: str  # Same | All | Selector
     namespace_selector: LabelSelector | None
     kinds: tuple[RouteGroupKind, ...] | None  # None: the protocol's default kinds
-    line: int
+    line: int = field(compare=False)  # where it is written: no part of the spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class Gateway:
     listeners: tuple[Listener, ...]
     addresses: tuple[GatewayAddress, ...]
     infrastructure: Infrastructure = Infrastructure()
-    class_line: int = 0  # the line of spec.gatewayClassName, for problems with the class named there
+    class_line: int = field(default=0, compare=False)  # the line of spec.gatewayClassName, for problems with the class named there
     allowed_listeners: AllowedListeners | None = None  # None: no ListenerSet may attach
     kind = "Gateway"
 

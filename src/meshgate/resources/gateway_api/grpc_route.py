@@ -4,7 +4,7 @@ and CEL checks (gateway.networking.k8s.io/v1)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import formats
 from ..fields import Fields
@@ -50,7 +50,7 @@ class GRPCRouteRule:
     matches: tuple[GRPCRouteMatch, ...]
     filters: tuple[RouteFilter, ...]
     backend_refs: tuple[BackendRef, ...]
-    line: int
+    line: int = field(compare=False)  # where it is written: no part of the spec
 
 
 @dataclass(frozen=True, slots=True)

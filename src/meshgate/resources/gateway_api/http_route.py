@@ -6,7 +6,7 @@ errors here: the gateway translation reports them as status conditions, as a con
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import formats
 from ..fields import Fields
@@ -141,7 +141,7 @@ class RouteRule:
     backend_refs: tuple[BackendRef, ...]
     request_timeout_ms: int | None
     backend_timeout_ms: int | None
-    line: int
+    line: int = field(compare=False)  # where it is written: no part of the spec
     retry: RouteRetry | None = None
     session_persistence: SessionPersistence | None = None
 

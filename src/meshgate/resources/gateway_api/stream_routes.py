@@ -4,7 +4,7 @@ TLSRoute) the SNI hostnames, and rules that are only a name and backendRefs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import formats
 from ..fields import Fields
@@ -19,7 +19,7 @@ class StreamRule:
 
     name: str | None
     backend_refs: tuple[BackendRef, ...]
-    line: int
+    line: int = field(compare=False)  # where it is written: no part of the spec
     filters: tuple[RouteFilter, ...] = ()  # none: what route code asks of every rule
 
 
