@@ -46,6 +46,8 @@ SUPPORTED = frozenset({
     "GatewayInfrastructurePropagation",
     "ListenerSet",  # listeners other objects add to a Gateway that allows them (GEP-1713)
     "GRPCRoute",  # GATEWAY-GRPC core: method and header matches, hostnames, weights
+    "GRPCRouteNamedRouteRule",
+    "GRPCRouteRequestHeaderModifier",
     "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
     "UDPRoute",  # UDP listeners: the oldest attached route, one backend (Envoy's UDP proxy has no weights)
     # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
