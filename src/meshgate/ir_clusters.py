@@ -126,11 +126,29 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CARef:
+    """A BackendTLSPolicy's CA reference (key ca.crt of a ConfigMap or Secret of `namespace`),
+    looked up when the cluster is built (its reads are recorded there)."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class UpstreamTLS:
     """TLS to the upstream: SIMPLE (verify the server) or MUTUAL (also present a certificate).
 
     ``credential``: the Secret whose ca.crt verifies the server (unless ``verify`` is off) and,
     for MUTUAL, whose tls.crt and tls.key Envoy presents (fetched over SDS, never inlined).
+    ``subject_alt_names`` are DNS names, ``uri_subject_alt_names`` URIs; the certificate must carry
+    one of them.
+
+    A BackendTLSPolicy's TLS (``trust_required``) trusts only ``ca`` (all of which must resolve)
+    or, with ``system_ca``, the system's CA bundle; when its CAs do not resolve (or the policy asks
+    for CAs meshgate does not know), the cluster trusts a CA no server can chain to, so that
+    connections fail as the spec requires, never fall back to unverified TLS.
     """
 
     mode: str  # SIMPLE | MUTUAL
@@ -138,6 +156,11 @@ class UpstreamTLS:
     subject_alt_names: tuple[str, ...] = ()
     credential: SecretRef | None = None
     verify: bool = True
+    uri_subject_alt_names: tuple[str, ...] = ()
+    ca: tuple[CARef, ...] = ()
+    system_ca: bool = False
+    trust_required: bool = False
+    alpn: tuple[str, ...] = ()  # the application protocols offered in the handshake
 
     @property
     def client_certificate(self) -> SecretRef | None:
@@ -151,7 +174,8 @@ class ClusterPolicy:
 
     ``hash_key`` goes on the routes to the cluster (consistent hashing needs them to say what to
     hash), whatever the algorithm. ``http2``: speak HTTP/2 upstream (the port's protocol, or the
-    rule's h2UpgradePolicy UPGRADE).
+    rule's h2UpgradePolicy UPGRADE). ``auto_http``: HTTP/2 or HTTP/1.1 as ALPN negotiates (a
+    BackendTLSPolicy's TLS to a port that does not declare its HTTP version).
     """
 
     load_balancer: LoadBalancer | None = None
@@ -160,10 +184,12 @@ class ClusterPolicy:
     connection_pool: ConnectionPool | None = None
     tls: UpstreamTLS | None = None
     http2: bool = False
+    auto_http: bool = False
     locality: LocalityPolicy = LocalityPolicy()
     rule: SourceRef | None = None  # the DestinationRule whose policy this is
+    tls_policy: SourceRef | None = None  # the BackendTLSPolicy whose TLS this is
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
         """What made the policy (for the cluster's xDS metadata)."""
-        return () if self.rule is None else (self.rule,)
+        return tuple(s for s in (self.rule, self.tls_policy) if s is not None)

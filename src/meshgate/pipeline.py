@@ -69,16 +69,17 @@ def ingress_via_waypoint(store: Store, discovery: Discovery, enabled: bool,
 
 
 def cluster_policies(store: Store, discovery: Discovery) -> PolicyLookup:
-    """The DestinationRules of one version of the store, as the cluster builder looks policies up
+    """The DestinationRules and BackendTLSPolicies of one version of the store, as the cluster builder looks policies up
     (lookups recorded by `discovery`'s recorder, which the builder shares)."""
-    return ClusterPolicies(store.list("DestinationRule"), discovery.recorder).policy
+    return ClusterPolicies(store.list("DestinationRule"), discovery.recorder, store.list("BackendTLSPolicy")).policy
 
 
 def cluster_builder(store: Store, discovery: Discovery, ingress_use_waypoints: bool = True,
                     waypoint_captures: list[Capture] | None = None) -> ClusterBuilder:
     """The cluster builder for one version of the store (`waypoint_captures` as for ingress_via_waypoint)."""
     return ClusterBuilder(discovery, cluster_policies(store, discovery), lambda ns, name: store.get("Secret", ns, name),
-                          ingress_via_waypoint(store, discovery, ingress_use_waypoints, waypoint_captures))
+                          ingress_via_waypoint(store, discovery, ingress_use_waypoints, waypoint_captures),
+                          config_maps=lambda ns, name: store.get("ConfigMap", ns, name))
 
 
 def translate_store(store: Store, now: str, discovery: Discovery | None = None,

@@ -50,6 +50,7 @@ def _groups(status: Mapping) -> Iterable[Mapping]:
     yield status
     yield from status.get("listeners", [])
     yield from status.get("parents", [])
+    yield from status.get("ancestors", [])
 
 
 def has_problem(obj: Mapping) -> bool:
@@ -66,7 +67,7 @@ def only_problems(obj: dict) -> dict | None:
     st = out.get("status", {})
     if "conditions" in st:
         st["conditions"] = [c for c in st["conditions"] if is_problem(c)]
-    for key in ("listeners", "parents"):
+    for key in ("listeners", "parents", "ancestors"):
         if key in st:
             kept = []
             for part in st[key]:

@@ -38,6 +38,10 @@ def _rows(obj: dict) -> list[tuple[str, dict]]:
         if "sectionName" in ref:
             scope += f" ({ref['sectionName']})"
         rows.extend((scope, c) for c in p.get("conditions", []))
+    for a in st.get("ancestors", []):  # a policy's
+        ref = a["ancestorRef"]
+        scope = f"ancestor {ref.get('namespace', '')}{'/' if ref.get('namespace') else ''}{ref['name']}"
+        rows.extend((scope, c) for c in a.get("conditions", []))
     return rows
 
 

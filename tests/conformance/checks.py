@@ -169,6 +169,13 @@ class Checks(StreamChecks):
         self.suite._wait(f"Gateway {gateway} to have {count} attached ListenerSets",
                          lambda d: sc.attached_listener_sets_problem(d, gateway, count), self.suite.timing.status)
 
+    def policy_condition(self, kind: str, policy: Key, gateway: Key, condition: Condition,
+                         generation: int = 1) -> None:
+        """BackendTLSPolicyMustHaveCondition (at `generation`, the policy's latest)."""
+        self.suite._wait(f"{kind} {policy} to have {condition} for {gateway}",
+                         lambda d: sc.policy_condition_problem(d, kind, policy, gateway, condition, generation),
+                         self.suite.timing.status)
+
     def listener_set_listeners(self, key: Key, listeners: Sequence[ExpectedListener]) -> None:
         """ListenerSetStatusMustHaveListeners."""
         self.suite._wait(f"ListenerSet {key} listener status",
@@ -270,6 +277,26 @@ class Checks(StreamChecks):
                 time.sleep(timing.step)
         for service, members in mirrors.items():
             self._expect_mirrored(service, members, expected)
+
+    def expect_failure(self, address: str, request: Request) -> None:
+        """MakeRequestAndExpectFailure (WaitForConsistentFailureResponse): a 200 fails the test
+        at once; any other answer counts, until seen enough times in a row."""
+        timing = self.suite.timing
+        deadline = time.monotonic() + timing.consistency
+        streak = 0
+        while streak < timing.consecutive:
+            try:
+                reply = round_trip(address, request)
+            except OSError:
+                streak = 0
+            else:
+                if reply.status == 200:
+                    raise TestFailed(f"request {request} should have failed, got 200")
+                streak += 1
+                continue
+            if time.monotonic() > deadline:
+                raise TestFailed(f"request {request}: no answer")
+            time.sleep(timing.step)
 
     def _expect_mirrored(self, service: Key, pods: list[tuple[EchoPod, int]], expected: Expect) -> None:
         path = expected.request.path

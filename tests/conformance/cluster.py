@@ -41,7 +41,8 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # The ones upstream signs with a CA it publishes as a ConfigMap: ca_certificates.py.
 TLS_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("gateway-conformance-infra", "tls-validity-checks-certificate"):
-        ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org"),
+        ("*", "*.org", "example.org", "second-example.org", "unknown-example.org", "*.wildcard.org",
+         "https-listener.org"),
     ("gateway-conformance-web-backend", "certificate"): ("*", "*.example.com", "example.com"),
 }
 

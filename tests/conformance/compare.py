@@ -71,6 +71,9 @@ def _compare_echo(expected: Expect, reply: Reply) -> str | None:
         for name in er.absent_headers:
             if _echo_header(echo, name) is not None:
                 return f"expected request header {name} to be absent, got {_echo_header(echo, name)!r}"
+        got_sni = (echo.get("tls") or {}).get("serverName")
+        if er.sni is not None and got_sni != er.sni:
+            return f"expected SNI {er.sni!r} at the backend, got {got_sni!r}"
     for name, value in expected.response.headers.items():
         got = reply.header(name)
         if got is None:

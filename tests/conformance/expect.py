@@ -70,6 +70,7 @@ class ExpectedRequest:
     method: str | None = None
     headers: Mapping[str, str] = field(default_factory=_none)
     absent_headers: tuple[str, ...] = ()
+    sni: str | None = None  # the SNI the backend's TLS port saw (Go's ExpectedRequest.SNI)
 
 
 @dataclass(frozen=True)

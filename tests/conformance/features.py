@@ -60,6 +60,9 @@ SUPPORTED = frozenset({
     "TLSRouteModeMixed",  # Terminate and Passthrough listeners on one port (their chains told apart by SNI)
     "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
     "UDPRoute",  # UDP listeners: the oldest attached route, one backend (Envoy's UDP proxy has no weights)
+    # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
+    "BackendTLSPolicy",
+    "BackendTLSPolicySANValidation",
     # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
     "Mesh",
     # Extended (MESH-HTTP)

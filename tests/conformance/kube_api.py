@@ -34,7 +34,7 @@ PLURALS = {
     "ConfigMap": "configmaps", "ServiceAccount": "serviceaccounts", "Deployment": "deployments",
     "EndpointSlice": "endpointslices", "CustomResourceDefinition": "customresourcedefinitions",
     "GatewayClass": "gatewayclasses", "Gateway": "gateways", "HTTPRoute": "httproutes",
-    "ReferenceGrant": "referencegrants",
+    "ReferenceGrant": "referencegrants", "BackendTLSPolicy": "backendtlspolicies", "GRPCRoute": "grpcroutes",
 }
 CLUSTER_SCOPED = frozenset({"Namespace", "Node", "CustomResourceDefinition", "GatewayClass"})
 API_VERSIONS = {
@@ -42,7 +42,8 @@ API_VERSIONS = {
     "ServiceAccount": "v1", "Deployment": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1",
     "CustomResourceDefinition": "apiextensions.k8s.io/v1", "GatewayClass": "gateway.networking.k8s.io/v1",
     "Gateway": "gateway.networking.k8s.io/v1", "HTTPRoute": "gateway.networking.k8s.io/v1",
-    "ReferenceGrant": "gateway.networking.k8s.io/v1",
+    "ReferenceGrant": "gateway.networking.k8s.io/v1", "BackendTLSPolicy": "gateway.networking.k8s.io/v1",
+    "GRPCRoute": "gateway.networking.k8s.io/v1",
 }
 # Every kind of the emulator's CRDs (tests/kubernetes/crds.py) too: its plural and storage version.
 PLURALS |= {kind: plural for _, kind, plural, _, _ in CRD_KINDS if kind not in PLURALS}

@@ -301,6 +301,27 @@ def attached_listener_sets_problem(doc: dict, gateway: Key, count: int) -> str |
     return None if got == count else f"Gateway {gateway}: attachedListenerSets {got}, expected {count}"
 
 
+def policy_condition_problem(doc: dict, kind: str, policy: Key, gateway: Key, condition: Condition,
+                             generation: int = GENERATION) -> str | None:
+    """BackendTLSPolicyMustHaveCondition: every ancestor entry's conditions are of the latest
+    generation, and the entry of the Gateway (its namespace, when set, the Gateway's) has `condition`."""
+    obj = find(doc, kind, policy)
+    if obj is None:
+        return f"{kind} {policy} has no status"
+    ancestors = obj["status"].get("ancestors", [])
+    for a in ancestors:
+        stale = [c for c in a.get("conditions", []) if c.get("observedGeneration") != generation]
+        if stale:
+            return (f"{kind} {policy} ancestor {a.get('ancestorRef')}: condition {stale[0].get('type')} has "
+                    f"observedGeneration {stale[0].get('observedGeneration')}, expected {generation}")
+    for a in ancestors:
+        ref = a.get("ancestorRef", {})
+        if ref.get("name") == gateway.name and ref.get("namespace", gateway.namespace) == gateway.namespace:
+            return _conditions_problem(a.get("conditions", []), [condition], f"{kind} {policy} ancestor {gateway}",
+                                       generation)
+    return f"{kind} {policy} has no ancestor {gateway} (ancestors: {[a.get('ancestorRef') for a in ancestors]})"
+
+
 def mesh_route_programmed_problem(doc: dict, route: Key) -> str | None:
     """The mesh tests' precondition (not an upstream assertion): meshgate has translated the
     route, i.e. written a parent entry for each of its Service parentRefs."""

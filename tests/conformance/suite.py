@@ -137,6 +137,17 @@ class Checks(Protocol):
         """GatewayListenersMustHaveConditions / ListenerSetListenersMustHaveConditions: each named
         listener (all when none is named) has every one of `conditions`."""
 
+    def policy_condition(self, kind: str, policy: Key, gateway: Key, condition: Condition,
+                         generation: int = 1) -> None:
+        """BackendTLSPolicyMustHaveCondition: the policy's ancestor entry for the Gateway has the
+        condition, and every ancestor's conditions carry `generation` (the latest)."""
+
+    def expect_failure(self, address: str, request: Request) -> None:
+        """MakeRequestAndExpectFailure: consistently answered, never 200 (a 200 fails at once)."""
+
+    def apply(self, obj: dict) -> None:
+        """Create one more object during the test (removed with the test's objects at cleanup)."""
+
     def get(self, kind: str, key: Key) -> dict | None:
         """One object as the cluster holds it (the suite's client.Get): applied, or created by the suite."""
 

@@ -91,6 +91,9 @@ CONFORMANCE_TESTS = (
     "httproute-https-listener-detect-misdirected-requests",
     "httproute-retry", "httproute-retry-connection-error", "httproute-retry-with-timeouts",
     "gateway-infrastructure", "gateway-invalid-parameters-ref", "gateway-optional-address-value",
+    "backendtlspolicy", "backendtlspolicy-conflict-resolution", "backendtlspolicy-invalid-ca-certificate-ref",
+    "backendtlspolicy-invalid-kind", "backendtlspolicy-san", "backendtlspolicy-observed-generation-bump",
+    "backendtlspolicy-grpcroute",
 )
 
 
@@ -177,7 +180,7 @@ def _own_objects(case: GoldenCase, result: LoadResult) -> set[tuple[str, str, st
 def _parents(case: GoldenCase, result: LoadResult) -> set[str]:
     out = set()
     for o in result.objects:
-        if o.source.file in case.own_files and o.kind == "HTTPRoute":
+        if o.source.file in case.own_files and o.kind in ("HTTPRoute", "GRPCRoute"):
             out |= {f"{p.namespace or o.meta.namespace}/{p.name}" for p in o.parent_refs if p.kind == "Gateway"}
     return out
 

@@ -23,6 +23,7 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (GATEWAY_API, "TCPRoute", "tcproutes", True, ("v1alpha2", "v1")),
     (GATEWAY_API, "UDPRoute", "udproutes", True, ("v1alpha2", "v1")),
     (GATEWAY_API, "ReferenceGrant", "referencegrants", True, ("v1", "v1beta1")),
+    (GATEWAY_API, "BackendTLSPolicy", "backendtlspolicies", True, ("v1", "v1alpha3")),
     (ISTIO, "ServiceEntry", "serviceentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "WorkloadEntry", "workloadentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "DestinationRule", "destinationrules", True, ("v1", "v1beta1", "v1alpha3")),

@@ -8,6 +8,7 @@ translation: ports, selectors, labels, readiness, localities, hosts, policies an
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from meshgate.discovery.model import Locality
 from meshgate.providers.files import ChangeSet
@@ -15,6 +16,7 @@ from meshgate.resources.errors import InputError
 from meshgate.resources.loader import Rejected, load_text
 from meshgate.resources.meta import ObjectKey
 from meshgate.xds.proxy import ProxyIdentity
+from meshgate.xds.unusable_ca import UNUSABLE_CA_PEM
 
 CREATED = "2026-01-01T00:00:00Z"
 
@@ -133,7 +135,9 @@ SLOTS: dict[str, list[str | None]] = {
     "pod-a1": [_pod("a-1", "a", "10.0.0.1", "n1"), _pod("a-1", "a", "10.0.0.1", "n1", "False"),
                _pod("a-1", "a", "10.0.0.9", "n2"), None],
     "pod-a2": [_pod("a-2", "a", "10.0.0.2", "n2"), _pod("a-2", "b", "10.0.0.2", "n2"), None],
-    "svc-b": [_service("b"), _service("b", 90), None],
+    # An appProtocol https port: a usable backend only while a BackendTLSPolicy targets it (btls).
+    "svc-b": [_service("b"), _service("b", 90), None,
+              _service("b").replace("targetPort: 8080}", "targetPort: 8080, appProtocol: https}")],
     "slice-b": [_slice("- {addresses: [10.0.1.1], conditions: {ready: true}, zone: z1}\n"
                        "- {addresses: [10.0.1.2], conditions: {ready: true}, zone: z2}\n"),
                 _slice("- {addresses: [10.0.1.1], conditions: {ready: false, serving: true, terminating: true}}\n"),
@@ -231,6 +235,39 @@ SLOTS.update({
     "set-route": [None, SET_ROUTE],
     "tcp-route": [None, _tcp_route("[{name: a, namespace: app, port: 80}]"),
                   _tcp_route("[{name: b, namespace: app, port: 80, weight: 2}, {name: a, namespace: app, port: 80}]")],
+})
+
+# A BackendTLSPolicy (on a whole Service, on one port by name, with the system CAs) and the
+# ConfigMap holding its CA (two certificates, none, or gone): a change of either must rebuild
+# exactly the clusters of the targeted ports, and the policy's status.
+_CA_1 = (Path(__file__).parents[1] / "golden" / "testdata-tls.crt").read_text()
+_CA_2 = UNUSABLE_CA_PEM.decode()
+
+
+def _btls(target: str, validation: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: {{name: tls, namespace: app}}
+spec:
+  targetRefs: [{target}]
+  validation: {validation}
+"""
+
+
+def _ca_config_map(pem: str | None) -> str:
+    data = "{}" if pem is None else "\n  ca.crt: |\n" + "".join(f"    {line}\n" for line in pem.splitlines())
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ca, namespace: app}}\ndata: {data}\n"
+
+
+SLOTS.update({
+    "btls": [None,
+             _btls("{group: '', kind: Service, name: a}",
+                   "{caCertificateRefs: [{group: '', kind: ConfigMap, name: ca}], hostname: a.example.com}"),
+             _btls("{group: '', kind: Service, name: b, sectionName: http}",
+                   "{caCertificateRefs: [{group: '', kind: ConfigMap, name: ca}], hostname: b.example.com, "
+                   "subjectAltNames: [{type: URI, uri: 'spiffe://example.com/b'}]}"),
+             _btls("{group: '', kind: Service, name: a}", "{wellKnownCACertificates: System, hostname: a.example.com}")],
+    "btls-ca": [_ca_config_map(_CA_1), _ca_config_map(_CA_2), _ca_config_map(None), None],
 })
 
 IDENTITIES = [

@@ -104,9 +104,15 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 4)), m
 @given(steps)
 # Sequences random ones reach only now and then, pinned: attachment that moves with the
 # listeners' side alone (a selector listener, then the Namespace gaining and losing its label),
-# and a cross-namespace route that resolves only while its ReferenceGrant exists.
+# a cross-namespace route that resolves only while its ReferenceGrant exists, and a
+# BackendTLSPolicy whose CA ConfigMap changes, loses its ca.crt and comes back, then moves to
+# another Service's port and to the system CAs; an appProtocol https port that routes resolve to
+# only while a policy targets it.
 @example([("gateway", 3), ("ns-app", 2), ("route-1", 1), ("ns-app", 0), ("gateway", 2)])
 @example([("route-3", 1), ("grant", 1), ("route-3", 2), ("grant", 0)])
+@example([("btls", 1), ("btls-ca", 1), ("btls-ca", 2), ("btls-ca", 0), ("btls", 2), ("btls-ca", 3),
+          ("btls", 3)])
+@example([("svc-b", 3), ("btls", 2), ("btls", 0), ("btls", 2)])
 def test_incremental_equals_full(sequence: list[tuple[str, int]]) -> None:
     state = dict(START)
     incremental = _control_plane(state)

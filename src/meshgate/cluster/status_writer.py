@@ -6,7 +6,8 @@ status subresource when it differs from what the API server holds.
   replica that becomes leader writes only what the last leader left different.
 - A condition keeps the lastTransitionTime the API server holds while its status holds (also
   across leaders and restarts: no flapping).
-- An HTTPRoute's `status.parents` keeps the entries of other controllers; ours replace ours.
+- A route's `status.parents` and a policy's `status.ancestors` keep the entries of other
+  controllers; ours replace ours.
 - Writes are batched and rate-limited: a round starts at most every `interval` seconds and makes
   at most `concurrency` requests at once. A merge patch carries the resourceVersion it was
   computed from, so a write over a newer version is refused (409) and retried from that one.
@@ -74,9 +75,10 @@ def desired_status(ours: dict, current: dict | None, now: str = "") -> dict:
         ours = keep_object_times({"status": current}, {"status": ours})["status"]
         if now:
             ours = _not_before(ours, current, now)
-    if "parents" in ours:
-        others = [p for p in (current or {}).get("parents") or [] if p.get("controllerName") != CONTROLLER_NAME]
-        ours = {**ours, "parents": others + list(ours["parents"])}
+    for key in ("parents", "ancestors"):  # a route's parents, a policy's ancestors
+        if key in ours:
+            others = [p for p in (current or {}).get(key) or [] if p.get("controllerName") != CONTROLLER_NAME]
+            ours = {**ours, key: others + list(ours[key])}
     return ours
 
 

@@ -7,6 +7,10 @@ consecutive5xxErrors; TLS is originated for SIMPLE and MUTUAL only (ISTIO_MUTUAL
 certificates meshgate does not issue), to the service's host unless the rule names an SNI; HTTP/2
 is the port's protocol or the rule's h2UpgradePolicy UPGRADE; the locality setting in force is
 Istio's GetEffectiveLbSetting (discovery/locality.py).
+
+A Kubernetes Service port a BackendTLSPolicy applies to (discovery/backend_tls.py) gets the
+policy's TLS, unless the DestinationRule has `tls` for the port: then the rule's wins, as in
+Istio (the rule is the more specific, mesh-side setting), whatever its mode.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Iterable
 from .. import ir_clusters as irc
 from ..incremental.reads import Recorder, host_lookups
 from ..ir import SourceRef
+from ..resources.gateway_api.backend_tls_policy import BackendTLSPolicy
 from ..resources.istio import (
     ClientTLS,
     ConnectionPool,
@@ -25,13 +30,15 @@ from ..resources.istio import (
     OutlierDetection,
 )
 from ..resources.meta import metadata_annotations
+from .backend_tls import policy_for_port, well_known_problem
 from .destination_rules import destination_rule_for, port_policy
 from .locality import effective_setting
 from .model import PortModel, ServiceModel
-from .protocols import HTTP2, upstream_protocol
+from .protocols import HTTP2, negotiated_by_alpn, upstream_protocol
 
 _SIMPLE = ("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM")
 DESTINATION_RULE_VERSION = "networking.istio.io/v1"
+BACKEND_TLS_POLICY_VERSION = "gateway.networking.k8s.io/v1"
 
 
 def _hash_key(ch: ConsistentHash) -> irc.HashKey | None:
@@ -99,6 +106,29 @@ def _tls(tls: ClientTLS, service: ServiceModel) -> irc.UpstreamTLS | None:
                            verify=not tls.insecure_skip_verify)
 
 
+def backend_tls(policy: BackendTLSPolicy, alpn: tuple[str, ...] = ()) -> irc.UpstreamTLS:
+    """A BackendTLSPolicy's TLS: SNI the hostname; the certificate must carry one of the
+    subjectAltNames, else the hostname; trusted: the policy's CAs, or the system's; `alpn` offered."""
+    sans = policy.subject_alt_names
+    dns = tuple(s.value for s in sans if s.type == "Hostname") if sans else (policy.hostname,)
+    uris = tuple(s.value for s in sans if s.type == "URI")
+    ns = policy.meta.namespace
+    return irc.UpstreamTLS(
+        "SIMPLE", policy.hostname, dns, uri_subject_alt_names=uris,
+        ca=tuple(irc.CARef(r.group, r.kind, ns, r.name) for r in policy.ca_certificate_refs),
+        # An unknown well-known set trusts nothing (the policy is not accepted, and must not
+        # fall back to plaintext or to another set).
+        system_ca=policy.well_known_ca is not None and well_known_problem(policy) is None,
+        trust_required=True, alpn=alpn)
+
+
+def tls_policy_ref(policy: BackendTLSPolicy) -> SourceRef:
+    """The BackendTLSPolicy as its clusters' xDS metadata names it."""
+    meta = policy.meta
+    return SourceRef("BackendTLSPolicy", BACKEND_TLS_POLICY_VERSION, meta.namespace, meta.name,
+                     annotations=metadata_annotations(meta.annotations))
+
+
 def rule_ref(rule: DestinationRule) -> SourceRef:
     """The DestinationRule as its clusters' xDS metadata names it."""
     meta = rule.meta
@@ -106,8 +136,10 @@ def rule_ref(rule: DestinationRule) -> SourceRef:
                      annotations=metadata_annotations(meta.annotations))
 
 
-def cluster_policy(rule: DestinationRule | None, port: PortModel, service: ServiceModel) -> irc.ClusterPolicy:
-    """The decisions for the cluster of `service`'s `port` under `rule` (None: no rule applies)."""
+def cluster_policy(rule: DestinationRule | None, port: PortModel, service: ServiceModel,
+                   tls_policy: BackendTLSPolicy | None = None) -> irc.ClusterPolicy:
+    """The decisions for the cluster of `service`'s `port` under `rule` (None: no rule applies)
+    and `tls_policy`, the BackendTLSPolicy of the port (the rule's `tls` wins over it)."""
     policy = port_policy(rule.traffic_policy if rule is not None else None, port.number)
     lb = policy.load_balancer if policy is not None else None
     od = policy.outlier_detection if policy is not None else None
@@ -121,27 +153,38 @@ def cluster_policy(rule: DestinationRule | None, port: PortModel, service: Servi
     locality = irc.LocalityPolicy(eff.setting, eff.applies, eff.source, eff.forced,
                                   disabled=dr_setting is not None and dr_setting.enabled is False)
     h2_upgrade = cp is not None and cp.http is not None and cp.http.h2_upgrade_policy == "UPGRADE"
+    http2 = upstream_protocol(port) == HTTP2 or h2_upgrade
+    policy_tls = tls_policy if tls is None else None  # the DestinationRule's tls wins
+    # Over a BackendTLSPolicy's TLS, a port that leaves its HTTP version open gets what ALPN
+    # negotiates (a GRPCRoute's backend then speaks HTTP/2 to a server offering h2).
+    auto_http = policy_tls is not None and not http2 and negotiated_by_alpn(port)
+    alpn = ("h2",) if http2 else ("h2", "http/1.1") if auto_http else ()
     return irc.ClusterPolicy(
         # An ORIGINAL_DST cluster sends where each connection was going: no algorithm to choose.
         load_balancer=_load_balancer(lb) if lb is not None and service.resolution != "NONE" else None,
         hash_key=_hash_key(lb.consistent_hash) if lb is not None and lb.consistent_hash is not None else None,
         outlier_detection=_outlier_detection(od) if od is not None else None,
         connection_pool=_connection_pool(cp) if cp is not None else None,
-        tls=_tls(tls, service) if tls is not None else None,
-        http2=upstream_protocol(port) == HTTP2 or h2_upgrade,
+        tls=_tls(tls, service) if tls is not None else backend_tls(policy_tls, alpn) if policy_tls is not None else None,
+        http2=http2,
+        auto_http=auto_http,
         locality=locality,
         rule=rule_ref(rule) if rule is not None else None,
+        tls_policy=tls_policy_ref(policy_tls) if policy_tls is not None else None,
     )
 
 
 class ClusterPolicies:
-    """The DestinationRules of one version of the store, as the policies of the clusters they
-    shape; each lookup records the rule hosts it depends on (incremental/reads.py), so that a
-    rule change drops only the plans of its host."""
+    """The DestinationRules and BackendTLSPolicies of one version of the store, as the policies of
+    the clusters they shape; each lookup records the rule hosts and the Service it depends on
+    (incremental/reads.py), so that a rule or policy change drops only the plans of its host or
+    Service."""
 
-    def __init__(self, rules: Iterable[DestinationRule], recorder: Recorder) -> None:
+    def __init__(self, rules: Iterable[DestinationRule], recorder: Recorder,
+                 tls_policies: Iterable[BackendTLSPolicy] = ()) -> None:
         self._rules = list(rules)
         self._recorder = recorder
+        self._tls_policies = list(tls_policies)
 
     def policy(self, host: str, namespace: str, labels: dict[str, str] | None, port: PortModel,
                service: ServiceModel) -> irc.ClusterPolicy:
@@ -149,4 +192,8 @@ class ClusterPolicies:
         `namespace` with `labels`."""
         for candidate in host_lookups(host):
             self._recorder.read(("dr-host", candidate))
-        return cluster_policy(destination_rule_for(self._rules, host, namespace, labels), port, service)
+        tls_policy = None
+        if service.kind == "Service":  # a BackendTLSPolicy targets Kubernetes Services only
+            self._recorder.read(("btls-target", service.namespace, service.name))
+            tls_policy = policy_for_port(self._tls_policies, service.namespace, service.name, port.name)
+        return cluster_policy(destination_rule_for(self._rules, host, namespace, labels), port, service, tls_policy)

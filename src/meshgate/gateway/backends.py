@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..discovery.backend_tls import targets_port
 from ..discovery.index import Discovery
 from ..discovery.model import ServiceModel
-from ..discovery.protocols import HTTP2, upstream_protocol
+from ..discovery.protocols import HTTP2, negotiated_by_alpn, upstream_protocol
 from ..ir import ClusterRef
 from ..naming import cluster_name
 from ..resources.gateway_api import GROUP, BackendObjectRef, HTTPRoute
@@ -48,7 +49,8 @@ def service_models(services: Discovery, kind: str, namespace: str, name: str) ->
     return services.service_entry(namespace, name)
 
 
-def _port_resolution(model: ServiceModel, label: str, port_number: int | None, route_kind: str) -> Resolution:
+def _port_resolution(model: ServiceModel, label: str, port_number: int | None, route_kind: str,
+                     store: Store | None = None) -> Resolution:
     if port_number is None:
         return Resolution(None, "BackendNotFound", f"{label}: a port is required")
     port = model.port(port_number)
@@ -59,11 +61,16 @@ def _port_resolution(model: ServiceModel, label: str, port_number: int | None, r
         return Resolution(None, "UnsupportedProtocol", f"{label} port {port_number} is {port.protocol}, not {transport}")
     if route_kind in STREAM_KINDS:
         return Resolution(service_cluster(model, port.number))  # bytes through: whatever the port speaks
-    protocol = upstream_protocol(port)
+    # A Service port a BackendTLSPolicy targets is spoken to over TLS (discovery/backend_tls.py).
+    tls = store is not None and model.kind == "Service" and any(
+        targets_port(t, model.name, port.name)
+        for p in store.in_namespace("BackendTLSPolicy", model.namespace) for t in p.target_refs)
+    protocol = upstream_protocol(port, tls)
     if protocol is None:
         return Resolution(None, "UnsupportedProtocol",
-                          f"{label} port {port_number} has appProtocol {port.app_protocol}, which needs TLS to the backend")
-    if route_kind == "GRPCRoute" and protocol != HTTP2:
+                          f"{label} port {port_number} has appProtocol {port.app_protocol}, which needs TLS to the "
+                          "backend: a BackendTLSPolicy targeting the port")
+    if route_kind == "GRPCRoute" and protocol != HTTP2 and not (tls and negotiated_by_alpn(port)):
         # The cluster of a port speaks what the port says (shared by every route to it); gRPC needs HTTP/2.
         return Resolution(None, "UnsupportedProtocol",
                           f"{label} port {port_number} is not an HTTP/2 port: gRPC backends need appProtocol "
@@ -115,7 +122,7 @@ def resolve_backend(store: Store, services: Discovery, route_kind: str, route_na
     svc = services.service(ns, ref.name)
     if svc is None:
         return Resolution(None, "BackendNotFound", f"{label} does not exist")
-    return _port_resolution(svc, label, ref.port, route_kind)
+    return _port_resolution(svc, label, ref.port, route_kind, store)
 
 
 # A route of any kind of the registry (gateway/route_kinds.py): meta, parent_refs, hostnames, rules.

@@ -85,9 +85,10 @@ def insecure_fallback_conditions(gw: Gateway) -> list[Condition]:
 
 
 def referenced_config_maps(store: Store) -> set[tuple[str, str]]:
-    """(namespace, name) of every ConfigMap a Gateway's frontend validation names: the only
-    ConfigMaps translation reads."""
-    out: set[tuple[str, str]] = set()
+    """(namespace, name) of every ConfigMap a Gateway's frontend validation or a
+    BackendTLSPolicy's caCertificateRefs names: the only ConfigMaps translation reads."""
+    out: set[tuple[str, str]] = {(policy.meta.namespace, ref.name) for policy in store.list("BackendTLSPolicy")
+                                 for ref in policy.ca_certificate_refs if ref.group == "" and ref.kind == "ConfigMap"}
     for gw in store.list("Gateway"):
         frontend = gw.frontend
         if frontend is None:

@@ -19,6 +19,7 @@ from ..resources.errors import InputError
 from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
 from ..store import Store
 from .attachment import GatewayState
+from .backend_tls_status import backend_tls_statuses
 from .backends import RouteObject, service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
@@ -203,6 +204,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     # Waypoints serve HTTPRoutes with Service parents (GAMMA); GRPCRoutes there are not done yet.
     http_routes = [r for r in routes if isinstance(r, HTTPRoute)]
     _translate_waypoints(store, discovery, http_routes, table, out, now, waypoint_index, waypoint_captures)
+    out.status.extend(backend_tls_statuses(store, out.gateways, now))
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 

@@ -7,7 +7,8 @@ A read is a small tuple naming what was looked at, at the granularity the store 
 - ``("kind", kind)``: every object of a kind;
 - ``("slices", namespace, service)``: the EndpointSlices labelled for a Service;
 - ``("dr-host", host)``: the DestinationRules for a host (or a wildcard host), the unit in which
-  plans look rules up, so that a rule change touches only the clusters of its host.
+  plans look rules up, so that a rule change touches only the clusters of its host;
+- ``("btls-target", namespace, service)``: the BackendTLSPolicies targeting a Service, likewise.
 
 Recording is explicit and cheap: a `Recorder` holds a stack of frames, one per memoized
 computation in progress; reads outside any frame are not recorded.
@@ -49,6 +50,8 @@ def changed_reads(key: ObjectKey, old: Any, new: Any) -> set[Read]:
             out.add(("slices", key.namespace, obj.service_name))
         if key.kind == "DestinationRule":
             out.add(("dr-host", rule_host(obj)))
+        if key.kind == "BackendTLSPolicy":
+            out.update(("btls-target", key.namespace, t.name) for t in obj.target_refs if t.is_service)
     return out
 
 

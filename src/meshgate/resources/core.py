@@ -1,4 +1,4 @@
-"""Kubernetes core kinds (v1 Namespace, Service, Pod, Node, Secret; discovery.k8s.io/v1 EndpointSlice)."""
+"""Kubernetes core kinds (v1 Namespace, Service, Pod, Node, Secret, ConfigMap; discovery.k8s.io/v1 EndpointSlice)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import core, gateway_api, istio, meshgate_kinds
 from .fields import Fields
+from .gateway_api.backend_tls_policy import parse_backend_tls_policy
 from .gateway_api.grpc_route import parse_grpc_route
 from .gateway_api.listener_set import parse_listener_set
 from .gateway_api.stream_routes import parse_tcp_route, parse_tls_route, parse_udp_route
@@ -41,6 +42,7 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec(gateway_api.GROUP, "TLSRoute", ("v1", "v1alpha3", "v1alpha2"), True, parse_tls_route),
         KindSpec(gateway_api.GROUP, "TCPRoute", ("v1alpha2", "v1"), True, parse_tcp_route),
         KindSpec(gateway_api.GROUP, "UDPRoute", ("v1alpha2", "v1"), True, parse_udp_route),
+        KindSpec(gateway_api.GROUP, "BackendTLSPolicy", ("v1", "v1alpha3"), True, parse_backend_tls_policy),
         KindSpec(gateway_api.GROUP, "ReferenceGrant", ("v1", "v1beta1"), True, gateway_api.parse_reference_grant),
         KindSpec("", "Namespace", ("v1",), False, core.parse_namespace),
         KindSpec("", "Service", ("v1",), True, core.parse_service),

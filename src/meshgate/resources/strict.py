@@ -130,7 +130,7 @@ def misspelt_kind(group: str, kind: str, ours: list[KnownKind], upstream: frozen
     of its own: one an upstream source defines, or one not close to any of `ours` (a kind is
     close when its name is alike, and its group is the same, one of ours, or alike)."""
     if (group, kind) in upstream:
-        return None  # a real kind (an Istio Gateway, a ConfigMap): not ours, and not a typo
+        return None  # a real kind (an Istio Gateway, a ServiceAccount): not ours, and not a typo
     groups = {k.group for k in ours}
     best: tuple[float, KnownKind] | None = None
     for k in ours:

@@ -4,8 +4,10 @@ Kubernetes Services and STATIC ServiceEntries are EDS clusters; DNS ServiceEntri
 STRICT_DNS, DNS_ROUND_ROBIN ones LOGICAL_DNS (their endpoints inline), NONE is ORIGINAL_DST.
 A MUTUAL client certificate is not inlined in the cluster: the cluster names it and Envoy
 fetches it over SDS (`client_certificate` gives the secret that goes with the gateway), so that
-no dump of clusters ever carries a private key. What the policy says was decided in discovery
-(discovery/cluster_policy.py); this module only spells it.
+no dump of clusters ever carries a private key. A BackendTLSPolicy's CA bundles (ConfigMap or
+Secret `ca.crt`) are inlined, or the system bundle named by file (`SYSTEM_CA_BUNDLE`); a policy
+whose CAs do not all resolve trusts a CA no server chains to (xds/unusable_ca.py). What the
+policy says was decided in discovery (discovery/cluster_policy.py); this module only spells it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tl
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
 from envoy.type.matcher.v3 import string_pb2
 
+from ..discovery.backend_tls import ConfigMapLookup, resolve_ca
 from ..ir import TLSSecret
 from ..ir_clusters import ClusterPolicy, ConnectionPool, LoadBalancer, OutlierDetection, UpstreamTLS
 from ..resources.core import Secret
 from .common import ADS, duration_ms, to_any
+from .unusable_ca import UNUSABLE_CA_PEM
 
 CONNECT_TIMEOUT_MS = 10_000
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
@@ -34,6 +38,9 @@ _LB_POLICIES = {
     "MAGLEV": cluster_pb2.Cluster.MAGLEV,
 }
 SecretLookup = Callable[[str, str], Secret | None]
+# Where the proxies' system CA bundle is (BackendTLSPolicy wellKnownCACertificates: System): the
+# Debian/Ubuntu path, which Envoy's images and Envoy Gateway and Istio use.
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def _outlier_detection(c: cluster_pb2.Cluster, od: OutlierDetection) -> None:
@@ -126,8 +133,21 @@ def client_certificate(tls: UpstreamTLS, secrets: SecretLookup) -> TLSSecret | N
     return TLSSecret(client_secret_name(ref.namespace, ref.name), secret.data["tls.crt"], secret.data["tls.key"])
 
 
-def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup) -> None:
+def _policy_trust(tls: UpstreamTLS, secrets: SecretLookup, config_maps: ConfigMapLookup,
+                  validation: common_pb2.CertificateValidationContext) -> None:
+    """A BackendTLSPolicy's trusted CAs: the system's, else its references' (every one must
+    resolve), else one no server chains to."""
+    if tls.system_ca:
+        validation.trusted_ca.filename = SYSTEM_CA_BUNDLE
+        return
+    bundle = resolve_ca(tls.ca[0].namespace, tls.ca, secrets, config_maps) if tls.ca else None
+    validation.trusted_ca.inline_bytes = bundle.pem if bundle is not None and bundle.usable else UNUSABLE_CA_PEM
+
+
+def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup, config_maps: ConfigMapLookup) -> None:
     ctx = tls_pb2.UpstreamTlsContext(sni=tls.sni)
+    if tls.trust_required:
+        _policy_trust(tls, secrets, config_maps, ctx.common_tls_context.validation_context)
     secret = secrets(tls.credential.namespace, tls.credential.name) if tls.credential is not None else None
     if secret is not None:
         ca = secret.data.get("ca.crt")
@@ -137,10 +157,13 @@ def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup) -> Non
     if cert is not None:
         ctx.common_tls_context.tls_certificate_sds_secret_configs.append(
             secret_pb2.SdsSecretConfig(name=cert.name, sds_config=ADS))
-    for san in tls.subject_alt_names:
-        ctx.common_tls_context.validation_context.match_typed_subject_alt_names.append(
-            common_pb2.SubjectAltNameMatcher(san_type=common_pb2.SubjectAltNameMatcher.DNS,
-                                             matcher=string_pb2.StringMatcher(exact=san)))
+    if tls.alpn:
+        ctx.common_tls_context.alpn_protocols.extend(tls.alpn)
+    for kind, names in ((common_pb2.SubjectAltNameMatcher.DNS, tls.subject_alt_names),
+                        (common_pb2.SubjectAltNameMatcher.URI, tls.uri_subject_alt_names)):
+        for san in names:
+            ctx.common_tls_context.validation_context.match_typed_subject_alt_names.append(
+                common_pb2.SubjectAltNameMatcher(san_type=kind, matcher=string_pb2.StringMatcher(exact=san)))
     c.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=to_any(ctx)))
 
 
@@ -150,9 +173,11 @@ def cluster(
     policy: ClusterPolicy | None = None,
     inline: endpoint_pb2.ClusterLoadAssignment | None = None,
     secrets: SecretLookup | None = None,
+    config_maps: ConfigMapLookup | None = None,
 ) -> cluster_pb2.Cluster:
     """A cluster for a service port whose service has `resolution` (a ServiceEntry's; "" for a
-    Service), shaped by `policy`. `inline` is the load assignment of a DNS cluster."""
+    Service), shaped by `policy`. `inline` is the load assignment of a DNS cluster; `secrets` and
+    `config_maps` look up what its TLS reads."""
     out = cluster_pb2.Cluster(name=name, connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
                               lb_policy=cluster_pb2.Cluster.ROUND_ROBIN)
     if resolution in ("", "STATIC"):
@@ -175,7 +200,7 @@ def cluster(
         if policy.connection_pool is not None:
             _connection_pool(out, policy.connection_pool, options)
         if policy.tls is not None:
-            _tls(out, policy.tls, secrets or (lambda ns, n: None))
+            _tls(out, policy.tls, secrets or (lambda ns, n: None), config_maps or (lambda ns, n: None))
     if out.type != cluster_pb2.Cluster.ORIGINAL_DST and not out.common_lb_config.HasField("healthy_panic_threshold"):
         # Endpoints are sent with their health (not-ready ones UNHEALTHY): Envoy's default panic
         # threshold (50%) would spread traffic over them once half are not ready, where kube-proxy
@@ -183,8 +208,12 @@ def cluster(
         out.common_lb_config.healthy_panic_threshold.SetInParent()
     if policy is not None and policy.http2:
         options.explicit_http_config.http2_protocol_options.CopyFrom(protocol_pb2.Http2ProtocolOptions())
+    elif policy is not None and policy.auto_http:
+        # HTTP/2 or HTTP/1.1, as the TLS handshake's ALPN settles it (the cluster offers both).
+        options.auto_config.http_protocol_options.SetInParent()
+        options.auto_config.http2_protocol_options.SetInParent()
     if options.ListFields():
-        if not options.HasField("explicit_http_config"):
+        if not options.HasField("explicit_http_config") and not options.HasField("auto_config"):
             options.explicit_http_config.http_protocol_options.CopyFrom(protocol_pb2.Http1ProtocolOptions())
         out.typed_extension_protocol_options[_HTTP_OPTIONS_KEY].CopyFrom(to_any(options))
     return out

@@ -42,7 +42,7 @@ from ..discovery.model import (
 from ..discovery.topology_filter import categorize, has_hints, serving_fallback
 from ..incremental.memo import Memo
 from ..ir_clusters import ClusterPolicy, LocalitySetting
-from ..resources.core import Secret
+from ..resources.core import ConfigMap, Secret
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
@@ -219,11 +219,13 @@ class ClusterBuilder:
 
     def __init__(self, discovery: Discovery, policies: PolicyLookup,
                  secrets: Callable[[str, str], Secret | None],
-                 via_waypoint: dict[tuple[str, str, str], tuple[str, ...]] | None = None) -> None:
+                 via_waypoint: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
+                 config_maps: Callable[[str, str], ConfigMap | None] | None = None) -> None:
         self._discovery = discovery
         self._recorder = discovery.recorder
         self._policies = policies
         self._read_secret = secrets
+        self._read_config_map = config_maps or (lambda ns, name: None)
         # (kind, namespace, name) → VIPs of captured services ingress gateways reach through
         # their waypoint: their clusters send to the VIPs instead of the pods.
         self.via_waypoint = via_waypoint or {}
@@ -249,6 +251,10 @@ class ClusterBuilder:
     def _secrets(self, namespace: str, name: str) -> Secret | None:
         self._recorder.read(("obj", "Secret", namespace, name))
         return self._read_secret(namespace, name)
+
+    def _config_maps(self, namespace: str, name: str) -> ConfigMap | None:
+        self._recorder.read(("obj", "ConfigMap", namespace, name))
+        return self._read_config_map(namespace, name)
 
     def update_inputs(self, policies: PolicyLookup,
                       via_waypoint: dict[tuple[str, str, str], tuple[str, ...]]) -> None:
@@ -276,7 +282,8 @@ class ClusterBuilder:
         """A builder over the same inputs whose plans and clusters are cached apart (placements
         are shared): for results that must go when their user does, such as a view of one
         proxy's labels, rather than stay until the next translation."""
-        other = ClusterBuilder(self._discovery, self._policies, self._read_secret, self.via_waypoint)
+        other = ClusterBuilder(self._discovery, self._policies, self._read_secret, self.via_waypoint,
+                               self._read_config_map)
         other.placements = self.placements
         other._versions = self._versions + (1 << 32)  # versions of its own, never equal to ours
         return other
@@ -407,7 +414,8 @@ class ClusterBuilder:
         def compute() -> Built:
             cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
             c = cluster(plan.ref.name, plan.service.resolution, plan.policy,
-                        inline=cla if plan.inline else None, secrets=self._secrets)
+                        inline=cla if plan.inline else None, secrets=self._secrets,
+                        config_maps=self._config_maps)
             set_metadata(c, plan.sources)
             return (make_resource(CLUSTER, plan.ref.name, c),
                     make_resource(ENDPOINT, plan.ref.name, cla) if plan.has_eds and cla is not None else None)

@@ -41,11 +41,14 @@ from .session_persistence import SessionPersistence
 # The route kinds read (each with a parser in resources/kinds.py and a translation in
 # gateway/route_kinds.py); status is written for each.
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+# The policy kinds read (BackendTLSPolicy: discovery/backend_tls.py, gateway/backend_tls_status.py);
+# status (`ancestors`) is written for each.
+POLICY_KINDS = ("BackendTLSPolicy",)
 
 __all__ = [
-    "GROUP", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "FrontendTLS", "FrontendValidation", "Gateway",
-    "GatewayAddress", "GatewayClass", "HTTPRoute", "HeaderModifier", "Infrastructure", "LabelSelector", "Listener",
-    "ObjectRef", "ParametersRef", "ParentRef", "PathMatch",
+    "GROUP", "POLICY_KINDS", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "FrontendTLS", "FrontendValidation",
+    "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute", "HeaderModifier", "Infrastructure", "LabelSelector",
+    "Listener", "ObjectRef", "ParametersRef", "ParentRef", "PathMatch",
     "PathModifier", "ReferenceGrant", "ReferenceGrantFrom", "ReferenceGrantTo", "RequestMirror", "RequestRedirect",
     "RouteFilter", "RouteGroupKind", "RouteMatch", "RouteRetry", "RouteRule", "SecretRef", "SessionPersistence",
     "URLRewrite", "ValueMatch", "parse_gateway", "parse_gateway_class", "parse_http_route", "parse_reference_grant",
