@@ -68,9 +68,9 @@ def object_api_path(obj: dict, with_name: bool = False) -> str:
 class KubeApi:
     """The emulator subprocess, a client to it and the test kubelet; see the module docstring."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, service_cidr: str = "") -> None:
         self.root = root
-        self.emulator = Process(root / "kubeapi", None, False)
+        self.emulator = Process(root / "kubeapi", None, False, service_cidr=service_cidr)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="kubeapi-client")
         self.client: KubeClient | None = None

@@ -85,7 +85,8 @@ class KubeSuite(Suite):
     def __init__(self, root: Path, timing: Timing | None = None, slot: int = 0, gateway: bool = True,
                  mesh: bool = False) -> None:
         super().__init__(root, timing, slot, gateway, mesh)
-        self.api = KubeApi(root)
+        # ClusterIPs of its own: suites run side by side bind their waypoints' Service addresses.
+        self.api = KubeApi(root, service_cidr=f"127.{96 + slot}.0.0/16")
         self.serve: MeshgateProcess | None = None
         self._debug = ""
         self._test_slices: list[dict] = []

@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-auth", action="store_true", help="accept requests without a token")
     parser.add_argument("--history", type=int, default=1000, help="watch events kept for resuming")
     parser.add_argument("--bookmark-interval", type=float, default=5.0, help="seconds between idle bookmarks")
+    parser.add_argument("--service-cidr", default="127.96.0.0/16",
+                        help="where Services' ClusterIPs come from (emulators run side by side need their own)")
     return parser.parse_args(argv)
 
 
@@ -37,7 +39,8 @@ async def serve(args: argparse.Namespace) -> None:
         cert, key = self_signed(args.kubeconfig.parent / f"{args.kubeconfig.name}.tls")
         context, ca = server_ssl_context(cert, key), cert.read_bytes()
     emulator = Emulator(port=args.port, state_file=args.state, token=token, ssl_context=context,
-                        history_limit=args.history, bookmark_interval=args.bookmark_interval)
+                        history_limit=args.history, bookmark_interval=args.bookmark_interval,
+                        service_cidr=args.service_cidr)
     await emulator.start()
     write_kubeconfig(args.kubeconfig, emulator.url, token, ca)
     print(f"serving {emulator.url}", flush=True)

@@ -67,6 +67,7 @@ class Process:
     port: int = 0
     url: str = ""
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    service_cidr: str = ""  # "": the emulator's default
 
     @property
     def kubeconfig(self) -> Path:
@@ -81,6 +82,8 @@ class Process:
             args += ["--state", str(self.state_file)]
         if self.tls:
             args.append("--tls")
+        if self.service_cidr:
+            args.append(f"--service-cidr={self.service_cidr}")
         self.proc = await asyncio.create_subprocess_exec(*args, cwd=REPO, stdout=asyncio.subprocess.PIPE,
                                                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert self.proc.stdout is not None
