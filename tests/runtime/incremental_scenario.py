@@ -177,11 +177,13 @@ SLOTS: dict[str, list[str | None]] = {
 }
 
 # A GRPCRoute named like the HTTPRoute r1 (caches are keyed by kind too), and a TCPRoute on a
-# Gateway of its own.
-def _grpc_route(service: str, backend: str) -> str:
+# Gateway of its own. The GRPCRoute shares listener http's hostnames with the HTTPRoutes: one
+# version is younger than they are (it is accepted only while they are absent), the other older
+# (they lose the listener to it), so the cross-serving rule moves both ways.
+def _grpc_route(service: str, backend: str, created: str) -> str:
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
-metadata: {{name: r1, namespace: app}}
+metadata: {{name: r1, namespace: app, creationTimestamp: "{created}"}}
 spec:
   parentRefs: [{{name: web, namespace: gw}}]
   rules:
@@ -229,7 +231,8 @@ spec:
   rules: [{backendRefs: [{name: a, port: 80}]}]
 """
 SLOTS.update({
-    "grpc-route": [None, _grpc_route("pkg.Echo", "a"), _grpc_route("pkg.Other", "b")],
+    "grpc-route": [None, _grpc_route("pkg.Echo", "a", "2026-01-02T00:00:00Z"),
+                   _grpc_route("pkg.Other", "b", "2025-12-31T00:00:00Z")],
     "tcp-gateway": [None, TCP_GATEWAY.format(port=9000), TCP_GATEWAY.format(port=9001)],
     "listener-set": [None, _listener_set(8080, "x.example.com"), _listener_set(9000, "y.example.com")],
     "set-route": [None, SET_ROUTE],

@@ -52,6 +52,8 @@ class RouteKind:
     rule_problems: Callable[[Any], list[str]]  # one rule → unsupported values (it answers 500)
     rule_id: Callable[[Any, int], str]  # (rule, index) → its name in route names and messages
     group: str = GROUP
+    # The kind that may not share a hostname with this one on a listener (gateway/kind_conflicts.py).
+    hostname_rival: str | None = None
 
     def source(self, route: Any, section: str) -> ir.SourceRef:
         """The metadata source of IR made from one rule of `route`."""

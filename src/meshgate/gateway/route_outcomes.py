@@ -22,14 +22,16 @@ from ..store import Store
 from .attachment import GatewayState, attach
 from .backends import RouteObject, RouteResolution
 from .conditions import Condition
+from .kind_conflicts import HostnameClaims, conflict_condition
 from .listener_sets import ListenerSetState
 from .route_kinds import route_kind
 from .status import route_status
 from .status_times import keep_object_times
 
 Parents = list[tuple[dict, list[Condition]]]  # (parentRef as status echoes it, its conditions)
-# (gateway namespace, name), the listener's index in its GatewayState, the route's hostnames there
-Attached = tuple[tuple[str, str], int, list[str]]
+# (gateway namespace, name), the listener's index in its GatewayState, the route's hostnames there,
+# and the index in `parents` of the parentRef that attached it
+Attached = tuple[tuple[str, str], int, list[str], int]
 
 
 @dataclass(slots=True)
@@ -78,7 +80,7 @@ def route_outcome(store: Store, route: RouteObject, states: dict[tuple[str, str]
         if outcome.accepted.status and all_invalid:
             conds = [Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}")]
         else:
-            attached.extend((*index[id(ls)], hostnames) for ls, hostnames in outcome.listeners)
+            attached.extend((*index[id(ls)], hostnames, len(parents)) for ls, hostnames in outcome.listeners)
             if outcome.accepted.status and unsupported:
                 conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
                                        f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500"))
@@ -90,7 +92,7 @@ def route_outcome(store: Store, route: RouteObject, states: dict[tuple[str, str]
 def serve(route: RouteObject, outcome: RouteOutcome, states: dict[tuple[str, str], GatewayState]) -> None:
     """Count the route on each listener it attached to, once, and serve it there."""
     key = (route.kind, route.meta.namespace, route.meta.name)
-    for gateway, i, hostnames in outcome.attached:
+    for gateway, i, hostnames, _ in outcome.attached:
         ls = states[gateway].listeners[i]
         if key in ls.counted:
             continue
@@ -102,10 +104,13 @@ def serve(route: RouteObject, outcome: RouteOutcome, states: dict[tuple[str, str
 class RouteOutcomes:
     """Route outcomes kept across translations (see the module's docstring)."""
 
-    __slots__ = ("_epoch", "_known", "_token", "_used")
+    __slots__ = ("_conflicted", "_epoch", "_known", "_token", "_used")
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str, str], RouteOutcome] = {}
+        # A route an older rival holds a listener from: (its own outcome, the listeners lost, the
+        # outcome served), kept so that its status stays the same object while that holds.
+        self._conflicted: dict[tuple[str, str, str], tuple[RouteOutcome, frozenset[int], RouteOutcome]] = {}
         self._token: Hashable = None
         self._epoch = 0
         self._used: set[tuple[str, str, str]] = set()
@@ -137,8 +142,47 @@ class RouteOutcomes:
                 out.status = keep_object_times(before, route_status(route.kind, route.meta, out.parents, now))
         return out
 
+    def against_rivals(self, route: RouteObject, outcome: RouteOutcome, claims: HostnameClaims,
+                       now: str) -> RouteOutcome:
+        """The outcome served once older routes of the rival kind have claimed their hostnames
+        (gateway/kind_conflicts.py): `outcome` itself when none conflicts, else one without the
+        listeners lost, whose parentRefs that lost every listener are not accepted."""
+        rival = route_kind(route.kind).hostname_rival
+        key = (route.kind, route.meta.namespace, route.meta.name)
+        lost: dict[int, str] = {}
+        if rival is not None:
+            for n, (gateway, i, hostnames, _) in enumerate(outcome.attached):
+                held = claims.taken(rival, (gateway, i), hostnames)
+                if held is not None:
+                    lost[n] = held
+        before = self._conflicted.pop(key, None)
+        if not lost:
+            if before is not None and outcome.parents is not None:  # the conflict is over: new times
+                outcome.status = keep_object_times(before[2].status,
+                                                   route_status(route.kind, route.meta, outcome.parents, now))
+            return outcome
+        gone = frozenset(lost)
+        if before is not None and before[0] is outcome and before[1] == gone:
+            self._conflicted[key] = before
+            return before[2]
+        assert outcome.parents is not None and rival is not None
+        kept = [a for n, a in enumerate(outcome.attached) if n not in gone]
+        holding = {a[3] for a in kept}
+        parents = list(outcome.parents)
+        for n, (_, _, _, p) in enumerate(outcome.attached):
+            if n in gone and p not in holding:
+                ref, conds = parents[p]
+                parents[p] = (ref, [conflict_condition(route.kind, rival, lost[n]),
+                                    *(c for c in conds if c.type not in ("Accepted", "PartiallyInvalid"))])
+        served = RouteOutcome(route, outcome.epoch, outcome.resolution, parents, kept, outcome.clusters)
+        served.status = keep_object_times(before[2].status if before is not None else outcome.status,
+                                          route_status(route.kind, route.meta, parents, now))
+        self._conflicted[key] = (outcome, gone, served)
+        return served
+
     def sweep(self) -> None:
         """Forget the routes not asked for since the last sweep."""
         for key in [k for k in self._known if k not in self._used]:
             del self._known[key]
+            self._conflicted.pop(key, None)
         self._used = set()

@@ -26,6 +26,7 @@ from .conditions import Condition
 from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
 from .infrastructure import infrastructure, parameters_problem
+from .kind_conflicts import HostnameClaims
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
 from .rejected import rejected_statuses
@@ -158,11 +159,16 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                                        key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name, r.kind))
     route_clusters: dict[tuple[str, str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
     table.outcomes.begin(attachment_token(store, states))
+    claims = HostnameClaims()
     for route in routes:
         outcome = table.outcomes.outcome(store, route, states, table.resolution, now, listener_sets)
         if outcome.status is None:
             continue
+        outcome = table.outcomes.against_rivals(route, outcome, claims, now)
+        assert outcome.status is not None  # a served outcome always has its status
         serve(route, outcome, states)
+        for gateway, i, hostnames, _ in outcome.attached:
+            claims.claim(route.kind, (gateway, i), hostnames)
         route_clusters[(route.kind, route.meta.namespace, route.meta.name)] = outcome.clusters
         out.status.append(outcome.status)
     table.outcomes.sweep()
