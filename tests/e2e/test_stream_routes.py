@@ -10,114 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
-import socket
 import ssl
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import free_subnet
+from .stream_backends import BACKEND_PORT, Backends, certificate, eventually, service_yaml, tcp_exchange, udp_exchange
 
 pytestmark = pytest.mark.envoy
 
 TCP_PORT, TLS_PORT, TERMINATE_PORT, UDP_PORT = 9310, 9443, 9444, 9353
-BACKEND_PORT = 3000
-
-
-def _certificate(host: str) -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
-
-
-class Backends:
-    """TCP, TLS and UDP servers answering `<name>:<what they got>`, each on its own thread."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._sockets: list[socket.socket] = []
-
-    def tcp(self, name: str, address: str, tls: ssl.SSLContext | None = None) -> None:
-        srv = socket.create_server((address, BACKEND_PORT))
-        srv.settimeout(0.2)
-        self._sockets.append(srv)
-
-        def serve() -> None:
-            while not self._stop.is_set():
-                try:
-                    conn, _ = srv.accept()
-                except OSError:
-                    continue
-                with conn:
-                    conn.settimeout(5)
-                    try:
-                        stream = tls.wrap_socket(conn, server_side=True) if tls else conn
-                        data = stream.recv(1024)
-                        stream.sendall(f"{name}:".encode() + data)
-                    except OSError:
-                        pass
-        self._start(serve)
-
-    def udp(self, name: str, address: str) -> None:
-        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        srv.bind((address, BACKEND_PORT))
-        srv.settimeout(0.2)
-        self._sockets.append(srv)
-
-        def serve() -> None:
-            while not self._stop.is_set():
-                try:
-                    data, peer = srv.recvfrom(1024)
-                except OSError:
-                    continue
-                srv.sendto(f"{name}:".encode() + data, peer)
-        self._start(serve)
-
-    def _start(self, target) -> None:  # type: ignore[no-untyped-def]
-        t = threading.Thread(target=target, daemon=True)
-        t.start()
-        self._threads.append(t)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(5)
-        for s in self._sockets:
-            s.close()
-
-
-def _service(name: str, address: str, protocol: str = "TCP") -> str:
-    return f"""apiVersion: v1
-kind: Service
-metadata: {{name: {name}, namespace: e2e}}
-spec:
-  ports: [{{name: p, port: {BACKEND_PORT}, targetPort: {BACKEND_PORT}, protocol: {protocol}}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {{name: {name}-1, namespace: e2e, labels: {{kubernetes.io/service-name: {name}}}}}
-addressType: IPv4
-ports: [{{name: p, port: {BACKEND_PORT}, protocol: {protocol}}}]
-endpoints: [{{addresses: ["{address}"]}}]
-"""
 
 
 def config(base: str, cert: bytes, key: bytes) -> str:
@@ -172,44 +77,15 @@ spec:
   parentRefs: [{{name: gw, sectionName: udp}}]
   rules: [{{backendRefs: [{{name: udp-backend, port: {BACKEND_PORT}}}]}}]
 ---
-{_service("tcp-backend", base + ".11")}---
-{_service("tls-backend", base + ".12")}---
-{_service("udp-backend", base + ".13", "UDP")}"""
-
-
-def _tcp(address: str, port: int, payload: bytes, tls: tuple[ssl.SSLContext, str] | None = None) -> bytes:
-    with socket.create_connection((address, port), timeout=3) as s:
-        stream = tls[0].wrap_socket(s, server_hostname=tls[1]) if tls else s
-        stream.sendall(payload)
-        return stream.recv(1024)
-
-
-def _udp(address: str, port: int, payload: bytes) -> bytes:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(1)
-        s.sendto(payload, (address, port))
-        return s.recv(1024)
-
-
-def _eventually(call, expected: bytes, timeout: float = 20.0) -> bytes:  # type: ignore[no-untyped-def]
-    """The answer of `call` once it is `expected` (Envoy takes its config a moment after start)."""
-    deadline = time.monotonic() + timeout
-    answer = b""
-    while time.monotonic() < deadline:
-        try:
-            answer = call()
-        except OSError as e:
-            answer = repr(e).encode()
-        if answer == expected:
-            return answer
-        time.sleep(0.1)
-    return answer
+{service_yaml("tcp-backend", base + ".11")}---
+{service_yaml("tls-backend", base + ".12")}---
+{service_yaml("udp-backend", base + ".13", "UDP")}"""
 
 
 def test_tcp_tls_and_udp_routes_reach_their_backends(tmp_path: Path) -> None:
     base = free_subnet()
-    backend_cert, backend_key = _certificate("abc.example.com")
-    front_cert, front_key = _certificate("front.example.com")
+    backend_cert, backend_key = certificate("abc.example.com")
+    front_cert, front_key = certificate("front.example.com")
     (tmp_path / "b.crt").write_bytes(backend_cert)
     (tmp_path / "b.key").write_bytes(backend_key)
     backend_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -228,25 +104,25 @@ def test_tcp_tls_and_udp_routes_reach_their_backends(tmp_path: Path) -> None:
         loop = asyncio.get_running_loop()
         try:
             gw = f"{base}.1"
-            got = await loop.run_in_executor(None, _eventually, lambda: _tcp(gw, TCP_PORT, b"hello"),
+            got = await loop.run_in_executor(None, eventually, lambda: tcp_exchange(gw, TCP_PORT, b"hello"),
                                              b"tcp-backend:hello")
             assert got == b"tcp-backend:hello"
             # Passthrough: the TLS session is the backend's (only its certificate is trusted here).
             trust_backend = ssl.create_default_context(cadata=backend_cert.decode())
             got = await loop.run_in_executor(
-                None, _eventually, lambda: _tcp(gw, TLS_PORT, b"secret", (trust_backend, "abc.example.com")),
+                None, eventually, lambda: tcp_exchange(gw, TLS_PORT, b"secret", (trust_backend, "abc.example.com")),
                 b"tls-backend:secret")
             assert got == b"tls-backend:secret"
             # An SNI no TLSRoute claims: the connection is closed, nothing forwarded.
             with pytest.raises((ssl.SSLError, OSError)):
-                await loop.run_in_executor(None, _tcp, gw, TLS_PORT, b"x", (trust_backend, "other.example.com"))
+                await loop.run_in_executor(None, tcp_exchange, gw, TLS_PORT, b"x", (trust_backend, "other.example.com"))
             # Terminate: the Gateway's certificate, then plaintext to the TCP backend.
             trust_front = ssl.create_default_context(cadata=front_cert.decode())
             got = await loop.run_in_executor(
-                None, _eventually, lambda: _tcp(gw, TERMINATE_PORT, b"clear", (trust_front, "front.example.com")),
+                None, eventually, lambda: tcp_exchange(gw, TERMINATE_PORT, b"clear", (trust_front, "front.example.com")),
                 b"tcp-backend:clear")
             assert got == b"tcp-backend:clear"
-            got = await loop.run_in_executor(None, _eventually, lambda: _udp(gw, UDP_PORT, b"ping"),
+            got = await loop.run_in_executor(None, eventually, lambda: udp_exchange(gw, UDP_PORT, b"ping"),
                                              b"udp-backend:ping")
             assert got == b"udp-backend:ping"
         finally:
