@@ -208,7 +208,22 @@ metadata: {{name: tcp, namespace: gw}}
 spec:
   gatewayClassName: meshgate
   allowedListeners: {{namespaces: {{from: All}}}}
-  listeners: [{{name: tcp, port: {port}, protocol: TCP, allowedRoutes: {{namespaces: {{from: All}}}}}}]
+  listeners:
+  - {{name: tcp, port: {port}, protocol: TCP, allowedRoutes: {{namespaces: {{from: All}}}}}}
+  - {{name: tls, port: 9443, protocol: TLS, tls: {{mode: Passthrough}}, allowedRoutes: {{namespaces: {{from: All}}}}}}
+"""
+
+
+# A passthrough TLSRoute on the TCP Gateway's TLS listener (its backend a may be the target of the
+# BackendTLSPolicy below, which a passthrough route must not act on).
+def _tls_route(hostnames: str, backends: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {{name: r1, namespace: app}}
+spec:
+  parentRefs: [{{name: tcp, namespace: gw, sectionName: tls}}]
+  hostnames: {hostnames}
+  rules: [{{backendRefs: {backends}}}]
 """
 
 
@@ -236,6 +251,8 @@ SLOTS.update({
     "tcp-gateway": [None, TCP_GATEWAY.format(port=9000), TCP_GATEWAY.format(port=9001)],
     "listener-set": [None, _listener_set(8080, "x.example.com"), _listener_set(9000, "y.example.com")],
     "set-route": [None, SET_ROUTE],
+    "tls-route": [None, _tls_route("[a.example.com]", "[{name: a, port: 80}]"),
+                  _tls_route("[a.example.com, '*.b.example.com']", "[{name: b, port: 80, weight: 3}, {name: a, port: 80}]")],
     "tcp-route": [None, _tcp_route("[{name: a, namespace: app, port: 80}]"),
                   _tcp_route("[{name: b, namespace: app, port: 80, weight: 2}, {name: a, namespace: app, port: 80}]")],
 })
