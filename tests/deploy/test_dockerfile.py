@@ -108,7 +108,7 @@ def test_dockerignore_admits_what_is_copied_and_keeps_the_rest_out(parsed: list[
     assert copied
     for src in copied:
         assert not _ignored(src.rstrip("/"), patterns), src
-    assert not _ignored("src/meshgate/cli.py", patterns)
+    assert not _ignored("src/meshgate/cli/__init__.py", patterns)
     for kept_out in (".venv/bin/python", ".git/HEAD", "tests/conftest.py", "bench/translate.py",
                      "src/meshgate/__pycache__/cli.cpython-311.pyc"):
         assert _ignored(kept_out, patterns), kept_out
