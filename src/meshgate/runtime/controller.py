@@ -445,7 +445,7 @@ class ControlPlane:
         """
         self._flush = None
         async with self._one_apply:  # a flush that comes due meanwhile applies what came after
-            self._first_pending = None
+            received, self._first_pending = self._first_pending, None
             self.reload_log.mark("flushed")
             pending, self._pending = self._pending, ChangeSet()
             self._idle.clear()
@@ -458,12 +458,14 @@ class ControlPlane:
             finally:
                 deferred, self._deferred = self._deferred, None
                 released, self._released = self._released, []
+                self.cache.change_received = received  # where proxy convergence counts from
                 try:
                     for fn, args in deferred:
                         fn(*args)
                     for key in released:
                         self.release(key)
                 finally:
+                    self.cache.change_received = None
                     self._idle.set()
             await self.cache.notify()
 

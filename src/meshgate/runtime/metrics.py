@@ -25,6 +25,7 @@ from .. import __version__
 from ..envoy.binary import envoy_version
 from ..xds.resources import SHORT_NAMES
 
+_CONVERGENCE = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -59,6 +60,11 @@ class Metrics:
         self.status_writes = Counter("meshgate_status_writes", "Status writes to the Kubernetes API (the leader's), "
                                      "by result: written, conflict (retried from the newer version), failed",
                                      ["result"], registry=r)
+        self.convergence = Histogram(
+            "meshgate_proxy_convergence_seconds",
+            "From a change reaching meshgate (the first event of a batch) to a proxy having ACKed "
+            "everything it was sent for it, once per proxy and change batch (Istio's pilot_proxy_convergence_time)",
+            buckets=_CONVERGENCE, registry=r)
         self.leader = Gauge("meshgate_leader", "1 while this replica holds the leader's Lease (Kubernetes mode)",
                             registry=r)
 
@@ -77,6 +83,9 @@ class Metrics:
 
     def nacked(self, type_url: str) -> None:
         self.nacks.labels(SHORT_NAMES.get(type_url, type_url)).inc()
+
+    def converged(self, seconds: float) -> None:
+        self.convergence.observe(seconds)
 
     def stream_refused(self, reason: str) -> None:
         self.refused.labels(reason).inc()

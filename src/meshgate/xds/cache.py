@@ -16,6 +16,7 @@ an empty entry without storing it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from types import MappingProxyType
 from .resources import CLUSTER, ENDPOINT, PUSH_ORDER, Resource, Resources, type_version
 
 CHANGELOG = 32  # changes per type remembered as a list (older ones: scan every name)
+STAMPS = 64  # revisions whose change time is remembered (for the convergence histogram)
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class Entry:
     # changes behind reads what moved from here instead of scanning every name of the type.
     changelog: dict[str, deque[tuple[int, tuple[str, ...]]]] = field(
         default_factory=lambda: {t: deque(maxlen=CHANGELOG) for t in PUSH_ORDER})
+    # When the change behind each recent revision reached meshgate (monotonic seconds), oldest first.
+    stamps: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=STAMPS))
     _versions: dict[str, str] = field(default_factory=dict)  # SotW versions, computed on demand
     _frozen: dict[str, Mapping[str, Resource]] = field(default_factory=dict)  # read-only copies, on demand
 
@@ -71,8 +75,18 @@ class Entry:
             return list(names)
         return [n for n, r in self.changed_at[type_url].items() if r > revision]
 
-    def _touch(self, type_url: str, names: Iterable[str]) -> None:
+    def changed_time_after(self, revision: int) -> float | None:
+        """When the oldest change after `revision` reached meshgate (the oldest remembered, when
+        more changes came since); None when no change came after it."""
+        for rev, when in self.stamps:
+            if rev > revision:
+                return when
+        return None
+
+    def _touch(self, type_url: str, names: Iterable[str], when: float) -> None:
         self.revision += 1
+        if not self.stamps or self.stamps[-1][1] != when:
+            self.stamps.append((self.revision, when))
         self.type_revision[type_url] = self.revision
         stamps = self.changed_at[type_url]
         names = tuple(names)
@@ -94,6 +108,9 @@ class SnapshotCache:
         # revision a stream remembers is never reused for different content.
         self._retired_revision = 0
         self._changed = asyncio.Condition()
+        # When the change being written reached meshgate (monotonic seconds; the controller sets
+        # it around its writes); None: now.
+        self.change_received: float | None = None
 
     def gateways(self) -> list[str]:
         """The gateways that have an entry."""
@@ -160,12 +177,13 @@ class SnapshotCache:
             current[n] = resources[n]
         for n in removed:
             del current[n]
-        e._touch(type_url, moved + removed)
+        when = self.change_received if self.change_received is not None else time.monotonic()
+        e._touch(type_url, moved + removed, when)
         if type_url == CLUSTER:
             # An updated Cluster is sent its assignment again (Envoy's warming): say so here too.
             followed = [n for n in changed if n in e.resources[ENDPOINT]]
             if followed:
-                e._touch(ENDPOINT, followed)
+                e._touch(ENDPOINT, followed, when)
         return True
 
     def touch(self, key: str) -> None:

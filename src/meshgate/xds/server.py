@@ -72,6 +72,7 @@ class ServerEvents(Protocol):
     def nacked(self, type_url: str) -> None: ...
     def stream_refused(self, reason: str) -> None: ...
     def denied(self) -> None: ...
+    def converged(self, seconds: float) -> None: ...
 
 
 class _NoEvents:
@@ -91,6 +92,9 @@ class _NoEvents:
         pass
 
     def denied(self) -> None:
+        pass
+
+    def converged(self, seconds: float) -> None:
         pass
 
 
@@ -168,8 +172,20 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
             self.cache.hold(key)  # before letting go of the old one: a view is never rebuilt in between
             self._let_go(st.cache_key)
             st.cache_key = key
+            st.converged_revision = None  # revisions of another entry: counted afresh
             for ts in st.types.values():
                 ts.resync = True
+
+    def _converged(self, st: StreamState, observe: bool = True) -> None:
+        """The proxy has everything up to the revision last pushed to it: the time since the
+        oldest change it had not converged on reached meshgate is one convergence (Istio's
+        pilot_proxy_convergence_time). The first sync of a stream, or of an entry it moved to,
+        only sets the mark."""
+        if st.converged_revision is not None and st.pushed_revision > st.converged_revision and observe:
+            since = self.cache.entry(st.cache_key).changed_time_after(st.converged_revision)
+            if since is not None:
+                self.events.converged(max(0.0, time.monotonic() - since))
+        st.converged_revision = max(st.pushed_revision, st.converged_revision or 0)
 
     def _let_go(self, key: str) -> None:
         if self.cache.release(key):
@@ -222,9 +238,13 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                 if item is _CHANGED:
                     await self.ready()  # not while the controller rebuilds the views
                     self._reresolve(st)
-                    for resp in push(st):
+                    st.pushed_revision = self.cache.entry(st.cache_key).revision
+                    pushed = push(st)
+                    if not pushed and st.in_sync():
+                        self._converged(st, observe=False)  # nothing of it concerned this proxy
+                    for resp in pushed:
                         yield resp
-                    resp = None  # an idle stream must not keep its last response alive
+                    resp = pushed = None  # an idle stream must not keep its last response alive
                     continue
                 try:
                     if watcher is None:
@@ -241,8 +261,11 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
                                         st.peer, item.node.id[:100], exc)
                             await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
                         self.cache.hold(st.cache_key)
+                        st.pushed_revision = self.cache.entry(st.cache_key).revision
                         watcher = asyncio.create_task(self._watch(st, queue))
                     responses = handle(st, item)
+                    if item.response_nonce and st.in_sync():
+                        self._converged(st)
                 except Refused as exc:
                     self.events.stream_refused(exc.reason)
                     log.warning("%s stream %d (peer %s, node %r): refused: %s", protocol, st.stream_id,

@@ -197,12 +197,22 @@ class StreamState:
     connected_at: float = field(default_factory=time.time)
     types: dict[str, TypeState] = field(default_factory=dict)
     nonce_counter: int = 0
+    # Convergence (server.py): the cache revision the last push caught up with, and the one the
+    # proxy last ACKed everything of (None: not yet, or its entry changed since).
+    pushed_revision: int = 0
+    converged_revision: int | None = None
 
     def type_state(self, type_url: str) -> TypeState:
         ts = self.types.get(type_url)
         if ts is None:
             ts = self.types[type_url] = TypeState()
         return ts
+
+    def in_sync(self) -> bool:
+        """Whether the proxy has ACKed the last response of every type it subscribes to, and no
+        change waits to be sent (routes waiting for clusters to warm)."""
+        active = [ts for ts in self.types.values() if ts.active]
+        return bool(active) and all(ts.nonce == ts.acked_nonce and not ts.deferred for ts in active)
 
     def subscribed(self) -> dict[str, set[str]]:
         """The names each type subscribes to (for the subscription limit)."""
