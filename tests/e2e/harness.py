@@ -38,14 +38,20 @@ def free_subnet() -> str:
     raise RuntimeError("no free loopback subnet found")
 
 
-def gateway_yaml(base: str, name: str = "gw", created: str = "") -> str:
-    """The Gateway `name` in e2e, HTTP on {base}.1:LISTEN_PORT; `created`, its creationTimestamp."""
+# Envoy keeps the per-cluster statistics of the clusters meshgate makes (tests read them).
+CLUSTER_STATS = '{annotations: {meshgate.io/stats-inclusion-prefixes: "cluster.outbound|"}}'
+
+
+def gateway_yaml(base: str, name: str = "gw", created: str = "", infrastructure: str = CLUSTER_STATS) -> str:
+    """The Gateway `name` in e2e, HTTP on {base}.1:LISTEN_PORT; `created`, its creationTimestamp;
+    `infrastructure`, its spec.infrastructure (flow-style YAML)."""
     stamp = f', creationTimestamp: "{created}"' if created else ""
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {{name: {name}, namespace: e2e{stamp}}}
 spec:
   gatewayClassName: meshgate
+  infrastructure: {infrastructure}
   addresses: [{{type: IPAddress, value: "{base}.1"}}]
   listeners:
   - {{name: http, port: {LISTEN_PORT}, protocol: HTTP}}

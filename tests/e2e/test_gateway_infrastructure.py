@@ -21,11 +21,7 @@ pytestmark = pytest.mark.envoy
 
 
 def with_infrastructure(base: str, team: str) -> str:
-    return gateway_yaml(base).replace("spec:\n", f"""spec:
-  infrastructure:
-    labels: {{team: {team}}}
-    annotations: {{example.com/owner: alice}}
-""")
+    return gateway_yaml(base, infrastructure=f"{{labels: {{team: {team}}}, annotations: {{example.com/owner: alice}}}}")
 
 
 async def node_metadata(sc: Scenario) -> dict:

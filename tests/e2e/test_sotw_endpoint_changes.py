@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from meshgate.xds.clusters import stat_name
 from meshgate.xds.resources import ENDPOINT
 
 from .harness import Scenario, endpoint_yaml, service_yaml
@@ -49,7 +50,7 @@ spec:
 
 
 async def update_successes(sc: Scenario) -> dict[str, int]:
-    """Each cluster's `update_success` in Envoy: the EDS updates it applied."""
+    """Each cluster's `update_success` in Envoy, by its statistics name: the EDS updates it applied."""
     assert sc.runner is not None
     (envoy,) = sc.runner.envoys.values()
     text = await envoy.admin_get("/stats?filter=update_success$")
@@ -112,8 +113,8 @@ def test_sotw_endpoint_change_sends_one_assignment_and_loses_nothing(tmp_path: P
                 assert (reply.status, reply.pod) == (200, f"{name(i)}-a")
             assert await eds_acked(sc)
             before = await update_successes(sc)
-            assert set(before) == {cluster(i) for i in range(SERVICES)} | {
-                "outbound|80||api.e2e.svc.cluster.local", "outbound|80||web.e2e.svc.cluster.local"}
+            assert set(before) == {stat_name(c) for c in [cluster(i) for i in range(SERVICES)] + [
+                "outbound|80||api.e2e.svc.cluster.local", "outbound|80||web.e2e.svc.cluster.local"]}
 
             # s05's endpoint moves to a new backend, under traffic to every Service.
             kept = [f"/n{i:02d}" for i in range(SERVICES) if i != REMOVED] + ["/", "/api"]
@@ -128,9 +129,10 @@ def test_sotw_endpoint_change_sends_one_assignment_and_loses_nothing(tmp_path: P
             assert traffic.failed == [], f"{len(traffic.failed)} of {traffic.requests} failed: {traffic.failed[:5]}"
             after = await update_successes(sc)
             # Envoy applied the moved Service's assignment, and no other: nothing else was resent.
-            assert after[cluster(MOVED)] > before[cluster(MOVED)]
-            assert {c: n for c, n in after.items() if c != cluster(MOVED)} == {
-                c: n for c, n in before.items() if c != cluster(MOVED)}
+            moved_stats = stat_name(cluster(MOVED))
+            assert after[moved_stats] > before[moved_stats]
+            assert {c: n for c, n in after.items() if c != moved_stats} == {
+                c: n for c, n in before.items() if c != moved_stats}
 
             # s11 goes (its file deleted): its route and cluster leave; every other Service answers.
             traffic = Traffic(sc, kept)

@@ -6,8 +6,8 @@ on its Node (so meshgate can place the proxy), one real Envoy process started fr
 in the Deployment's ConfigMap with the Pod's name as node id (the container's
 `--service-node $(POD_NAME)`), and the Deployment's status made available once Envoy is LIVE.
 Each Pod has a network namespace of its own in a cluster; here the processes share the host,
-so each Envoy's admin interface and readiness listener get ports of their own (the one thing
-rewritten).
+so each Envoy's admin interface and static listeners (readiness, metrics) get ports of their own
+(the one thing rewritten).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from envoy.config.bootstrap.v3 import bootstrap_pb2
 from google.protobuf import json_format
 
 from meshgate.cluster.apply import object_path
-from meshgate.cluster.readiness import ADMIN_CLUSTER
 from meshgate.cluster.render import BOOTSTRAP_KEY, MANAGED_BY, MANAGED_BY_VALUE
+from meshgate.envoy.admin_paths import ADMIN_CLUSTER
 from meshgate.envoy.process import ManagedEnvoy
 from meshgate.providers.kubernetes.client import MERGE_PATCH, ApiError, KubeClient
 
@@ -39,11 +39,13 @@ def _free_port() -> int:
 
 @dataclass
 class RunningPod:
-    """One provisioned proxy's Pod: its name, the Envoy it runs and the ConfigMap it read."""
+    """One provisioned proxy's Pod: its name, the Envoy it runs, the ConfigMap it read, and where
+    its static listeners (readiness, metrics) listen here, by the container port they have."""
 
     name: str
     envoy: ManagedEnvoy
     bootstrap: str
+    ports: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,28 +116,32 @@ class Kubelet:
         boot.node.id = pod_name  # --service-node $(POD_NAME)
         # Ports of its own (see the docstring): the admin interface (and the cluster the readiness
         # listener reaches it through) and the readiness listener.
-        admin_port, ready_port = _free_port(), _free_port()
+        admin_port = _free_port()
         boot.admin.address.socket_address.port_value = admin_port
         for cluster in boot.static_resources.clusters:
             if cluster.name == ADMIN_CLUSTER:
                 cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value = \
                     admin_port
+        ports: dict[str, int] = {}  # the container port each static listener had → its port here
         for listener in boot.static_resources.listeners:
+            port = _free_port()
+            ports[str(listener.address.socket_address.port_value)] = port
             listener.address.socket_address.address = "127.0.0.1"
-            listener.address.socket_address.port_value = ready_port
+            listener.address.socket_address.port_value = port
         envoy = ManagedEnvoy(pod_name, boot, self.workdir)
         await envoy.start()
-        self.pods[(ns, name)] = RunningPod(pod_name, envoy, text)
-        await self._probe(dep, f"http://127.0.0.1:{ready_port}")
+        self.pods[(ns, name)] = RunningPod(pod_name, envoy, text, ports)
+        await self._probe(dep, ports)
         replicas = dep["spec"].get("replicas", 1)
         with contextlib.suppress(ApiError):
             await self.client.send("PATCH", object_path("Deployment", ns, name) + "/status",
                                    {"status": {"replicas": replicas, "readyReplicas": replicas,
                                                "availableReplicas": replicas}}, MERGE_PATCH)
 
-    async def _probe(self, dep: dict, base: str, timeout: float = 30.0) -> None:
+    async def _probe(self, dep: dict, ports: dict[str, int], timeout: float = 30.0) -> None:
         """The container's readiness probe, as the kubelet runs it, until it passes (bounded)."""
         probe = dep["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]
+        base = f"http://127.0.0.1:{ports[str(probe['port'])]}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:

@@ -53,6 +53,20 @@ def test_objects_through_the_api_are_served_and_their_status_written(tmp_path: P
                         assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
                             x509.UniformResourceIdentifier) == [gateway_spiffe_id(f"{NAMESPACE}/gw")]
                         assert await c.get("Secret", "meshgate-system", "meshgate-xds-ca") is not None
+                        # Envoy's statistics for Prometheus on the metrics port the Pod announces:
+                        # process-wide and per-listener ones, no per-cluster ones but meshgate-xds's.
+                        pod = k.pods[(NAMESPACE, "gw-meshgate")]
+                        dep = await c.get("Deployment", NAMESPACE, "gw-meshgate")
+                        assert dep is not None
+                        template = dep["spec"]["template"]
+                        annotations = template["metadata"]["annotations"]
+                        assert annotations["prometheus.io/scrape"] == "true"
+                        port = annotations["prometheus.io/port"]
+                        assert {"name": "metrics", "containerPort": int(port), "protocol": "TCP"} in \
+                            template["spec"]["containers"][0]["ports"]
+                        stats = await _text(f"http://127.0.0.1:{pod.ports[port]}{annotations['prometheus.io/path']}")
+                        assert "envoy_server_live" in stats and 'envoy_cluster_name="meshgate-xds"' in stats
+                        assert "outbound|" not in stats
 
                         # Status written back: the route's parent and the Gateway, with observedGeneration.
                         accepted = await c.until("route Accepted", lambda: c.condition("HTTPRoute", "web", "Accepted"))

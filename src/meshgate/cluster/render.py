@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ir
+from ..envoy.admin_paths import expose_admin_path
 from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap, bootstrap_text
+from ..envoy.stats import PROMETHEUS_LISTENER, PROMETHEUS_PATH, PROMETHEUS_PORT, inclusion_prefixes
 from .names import proxy_name
 from .readiness import READINESS_PATH, READINESS_PORT, add_readiness
 
@@ -82,10 +84,14 @@ def bootstrap(cfg: ir.GatewayConfig, defaults: ProxyDefaults) -> str:
     """The Envoy bootstrap of the Gateway's proxies (the same for every replica)."""
     tls = XdsClientTLS(Path(XDS_CERT_DIR, "ca.crt"), Path(XDS_CERT_DIR, "tls.crt"), Path(XDS_CERT_DIR, "tls.key"),
                        server_name=defaults.xds_host) if defaults.xds_tls else None
+    annotations = dict(cfg.infrastructure.annotations)
     boot = ads_bootstrap(cfg.key, defaults.xds_host, defaults.xds_port, admin_address="127.0.0.1",
                          admin_port=19000, labels=dict(cfg.infrastructure.labels),
-                         annotations=dict(cfg.infrastructure.annotations) or None, node_id=cfg.key, tls=tls)
+                         annotations=annotations or None, node_id=cfg.key, tls=tls,
+                         stats_prefixes=inclusion_prefixes(annotations))
     add_readiness(boot)
+    if PROMETHEUS_PORT not in _ports(cfg):  # a Gateway listener on it keeps it (no statistics then)
+        expose_admin_path(boot, PROMETHEUS_LISTENER, PROMETHEUS_PORT, PROMETHEUS_PATH)
     # Keys sorted: protobuf's JSON does not promise the order of a Struct's fields, and a
     # ConfigMap whose bytes move would be rewritten (and its Pods' volume updated) for nothing.
     return json.dumps(json.loads(bootstrap_text(boot, "json")), sort_keys=True, indent=2) + "\n"
@@ -124,8 +130,10 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
     selector = _selector(infra)
     pod_labels = {**dict(infra.labels), MANAGED_BY: MANAGED_BY_VALUE}
     pod_meta: dict = {"labels": pod_labels}
-    if infra.annotations:
-        pod_meta["annotations"] = dict(infra.annotations)
+    scrape = {} if PROMETHEUS_PORT in _ports(cfg) else {
+        "prometheus.io/scrape": "true", "prometheus.io/port": str(PROMETHEUS_PORT), "prometheus.io/path": PROMETHEUS_PATH}
+    if infra.annotations or scrape:
+        pod_meta["annotations"] = {**scrape, **dict(infra.annotations)}  # the Gateway's own win
     env = [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}}
            for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
                              ("NODE_NAME", "spec.nodeName"))]
@@ -135,7 +143,9 @@ def proxy_objects(cfg: ir.GatewayConfig, owner: GatewayOwner, defaults: ProxyDef
         "args": ["-c", f"{BOOTSTRAP_DIR}/{BOOTSTRAP_KEY}", "--service-node", "$(POD_NAME)",
                  "--log-level", params.log_level or defaults.log_level, "--drain-strategy", "immediate"],
         "env": env,
-        "ports": [{"name": f"listener-{p}", "containerPort": p, "protocol": "TCP"} for p in _ports(cfg)],
+        "ports": [{"name": f"listener-{p}", "containerPort": p, "protocol": "TCP"} for p in _ports(cfg)]
+        + ([] if PROMETHEUS_PORT in _ports(cfg) else
+           [{"name": "metrics", "containerPort": PROMETHEUS_PORT, "protocol": "TCP"}]),
         # Ready once Envoy is LIVE: the bootstrap's readiness listener (cluster/readiness.py).
         "readinessProbe": {"httpGet": {"path": READINESS_PATH, "port": READINESS_PORT},
                            "periodSeconds": 5, "timeoutSeconds": 2},

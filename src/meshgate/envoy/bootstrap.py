@@ -40,6 +40,7 @@ from google.protobuf.json_format import MessageToJson
 from ..discovery.model import Locality
 from ..resources.formats import RE2_MAX_PROGRAM_SIZE
 from ..xds.proxy import ANNOTATIONS_KEY, ProxyIdentity, check_gateway, locality_proto, node_metadata
+from .stats import DEFAULT_PREFIXES, stats_config
 
 XDS_CLUSTER = "meshgate-xds"
 _HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
@@ -156,6 +157,7 @@ def ads_bootstrap(
     access_log: bool = True,
     tls: XdsClientTLS | None = None,
     annotations: dict[str, str] | None = None,
+    stats_prefixes: tuple[str, ...] | None = DEFAULT_PREFIXES,
 ) -> bootstrap_pb2.Bootstrap:
     """A bootstrap for a proxy of `gateway` ("namespace/name") fed by meshgate at xds_address:xds_port.
 
@@ -165,6 +167,7 @@ def ads_bootstrap(
     nothing is logged: gateway access logs come with the listeners, over xDS. `tls` makes the
     connection to meshgate mutual TLS (plaintext without it). `labels` are the proxy's labels
     (`meshgate.io/labels`); `annotations` go to `meshgate.io/annotations` in the node metadata.
+    `stats_prefixes`: the statistics Envoy keeps (envoy/stats.py; None: all).
     """
     check_gateway(gateway)
     xds_address = xds_address.removeprefix("[").removesuffix("]")  # "[::1]" -> "::1"
@@ -205,6 +208,7 @@ def ads_bootstrap(
 
     boot.static_resources.clusters.append(_xds_cluster(xds_address, xds_port, tls))
     boot.layered_runtime.CopyFrom(runtime_layers())
+    boot.stats_config.CopyFrom(stats_config(stats_prefixes))
 
     boot.admin.address.socket_address.address = admin_address
     boot.admin.address.socket_address.port_value = admin_port

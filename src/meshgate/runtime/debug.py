@@ -41,7 +41,8 @@ log = logging.getLogger("meshgate.debug")
 
 MAX_CONNECTIONS = 64
 IDLE_TIMEOUT_S = 5.0
-ROUTES = "/healthz, /readyz, /metrics, /debug/config?gateway=NS/NAME, /debug/proxies, /debug/status"
+ROUTES = ("/healthz, /readyz, /metrics, /metrics/envoy, /debug/config?gateway=NS/NAME, /debug/proxies, "
+          "/debug/status")
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes
 
 
@@ -79,8 +80,12 @@ class DebugServer:
 
     def __init__(self, control: ControlPlane, registry: StreamRegistry, metrics: Metrics,
                  readiness: Readiness | None = None, max_connections: int = MAX_CONNECTIONS,
-                 idle_timeout: float = IDLE_TIMEOUT_S) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT_S,
+                 envoy_stats: Callable[[], Awaitable[str]] | None = None) -> None:
+        """`envoy_stats` gives the managed Envoys' statistics for /metrics/envoy (None: there are
+        none to give, `meshgate serve`)."""
         self.control = control
+        self.envoy_stats = envoy_stats
         self.registry = registry
         self.metrics = metrics
         self.readiness = readiness if readiness is not None else Readiness()
@@ -98,6 +103,7 @@ class DebugServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/metrics/envoy", self._envoy_metrics)
         app.router.add_get("/debug/config", self._config)
         app.router.add_get("/debug/proxies", self._proxies)
         app.router.add_get("/debug/status", self._status)
@@ -190,6 +196,11 @@ class DebugServer:
         # In a worker thread: the first scrape runs `envoy --version` (build info).
         body = await asyncio.get_running_loop().run_in_executor(None, self.metrics.exposition)
         return web.Response(body=body, headers={"Content-Type": METRICS_TYPE})
+
+    async def _envoy_metrics(self, request: web.Request) -> web.Response:
+        if self.envoy_stats is None:
+            return web.Response(status=404, text="no managed Envoys here (meshgate run manages them)\n")
+        return web.Response(body=(await self.envoy_stats()).encode(), headers={"Content-Type": METRICS_TYPE})
 
     async def _config(self, request: web.Request) -> web.Response:
         gateway = request.query.get("gateway", "")

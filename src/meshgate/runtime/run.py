@@ -12,6 +12,7 @@ keeps its Envoy for a grace period, so a file rewritten in place does not restar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import logging
@@ -26,7 +27,8 @@ import grpc
 
 from ..envoy.bootstrap import XdsClientTLS, ads_bootstrap
 from ..envoy.leftovers import stop_leftovers
-from ..envoy.process import STABLE_AFTER, ManagedEnvoy
+from ..envoy.process import STABLE_AFTER, EnvoyAdminError, ManagedEnvoy
+from ..envoy.stats import inclusion_prefixes
 from ..ir import GatewayConfig, Infrastructure
 from ..providers.base import Provider
 from ..providers.files import FileProvider
@@ -40,6 +42,7 @@ from ..xds.tls import ServerTLS, is_loopback
 from .address_pool import AddressPool
 from .controller import ControlPlane
 from .debug import DebugServer
+from .envoy_metrics import federate
 from .metrics import Metrics
 from .pki import MANAGED_SERVER_NAME, ManagedPKI
 from .workdir import Workdir
@@ -141,7 +144,8 @@ class Runner:
         self.service: AggregatedDiscoveryService | None = None
         self.xds_port = 0
         self.pki: ManagedPKI | None = None
-        self.debug = DebugServer(self.control, self.registry, self.metrics)
+        self.debug = DebugServer(self.control, self.registry, self.metrics,
+                                 envoy_stats=self.envoy_stats if self.options.envoys else None)
         self.control.reload_log.streams = self.registry  # reload logs say how many proxies a push woke
         self._workdir: Workdir | None = None
         self._retiring: dict[str, asyncio.Task] = {}  # vanished Gateways whose Envoy stops after the grace period
@@ -287,6 +291,15 @@ class Runner:
         if self.duties is not None:
             self.duties.gateways_changed()
 
+    async def envoy_stats(self) -> str:
+        """Every managed Envoy's Prometheus statistics, labelled by Gateway (runtime/envoy_metrics.py);
+        an Envoy that does not answer (starting, restarting) is left out of this scrape."""
+        texts: dict[str, str] = {}
+        for key, envoy in list(self.envoys.items()):
+            with contextlib.suppress(OSError, RuntimeError, EnvoyAdminError, TimeoutError):
+                texts[key] = await envoy.admin_get("/stats/prometheus")
+        return federate(texts)
+
     async def _sync_envoys(self, configs: list[GatewayConfig]) -> None:
         wanted = {c.key: c for c in configs}
         grace = self.options.envoy_grace_period
@@ -314,7 +327,8 @@ class Runner:
             # The Gateway's infrastructure labels and annotations are its Envoy's node metadata.
             boot = ads_bootstrap(key, self._envoy_xds_host, self.xds_port, delta=self.options.delta, tls=tls,
                                  labels=dict(cfg.infrastructure.labels),
-                                 annotations=dict(cfg.infrastructure.annotations))
+                                 annotations=dict(cfg.infrastructure.annotations),
+                                 stats_prefixes=inclusion_prefixes(dict(cfg.infrastructure.annotations)))
             envoy = ManagedEnvoy(key, boot, self.workdir, log_level=self.options.envoy_log_level,
                                  stable_after=self.options.envoy_stable_after)
             self.envoys[key] = envoy  # before any await: a concurrent sync sees this one

@@ -167,6 +167,13 @@ def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup, config
     c.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=to_any(ctx)))
 
 
+def stat_name(name: str) -> str:
+    """A cluster's name in Envoy's statistics: dots as underscores. Envoy's tag extraction takes
+    a cluster's name to end at its first dot, so `outbound|80||web.shop.svc.cluster.local` would
+    become the label `outbound|80||web` and the rest part of every metric name."""
+    return name.replace(".", "_")
+
+
 def cluster(
     name: str,
     resolution: str = "",
@@ -180,6 +187,8 @@ def cluster(
     `config_maps` look up what its TLS reads."""
     out = cluster_pb2.Cluster(name=name, connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
                               lb_policy=cluster_pb2.Cluster.ROUND_ROBIN)
+    if "." in name:
+        out.alt_stat_name = stat_name(name)
     if resolution in ("", "STATIC"):
         out.type = cluster_pb2.Cluster.EDS
         out.eds_cluster_config.eds_config.CopyFrom(ADS)

@@ -61,7 +61,7 @@ ACCESS_LOG_FORMAT = {
     "status": "%RESPONSE_CODE%",
     "flags": "%RESPONSE_FLAGS%",
     "duration_ms": "%DURATION%",
-    "upstream_cluster": "%UPSTREAM_CLUSTER%",
+    "upstream_cluster": "%UPSTREAM_CLUSTER_RAW%",  # not the statistics name (clusters.stat_name)
     "upstream_host": "%UPSTREAM_HOST%",
     "route_name": "%ROUTE_NAME%",
     "route_resources": "%METADATA(ROUTE:meshgate:resources)%",

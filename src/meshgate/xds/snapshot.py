@@ -43,7 +43,7 @@ from ..discovery.topology_filter import categorize, has_hints, serving_fallback
 from ..incremental.memo import Memo
 from ..ir_clusters import ClusterPolicy, LocalitySetting
 from ..resources.core import ConfigMap, Secret
-from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster
+from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster, stat_name
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
@@ -448,6 +448,8 @@ def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.C
     STATIC, the first VIP as the endpoint and any others as its additional addresses."""
     out = cluster_pb2.Cluster(name=ref.name, type=cluster_pb2.Cluster.STATIC,
                               connect_timeout=duration_ms(CONNECT_TIMEOUT_MS))
+    if "." in ref.name:
+        out.alt_stat_name = stat_name(ref.name)
     lb = out.load_assignment.endpoints.add().lb_endpoints.add()
     out.load_assignment.cluster_name = ref.name
     lb.endpoint.address.socket_address.address = vips[0]
