@@ -254,6 +254,32 @@ class ProxyParameters:
 
 
 @dataclass(frozen=True, slots=True)
+class TracingTag:
+    """A span tag: a literal `value`, or the request header or environment variable it names
+    (`default` when absent)."""
+
+    name: str
+    type: str  # Literal, RequestHeader or Environment
+    value: str
+    default: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tracing:
+    """Where a gateway's proxies send spans (OpenTelemetry over gRPC, or Zipkin), how many
+    requests they sample, and the tags they add."""
+
+    provider: str  # OpenTelemetry or Zipkin
+    host: str
+    port: int
+    service_name: str
+    sampling_percent: float = 100.0
+    tags: tuple[TracingTag, ...] = ()
+    trace_id_128bit: bool = False
+    shared_span_context: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Infrastructure:
     """What everything created for a gateway carries (its managed Envoy's node metadata; in a
     cluster, its Deployment, Pods, Service and ServiceAccount): labels and annotations, and the
@@ -276,6 +302,7 @@ class GatewayConfig:
     secrets: tuple[TLSSecret, ...]
     waypoint: bool = False  # a waypoint proxy (its clusters reach the pods, never a VIP)
     infrastructure: Infrastructure = Infrastructure()
+    tracing: Tracing | None = None  # its parameters' telemetry.tracing
 
     @property
     def key(self) -> str:

@@ -32,7 +32,7 @@ ALL_STATS = "*"
 # listeners, never by its routes or clusters.
 DEFAULT_PREFIXES = (
     "server.", "cluster_manager.", "listener_manager.", "control_plane.", "runtime.", "main_thread.",
-    "workers.", "http.", "listener.", "tcp.", "udp.", "tls_inspector.", "http1.", "http2.", "http3.",
+    "workers.", "http.", "listener.", "tcp.", "udp.", "tls_inspector.", "http1.", "http2.", "http3.", "tracing.",
     "cluster.meshgate-xds.",
 )
 

@@ -77,3 +77,17 @@ def infrastructure(gw: Gateway, store: Store, gc: GatewayClass | None = None) ->
     params = _merged(_referent(store, class_ref, "") if class_ref is not None else None,
                      _referent(store, own_ref, gw.meta.namespace) if own_ref is not None else None)
     return ir.Infrastructure(tuple(sorted(labels.items())), gw.infrastructure.annotations, params)
+
+
+def tracing(gw: Gateway, store: Store, gc: GatewayClass | None = None) -> ir.Tracing | None:
+    """The tracing of `gw`'s proxies: its own parameters' `telemetry.tracing`, else its class's
+    (the block as a whole, not field by field); None when neither has one."""
+    layers = [_referent(store, gw.infrastructure.parameters_ref, gw.meta.namespace)
+              if gw.infrastructure.parameters_ref is not None else None,
+              _referent(store, gc.parameters_ref, "") if gc is not None and gc.parameters_ref is not None else None]
+    found = next((p.tracing for p in layers if p is not None and p.tracing is not None), None)
+    if found is None:
+        return None
+    tags = tuple(ir.TracingTag(t.name, t.type, t.value, t.default) for t in found.custom_tags)
+    return ir.Tracing(found.provider, found.host, found.port, found.service_name or f"{gw.meta.name}.{gw.meta.namespace}",
+                      found.sampling_percent, tags, found.trace_id_128bit, found.shared_span_context)

@@ -25,7 +25,7 @@ from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
-from .infrastructure import infrastructure, parameters_problem
+from .infrastructure import infrastructure, parameters_problem, tracing
 from .kind_conflicts import HostnameClaims
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
@@ -197,6 +197,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
+            tracing=tracing(gw, store, owned.get(gw.class_name)),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw),
                                          state.own_listeners,
@@ -245,7 +246,8 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
             # to use it, as the labels say).
             cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
         out.gateways.append(dataclasses.replace(cfg, waypoint=True,
-                                                infrastructure=infrastructure(gw, store, owned.get(gw.class_name))))
+                                                infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
+                                                tracing=tracing(gw, store, owned.get(gw.class_name))))
         listeners = [ListenerState(gw, lst, True, not params,
                                    [Condition("Accepted", True, "Accepted", "Waypoint listener accepted"),
                                     Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved"),

@@ -1,7 +1,8 @@
 """meshgate's own kind: GatewayParameters (gateway.meshgate.io/v1alpha1), what a GatewayClass or a
 Gateway names in `parametersRef` to shape its provisioned proxy. Smaller than Envoy Gateway's
 EnvoyProxy and kgateway's GatewayParameters: replicas, image, log level, resources, the Service,
-autoscaling and a disruption budget. Its structural schema (SCHEMA) is the one source for strict
+autoscaling and a disruption budget; and its proxies' tracing (`telemetry.tracing`, in Envoy
+Gateway's shape, resources/tracing.py). Its structural schema (SCHEMA) is the one source for strict
 input checking (resources/schemas) and for the CRD `meshgate manifests` installs.
 """
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 from .fields import Fields
 from .meta import Meta, Source
+from .tracing import SCHEMA as TRACING_SCHEMA
+from .tracing import Tracing, parse_tracing
 
 GROUP = "gateway.meshgate.io"
 VERSION = "v1alpha1"
@@ -44,6 +47,7 @@ SCHEMA: dict = {
                 "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100}}},
             "podDisruptionBudget": {"type": "object", "properties": {
                 "minAvailable": _INT_OR_STRING, "maxUnavailable": _INT_OR_STRING}},
+            "telemetry": {"type": "object", "properties": {"tracing": TRACING_SCHEMA}},
         }},
         "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
     },
@@ -77,6 +81,7 @@ class GatewayParameters:
     autoscaling: Autoscaling | None = None
     min_available: int | str | None = None
     max_unavailable: int | str | None = None
+    tracing: Tracing | None = None  # spec.telemetry.tracing (resources/tracing.py)
     kind = KIND
 
 
@@ -142,4 +147,11 @@ def parse_gateway_parameters(f: Fields, meta: Meta, source: Source) -> GatewayPa
         external_traffic_policy=service.str("externalTrafficPolicy", enum=("Cluster", "Local"))
         if service is not None else None,
         autoscaling=autoscaling, min_available=min_available, max_unavailable=max_unavailable,
+        tracing=_tracing(spec),
     )
+
+
+def _tracing(spec: Fields) -> Tracing | None:
+    telemetry = spec.map("telemetry")
+    tracing = telemetry.map("tracing") if telemetry is not None else None
+    return parse_tracing(tracing) if tracing is not None else None

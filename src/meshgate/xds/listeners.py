@@ -36,6 +36,7 @@ from .. import ir
 from .common import ADS, to_any
 from .metadata import set_metadata
 from .scopes import scoped_routes
+from .tracing import connection_tracing
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
 # Off unless a route's typed_per_filter_config turns it on (session persistence, xds/routes.py).
@@ -143,13 +144,15 @@ def _host_range(ip: str) -> address_pb2.CidrRange:
 
 
 def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, frozenset[str]],
-           scoped: frozenset[str]) -> lc.FilterChain:
+           scoped: frozenset[str], tracing: ir.Tracing | None = None) -> lc.FilterChain:
     if chain.tcp_cluster is not None or chain.tcp_backends is not None:
         backends = chain.tcp_backends if chain.tcp_backends is not None else (ir.WeightedBackend(chain.tcp_cluster, 1),)
         network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(_tcp_proxy(chain.name, backends)))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
                                      needed.get(chain.route_config, frozenset()), chain.route_config in scoped)
+        if tracing is not None:
+            manager.tracing.CopyFrom(connection_tracing(tracing))
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
     set_metadata(out, chain.sources)
@@ -187,16 +190,16 @@ def _validate_clients(tls: tls_pb2.DownstreamTlsContext, validation: ir.ClientVa
 
 
 def listener(lst: ir.Listener, needed: Mapping[str, frozenset[str]] | None = None,
-             scoped: frozenset[str] = frozenset()) -> listener_pb2.Listener:
+             scoped: frozenset[str] = frozenset(), tracing: ir.Tracing | None = None) -> listener_pb2.Listener:
     """One Envoy listener for all Gateway listeners on a port (`needed`: the optional HTTP filters
     each route configuration's routes need, xds/routes.http_filters_needed; `scoped`: the route
-    configurations served as scopes per hostname)."""
+    configurations served as scopes per hostname; `tracing`: the gateway's, xds/tracing.py)."""
     if lst.protocol == "UDP":
         return _udp_listener(lst)
     out = listener_pb2.Listener(
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
-        filter_chains=[_chain(lst, c, needed or {}, scoped) for c in lst.filter_chains],
+        filter_chains=[_chain(lst, c, needed or {}, scoped, tracing) for c in lst.filter_chains],
         # Without SO_REUSEPORT a port another process holds (another Gateway's Envoy, another
         # program) is a bind error Envoy reports back as a NACK, which status shows; with it, two
         # Envoys would both bind and silently split the connections.

@@ -53,6 +53,7 @@ from .routes import HashPolicies, hash_policies, http_filters_needed
 from .scopes import scope_source, split_configs
 from .secrets import secret
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
+from .tracing import TRACING_CLUSTER, tracing_cluster
 
 M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration, cluster_pb2.Cluster,
             endpoint_pb2.ClusterLoadAssignment)
@@ -474,7 +475,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     snap = GatewaySnapshot(cfg.key)
     needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filters_needed(rc))}
     scoped = split_configs(cfg.route_configs)
-    snap.listeners = [listener(lst, needed, scoped) for lst in cfg.listeners]
+    snap.listeners = [listener(lst, needed, scoped, cfg.tracing) for lst in cfg.listeners]
     made = clusters.gateway_clusters(cfg, proxy, labels, waypoint)
     hashing = made.hashing
     routes = [rb.route_configuration(rc, hashing) for rc in cfg.route_configs]
@@ -486,6 +487,9 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     snap.route_resources = sorted(routes, key=lambda r: r.name)
     snap.scope_resources.sort(key=lambda s: s.name)
     snap.cluster_resources = list(made.clusters)
+    if cfg.tracing is not None:
+        snap.cluster_resources.append(make_resource(CLUSTER, TRACING_CLUSTER, tracing_cluster(cfg.tracing)))
+        snap.cluster_resources.sort(key=lambda r: r.name)
     snap.endpoint_resources = list(made.endpoints)
     secrets = {s.name: s for s in cfg.secrets}
     secrets.update((s.name, s) for s in made.client_secrets)

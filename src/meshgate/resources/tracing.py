@@ -1,0 +1,123 @@
+"""Tracing settings of a GatewayParameters (`spec.telemetry.tracing`), in the shape of Envoy
+Gateway's EnvoyProxy `spec.telemetry.tracing`: a provider (OpenTelemetry over gRPC, or Zipkin
+over HTTP) at a host and port, a sampling rate in percent (or a fraction), and custom tags
+(a literal, a request header or an environment variable of the proxy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .fields import Fields
+
+PROVIDERS = ("OpenTelemetry", "Zipkin")
+TAG_TYPES = ("Literal", "RequestHeader", "Environment")
+DEFAULT_PORTS = {"OpenTelemetry": 4317, "Zipkin": 9411}
+
+_NAME_DEFAULT = {"type": "object", "required": ["name"],
+                 "properties": {"name": {"type": "string"}, "defaultValue": {"type": "string"}}}
+SCHEMA: dict = {
+    "type": "object", "required": ["provider"],
+    "properties": {
+        "samplingRate": {"type": "integer", "minimum": 0, "maximum": 100},
+        "samplingFraction": {"type": "object", "required": ["numerator"], "properties": {
+            "numerator": {"type": "integer", "minimum": 0},
+            "denominator": {"type": "integer", "minimum": 1}}},
+        "customTags": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["type"], "properties": {
+                "type": {"type": "string", "enum": list(TAG_TYPES)},
+                "literal": {"type": "object", "required": ["value"], "properties": {"value": {"type": "string"}}},
+                "requestHeader": _NAME_DEFAULT,
+                "environment": _NAME_DEFAULT}}},
+        "provider": {"type": "object", "required": ["type", "host"], "properties": {
+            "type": {"type": "string", "enum": list(PROVIDERS)},
+            "host": {"type": "string"},
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "serviceName": {"type": "string"},
+            "zipkin": {"type": "object", "properties": {
+                "enable128BitTraceId": {"type": "boolean"},
+                "disableSharedSpanContext": {"type": "boolean"}}}}},
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomTag:
+    """A span tag: `value` is the literal, or the request header's or environment variable's
+    name (`default` when that is absent)."""
+
+    name: str
+    type: str
+    value: str
+    default: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tracing:
+    """Where and how often a Gateway's proxies send spans."""
+
+    provider: str
+    host: str
+    port: int
+    sampling_percent: float = 100.0
+    custom_tags: tuple[CustomTag, ...] = ()
+    service_name: str = ""  # "" : the Gateway's "name.namespace", as Envoy Gateway names it
+    trace_id_128bit: bool = False  # Zipkin
+    shared_span_context: bool = True  # Zipkin
+
+
+def _custom_tags(f: Fields) -> tuple[CustomTag, ...]:
+    tags = f.map("customTags")
+    out: list[CustomTag] = []
+    if tags is None:
+        return ()
+    for name in sorted(str(k) for k in tags.data):
+        tag = tags.map(name)
+        if tag is None:
+            continue
+        kind = tag.str("type", required=True, enum=TAG_TYPES)
+        if kind == "Literal":
+            literal = tag.map("literal")
+            if literal is None:
+                tag.error("literal", "required for type Literal")
+            else:
+                out.append(CustomTag(name, kind, literal.str("value", required=True) or ""))
+        elif kind is not None:
+            key = "requestHeader" if kind == "RequestHeader" else "environment"
+            source = tag.map(key)
+            if source is None:
+                tag.error(key, f"required for type {kind}")
+            else:
+                value = source.str("name", required=True, min_len=1)
+                if value:
+                    out.append(CustomTag(name, kind, value, source.str("defaultValue") or ""))
+    return tuple(out)
+
+
+def parse_tracing(f: Fields) -> Tracing | None:
+    """`telemetry.tracing`, or None when it is invalid (its errors are reported on `f`)."""
+    provider = f.map("provider")
+    if provider is None:
+        f.error("provider", "required")
+        return None
+    kind = provider.str("type", required=True, enum=PROVIDERS)
+    host = provider.str("host", required=True, min_len=1)
+    port = provider.int("port", min=1, max=65535)
+    rate = f.int("samplingRate", min=0, max=100)
+    fraction = f.map("samplingFraction")
+    percent = 100.0 if rate is None else float(rate)
+    if fraction is not None:
+        if f.has("samplingRate"):
+            f.error("samplingFraction", "give samplingRate or samplingFraction, not both")
+        numerator = fraction.int("numerator", required=True, min=0)
+        denominator = fraction.int("denominator", min=1) or 100
+        if numerator is not None and numerator > denominator:
+            fraction.error("numerator", f"invalid value {numerator}: more than the denominator ({denominator})")
+        elif numerator is not None:
+            percent = 100.0 * numerator / denominator
+    zipkin = provider.map("zipkin")
+    tags = _custom_tags(f)
+    if kind is None or not host:
+        return None
+    return Tracing(kind, host, port or DEFAULT_PORTS[kind], percent, tags, provider.str("serviceName") or "",
+                   trace_id_128bit=bool(zipkin.bool("enable128BitTraceId")) if zipkin is not None else False,
+                   shared_span_context=not (zipkin.bool("disableSharedSpanContext") if zipkin is not None else False))

@@ -1,0 +1,66 @@
+"""A real OTLP trace receiver for tests: the OpenTelemetry collector's gRPC TraceService/Export
+on a loopback address, keeping every span it is sent with its attributes and its resource's."""
+
+from __future__ import annotations
+
+import threading
+from concurrent import futures
+from dataclasses import dataclass, field
+
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as service
+from opentelemetry.proto.common.v1 import common_pb2
+
+SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+def _text(value: common_pb2.AnyValue) -> str:
+    kind = value.WhichOneof("value")
+    return str(getattr(value, kind)) if kind is not None else ""
+
+
+@dataclass(frozen=True)
+class Span:
+    name: str
+    attributes: dict[str, str]
+    resource: dict[str, str]
+
+
+@dataclass
+class OtlpReceiver:
+    """Start with `start(address)`; `spans` fills as exports arrive."""
+
+    spans: list[Span] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: grpc.Server | None = None
+
+    def _export(self, request: service.ExportTraceServiceRequest, context: grpc.ServicerContext
+                ) -> service.ExportTraceServiceResponse:
+        got = []
+        for rs in request.resource_spans:
+            resource = {a.key: _text(a.value) for a in rs.resource.attributes}
+            # xds-protos ships an older trace.proto: field 2 is named instrumentation_library_spans
+            # there (scope_spans on the wire today, the same layout).
+            for scope in rs.instrumentation_library_spans:
+                got.extend(Span(s.name, {a.key: _text(a.value) for a in s.attributes}, resource) for s in scope.spans)
+        with self._lock:
+            self.spans.extend(got)
+        return service.ExportTraceServiceResponse()
+
+    def start(self, address: str) -> int:
+        """Listen on `address` (a free port); returns the port."""
+        handler = grpc.method_handlers_generic_handler(SERVICE, {"Export": grpc.unary_unary_rpc_method_handler(
+            self._export, request_deserializer=service.ExportTraceServiceRequest.FromString,
+            response_serializer=service.ExportTraceServiceResponse.SerializeToString)})
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler])
+        port = self._server.add_insecure_port(f"{address}:0")
+        self._server.start()
+        return port
+
+    def received(self) -> list[Span]:
+        with self._lock:
+            return list(self.spans)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(None)

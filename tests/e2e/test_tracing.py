@@ -1,0 +1,102 @@
+"""Tracing through a real Envoy under `meshgate run`: a Gateway whose GatewayParameters ask for
+OpenTelemetry tracing sends its spans over OTLP/gRPC to a real receiver, named after the
+parameters' service name and tagged with the route that matched (and the objects that made it),
+the backend's cluster and the parameters' custom tags. Envoy flushes spans every 5 seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from meshgate.runtime.run import Runner, RunOptions
+
+from .harness import LISTEN_PORT, STEP, EchoServer, endpoint_yaml, free_subnet, get, service_yaml
+from .otlp_receiver import OtlpReceiver, Span
+
+pytestmark = pytest.mark.envoy
+
+SPAN_WAIT = 20.0  # Envoy's OpenTelemetry tracer flushes every 5 s
+
+
+def config(base: str, receiver_port: int) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: e2e}}
+spec:
+  gatewayClassName: meshgate
+  addresses: [{{type: IPAddress, value: "{base}.1"}}]
+  infrastructure: {{parametersRef: {{group: gateway.meshgate.io, kind: GatewayParameters, name: traced}}}}
+  listeners: [{{name: http, port: {LISTEN_PORT}, protocol: HTTP}}]
+---
+apiVersion: gateway.meshgate.io/v1alpha1
+kind: GatewayParameters
+metadata: {{name: traced, namespace: e2e}}
+spec:
+  telemetry:
+    tracing:
+      samplingRate: 100
+      customTags:
+        env: {{type: Literal, literal: {{value: prod}}}}
+        caller: {{type: RequestHeader, requestHeader: {{name: x-caller, defaultValue: nobody}}}}
+      provider: {{type: OpenTelemetry, host: {base}.20, port: {receiver_port}, serviceName: storefront}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: web, namespace: e2e}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{name: web, port: 80}}]}}]
+---
+{service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.13", pod="web-13", ready=True)])}"""
+
+
+def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path) -> None:
+    base = free_subnet()
+    receiver = OtlpReceiver()
+    port = receiver.start(f"{base}.20")
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    (cfg / "all.yaml").write_text(config(base, port))
+    echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
+    echo.start()
+
+    async def body() -> list[Span]:
+        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"), say=lambda _: None)
+        await runner.start()
+        loop = asyncio.get_running_loop()
+        try:
+            url = f"http://{base}.1:{LISTEN_PORT}/shop"
+            deadline = time.monotonic() + 20
+            reply = await loop.run_in_executor(None, get, url)
+            while reply.status != 200 and time.monotonic() < deadline:
+                await asyncio.sleep(STEP)
+                reply = await loop.run_in_executor(None, get, url)
+            assert reply.pod == "web-13"
+            deadline = time.monotonic() + SPAN_WAIT
+            while not any(s.name == "ingress" for s in receiver.received()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            return receiver.received()
+        finally:
+            await runner.stop()
+            echo.stop()
+            receiver.stop()
+
+    spans = asyncio.run(asyncio.wait_for(body(), 120))
+    ingress = [s for s in spans if s.name == "ingress"]
+    assert ingress, f"no ingress span among {[s.name for s in spans]}"
+    span = ingress[-1]
+    assert span.resource["service.name"] == "storefront"
+    assert span.attributes["http.url"].endswith("/shop")
+    assert span.attributes["meshgate.route"] == "e2e/web/rule/0/match/0"
+    assert json.loads(span.attributes["meshgate.route_resources"]) == [{
+        "groupVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "name": "web", "namespace": "e2e",
+        "sectionName": "0"}]
+    assert span.attributes["upstream_cluster"] == "outbound|80||web.e2e.svc.cluster.local"
+    assert (span.attributes["env"], span.attributes["caller"]) == ("prod", "nobody")
+    # The upstream request has a span of its own, naming the cluster it went to.
+    assert any(s.name.startswith("router ") and s.attributes.get("upstream_address") == f"{base}.13:9002"
+               for s in spans)
