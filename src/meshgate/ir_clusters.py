@@ -161,6 +161,9 @@ class UpstreamTLS:
     system_ca: bool = False
     trust_required: bool = False
     alpn: tuple[str, ...] = ()  # the application protocols offered in the handshake
+    # The SDS name of a certificate presented besides a MUTUAL credential's: a Gateway's
+    # spec.tls.backend clientCertificateRef on a BackendTLSPolicy's TLS (resolved by translation).
+    presented_certificate: str = ""
 
     @property
     def client_certificate(self) -> SecretRef | None:
