@@ -315,8 +315,8 @@ class ClusterBuilder:
             port, endpoints = found
             policy = self._policies(ref.host, namespace, labels, port, service)
             if ref.passthrough:
-                policy = without_policy_tls(policy)  # a Passthrough TLSRoute's: the client's TLS as it came
-            policy = with_client_certificate(policy, client_certificate)
+                policy = policy.without_backend_tls()  # a Passthrough TLSRoute's: the client's TLS as it came
+            policy = policy.presenting(client_certificate)
             result = ClusterPlan(ref, port, service, endpoints, policy, serving_fallback(endpoints))
             self._versions += 1
             self._known[id(result)] = (key, result, self._versions)
@@ -458,24 +458,6 @@ def _client_key(plan: ClusterPlan, proxy: ProxyView) -> tuple:
     topology = (proxy.locality.zone, proxy_node(proxy)) if plan.hinted else None
     placement = lb_context(proxy, plan.setting, plan.applies) if plan.locality_lb else None
     return (topology, placement)
-
-
-def without_policy_tls(policy: ClusterPolicy) -> ClusterPolicy:
-    """`policy` without a BackendTLSPolicy's TLS (and the HTTP version its ALPN would negotiate):
-    the cluster of a Passthrough TLSRoute's backend (gateway/passthrough_clusters.py)."""
-    if policy.tls_policy is None:
-        return policy
-    return dataclasses.replace(policy, tls=None, tls_policy=None, auto_http=False)
-
-
-def with_client_certificate(policy: ClusterPolicy, client_certificate: str | None) -> ClusterPolicy:
-    """`policy` presenting the gateway's backend client certificate (an SDS name) on a
-    BackendTLSPolicy's TLS; unchanged without one, or when no policy's TLS is in force (plain, or a
-    DestinationRule's, which names its own certificate)."""
-    tls = policy.tls
-    if client_certificate is None or tls is None or policy.tls_policy is None:
-        return policy
-    return dataclasses.replace(policy, tls=dataclasses.replace(tls, presented_certificate=client_certificate))
 
 
 def waypoint_cluster(ref: ir.ClusterRef, vips: tuple[str, ...]) -> cluster_pb2.Cluster:
