@@ -223,12 +223,15 @@ class ClusterRef:
     service: str
     port: int
     host: str = ""  # the service host (a ServiceEntry's host, or the Service's FQDN)
+    # Without a BackendTLSPolicy's TLS, whatever the port's policy: the backend of a Passthrough
+    # TLSRoute gets the client's TLS as it came (gateway/passthrough_clusters.py).
+    passthrough: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class TLSSecret:
-    """A TLS certificate served over SDS: a listener's (a kubernetes.io/tls Secret), or the client
-    certificate of a MUTUAL DestinationRule."""
+    """A TLS certificate served over SDS: a listener's (a kubernetes.io/tls Secret), or a client
+    certificate (a MUTUAL DestinationRule's, a Gateway's spec.tls.backend one)."""
 
     name: str
     certificate_chain: bytes
@@ -303,6 +306,9 @@ class GatewayConfig:
     waypoint: bool = False  # a waypoint proxy (its clusters reach the pods, never a VIP)
     infrastructure: Infrastructure = Infrastructure()
     tracing: Tracing | None = None  # its parameters' telemetry.tracing
+    # The SDS name (one of `secrets`) of the certificate presented on BackendTLSPolicy connections
+    # (the Gateway's spec.tls.backend clientCertificateRef, when it resolves).
+    backend_client_certificate: str | None = None
 
     @property
     def key(self) -> str:

@@ -9,6 +9,7 @@ change often and keep their own fast path (discovery/ → xds/endpoints.py).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .ir import SourceRef
@@ -161,6 +162,9 @@ class UpstreamTLS:
     system_ca: bool = False
     trust_required: bool = False
     alpn: tuple[str, ...] = ()  # the application protocols offered in the handshake
+    # The SDS name of a certificate presented besides a MUTUAL credential's: a Gateway's
+    # spec.tls.backend clientCertificateRef on a BackendTLSPolicy's TLS (resolved by translation).
+    presented_certificate: str = ""
 
     @property
     def client_certificate(self) -> SecretRef | None:
@@ -193,3 +197,19 @@ class ClusterPolicy:
     def sources(self) -> tuple[SourceRef, ...]:
         """What made the policy (for the cluster's xDS metadata)."""
         return tuple(s for s in (self.rule, self.tls_policy) if s is not None)
+
+    def without_backend_tls(self) -> ClusterPolicy:
+        """This policy without a BackendTLSPolicy's TLS (and the HTTP version its ALPN would
+        negotiate): the cluster of a Passthrough TLSRoute's backend (gateway/passthrough_clusters.py)."""
+        if self.tls_policy is None:
+            return self
+        return dataclasses.replace(self, tls=None, tls_policy=None, auto_http=False)
+
+    def presenting(self, client_certificate: str | None) -> ClusterPolicy:
+        """This policy presenting a gateway's backend client certificate (an SDS name) on a
+        BackendTLSPolicy's TLS; unchanged without one, or when no policy's TLS is in force (plain,
+        or a DestinationRule's, which names its own certificate)."""
+        tls = self.tls
+        if client_certificate is None or tls is None or self.tls_policy is None:
+            return self
+        return dataclasses.replace(self, tls=dataclasses.replace(tls, presented_certificate=client_certificate))

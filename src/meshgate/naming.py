@@ -18,6 +18,16 @@ def cluster_name(port: int, host: str, subset: str = "") -> str:
     return f"outbound|{port}|{subset}|{host}"
 
 
+def client_secret_name(namespace: str, name: str) -> str:
+    """The SDS name of a certificate a proxy presents upstream (a MUTUAL DestinationRule's
+    credentialName, a Gateway's spec.tls.backend clientCertificateRef).
+
+    Three segments where a listener certificate's name has two (`<namespace>/<name>`): the two
+    kinds of secret can never collide, even for one Secret used both ways.
+    """
+    return f"client/{namespace}/{name}"
+
+
 def listener_name(address: str, port: int) -> str:
     """`<address>_<port>`, as Istio names gateway listeners."""
     return f"{address}_{port}"

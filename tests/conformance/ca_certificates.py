@@ -34,10 +34,14 @@ CA_CONFIG_MAPS: tuple[tuple[str, str], ...] = (
     (INFRA, "tls-validity-checks-per-port-ca-certificate"),
 )
 # Client certificate Secrets signed by one of those CAs (MustCreateCASignedClientCertSecret), by
-# the CA's ConfigMap: the frontend client certificate validation tests present them.
+# the CA's ConfigMap: the frontend client certificate validation tests present them, and a
+# Gateway presents one to its backends.
 CLIENT_SIGNED: dict[tuple[str, str], tuple[str, str]] = {
     (INFRA, "tls-validity-checks-ca-certificate"): (INFRA, "tls-validity-checks-client-certificate"),
     (INFRA, "tls-validity-checks-per-port-ca-certificate"): (INFRA, "tls-validity-checks-per-port-client-certificate"),
+    # The one a Gateway presents to backends (GatewayTLSBackendClientCertificate, spec.tls.backend),
+    # which the tls-backend-with-client-cert-validation Pod verifies against the same CA.
+    (INFRA, "tls-checks-ca-certificate"): (INFRA, "tls-checks-client-certificate"),
 }
 # Secrets signed by one of those CAs: (namespace, name) → (the CA's ConfigMap, the names signed).
 CA_SIGNED: dict[tuple[str, str], tuple[tuple[str, str], tuple[str, ...]]] = {

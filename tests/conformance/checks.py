@@ -210,6 +210,10 @@ class Checks(StreamChecks):
             raise TestFailed(f"no generated certificate for Secret {tls_cert}")
         return cert.cert_pem
 
+    def tls_secret_certificate(self, secret: Key) -> str:
+        """The PEM certificate (tls.crt) of a TLS Secret the suite made (kubernetes.GetTLSSecret)."""
+        return self._cert(secret) or ""
+
     def _client_files(self, client_cert: Key | None) -> tuple[str, str] | None:
         """A client certificate Secret the suite made, as the certificate and key files ssl loads."""
         if client_cert is None:

@@ -94,6 +94,9 @@ class EchoSpec:
     h2c_port: int | None = None
     tls_port: int | None = None
     tls_secret: tuple[str, str] | None = None  # (namespace, name) of the mounted Secret
+    # (namespace, name) of the mounted ConfigMap whose ca.crt TLS_CLIENT_CACERTS names: client
+    # certificates presented to the TLS port are verified against it (http mode).
+    tls_client_ca: tuple[str, str] | None = None
     service: str = ""  # SERVICE_NAME
     ingress: str = ""  # INGRESS_NAME
 
@@ -142,6 +145,7 @@ def echo_spec(deployment: dict) -> EchoSpec | None:
     template = deployment.get("spec", {}).get("template", {}).get("spec", {})
     namespace = deployment.get("metadata", {}).get("namespace", "default")
     secrets = [v["secret"]["secretName"] for v in template.get("volumes", []) if v.get("secret", {}).get("secretName")]
+    config_maps = [v["configMap"]["name"] for v in template.get("volumes", []) if v.get("configMap", {}).get("name")]
     for c in template.get("containers", []):
         image = c.get("image", "")
         if COREDNS_IMAGE in image:
@@ -165,10 +169,11 @@ def echo_spec(deployment: dict) -> EchoSpec | None:
                             tls_secret=secret, **common)
         if "UDP_ECHO_SERVER" in env:
             return EchoSpec("udp", _env_port(env, "UDP_PORT", ECHO_UDP_PORT), **common)
+        client_ca = (namespace, config_maps[0]) if secret and env.get("TLS_CLIENT_CACERTS") and config_maps else None
         return EchoSpec("http", _env_port(env, "HTTP_PORT", ECHO_HTTP_PORT),
                         h2c_port=_env_port(env, "H2C_PORT", ECHO_H2C_PORT),
                         tls_port=_env_port(env, "HTTPS_PORT", ECHO_TLS_PORT) if secret else None,
-                        tls_secret=secret, **common)
+                        tls_secret=secret, tls_client_ca=client_ca, **common)
     return None
 
 

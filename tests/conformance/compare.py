@@ -74,6 +74,9 @@ def _compare_echo(expected: Expect, reply: Reply) -> str | None:
         got_sni = (echo.get("tls") or {}).get("serverName")
         if er.sni is not None and got_sni != er.sni:
             return f"expected SNI {er.sni!r} at the backend, got {got_sni!r}"
+        peers = (echo.get("tls") or {}).get("peerCertificates") or []
+        if er.client_cert is not None and er.client_cert not in peers:
+            return "expected client certificate was not captured"
     for name, value in expected.response.headers.items():
         got = reply.header(name)
         if got is None:

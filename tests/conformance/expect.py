@@ -71,6 +71,9 @@ class ExpectedRequest:
     headers: Mapping[str, str] = field(default_factory=_none)
     absent_headers: tuple[str, ...] = ()
     sni: str | None = None  # the SNI the backend's TLS port saw (Go's ExpectedRequest.SNI)
+    # A PEM certificate among those the client presented to the backend's TLS port (Go's
+    # ExpectedRequest.ClientCert, compared with the echo's tls.peerCertificates).
+    client_cert: str | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ SUPPORTED = frozenset({
     # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
     "BackendTLSPolicy",
     "BackendTLSPolicySANValidation",
+    # spec.tls.backend.clientCertificateRef: the certificate a Gateway presents on that re-encryption.
+    "GatewayBackendClientCertificate",
     # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
     "Mesh",
     # Extended (MESH-HTTP)

@@ -74,12 +74,14 @@ def _wait_logged(log: Path, text: str, proc: subprocess.Popen, what: str, timeou
 class EchoPod:
     """One echo-basic replica (or the coredns stand-in) as a `meshgate echo` process, in the mode
     and with the ports its Deployment asks for (cluster.EchoSpec); `tls_files` are the mounted
-    Secret's certificate and key when it serves TLS."""
+    Secret's certificate and key when it serves TLS, `client_ca` the CA bundle client certificates
+    are verified against (TLS_CLIENT_CACERTS)."""
 
     pod: Pod
     log: Path
     proc: subprocess.Popen | None = None
     tls_files: tuple[Path, Path] | None = None
+    client_ca: Path | None = None  # the mounted ConfigMap's ca.crt (TLS_CLIENT_CACERTS)
 
     def command(self) -> list[str]:
         """The `meshgate echo` command line of this Pod."""
@@ -95,6 +97,8 @@ class EchoPod:
         if spec.tls_port is not None and self.tls_files is not None:
             cmd += ["--tls-port", str(spec.tls_port), "--tls-cert", str(self.tls_files[0]),
                     "--tls-key", str(self.tls_files[1])]
+            if self.client_ca is not None:
+                cmd += ["--tls-client-ca", str(self.client_ca)]
         return cmd
 
     def ports(self) -> list[int]:

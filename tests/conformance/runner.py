@@ -158,7 +158,8 @@ class Suite:
             added += [pod_object(p) for p in in_mesh]
             if not self.SLICES_FROM_PODS:
                 added += endpoint_slices(mesh_objects, in_mesh)
-        self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
+        self.pods = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p),
+                           client_ca=self._mount_ca(p))
                      for p in members]
         return added
 
@@ -173,6 +174,19 @@ class Suite:
         (d / "crt").write_text(cert.cert_pem)
         (d / "key").write_text(cert.key_pem)
         return d / "crt", d / "key"
+
+    def _mount_ca(self, pod: Pod) -> Path | None:
+        """The ca.crt of the ConfigMap a Pod mounts for TLS_CLIENT_CACERTS (the kubelet's
+        configMap volume), when it names one of the suite's CA ConfigMaps."""
+        ref = pod.spec.tls_client_ca
+        found = next((c for c in self.config_maps if ref is not None and
+                      (c["metadata"]["namespace"], c["metadata"]["name"]) == ref), None)
+        if ref is None or found is None:
+            return None
+        d = self.root / "configmaps" / f"{ref[0]}.{ref[1]}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "ca").write_text(found["data"]["ca.crt"])
+        return d / "ca"
 
     def start_pods(self) -> None:
         """Start the echo Pods and wait until each listens."""
@@ -326,7 +340,8 @@ class Suite:
         test's Services (over the base Pods and these), written once the Pods listen."""
         objects = [o for a in applied for o in a.objects()]
         members = pods(objects, self.pod_network, skip=len(self.pods))
-        started = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p))
+        started = [EchoPod(p, self.root / "logs" / f"{p.namespace}.{p.name}.log", tls_files=self._mount(p),
+                           client_ca=self._mount_ca(p))
                    for p in members]
         self.test_pods = started
         for pod in started:

@@ -386,6 +386,31 @@ def test_echo_pod_commands_follow_the_deployment(tmp_path: Path) -> None:
     assert dns.command()[dns.command().index("--port") + 1] == "53" and dns.pod.spec.udp
 
 
+def test_a_backend_verifying_client_certificates_mounts_the_ca_config_map(tmp_path: Path) -> None:
+    """TLS_CLIENT_CACERTS (gateway-tls-backend-client-certificate.yaml): the Pod verifies client
+    certificates against the ca.crt of the ConfigMap it mounts."""
+    objects = documents(manifest_text("gateway-tls-backend-client-certificate.yaml"))
+    (pod,) = pods(objects, "127.1.81.0/24")
+    assert pod.spec.tls_client_ca == ("gateway-conformance-infra", "tls-checks-ca-certificate")
+    assert pod.spec.tls_secret == ("gateway-conformance-infra", "tls-checks-certificate")
+    files = (tmp_path / "crt", tmp_path / "key")
+    cmd = EchoPod(pod, tmp_path / "log", tls_files=files, client_ca=tmp_path / "ca").command()
+    assert cmd[cmd.index("--tls-client-ca") + 1] == str(tmp_path / "ca")
+    # the base tls-backend Pods verify no client certificates
+    base = {p.service_prefix: p for p in pods(documents(manifest_text("manifests.yaml")), "127.1.81.0/24")}
+    assert base["tls-backend"].spec.tls_client_ca is None
+
+
+def test_the_client_certificate_the_backend_saw_is_compared() -> None:
+    """ExpectedRequest.ClientCert: among the echo's tls.peerCertificates."""
+    expected = Expect(Request(path="/"), ExpectedRequest(client_cert="PEM-A"))
+    seen = echo_reply()
+    seen.echo["tls"] = {"peerCertificates": ["PEM-B"]}
+    assert compare(expected, seen, "http") == "expected client certificate was not captured"
+    seen.echo["tls"] = {"peerCertificates": ["PEM-B", "PEM-A"]}
+    assert compare(expected, seen, "http") is None
+
+
 TEST_BACKENDS = """
 apiVersion: v1
 kind: Service

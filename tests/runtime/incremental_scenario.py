@@ -290,6 +290,37 @@ SLOTS.update({
     "btls-ca": [_ca_config_map(_CA_1), _ca_config_map(_CA_2), _ca_config_map(None), None],
 })
 
+# The client certificate the web Gateway presents on the policy's TLS (its fifth version names it
+# in spec.tls.backend): valid, malformed (no tls.crt/tls.key), or gone. A change of the Secret or
+# of the reference must reach the clusters' TLS context and the SDS secret, and the Gateway's status.
+_KEY = (Path(__file__).parents[1] / "golden" / "testdata-tls.key").read_text()
+
+
+def _client_secret(valid: bool) -> str:
+    if not valid:
+        return "apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata: {name: client, namespace: gw}\ndata: {}\n"
+    block = "".join(f"    {line}\n" for line in _CA_1.splitlines())
+    key = "".join(f"    {line}\n" for line in _KEY.splitlines())
+    return ("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata: {name: client, namespace: gw}\n"
+            f"stringData:\n  tls.crt: |\n{block}  tls.key: |\n{key}")
+
+
+# A Passthrough TLS listener beside the TCP one, and a TLSRoute through it to a policy's port:
+# its backend gets a cluster of its own, without the policy's TLS, while the policy applies.
+SLOTS["tcp-gateway"].append(TCP_GATEWAY.format(port=9000).replace(
+    "listeners: [", "listeners: [{name: tls, port: 9443, protocol: TLS, tls: {mode: Passthrough}, "
+                    "allowedRoutes: {namespaces: {from: All}}}, "))
+SLOTS["tls-route"] = [None, """apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: pass, namespace: app}
+spec:
+  parentRefs: [{name: tcp, namespace: gw, sectionName: tls}]
+  hostnames: [a.example.com]
+  rules: [{backendRefs: [{name: a, port: 80}]}]
+"""]
+SLOTS["gateway"].append(GATEWAY.format(port=8080, allowed=ALL) + "  tls: {backend: {clientCertificateRef: {name: client}}}\n")
+SLOTS["client-cert"] = [_client_secret(True), _client_secret(False), None]
+
 IDENTITIES = [
     ProxyIdentity("gw/web"),
     ProxyIdentity("gw/tcp"),

@@ -113,6 +113,12 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 4)), m
 @example([("btls", 1), ("btls-ca", 1), ("btls-ca", 2), ("btls-ca", 0), ("btls", 2), ("btls-ca", 3),
           ("btls", 3)])
 @example([("svc-b", 3), ("btls", 2), ("btls", 0), ("btls", 2)])
+# The web Gateway's backend client certificate: named, malformed, restored, gone; the policy moved
+# away and back; and a Passthrough TLSRoute to the policy's port (a cluster without its TLS).
+@example([("btls", 1), ("gateway", 4), ("client-cert", 1), ("client-cert", 0), ("client-cert", 2), ("btls", 2),
+          ("client-cert", 0), ("btls", 1), ("gateway", 0)])
+@example([("btls", 1), ("tcp-gateway", 3), ("tls-route", 1), ("btls", 0), ("svc-a", 1), ("btls", 1),
+          ("tls-route", 0)])
 def test_incremental_equals_full(sequence: list[tuple[str, int]]) -> None:
     state = dict(START)
     incremental = _control_plane(state)

@@ -72,7 +72,8 @@ def _ancestors(store: Store, policy: BackendTLSPolicy, gateways: Iterable[ir.Gat
     names = {t.name: _port_names(store, policy.meta.namespace, t.name) for t in targets}
     out: list[dict] = []
     for gw in gateways:
-        uses = any(ref.service_kind == "Service" and ref.namespace == policy.meta.namespace
+        # A Passthrough TLSRoute's cluster does not use the policy (gateway/passthrough_clusters.py).
+        uses = any(ref.service_kind == "Service" and not ref.passthrough and ref.namespace == policy.meta.namespace
                    and any(t.name == ref.service and (t.section_name is None
                                                       or names[t.name].get(ref.port) == t.section_name)
                            for t in targets)

@@ -19,6 +19,7 @@ from ..resources.errors import InputError
 from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
 from ..store import Store
 from .attachment import GatewayState
+from .backend_client_tls import backend_client_certificate, resolved_refs_conditions
 from .backend_tls_status import backend_tls_statuses
 from .backends import RouteObject, service_models
 from .classes import class_conditions, owned_classes, unknown_class_problems
@@ -29,6 +30,7 @@ from .infrastructure import infrastructure, parameters_problem, tracing
 from .kind_conflicts import HostnameClaims
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
+from .passthrough_clusters import backend_tls_targets, without_backend_tls
 from .rejected import rejected_statuses
 from .route_kinds import ROUTE_KINDS
 from .route_outcomes import attachment_token, serve
@@ -173,10 +175,14 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         out.status.append(outcome.status)
     table.outcomes.sweep()
 
+    targeted = backend_tls_targets(store, discovery)
     for (ns, name), state in states.items():
         gw = state.gateway
         listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
-        cluster_refs: dict[str, ir.ClusterRef] = {}
+        resolved = {cname: cref for ls in state.listeners for route, _ in ls.attached
+                    for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items()}
+        listeners, plain = without_backend_tls(listeners, resolved, targeted)
+        cluster_refs: dict[str, ir.ClusterRef] = dict(plain)
         used: set[str] = set()
         for rc in configs:
             for vh in rc.virtual_hosts:
@@ -186,20 +192,21 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         for lst in listeners:
             for chain in lst.filter_chains:
                 used.update(b.cluster for b in chain.tcp_backends or () if b.cluster)
-        for ls in state.listeners:
-            for route, _ in ls.attached:
-                for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items():
-                    if cname in used:
-                        cluster_refs[cname] = cref
+        cluster_refs.update((cname, cref) for cname, cref in resolved.items() if cname in used)
         secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}
+        client_cert, unresolved, why = backend_client_certificate(store, gw)
+        if client_cert is not None:
+            secrets[client_cert.name] = client_cert
         out.gateways.append(ir.GatewayConfig(
             ns, name, tuple(listeners), tuple(configs),
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
             tracing=tracing(gw, store, owned.get(gw.class_name)),
+            backend_client_certificate=client_cert.name if client_cert is not None else None,
         ))
-        out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw),
+        out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw)
+                                         + resolved_refs_conditions(gw, unresolved, why, state.own_listeners),
                                          state.own_listeners,
                                          [{"type": "IPAddress", "value": state.address}]
                                          if state.address != "0.0.0.0" else [], now,

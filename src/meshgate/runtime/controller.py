@@ -83,7 +83,8 @@ class ControlPlane:
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
         self._last_submit: float | None = None  # loop time of the last change submitted
-        self._cluster_users: dict[tuple[str, str], list] = {}  # (ns, service) → [(gateway, ClusterRef)]
+        # (ns, service) → [(gateway, ClusterRef, the gateway's backend client certificate)]
+        self._cluster_users: dict[tuple[str, str], list] = {}
         self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         self.routes = RouteTable(self.store, self.discovery)
         # Route configurations, kept serialized while their IR holds (xds/route_builder.py).
@@ -192,11 +193,11 @@ class ControlPlane:
         waypoints = {c.key for c in self.configs if c.waypoint}
         for ns, name in services:
             # Discovery and the builder forgot what the change touched (apply).
-            for gateway, ref in self._cluster_users.get((ns, name), ()):
+            for gateway, ref, client_cert in self._cluster_users.get((ns, name), ()):
                 if gateway not in waypoints and (ref.service_kind, ref.namespace, ref.service) in \
                         self.builder.via_waypoint:
                     continue  # an ingress gateway sends it to the waypoint's VIPs: its endpoints don't matter
-                plan = self.builder.plan(ref, gateway.split("/", 1)[0])
+                plan = self.builder.plan(ref, gateway.split("/", 1)[0], client_certificate=client_cert)
                 if plan is not None:
                     touched.setdefault(gateway, []).append(plan)
         for gateway, plans in touched.items():
@@ -207,7 +208,8 @@ class ControlPlane:
                     if labels:
                         # Planned apart: what a label set needs goes with its view (see _build_context).
                         scratch = self.builder.scratch()
-                        self._put(key, [scratch.plan(p.ref, gateway.split("/", 1)[0], labels) or p for p in plans],
+                        self._put(key, [scratch.plan(p.ref, gateway.split("/", 1)[0], labels,
+                                                     p.presented_certificate) or p for p in plans],
                                   view, scratch)
                     else:
                         self._put(key, plans, view)
@@ -384,7 +386,8 @@ class ControlPlane:
         self._cluster_users = {}
         for cfg in self.configs:
             for ref in cfg.clusters:
-                self._cluster_users.setdefault((ref.namespace, ref.service), []).append((cfg.key, ref))
+                self._cluster_users.setdefault((ref.namespace, ref.service), []).append(
+                    (cfg.key, ref, cfg.backend_client_certificate))
         # The gateways' clusters as their snapshots were just built (kept by the builder).
         self._per_client = {cfg.key: self.builder.gateway_clusters(cfg, waypoint=cfg.waypoint).per_client
                             for cfg in self.configs}

@@ -4,7 +4,8 @@ Kubernetes Services and STATIC ServiceEntries are EDS clusters; DNS ServiceEntri
 STRICT_DNS, DNS_ROUND_ROBIN ones LOGICAL_DNS (their endpoints inline), NONE is ORIGINAL_DST.
 A MUTUAL client certificate is not inlined in the cluster: the cluster names it and Envoy
 fetches it over SDS (`client_certificate` gives the secret that goes with the gateway), so that
-no dump of clusters ever carries a private key. A BackendTLSPolicy's CA bundles (ConfigMap or
+no dump of clusters ever carries a private key; so is a Gateway's spec.tls.backend certificate,
+named on a BackendTLSPolicy's TLS (UpstreamTLS.presented_certificate, resolved by translation). A BackendTLSPolicy's CA bundles (ConfigMap or
 Secret `ca.crt`) are inlined, or the system bundle named by file (`SYSTEM_CA_BUNDLE`); a policy
 whose CAs do not all resolve trusts a CA no server chains to (xds/unusable_ca.py). What the
 policy says was decided in discovery (discovery/cluster_policy.py); this module only spells it.
@@ -24,6 +25,7 @@ from envoy.type.matcher.v3 import string_pb2
 from ..discovery.backend_tls import ConfigMapLookup, resolve_ca
 from ..ir import TLSSecret
 from ..ir_clusters import ClusterPolicy, ConnectionPool, LoadBalancer, OutlierDetection, UpstreamTLS
+from ..naming import client_secret_name
 from ..resources.core import Secret
 from .common import ADS, duration_ms, to_any
 from .unusable_ca import UNUSABLE_CA_PEM
@@ -112,15 +114,6 @@ def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancer) -> None:
         c.common_lb_config.locality_weighted_lb_config.SetInParent()
 
 
-def client_secret_name(namespace: str, name: str) -> str:
-    """The SDS name of a client certificate (the credentialName Secret of a MUTUAL rule).
-
-    Three segments where a listener certificate's name has two (`<namespace>/<name>`): the two
-    kinds of secret can never collide, even for one Secret used both ways.
-    """
-    return f"client/{namespace}/{name}"
-
-
 def client_certificate(tls: UpstreamTLS, secrets: SecretLookup) -> TLSSecret | None:
     """The certificate Envoy presents upstream (MUTUAL TLS), as an SDS secret; None when the mode
     is not MUTUAL or the credential Secret lacks tls.crt or tls.key."""
@@ -157,6 +150,10 @@ def _tls(c: cluster_pb2.Cluster, tls: UpstreamTLS, secrets: SecretLookup, config
     if cert is not None:
         ctx.common_tls_context.tls_certificate_sds_secret_configs.append(
             secret_pb2.SdsSecretConfig(name=cert.name, sds_config=ADS))
+    elif tls.presented_certificate:
+        # A Gateway's backend client certificate: its proxy gets the secret with the gateway's own.
+        ctx.common_tls_context.tls_certificate_sds_secret_configs.append(
+            secret_pb2.SdsSecretConfig(name=tls.presented_certificate, sds_config=ADS))
     if tls.alpn:
         ctx.common_tls_context.alpn_protocols.extend(tls.alpn)
     for kind, names in ((common_pb2.SubjectAltNameMatcher.DNS, tls.subject_alt_names),

@@ -1,6 +1,7 @@
 """A gateway's complete xDS configuration, built from its IR and what discovery knows.
 
-Clusters and endpoints are planned once per (cluster, gateway namespace): the service, its
+Clusters and endpoints are planned once per (cluster, gateway namespace, and the gateway's
+backend client certificate when it has one, which a BackendTLSPolicy's TLS presents): the service, its
 endpoints, and the cluster's policy for that port (ir_clusters.ClusterPolicy, which discovery
 decides from the DestinationRule: nothing here reads an Istio resource). A plan is built either
 for no one in particular (the shared view) or for one proxy, whose locality and labels then
@@ -185,6 +186,12 @@ class ClusterPlan:
         return (self.source, *self.policy.sources)
 
     @property
+    def presented_certificate(self) -> str | None:
+        """The SDS name of the gateway's backend client certificate the cluster presents, if any."""
+        tls = self.policy.tls
+        return tls.presented_certificate or None if tls is not None else None
+
+    @property
     def inline(self) -> bool:
         """DNS clusters carry their endpoints in the cluster itself."""
         return self.service.resolution in ("DNS", "DNS_ROUND_ROBIN")
@@ -247,7 +254,9 @@ class ClusterBuilder:
         # A gateway's clusters for no proxy in particular, by (gateway, waypoint), with the
         # cluster references and the generation they were made for: reused while both hold.
         self._generation = 0  # moves whenever a plan or built cluster is dropped, or the VIPs change
-        self._gateways: dict[tuple[str, bool], tuple[tuple[ir.ClusterRef, ...], int, GatewayClusters]] = {}
+        # (The references come with the gateway's backend client certificate, which its plans carry.)
+        self._gateways: dict[tuple[str, bool], tuple[tuple[tuple[ir.ClusterRef, ...], str | None], int,
+                                                      GatewayClusters]] = {}
 
     def _secrets(self, namespace: str, name: str) -> Secret | None:
         self._recorder.read(("obj", "Secret", namespace, name))
@@ -289,9 +298,12 @@ class ClusterBuilder:
         other._versions = self._versions + (1 << 32)  # versions of its own, never equal to ours
         return other
 
-    def plan(self, ref: ir.ClusterRef, namespace: str, labels: dict[str, str] | None = None) -> ClusterPlan | None:
-        """The plan of a cluster seen from a gateway in `namespace` (None when its port is gone)."""
-        key = (ref, namespace, tuple(sorted(labels.items())) if labels else None)
+    def plan(self, ref: ir.ClusterRef, namespace: str, labels: dict[str, str] | None = None,
+             client_certificate: str | None = None) -> ClusterPlan | None:
+        """The plan of a cluster seen from a gateway in `namespace` (None when its port is gone);
+        `client_certificate`: the SDS name of the certificate that gateway presents on a
+        BackendTLSPolicy's TLS (its spec.tls.backend), when it has one."""
+        key = (ref, namespace, tuple(sorted(labels.items())) if labels else None, client_certificate)
 
         def compute() -> ClusterPlan | None:
             found = self._discovery.endpoints(ref.service_kind, ref.namespace, ref.service, ref.port, ref.host)
@@ -303,6 +315,9 @@ class ClusterBuilder:
                 return None
             port, endpoints = found
             policy = self._policies(ref.host, namespace, labels, port, service)
+            if ref.passthrough:
+                policy = policy.without_backend_tls()  # a Passthrough TLSRoute's: the client's TLS as it came
+            policy = policy.presenting(client_certificate)
             result = ClusterPlan(ref, port, service, endpoints, policy, serving_fallback(endpoints))
             self._versions += 1
             self._known[id(result)] = (key, result, self._versions)
@@ -365,12 +380,13 @@ class ClusterBuilder:
             return self._gateway_clusters(cfg, proxy, labels, waypoint)
         key = (cfg.key, waypoint)
         found = self._gateways.get(key)
-        if found is not None and found[1] == self._generation and found[0] == cfg.clusters:
+        used = (cfg.clusters, cfg.backend_client_certificate)
+        if found is not None and found[1] == self._generation and found[0] == used:
             return found[2]
         out = self._gateway_clusters(cfg, None, None, waypoint)
         # Made now, which may itself have planned or built (never dropped) something: the
         # generation it holds for is the current one.
-        self._gateways[key] = (cfg.clusters, self._generation, out)
+        self._gateways[key] = (used, self._generation, out)
         return out
 
     def keep_gateways(self, live: set[str]) -> None:
@@ -380,7 +396,8 @@ class ClusterBuilder:
 
     def _gateway_clusters(self, cfg: ir.GatewayConfig, proxy: ProxyView | None, labels: dict[str, str] | None,
                           waypoint: bool) -> GatewayClusters:
-        plans = [p for ref in cfg.clusters if (p := self.plan(ref, cfg.namespace, labels)) is not None]
+        plans = [p for ref in cfg.clusters
+                 if (p := self.plan(ref, cfg.namespace, labels, cfg.backend_client_certificate)) is not None]
         hashing = {p.ref.name: hash_policies(p.policy.hash_key) for p in plans if p.policy.hash_key is not None}
         clusters: list[Resource] = []
         endpoints: list[Resource] = []

@@ -9,6 +9,7 @@ reports them as status conditions, as a controller would.
 
 from .common import GROUP, BackendObjectRef, HeaderModifier, LabelSelector, ParentRef, ValueMatch
 from .gateway import (
+    BackendTLS,
     FrontendTLS,
     FrontendValidation,
     Gateway,
@@ -46,7 +47,7 @@ ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 POLICY_KINDS = ("BackendTLSPolicy",)
 
 __all__ = [
-    "GROUP", "POLICY_KINDS", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "FrontendTLS", "FrontendValidation",
+    "GROUP", "POLICY_KINDS", "ROUTE_KINDS", "BackendObjectRef", "BackendRef", "BackendTLS", "FrontendTLS", "FrontendValidation",
     "Gateway", "GatewayAddress", "GatewayClass", "HTTPRoute", "HeaderModifier", "Infrastructure", "LabelSelector",
     "Listener", "ObjectRef", "ParametersRef", "ParentRef", "PathMatch",
     "PathModifier", "ReferenceGrant", "ReferenceGrantFrom", "ReferenceGrantTo", "RequestMirror", "RequestRedirect",

@@ -111,6 +111,14 @@ class FrontendTLS:
 
 
 @dataclass(frozen=True, slots=True)
+class BackendTLS:
+    """Gateway `spec.tls.backend`: the client certificate the Gateway presents when it connects to
+    a backend over TLS (a BackendTLSPolicy decides which connections are TLS)."""
+
+    client_certificate_ref: SecretRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AllowedListeners:
     """Gateway `spec.allowedListeners`: the namespaces whose ListenerSets may attach (None, Same,
     All, Selector)."""
@@ -132,6 +140,8 @@ class Gateway:
     class_line: int = field(default=0, compare=False)  # the line of spec.gatewayClassName, for problems with the class named there
     allowed_listeners: AllowedListeners | None = None  # None: no ListenerSet may attach
     frontend: FrontendTLS | None = None
+    # spec.tls.backend: None when absent; its clientCertificateRef (None when the section has none).
+    backend: BackendTLS | None = None
     kind = "Gateway"
 
 
@@ -151,12 +161,9 @@ def parse_listener(f: Fields) -> Listener | None:
     if tls is not None:
         tls_mode = tls.str("mode", default="Terminate", enum=("Terminate", "Passthrough"))
         for r in tls.maps("certificateRefs", max_items=64):
-            rname = r.str("name", required=True, min_len=1, max_len=253)
-            rgroup = r.str("group", default="", check=check_group)
-            rkind = r.str("kind", default="Secret", check=check_kind)
-            rns = r.str("namespace", default="", check=formats.dns1123_label)
-            if rname is not None and rgroup is not None and rkind is not None and rns is not None:
-                refs.append(SecretRef(rgroup, rkind, rname, rns))
+            ref = _parse_secret_ref(r)
+            if ref is not None:
+                refs.append(ref)
     if protocol in ("HTTPS", "TLS") and tls is None:
         f.error("tls", f"required for protocol {protocol}")
     if protocol in ("HTTP", "TCP", "UDP") and tls is not None:
@@ -236,8 +243,27 @@ def parse_gateway(f: Fields, meta: Meta, source: Source) -> Gateway:
     tls = spec.map("tls")
     frontend_fields = tls.map("frontend") if tls is not None else None
     frontend = _parse_frontend(frontend_fields) if frontend_fields is not None else None
+    backend_fields = tls.map("backend") if tls is not None else None
+    backend = _parse_backend(backend_fields) if backend_fields is not None else None
     return Gateway(meta, source, class_name, tuple(listeners), tuple(addresses), infrastructure,
-                   spec.line_of("gatewayClassName"), allowed, frontend)
+                   spec.line_of("gatewayClassName"), allowed, frontend, backend)
+
+
+def _parse_secret_ref(r: Fields) -> SecretRef | None:
+    """A SecretObjectReference: group "" and kind Secret by default, the namespace optional."""
+    name = r.str("name", required=True, min_len=1, max_len=253)
+    group = r.str("group", default="", check=check_group)
+    kind = r.str("kind", default="Secret", check=check_kind)
+    namespace = r.str("namespace", default="", check=formats.dns1123_label)
+    if name is None or group is None or kind is None or namespace is None:
+        return None
+    return SecretRef(group, kind, name, namespace)
+
+
+def _parse_backend(f: Fields) -> BackendTLS:
+    """Gateway.spec.tls.backend: an optional clientCertificateRef (a SecretObjectReference)."""
+    ref_fields = f.map("clientCertificateRef")
+    return BackendTLS(_parse_secret_ref(ref_fields) if ref_fields is not None else None)
 
 
 def _parse_validation(f: Fields) -> FrontendValidation | None:
