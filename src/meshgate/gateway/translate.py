@@ -177,9 +177,13 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                 for r in vh.routes:
                     used.update(b.cluster for b in r.backends if b.cluster)
                     used.update(m.cluster for m in r.mirrors)
+        weighted: dict[str, ir.WeightedCluster] = {}
         for lst in listeners:
             for chain in lst.filter_chains:
                 used.update(b.cluster for b in chain.tcp_backends or () if b.cluster)
+                if chain.weighted is not None:
+                    weighted[chain.weighted.name] = chain.weighted
+                    used.update(ref.name for ref, _ in chain.weighted.backends)
         for ls in state.listeners:
             for route, _ in ls.attached:
                 for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items():
@@ -191,6 +195,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
+            weighted_clusters=tuple(weighted[k] for k in sorted(weighted)),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw),
                                          state.own_listeners,
