@@ -64,6 +64,19 @@ class WeightedBackend:
 
 
 @dataclass(frozen=True, slots=True)
+class WeightedCluster:
+    """One cluster made of several clusters' endpoints, each backend's endpoints together
+    getting its weight's share of the traffic: for a proxy that can name a single cluster
+    (Envoy's UDP proxy has no weighted_clusters). `backends`: the clusters, resolved, each
+    once with a weight above 0, two or more; `source`: the route whose backends they are (the
+    cluster's xDS metadata)."""
+
+    name: str
+    backends: tuple[tuple[ClusterRef, int], ...]
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
 class Redirect:
     """An HTTP redirect; None fields keep the request's value (`port` is Envoy's port_redirect)."""
 
@@ -185,7 +198,8 @@ class FilterChain:
     matched on the original destination (a waypoint's captured service VIPs and port).
     source_ips: matched on the client's address (a waypoint's chain for the Pods of a namespace
     with consumer routes). tcp_backends: a TCPRoute's, TLSRoute's or UDPRoute's weighted backends
-    (none: connections are closed).
+    (none: connections are closed). weighted: a UDPRoute's backends as one cluster, when it has
+    several (tcp_backends then names that cluster alone).
     """
 
     name: str
@@ -199,6 +213,7 @@ class FilterChain:
     tcp_backends: tuple[WeightedBackend, ...] | None = None
     source_ips: tuple[str, ...] = ()
     client_validation: ClientValidation | None = None
+    weighted: WeightedCluster | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +324,9 @@ class GatewayConfig:
     # The SDS name (one of `secrets`) of the certificate presented on BackendTLSPolicy connections
     # (the Gateway's spec.tls.backend clientCertificateRef, when it resolves).
     backend_client_certificate: str | None = None
+    # Clusters made of other clusters' endpoints (UDPRoutes with weighted backends); the
+    # clusters they are made of are in `clusters` too.
+    weighted_clusters: tuple[WeightedCluster, ...] = ()
 
     @property
     def key(self) -> str:

@@ -28,6 +28,12 @@ def client_secret_name(namespace: str, name: str) -> str:
     return f"client/{namespace}/{name}"
 
 
+def weighted_cluster_name(kind: str, namespace: str, name: str) -> str:
+    """`meshgate|<kind>|<namespace>|<name>` (kind in lower case): the cluster a route's weighted
+    backends make together, for a proxy that sends to one cluster (Envoy's UDP proxy)."""
+    return f"meshgate|{kind.lower()}|{namespace}|{name}"
+
+
 def listener_name(address: str, port: int) -> str:
     """`<address>_<port>`, as Istio names gateway listeners."""
     return f"{address}_{port}"

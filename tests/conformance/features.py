@@ -59,7 +59,7 @@ SUPPORTED = frozenset({
     "TLSRouteModeTerminate",  # a Terminate listener ends TLS with its certificates and forwards the plain bytes
     "TLSRouteModeMixed",  # Terminate and Passthrough listeners on one port (their chains told apart by SNI)
     "TCPRoute",  # TCP listeners: the oldest attached route, weighted backends
-    "UDPRoute",  # UDP listeners: the oldest attached route, one backend (Envoy's UDP proxy has no weights)
+    "UDPRoute",  # UDP listeners: the oldest attached route, weighted backends (one cluster of their endpoints)
     # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
     "BackendTLSPolicy",
     "BackendTLSPolicySANValidation",
@@ -87,8 +87,6 @@ UNSUPPORTED: dict[str, str] = {
 # Tests of claimed features that meshgate is known to fail, each with the reason (upstream's
 # --skip-tests: reported as skipped, never as passed; `--all-features` runs them).
 SKIPPED_TESTS: dict[str, str] = {
-    "UDPRouteWeightedRouting": "Envoy's UDP proxy sends a listener's datagrams to one cluster, so a UDPRoute's "
-                               "backends get no weights (meshgate sends to the first resolved backend)",
 }
 
 

@@ -305,21 +305,82 @@ def _client_secret(valid: bool) -> str:
             f"stringData:\n  tls.crt: |\n{block}  tls.key: |\n{key}")
 
 
-# A Passthrough TLS listener beside the TCP one, and a TLSRoute through it to a policy's port:
-# its backend gets a cluster of its own, without the policy's TLS, while the policy applies.
-SLOTS["tcp-gateway"].append(TCP_GATEWAY.format(port=9000).replace(
-    "listeners: [", "listeners: [{name: tls, port: 9443, protocol: TLS, tls: {mode: Passthrough}, "
-                    "allowedRoutes: {namespaces: {from: All}}}, "))
-SLOTS["tls-route"] = [None, """apiVersion: gateway.networking.k8s.io/v1
-kind: TLSRoute
-metadata: {name: pass, namespace: app}
-spec:
-  parentRefs: [{name: tcp, namespace: gw, sectionName: tls}]
-  hostnames: [a.example.com]
-  rules: [{backendRefs: [{name: a, port: 80}]}]
-"""]
+# The TCP Gateway's Passthrough TLS listener carries the TLSRoute slot above; its version 1 goes
+# to a policy's port: its backend gets a cluster of its own, without the policy's TLS, while the
+# policy applies. (A fourth TCP Gateway version, on another port, for the examples' indices.)
+SLOTS["tcp-gateway"].append(TCP_GATEWAY.format(port=9002))
 SLOTS["gateway"].append(GATEWAY.format(port=8080, allowed=ALL) + "  tls: {backend: {clientCertificateRef: {name: client}}}\n")
 SLOTS["client-cert"] = [_client_secret(True), _client_secret(False), None]
+
+
+# A UDPRoute on a Gateway of its own: one backend (its cluster), or several (a weighted cluster
+# made of their endpoints, which follows their hints and locality priorities per proxy).
+UDP_GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: udp, namespace: gw}
+spec:
+  gatewayClassName: meshgate
+  listeners: [{name: udp, port: 5300, protocol: UDP, allowedRoutes: {namespaces: {from: All}}}]
+"""
+
+
+def _udp_service(extra: str = "") -> str:
+    return f"""apiVersion: v1
+kind: Service
+metadata: {{name: u, namespace: app}}
+spec:
+  selector: {{app: a}}
+  ports: [{{name: dns, port: 53, targetPort: 5353, protocol: UDP}}, {{name: alt, port: 54, targetPort: 5354, protocol: UDP}}]{extra}
+"""
+
+
+# v: hand-written EndpointSlices, so that their changes take the endpoints-only path.
+UDP_SERVICE_V = """apiVersion: v1
+kind: Service
+metadata: {name: v, namespace: app}
+spec:
+  ports: [{name: dns, port: 53, targetPort: 5353, protocol: UDP}]
+"""
+
+
+def _udp_slice(endpoints: str) -> str:
+    return f"""apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: v-1
+  namespace: app
+  labels: {{kubernetes.io/service-name: v}}
+addressType: IPv4
+ports: [{{name: dns, port: 5353, protocol: UDP}}]
+endpoints:
+{endpoints}"""
+
+
+def _udp_route(backends: str) -> str:
+    return f"""apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: UDPRoute
+metadata: {{name: u, namespace: app}}
+spec:
+  parentRefs: [{{name: udp, namespace: gw}}]
+  rules: [{{backendRefs: {backends}}}]
+"""
+
+
+SLOTS.update({
+    "udp-gateway": [None, UDP_GATEWAY],
+    "svc-u": [None, _udp_service(), _udp_service("\n  trafficDistribution: PreferClose")],
+    "svc-v": [None, UDP_SERVICE_V],
+    "slice-v": [None,
+                _udp_slice("- {addresses: [10.0.4.1], conditions: {ready: true}, nodeName: n1, zone: z1}\n"
+                           "- {addresses: [10.0.4.2], conditions: {ready: true}, nodeName: n2, zone: z2}\n"),
+                _udp_slice("- {addresses: [10.0.4.1], conditions: {ready: false}, nodeName: n1, zone: z1}\n"
+                           "- {addresses: [10.0.4.3], conditions: {ready: true}, nodeName: n2, zone: z2, "
+                           "hints: {forZones: [{name: z2}]}}\n")],
+    "udp-route": [None, _udp_route("[{name: u, port: 53}]"),
+                  _udp_route("[{name: u, port: 53, weight: 3}, {name: u, port: 54, weight: 1}, {name: v, port: 53},"
+                             " {name: b, port: 80}]"),
+                  _udp_route("[{name: u, port: 54, weight: 0}, {name: u, port: 53, weight: 2}, {name: v, port: 53}]")],
+})
 
 IDENTITIES = [
     ProxyIdentity("gw/web"),
@@ -327,6 +388,7 @@ IDENTITIES = [
     ProxyIdentity("gw/web", Locality("r1", "z1"), (("version", "v1"),), "n1"),
     ProxyIdentity("gw/web", Locality("r1", "z2"), (), "n2"),
     ProxyIdentity("gw/web", Locality("r2", "z3")),
+    ProxyIdentity("gw/udp", Locality("r1", "z2"), (), "n2"),
 ]
 
 

@@ -107,7 +107,7 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 4)), m
 # a cross-namespace route that resolves only while its ReferenceGrant exists, and a
 # BackendTLSPolicy whose CA ConfigMap changes, loses its ca.crt and comes back, then moves to
 # another Service's port and to the system CAs; an appProtocol https port that routes resolve to
-# only while a policy targets it.
+# only while a policy targets it; a weighted UDPRoute (below).
 @example([("gateway", 3), ("ns-app", 2), ("route-1", 1), ("ns-app", 0), ("gateway", 2)])
 @example([("route-3", 1), ("grant", 1), ("route-3", 2), ("grant", 0)])
 @example([("btls", 1), ("btls-ca", 1), ("btls-ca", 2), ("btls-ca", 0), ("btls", 2), ("btls-ca", 3),
@@ -119,6 +119,12 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 4)), m
           ("client-cert", 0), ("btls", 1), ("gateway", 0)])
 @example([("btls", 1), ("tcp-gateway", 3), ("tls-route", 1), ("btls", 0), ("svc-a", 1), ("btls", 1),
           ("tls-route", 0)])
+# A weighted UDPRoute whose backends' endpoints move (a Pod's readiness, a slice: the endpoints-
+# only path, hints) and whose
+# locality priorities come and go (a failover rule on every host): its weighted cluster follows.
+@example([("udp-gateway", 1), ("svc-u", 1), ("svc-v", 1), ("udp-route", 2), ("slice-v", 1), ("pod-a1", 1),
+          ("svc-u", 2), ("dr-wild", 2), ("slice-v", 2), ("pod-a2", 2), ("udp-route", 1), ("udp-route", 3),
+          ("slice-v", 0)])
 def test_incremental_equals_full(sequence: list[tuple[str, int]]) -> None:
     state = dict(START)
     incremental = _control_plane(state)

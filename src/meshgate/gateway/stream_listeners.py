@@ -9,7 +9,10 @@
 
 A route's backends are weighted as in its rules (every rule's backendRefs together: a stream
 rule has no matches to tell them apart); an unresolved one keeps its share, and connections
-that land there are closed.
+that land there are closed. Envoy's UDP proxy sends to one cluster: a UDPRoute with several
+resolved backends sends to a cluster made of their endpoints, weighted so that each backend
+gets its share (ir.WeightedCluster); its unresolved backends get none (a datagram cannot be
+refused as a connection is closed).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import ir
-from ..naming import listener_name
+from ..naming import listener_name, weighted_cluster_name
 from .backends import RouteObject, RouteResolution
 from .hostnames import specificity
 from .listeners import ListenerState
@@ -48,6 +51,26 @@ def _chain(name: str, route: RouteObject, res: RouteResolution, listener_source:
                           tcp_backends=_backends(route, res))
 
 
+def _udp_chain(name: str, route: RouteObject, res: RouteResolution, listener_source: ir.SourceRef) -> ir.FilterChain:
+    """A UDPRoute's chain: its one resolved backend's cluster, or the cluster its resolved
+    backends make together (several refs to one cluster count as one, their weights added)."""
+    refs: dict[str, ir.ClusterRef] = {}
+    weights: dict[str, int] = {}
+    rules: Sequence[Any] = route.rules
+    for rule, resolved in zip(rules, res.backends):
+        for ref, r in zip(rule.backend_refs, resolved):
+            if ref.weight > 0 and r.cluster is not None:
+                refs[r.cluster.name] = r.cluster
+                weights[r.cluster.name] = weights.get(r.cluster.name, 0) + ref.weight
+    if len(refs) < 2:
+        return _chain(name, route, res, listener_source)
+    source = _source(route)
+    weighted = ir.WeightedCluster(weighted_cluster_name(route.kind, route.meta.namespace, route.meta.name),
+                                  tuple((refs[c], weights[c]) for c in refs), source)
+    return ir.FilterChain(name, "", sources=(listener_source, source),
+                          tcp_backends=(ir.WeightedBackend(weighted.name, 1),), weighted=weighted)
+
+
 def stream_listener(group: list[ListenerState], address: str, port: int, resolve: Resolve,
                     listener_source: Callable[[ListenerState], ir.SourceRef]) -> ir.Listener | None:
     """The Envoy listener of a port's programmed TLS, TCP or UDP Gateway listeners; None when
@@ -58,8 +81,9 @@ def stream_listener(group: list[ListenerState], address: str, port: int, resolve
         ls = group[0]
         if ls.attached:
             route = ls.attached[0][0]  # attached in route order: the oldest first
-            chains.append(_chain(f"{ls.key}/{route.meta.namespace}/{route.meta.name}", route, resolve(route),
-                                 listener_source(ls)))
+            make = _udp_chain if protocol == "UDP" else _chain
+            chains.append(make(f"{ls.key}/{route.meta.namespace}/{route.meta.name}", route, resolve(route),
+                               listener_source(ls)))
     else:
         claimed: set[str] = set()
         for ls in sorted(group, key=lambda x: specificity(x.listener.hostname)):

@@ -189,9 +189,13 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                 for r in vh.routes:
                     used.update(b.cluster for b in r.backends if b.cluster)
                     used.update(m.cluster for m in r.mirrors)
+        weighted: dict[str, ir.WeightedCluster] = {}
         for lst in listeners:
             for chain in lst.filter_chains:
                 used.update(b.cluster for b in chain.tcp_backends or () if b.cluster)
+                if chain.weighted is not None:
+                    weighted[chain.weighted.name] = chain.weighted
+                    used.update(ref.name for ref, _ in chain.weighted.backends)
         cluster_refs.update((cname, cref) for cname, cref in resolved.items() if cname in used)
         secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}
         client_cert, unresolved, why = backend_client_certificate(store, gw)
@@ -204,6 +208,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
             tracing=tracing(gw, store, owned.get(gw.class_name)),
             backend_client_certificate=client_cert.name if client_cert is not None else None,
+            weighted_clusters=tuple(weighted[k] for k in sorted(weighted)),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw)
                                          + resolved_refs_conditions(gw, unresolved, why, state.own_listeners),

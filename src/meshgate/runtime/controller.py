@@ -29,7 +29,7 @@ from ..gateway.frontend_tls import only_unread_config_maps
 from ..gateway.route_table import RouteTable
 from ..gateway.status_times import keep_transition_times
 from ..incremental.reads import changed_reads
-from ..ir import GatewayConfig
+from ..ir import ClusterRef, GatewayConfig, WeightedCluster
 from ..naming import WAYPOINT_CLASSES
 from ..pipeline import cluster_builder, now_rfc3339, translate_store
 from ..providers.base import Provider
@@ -39,11 +39,12 @@ from ..resources.meta import ObjectKey
 from ..store import Store
 from ..xds.cache import SnapshotCache
 from ..xds.checks import Refused
+from ..xds.cluster_plan import AnyPlan
 from ..xds.limits import XdsLimits
 from ..xds.proxy import ProxyIdentity
 from ..xds.resources import CLUSTER, ENDPOINT, Resource, snapshot_resources
 from ..xds.route_builder import RouteBuilder
-from ..xds.snapshot import ClusterBuilder, ClusterPlan, build_snapshot
+from ..xds.snapshot import ClusterBuilder, build_snapshot
 from .address_pool import AddressPool
 from .metrics import Metrics
 from .reload_log import ReloadLog
@@ -83,13 +84,14 @@ class ControlPlane:
         self._flush: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
         self._last_submit: float | None = None  # loop time of the last change submitted
-        # (ns, service) → [(gateway, ClusterRef, the gateway's backend client certificate)]
-        self._cluster_users: dict[tuple[str, str], list] = {}
+        # (ns, service) → [(gateway, its ClusterRef, or a WeightedCluster with a part of it, the
+        # gateway's backend client certificate)]
+        self._cluster_users: dict[tuple[str, str], list[tuple[str, ClusterRef | WeightedCluster, str | None]]] = {}
         self.builder = cluster_builder(self.store, self.discovery, self.ingress_use_waypoints)
         self.routes = RouteTable(self.store, self.discovery)
         # Route configurations, kept serialized while their IR holds (xds/route_builder.py).
         self.route_builder = RouteBuilder()
-        self._per_client: dict[str, list[ClusterPlan]] = {}  # gateway → its clusters that differ per client
+        self._per_client: dict[str, list[AnyPlan]] = {}  # gateway → its clusters that differ per client
         self._settings: dict[str, set] = {}  # gateway → distinct (LocalitySetting, applies) of those clusters
         self._hints: dict[str, tuple[bool, bool]] = {}  # gateway → (any topology hints, any node hints)
         # cache key → (gateway, a proxy of that context); only while a stream is served from it
@@ -189,18 +191,20 @@ class ControlPlane:
         return out
 
     def _update_endpoints(self, services: set[tuple[str, str]]) -> None:
-        touched: dict[str, list[ClusterPlan]] = {}
+        touched: dict[str, dict[str, AnyPlan]] = {}
         waypoints = {c.key for c in self.configs if c.waypoint}
         for ns, name in services:
             # Discovery and the builder forgot what the change touched (apply).
             for gateway, ref, client_cert in self._cluster_users.get((ns, name), ()):
-                if gateway not in waypoints and (ref.service_kind, ref.namespace, ref.service) in \
-                        self.builder.via_waypoint:
+                if isinstance(ref, ClusterRef) and gateway not in waypoints and \
+                        (ref.service_kind, ref.namespace, ref.service) in self.builder.via_waypoint:
                     continue  # an ingress gateway sends it to the waypoint's VIPs: its endpoints don't matter
-                plan = self.builder.plan(ref, gateway.split("/", 1)[0], client_certificate=client_cert)
+                plan = self.builder.plan_of(ref, gateway.split("/", 1)[0], waypoint=gateway in waypoints,
+                                            client_certificate=client_cert)
                 if plan is not None:
-                    touched.setdefault(gateway, []).append(plan)
-        for gateway, plans in touched.items():
+                    touched.setdefault(gateway, {})[plan.ref.name] = plan  # a weighted one once, however many parts moved
+        for gateway, by_name in touched.items():
+            plans = list(by_name.values())
             self._put(gateway, plans, None)
             for key, (gw, view) in self._contexts.items():
                 if gw == gateway:
@@ -208,8 +212,9 @@ class ControlPlane:
                     if labels:
                         # Planned apart: what a label set needs goes with its view (see _build_context).
                         scratch = self.builder.scratch()
-                        self._put(key, [scratch.plan(p.ref, gateway.split("/", 1)[0], labels,
-                                                     p.presented_certificate) or p for p in plans],
+                        self._put(key, [scratch.plan_of(p.ref, gateway.split("/", 1)[0], labels,
+                                                        gateway in waypoints, p.presented_certificate) or p
+                                        for p in plans],
                                   view, scratch)
                     else:
                         self._put(key, plans, view)
@@ -224,7 +229,7 @@ class ControlPlane:
         gateway's streams so that they re-resolve (a Service gained hints, say)."""
         for g in gateways:
             plans = self._per_client.get(g, [])
-            rules = ({(p.setting, p.applies) for p in plans if p.locality_lb},
+            rules = ({s for p in plans for s in p.locality_settings},
                      (any(p.hinted for p in plans), any(p.node_hinted for p in plans)))
             if (self._settings.get(g), self._hints.get(g)) != rules:
                 self._settings[g], self._hints[g] = rules
@@ -233,7 +238,7 @@ class ControlPlane:
                     if gw == g:
                         self._write(self.cache.touch, key)
 
-    def _put(self, key: str, plans: list[ClusterPlan], view: ProxyView | None,
+    def _put(self, key: str, plans: list[AnyPlan], view: ProxyView | None,
              builder: ClusterBuilder | None = None) -> None:
         """Upsert the clusters (DNS) and load assignments of `plans` into one cache entry."""
         clusters, assignments = self._built(plans, view, builder)
@@ -247,7 +252,7 @@ class ControlPlane:
             if base is not None:
                 base[ENDPOINT].update(assignments)
 
-    def _built(self, plans: list[ClusterPlan], view: ProxyView | None, builder: ClusterBuilder | None = None
+    def _built(self, plans: list[AnyPlan], view: ProxyView | None, builder: ClusterBuilder | None = None
                ) -> tuple[dict[str, Resource], dict[str, Resource]]:
         """The clusters (DNS: they carry their endpoints) and load assignments of `plans` for `view`."""
         clusters, assignments = {}, {}
@@ -388,6 +393,9 @@ class ControlPlane:
             for ref in cfg.clusters:
                 self._cluster_users.setdefault((ref.namespace, ref.service), []).append(
                     (cfg.key, ref, cfg.backend_client_certificate))
+            for wc in cfg.weighted_clusters:
+                for part in {(r.namespace, r.service) for r, _ in wc.backends}:
+                    self._cluster_users.setdefault(part, []).append((cfg.key, wc, None))
         # The gateways' clusters as their snapshots were just built (kept by the builder).
         self._per_client = {cfg.key: self.builder.gateway_clusters(cfg, waypoint=cfg.waypoint).per_client
                             for cfg in self.configs}

@@ -124,8 +124,10 @@ def _tcp_proxy(name: str, backends: tuple[ir.WeightedBackend, ...]) -> tcp_proxy
 
 
 def _udp_proxy(chain: ir.FilterChain) -> lc.ListenerFilter:
-    """A UDP proxy sending every datagram to the route's first backend (Envoy's UDP proxy routes
-    to one cluster: weights are not kept)."""
+    """A UDP proxy sending every datagram to the route's cluster: its one resolved backend's, or
+    the weighted cluster its backends make together (Envoy's UDP proxy routes to one cluster;
+    gateway/stream_listeners.py). A session per client address and port: each new one is
+    balanced afresh."""
     backends = chain.tcp_backends or ()
     cluster = next((b.cluster for b in backends if b.cluster), NO_BACKEND)
     action = matcher_pb2.Matcher.OnMatch(action=_typed_extension("route", udp_route_pb2.Route(cluster=cluster)))

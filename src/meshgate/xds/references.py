@@ -2,8 +2,9 @@
 
 A cluster may leave a proxy only once no route or listener the proxy may still be using names
 it (see server.py). The names are read from the serialized resource as served: route actions
-(`cluster`, `weighted_clusters`, request mirrors) and TCP proxy filters (`cluster`,
-`weighted_clusters`), inline route configurations of HTTP connection managers included. Each
+(`cluster`, `weighted_clusters`, request mirrors), TCP proxy filters (`cluster`,
+`weighted_clusters`) and UDP proxy listener filters (the route of their matcher's no-match
+action), inline route configurations of HTTP connection managers included. Each
 resource version is read once and remembered (a bounded memo shared by every stream).
 """
 
@@ -13,6 +14,8 @@ from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
+from envoy.extensions.filters.udp.udp_proxy.v3 import route_pb2 as udp_route_pb2
+from envoy.extensions.filters.udp.udp_proxy.v3 import udp_proxy_pb2
 from google.protobuf import any_pb2
 
 from .resources import LISTENER, ROUTE, Resource
@@ -20,6 +23,7 @@ from .resources import LISTENER, ROUTE, Resource
 MEMO_SIZE = 1024  # resource versions remembered; a version read again costs one more parse
 
 _TCP_PROXY = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+_UDP_PROXY = "type.googleapis.com/envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig"
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
 
@@ -41,8 +45,16 @@ def route_configuration_clusters(rc: route_pb2.RouteConfiguration) -> set[str]:
 
 
 def listener_clusters(lst: listener_pb2.Listener) -> set[str]:
-    """The clusters a Listener's TCP proxies (and inline route configurations) send to."""
+    """The clusters a Listener's TCP and UDP proxies (and inline route configurations) send to."""
     out: set[str] = set()
+    for lf in lst.listener_filters:
+        if lf.typed_config.type_url == _UDP_PROXY:
+            proxy = udp_proxy_pb2.UdpProxyConfig()
+            lf.typed_config.Unpack(proxy)
+            action = proxy.matcher.on_no_match.action.typed_config
+            route = udp_route_pb2.Route()
+            if action.Unpack(route) and route.cluster:
+                out.add(route.cluster)
     chains = [*lst.filter_chains, *([lst.default_filter_chain] if lst.HasField("default_filter_chain") else [])]
     for chain in chains:
         for f in chain.filters:

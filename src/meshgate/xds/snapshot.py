@@ -40,21 +40,23 @@ from ..discovery.model import (
     PortModel,
     ServiceModel,
 )
-from ..discovery.topology_filter import categorize, has_hints, serving_fallback
+from ..discovery.topology_filter import categorize, serving_fallback
 from ..incremental.memo import Memo
-from ..ir_clusters import ClusterPolicy, LocalitySetting
+from ..ir_clusters import ClusterPolicy
 from ..resources.core import ConfigMap, Secret
+from .cluster_plan import AnyPlan, ClusterPlan, WeightedPart, WeightedPlan
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster, stat_name
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
 from .listeners import listener
-from .metadata import object_ref, set_metadata
+from .metadata import set_metadata
 from .route_builder import RouteBuilder
 from .routes import HashPolicies, hash_policies, http_filters_needed
 from .scopes import scope_source, split_configs
 from .secrets import secret
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
 from .tracing import TRACING_CLUSTER, tracing_cluster
+from .weighted_clusters import merged_assignment, weighted_cluster
 
 M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration, cluster_pb2.Cluster,
             endpoint_pb2.ClusterLoadAssignment)
@@ -121,99 +123,19 @@ def _parsed(kind: type[M], resource: Resource) -> M:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class ClusterPlan:
-    """Everything that decides one cluster's config, before any proxy is considered."""
-
-    ref: ir.ClusterRef
-    port: PortModel
-    service: ServiceModel
-    endpoints: tuple[EndpointModel, ...]
-    policy: ClusterPolicy  # every decision besides the endpoints, and the DestinationRule behind them
-    # What a proxy without topology filtering is sent: `endpoints`, or, when none is ready,
-    # the serving-terminating ones as healthy (kube-proxy's fallback).
-    served: tuple[EndpointModel, ...]
-
-    @property
-    def setting(self) -> LocalitySetting | None:
-        """The locality load balancing setting, when it shapes this cluster."""
-        return self.policy.locality.setting
-
-    @property
-    def applies(self) -> bool:
-        """Whether failover/failoverPriority apply (outlierDetection, or forced by trafficDistribution)."""
-        return self.policy.locality.applies
-
-    @property
-    def locality_source(self) -> str:
-        """Where the locality setting came from, in words (for explanations)."""
-        return self.policy.locality.source
-
-    @property
-    def forced(self) -> bool:
-        """Whether the service's trafficDistribution chose the locality setting."""
-        return self.policy.locality.forced
-
-    @property
-    def locality_lb(self) -> bool:
-        """Whether locality load balancing gives proxies different priorities or weights."""
-        return self.setting is not None and (self.applies or bool(self.setting.distribute))
-
-    @property
-    def hinted(self) -> bool:
-        """Whether EndpointSlice topology hints give proxies different endpoint sets."""
-        return has_hints(self.endpoints)
-
-    @property
-    def node_hinted(self) -> bool:
-        return any(ep.hints_nodes for ep in self.endpoints)
-
-    @property
-    def per_client(self) -> bool:
-        """Whether different proxies get different endpoints, priorities or weights."""
-        return self.locality_lb or self.hinted
-
-    @property
-    def source(self) -> ir.SourceRef:
-        """The Service or ServiceEntry this cluster load-balances over (for xDS metadata)."""
-        return object_ref(self.ref.service_kind, self.ref.namespace, self.ref.service, self.service.annotations)
-
-    @property
-    def sources(self) -> tuple[ir.SourceRef, ...]:
-        """What made the cluster (its xDS metadata): the Service or ServiceEntry, and the
-        DestinationRule when one applies. Never the routes that use it: those are many, and
-        a route added to a Service in use must leave its cluster as it was."""
-        return (self.source, *self.policy.sources)
-
-    @property
-    def presented_certificate(self) -> str | None:
-        """The SDS name of the gateway's backend client certificate the cluster presents, if any."""
-        tls = self.policy.tls
-        return tls.presented_certificate or None if tls is not None else None
-
-    @property
-    def inline(self) -> bool:
-        """DNS clusters carry their endpoints in the cluster itself."""
-        return self.service.resolution in ("DNS", "DNS_ROUND_ROBIN")
-
-    @property
-    def has_eds(self) -> bool:
-        return self.service.resolution in ("", "STATIC")
-
-
 @dataclass(slots=True)
 class GatewayClusters:
     """One gateway's clusters for no proxy in particular: its plans, the hash policies its
     routes need, the clusters and assignments built for them, the client certificates they
     present, and the plans whose endpoints differ per proxy (not those sent to a waypoint's
-    VIPs instead of endpoints)."""
+    VIPs instead of endpoints; weighted clusters' among them)."""
 
     plans: list[ClusterPlan]
     hashing: HashPolicies
     clusters: list[Resource]
     endpoints: list[Resource]
     client_secrets: list[ir.TLSSecret]
-    per_client: list[ClusterPlan]
+    per_client: list[AnyPlan]
 
 
 class ClusterBuilder:
@@ -255,8 +177,7 @@ class ClusterBuilder:
         # cluster references and the generation they were made for: reused while both hold.
         self._generation = 0  # moves whenever a plan or built cluster is dropped, or the VIPs change
         # (The references come with the gateway's backend client certificate, which its plans carry.)
-        self._gateways: dict[tuple[str, bool], tuple[tuple[tuple[ir.ClusterRef, ...], str | None], int,
-                                                      GatewayClusters]] = {}
+        self._gateways: dict[tuple[str, bool], tuple[tuple, int, GatewayClusters]] = {}
 
     def _secrets(self, namespace: str, name: str) -> Secret | None:
         self._recorder.read(("obj", "Secret", namespace, name))
@@ -379,8 +300,9 @@ class ClusterBuilder:
         if proxy is not None or labels is not None:
             return self._gateway_clusters(cfg, proxy, labels, waypoint)
         key = (cfg.key, waypoint)
+        refs = (cfg.clusters, cfg.weighted_clusters)
         found = self._gateways.get(key)
-        used = (cfg.clusters, cfg.backend_client_certificate)
+        used = (refs, cfg.backend_client_certificate)
         if found is not None and found[1] == self._generation and found[0] == used:
             return found[2]
         out = self._gateway_clusters(cfg, None, None, waypoint)
@@ -402,7 +324,7 @@ class ClusterBuilder:
         clusters: list[Resource] = []
         endpoints: list[Resource] = []
         client_secrets: list[ir.TLSSecret] = []
-        per_client: list[ClusterPlan] = []
+        per_client: list[AnyPlan] = []
         for plan in plans:
             vips = None if waypoint else self.via_waypoint.get((plan.ref.service_kind, plan.ref.namespace,
                                                                  plan.ref.service))
@@ -421,11 +343,76 @@ class ClusterBuilder:
             client = self.client_secret(plan)
             if client is not None:
                 client_secrets.append(client)
+        for wc in cfg.weighted_clusters:
+            weighted = self.weighted_plan(wc, cfg.namespace, labels, waypoint)
+            if weighted.per_client:
+                per_client.append(weighted)
+            built, cla = self.build(weighted, proxy)
+            clusters.append(built)
+            if cla is not None:
+                endpoints.append(cla)
         return GatewayClusters(plans, hashing, clusters, endpoints, client_secrets, per_client)
 
-    def build(self, plan: ClusterPlan, proxy: ProxyView | None = None) -> Built:
+    def weighted_plan(self, wc: ir.WeightedCluster, namespace: str, labels: dict[str, str] | None = None,
+                      waypoint: bool = False) -> WeightedPlan:
+        """The plan of a weighted cluster seen from a gateway in `namespace`: its backends'
+        plans (those whose port is gone, and DNS or original-destination ones, whose endpoints
+        are no addresses to join, left out)."""
+        parts = []
+        for ref, weight in wc.backends:
+            plan = self.plan(ref, namespace, labels)
+            vips = None if waypoint else self.via_waypoint.get((ref.service_kind, ref.namespace, ref.service))
+            if plan is not None and (vips or plan.has_eds):
+                parts.append(WeightedPart(plan, weight, tuple(vips or ())))
+        return WeightedPlan(wc, tuple(parts))
+
+    def plan_of(self, ref: ir.ClusterRef | ir.WeightedCluster, namespace: str, labels: dict[str, str] | None = None,
+                waypoint: bool = False, client_certificate: str | None = None) -> AnyPlan | None:
+        """The plan of a service port's cluster (presenting `client_certificate`, see `plan`) or
+        of a weighted cluster."""
+        if isinstance(ref, ir.WeightedCluster):
+            return self.weighted_plan(ref, namespace, labels, waypoint)
+        return self.plan(ref, namespace, labels, client_certificate)
+
+    def _part_assignment(self, part: WeightedPart, proxy: ProxyView | None) -> endpoint_pb2.ClusterLoadAssignment:
+        """A weighted cluster's part as its own cluster sends it to `proxy`: its endpoints, or its VIPs."""
+        if part.vips:
+            return waypoint_cluster(part.plan.ref, part.vips).load_assignment
+        return self.assignment(part.plan, proxy)
+
+    def _build_weighted(self, weighted: WeightedPlan, proxy: ProxyView | None) -> Built:
+        """A weighted cluster and its load assignment, kept while its parts' plans hold (with
+        their reads, so whatever drops a part's plan drops it too)."""
+        shared = proxy is None or not weighted.per_client
+
+        def compute() -> Built:
+            cla = merged_assignment(weighted.ref.name, [(p.weight, self._part_assignment(p, proxy))
+                                                        for p in weighted.parts])
+            c = weighted_cluster(weighted.ref, weighted.sources)
+            return make_resource(CLUSTER, c.name, c), make_resource(ENDPOINT, c.name, cla)
+        known = [self._known.get(id(p.plan)) for p in weighted.parts]
+        if any(k is None or k[1] is not p.plan for k, p in zip(known, weighted.parts)):
+            return compute()  # a plan of another builder: not kept
+        keys = [k[0] for k in known if k is not None]
+        key = ("weighted", weighted.ref, tuple((k[0], k[2], p.vips) for k, p in zip(known, weighted.parts)
+                                                if k is not None))
+
+        def compute_kept() -> Built:
+            for part_key in keys:
+                self._recorder.read_all(self._plans.reads(part_key))
+            return compute()
+        if shared:
+            return self._built.get(key, compute_kept)
+        assert proxy is not None
+        client_key = (key, tuple(_client_key(p.plan, proxy) if p.per_client else None for p in weighted.parts))
+        self._client_keys.setdefault(proxy, set()).add(client_key)
+        return self._for_clients.get(client_key, compute_kept)
+
+    def build(self, plan: AnyPlan, proxy: ProxyView | None = None) -> Built:
         """The cluster and, for EDS clusters, its load assignment, serialized (what is kept
         across changes is bytes, not messages: a fraction of the memory)."""
+        if isinstance(plan, WeightedPlan):
+            return self._build_weighted(plan, proxy)
         shared = proxy is None or not plan.per_client
         known = self._known.get(id(plan))
 

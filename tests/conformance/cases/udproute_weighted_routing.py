@@ -6,13 +6,14 @@ from ..stream_route_checks import expect_distribution
 from ..suite import Checks, ConformanceTest
 
 WEIGHTS = {"udp-backend-v1": 0.7, "udp-backend-v2": 0.3, "udp-backend-v3": 0.0}
+PROBE = b"gateway-api-conformance-udp-weight\n"  # udpEchoSendOnce's datagram, each from a new socket
 
 
 def body(t: Checks) -> None:
     gw = GatewayRef(INFRA, "udp-weighted-gateway", ("udp",))
     address = t.gateway_and_routes_accepted(gw, Key(INFRA, "udp-weighted-route"), route_kind="UDPRoute")
     t.expect_udp(address)
-    expect_distribution(t, lambda: str(udp_echo(address).get("pod", "")), WEIGHTS)
+    expect_distribution(t, lambda: str(udp_echo(address, PROBE).get("pod", "")), WEIGHTS)
 
 
 TEST = ConformanceTest(
