@@ -9,10 +9,10 @@
 
 A route's backends are weighted as in its rules (every rule's backendRefs together: a stream
 rule has no matches to tell them apart); an unresolved one keeps its share, and connections
-that land there are closed. Envoy's UDP proxy sends to one cluster: a UDPRoute with several
-resolved backends sends to a cluster made of their endpoints, weighted so that each backend
-gets its share (ir.WeightedCluster); its unresolved backends get none (a datagram cannot be
-refused as a connection is closed).
+that land there are closed. Envoy's UDP proxy sends to one cluster: a UDPRoute sends to a
+cluster made of its resolved backends' endpoints, weighted so that each backend gets its share
+(ir.WeightedCluster), even with one Service backend (so that moving it is a cluster update);
+its unresolved backends get none (a datagram cannot be refused as a connection is closed).
 """
 
 from __future__ import annotations
@@ -62,7 +62,11 @@ def _udp_chain(name: str, route: RouteObject, res: RouteResolution, listener_sou
             if ref.weight > 0 and r.cluster is not None:
                 refs[r.cluster.name] = r.cluster
                 weights[r.cluster.name] = weights.get(r.cluster.name, 0) + ref.weight
-    if len(refs) < 2:
+    # One Service backend goes through the route's cluster too: the listener then names a cluster
+    # that stays when the route moves to other backends (a cluster update, not a listener update,
+    # which would drop the datagrams that reach the listener being replaced). A lone ServiceEntry
+    # backend keeps its own cluster: a DNS one has no addresses to join.
+    if not refs or (len(refs) == 1 and next(iter(refs.values())).service_kind != "Service"):
         return _chain(name, route, res, listener_source)
     source = _source(route)
     weighted = ir.WeightedCluster(weighted_cluster_name(route.kind, route.meta.namespace, route.meta.name),
