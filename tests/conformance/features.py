@@ -63,7 +63,8 @@ SUPPORTED = frozenset({
     # Re-encryption to Services, CA from ConfigMaps or Secrets, hostname and SAN (DNS, URI) checks.
     "BackendTLSPolicy",
     "BackendTLSPolicySANValidation",
-    # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
+    # Core (MESH-HTTP and, with GRPCRoute above, MESH-GRPC): HTTPRoutes and GRPCRoutes on Services,
+    # served by meshgate's waypoints
     "Mesh",
     # Extended (MESH-HTTP)
     "MeshHTTPRouteBackendRequestHeaderModification",

@@ -99,4 +99,4 @@ def grpc_ir_routes(route: GRPCRoute, res: RouteResolution, listener: ListenerCon
     return entries
 
 
-GRPC_ROUTE = RouteKind("GRPCRoute", 0, grpc_ir_routes, grpc_rule_problems, rule_id)
+GRPC_ROUTE = RouteKind("GRPCRoute", 0, grpc_ir_routes, grpc_rule_problems, rule_id, mesh=True)
