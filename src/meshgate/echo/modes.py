@@ -64,7 +64,6 @@ def start_backends(address: str, port: int, context: PodContext, options: EchoOp
     context = replace(context, service=options.service, ingress=options.ingress)
     mode = options.mode
     if mode == "http":
-        from .grpc_echo import GrpcEchoServer
         from .server import EchoServer
         from .tls import server_context
 
@@ -81,6 +80,8 @@ def start_backends(address: str, port: int, context: PodContext, options: EchoOp
             urls.append(f"https://{_hostport(http.address, http.tls_port)}")
         servers: list[Backend] = [http]
         if options.grpc_port is not None:
+            from .grpc_echo import GrpcEchoServer  # grpcio only when asked for: it slows every start
+
             # One Pod, several protocols on their own ports, as echo-advanced (Istio's echo) serves them.
             side = GrpcEchoServer(address, options.grpc_port, context, log=log)
             try:
