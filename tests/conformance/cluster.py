@@ -92,6 +92,7 @@ class EchoSpec:
     mode: str = "http"  # http, grpc, tcp, udp (echo-basic's modes) or dns (the coredns stand-in)
     port: int = ECHO_HTTP_PORT
     h2c_port: int | None = None
+    grpc_port: int | None = None  # the GrpcEcho service beside HTTP (echo-advanced's --grpc, in the mesh)
     tls_port: int | None = None
     tls_secret: tuple[str, str] | None = None  # (namespace, name) of the mounted Secret
     # (namespace, name) of the mounted ConfigMap whose ca.crt TLS_CLIENT_CACERTS names: client
@@ -107,7 +108,7 @@ class EchoSpec:
 
     def ports(self) -> list[int]:
         """Every port it listens on."""
-        return [p for p in (self.port, self.h2c_port, self.tls_port) if p is not None]
+        return [p for p in (self.port, self.h2c_port, self.grpc_port, self.tls_port) if p is not None]
 
 
 @dataclass(frozen=True)

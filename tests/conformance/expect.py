@@ -46,12 +46,14 @@ class GatewayRef:
 
 
 H2C_PRIOR_KNOWLEDGE = "H2C_PRIOR_KNOWLEDGE"  # roundtripper.H2CPriorKnowledgeProtocol
+GRPC = "grpc"  # the mesh echo client's `grpc://` (http.Request.Protocol in the MESH-GRPC tests)
 
 
 @dataclass(frozen=True)
 class Request:
     """The request to send. `host` empty: the Gateway address is the Host. `protocol` empty:
-    HTTP/1.1 (or HTTPS); H2C_PRIOR_KNOWLEDGE: HTTP/2 without TLS, no Upgrade."""
+    HTTP/1.1 (or HTTPS); H2C_PRIOR_KNOWLEDGE: HTTP/2 without TLS, no Upgrade; GRPC (mesh client
+    only): a gRPC call, `headers` as its metadata."""
 
     path: str = "/"
     host: str = ""

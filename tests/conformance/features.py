@@ -65,7 +65,8 @@ SUPPORTED = frozenset({
     "BackendTLSPolicySANValidation",
     # spec.tls.backend.clientCertificateRef: the certificate a Gateway presents on that re-encryption.
     "GatewayBackendClientCertificate",
-    # Core (MESH-HTTP profile): HTTPRoutes on Services, served by meshgate's waypoints
+    # Core (MESH-HTTP and, with GRPCRoute above, MESH-GRPC): HTTPRoutes and GRPCRoutes on Services,
+    # served by meshgate's waypoints
     "Mesh",
     # Extended (MESH-HTTP)
     "MeshHTTPRouteBackendRequestHeaderModification",

@@ -3,10 +3,16 @@ through a Gateway and compares the answer as upstream's compareResponse does.
 
 The messages are the ones `meshgate echo --mode grpc` serves (meshgate.echo.grpc_echo, upstream's
 grpcecho.proto built at run time): client and server share the schema, as upstream's share the
-generated package."""
+generated package.
+
+`call_over` makes the same call over a socket the caller has connected already (the mesh client's,
+which starts with a PROXY protocol header, something grpcio cannot send): HTTP/2 with prior
+knowledge, the gRPC framing and status done here."""
 
 from __future__ import annotations
 
+import socket
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +22,7 @@ import grpc
 from meshgate.echo.grpc_echo import EchoRequest, EchoResponse, full_method
 
 from .expect import INFRA
+from .stream_clients import h2_exchange
 
 TIMEOUT = 10.0
 
@@ -104,3 +111,32 @@ def grpc_problem(expected: GrpcExpect, reply: GrpcReply) -> str | None:
         if not a.context.pod.startswith(expected.backend):
             return f"expected pod name to start with {expected.backend}, got {a.context.pod}"
     return None
+
+
+class GrpcCallFailed(ConnectionError):
+    """A call that ended without OK (an OSError, as a failed connection: the harness retries it)."""
+
+
+_STATUS_BY_CODE = {c.value[0]: c for c in grpc.StatusCode}
+
+
+def call_over(sock: socket.socket, authority: str, method: str = "Echo",
+              metadata: Mapping[str, str] | None = None) -> tuple[Any, dict[str, list[str]]]:
+    """One unary call of GrpcEcho/`method` on a new HTTP/2 connection over `sock` (connected, plain):
+    (the EchoResponse, the response headers); GrpcCallFailed unless the call ends OK."""
+    payload = EchoRequest().SerializeToString()
+    headers = [(":method", "POST"), (":scheme", "http"), (":path", full_method(method)), (":authority", authority),
+               ("content-type", "application/grpc"), ("te", "trailers")]
+    headers += [(k.lower(), v) for k, v in (metadata or {}).items()]
+    answer = h2_exchange(sock, headers, b"\x00" + struct.pack("!I", len(payload)) + payload)
+    # A trailers-only answer (an error straight from the proxy) carries grpc-status in its headers.
+    fields = answer.trailers or answer.headers
+    status = int((fields.get("grpc-status") or ["2"])[-1])  # none: UNKNOWN, as gRPC clients say
+    if answer.status != 200 or status != 0:
+        code = _STATUS_BY_CODE.get(status, grpc.StatusCode.UNKNOWN)
+        message = (fields.get("grpc-message") or [""])[-1]
+        raise GrpcCallFailed(f"HTTP status {answer.status}, gRPC {code.name}: {message}")
+    if len(answer.data) < 5:
+        raise GrpcCallFailed(f"gRPC answer of {len(answer.data)} bytes: no message")
+    length = struct.unpack("!I", answer.data[1:5])[0]
+    return EchoResponse.FromString(answer.data[5:5 + length]), answer.headers

@@ -12,7 +12,8 @@ traffic to those Services. Here, as Istio's ambient users set it up:
   address of the service network (its own Service's ClusterIP, in a cluster). `meshgate run`
   starts its Envoy as for any Gateway;
 - each echo-advanced replica is a `meshgate echo` process on its own Pod address, port 8080
-  (echo-advanced's HTTP port: `--port=8080` in the manifest, and its default);
+  (echo-advanced's HTTP port: `--port=8080` in the manifest, and its default), with the gRPC echo
+  (meshgate.echo.grpc_echo) on 7070 (`--grpc=7070`, also its default) as `--grpc-port`;
 - EndpointSlices as for the Gateway tests (cluster.endpoint_slices).
 
 The mesh manifests' own copies under manifests/mesh/ stay byte-identical: the ClusterIPs and the
@@ -38,7 +39,9 @@ ENROLLED = (MESH_NS,)
 PROXY_PORT = 15088  # where ztunnel hands captured connections to a meshgate waypoint (PROXY protocol)
 ECHO_ADVANCED = "gateway-api/conformance/echo-advanced"
 ECHO_ADVANCED_HTTP_PORT = 8080  # echo-advanced's HTTP port (--port=8080; also its default)
+ECHO_ADVANCED_GRPC_PORT = 7070  # echo-advanced's gRPC port (--grpc=7070; also its default)
 MANIFESTS = "mesh/manifests.yaml"
+MESH_ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")  # the route kinds of the mesh tests, on Services
 
 
 def service_network(pod_network: str) -> ipaddress.IPv4Network:
@@ -110,13 +113,20 @@ def build_mesh(objects: list[dict], pod_network: str) -> Mesh:
     return Mesh(tuple(services), waypoint_ip, tuple(out))
 
 
-def _echo_advanced_port(deployment: dict) -> int | None:
-    """The HTTP port of an echo-advanced Deployment (its first `--port=`, else the default), or None."""
+def _first_arg(args: list[str], flag: str, default: int) -> int:
+    values = [a.split("=", 1)[1] for a in args if a.startswith(f"{flag}=")]
+    return int(values[0]) if values else default
+
+
+def _echo_advanced_spec(deployment: dict) -> EchoSpec | None:
+    """What an echo-advanced Deployment's Pods serve here: HTTP on its first `--port=` and gRPC
+    on its first `--grpc=` (else echo-advanced's defaults); None when it is not echo-advanced."""
     for c in deployment["spec"]["template"]["spec"].get("containers", []):
         if ECHO_ADVANCED not in c.get("image", ""):
             continue
-        ports = [a.split("=", 1)[1] for a in c.get("args", []) if a.startswith("--port=")]
-        return int(ports[0]) if ports else ECHO_ADVANCED_HTTP_PORT
+        args = c.get("args", [])
+        return EchoSpec(port=_first_arg(args, "--port", ECHO_ADVANCED_HTTP_PORT),
+                        grpc_port=_first_arg(args, "--grpc", ECHO_ADVANCED_GRPC_PORT))
     return None
 
 
@@ -126,8 +136,8 @@ def mesh_pods(objects: list[dict], hosts: list[str]) -> list[Pod]:
     for d in objects:
         if d.get("kind") != "Deployment":
             continue
-        port = _echo_advanced_port(d)
-        if port is None:
+        spec = _echo_advanced_spec(d)
+        if spec is None:
             continue
         meta = d["metadata"]
         ns = meta.get("namespace", "default")
@@ -136,7 +146,7 @@ def mesh_pods(objects: list[dict], hosts: list[str]) -> list[Pod]:
         for i in range(int(d["spec"].get("replicas", 1))):
             suffix = _token(f"{ns}/{meta['name']}/{i}", 5)
             name = f"{meta['name']}-{template_hash}-{suffix}"
-            out.append(Pod(ns, name, labels, hosts[len(out)], EchoSpec(port=port)))
+            out.append(Pod(ns, name, labels, hosts[len(out)], spec))
     return out
 
 
@@ -147,6 +157,6 @@ def pod_object(pod: Pod) -> dict:
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": pod.name, "namespace": pod.namespace, "labels": dict(pod.labels)},
             "spec": {"containers": [{"name": "echo", "image": f"registry.k8s.io/{ECHO_ADVANCED}:v0.1.0",
-                                     "ports": [{"containerPort": pod.port, "protocol": "TCP"}]}]},
+                                     "ports": [{"containerPort": p, "protocol": "TCP"} for p in pod.spec.ports()]}]},
             "status": {"phase": "Running", "podIP": pod.ip, "podIPs": [{"ip": pod.ip}],
                        "conditions": [{"type": "Ready", "status": "True"}]}}

@@ -9,6 +9,13 @@ waypoint. Here `MeshClient` does both parts: it resolves the host against the me
 destination, as ztunnel hands it over; any other address (a Pod IP) is connected to directly. The
 socket is bound to the client Pod's address either way.
 
+A request with protocol `grpc` (upstream's `client grpc://echo:7070`, the MESH-GRPC tests) is a
+unary gRPC call over HTTP/2 with prior knowledge on that same socket: GrpcEcho/Echo of the gRPC
+echo the mesh Pods serve on 7070 (grpc_client.call_over; Istio's echo client calls its own echo
+service, with the same effect on what is compared), the `-H` headers as metadata, the host as
+:authority. As the Istio echo client reports it, an OK call is status 200 with the headers the
+backend saw and its Pod's name; a call that ends otherwise is an error (not ready yet).
+
 `compare_mesh` is upstream's `compareRequest`: status code, request headers present and absent,
 response headers present and absent, the answering Pod's name prefix. It does not compare the
 path, method or namespace (upstream's mesh client does not either: MeshHTTPRouteNamedRule's table
@@ -27,7 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .cluster import Pod
 from .compare import REDIRECTS, _compare_redirect
-from .expect import Expect
+from .expect import GRPC, Expect
+from .grpc_client import call_over
 from .mesh import PROXY_PORT, Mesh
 from .suite import Reply
 
@@ -88,15 +96,10 @@ class MeshClient:
             raise OSError(f"{svc.namespace}/{svc.name} is not captured by the mesh (no kube-proxy here)")
         return ip, port, svc is not None
 
-    def request(self, expected: Expect) -> Reply:
-        """One request as `client http://<host><path> -H ...` sends it (redirects not followed)."""
-        req = expected.request
-        host = req.host or DEFAULT_HOST
+    def connect(self, host: str) -> tuple[socket.socket, str, int]:
+        """A socket from the Pod to `host` as the mesh carries it (to the waypoint with a PROXY
+        header when captured); with the destination's ip and port."""
         ip, port, captured = self.destination(host)
-        headers = dict(req.headers)
-        # `-H Host:x` sets the request's Host (Istio's echo client); the Host is otherwise the URL's.
-        host_value = next((v for k, v in headers.items() if k.lower() == "host"), host_header(host))
-        headers = {k: v for k, v in headers.items() if k.lower() != "host"}
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.settimeout(TIMEOUT)
@@ -106,6 +109,24 @@ class MeshClient:
                 sock.sendall(proxy_v2_header(sock.getsockname(), (ip, port)))
             else:
                 sock.connect((ip, port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock, ip, port
+
+    def request(self, expected: Expect) -> Reply:
+        """One request as `client http://<host><path> -H ...` sends it (redirects not followed),
+        or `client grpc://<host> -H ...` for protocol grpc."""
+        req = expected.request
+        if req.protocol.lower() == GRPC:
+            return self.grpc_request(expected)
+        host = req.host or DEFAULT_HOST
+        headers = dict(req.headers)
+        # `-H Host:x` sets the request's Host (Istio's echo client); the Host is otherwise the URL's.
+        host_value = next((v for k, v in headers.items() if k.lower() == "host"), host_header(host))
+        headers = {k: v for k, v in headers.items() if k.lower() != "host"}
+        sock, ip, port = self.connect(host)
+        try:
             conn = http.client.HTTPConnection(ip, port, timeout=TIMEOUT)
             conn.sock = sock
             conn.putrequest(req.method or "GET", req.path or "/", skip_host=True, skip_accept_encoding=True)
@@ -127,6 +148,23 @@ class MeshClient:
             except ValueError:
                 echo = None
         return Reply(resp.status, got, data, echo)
+
+    def grpc_request(self, expected: Expect) -> Reply:
+        """One gRPC call (see the module docstring), answered as the echo client reports it: the
+        backend's Pod and namespace and the metadata it received, as `echo` (HTTP's shape)."""
+        req = expected.request
+        host = req.host or DEFAULT_HOST
+        sock, _, _ = self.connect(host)
+        try:
+            response, headers = call_over(sock, host, metadata=req.headers)
+        finally:
+            sock.close()
+        a = response.assertions
+        seen: dict[str, list[str]] = {}
+        for h in a.headers:
+            seen.setdefault(h.key, []).append(h.value)
+        echo = {"pod": a.context.pod, "namespace": a.context.namespace, "headers": seen}
+        return Reply(200, headers, response.SerializeToString(), echo)
 
     def batch(self, expected: Expect, count: int) -> list[Reply]:
         """`client ... --count=N`: N copies of one request."""

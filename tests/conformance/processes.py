@@ -94,6 +94,8 @@ class EchoPod:
             cmd += ["--ingress", spec.ingress]
         if spec.h2c_port is not None:
             cmd += ["--h2c-port", str(spec.h2c_port)]
+        if spec.grpc_port is not None:
+            cmd += ["--grpc-port", str(spec.grpc_port)]
         if spec.tls_port is not None and self.tls_files is not None:
             cmd += ["--tls-port", str(spec.tls_port), "--tls-cert", str(self.tls_files[0]),
                     "--tls-key", str(self.tls_files[1])]

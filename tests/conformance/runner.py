@@ -52,7 +52,17 @@ from .cluster import (
 from .expect import GatewayRef, Key
 from .features import skip_reason
 from .mesh import MANIFESTS as MESH_MANIFESTS
-from .mesh import MESH_NS, PROXY_PORT, WAYPOINT, Mesh, build_mesh, mesh_pods, pod_object, service_network
+from .mesh import (
+    MESH_NS,
+    MESH_ROUTE_KINDS,
+    PROXY_PORT,
+    WAYPOINT,
+    Mesh,
+    build_mesh,
+    mesh_pods,
+    pod_object,
+    service_network,
+)
 from .model import Applied, Result, TestFailed, Timing, split_documents
 from .processes import EchoPod, Meshgate, meshgate_exe
 from .suite import ConformanceTest
@@ -374,10 +384,11 @@ class Suite:
         """Before a mesh test's requests: its routes translated and the Envoys up to date. Upstream
         only retries requests; this keeps a test from passing on the previous configuration (the
         mesh tests read no status of their own)."""
-        routes = [Key(o["metadata"].get("namespace", ""), o["metadata"]["name"])
-                  for a in applied for o in a.objects() if o.get("kind") == "HTTPRoute"]
+        routes = [(o["kind"], Key(o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+                  for a in applied for o in a.objects() if o.get("kind") in MESH_ROUTE_KINDS]
         self._wait("the test's routes to be translated", lambda doc: next(
-            filter(None, (sc.mesh_route_programmed_problem(doc, r) for r in routes)), None), self.timing.status)
+            filter(None, (sc.mesh_route_programmed_problem(doc, r, kind) for kind, r in routes)), None),
+            self.timing.status)
         self.settle()
 
     @property

@@ -322,12 +322,12 @@ def policy_condition_problem(doc: dict, kind: str, policy: Key, gateway: Key, co
     return f"{kind} {policy} has no ancestor {gateway} (ancestors: {[a.get('ancestorRef') for a in ancestors]})"
 
 
-def mesh_route_programmed_problem(doc: dict, route: Key) -> str | None:
+def mesh_route_programmed_problem(doc: dict, route: Key, kind: str = "HTTPRoute") -> str | None:
     """The mesh tests' precondition (not an upstream assertion): meshgate has translated the
-    route, i.e. written a parent entry for each of its Service parentRefs."""
-    obj = find(doc, "HTTPRoute", route)
+    route (an HTTPRoute or a GRPCRoute), i.e. written a parent entry for its Service parentRefs."""
+    obj = find(doc, kind, route)
     if obj is None:
-        return f"HTTPRoute {route} has no status"
+        return f"{kind} {route} has no status"
     if not any(p.get("parentRef", {}).get("kind") == "Service" for p in obj["status"].get("parents", [])):
-        return f"HTTPRoute {route} has no parent entry for a Service"
+        return f"{kind} {route} has no parent entry for a Service"
     return None

@@ -10,12 +10,14 @@ import asyncio
 import json
 import socket
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import aiohttp
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 from dnslib import DNSRecord
 
 from .expect import Request
@@ -51,55 +53,88 @@ def _tls_context(cert_pem: str | None, alpn: tuple[str, ...] = ()) -> ssl.SSLCon
 
 # -- h2c ------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class H2Answer:
+    """What one HTTP/2 request got: :status, the response headers, the body and the trailers
+    (header names lower case, values in order)."""
+
+    status: int
+    headers: dict[str, list[str]]
+    data: bytes
+    trailers: dict[str, list[str]]
+
+
+def _fields(pairs: Iterable[tuple[bytes, bytes]] | None) -> tuple[int, dict[str, list[str]]]:
+    """(:status, the other fields by name) of a header block."""
+    status, out = 0, {}
+    for name, value in pairs or []:
+        n, v = name.decode("latin-1"), value.decode("latin-1")
+        if n == ":status":
+            status = int(v)
+        else:
+            out.setdefault(n, []).append(v)
+    return status, out
+
+
+def h2_exchange(sock: socket.socket, headers: list[tuple[str, str]], body: bytes = b"") -> H2Answer:
+    """One request (pseudo-headers first in `headers`) on a new HTTP/2 connection over `sock`, which
+    is connected already (plain: prior knowledge, or TLS with ALPN h2), until its stream ends."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
+    conn.initiate_connection()
+    stream = conn.get_next_available_stream_id()
+    conn.send_headers(stream, headers, end_stream=not body)
+    if body:
+        conn.send_data(stream, body, end_stream=True)
+    sock.sendall(conn.data_to_send())
+    status, got, trailers, data = 0, {}, {}, bytearray()
+    for _ in range(10_000):  # bounded: a response is a handful of frames
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("HTTP/2 connection closed before the response ended")
+        done = False
+        try:
+            events = conn.receive_data(chunk)
+        except h2.exceptions.ProtocolError as exc:  # not HTTP/2 (an HTTP/1.1 answer): a failed request
+            raise ConnectionError(f"HTTP/2 protocol error: {exc!r}") from exc
+        for event in events:
+            if getattr(event, "stream_id", stream) != stream:
+                continue
+            if isinstance(event, h2.events.ResponseReceived):
+                status, got = _fields(event.headers)
+            elif isinstance(event, h2.events.TrailersReceived):
+                trailers = _fields(event.headers)[1]
+            elif isinstance(event, h2.events.DataReceived):
+                data.extend(event.data or b"")
+                conn.acknowledge_received_data(event.flow_controlled_length or 0, stream)
+            elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
+                done = True
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                raise ConnectionError(f"HTTP/2 connection terminated: {event.error_code}")
+        sock.sendall(conn.data_to_send())
+        if done:
+            break
+    return H2Answer(status, got, bytes(data), trailers)
+
+
 def h2c_round_trip(address: str, request: Request, host: str, echo_set_headers: dict[str, str] | None = None,
                    timeout: float = TIMEOUT, cert_pem: str | None = None, server_name: str = "") -> Reply:
     """One request over HTTP/2 with prior knowledge (no Upgrade) to `address` ("ip:port"), `host`
     as :authority; with `cert_pem`, over TLS (ALPN h2, SNI `server_name`) trusting that certificate."""
-    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
     raw = socket.create_connection(_split(address), timeout=timeout)
     sock = _tls_context(cert_pem, ("h2",)).wrap_socket(raw, server_hostname=server_name) if cert_pem else raw
     with sock:
-        conn.initiate_connection()
-        stream = conn.get_next_available_stream_id()
-        headers = [(":method", request.method), (":scheme", "https" if cert_pem else "http"), (":authority", host), (":path", request.path),
+        headers = [(":method", request.method), (":scheme", "https" if cert_pem else "http"), (":authority", host),
+                   (":path", request.path),
                    ("x-echo-set-header", ",".join(f"{k}:{v}" for k, v in (echo_set_headers or {}).items()))]
         headers += [(k.lower(), v) for k, v in request.headers.items()]
-        body = request.body.encode()
-        conn.send_headers(stream, headers, end_stream=not body)
-        if body:
-            conn.send_data(stream, body, end_stream=True)
-        sock.sendall(conn.data_to_send())
-        status, got, data = 0, {}, bytearray()
-        for _ in range(10_000):  # bounded: a response is a handful of frames
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("h2c connection closed before the response ended")
-            done = False
-            for event in conn.receive_data(chunk):
-                if isinstance(event, h2.events.ResponseReceived) and event.stream_id == stream:
-                    for name, value in event.headers or []:
-                        n, v = name.decode("latin-1"), value.decode("latin-1")
-                        if n == ":status":
-                            status = int(v)
-                        else:
-                            got.setdefault(n, []).append(v)
-                elif isinstance(event, h2.events.DataReceived) and event.stream_id == stream:
-                    data.extend(event.data or b"")
-                    conn.acknowledge_received_data(event.flow_controlled_length or 0, stream)
-                elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)) and event.stream_id == stream:
-                    done = True
-                elif isinstance(event, h2.events.ConnectionTerminated):
-                    raise ConnectionError(f"h2c connection terminated: {event.error_code}")
-            sock.sendall(conn.data_to_send())
-            if done:
-                break
+        answer = h2_exchange(sock, headers, request.body.encode())
     echo = None
-    if status == 200 and got.get("content-type") == ["application/json"]:
+    if answer.status == 200 and answer.headers.get("content-type") == ["application/json"]:
         try:
-            echo = json.loads(bytes(data))
+            echo = json.loads(answer.data)
         except ValueError:
             echo = None
-    return Reply(status, got, bytes(data), echo)
+    return Reply(answer.status, answer.headers, answer.data, echo)
 
 
 # -- TLS ------------------------------------------------------------------------------------------

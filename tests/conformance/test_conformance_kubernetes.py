@@ -23,7 +23,8 @@ subset covers what the Kubernetes path adds to the file-mode run, each test for 
   a Passthrough listener on one port;
 - the mesh (MeshConsumerRoute): the waypoint provisioned and run by the kubelet, the mesh's Pods
   read from the API (their IPs tell the consumer namespace's clients apart), a route in one
-  namespace on another's Service.
+  namespace on another's Service; and a GRPCRoute on a Service (MeshGRPCRouteRequestHeaderModifier):
+  its status read from the API, gRPC through the waypoint to the Pods' gRPC port.
 
 `make conformance` runs all of them through the emulator after the file-mode run and compares
 the two reports. Each pytest-xdist worker gets its own suite on networks of its own (slots 40 and
@@ -51,7 +52,7 @@ SUBSET = frozenset({
     "GatewayHTTPListenerIsolation", "GatewayOptionalAddressValue", "GatewayInfrastructure",
     "HTTPRouteReferenceGrant", "HTTPRouteCrossNamespace", "HTTPRouteHTTPSListener", "HTTPRouteWeight",
     "HTTPRouteSimpleSameNamespace", "MeshConsumerRoute", "GatewayFrontendClientCertificateValidation",
-    "TLSRouteMixedTerminationSameNamespace",
+    "TLSRouteMixedTerminationSameNamespace", "MeshGRPCRouteRequestHeaderModifier",
 })
 CHOSEN = [t for t in all_tests() if t.short_name in SUBSET and skip_reason(t) is None]
 

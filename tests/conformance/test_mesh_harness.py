@@ -9,15 +9,32 @@ import json
 import socket
 import struct
 import threading
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import yaml
 
+from meshgate.echo.answer import PodContext
+from meshgate.echo.grpc_echo import GrpcEchoServer
+
 from .cluster import documents, manifest_text
-from .expect import MESH, MESH_CONSUMER, Expect, ExpectedRequest, Redirect, Request, Response
-from .mesh import MANIFESTS, PROXY_PORT, USE_WAYPOINT, WAYPOINT, Mesh, build_mesh, mesh_pods, service_network
+from .expect import GRPC, MESH, MESH_CONSUMER, Expect, ExpectedRequest, Redirect, Request, Response
+from .grpc_client import GrpcCallFailed
+from .mesh import (
+    MANIFESTS,
+    PROXY_PORT,
+    USE_WAYPOINT,
+    WAYPOINT,
+    Mesh,
+    build_mesh,
+    mesh_pods,
+    pod_object,
+    service_network,
+)
 from .mesh_client import MeshClient, compare_mesh, proxy_v2_header, split_host
 from .model import Result
+from .processes import EchoPod
 from .registry import all_tests
 from .report import conformance_report, level
 from .suite import Reply
@@ -130,6 +147,96 @@ def test_a_captured_request_goes_to_the_waypoint_with_the_original_destination()
                         reply) is None
 
 
+def test_mesh_pods_serve_grpc_on_7070_as_echo_advanced() -> None:
+    """echo-advanced's `--grpc=7070` (and its default, for the consumer namespace's Pod without
+    args): each mesh Pod runs `meshgate echo` with the gRPC echo beside HTTP."""
+    _, members = mesh()
+    assert members and all((p.spec.port, p.spec.grpc_port) == (8080, 7070) for p in members)
+    cmd = EchoPod(members[0], Path("unused.log")).command()
+    assert cmd[cmd.index("--grpc-port") + 1] == "7070"
+    ports = pod_object(members[0])["spec"]["containers"][0]["ports"]
+    assert {p["containerPort"] for p in ports} == {8080, 7070}
+
+
+def _relay_after_proxy_header(server: socket.socket, backend: tuple[str, int], seen: dict) -> None:
+    """A stand-in waypoint: read the PROXY v2 header of one connection, then relay its bytes to
+    `backend` both ways until either side closes."""
+    conn, _ = server.accept()
+    with conn, socket.create_connection(backend, timeout=10) as up:
+        header = b""
+        while len(header) < 28:
+            header += conn.recv(28 - len(header))
+        seen["src"] = socket.inet_ntoa(header[16:20])
+        seen["dst"] = (socket.inet_ntoa(header[20:24]), struct.unpack("!H", header[26:28])[0])
+
+        def pump(a: socket.socket, b: socket.socket) -> None:
+            for _ in range(10_000):
+                try:
+                    data = a.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    b.shutdown(socket.SHUT_WR)
+                    return
+                b.sendall(data)
+        back = threading.Thread(target=pump, args=(up, conn), daemon=True)
+        back.start()
+        pump(conn, up)
+        back.join(10)
+
+
+def test_a_grpc_request_goes_to_the_waypoint_as_h2c_after_the_proxy_header() -> None:
+    """`client grpc://echo:7070 -H ...`: a gRPC call over the PROXY-prefixed connection, the
+    headers as metadata; the reply carries what the gRPC echo saw, compared as upstream compares."""
+    m, members = mesh()
+    waypoint_ip = "127.1.251.5"
+    m = Mesh(m.services, waypoint_ip, m.objects)
+    pod = next(p for p in members if p.namespace == MESH)
+    pod = replace(pod, ip="127.1.251.6")
+    backend = GrpcEchoServer("127.1.251.7", 0, PodContext(MESH, "", "", "echo-v2-abc-def"))
+    backend.start()
+    seen: dict = {}
+    server = socket.create_server((waypoint_ip, PROXY_PORT))
+    server.settimeout(10)
+    thread = threading.Thread(target=_relay_after_proxy_header, args=(server, ("127.1.251.7", backend.port), seen),
+                              daemon=True)
+    thread.start()
+    expected = Expect(Request(protocol=GRPC, path="", host="echo:7070", headers={"X-Test-Case": "set"}),
+                      ExpectedRequest(headers={"x-test-case": "set", ":authority": "echo:7070"}), backend="echo-v2")
+    try:
+        reply = MeshClient(m, pod).request(expected)
+    finally:
+        thread.join(10)
+        server.close()
+        backend.stop()
+    assert seen == {"src": "127.1.251.6", "dst": (m.service(MESH, "echo").cluster_ip, 7070)}  # type: ignore[union-attr]
+    assert reply.status == 200 and reply.echo is not None and reply.echo["namespace"] == MESH
+    assert compare_mesh(expected, reply) is None
+    assert "expected pod name to start with echo-v1" in (compare_mesh(replace(expected, backend="echo-v1"), reply) or "")
+
+
+def test_a_grpc_call_that_does_not_end_ok_is_a_failed_request() -> None:
+    """No gRPC echo behind the port (HTTP/1.1 there): the call fails as a request (not ready yet)."""
+    m, members = mesh()
+    pod = replace(next(p for p in members if p.namespace == MESH), ip="127.1.251.8")
+    server = socket.create_server(("127.1.251.9", 7070))
+    server.settimeout(10)
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises((GrpcCallFailed, ConnectionError)):
+            MeshClient(m, pod).request(Expect(Request(protocol=GRPC, host="127.1.251.9:7070")))
+    finally:
+        thread.join(10)
+        server.close()
+
+
 # -- the mesh comparison (upstream's compareRequest) ------------------------------------------------
 @pytest.mark.parametrize("expected, reply, reason", [
     (Expect(backend="echo-v1"), echo("echo-v2-abc-def"), "expected pod name to start with echo-v1, got echo-v2-abc-def"),
@@ -167,13 +274,15 @@ def test_each_test_counts_in_its_profile() -> None:
     assert level(tests["MeshHTTPRouteQueryParamMatching"]) == "extended"
     assert level(tests["MeshPorts"]) == "no profile"  # HTTPRouteParentRefPort is in no mesh profile
     assert level(tests["HTTPRouteMatching"]) == "core"
+    assert level(tests["MeshGRPCRouteWeight"]) == level(tests["MeshGRPCRouteRequestHeaderModifier"]) == "core"
     names = ["MeshBasic", "MeshHTTPRouteQueryParamMatching", "MeshPorts", "MeshHTTPRoute303Redirect",
-             "HTTPRouteMatching"]
+             "HTTPRouteMatching", "MeshGRPCRouteWeight"]
     report = yaml.safe_load(conformance_report([Result(tests[n], "passed") for n in names]))
     profiles = {p["name"]: p for p in report["profiles"]}
     assert profiles["MESH-HTTP"]["core"]["statistics"]["Passed"] == 1
     assert profiles["MESH-HTTP"]["extended"]["statistics"]["Passed"] == 1
     assert profiles["GATEWAY-HTTP"]["core"]["statistics"]["Passed"] == 1
+    assert profiles["MESH-GRPC"]["core"]["statistics"]["Passed"] == 2  # MeshBasic counts there too
     assert "Mesh" not in profiles["GATEWAY-HTTP"]["extended"]["supportedFeatures"]
     assert "MeshConsumerRoute" in profiles["MESH-HTTP"]["extended"]["supportedFeatures"]
     assert report["succeededProvisionalTests"] == ["MeshHTTPRoute303Redirect"]

@@ -254,6 +254,28 @@ def test_dns_stand_in_answers_whoami_for_its_zone_only() -> None:
     assert other.header.rcode == RCODE.SERVFAIL
 
 
+def test_http_mode_with_a_grpc_port_serves_both_as_one_pod() -> None:
+    """echo-advanced's --grpc: the HTTP echo and the GrpcEcho service side by side, same Pod context."""
+    context = PodContext("gateway-conformance-mesh", "", "", "echo-v1-abc-x")
+    servers, urls = start_backends("127.0.0.1", 0, context, EchoOptions(grpc_port=0))
+    try:
+        assert [u.split(":", 1)[0] for u in urls] == ["http", "grpc"]
+        reply = send_rpc(urls[1].removeprefix("grpc://"), metadata={"x-a": "b"})
+        http_port = int(urls[0].rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=TIMEOUT)
+        conn.request("GET", "/")
+        doc = json.loads(conn.getresponse().read())
+        conn.close()
+    finally:
+        for s in servers:
+            s.stop()
+    assert grpc_problem(GrpcExpect(backend="echo-v1", namespace="gateway-conformance-mesh"), reply) is None
+    assert ("x-a", "b") in [(h.key, h.value) for h in reply.assertions.headers]
+    assert doc["pod"] == "echo-v1-abc-x"
+    assert EchoOptions(mode="tcp", grpc_port=7070).problem() == \
+        "--grpc-port is for mode http (mode grpc serves gRPC on --port)"
+
+
 def test_cli_modes_print_where_they_listen(cert: tuple[Certificate, Path, Path]) -> None:
     exe = str(Path(sys.executable).parent / "meshgate")
     bad = subprocess.run([exe, "echo", "--port", "0", "--mode", "udp", "--h2c-port", "0"], capture_output=True,

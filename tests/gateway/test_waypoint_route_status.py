@@ -107,3 +107,34 @@ def test_waypoint_parent_of_a_route_without_rules_is_reported() -> None:
     by_parent = _route_conditions("[]")
     for kind in ("Gateway", "Service"):
         assert [(t, c["status"]) for t, c in by_parent[kind].items()] == [("Accepted", "True"), ("ResolvedRefs", "True")]
+
+
+def test_a_grpc_route_on_a_gateway_and_a_service_gets_one_status_with_both_parents() -> None:
+    """GAMMA with GRPCRoutes: the Service parent is written like an HTTPRoute's, into the route's
+    one status next to its Gateway parent (not into the HTTPRoute of the same name, not apart)."""
+    grpc = """
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: split, namespace: shop}
+spec:
+  parentRefs:
+  - {name: ingress}
+  - {group: "", kind: Service, name: cart, port: 7070}
+  rules:
+  - backendRefs: [{name: cart, port: 7070}, {name: missing, port: 7070, weight: 0}]
+"""
+    text = TEMPLATE.replace("{rules}", "[]").replace("ports: [{name: http, port: 80}]",
+                                                      "ports: [{name: http, port: 80}, {name: grpc, port: 7070}]", 1)
+    result = LoadResult()
+    result.extend(load_text(text + grpc, "input.yaml", NOW))
+    store, _ = Store.from_load(result)
+    status = translate_store(store, NOW).status
+    [route] = [s for s in status if s["kind"] == "GRPCRoute"]
+    parents = [(p["parentRef"]["kind"], {c["type"]: (c["status"], c["reason"]) for c in p["conditions"]})
+               for p in route["status"]["parents"]]
+    assert [kind for kind, _ in parents] == ["Gateway", "Service"]
+    assert all(conds == {"Accepted": ("True", "Accepted"), "ResolvedRefs": ("False", "BackendNotFound")}
+               for _, conds in parents)
+    [http] = [s for s in status if s["kind"] == "HTTPRoute"]
+    assert [p["parentRef"].get("port") for p in http["status"]["parents"]] == [None, 80]

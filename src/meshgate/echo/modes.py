@@ -1,5 +1,5 @@
 """What ``meshgate echo`` runs, by mode, as echo-basic picks by its environment: plain HTTP (with
-the optional h2c and TLS ports), gRPC (GRPC_ECHO_SERVER), TCP (TCP_ECHO_SERVER), UDP
+the optional h2c, TLS and gRPC ports; the gRPC one as echo-advanced's ``--grpc``), gRPC (GRPC_ECHO_SERVER), TCP (TCP_ECHO_SERVER), UDP
 (UDP_ECHO_SERVER), or the DNS answerer standing in for the manifests' coredns."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class EchoOptions:
 
     mode: str = "http"
     h2c_port: int | None = None  # http: echo-basic's h2c port (3001)
+    grpc_port: int | None = None  # http: also the GrpcEcho service there (echo-advanced's --grpc=7070)
     tls_port: int | None = None  # http, grpc, tcp: the TLS port (8443), needs tls_cert and tls_key
     tls_cert: str = ""
     tls_key: str = ""
@@ -43,6 +44,8 @@ class EchoOptions:
             return f"mode {self.mode} has no TLS port"
         if self.h2c_port is not None and self.mode != "http":
             return "--h2c-port is for mode http"
+        if self.grpc_port is not None and self.mode != "http":
+            return "--grpc-port is for mode http (mode grpc serves gRPC on --port)"
         if self.tls_client_ca and self.mode != "http":
             return "--tls-client-ca is for mode http"
         return None
@@ -75,7 +78,20 @@ def start_backends(address: str, port: int, context: PodContext, options: EchoOp
             urls.append(f"h2c://{_hostport(http.address, http.h2c_port)}")
         if http.tls_port is not None:
             urls.append(f"https://{_hostport(http.address, http.tls_port)}")
-        return [http], urls
+        servers: list[Backend] = [http]
+        if options.grpc_port is not None:
+            from .grpc_echo import GrpcEchoServer  # grpcio only when asked for: it slows every start
+
+            # One Pod, several protocols on their own ports, as echo-advanced (Istio's echo) serves them.
+            side = GrpcEchoServer(address, options.grpc_port, context, log=log)
+            try:
+                side.start()
+            except BaseException:
+                http.stop()
+                raise
+            servers.append(side)
+            urls.append(f"grpc://{_hostport(address, side.port)}")
+        return servers, urls
     if mode == "grpc":
         from .grpc_echo import GrpcEchoServer
 

@@ -99,4 +99,5 @@ def grpc_ir_routes(route: GRPCRoute, res: RouteResolution, listener: ListenerCon
     return entries
 
 
-GRPC_ROUTE = RouteKind("GRPCRoute", 0, grpc_ir_routes, grpc_rule_problems, rule_id, hostname_rival="HTTPRoute")
+GRPC_ROUTE = RouteKind("GRPCRoute", 0, grpc_ir_routes, grpc_rule_problems, rule_id, hostname_rival="HTTPRoute",
+                       mesh=True)

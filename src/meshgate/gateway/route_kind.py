@@ -43,7 +43,9 @@ class RouteKind:
     `rank` orders kinds sharing a virtual host: the Gateway API forbids merging HTTPRoutes and
     GRPCRoutes, and gRPC routes match only gRPC requests, so they go first. `ir_routes` is None
     for the kinds that forward connections, not requests (TLS, TCP, UDP: their listeners are
-    assembled in gateway/stream_listeners.py from their backends).
+    assembled in gateway/stream_listeners.py from their backends). `mesh`: whether a route of
+    the kind with a Service parentRef (GAMMA) is served on that Service's waypoint (HTTPRoute and
+    GRPCRoute, the kinds the Gateway API's mesh profiles define).
     """
 
     kind: str
@@ -54,6 +56,7 @@ class RouteKind:
     group: str = GROUP
     # The kind that may not share a hostname with this one on a listener (gateway/kind_conflicts.py).
     hostname_rival: str | None = None
+    mesh: bool = False
 
     def source(self, route: Any, section: str) -> ir.SourceRef:
         """The metadata source of IR made from one rule of `route`."""

@@ -277,4 +277,5 @@ def http_ir_routes(route: HTTPRoute, res: RouteResolution, listener: ListenerCon
     return entries
 
 
-HTTP_ROUTE = RouteKind("HTTPRoute", 1, http_ir_routes, rule_problems, rule_id, hostname_rival="GRPCRoute")
+HTTP_ROUTE = RouteKind("HTTPRoute", 1, http_ir_routes, rule_problems, rule_id, hostname_rival="GRPCRoute",
+                       mesh=True)

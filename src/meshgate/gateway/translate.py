@@ -16,7 +16,7 @@ from ..discovery.waypoints import Capture, Waypoint, captures
 from ..discovery.waypoints import waypoints as find_waypoints
 from ..naming import WAYPOINT_CLASSES
 from ..resources.errors import InputError
-from ..resources.gateway_api import Gateway, GatewayClass, HTTPRoute
+from ..resources.gateway_api import Gateway, GatewayClass
 from ..store import Store
 from .attachment import GatewayState
 from .backend_client_tls import backend_client_certificate, resolved_refs_conditions
@@ -32,7 +32,7 @@ from .listener_sets import ListenerSetState, decide_conditions, merge_listener_s
 from .listeners import ListenerState, validate_listeners
 from .passthrough_clusters import backend_tls_targets, without_backend_tls
 from .rejected import rejected_statuses
-from .route_kinds import ROUTE_KINDS
+from .route_kinds import ROUTE_KINDS, route_kind
 from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
 from .status import gateway_class_status, gateway_status, listener_set_status, route_status
@@ -220,15 +220,15 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         out.status.extend(listener_set_status(s.listener_set.meta, s.conditions, s.listeners, now)
                           for s in state.listener_sets)
 
-    # Waypoints serve HTTPRoutes with Service parents (GAMMA); GRPCRoutes there are not done yet.
-    http_routes = [r for r in routes if isinstance(r, HTTPRoute)]
-    _translate_waypoints(store, discovery, http_routes, table, out, now, waypoint_index, waypoint_captures)
+    # Waypoints serve the mesh kinds' routes with Service parents (GAMMA): HTTPRoutes and GRPCRoutes.
+    mesh_routes = [r for r in routes if route_kind(r.kind).mesh]
+    _translate_waypoints(store, discovery, mesh_routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(backend_tls_statuses(store, out.gateways, now))
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 
 
-def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRoute], table: RouteTable,
+def _translate_waypoints(store: Store, discovery: Discovery, routes: list[RouteObject], table: RouteTable,
                          out: GatewayTranslation, now: str, index: dict[tuple[str, str], Waypoint] | None,
                          caught: list[Capture] | None) -> None:
     """Waypoint Gateways, the services they capture, and the routes attached to those services."""
@@ -274,16 +274,19 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[HTTPRo
         ]
         out.status.append(gateway_status(gw.meta, conditions, listeners,
                                          [{"type": "IPAddress", "value": ips[0]}] if ips else [], now))
-    existing = {(s["metadata"].get("namespace", ""), s["metadata"]["name"]): i
-                for i, s in enumerate(out.status) if s["kind"] == "HTTPRoute"}
-    by_key = {(r.meta.namespace, r.meta.name): r for r in routes}
-    for key, refs in sorted(parents.refs.items()):
-        conds = parents.conditions[key]
-        status = route_status("HTTPRoute", by_key[key].meta, [(ref, conds) for ref in refs.values()], now)
-        if key in existing:
+    # A route with Gateway parents too already has a status (its Gateway parents'): the Service
+    # parents are added to it.
+    mesh_kinds = {r.kind for r in routes}
+    existing = {(s["kind"], s["metadata"].get("namespace", ""), s["metadata"]["name"]): i
+                for i, s in enumerate(out.status) if s["kind"] in mesh_kinds}
+    by_key = {(r.kind, r.meta.namespace, r.meta.name): r for r in routes}
+    for route_key, refs in sorted(parents.refs.items()):
+        conds = parents.conditions[route_key]
+        status = route_status(route_key[0], by_key[route_key].meta, [(ref, conds) for ref in refs.values()], now)
+        if route_key in existing:
             # A copy: the Gateway parents' status may be reused by the next translation as it is.
-            gateway_parents = out.status[existing[key]]
-            out.status[existing[key]] = {**gateway_parents, "status": {
+            gateway_parents = out.status[existing[route_key]]
+            out.status[existing[route_key]] = {**gateway_parents, "status": {
                 **gateway_parents["status"],
                 "parents": gateway_parents["status"]["parents"] + status["status"]["parents"]}}
         else:

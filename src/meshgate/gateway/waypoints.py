@@ -1,9 +1,11 @@
 """Waypoint Gateways: the listeners, filter chains and routes of a waypoint proxy.
 
 Per captured service and port, a filter chain matched on the service's VIPs and port: HTTP
-ports get the HTTPRoutes attached to the service (parentRef to the Service, the ServiceEntry or
+ports (HTTP/1.1 and HTTP/2 alike, so gRPC too) get the routes of the mesh kinds (RouteKind.mesh:
+HTTPRoutes and GRPCRoutes) attached to the service (parentRef to the Service, the ServiceEntry or
 one of its hosts) or, when none is, a default route `/` to the service itself; other ports a
-TCP proxy to the service. Connections arrive two ways: on port 15088 with a PROXY protocol
+TCP proxy to the service. GRPCRoutes and HTTPRoutes on one port share its virtual host as on a
+Gateway listener: the gRPC routes first, matching gRPC requests only. Connections arrive two ways: on port 15088 with a PROXY protocol
 header naming the original destination (as ztunnel hands them over), and directly on each VIP
 and port (standalone, where no ztunnel exists).
 
@@ -23,10 +25,10 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..discovery.model import ServiceModel
-from ..resources.gateway_api import Gateway, HTTPRoute, ParentRef
+from ..resources.gateway_api import Gateway, ParentRef
 from ..resources.meta import metadata_annotations
 from ..store import Store
-from .backends import ISTIO_GROUP, RouteResolution, service_cluster
+from .backends import ISTIO_GROUP, RouteObject, RouteResolution, service_cluster
 from .conditions import Condition
 from .route_table import RouteTable
 from .rules import ListenerContext
@@ -76,15 +78,15 @@ def _targets(ref: ParentRef, route_ns: str, svc: CapturedService) -> bool:
 
 @dataclass(slots=True)
 class RouteParents:
-    """Routes attached to captured services: each route's conditions, built once, and the
-    parentRefs that attached it, in the order first seen."""
+    """Routes attached to captured services, by (kind, namespace, name): each route's
+    conditions, built once, and the parentRefs that attached it, in the order first seen."""
 
-    conditions: dict[tuple[str, str], list[Condition]] = field(default_factory=dict)
-    refs: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)  # route → repr(ref) → ref
+    conditions: dict[tuple[str, str, str], list[Condition]] = field(default_factory=dict)
+    refs: dict[tuple[str, str, str], dict[str, dict]] = field(default_factory=dict)  # route → repr(ref) → ref
 
-    def add(self, route: HTTPRoute, refs: list[ParentRef], res: RouteResolution) -> None:
+    def add(self, route: RouteObject, refs: list[ParentRef], res: RouteResolution) -> None:
         """Record parentRefs of a route served by a waypoint."""
-        key = (route.meta.namespace, route.meta.name)
+        key = (route.kind, route.meta.namespace, route.meta.name)
         if key not in self.conditions:
             self.conditions[key] = [Condition("Accepted", True, "Accepted", "Route accepted by waypoint"),
                                     res.resolved_refs()]
@@ -103,10 +105,11 @@ def client_addresses(store: Store) -> dict[str, tuple[str, ...]]:
     return {ns: tuple(sorted(ips)) for ns, ips in out.items() if ips}
 
 
-def _attached(svc: CapturedService, port: int, routes: list[HTTPRoute]) -> dict[str, list[tuple[HTTPRoute, list]]]:
+def _attached(svc: CapturedService, port: int,
+              routes: list[RouteObject]) -> dict[str, list[tuple[RouteObject, list]]]:
     """The routes attached to one service port with the parentRefs that attach them, by the
     route's namespace."""
-    out: dict[str, list[tuple[HTTPRoute, list]]] = {}
+    out: dict[str, list[tuple[RouteObject, list]]] = {}
     for route in routes:
         refs = [r for r in route.parent_refs if _targets(r, route.meta.namespace, svc)
                 and (r.port is None or r.port == port)]
@@ -115,9 +118,10 @@ def _attached(svc: CapturedService, port: int, routes: list[HTTPRoute]) -> dict[
     return out
 
 
-def _service_routes(svc: CapturedService, port: int, attached: list[tuple[HTTPRoute, list]], table: RouteTable,
+def _service_routes(svc: CapturedService, port: int, attached: list[tuple[RouteObject, list]], table: RouteTable,
                     clusters: dict[str, ir.ClusterRef], parents: RouteParents) -> list[ir.Route]:
-    """The routes of one captured service port: attached HTTPRoutes, else a default route."""
+    """The routes of one captured service port: attached routes (in the route table's order:
+    GRPCRoutes, then HTTPRoutes, each kind by its precedence), else a default route."""
     entries: list[tuple[tuple, ir.Route]] = []
     ctx = ListenerContext(port, "http", mesh=True)
     for route, refs in attached:
@@ -137,7 +141,7 @@ def _service_routes(svc: CapturedService, port: int, attached: list[tuple[HTTPRo
                      backends=(ir.WeightedBackend(own.name, 1),), source=source)]
 
 
-def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedService], routes: list[HTTPRoute],
+def translate_waypoint(gateway: Gateway, address: str, captured: list[CapturedService], routes: list[RouteObject],
                        table: RouteTable, parents: RouteParents,
                        clients: Mapping[str, tuple[str, ...]] | None = None) -> ir.GatewayConfig:
     """One waypoint Gateway's IR; its listeners and chains name the waypoint and the service.

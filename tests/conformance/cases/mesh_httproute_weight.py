@@ -20,9 +20,9 @@ def backend_name(pod: str) -> str:
     return pod if len(parts) < 3 else "-".join(parts[:-2])
 
 
-def distribution_error(t: Checks, client: MeshPod, weights: dict[str, float]) -> str | None:
+def distribution_error(t: Checks, client: MeshPod, weights: dict[str, float], expected: Expect = EXPECTED) -> str | None:
     """One round of weight.TestWeightedDistributionBatch; None when within tolerance."""
-    pods = [hostname(r) for r in t.mesh_batch(client, EXPECTED, TOTAL_REQUESTS)]
+    pods = [hostname(r) for r in t.mesh_batch(client, expected, TOTAL_REQUESTS)]
     if len(pods) != TOTAL_REQUESTS:
         return f"expected {TOTAL_REQUESTS} responses but got {len(pods)}"
     seen: dict[str, int] = {}
@@ -46,17 +46,23 @@ def distribution_error(t: Checks, client: MeshPod, weights: dict[str, float]) ->
     return "; ".join(sorted(errors)) or None
 
 
-def body(t: Checks) -> None:
+def expect_weights(t: Checks, expected: Expect, weights: dict[str, float]) -> None:
+    """The test body, from echo-v1's Pod: `expected` answered, then batches of it distributed
+    by `weights` within tolerance, in one of MAX_ATTEMPTS rounds (shared with MeshGRPCRouteWeight)."""
     client = t.mesh_client(ECHO_V1)
     # Assert the request succeeds before checking the distribution.
-    t.mesh_expect(client, EXPECTED)
+    t.mesh_expect(client, expected)
     failures = []
     for attempt in range(MAX_ATTEMPTS):
-        error = distribution_error(t, client, WEIGHTS)
+        error = distribution_error(t, client, weights, expected)
         if error is None:
             return
         failures.append(f"({attempt + 1}/{MAX_ATTEMPTS}) {error}")
     t.fail("Weighted distribution tests failed: " + " | ".join(failures))
+
+
+def body(t: Checks) -> None:
+    expect_weights(t, EXPECTED, WEIGHTS)
 
 
 TEST = ConformanceTest(
