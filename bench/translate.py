@@ -360,7 +360,7 @@ ACCESS_LOG_FORMAT = {
     "status": "%RESPONSE_CODE%",
     "flags": "%RESPONSE_FLAGS%",
     "duration_ms": "%DURATION%",
-    "upstream_cluster": "%UPSTREAM_CLUSTER%",
+    "upstream_cluster": "%UPSTREAM_CLUSTER_RAW%",
     "upstream_host": "%UPSTREAM_HOST%",
     "route_name": "%ROUTE_NAME%",
     "route_resources": "%METADATA(ROUTE:meshgate:resources)%",
@@ -449,6 +449,7 @@ def build_floor(data: list[FloorRow]) -> list[Any]:
             eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(eds_config=ads),
             connect_timeout=duration_pb2.Duration(seconds=10),
             lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
+            alt_stat_name=row.cluster.replace(".", "_"),  # its name in statistics (xds/clusters.stat_name)
         )
         _add_ref(_meshgate_refs(cluster), "Service", "v1", row.service)  # what made it, not its routes
         clusters.append(cluster)
