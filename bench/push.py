@@ -130,6 +130,12 @@ class Recorder:
     def denied(self) -> None:
         self.metrics.denied()
 
+    def stream_refused(self, reason: str) -> None:
+        self.metrics.stream_refused(reason)
+
+    def converged(self, seconds: float) -> None:
+        self.metrics.converged(seconds)
+
 
 class GcWatch:
     """Time spent in the cyclic garbage collector (via gc.callbacks), by generation."""
