@@ -298,6 +298,28 @@ class Tracing:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessLogSink:
+    """A file (`path`) or an OTLP/gRPC collector (`host`:`port`, with resource attributes)."""
+
+    type: str  # File or OpenTelemetry
+    path: str = ""
+    host: str = ""
+    port: int = 0
+    resources: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLog:
+    """One access log format and where it goes: Text (`text`; "" for Envoy's default) or JSON
+    (`fields`; () for meshgate's)."""
+
+    format: str
+    text: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    sinks: tuple[AccessLogSink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Infrastructure:
     """What everything created for a gateway carries (its managed Envoy's node metadata; in a
     cluster, its Deployment, Pods, Service and ServiceAccount): labels and annotations, and the
@@ -321,6 +343,8 @@ class GatewayConfig:
     waypoint: bool = False  # a waypoint proxy (its clusters reach the pods, never a VIP)
     infrastructure: Infrastructure = Infrastructure()
     tracing: Tracing | None = None  # its parameters' telemetry.tracing
+    # Its parameters' telemetry.accessLog: None for meshgate's default log, () for none.
+    access_logs: tuple[AccessLog, ...] | None = None
     # The SDS name (one of `secrets`) of the certificate presented on BackendTLSPolicy connections
     # (the Gateway's spec.tls.backend clientCertificateRef, when it resolves).
     backend_client_certificate: str | None = None

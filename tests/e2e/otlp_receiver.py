@@ -1,5 +1,6 @@
-"""A real OTLP trace receiver for tests: the OpenTelemetry collector's gRPC TraceService/Export
-on a loopback address, keeping every span it is sent with its attributes and its resource's."""
+"""A real OTLP receiver for tests: the OpenTelemetry collector's gRPC TraceService/Export and
+LogsService/Export on a loopback address, keeping every span and log record it is sent with its
+attributes and its resource's."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from concurrent import futures
 from dataclasses import dataclass, field
 
 import grpc
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_service
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as service
 from opentelemetry.proto.common.v1 import common_pb2
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
 
 
 def _text(value: common_pb2.AnyValue) -> str:
@@ -26,11 +29,19 @@ class Span:
     resource: dict[str, str]
 
 
+@dataclass(frozen=True)
+class LogRecord:
+    body: str
+    attributes: dict[str, str]
+    resource: dict[str, str]
+
+
 @dataclass
 class OtlpReceiver:
-    """Start with `start(address)`; `spans` fills as exports arrive."""
+    """Start with `start(address)`; `spans` and `logs` fill as exports arrive."""
 
     spans: list[Span] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: grpc.Server | None = None
 
@@ -47,12 +58,27 @@ class OtlpReceiver:
             self.spans.extend(got)
         return service.ExportTraceServiceResponse()
 
+    def _export_logs(self, request: logs_service.ExportLogsServiceRequest, context: grpc.ServicerContext
+                     ) -> logs_service.ExportLogsServiceResponse:
+        got = []
+        for rl in request.resource_logs:
+            resource = {a.key: _text(a.value) for a in rl.resource.attributes}
+            for scope in rl.instrumentation_library_logs:  # scope_logs on the wire (see _export)
+                got.extend(LogRecord(_text(r.body), {a.key: _text(a.value) for a in r.attributes}, resource)
+                           for r in scope.logs)
+        with self._lock:
+            self.logs.extend(got)
+        return logs_service.ExportLogsServiceResponse()
+
     def start(self, address: str) -> int:
         """Listen on `address` (a free port); returns the port."""
         handler = grpc.method_handlers_generic_handler(SERVICE, {"Export": grpc.unary_unary_rpc_method_handler(
             self._export, request_deserializer=service.ExportTraceServiceRequest.FromString,
             response_serializer=service.ExportTraceServiceResponse.SerializeToString)})
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler])
+        logs = grpc.method_handlers_generic_handler(LOGS_SERVICE, {"Export": grpc.unary_unary_rpc_method_handler(
+            self._export_logs, request_deserializer=logs_service.ExportLogsServiceRequest.FromString,
+            response_serializer=logs_service.ExportLogsServiceResponse.SerializeToString)})
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler, logs])
         port = self._server.add_insecure_port(f"{address}:0")
         self._server.start()
         return port
@@ -60,6 +86,10 @@ class OtlpReceiver:
     def received(self) -> list[Span]:
         with self._lock:
             return list(self.spans)
+
+    def received_logs(self) -> list[LogRecord]:
+        with self._lock:
+            return list(self.logs)
 
     def stop(self) -> None:
         if self._server is not None:

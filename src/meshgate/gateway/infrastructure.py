@@ -79,13 +79,33 @@ def infrastructure(gw: Gateway, store: Store, gc: GatewayClass | None = None) ->
     return ir.Infrastructure(tuple(sorted(labels.items())), gw.infrastructure.annotations, params)
 
 
-def tracing(gw: Gateway, store: Store, gc: GatewayClass | None = None) -> ir.Tracing | None:
-    """The tracing of `gw`'s proxies: its own parameters' `telemetry.tracing`, else its class's
-    (the block as a whole, not field by field); None when neither has one."""
+def _layers(gw: Gateway, store: Store, gc: GatewayClass | None) -> list[GatewayParameters]:
+    """The Gateway's own parameters, then its class's (those that exist)."""
     layers = [_referent(store, gw.infrastructure.parameters_ref, gw.meta.namespace)
               if gw.infrastructure.parameters_ref is not None else None,
               _referent(store, gc.parameters_ref, "") if gc is not None and gc.parameters_ref is not None else None]
-    found = next((p.tracing for p in layers if p is not None and p.tracing is not None), None)
+    return [p for p in layers if p is not None]
+
+
+def access_logs(gw: Gateway, store: Store, gc: GatewayClass | None = None) -> tuple[ir.AccessLog, ...] | None:
+    """The access logs of `gw`'s proxies: its own parameters' `telemetry.accessLog`, else its
+    class's (as a whole); None when neither has one (meshgate's default log), () when it is off."""
+    found = next((p.access_log for p in _layers(gw, store, gc) if p.access_log is not None), None)
+    if found is None:
+        return None
+    if found.disable:
+        return ()
+    if not found.settings:
+        return None
+    return tuple(ir.AccessLog(s.format, s.text, s.json,
+                              tuple(ir.AccessLogSink(k.type, k.path, k.host, k.port, k.resources) for k in s.sinks))
+                 for s in found.settings)
+
+
+def tracing(gw: Gateway, store: Store, gc: GatewayClass | None = None) -> ir.Tracing | None:
+    """The tracing of `gw`'s proxies: its own parameters' `telemetry.tracing`, else its class's
+    (the block as a whole, not field by field); None when neither has one."""
+    found = next((p.tracing for p in _layers(gw, store, gc) if p.tracing is not None), None)
     if found is None:
         return None
     tags = tuple(ir.TracingTag(t.name, t.type, t.value, t.default) for t in found.custom_tags)

@@ -1,8 +1,9 @@
 """meshgate's own kind: GatewayParameters (gateway.meshgate.io/v1alpha1), what a GatewayClass or a
 Gateway names in `parametersRef` to shape its provisioned proxy. Smaller than Envoy Gateway's
 EnvoyProxy and kgateway's GatewayParameters: replicas, image, log level, resources, the Service,
-autoscaling and a disruption budget; and its proxies' tracing (`telemetry.tracing`, in Envoy
-Gateway's shape, resources/tracing.py). Its structural schema (SCHEMA) is the one source for strict
+autoscaling and a disruption budget; and its proxies' tracing and access logs
+(`telemetry.tracing`, `telemetry.accessLog`, in Envoy Gateway's shape, resources/tracing.py and
+access_log.py). Its structural schema (SCHEMA) is the one source for strict
 input checking (resources/schemas) and for the CRD `meshgate manifests` installs.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .access_log import SCHEMA as ACCESS_LOG_SCHEMA
+from .access_log import AccessLogging, parse_access_log
 from .fields import Fields
 from .meta import Meta, Source
 from .tracing import SCHEMA as TRACING_SCHEMA
@@ -47,7 +50,8 @@ SCHEMA: dict = {
                 "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100}}},
             "podDisruptionBudget": {"type": "object", "properties": {
                 "minAvailable": _INT_OR_STRING, "maxUnavailable": _INT_OR_STRING}},
-            "telemetry": {"type": "object", "properties": {"tracing": TRACING_SCHEMA}},
+            "telemetry": {"type": "object", "properties": {"tracing": TRACING_SCHEMA,
+                                                           "accessLog": ACCESS_LOG_SCHEMA}},
         }},
         "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
     },
@@ -82,6 +86,7 @@ class GatewayParameters:
     min_available: int | str | None = None
     max_unavailable: int | str | None = None
     tracing: Tracing | None = None  # spec.telemetry.tracing (resources/tracing.py)
+    access_log: AccessLogging | None = None  # spec.telemetry.accessLog (resources/access_log.py)
     kind = KIND
 
 
@@ -148,7 +153,14 @@ def parse_gateway_parameters(f: Fields, meta: Meta, source: Source) -> GatewayPa
         if service is not None else None,
         autoscaling=autoscaling, min_available=min_available, max_unavailable=max_unavailable,
         tracing=_tracing(spec),
+        access_log=_access_log(spec),
     )
+
+
+def _access_log(spec: Fields) -> AccessLogging | None:
+    telemetry = spec.map("telemetry")
+    access_log = telemetry.map("accessLog") if telemetry is not None else None
+    return parse_access_log(access_log) if access_log is not None else None
 
 
 def _tracing(spec: Fields) -> Tracing | None:

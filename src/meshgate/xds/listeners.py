@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from envoy.config.accesslog.v3 import accesslog_pb2
 from envoy.config.core.v3 import (
     address_pb2,
     base_pb2,
     protocol_pb2,
-    substitution_format_string_pb2,
 )
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
-from envoy.extensions.access_loggers.stream.v3 import stream_pb2
 from envoy.extensions.filters.http.cors.v3 import cors_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
@@ -36,7 +33,8 @@ from .. import ir
 from .common import ADS, to_any
 from .metadata import set_metadata
 from .scopes import scoped_routes
-from .tracing import connection_tracing
+from .telemetry import DEFAULT as DEFAULT_TELEMETRY
+from .telemetry import ConnectionTelemetry
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
 # Off unless a route's typed_per_filter_config turns it on (session persistence, xds/routes.py).
@@ -52,42 +50,17 @@ _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
                                    typed_config=to_any(tls_inspector_pb2.TlsInspector()))
 
 
-# One JSON line per request on the proxy's stdout, naming the objects behind the route and the
-# cluster that served it (their xDS metadata).
-ACCESS_LOG_FORMAT = {
-    "start_time": "%START_TIME%",
-    "method": "%REQ(:METHOD)%",
-    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
-    "authority": "%REQ(:AUTHORITY)%",
-    "status": "%RESPONSE_CODE%",
-    "flags": "%RESPONSE_FLAGS%",
-    "duration_ms": "%DURATION%",
-    "upstream_cluster": "%UPSTREAM_CLUSTER_RAW%",  # not the statistics name (clusters.stat_name)
-    "upstream_host": "%UPSTREAM_HOST%",
-    "route_name": "%ROUTE_NAME%",
-    "route_resources": "%METADATA(ROUTE:meshgate:resources)%",
-    "cluster_resources": "%METADATA(CLUSTER:meshgate:resources)%",
-    "endpoint_resources": "%METADATA(UPSTREAM_HOST:meshgate:resources)%",
-}
-
-
-def _access_log() -> accesslog_pb2.AccessLog:
-    fmt = substitution_format_string_pb2.SubstitutionFormatString()
-    fmt.json_format.update(ACCESS_LOG_FORMAT)
-    return accesslog_pb2.AccessLog(name="envoy.access_loggers.stdout",
-                                   typed_config=to_any(stream_pb2.StdoutAccessLog(log_format=fmt)))
-
-
-_ACCESS_LOG = _access_log()
 
 
 def connection_manager(stat_prefix: str, route_config: str, filters: frozenset[str] = frozenset(),
-                       scoped: bool = False) -> hcm.HttpConnectionManager:
+                       scoped: bool = False, telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY
+                       ) -> hcm.HttpConnectionManager:
     """The HTTP connection manager of a Gateway listener, its routes by RDS (`scoped`: one scope
     per hostname, xds/scopes.py); with the optional HTTP filters named in `filters` (the CORS
-    filter, the stateful session filter) that some of those routes need."""
+    filter, the stateful session filter) that some of those routes need; `telemetry`: the
+    gateway's tracing and access loggers (xds/telemetry.py)."""
     out = hcm.HttpConnectionManager(
-        access_log=[_ACCESS_LOG],
+        access_log=telemetry.access_logs,
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
@@ -101,6 +74,8 @@ def connection_manager(stat_prefix: str, route_config: str, filters: frozenset[s
     )
     if scoped:
         out.scoped_routes.CopyFrom(scoped_routes(route_config))  # replaces rds (a oneof)
+    if telemetry.tracing is not None:
+        out.tracing.CopyFrom(telemetry.tracing)
     return out
 
 
@@ -146,15 +121,14 @@ def _host_range(ip: str) -> address_pb2.CidrRange:
 
 
 def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, frozenset[str]],
-           scoped: frozenset[str], tracing: ir.Tracing | None = None) -> lc.FilterChain:
+           scoped: frozenset[str], telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY) -> lc.FilterChain:
     if chain.tcp_cluster is not None or chain.tcp_backends is not None:
         backends = chain.tcp_backends if chain.tcp_backends is not None else (ir.WeightedBackend(chain.tcp_cluster, 1),)
         network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(_tcp_proxy(chain.name, backends)))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
-                                     needed.get(chain.route_config, frozenset()), chain.route_config in scoped)
-        if tracing is not None:
-            manager.tracing.CopyFrom(connection_tracing(tracing))
+                                     needed.get(chain.route_config, frozenset()), chain.route_config in scoped,
+                                     telemetry)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
     set_metadata(out, chain.sources)
@@ -192,16 +166,17 @@ def _validate_clients(tls: tls_pb2.DownstreamTlsContext, validation: ir.ClientVa
 
 
 def listener(lst: ir.Listener, needed: Mapping[str, frozenset[str]] | None = None,
-             scoped: frozenset[str] = frozenset(), tracing: ir.Tracing | None = None) -> listener_pb2.Listener:
+             scoped: frozenset[str] = frozenset(), telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY
+             ) -> listener_pb2.Listener:
     """One Envoy listener for all Gateway listeners on a port (`needed`: the optional HTTP filters
     each route configuration's routes need, xds/routes.http_filters_needed; `scoped`: the route
-    configurations served as scopes per hostname; `tracing`: the gateway's, xds/tracing.py)."""
+    configurations served as scopes per hostname; `telemetry`: the gateway's, xds/telemetry.py)."""
     if lst.protocol == "UDP":
         return _udp_listener(lst)
     out = listener_pb2.Listener(
         name=lst.name,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=lst.address, port_value=lst.port)),
-        filter_chains=[_chain(lst, c, needed or {}, scoped, tracing) for c in lst.filter_chains],
+        filter_chains=[_chain(lst, c, needed or {}, scoped, telemetry) for c in lst.filter_chains],
         # Without SO_REUSEPORT a port another process holds (another Gateway's Envoy, another
         # program) is a bind error Envoy reports back as a NACK, which status shows; with it, two
         # Envoys would both bind and silently split the connections.

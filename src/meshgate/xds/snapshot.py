@@ -55,7 +55,7 @@ from .routes import HashPolicies, hash_policies, http_filters_needed
 from .scopes import scope_source, split_configs
 from .secrets import secret
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
-from .tracing import TRACING_CLUSTER, tracing_cluster
+from .telemetry import connection_telemetry, telemetry_clusters
 from .weighted_clusters import merged_assignment, weighted_cluster
 
 M = TypeVar("M", route_pb2.RouteConfiguration, scoped_route_pb2.ScopedRouteConfiguration, cluster_pb2.Cluster,
@@ -479,7 +479,8 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     snap = GatewaySnapshot(cfg.key)
     needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filters_needed(rc))}
     scoped = split_configs(cfg.route_configs)
-    snap.listeners = [listener(lst, needed, scoped, cfg.tracing) for lst in cfg.listeners]
+    telemetry = connection_telemetry(cfg)
+    snap.listeners = [listener(lst, needed, scoped, telemetry) for lst in cfg.listeners]
     made = clusters.gateway_clusters(cfg, proxy, labels, waypoint)
     hashing = made.hashing
     routes = [rb.route_configuration(rc, hashing) for rc in cfg.route_configs]
@@ -491,8 +492,9 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     snap.route_resources = sorted(routes, key=lambda r: r.name)
     snap.scope_resources.sort(key=lambda s: s.name)
     snap.cluster_resources = list(made.clusters)
-    if cfg.tracing is not None:
-        snap.cluster_resources.append(make_resource(CLUSTER, TRACING_CLUSTER, tracing_cluster(cfg.tracing)))
+    collectors = telemetry_clusters(cfg)
+    if collectors:
+        snap.cluster_resources.extend(make_resource(CLUSTER, c.name, c) for c in collectors)
         snap.cluster_resources.sort(key=lambda r: r.name)
     snap.endpoint_resources = list(made.endpoints)
     secrets = {s.name: s for s in cfg.secrets}

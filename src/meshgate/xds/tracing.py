@@ -10,23 +10,19 @@ the HTTP method, URL and status) and meshgate's (the route's name and the object
 
 from __future__ import annotations
 
-import ipaddress
-
 from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.core.v3 import address_pb2, grpc_service_pb2, protocol_pb2
-from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
+from envoy.config.core.v3 import grpc_service_pb2
 from envoy.config.trace.v3 import http_tracer_pb2, opentelemetry_pb2, zipkin_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
-from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
 from envoy.type.tracing.v3 import custom_tag_pb2
 from envoy.type.v3 import percent_pb2
 
 from .. import ir
-from .common import duration_ms, to_any
+from .collectors import collector_cluster
+from .common import to_any
 
 TRACING_CLUSTER = "meshgate-tracing"
 ZIPKIN_PATH = "/api/v2/spans"
-_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 
 def _tag(tag: ir.TracingTag) -> custom_tag_pb2.CustomTag:
@@ -72,19 +68,4 @@ def connection_tracing(t: ir.Tracing) -> hcm.HttpConnectionManager.Tracing:
 
 def tracing_cluster(t: ir.Tracing) -> cluster_pb2.Cluster:
     """The collector's cluster (HTTP/2 for OTLP over gRPC)."""
-    try:
-        ipaddress.ip_address(t.host)
-        kind = cluster_pb2.Cluster.STATIC
-    except ValueError:
-        kind = cluster_pb2.Cluster.STRICT_DNS
-    out = cluster_pb2.Cluster(name=TRACING_CLUSTER, type=kind, connect_timeout=duration_ms(1000))
-    out.load_assignment.CopyFrom(endpoint_pb2.ClusterLoadAssignment(
-        cluster_name=TRACING_CLUSTER,
-        endpoints=[endpoint_components_pb2.LocalityLbEndpoints(lb_endpoints=[endpoint_components_pb2.LbEndpoint(
-            endpoint=endpoint_components_pb2.Endpoint(address=address_pb2.Address(
-                socket_address=address_pb2.SocketAddress(address=t.host, port_value=t.port))))])]))
-    if t.provider == "OpenTelemetry":
-        options = hpo.HttpProtocolOptions(explicit_http_config=hpo.HttpProtocolOptions.ExplicitHttpConfig(
-            http2_protocol_options=protocol_pb2.Http2ProtocolOptions()))
-        out.typed_extension_protocol_options[_HTTP_OPTIONS].CopyFrom(to_any(options))
-    return out
+    return collector_cluster(TRACING_CLUSTER, t.host, t.port, grpc=t.provider == "OpenTelemetry")
