@@ -312,6 +312,32 @@ SLOTS["tcp-gateway"].append(TCP_GATEWAY.format(port=9002))
 SLOTS["gateway"].append(GATEWAY.format(port=8080, allowed=ALL) + "  tls: {backend: {clientCertificateRef: {name: client}}}\n")
 SLOTS["client-cert"] = [_client_secret(True), _client_secret(False), None]
 
+# The web Gateway's parameters (its sixth version names them): tracing and OTLP access logs, logs
+# off, or gone (a parametersRef to nothing: the Gateway is not accepted). Their collectors are
+# clusters of the Gateway's, and every connection manager carries the settings.
+SLOTS["gateway"].append(GATEWAY.format(port=8080, allowed=ALL).replace(
+    "  gatewayClassName: meshgate\n",
+    "  gatewayClassName: meshgate\n  infrastructure:\n"
+    "    parametersRef: {group: gateway.meshgate.io, kind: GatewayParameters, name: telemetry}\n"))
+
+
+def _parameters(telemetry: str) -> str:
+    return f"""apiVersion: gateway.meshgate.io/v1alpha1
+kind: GatewayParameters
+metadata: {{name: telemetry, namespace: gw}}
+spec:
+  telemetry: {telemetry}
+"""
+
+
+SLOTS["parameters"] = [
+    None,
+    _parameters("{tracing: {samplingRate: 20, provider: {type: OpenTelemetry, host: 127.0.0.9, port: 4317}}, "
+                "accessLog: {settings: [{format: {type: JSON, json: {p: '%REQ(:PATH)%'}}, "
+                "sinks: [{type: OpenTelemetry, openTelemetry: {host: otel.example.com}}]}]}}"),
+    _parameters("{tracing: {provider: {type: Zipkin, host: zipkin.example.com}}, accessLog: {disable: true}}"),
+]
+
 
 # A UDPRoute on a Gateway of its own: one backend (its cluster), or several (a weighted cluster
 # made of their endpoints, which follows their hints and locality priorities per proxy).

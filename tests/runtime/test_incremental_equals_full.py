@@ -97,7 +97,8 @@ def _check(incremental: ControlPlane, keys: list[str], state: dict[str, int], st
     return keys
 
 
-steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 4)), min_size=1, max_size=12)
+# Picks wrap around each slot's versions: up to 12 reach the longest slot's every version.
+steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 11)), min_size=1, max_size=12)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,6 +109,10 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 4)), m
 # BackendTLSPolicy whose CA ConfigMap changes, loses its ca.crt and comes back, then moves to
 # another Service's port and to the system CAs; an appProtocol https port that routes resolve to
 # only while a policy targets it; a weighted UDPRoute (below).
+# The web Gateway's GatewayParameters: tracing and OTLP access logs, then Zipkin with logs off,
+# then gone; the Gateway naming them and not.
+@example([("parameters", 1), ("gateway", 5), ("parameters", 2), ("parameters", 0), ("parameters", 1),
+          ("gateway", 0)])
 @example([("gateway", 3), ("ns-app", 2), ("route-1", 1), ("ns-app", 0), ("gateway", 2)])
 @example([("route-3", 1), ("grant", 1), ("route-3", 2), ("grant", 0)])
 @example([("btls", 1), ("btls-ca", 1), ("btls-ca", 2), ("btls-ca", 0), ("btls", 2), ("btls-ca", 3),
