@@ -15,7 +15,7 @@ from .discovery.locality import ProxyView, locality_text
 from .discovery.model import DRAINING, HEALTHY
 from .discovery.topology_filter import topology_mode
 from .gateway.translate import translate_gateways
-from .ir import ClusterRef, GatewayConfig, SourceRef
+from .ir import ClusterRef, GatewayConfig, SourceRef, WeightedCluster
 from .pipeline import cluster_builder
 from .store import Store
 from .xds.snapshot import NOWHERE, proxy_node
@@ -85,21 +85,28 @@ def cluster_users(cfg: GatewayConfig) -> dict[str, list[tuple[str, SourceRef]]]:
                     users.setdefault(name, []).append((r.name, r.source))
     for lst in cfg.listeners:
         for chain in lst.filter_chains:
-            if chain.tcp_cluster:
-                users.setdefault(chain.tcp_cluster, []).extend((chain.name, s) for s in chain.sources)
+            # A stream chain's backends (TCPRoute, TLSRoute, UDPRoute), and the clusters a weighted
+            # cluster is made of: the chain sends to those too.
+            names = {chain.tcp_cluster, *(b.cluster for b in chain.tcp_backends or ())}
+            if chain.weighted is not None:
+                names.update(ref.name for ref, _ in chain.weighted.backends)
+            for name in sorted(n for n in names if n):
+                users.setdefault(name, []).extend((chain.name, s) for s in chain.sources)
     return users
 
 
 def _gateway_cluster(store: Store, discovery: Discovery, gateway: str, cluster: str,
-                     now: str) -> tuple[GatewayConfig, ClusterRef]:
-    """The gateway's config and the reference of one of its clusters."""
+                     now: str) -> tuple[GatewayConfig, ClusterRef | WeightedCluster]:
+    """The gateway's config and the reference of one of its clusters (a service port's, or a
+    weighted one made of those)."""
     configs = {c.key: c for c in translate_gateways(store, discovery, now).gateways}
     if gateway not in configs:
         raise ExplainError(f"no gateway {gateway} of ours; known: {', '.join(sorted(configs)) or 'none'}")
     cfg = configs[gateway]
-    ref = next((r for r in cfg.clusters if r.name == cluster), None)
+    refs: list[ClusterRef | WeightedCluster] = [*cfg.clusters, *cfg.weighted_clusters]
+    ref = next((r for r in refs if r.name == cluster), None)
     if ref is None:
-        known = ", ".join(r.name for r in cfg.clusters) or "none"
+        known = ", ".join(r.name for r in refs) or "none"
         raise ExplainError(f"gateway {gateway} has no cluster {cluster!r}; its clusters: {known}")
     return cfg, ref
 
@@ -109,7 +116,7 @@ def explain_cluster(store: Store, gateway: str, cluster: str, labels: dict[str, 
     """What made `cluster` of `gateway` and every route rule (and TCP chain) that sends to it."""
     discovery = Discovery(store)
     cfg, ref = _gateway_cluster(store, discovery, gateway, cluster, now)
-    plan = cluster_builder(store, discovery).plan(ref, cfg.namespace, labels)
+    plan = cluster_builder(store, discovery).plan_of(ref, cfg.namespace, labels, cfg.waypoint)
     sources = tuple(f"{s.kind} {s.namespace}/{s.name}" for s in plan.sources) if plan is not None else ()
     users = tuple(ClusterUser(name, s.kind, s.namespace, s.name, s.section_name)
                   for name, s in cluster_users(cfg).get(cluster, ()))
@@ -121,6 +128,10 @@ def explain_endpoints(store: Store, gateway: str, cluster: str, proxy: ProxyView
     """Explain the endpoints of `cluster` as a proxy of `gateway` with this identity sees them."""
     discovery = Discovery(store)
     cfg, ref = _gateway_cluster(store, discovery, gateway, cluster, now)
+    if isinstance(ref, WeightedCluster):
+        parts = ", ".join(r.name for r, _ in ref.backends)
+        raise ExplainError(f"cluster {cluster} is made of other clusters' endpoints (a {ref.source.kind}'s "
+                           f"weighted backends): explain those instead: {parts}")
     builder = cluster_builder(store, discovery)
     plan = builder.plan(ref, cfg.namespace, labels)
     if plan is None:

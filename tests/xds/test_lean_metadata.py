@@ -159,3 +159,33 @@ def test_explain_cluster_of_an_unknown_cluster_says_which_exist() -> None:
     result = CliRunner().invoke(main, ["explain", "cluster", str(CASES / "metadata-sources" / "input.yaml"),
                                        "--gateway", "shop/gw", "--cluster", "outbound|80||nope"])
     assert result.exit_code == 2 and "its clusters:" in result.output
+
+
+def test_explain_cluster_of_a_udproute_weighted_cluster_and_of_its_backends() -> None:
+    case = str(CASES / "udp-weighted-backends" / "input.yaml")
+    result = CliRunner().invoke(main, ["explain", "cluster", case, "--gateway", "infra/gw",
+                                       "--cluster", "meshgate|udproute|infra|weighted", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["sources"][0] == "UDPRoute infra/weighted"
+    assert "Service infra/v1" in out["sources"] and "Service infra/v2" in out["sources"]
+    assert {(u["kind"], u["name"]) for u in out["users"]} >= {("UDPRoute", "weighted")}
+    # A backend's own cluster names the UDPRoute chain that sends to it through the weighted one.
+    backend = CliRunner().invoke(main, ["explain", "cluster", case, "--gateway", "infra/gw",
+                                        "--cluster", "outbound|53||v1.infra.svc.cluster.local", "-o", "json"])
+    assert backend.exit_code == 0, backend.output
+    assert ("UDPRoute", "weighted") in {(u["kind"], u["name"]) for u in json.loads(backend.stdout)["users"]}
+    # Its endpoints are its backends': explained there.
+    endpoints = CliRunner().invoke(main, ["explain", "endpoints", case, "--gateway", "infra/gw",
+                                          "--cluster", "meshgate|udproute|infra|weighted"])
+    assert endpoints.exit_code == 2 and "outbound|53||v1.infra.svc.cluster.local" in endpoints.output
+
+
+def test_explain_cluster_lists_the_tcp_and_tls_routes_that_use_it() -> None:
+    case = str(CASES / "stream-routes" / "input.yaml")
+    for cluster, kind, name in [("outbound|3000||tcp-a.infra.svc.cluster.local", "TCPRoute", "tcp-older"),
+                                ("outbound|443||tls-backend.infra.svc.cluster.local", "TLSRoute", "passthrough")]:
+        result = CliRunner().invoke(main, ["explain", "cluster", case, "--gateway", "infra/gw", "--cluster", cluster,
+                                           "-o", "json"])
+        assert result.exit_code == 0, result.output
+        assert (kind, name) in {(u["kind"], u["name"]) for u in json.loads(result.stdout)["users"]}, result.stdout
