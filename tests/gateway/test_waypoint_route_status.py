@@ -138,3 +138,24 @@ spec:
                for _, conds in parents)
     [http] = [s for s in status if s["kind"] == "HTTPRoute"]
     assert [p["parentRef"].get("port") for p in http["status"]["parents"]] == [None, 80]
+
+
+def test_unsupported_rules_are_reported_on_the_waypoint_parent_as_on_the_gateway() -> None:
+    """A rule with an unsupported filter is dropped (it answers 500) through a waypoint as through a
+    Gateway: PartiallyInvalid on both parents; a route whose every rule is dropped is not accepted."""
+    extension = "{type: ExtensionRef, extensionRef: {group: example.com, kind: Thing, name: x}}"
+    by_parent = _route_conditions(f"""
+  - matches: [{{path: {{type: PathPrefix, value: /ext}}}}]
+    filters: [{extension}]
+    backendRefs: [{{name: cart, port: 80}}]
+  - backendRefs: [{{name: cart, port: 80}}]""")
+    for kind in ("Gateway", "Service"):
+        partial = by_parent[kind]["PartiallyInvalid"]
+        assert (partial["status"], partial["reason"]) == ("True", "UnsupportedValue"), kind
+        assert by_parent[kind]["Accepted"]["status"] == "True"
+    by_parent = _route_conditions(f"""
+  - filters: [{extension}]
+    backendRefs: [{{name: cart, port: 80}}]""")
+    for kind in ("Gateway", "Service"):
+        accepted = by_parent[kind]["Accepted"]
+        assert (accepted["status"], accepted["reason"]) == ("False", "UnsupportedValue"), kind

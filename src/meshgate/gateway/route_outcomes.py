@@ -57,6 +57,22 @@ def attachment_token(store: Store, states: dict[tuple[str, str], GatewayState]) 
             tuple(store.list("Gateway")), tuple(store.list("ListenerSet")), tuple(store.list("Namespace")))
 
 
+def unsupported_rules(route: RouteObject) -> tuple[Condition | None, Condition | None]:
+    """What the route's unsupported values make of a parent that would accept it: the Accepted
+    condition that rejects it when no rule can be served, else the PartiallyInvalid condition
+    when some rules are dropped (each None when it does not apply)."""
+    kind = route_kind(route.kind)
+    problems = [kind.rule_problems(rule) for rule in route.rules]
+    unsupported = "; ".join(p for ps in problems for p in ps)
+    if not unsupported:
+        return None, None
+    if route.rules and all(problems):
+        return Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}"), None
+    invalid_rules = ", ".join(kind.rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
+    return None, Condition("PartiallyInvalid", True, "UnsupportedValue",
+                           f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500")
+
+
 def route_outcome(store: Store, route: RouteObject, states: dict[tuple[str, str], GatewayState],
                   resolve: Callable[[RouteObject], RouteResolution], epoch: int,
                   listener_sets: dict[tuple[str, str], ListenerSetState] | None = None) -> RouteOutcome:
@@ -66,24 +82,19 @@ def route_outcome(store: Store, route: RouteObject, states: dict[tuple[str, str]
     if not outcomes:
         return RouteOutcome(route, epoch, None, None, [], {})
     resolution = resolve(route)
-    kind = route_kind(route.kind)
-    problems = [kind.rule_problems(rule) for rule in route.rules]
-    all_invalid = bool(route.rules) and all(problems)
+    rejected, partial = unsupported_rules(route)
     resolved = resolution.resolved_refs()
-    unsupported = "; ".join(p for ps in problems for p in ps)
-    invalid_rules = ", ".join(kind.rule_id(r, i) for i, (r, ps) in enumerate(zip(route.rules, problems)) if ps)
     index = {id(ls): (key, i) for key, st in states.items() for i, ls in enumerate(st.listeners)}
     parents: Parents = []
     attached: list[Attached] = []
     for outcome in outcomes:
         conds = [outcome.accepted]
-        if outcome.accepted.status and all_invalid:
-            conds = [Condition("Accepted", False, "UnsupportedValue", f"No rule can be served: {unsupported}")]
+        if outcome.accepted.status and rejected is not None:
+            conds = [rejected]
         else:
             attached.extend((*index[id(ls)], hostnames, len(parents)) for ls, hostnames in outcome.listeners)
-            if outcome.accepted.status and unsupported:
-                conds.append(Condition("PartiallyInvalid", True, "UnsupportedValue",
-                                       f"Dropped Rule(s) {invalid_rules}: {unsupported}; requests they match answer 500"))
+            if outcome.accepted.status and partial is not None:
+                conds.append(partial)
         conds.insert(1, resolved)
         parents.append((outcome.ref.to_dict(), conds))
     return RouteOutcome(route, epoch, resolution, parents, attached, resolution.clusters())

@@ -30,6 +30,7 @@ from ..resources.meta import metadata_annotations
 from ..store import Store
 from .backends import ISTIO_GROUP, RouteObject, RouteResolution, service_cluster
 from .conditions import Condition
+from .route_outcomes import unsupported_rules
 from .route_table import RouteTable
 from .rules import ListenerContext
 
@@ -88,8 +89,10 @@ class RouteParents:
         """Record parentRefs of a route served by a waypoint."""
         key = (route.kind, route.meta.namespace, route.meta.name)
         if key not in self.conditions:
-            self.conditions[key] = [Condition("Accepted", True, "Accepted", "Route accepted by waypoint"),
-                                    res.resolved_refs()]
+            # Unsupported values drop rules here as on a Gateway (route_outcomes.unsupported_rules).
+            rejected, partial = unsupported_rules(route)
+            self.conditions[key] = [rejected or Condition("Accepted", True, "Accepted", "Route accepted by waypoint"),
+                                    res.resolved_refs(), *([partial] if partial is not None else [])]
         by_ref = self.refs.setdefault(key, {})
         for ref in refs:
             by_ref[repr(ref)] = ref.to_dict()
