@@ -74,6 +74,7 @@ class WeightedCluster:
     name: str
     backends: tuple[tuple[ClusterRef, int], ...]
     source: SourceRef
+    http2: bool = False  # it speaks HTTP/2 (a gRPC collector's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +296,12 @@ class Tracing:
     tags: tuple[TracingTag, ...] = ()
     trace_id_128bit: bool = False
     shared_span_context: bool = True
+    # The collector as a Service port (provider.backendRefs): the `meshgate-tracing` cluster is
+    # then made of its endpoints (a WeightedCluster of it alone, over HTTP/2 for OTLP).
+    collector: WeightedCluster | None = None
+    # Named as a Service (`host` is then its DNS name, the gRPC authority): no cluster to `host`,
+    # even when the Service does not resolve (spans then go nowhere).
+    service_backed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Tracing through a real Envoy under `meshgate run`: a Gateway whose GatewayParameters ask for
 OpenTelemetry tracing sends its spans over OTLP/gRPC to a real receiver, named after the
 parameters' service name and tagged with the route that matched (and the objects that made it),
-the backend's cluster and the parameters' custom tags. Envoy flushes spans every 5 seconds."""
+the backend's cluster and the parameters' custom tags; the receiver is given as an address or as
+a Service (`provider.backendRefs`) whose EndpointSlice is the receiver. Envoy flushes spans every
+5 seconds."""
 
 from __future__ import annotations
 
@@ -22,7 +24,14 @@ pytestmark = pytest.mark.envoy
 SPAN_WAIT = 20.0  # Envoy's OpenTelemetry tracer flushes every 5 s
 
 
-def config(base: str, receiver_port: int) -> str:
+def _provider(base: str, receiver_port: int, via_service: bool) -> str:
+    """The provider: the receiver's address and port, or a Service whose EndpointSlice is the receiver."""
+    if via_service:
+        return "{type: OpenTelemetry, backendRefs: [{name: otel, port: 4317}], serviceName: storefront}"
+    return f"{{type: OpenTelemetry, host: {base}.20, port: {receiver_port}, serviceName: storefront}}"
+
+
+def config(base: str, receiver_port: int, via_service: bool = False) -> str:
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {{name: gw, namespace: e2e}}
@@ -42,7 +51,7 @@ spec:
       customTags:
         env: {{type: Literal, literal: {{value: prod}}}}
         caller: {{type: RequestHeader, requestHeader: {{name: x-caller, defaultValue: nobody}}}}
-      provider: {{type: OpenTelemetry, host: {base}.20, port: {receiver_port}, serviceName: storefront}}
+      provider: {_provider(base, receiver_port, via_service)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -51,16 +60,18 @@ spec:
   parentRefs: [{{name: gw}}]
   rules: [{{backendRefs: [{{name: web, port: 80}}]}}]
 ---
-{service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.13", pod="web-13", ready=True)])}"""
+{service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.13", pod="web-13", ready=True)])}---
+{service_yaml("otel", 4317, receiver_port, [endpoint_yaml(f"{base}.20", ready=True)], port_name="otlp")}"""
 
 
-def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path) -> None:
+@pytest.mark.parametrize("via_service", [False, True], ids=["host", "backendRefs"])
+def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, via_service: bool) -> None:
     base = free_subnet()
     receiver = OtlpReceiver()
     port = receiver.start(f"{base}.20")
     cfg = tmp_path / "config"
     cfg.mkdir()
-    (cfg / "all.yaml").write_text(config(base, port))
+    (cfg / "all.yaml").write_text(config(base, port, via_service))
     echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
     echo.start()
 

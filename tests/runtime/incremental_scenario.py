@@ -336,7 +336,16 @@ SLOTS["parameters"] = [
                 "accessLog: {settings: [{format: {type: JSON, json: {p: '%REQ(:PATH)%'}}, "
                 "sinks: [{type: OpenTelemetry, openTelemetry: {host: otel.example.com}}]}]}}"),
     _parameters("{tracing: {provider: {type: Zipkin, host: zipkin.example.com}}, accessLog: {disable: true}}"),
+    # The collector as Service a of namespace app: a cluster of its endpoints while the grant exists.
+    _parameters("{tracing: {provider: {type: OpenTelemetry, backendRefs: [{name: a, namespace: app, port: 80}]}}}"),
 ]
+SLOTS["parameters-grant"] = [None, """apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: collector, namespace: app}
+spec:
+  from: [{group: gateway.meshgate.io, kind: GatewayParameters, namespace: gw}]
+  to: [{group: "", kind: Service, name: a}]
+"""]
 
 
 # A UDPRoute on a Gateway of its own: one backend (its cluster), or several (a weighted cluster

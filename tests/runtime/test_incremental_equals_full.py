@@ -113,6 +113,8 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 11)), 
 # then gone; the Gateway naming them and not.
 @example([("parameters", 1), ("gateway", 5), ("parameters", 2), ("parameters", 0), ("parameters", 1),
           ("gateway", 0)])
+@example([("parameters", 3), ("gateway", 5), ("parameters-grant", 1), ("pod-a1", 1), ("svc-a", 1),
+          ("parameters-grant", 0), ("parameters-grant", 1), ("pod-a2", 1)])
 @example([("gateway", 3), ("ns-app", 2), ("route-1", 1), ("ns-app", 0), ("gateway", 2)])
 @example([("route-3", 1), ("grant", 1), ("route-3", 2), ("grant", 0)])
 @example([("btls", 1), ("btls-ca", 1), ("btls-ca", 2), ("btls-ca", 0), ("btls", 2), ("btls-ca", 3),

@@ -21,10 +21,13 @@ from __future__ import annotations
 import dataclasses
 
 from .. import ir
+from ..discovery.index import Discovery
 from ..resources import meshgate_kinds
 from ..resources.gateway_api import Gateway, GatewayClass, ParametersRef
 from ..resources.meshgate_kinds import GatewayParameters
 from ..store import Store
+from .backends import service_cluster
+from .references import reference_permitted
 
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 GATEWAY_CLASS_LABEL = "gateway.networking.k8s.io/gateway-class-name"
@@ -102,12 +105,48 @@ def access_logs(gw: Gateway, store: Store, gc: GatewayClass | None = None) -> tu
                  for s in found.settings)
 
 
-def tracing(gw: Gateway, store: Store, gc: GatewayClass | None = None) -> ir.Tracing | None:
-    """The tracing of `gw`'s proxies: its own parameters' `telemetry.tracing`, else its class's
-    (the block as a whole, not field by field); None when neither has one."""
-    found = next((p.tracing for p in _layers(gw, store, gc) if p.tracing is not None), None)
-    if found is None:
+TRACING_CLUSTER = "meshgate-tracing"
+
+
+def _collector(params: GatewayParameters, discovery: Discovery, store: Store, grpc: bool) -> ir.WeightedCluster | None:
+    """The tracing cluster made of the collector Service's endpoints, when the parameters name a
+    Service port that exists (in another namespace: with a ReferenceGrant from GatewayParameters);
+    None otherwise (spans then go nowhere)."""
+    svc = params.tracing.service if params.tracing is not None else None
+    if svc is None:
         return None
+    namespace = svc.namespace or params.meta.namespace
+    if not reference_permitted(store, meshgate_kinds.GROUP, meshgate_kinds.KIND, params.meta.namespace,
+                               "", "Service", namespace, svc.name):
+        return None
+    model = discovery.service(namespace, svc.name)
+    if model is None or not any(p.number == svc.port for p in model.ports):
+        return None
+    source = ir.SourceRef(meshgate_kinds.KIND, f"{meshgate_kinds.GROUP}/{meshgate_kinds.VERSION}",
+                          params.meta.namespace, params.meta.name)
+    return ir.WeightedCluster(TRACING_CLUSTER, ((service_cluster(model, svc.port), 1),), source, http2=grpc)
+
+
+def tracing(gw: Gateway, store: Store, gc: GatewayClass | None = None,
+            discovery: Discovery | None = None) -> ir.Tracing | None:
+    """The tracing of `gw`'s proxies: its own parameters' `telemetry.tracing`, else its class's
+    (the block as a whole, not field by field); None when neither has one. A collector named as a
+    Service is looked up in `discovery`."""
+    params = next((p for p in _layers(gw, store, gc) if p.tracing is not None), None)
+    if params is None or params.tracing is None:
+        return None
+    found = params.tracing
     tags = tuple(ir.TracingTag(t.name, t.type, t.value, t.default) for t in found.custom_tags)
-    return ir.Tracing(found.provider, found.host, found.port, found.service_name or f"{gw.meta.name}.{gw.meta.namespace}",
-                      found.sampling_percent, tags, found.trace_id_128bit, found.shared_span_context)
+    collector = _collector(params, discovery, store, found.provider == "OpenTelemetry") \
+        if discovery is not None else None
+    host = found.host or (f"{found.service.name}.{found.service.namespace or params.meta.namespace}.svc.cluster.local"
+                          if found.service is not None else "")
+    port = found.service.port if found.service is not None and not found.host else found.port
+    return ir.Tracing(found.provider, host, port, found.service_name or f"{gw.meta.name}.{gw.meta.namespace}",
+                      found.sampling_percent, tags, found.trace_id_128bit, found.shared_span_context, collector,
+                      service_backed=found.service is not None and not found.host)
+
+
+def collector_clusters(t: ir.Tracing | None) -> tuple[ir.WeightedCluster, ...]:
+    """The clusters a gateway's telemetry adds to its weighted ones (a collector Service's)."""
+    return (t.collector,) if t is not None and t.collector is not None else ()

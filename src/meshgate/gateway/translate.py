@@ -26,7 +26,7 @@ from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
-from .infrastructure import access_logs, infrastructure, parameters_problem, tracing
+from .infrastructure import access_logs, collector_clusters, infrastructure, parameters_problem, tracing
 from .kind_conflicts import HostnameClaims
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
@@ -201,15 +201,16 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         client_cert, unresolved, why = backend_client_certificate(store, gw)
         if client_cert is not None:
             secrets[client_cert.name] = client_cert
+        traced = tracing(gw, store, owned.get(gw.class_name), discovery)
         out.gateways.append(ir.GatewayConfig(
             ns, name, tuple(listeners), tuple(configs),
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
-            tracing=tracing(gw, store, owned.get(gw.class_name)),
+            tracing=traced,
             access_logs=access_logs(gw, store, owned.get(gw.class_name)),
             backend_client_certificate=client_cert.name if client_cert is not None else None,
-            weighted_clusters=tuple(weighted[k] for k in sorted(weighted)),
+            weighted_clusters=tuple(weighted[k] for k in sorted(weighted)) + collector_clusters(traced),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw)
                                          + resolved_refs_conditions(gw, unresolved, why, state.own_listeners),
@@ -260,7 +261,9 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[RouteO
             cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
         out.gateways.append(dataclasses.replace(cfg, waypoint=True,
                                                 infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
-                                                tracing=tracing(gw, store, owned.get(gw.class_name)),
+                                                tracing=(traced := tracing(gw, store, owned.get(gw.class_name),
+                                                                           discovery)),
+                                                weighted_clusters=cfg.weighted_clusters + collector_clusters(traced),
                                                 access_logs=access_logs(gw, store, owned.get(gw.class_name))))
         listeners = [ListenerState(gw, lst, True, not params,
                                    [Condition("Accepted", True, "Accepted", "Waypoint listener accepted"),

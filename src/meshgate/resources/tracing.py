@@ -28,9 +28,12 @@ SCHEMA: dict = {
                 "literal": {"type": "object", "required": ["value"], "properties": {"value": {"type": "string"}}},
                 "requestHeader": _NAME_DEFAULT,
                 "environment": _NAME_DEFAULT}}},
-        "provider": {"type": "object", "required": ["type", "host"], "properties": {
+        "provider": {"type": "object", "required": ["type"], "properties": {
             "type": {"type": "string", "enum": list(PROVIDERS)},
             "host": {"type": "string"},
+            "backendRefs": {"type": "array", "items": {"type": "object", "required": ["name", "port"], "properties": {
+                "group": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
+                "namespace": {"type": "string"}, "port": {"type": "integer", "minimum": 1, "maximum": 65535}}}},
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
             "serviceName": {"type": "string"},
             "zipkin": {"type": "object", "properties": {
@@ -52,8 +55,18 @@ class CustomTag:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectorService:
+    """A collector reached as a Service port (`provider.backendRefs`; "" namespace: the
+    parameters' own)."""
+
+    name: str
+    namespace: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
 class Tracing:
-    """Where and how often a Gateway's proxies send spans."""
+    """Where and how often a Gateway's proxies send spans: a `host` and `port`, or a Service."""
 
     provider: str
     host: str
@@ -63,6 +76,20 @@ class Tracing:
     service_name: str = ""  # "" : the Gateway's "name.namespace", as Envoy Gateway names it
     trace_id_128bit: bool = False  # Zipkin
     shared_span_context: bool = True  # Zipkin
+    service: CollectorService | None = None  # provider.backendRefs, instead of host and port
+
+
+def _collector_service(provider: Fields) -> CollectorService | None:
+    """provider.backendRefs: one Service port (what meshgate supports of Envoy Gateway's list)."""
+    refs = list(provider.maps("backendRefs", max_items=1))
+    if not refs:
+        return None
+    ref = refs[0]
+    if (ref.str("group") or "", ref.str("kind") or "Service") != ("", "Service"):
+        ref.error("kind", "only a Service (group \"\", kind Service) is supported")
+        return None
+    name, port = ref.str("name", required=True, min_len=1), ref.int("port", required=True, min=1, max=65535)
+    return CollectorService(name, ref.str("namespace") or "", port) if name and port else None
 
 
 def _custom_tags(f: Fields) -> tuple[CustomTag, ...]:
@@ -100,7 +127,12 @@ def parse_tracing(f: Fields) -> Tracing | None:
         f.error("provider", "required")
         return None
     kind = provider.str("type", required=True, enum=PROVIDERS)
-    host = provider.str("host", required=True, min_len=1)
+    service = _collector_service(provider)
+    if provider.has("host") and provider.has("backendRefs"):
+        provider.error("backendRefs", "give host or backendRefs, not both")
+    host = provider.str("host", min_len=1) or ""
+    if not host and not provider.has("backendRefs"):
+        provider.error("host", "required (or backendRefs)")
     port = provider.int("port", min=1, max=65535)
     rate = f.int("samplingRate", min=0, max=100)
     fraction = f.map("samplingFraction")
@@ -116,8 +148,9 @@ def parse_tracing(f: Fields) -> Tracing | None:
             percent = 100.0 * numerator / denominator
     zipkin = provider.map("zipkin")
     tags = _custom_tags(f)
-    if kind is None or not host:
+    if kind is None or not (host or service):
         return None
     return Tracing(kind, host, port or DEFAULT_PORTS[kind], percent, tags, provider.str("serviceName") or "",
                    trace_id_128bit=bool(zipkin.bool("enable128BitTraceId")) if zipkin is not None else False,
-                   shared_span_context=not (zipkin.bool("disableSharedSpanContext") if zipkin is not None else False))
+                   shared_span_context=not (zipkin.bool("disableSharedSpanContext") if zipkin is not None else False),
+                   service=service if not host else None)

@@ -29,7 +29,12 @@ def collector_cluster(name: str, host: str, port: int, grpc: bool) -> cluster_pb
             endpoint=endpoint_components_pb2.Endpoint(address=address_pb2.Address(
                 socket_address=address_pb2.SocketAddress(address=host, port_value=port))))])]))
     if grpc:
-        options = hpo.HttpProtocolOptions(explicit_http_config=hpo.HttpProtocolOptions.ExplicitHttpConfig(
-            http2_protocol_options=protocol_pb2.Http2ProtocolOptions()))
-        out.typed_extension_protocol_options[_HTTP_OPTIONS].CopyFrom(to_any(options))
+        http2(out)
     return out
+
+
+def http2(c: cluster_pb2.Cluster) -> None:
+    """Make the cluster speak HTTP/2 to its endpoints (gRPC)."""
+    options = hpo.HttpProtocolOptions(explicit_http_config=hpo.HttpProtocolOptions.ExplicitHttpConfig(
+        http2_protocol_options=protocol_pb2.Http2ProtocolOptions()))
+    c.typed_extension_protocol_options[_HTTP_OPTIONS].CopyFrom(to_any(options))

@@ -36,4 +36,6 @@ def connection_telemetry(cfg: ir.GatewayConfig) -> ConnectionTelemetry:
 
 def telemetry_clusters(cfg: ir.GatewayConfig) -> list[cluster_pb2.Cluster]:
     """The collectors' clusters (tracing, OTLP access logs)."""
-    return ([tracing_cluster(cfg.tracing)] if cfg.tracing is not None else []) + access_log_clusters(cfg.access_logs)
+    # A collector named as a Service is a weighted cluster of its endpoints (built with the others).
+    own = [tracing_cluster(cfg.tracing)] if cfg.tracing is not None and not cfg.tracing.service_backed else []
+    return own + access_log_clusters(cfg.access_logs)

@@ -28,6 +28,7 @@ from envoy.config.endpoint.v3 import endpoint_pb2
 
 from .. import ir
 from .clusters import cluster
+from .collectors import http2
 from .metadata import set_metadata
 
 # Envoy requires the weights of a locality's endpoints to add up to at most this; the whole
@@ -114,5 +115,7 @@ def weighted_cluster(wc: ir.WeightedCluster, sources: Sequence[ir.SourceRef]) ->
     """The weighted cluster itself: EDS, weighted round robin, panic mode off as for every
     service cluster; its metadata names the route, then what made each of its backends."""
     out = cluster(wc.name)
+    if wc.http2:
+        http2(out)
     set_metadata(out, sources)
     return out
