@@ -313,6 +313,10 @@ class AccessLogSink:
     host: str = ""
     port: int = 0
     resources: tuple[tuple[str, str], ...] = ()
+    # Named as a Service (backendRefs): its endpoints' cluster, when it resolves (else records go
+    # nowhere: no cluster to `host`, which is then the Service's DNS name, the gRPC authority).
+    collector: WeightedCluster | None = None
+    service_backed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,3 +63,11 @@ def full_host(host: str, namespace: str) -> str:
     if "." in host or host.startswith("*"):
         return host
     return service_host(host, namespace)
+
+
+TRACING_CLUSTER = "meshgate-tracing"  # a gateway's tracing collector
+
+
+def access_log_collector(setting: int, sink: int) -> str:
+    """The cluster of the OTLP collector of one access log setting's sink."""
+    return f"meshgate-accesslog-{setting}-{sink}"

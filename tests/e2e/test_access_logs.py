@@ -1,6 +1,7 @@
 """Access logs under `meshgate run`, through a real Envoy: a Gateway whose GatewayParameters set
 `telemetry.accessLog` writes its Text format to a file and sends its JSON fields to a real OTLP
-collector as log records (with the sink's resource attributes); a Gateway of a class whose
+collector as log records (with the sink's resource attributes; the collector given as an address
+or as a Service whose EndpointSlice is it); a Gateway of a class whose
 parameters disable access logging logs nothing (its Envoy's stdout, where meshgate's default log
 would go, holds no record)."""
 
@@ -22,7 +23,14 @@ pytestmark = pytest.mark.envoy
 WAIT = 20.0  # Envoy's file and OTLP loggers flush within a second or so
 
 
-def config(base: str, log_file: Path, receiver_port: int) -> str:
+def _collector(base: str, receiver_port: int, via_service: bool) -> str:
+    """The OTLP sink: the receiver's address and port, or a Service whose EndpointSlice is the receiver."""
+    if via_service:
+        return "{backendRefs: [{name: otel, port: 4317}], resources: {k8s.cluster.name: test}}"
+    return f'{{host: "{base}.20", port: {receiver_port}, resources: {{k8s.cluster.name: test}}}}'
+
+
+def config(base: str, log_file: Path, receiver_port: int, via_service: bool = False) -> str:
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {{name: quiet}}
@@ -61,7 +69,7 @@ spec:
           json: {{path: "%REQ(:PATH)%", status: "%RESPONSE_CODE%", route: "%METADATA(ROUTE:meshgate:resources)%"}}
         sinks:
         - type: OpenTelemetry
-          openTelemetry: {{host: "{base}.20", port: {receiver_port}, resources: {{k8s.cluster.name: test}}}}
+          openTelemetry: {_collector(base, receiver_port, via_service)}
 ---
 apiVersion: gateway.meshgate.io/v1alpha1
 kind: GatewayParameters
@@ -76,7 +84,8 @@ spec:
   parentRefs: [{{name: logged}}, {{name: quiet}}]
   rules: [{{backendRefs: [{{name: web, port: 80}}]}}]
 ---
-{service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.13", pod="web-13", ready=True)])}"""
+{service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.13", pod="web-13", ready=True)])}---
+{service_yaml("otel", 4317, receiver_port, [endpoint_yaml(f"{base}.20", ready=True)], port_name="otlp")}"""
 
 
 async def _until_ok(url: str) -> None:
@@ -89,14 +98,15 @@ async def _until_ok(url: str) -> None:
     assert reply.pod == "web-13", url
 
 
-def test_access_logs_go_to_their_sinks_in_their_formats(tmp_path: Path) -> None:
+@pytest.mark.parametrize("via_service", [False, True], ids=["host", "backendRefs"])
+def test_access_logs_go_to_their_sinks_in_their_formats(tmp_path: Path, via_service: bool) -> None:
     base = free_subnet()
     receiver = OtlpReceiver()
     port = receiver.start(f"{base}.20")
     log_file = tmp_path / "access.log"
     cfg = tmp_path / "config"
     cfg.mkdir()
-    (cfg / "all.yaml").write_text(config(base, log_file, port))
+    (cfg / "all.yaml").write_text(config(base, log_file, port, via_service))
     echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
     echo.start()
     work = tmp_path / "work"

@@ -202,15 +202,16 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if client_cert is not None:
             secrets[client_cert.name] = client_cert
         traced = tracing(gw, store, owned.get(gw.class_name), discovery)
+        logged = access_logs(gw, store, owned.get(gw.class_name), discovery)
         out.gateways.append(ir.GatewayConfig(
             ns, name, tuple(listeners), tuple(configs),
             tuple(cluster_refs[k] for k in sorted(cluster_refs)),
             tuple(secrets[k] for k in sorted(secrets)),
             infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
             tracing=traced,
-            access_logs=access_logs(gw, store, owned.get(gw.class_name)),
+            access_logs=logged,
             backend_client_certificate=client_cert.name if client_cert is not None else None,
-            weighted_clusters=tuple(weighted[k] for k in sorted(weighted)) + collector_clusters(traced),
+            weighted_clusters=tuple(weighted[k] for k in sorted(weighted)) + collector_clusters(traced, logged),
         ))
         out.status.append(gateway_status(gw.meta, _gateway_conditions(state) + insecure_fallback_conditions(gw)
                                          + resolved_refs_conditions(gw, unresolved, why, state.own_listeners),
@@ -259,12 +260,13 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[RouteO
             # Not accepted: its proxy gets nothing to serve (the captured services are still told
             # to use it, as the labels say).
             cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
+        traced = tracing(gw, store, owned.get(gw.class_name), discovery)
+        logged = access_logs(gw, store, owned.get(gw.class_name), discovery)
         out.gateways.append(dataclasses.replace(cfg, waypoint=True,
                                                 infrastructure=infrastructure(gw, store, owned.get(gw.class_name)),
-                                                tracing=(traced := tracing(gw, store, owned.get(gw.class_name),
-                                                                           discovery)),
-                                                weighted_clusters=cfg.weighted_clusters + collector_clusters(traced),
-                                                access_logs=access_logs(gw, store, owned.get(gw.class_name))))
+                                                tracing=traced, access_logs=logged,
+                                                weighted_clusters=cfg.weighted_clusters
+                                                + collector_clusters(traced, logged)))
         listeners = [ListenerState(gw, lst, True, not params,
                                    [Condition("Accepted", True, "Accepted", "Waypoint listener accepted"),
                                     Condition("ResolvedRefs", True, "ResolvedRefs", "All references resolved"),

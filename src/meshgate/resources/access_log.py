@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector_service
 from .fields import Fields
 
 FORMATS = ("Text", "JSON")
@@ -28,8 +29,9 @@ SCHEMA: dict = {
                     "type": "object", "required": ["type"], "properties": {
                         "type": {"type": "string", "enum": list(SINKS)},
                         "file": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}},
-                        "openTelemetry": {"type": "object", "required": ["host"], "properties": {
+                        "openTelemetry": {"type": "object", "properties": {
                             "host": {"type": "string"},
+                            "backendRefs": BACKEND_REFS_SCHEMA,
                             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
                             "resources": _STR_MAP}}}}}}}},
     },
@@ -45,6 +47,7 @@ class AccessLogSink:
     host: str = ""
     port: int = OTLP_PORT
     resources: tuple[tuple[str, str], ...] = ()
+    service: CollectorService | None = None  # openTelemetry.backendRefs, instead of host and port
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +83,17 @@ def _sink(f: Fields) -> AccessLogSink | None:
         if otel is None:
             f.error("openTelemetry", "required for type OpenTelemetry")
             return None
-        host = otel.str("host", required=True, min_len=1)
+        service = parse_collector_service(otel)
+        if otel.has("host") and otel.has("backendRefs"):
+            otel.error("backendRefs", "give host or backendRefs, not both")
+        host = otel.str("host", min_len=1) or ""
+        if not host and not otel.has("backendRefs"):
+            otel.error("host", "required (or backendRefs)")
         port = otel.int("port", min=1, max=65535) or OTLP_PORT
         resources = tuple(sorted(otel.str_map("resources").items())) if otel.has("resources") else ()
-        return AccessLogSink(kind, host=host, port=port, resources=resources) if host else None
+        if host:
+            return AccessLogSink(kind, host=host, port=port, resources=resources)
+        return AccessLogSink(kind, port=service.port, resources=resources, service=service) if service else None
     return None
 
 

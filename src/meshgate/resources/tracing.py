@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector_service
 from .fields import Fields
 
 PROVIDERS = ("OpenTelemetry", "Zipkin")
@@ -31,9 +32,7 @@ SCHEMA: dict = {
         "provider": {"type": "object", "required": ["type"], "properties": {
             "type": {"type": "string", "enum": list(PROVIDERS)},
             "host": {"type": "string"},
-            "backendRefs": {"type": "array", "items": {"type": "object", "required": ["name", "port"], "properties": {
-                "group": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
-                "namespace": {"type": "string"}, "port": {"type": "integer", "minimum": 1, "maximum": 65535}}}},
+            "backendRefs": BACKEND_REFS_SCHEMA,
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
             "serviceName": {"type": "string"},
             "zipkin": {"type": "object", "properties": {
@@ -55,16 +54,6 @@ class CustomTag:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectorService:
-    """A collector reached as a Service port (`provider.backendRefs`; "" namespace: the
-    parameters' own)."""
-
-    name: str
-    namespace: str
-    port: int
-
-
-@dataclass(frozen=True, slots=True)
 class Tracing:
     """Where and how often a Gateway's proxies send spans: a `host` and `port`, or a Service."""
 
@@ -77,19 +66,6 @@ class Tracing:
     trace_id_128bit: bool = False  # Zipkin
     shared_span_context: bool = True  # Zipkin
     service: CollectorService | None = None  # provider.backendRefs, instead of host and port
-
-
-def _collector_service(provider: Fields) -> CollectorService | None:
-    """provider.backendRefs: one Service port (what meshgate supports of Envoy Gateway's list)."""
-    refs = list(provider.maps("backendRefs", max_items=1))
-    if not refs:
-        return None
-    ref = refs[0]
-    if (ref.str("group") or "", ref.str("kind") or "Service") != ("", "Service"):
-        ref.error("kind", "only a Service (group \"\", kind Service) is supported")
-        return None
-    name, port = ref.str("name", required=True, min_len=1), ref.int("port", required=True, min=1, max=65535)
-    return CollectorService(name, ref.str("namespace") or "", port) if name and port else None
 
 
 def _custom_tags(f: Fields) -> tuple[CustomTag, ...]:
@@ -127,7 +103,7 @@ def parse_tracing(f: Fields) -> Tracing | None:
         f.error("provider", "required")
         return None
     kind = provider.str("type", required=True, enum=PROVIDERS)
-    service = _collector_service(provider)
+    service = parse_collector_service(provider)
     if provider.has("host") and provider.has("backendRefs"):
         provider.error("backendRefs", "give host or backendRefs, not both")
     host = provider.str("host", min_len=1) or ""

@@ -4,8 +4,9 @@ OTLP collectors.
 Without settings a proxy logs one JSON line per request on its stdout, naming the objects behind
 the route, the cluster and the endpoint that served it (their xDS metadata). With settings,
 each format goes to each of its sinks: a file (its path; /dev/stdout too), or an OpenTelemetry
-collector over OTLP/gRPC, a cluster of its own per setting and sink (`meshgate-accesslog-<i>-<j>`),
-the Text format as the record's body, the JSON fields as its attributes.
+collector over OTLP/gRPC, a cluster of its own per setting and sink (`meshgate-accesslog-<i>-<j>`:
+to its host, or made of its Service's endpoints), the Text format as the record's body, the JSON
+fields as its attributes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from envoy.extensions.access_loggers.stream.v3 import stream_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 
 from .. import ir
+from ..naming import access_log_collector
 from .collectors import collector_cluster
 from .common import to_any
 
@@ -66,11 +68,6 @@ def default_access_log() -> accesslog_pb2.AccessLog:
                                    typed_config=to_any(stream_pb2.StdoutAccessLog(log_format=fmt)))
 
 
-def collector_name(setting: int, sink: int) -> str:
-    """The cluster of the OTLP collector of a setting's sink."""
-    return f"meshgate-accesslog-{setting}-{sink}"
-
-
 def _otel(log: ir.AccessLog, sink: ir.AccessLogSink, cluster: str) -> accesslog_pb2.AccessLog:
     config = logs_service_pb2.OpenTelemetryAccessLogConfig(
         common_config=als_pb2.CommonGrpcAccessLogConfig(
@@ -102,11 +99,13 @@ def access_loggers(logs: tuple[ir.AccessLog, ...] | None) -> tuple[accesslog_pb2
                     file.log_format.CopyFrom(fmt)
                 out.append(accesslog_pb2.AccessLog(name="envoy.access_loggers.file", typed_config=to_any(file)))
             else:
-                out.append(_otel(log, sink, collector_name(i, j)))
+                out.append(_otel(log, sink, access_log_collector(i, j)))
     return tuple(out)
 
 
 def access_log_clusters(logs: tuple[ir.AccessLog, ...] | None) -> list[cluster_pb2.Cluster]:
     """The clusters of the OTLP collectors the access logs send to."""
-    return [collector_cluster(collector_name(i, j), sink.host, sink.port, grpc=True)
-            for i, log in enumerate(logs or ()) for j, sink in enumerate(log.sinks) if sink.type == "OpenTelemetry"]
+    # A collector named as a Service is a weighted cluster of its endpoints (built with the others).
+    return [collector_cluster(access_log_collector(i, j), sink.host, sink.port, grpc=True)
+            for i, log in enumerate(logs or ()) for j, sink in enumerate(log.sinks)
+            if sink.type == "OpenTelemetry" and not sink.service_backed]

@@ -18,10 +18,10 @@ from envoy.type.tracing.v3 import custom_tag_pb2
 from envoy.type.v3 import percent_pb2
 
 from .. import ir
+from ..naming import TRACING_CLUSTER
 from .collectors import collector_cluster
 from .common import to_any
 
-TRACING_CLUSTER = "meshgate-tracing"
 ZIPKIN_PATH = "/api/v2/spans"
 
 
