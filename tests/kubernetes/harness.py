@@ -52,6 +52,7 @@ PATHS = {
     "Deployment": "/apis/apps/v1/namespaces/{ns}/deployments",
     "ConfigMap": "/api/v1/namespaces/{ns}/configmaps",
     "Lease": "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
+    "GatewayParameters": "/apis/gateway.meshgate.io/v1alpha1/namespaces/{ns}/gatewayparameters",
 }
 
 
