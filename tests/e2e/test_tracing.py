@@ -111,3 +111,42 @@ def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, vi
     # The upstream request has a span of its own, naming the cluster it went to.
     assert any(s.name.startswith("router ") and s.attributes.get("upstream_address") == f"{base}.13:9002"
                for s in spans)
+
+
+def test_a_collector_service_that_does_not_resolve_leaves_the_gateway_serving(tmp_path: Path) -> None:
+    """A Zipkin tracer naming a cluster Envoy does not have makes it refuse the listener: a
+    collector Service that does not exist gets neither a cluster nor tracing (nor its access log
+    sink), and the Gateway serves, its listener ACKed."""
+    base = free_subnet()
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    missing = "backendRefs: [{name: missing, port: 4317}]"
+    (cfg / "all.yaml").write_text(config(base, 4317).replace(
+        "provider: {type: OpenTelemetry, host: " + f"{base}.20, port: 4317, serviceName: storefront}}",
+        "provider: {type: Zipkin, " + missing + "}").replace(
+        "  telemetry:\n    tracing:\n",
+        "  telemetry:\n    accessLog: {settings: [{sinks: [{type: OpenTelemetry, openTelemetry: {"
+        + missing + "}}]}]}\n    tracing:\n"))
+    assert "type: Zipkin" in (cfg / "all.yaml").read_text()
+    echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
+    echo.start()
+
+    async def body() -> tuple[int, list[str]]:
+        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"), say=lambda _: None)
+        await runner.start()
+        loop = asyncio.get_running_loop()
+        try:
+            url = f"http://{base}.1:{LISTEN_PORT}/"
+            deadline = time.monotonic() + 20
+            reply = await loop.run_in_executor(None, get, url)
+            while reply.status != 200 and time.monotonic() < deadline:
+                await asyncio.sleep(STEP)
+                reply = await loop.run_in_executor(None, get, url)
+            (stream,) = runner.registry.all()
+            return reply.status, [ts.nack for ts in stream.types.values() if ts.nack]
+        finally:
+            await runner.stop()
+            echo.stop()
+
+    status, nacks = asyncio.run(asyncio.wait_for(body(), 60))
+    assert (status, nacks) == (200, [])

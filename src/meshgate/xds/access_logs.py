@@ -86,7 +86,8 @@ def _otel(log: ir.AccessLog, sink: ir.AccessLogSink, cluster: str) -> accesslog_
 
 
 def access_loggers(logs: tuple[ir.AccessLog, ...] | None) -> tuple[accesslog_pb2.AccessLog, ...]:
-    """The access loggers of every HTTP connection manager of a gateway (None: meshgate's default)."""
+    """The access loggers of every HTTP connection manager of a gateway (None: meshgate's default).
+    An OpenTelemetry sink whose collector Service does not resolve is left out (no cluster to name)."""
     if logs is None:
         return (default_access_log(),)
     out: list[accesslog_pb2.AccessLog] = []
@@ -98,8 +99,11 @@ def access_loggers(logs: tuple[ir.AccessLog, ...] | None) -> tuple[accesslog_pb2
                 if fmt is not None:
                     file.log_format.CopyFrom(fmt)
                 out.append(accesslog_pb2.AccessLog(name="envoy.access_loggers.file", typed_config=to_any(file)))
-            else:
+            elif sink.collector is not None:
+                out.append(_otel(log, sink, sink.collector.name))
+            elif not sink.service_backed:
                 out.append(_otel(log, sink, access_log_collector(i, j)))
+            # else: a collector Service that does not resolve has no cluster: left out
     return tuple(out)
 
 

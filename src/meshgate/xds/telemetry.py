@@ -27,10 +27,15 @@ DEFAULT = ConnectionTelemetry(None, (default_access_log(),))
 
 
 def connection_telemetry(cfg: ir.GatewayConfig) -> ConnectionTelemetry:
-    """The telemetry of `cfg`'s connection managers."""
+    """The telemetry of `cfg`'s connection managers. A collector named as a Service that does not
+    resolve (missing, or in another namespace without a grant) has no cluster: its tracing or
+    sink is left out rather than named, since Envoy refuses a listener whose Zipkin tracer names
+    an unknown cluster (and what it would send could go nowhere anyway)."""
     if cfg.tracing is None and cfg.access_logs is None:
         return DEFAULT
-    return ConnectionTelemetry(connection_tracing(cfg.tracing) if cfg.tracing is not None else None,
+    t = cfg.tracing
+    traced = t is not None and not (t.service_backed and t.collector is None)
+    return ConnectionTelemetry(connection_tracing(t) if traced and t is not None else None,
                                access_loggers(cfg.access_logs))
 
 
