@@ -4,6 +4,7 @@ self-signed certificate for a host, a Service with its EndpointSlice, and one-sh
 
 from __future__ import annotations
 
+import base64
 import datetime
 import socket
 import ssl
@@ -133,3 +134,13 @@ def eventually(call: Callable[[], bytes], expected: bytes, timeout: float = 20.0
             return answer
         time.sleep(0.1)
     return answer
+
+
+def tls_secret_yaml(name: str, cert: bytes, key: bytes) -> str:
+    """A kubernetes.io/tls Secret `name` in e2e holding `cert` and `key`."""
+    return f"""apiVersion: v1
+kind: Secret
+metadata: {{name: {name}, namespace: e2e}}
+type: kubernetes.io/tls
+data: {{tls.crt: {base64.b64encode(cert).decode()}, tls.key: {base64.b64encode(key).decode()}}}
+"""

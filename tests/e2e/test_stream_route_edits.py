@@ -12,7 +12,6 @@ the UDP one; every answer must come from a backend the route may use at that mom
 from __future__ import annotations
 
 import asyncio
-import base64
 import ssl
 import threading
 from collections import Counter
@@ -23,7 +22,16 @@ import pytest
 from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import free_subnet
-from .stream_backends import BACKEND_PORT, Backends, certificate, eventually, service_yaml, tcp_exchange, udp_exchange
+from .stream_backends import (
+    BACKEND_PORT,
+    Backends,
+    certificate,
+    eventually,
+    service_yaml,
+    tcp_exchange,
+    tls_secret_yaml,
+    udp_exchange,
+)
 
 pytestmark = pytest.mark.envoy
 
@@ -49,12 +57,7 @@ spec:
     tls: {{mode: Terminate, certificateRefs: [{{name: front}}]}}
   - {{name: udp, port: {UDP_PORT}, protocol: UDP}}
 ---
-apiVersion: v1
-kind: Secret
-metadata: {{name: front, namespace: e2e}}
-type: kubernetes.io/tls
-data: {{tls.crt: {base64.b64encode(cert).decode()}, tls.key: {base64.b64encode(key).decode()}}}
----
+{tls_secret_yaml("front", cert, key)}---
 {service_yaml("tcp-a", base + ".11")}---
 {service_yaml("tcp-b", base + ".12")}---
 {service_yaml("udp-a", base + ".13", "UDP")}---

@@ -9,7 +9,6 @@ terminate listener, and a UDP listener; each route's answer must come from its b
 from __future__ import annotations
 
 import asyncio
-import base64
 import ssl
 from pathlib import Path
 
@@ -18,7 +17,16 @@ import pytest
 from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import free_subnet
-from .stream_backends import BACKEND_PORT, Backends, certificate, eventually, service_yaml, tcp_exchange, udp_exchange
+from .stream_backends import (
+    BACKEND_PORT,
+    Backends,
+    certificate,
+    eventually,
+    service_yaml,
+    tcp_exchange,
+    tls_secret_yaml,
+    udp_exchange,
+)
 
 pytestmark = pytest.mark.envoy
 
@@ -41,12 +49,7 @@ spec:
     tls: {{mode: Terminate, certificateRefs: [{{name: front}}]}}
   - {{name: udp, port: {UDP_PORT}, protocol: UDP}}
 ---
-apiVersion: v1
-kind: Secret
-metadata: {{name: front, namespace: e2e}}
-type: kubernetes.io/tls
-data: {{tls.crt: {base64.b64encode(cert).decode()}, tls.key: {base64.b64encode(key).decode()}}}
----
+{tls_secret_yaml("front", cert, key)}---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
 metadata: {{name: tcp, namespace: e2e}}

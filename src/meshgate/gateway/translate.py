@@ -26,7 +26,7 @@ from .classes import class_conditions, owned_classes, unknown_class_problems
 from .conditions import Condition
 from .frontend_tls import insecure_fallback_conditions
 from .host_ports import resolve_host_ports
-from .infrastructure import access_logs, collector_clusters, infrastructure, parameters_problem, tracing
+from .infrastructure import infrastructure, parameters_problem
 from .kind_conflicts import HostnameClaims
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
@@ -36,6 +36,7 @@ from .route_kinds import ROUTE_KINDS, route_kind
 from .route_outcomes import attachment_token, serve
 from .route_table import RouteTable
 from .status import gateway_class_status, gateway_status, listener_set_status, route_status
+from .telemetry import access_logs, collector_clusters, tracing
 from .virtual_hosts import build_listeners
 from .waypoints import CapturedService, RouteParents, client_addresses, translate_waypoint
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector_service
+from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector
 from .fields import Fields
 
 FORMATS = ("Text", "JSON")
@@ -83,17 +83,13 @@ def _sink(f: Fields) -> AccessLogSink | None:
         if otel is None:
             f.error("openTelemetry", "required for type OpenTelemetry")
             return None
-        service = parse_collector_service(otel)
-        if otel.has("host") and otel.has("backendRefs"):
-            otel.error("backendRefs", "give host or backendRefs, not both")
-        host = otel.str("host", min_len=1) or ""
-        if not host and not otel.has("backendRefs"):
-            otel.error("host", "required (or backendRefs)")
-        port = otel.int("port", min=1, max=65535) or OTLP_PORT
+        collector = parse_collector(otel)
         resources = tuple(sorted(otel.str_map("resources").items())) if otel.has("resources") else ()
-        if host:
-            return AccessLogSink(kind, host=host, port=port, resources=resources)
-        return AccessLogSink(kind, port=service.port, resources=resources, service=service) if service else None
+        if collector is None:
+            return None
+        if collector.service is not None:
+            return AccessLogSink(kind, port=collector.service.port, resources=resources, service=collector.service)
+        return AccessLogSink(kind, host=collector.host, port=collector.port or OTLP_PORT, resources=resources)
     return None
 
 

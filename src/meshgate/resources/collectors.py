@@ -1,6 +1,6 @@
-"""A telemetry collector named as a Service port (`backendRefs` of a tracing provider or an
-OpenTelemetry access log sink, in Envoy Gateway's shape): what meshgate supports of that list is
-one Service port."""
+"""Where a telemetry collector is (a tracing provider, an OpenTelemetry access log sink), in
+Envoy Gateway's shape: `host` and `port`, or `backendRefs`, of which meshgate supports one
+Service port."""
 
 from __future__ import annotations
 
@@ -33,3 +33,27 @@ def parse_collector_service(f: Fields) -> CollectorService | None:
         return None
     name, port = ref.str("name", required=True, min_len=1), ref.int("port", required=True, min=1, max=65535)
     return CollectorService(name, ref.str("namespace") or "", port) if name and port else None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorAddress:
+    """`host` (and `port`, None when not given), or the Service named instead."""
+
+    host: str
+    port: int | None
+    service: CollectorService | None
+
+
+def parse_collector(f: Fields) -> CollectorAddress | None:
+    """A collector's `host`/`port` or `backendRefs` (exactly one of them); None when neither is
+    usable (errors are reported on `f`)."""
+    service = parse_collector_service(f)
+    if f.has("host") and f.has("backendRefs"):
+        f.error("backendRefs", "give host or backendRefs, not both")
+    host = f.str("host", min_len=1) or ""
+    if not host and not f.has("backendRefs"):
+        f.error("host", "required (or backendRefs)")
+    port = f.int("port", min=1, max=65535)
+    if host:
+        return CollectorAddress(host, port, None)
+    return CollectorAddress("", None, service) if service is not None else None

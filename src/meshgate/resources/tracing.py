@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector_service
+from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector
 from .fields import Fields
 
 PROVIDERS = ("OpenTelemetry", "Zipkin")
@@ -103,13 +103,7 @@ def parse_tracing(f: Fields) -> Tracing | None:
         f.error("provider", "required")
         return None
     kind = provider.str("type", required=True, enum=PROVIDERS)
-    service = parse_collector_service(provider)
-    if provider.has("host") and provider.has("backendRefs"):
-        provider.error("backendRefs", "give host or backendRefs, not both")
-    host = provider.str("host", min_len=1) or ""
-    if not host and not provider.has("backendRefs"):
-        provider.error("host", "required (or backendRefs)")
-    port = provider.int("port", min=1, max=65535)
+    collector = parse_collector(provider)
     rate = f.int("samplingRate", min=0, max=100)
     fraction = f.map("samplingFraction")
     percent = 100.0 if rate is None else float(rate)
@@ -124,9 +118,10 @@ def parse_tracing(f: Fields) -> Tracing | None:
             percent = 100.0 * numerator / denominator
     zipkin = provider.map("zipkin")
     tags = _custom_tags(f)
-    if kind is None or not (host or service):
+    if kind is None or collector is None:
         return None
-    return Tracing(kind, host, port or DEFAULT_PORTS[kind], percent, tags, provider.str("serviceName") or "",
+    return Tracing(kind, collector.host, collector.port or DEFAULT_PORTS[kind], percent, tags,
+                   provider.str("serviceName") or "",
                    trace_id_128bit=bool(zipkin.bool("enable128BitTraceId")) if zipkin is not None else False,
                    shared_span_context=not (zipkin.bool("disableSharedSpanContext") if zipkin is not None else False),
-                   service=service if not host else None)
+                   service=collector.service)
