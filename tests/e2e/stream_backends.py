@@ -114,11 +114,19 @@ def tcp_exchange(address: str, port: int, payload: bytes, tls: tuple[ssl.SSLCont
         return stream.recv(1024)
 
 
-def udp_exchange(address: str, port: int, payload: bytes) -> bytes:
+def udp_exchange(address: str, port: int, payload: bytes, attempts: int = 1) -> bytes:
+    """Send `payload` from a new socket and return the answer; with `attempts` > 1, send it again
+    (from the same socket) when no answer comes within a second, as a DNS client does."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(1)
-        s.sendto(payload, (address, port))
-        return s.recv(1024)
+        for attempt in range(attempts):
+            s.sendto(payload, (address, port))
+            try:
+                return s.recv(1024)
+            except TimeoutError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def eventually(call: Callable[[], bytes], expected: bytes, timeout: float = 20.0) -> bytes:

@@ -1,9 +1,10 @@
 """TCPRoute, TLSRoute and UDPRoute edits under steady traffic, through `meshgate run` and a real
-Envoy: no connection or datagram fails while routes move between backends and TLSRoutes come
-and go.
+Envoy: no connection fails, and no datagram goes unanswered after one retransmission, while
+routes move between backends and TLSRoutes come and go.
 
-Edits alternate between moving the TCPRoute and the UDPRoute to the other of two backends (a
-listener update, with a cluster added and one removed) and adding or removing a second TLSRoute
+Edits alternate between moving the TCPRoute and the UDPRoute to the other of two backends (for
+TCP a listener update, with a cluster added and one removed; for UDP an update of the route's
+cluster alone, which the test checks: the UDP listener is never replaced) and adding or removing a second TLSRoute
 on the terminating listener (a filter chain added or removed). Meanwhile a client makes one new
 connection after another to the TCP and TLS listeners and sends datagrams from fresh sockets to
 the UDP one; every answer must come from a backend the route may use at that moment.
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from meshgate.runtime.run import Runner, RunOptions
+from meshgate.xds.resources import LISTENER
 
 from .harness import free_subnet
 from .stream_backends import (
@@ -131,7 +133,10 @@ class Load:
             self._one("tcp", lambda: tcp_exchange(self.gw, TCP_PORT, b"tcp"), ("tcp-a", "tcp-b"))
             self._one("tls", lambda: tcp_exchange(self.gw, TERMINATE_PORT, b"tls", (self.trust, "front.example.com")),
                       ("tcp-a",))
-            self._one("udp", lambda: udp_exchange(self.gw, UDP_PORT, b"udp"), ("udp-a", "udp-b"))
+            # UDP promises no delivery: a datagram in flight when its endpoint leaves the cluster
+            # (Envoy ends that session) is lost, and a client sends again, as DNS clients do. A
+            # failure is a datagram that got no answer twice (a replaced listener loses more).
+            self._one("udp", lambda: udp_exchange(self.gw, UDP_PORT, b"udp", attempts=2), ("udp-a", "udp-b"))
 
     def start(self) -> None:
         self._thread.start()
@@ -176,6 +181,7 @@ def test_stream_route_edits_under_traffic_lose_nothing(tmp_path: Path, delta: bo
             for call, expected in ((lambda: tcp_exchange(gw, TCP_PORT, b"tcp"), b"tcp-a:tcp"),
                                    (lambda: udp_exchange(gw, UDP_PORT, b"udp"), b"udp-a:udp")):
                 assert await loop.run_in_executor(None, eventually, call, expected) == expected
+            udp_listener = runner.control.cache.entry("e2e/gw").resources[LISTENER][f"{gw}_{UDP_PORT}_udp"]
             load = Load(gw, trust)
             load.start()
             suffix, second = "a", False
@@ -188,6 +194,9 @@ def test_stream_route_edits_under_traffic_lose_nothing(tmp_path: Path, delta: bo
                 write("routes.yaml", routes(suffix, second))
             await asyncio.sleep(INTERVAL)
             load.stop()
+            # Moving the UDPRoute updated its cluster, never the UDP listener: a replaced UDP
+            # listener drops the datagrams that reach it meanwhile (retransmission would hide it).
+            assert runner.control.cache.entry("e2e/gw").resources[LISTENER][f"{gw}_{UDP_PORT}_udp"] is udp_listener
             # The last edit took: the routes' backend is tcp-a/udp-a again, `second` is gone.
             assert (suffix, second) == ("a", False)
             got = await loop.run_in_executor(None, eventually, lambda: tcp_exchange(gw, TCP_PORT, b"tcp"),
