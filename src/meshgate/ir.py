@@ -7,6 +7,10 @@ resolved to cluster names); the xDS stage only has to spell it as Envoy protos.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .ir_clusters import BackendTraffic
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +114,71 @@ class Mirror:
 @dataclass(frozen=True, slots=True)
 class Retry:
     """Retry a forwarded request: on connection errors (failures, resets, per-try timeouts) and on
-    these response codes, up to num_retries times, waiting about backoff_ms (None: Envoy's 25 ms)."""
+    these response codes, up to num_retries times, waiting about backoff_ms (None: Envoy's 25 ms).
+
+    `triggers` (Envoy's retry_on conditions) replace the connection errors when given (a
+    BackendTrafficPolicy's retryOn); `per_try_timeout_ms` bounds each attempt; `max_backoff_ms`
+    caps the backoff (None: 10 times the base)."""
 
     num_retries: int
     status_codes: tuple[int, ...] = ()
     backoff_ms: int | None = None
+    triggers: tuple[str, ...] = ()
+    per_try_timeout_ms: int | None = None
+    max_backoff_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderSelector:
+    """A request header a rate limit rule selects clients by: its value `Exact`ly, by
+    `RegularExpression`, or each `Distinct` value its own bucket; `invert`: the header must not match."""
+
+    name: str
+    kind: str  # Exact, RegularExpression or Distinct
+    value: str = ""
+    invert: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitRule:
+    """`requests` per `unit_s` seconds, for the requests whose headers and client address match
+    (no selector: every request). `source_cidr` with `source_distinct`: each client address in
+    it has its own bucket; without, the range shares one."""
+
+    requests: int
+    unit_s: int
+    headers: tuple[HeaderSelector, ...] = ()
+    source_cidr: str | None = None
+    source_distinct: bool = False
+
+    @property
+    def distinct(self) -> bool:
+        """Whether the rule counts each distinct client (header value or address) apart."""
+        return self.source_distinct or any(h.kind == "Distinct" for h in self.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A route's rate limit: `Local` (each proxy counts alone, Envoy's local rate limit filter)
+    or `Global` (meshgate's rate limit service counts for every proxy). The first rule whose
+    selectors match a request decides it; a request no rule selects is not limited. `source`:
+    the policy (its descriptors' domain, for the rate limit service)."""
+
+    scope: str
+    rules: tuple[RateLimitRule, ...]
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class FaultInjection:
+    """Delay `delay_percent` of requests by `delay_ms`, and abort `abort_percent` of them with
+    HTTP `abort_status` (or gRPC `abort_grpc_status`)."""
+
+    delay_ms: int | None = None
+    delay_percent: float = 100.0
+    abort_status: int | None = None
+    abort_grpc_status: int | None = None
+    abort_percent: float = 100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +225,8 @@ class Route:
     retry: Retry | None = None
     session: StatefulSession | None = None
     cors: Cors | None = None
+    rate_limit: RateLimit | None = None
+    fault: FaultInjection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +308,9 @@ class ClusterRef:
     # Without a BackendTLSPolicy's TLS, whatever the port's policy: the backend of a Passthrough
     # TLSRoute gets the client's TLS as it came (gateway/passthrough_clusters.py).
     passthrough: bool = False
+    # A route policy's cluster settings (a BackendTrafficPolicy's health checks, load balancer,
+    # circuit breakers): a cluster of its own for the routes the policy applies to.
+    traffic: BackendTraffic | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,6 +173,56 @@ class UpstreamTLS:
 
 
 @dataclass(frozen=True, slots=True)
+class ActiveHealthCheck:
+    """Active health checking: Envoy probes every endpoint each ``interval_ms`` and takes it out
+    of load balancing after ``unhealthy_threshold`` failed probes in a row (back after
+    ``healthy_threshold`` good ones).
+
+    ``type`` HTTP: ``method`` ``path`` (with ``host`` as the authority, "" for the cluster's
+    name) answered with one of ``expected_statuses`` and, when set, a body containing
+    ``expected_response``. TCP: a connection, writing ``send`` and expecting ``expected_response``
+    when set. GRPC: grpc.health.v1 Check of ``grpc_service`` ("" for the whole server).
+    """
+
+    type: str  # HTTP, TCP or GRPC
+    timeout_ms: int = 1000
+    interval_ms: int = 3000
+    unhealthy_threshold: int = 3
+    healthy_threshold: int = 1
+    path: str = "/"
+    method: str = "GET"
+    host: str = ""
+    expected_statuses: tuple[int, ...] = (200,)
+    expected_response: bytes | None = None
+    send: bytes | None = None
+    grpc_service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BackendTraffic:
+    """What a policy attached to routes (Envoy Gateway's BackendTrafficPolicy) decides about the
+    clusters those routes send to; each field set replaces the DestinationRule's, None keeps it.
+
+    ``source`` is the policy (the cluster's xDS metadata, and its name's subset part).
+    ``panic_threshold``: the healthy percentage under which Envoy balances over every endpoint.
+    """
+
+    source: SourceRef
+    health_check: ActiveHealthCheck | None = None
+    outlier_detection: OutlierDetection | None = None
+    load_balancer: LoadBalancer | None = None
+    hash_key: HashKey | None = None
+    connection_pool: ConnectionPool | None = None
+    panic_threshold: int | None = None
+
+    @property
+    def subset(self) -> str:
+        """The subset part of the names of the clusters the policy shapes: `policy.<ns>.<name>`
+        (namespaces and names have no dots, so no two policies share one)."""
+        return f"policy.{self.source.namespace}.{self.source.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterPolicy:
     """Every decision about one cluster besides its endpoints, and the rule that made them.
 
@@ -192,11 +242,34 @@ class ClusterPolicy:
     locality: LocalityPolicy = LocalityPolicy()
     rule: SourceRef | None = None  # the DestinationRule whose policy this is
     tls_policy: SourceRef | None = None  # the BackendTLSPolicy whose TLS this is
+    health_check: ActiveHealthCheck | None = None
+    panic_threshold: int | None = None  # None: panic mode off (0%), see xds/clusters.py
+    traffic_policy: SourceRef | None = None  # the BackendTrafficPolicy whose settings these are
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
         """What made the policy (for the cluster's xDS metadata)."""
-        return tuple(s for s in (self.rule, self.tls_policy) if s is not None)
+        return tuple(s for s in (self.rule, self.tls_policy, self.traffic_policy) if s is not None)
+
+    def with_traffic(self, traffic: BackendTraffic | None) -> ClusterPolicy:
+        """This policy with a route policy's settings over the DestinationRule's, field by field
+        (the route's policy is the more specific: it names the routes, the rule only the host)."""
+        if traffic is None:
+            return self
+        lb = traffic.load_balancer
+        if lb is not None and self.load_balancer is not None:
+            # The rule's distribute still weights localities (the policy cannot say it).
+            lb = dataclasses.replace(lb, locality_weighted=self.load_balancer.locality_weighted)
+        return dataclasses.replace(
+            self,
+            load_balancer=lb if lb is not None else self.load_balancer,
+            hash_key=traffic.hash_key if traffic.load_balancer is not None else self.hash_key,
+            outlier_detection=traffic.outlier_detection or self.outlier_detection,
+            connection_pool=_merged_pool(self.connection_pool, traffic.connection_pool),
+            health_check=traffic.health_check or self.health_check,
+            panic_threshold=traffic.panic_threshold if traffic.panic_threshold is not None else self.panic_threshold,
+            traffic_policy=traffic.source,
+        )
 
     def without_backend_tls(self) -> ClusterPolicy:
         """This policy without a BackendTLSPolicy's TLS (and the HTTP version its ALPN would
@@ -213,3 +286,11 @@ class ClusterPolicy:
         if client_certificate is None or tls is None or self.tls_policy is None:
             return self
         return dataclasses.replace(self, tls=dataclasses.replace(tls, presented_certificate=client_certificate))
+
+
+def _merged_pool(rule: ConnectionPool | None, policy: ConnectionPool | None) -> ConnectionPool | None:
+    """The rule's connection pool with the policy's fields over it, field by field."""
+    if policy is None or rule is None:
+        return policy or rule
+    return ConnectionPool(**{f.name: getattr(policy, f.name) if getattr(policy, f.name) is not None
+                             else getattr(rule, f.name) for f in dataclasses.fields(ConnectionPool)})
