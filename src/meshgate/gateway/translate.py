@@ -31,6 +31,7 @@ from .kind_conflicts import HostnameClaims
 from .listener_sets import ListenerSetState, decide_conditions, merge_listener_sets
 from .listeners import ListenerState, validate_listeners
 from .passthrough_clusters import backend_tls_targets, without_backend_tls
+from .policies.apply import GatewayPolicies
 from .rejected import rejected_statuses
 from .route_kinds import ROUTE_KINDS, route_kind
 from .route_outcomes import attachment_token, serve
@@ -161,6 +162,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     routes: list[RouteObject] = sorted((r for kind in ROUTE_KINDS for r in store.list(kind)),
                                        key=lambda r: (r.meta.creation_timestamp, r.meta.namespace, r.meta.name, r.kind))
     route_clusters: dict[tuple[str, str, str], dict[str, ir.ClusterRef]] = {}  # attached route → its clusters
+    route_parents: dict[tuple[str, str, str], set[tuple[str, str]]] = {}  # attached route → its Gateways
     table.outcomes.begin(attachment_token(store, states))
     claims = HostnameClaims()
     for route in routes:
@@ -172,17 +174,22 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         serve(route, outcome, states)
         for gateway, i, hostnames, _ in outcome.attached:
             claims.claim(route.kind, (gateway, i), hostnames)
+            route_parents.setdefault((route.kind, route.meta.namespace, route.meta.name), set()).add(gateway)
         route_clusters[(route.kind, route.meta.namespace, route.meta.name)] = outcome.clusters
         out.status.append(outcome.status)
     table.outcomes.sweep()
 
     targeted = backend_tls_targets(store, discovery)
+    policies = GatewayPolicies(store)
     for (ns, name), state in states.items():
         gw = state.gateway
         listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
         resolved = {cname: cref for ls in state.listeners for route, _ in ls.attached
                     for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items()}
         listeners, plain = without_backend_tls(listeners, resolved, targeted)
+        if policies:
+            configs, variants = policies.apply((ns, name), configs, resolved)
+            resolved.update(variants)
         cluster_refs: dict[str, ir.ClusterRef] = dict(plain)
         used: set[str] = set()
         for rc in configs:
@@ -228,6 +235,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     mesh_routes = [r for r in routes if route_kind(r.kind).mesh]
     _translate_waypoints(store, discovery, mesh_routes, table, out, now, waypoint_index, waypoint_captures)
     out.status.extend(backend_tls_statuses(store, out.gateways, now))
+    if policies:
+        out.status.extend(policies.statuses(route_parents, set(states), now))
+        out.problems.extend(policies.problems)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 

@@ -28,6 +28,7 @@ from ..ir_clusters import ClusterPolicy, ConnectionPool, LoadBalancer, OutlierDe
 from ..naming import client_secret_name
 from ..resources.core import Secret
 from .common import ADS, duration_ms, to_any
+from .health_checks import health_check
 from .unusable_ca import UNUSABLE_CA_PEM
 
 CONNECT_TIMEOUT_MS = 10_000
@@ -178,10 +179,12 @@ def cluster(
     inline: endpoint_pb2.ClusterLoadAssignment | None = None,
     secrets: SecretLookup | None = None,
     config_maps: ConfigMapLookup | None = None,
+    host: str = "",
 ) -> cluster_pb2.Cluster:
     """A cluster for a service port whose service has `resolution` (a ServiceEntry's; "" for a
     Service), shaped by `policy`. `inline` is the load assignment of a DNS cluster; `secrets` and
-    `config_maps` look up what its TLS reads."""
+    `config_maps` look up what its TLS reads; `host` is the service's (the authority of its
+    health checks)."""
     out = cluster_pb2.Cluster(name=name, connect_timeout=duration_ms(CONNECT_TIMEOUT_MS),
                               lb_policy=cluster_pb2.Cluster.ROUND_ROBIN)
     if "." in name:
@@ -207,6 +210,10 @@ def cluster(
             _connection_pool(out, policy.connection_pool, options)
         if policy.tls is not None:
             _tls(out, policy.tls, secrets or (lambda ns, n: None), config_maps or (lambda ns, n: None))
+        if policy.health_check is not None and out.type != cluster_pb2.Cluster.ORIGINAL_DST:
+            out.health_checks.append(health_check(policy.health_check, host or name))
+        if policy.panic_threshold is not None:
+            out.common_lb_config.healthy_panic_threshold.value = float(policy.panic_threshold)
     if out.type != cluster_pb2.Cluster.ORIGINAL_DST and not out.common_lb_config.HasField("healthy_panic_threshold"):
         # Endpoints are sent with their health (not-ready ones UNHEALTHY): Envoy's default panic
         # threshold (50%) would spread traffic over them once half are not ready, where kube-proxy

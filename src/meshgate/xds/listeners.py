@@ -12,9 +12,7 @@ from envoy.config.core.v3 import (
 )
 from envoy.config.listener.v3 import listener_components_pb2 as lc
 from envoy.config.listener.v3 import listener_pb2
-from envoy.extensions.filters.http.cors.v3 import cors_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
-from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.filters.listener.proxy_protocol.v3 import proxy_protocol_pb2
 from envoy.extensions.filters.listener.tls_inspector.v3 import tls_inspector_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
@@ -31,19 +29,13 @@ from xds.type.matcher.v3 import matcher_pb2
 
 from .. import ir
 from .common import ADS, to_any
+from .http_filters import OPTIONAL_FILTERS
 from .metadata import set_metadata
 from .scopes import scoped_routes
 from .telemetry import DEFAULT as DEFAULT_TELEMETRY
 from .telemetry import ConnectionTelemetry
 
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
-# Off unless a route's typed_per_filter_config turns it on (session persistence, xds/routes.py).
-_STATEFUL_SESSION = hcm.HttpFilter(name="envoy.filters.http.stateful_session",
-                                   typed_config=to_any(stateful_session_pb2.StatefulSession()))
-# Off unless a route's typed_per_filter_config gives it a policy (the CORS filter, xds/routes.py).
-_CORS = hcm.HttpFilter(name="envoy.filters.http.cors", typed_config=to_any(cors_pb2.Cors()))
-# The optional HTTP filters, in the order they run (before the router), by name.
-_OPTIONAL_FILTERS = (_CORS, _STATEFUL_SESSION)
 _PROXY_PROTOCOL = lc.ListenerFilter(name="envoy.filters.listener.proxy_protocol",
                                     typed_config=to_any(proxy_protocol_pb2.ProxyProtocol()))
 _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
@@ -64,7 +56,7 @@ def connection_manager(stat_prefix: str, route_config: str, filters: frozenset[s
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
-        http_filters=[*(f for f in _OPTIONAL_FILTERS if f.name in filters), _ROUTER],
+        http_filters=[*(f.filter for f in OPTIONAL_FILTERS if f.name in filters), _ROUTER],
         use_remote_address=wrappers_pb2.BoolValue(value=True),
         normalize_path=wrappers_pb2.BoolValue(value=True),
         merge_slashes=False,

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import re
 
-from envoy.config.core.v3 import extension_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.extensions.filters.http.cors.v3 import cors_pb2
-from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
-from envoy.extensions.http.stateful_session.cookie.v3 import cookie_pb2 as cookie_state_pb2
-from envoy.extensions.http.stateful_session.header.v3 import header_pb2 as header_state_pb2
 from envoy.extensions.retry.host.previous_hosts.v3 import previous_hosts_pb2
-from envoy.type.http.v3 import cookie_pb2
 from envoy.type.matcher.v3 import regex_pb2, string_pb2
 from envoy.type.v3 import percent_pb2
 from google.protobuf import wrappers_pb2
@@ -20,6 +14,8 @@ from .. import ir
 from ..ir_clusters import HashKey
 from ..naming import INVALID_BACKEND_CLUSTER
 from .common import duration_ms, header_options, to_any
+from .http_filters import per_route_configs
+from .matchers import string_match
 from .metadata import set_metadata
 
 _REDIRECT_CODES = {
@@ -30,8 +26,6 @@ _REDIRECT_CODES = {
     308: rc.RedirectAction.PERMANENT_REDIRECT,
 }
 _NO_TIMEOUT = duration_ms(0)
-STATEFUL_SESSION_FILTER = "envoy.filters.http.stateful_session"
-CORS_FILTER = "envoy.filters.http.cors"
 # Connection errors a retry stanza retries (GEP-1731: "disconnect, reset, timeout, TCP failure");
 # "reset" also covers a per-try timeout. Status codes only as listed in `codes`, never "5xx".
 _RETRY_ON_CONNECTION_ERRORS = ("connect-failure", "refused-stream", "reset")
@@ -40,12 +34,6 @@ _PREVIOUS_HOSTS = rc.RetryPolicy.RetryHostPredicate(
     name="envoy.retry_host_predicates.previous_hosts",
     typed_config=to_any(previous_hosts_pb2.PreviousHostsPredicate()))
 _HOST_SELECTION_ATTEMPTS = 5
-
-
-def _string_match(m: ir.ValueMatch) -> string_pb2.StringMatcher:
-    if m.regex:
-        return string_pb2.StringMatcher(safe_regex=regex_pb2.RegexMatcher(regex=m.value))
-    return string_pb2.StringMatcher(exact=m.value)
 
 
 def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
@@ -64,9 +52,9 @@ def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
     if m.method:
         out.headers.append(rc.HeaderMatcher(name=":method", string_match=string_pb2.StringMatcher(exact=m.method)))
     for h in m.headers:
-        out.headers.append(rc.HeaderMatcher(name=h.name.lower(), string_match=_string_match(h)))
+        out.headers.append(rc.HeaderMatcher(name=h.name.lower(), string_match=string_match(h)))
     for q in m.query_params:
-        out.query_parameters.append(rc.QueryParameterMatcher(name=q.name, string_match=_string_match(q)))
+        out.query_parameters.append(rc.QueryParameterMatcher(name=q.name, string_match=string_match(q)))
     return out
 
 
@@ -202,9 +190,10 @@ def _forward(r: ir.Route, hashing: HashPolicies) -> rc.RouteAction:
 
 def _retry_policy(policy: rc.RetryPolicy, retry: ir.Retry) -> None:
     """A Gateway API retry as Envoy's retry policy (per_try_timeout is the backend timeout's)."""
-    on = list(_RETRY_ON_CONNECTION_ERRORS)
+    on = list(retry.triggers or _RETRY_ON_CONNECTION_ERRORS)
     if retry.status_codes:
-        on.append("retriable-status-codes")
+        if "retriable-status-codes" not in on:
+            on.append("retriable-status-codes")
         policy.retriable_status_codes.extend(retry.status_codes)
     policy.retry_on = ",".join(on)
     policy.num_retries.value = retry.num_retries
@@ -212,25 +201,12 @@ def _retry_policy(policy: rc.RetryPolicy, retry: ir.Retry) -> None:
         # Envoy's backoff is fully jittered exponential from this base (capped at 10 times it);
         # it needs a base above zero, so "0s" (retry at once) is its smallest, 1 ms.
         policy.retry_back_off.base_interval.CopyFrom(duration_ms(max(retry.backoff_ms, 1)))
+        if retry.max_backoff_ms is not None:
+            policy.retry_back_off.max_interval.CopyFrom(duration_ms(max(retry.max_backoff_ms, retry.backoff_ms, 1)))
+    if retry.per_try_timeout_ms is not None:
+        policy.per_try_timeout.CopyFrom(duration_ms(retry.per_try_timeout_ms))
     policy.retry_host_predicate.append(_PREVIOUS_HOSTS)
     policy.host_selection_retry_max_attempts = _HOST_SELECTION_ATTEMPTS
-
-
-def stateful_session(s: ir.StatefulSession) -> stateful_session_pb2.StatefulSessionPerRoute:
-    """A route's session persistence: Envoy's stateful session with cookie or header state."""
-    if s.kind == "header":
-        state = extension_pb2.TypedExtensionConfig(
-            name="envoy.http.stateful_session.header",
-            typed_config=to_any(header_state_pb2.HeaderBasedSessionState(name=s.name)))
-    else:
-        cookie = cookie_pb2.Cookie(name=s.name, path=s.path)
-        if s.ttl_s is not None:
-            cookie.ttl.seconds = s.ttl_s  # Max-Age; unset, a session cookie
-        state = extension_pb2.TypedExtensionConfig(
-            name="envoy.http.stateful_session.cookie",
-            typed_config=to_any(cookie_state_pb2.CookieBasedSessionState(cookie=cookie)))
-    return stateful_session_pb2.StatefulSessionPerRoute(
-        stateful_session=stateful_session_pb2.StatefulSession(session_state=state))
 
 
 def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
@@ -243,35 +219,7 @@ def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
         out.direct_response.status = r.direct_status
     else:
         out.route.CopyFrom(_forward(r, hashing or {}))
-        if r.session is not None:
-            out.typed_per_filter_config[STATEFUL_SESSION_FILTER].CopyFrom(to_any(stateful_session(r.session)))
-    if r.cors is not None:
-        out.typed_per_filter_config[CORS_FILTER].CopyFrom(to_any(cors_policy(r.cors)))
+    for name, config in per_route_configs(r):
+        out.typed_per_filter_config[name].CopyFrom(to_any(config))
     _apply_headers(out, r.request_headers, r.response_headers)
     return out
-
-
-def cors_policy(c: ir.Cors) -> cors_pb2.CorsPolicy:
-    """A route's CORS policy for Envoy's CORS filter (which answers preflights itself)."""
-    out = cors_pb2.CorsPolicy(
-        allow_origin_string_match=[_string_match(o) for o in c.origins],
-        allow_methods=", ".join(c.methods), allow_headers=", ".join(c.headers),
-        expose_headers=", ".join(c.expose_headers), max_age=str(c.max_age_s))
-    out.allow_credentials.value = c.credentials
-    # A preflight from an origin the policy does not allow is answered here, without CORS
-    # headers, not passed to the backend (upstream's HTTPRouteCORS expects no backend answer).
-    out.forward_not_matching_preflights.value = False
-    return out
-
-
-def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
-    """The optional HTTP filters the connection managers serving a route configuration need for
-    its routes: the stateful session filter (session persistence), the CORS filter."""
-    needed: set[str] = set()
-    for vh in cfg.virtual_hosts:
-        for r in vh.routes:
-            if r.session is not None and r.direct_status is None and r.redirect is None:
-                needed.add(STATEFUL_SESSION_FILTER)
-            if r.cors is not None:
-                needed.add(CORS_FILTER)
-    return frozenset(needed)

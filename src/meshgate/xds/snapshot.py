@@ -48,10 +48,11 @@ from .cluster_plan import AnyPlan, ClusterPlan, WeightedPart, WeightedPlan
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster, stat_name
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
+from .http_filters import http_filters_needed
 from .listeners import listener
 from .metadata import set_metadata
 from .route_builder import RouteBuilder
-from .routes import HashPolicies, hash_policies, http_filters_needed
+from .routes import HashPolicies, hash_policies
 from .scopes import scope_source, split_configs
 from .secrets import secret
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
@@ -238,7 +239,7 @@ class ClusterBuilder:
             policy = self._policies(ref.host, namespace, labels, port, service)
             if ref.passthrough:
                 policy = policy.without_backend_tls()  # a Passthrough TLSRoute's: the client's TLS as it came
-            policy = policy.presenting(client_certificate)
+            policy = policy.presenting(client_certificate).with_traffic(ref.traffic)
             result = ClusterPlan(ref, port, service, endpoints, policy, serving_fallback(endpoints))
             self._versions += 1
             self._known[id(result)] = (key, result, self._versions)
@@ -420,7 +421,7 @@ class ClusterBuilder:
             cla = self.assignment(plan, proxy) if plan.has_eds or plan.inline else None
             c = cluster(plan.ref.name, plan.service.resolution, plan.policy,
                         inline=cla if plan.inline else None, secrets=self._secrets,
-                        config_maps=self._config_maps)
+                        config_maps=self._config_maps, host=plan.ref.host)
             set_metadata(c, plan.sources)
             return (make_resource(CLUSTER, plan.ref.name, c),
                     make_resource(ENDPOINT, plan.ref.name, cla) if plan.has_eds and cla is not None else None)

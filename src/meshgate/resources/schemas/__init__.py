@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-SOURCES = ("gateway-api", "istio", "kubernetes")
+SOURCES = ("gateway-api", "istio", "envoy-gateway", "kubernetes")
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
 Node = dict[str, Any]

@@ -1,6 +1,8 @@
 """Regenerate the structural schemas in this package from the upstream files they come from.
 
-    python -m meshgate.resources.schemas.generate CACHE_DIR
+    python -m meshgate.resources.schemas.generate CACHE_DIR [NAME...]
+
+(NAMEs: only those outputs, e.g. `envoy-gateway`.)
 
 CACHE_DIR holds the upstream files as `CACHE_DIR/<owner>/<repo>/<path>`, at the commits named in
 SOURCES (get them with git: `git -C <clone> show <commit>:<path>`). Each output file records the
@@ -52,6 +54,14 @@ SOURCES = (
         "ServiceEntry, WorkloadEntry and DestinationRule, every served version",
     ),
     Source(
+        "envoy-gateway", "envoyproxy/gateway", "d32f28294245e454d20f81d323d626a90e660c1e",
+        tuple(f"charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_{n}.yaml" for n in (
+            "backends", "backendtrafficpolicies", "clienttrafficpolicies", "envoyextensionpolicies",
+            "envoypatchpolicies", "envoyproxies", "httproutefilters", "securitypolicies")),
+        "Envoy Gateway's policy CRDs meshgate reads (BackendTrafficPolicy, SecurityPolicy, ClientTrafficPolicy), "
+        "every served version; the other CRDs for their kinds' names only",
+    ),
+    Source(
         "kubernetes", "kubernetes-client/python", "024658493d124f046fc0a9827a2a3165cf2aee28",
         ("kubernetes/swagger.json.unprocessed",),
         "Kubernetes' own OpenAPI (v2) document, release-1.36, as the Python client copies it from "
@@ -60,6 +70,8 @@ SOURCES = (
 )
 
 ISTIO_KINDS = frozenset({"ServiceEntry", "WorkloadEntry", "DestinationRule"})
+ENVOY_GATEWAY_KINDS = frozenset({"BackendTrafficPolicy", "SecurityPolicy", "ClientTrafficPolicy"})
+_WANTED = {"istio": ISTIO_KINDS, "envoy-gateway": ENVOY_GATEWAY_KINDS}
 # Kubernetes' definitions of the core kinds meshgate reads, and the metadata every kind has.
 CORE_KINDS = {
     "v1/Namespace": "io.k8s.api.core.v1.Namespace",
@@ -182,7 +194,7 @@ def build(cache: Path, source: Source) -> dict[str, Any]:
                         for g in d.get("x-kubernetes-group-version-kind", ())})
     else:
         documents = [d for t in texts.values() for d in yaml.load_all(t, Loader=yaml.CSafeLoader)]
-        kinds = _dedupe(_crd_kinds(documents, ISTIO_KINDS if source.name == "istio" else None))
+        kinds = _dedupe(_crd_kinds(documents, _WANTED.get(source.name)))
         names = _crd_names(documents)
     return {
         "source": {
@@ -203,10 +215,12 @@ def build(cache: Path, source: Source) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     """Write every source's reduced schemas into this package."""
-    if len(argv) != 1:
+    if not argv:
         sys.exit(__doc__)
     cache = Path(argv[0])
     for source in SOURCES:
+        if argv[1:] and source.name not in argv[1:]:
+            continue
         out = HERE / f"{source.name}.json"
         # One line per kind and definition: small, and a regeneration's diff stays readable.
         doc = build(cache, source)

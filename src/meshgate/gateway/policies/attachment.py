@@ -1,0 +1,146 @@
+"""Which policy of a kind applies to a route of a gateway, as Envoy Gateway decides.
+
+A policy attaches to the objects its targetRefs name and its targetSelectors select, in its own
+namespace: a Gateway, one listener of it (sectionName), a route, or one rule of it (sectionName,
+the rule's name). A route gets the most specific policy that reaches it: its rule's, else its
+own, else its listener's, else its Gateway's; the less specific ones are overridden for that
+route (their status says so). Two policies of one kind on the same target: the older keeps it
+(creationTimestamp, then namespace/name), the other is Conflicted there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...ir import SourceRef
+from ...resources.envoy_gateway.common import PolicyTargets, TargetRef
+from ...resources.errors import InputError
+from ...store import Store
+
+ROUTE_LEVELS = ("rule", "route", "listener", "gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetKey:
+    """An object a policy attaches to (`section`: a Gateway's listener, a route's rule)."""
+
+    kind: str
+    namespace: str
+    name: str
+    section: str | None = None
+
+    def describe(self) -> str:
+        """`Kind ns/name` (and `/section`), as status messages name targets."""
+        return f"{self.kind} {self.namespace}/{self.name}" + (f" section {self.section}" if self.section else "")
+
+
+def _policy_key(policy: Any) -> tuple[str, str]:
+    return (policy.meta.namespace, policy.meta.name)
+
+
+def _age(policy: Any) -> tuple[str, str, str]:
+    return (policy.meta.creation_timestamp, policy.meta.namespace, policy.meta.name)
+
+
+def _sections(store: Store, key: TargetKey) -> set[str] | None:
+    """The listener or rule names of a target, None when the object does not exist."""
+    obj = store.get(key.kind, key.namespace, key.name)
+    if obj is None:
+        return None
+    if key.kind == "Gateway":
+        return {ls.name for ls in obj.listeners}
+    return {r.name for r in getattr(obj, "rules", ()) if getattr(r, "name", None)}
+
+
+def resolve_targets(store: Store, policy: Any, targets: PolicyTargets) -> tuple[list[TargetKey], list[InputError]]:
+    """The objects `policy` attaches to that exist, and a warning for each target that does not
+    (the policy does not apply there; Envoy Gateway ignores it likewise)."""
+    ns = policy.meta.namespace
+    found: list[TargetKey] = []
+    problems: list[InputError] = []
+    for ref in targets.refs:
+        key = TargetKey(ref.kind, ns, ref.name, ref.section_name)
+        sections = _sections(store, key)
+        reason = None
+        if sections is None:
+            reason = f"{ref.kind} {ns}/{ref.name} does not exist: the policy does not apply to it"
+        elif ref.section_name is not None and ref.section_name not in sections:
+            what = "listener" if ref.kind == "Gateway" else "rule"
+            reason = (f"{ref.kind} {ns}/{ref.name} has no {what} named {ref.section_name}: "
+                      "the policy does not apply to it")
+        if reason is not None:
+            problems.append(InputError(policy.source.file, ref.line or policy.source.line, reason, ref.where,
+                                       policy.kind, ns, policy.meta.name, severity="warning"))
+            continue
+        found.append(key)
+    for sel in targets.selectors:
+        for obj in store.in_namespace(sel.kind, ns):
+            if sel.matches(obj.meta.labels):
+                found.append(TargetKey(sel.kind, ns, obj.meta.name))
+    return list(dict.fromkeys(found)), problems
+
+
+@dataclass(slots=True)
+class Attachments:
+    """The policies of one kind and where each applies: the winner on every target, the targets
+    each policy lost, and the routes for which a Gateway's policy is overridden."""
+
+    kind: str
+    policies: list[Any] = field(default_factory=list)
+    targets: dict[tuple[str, str], list[TargetKey]] = field(default_factory=dict)
+    winner: dict[TargetKey, Any] = field(default_factory=dict)
+    lost: dict[tuple[str, str], list[TargetKey]] = field(default_factory=dict)
+    overridden: dict[tuple[TargetKey, tuple[str, str]], set[str]] = field(default_factory=dict)
+    problems: list[InputError] = field(default_factory=list)
+
+    def effective(self, gateway: tuple[str, str], listeners: Iterable[str],
+                  route: SourceRef | None) -> tuple[Any, str] | None:
+        """The policy that applies to a route (its `source`: kind, namespace, name, rule) served
+        by the listeners named `listeners` of `gateway`, and its level; None when none does.
+        Less specific policies it overrides are recorded for their status."""
+        found: list[tuple[Any, str, TargetKey]] = []
+        if route is not None:
+            if route.section_name is not None:
+                key = TargetKey(route.kind, route.namespace, route.name, route.section_name)
+                if key in self.winner:
+                    found.append((self.winner[key], "rule", key))
+            key = TargetKey(route.kind, route.namespace, route.name)
+            if key in self.winner:
+                found.append((self.winner[key], "route", key))
+        for name in listeners:
+            key = TargetKey("Gateway", gateway[0], gateway[1], name)
+            if key in self.winner:
+                found.append((self.winner[key], "listener", key))
+                break
+        key = TargetKey("Gateway", gateway[0], gateway[1])
+        if key in self.winner:
+            found.append((self.winner[key], "gateway", key))
+        if not found:
+            return None
+        policy, level, _ = found[0]
+        if route is not None:
+            for other, _, target in found[1:]:
+                if other is not policy:
+                    self.overridden.setdefault((target, _policy_key(other)), set()).add(
+                        f"{route.namespace}/{route.name}")
+        return policy, level
+
+
+def attach(store: Store, kind: str, targets_of: Any) -> Attachments:
+    """Attach every policy of `kind` in the store; `targets_of(policy)` gives its PolicyTargets."""
+    out = Attachments(kind, sorted(store.list(kind), key=_age))
+    for policy in out.policies:
+        keys, problems = resolve_targets(store, policy, targets_of(policy))
+        out.problems.extend(problems)
+        out.targets[_policy_key(policy)] = keys
+        for key in keys:
+            if key in out.winner:  # an older policy holds it
+                out.lost.setdefault(_policy_key(policy), []).append(key)
+            else:
+                out.winner[key] = policy
+    return out
+
+
+__all__ = ["ROUTE_LEVELS", "Attachments", "TargetKey", "TargetRef", "attach", "resolve_targets"]

@@ -1,0 +1,119 @@
+"""A BackendTrafficPolicy's effect on one route and the clusters it sends to.
+
+The route keeps what it says itself (its rule's timeouts and retry: Gateway API fields on the
+route are the more specific); the policy fills in the rest and adds fault injection and rate
+limits. Cluster settings (health checks, circuit breakers, load balancer, timeouts, keepalive)
+cannot go on the shared cluster of a service port, which other routes use too: the route's
+backends move to a cluster of their own, `outbound|<port>|policy.<ns>.<name>|<host>` (the same
+endpoints, the policy's settings over the DestinationRule's; ClusterRef.traffic).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ... import ir
+from ... import ir_clusters as irc
+from ...naming import cluster_name
+from ...resources.envoy_gateway import backend_traffic_policy as btp
+
+API_VERSION = "gateway.envoyproxy.io/v1alpha1"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendTrafficEffect:
+    """What one policy does, in IR terms: to clusters (`cluster`) and to routes."""
+
+    cluster: irc.BackendTraffic | None = None
+    retry: ir.Retry | None = None
+    request_timeout_ms: int | None = None
+    fault: ir.FaultInjection | None = None
+    rate_limit: ir.RateLimit | None = None
+
+
+def _pool(c: btp.Connection) -> irc.ConnectionPool:
+    ka = c.keepalive
+    return irc.ConnectionPool(
+        c.max_connections, c.connect_timeout_ms,
+        irc.TcpKeepalive(ka.probes, ka.time_ms, ka.interval_ms) if ka is not None else None,
+        c.max_connection_duration_ms, c.max_pending_requests, c.max_requests, c.max_retries,
+        c.max_requests_per_connection, c.idle_timeout_ms)
+
+
+def _rate_limit(rl: btp.RateLimit, owner: ir.SourceRef) -> ir.RateLimit:
+    return ir.RateLimit(rl.scope, tuple(
+        ir.RateLimitRule(r.requests, r.unit_s, tuple(ir.HeaderSelector(h.name, h.kind, h.value, h.invert)
+                                                     for h in r.headers), r.source_cidr, r.source_distinct)
+        for r in rl.rules), owner)
+
+
+def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEffect:
+    """The IR of a policy's settings (made once per translation, shared by its routes)."""
+    owner = ir.SourceRef(btp.KIND, API_VERSION, policy.meta.namespace, policy.meta.name)
+    hc = policy.health_check
+    od = policy.passive
+    lb = policy.load_balancer
+    on = policy.hash_on
+    cluster = None
+    if any(v is not None for v in (hc, od, lb, policy.connection, policy.panic_threshold)):
+        cluster = irc.BackendTraffic(
+            owner,
+            health_check=irc.ActiveHealthCheck(
+                hc.type, hc.timeout_ms, hc.interval_ms, hc.unhealthy_threshold, hc.healthy_threshold, hc.path,
+                hc.method, hc.host, hc.expected_statuses, hc.expected_response, hc.send, hc.grpc_service)
+            if hc is not None else None,
+            outlier_detection=irc.OutlierDetection(
+                od.consecutive_5xx, od.consecutive_gateway_errors, od.split_external_local_origin_errors,
+                od.consecutive_local_origin_failures, od.interval_ms, od.base_ejection_time_ms,
+                od.max_ejection_percent) if od is not None else None,
+            load_balancer=irc.LoadBalancer(lb.algorithm, maglev_table_size=lb.maglev_table_size)
+            if lb is not None else None,
+            hash_key=irc.HashKey(on.kind, on.name, on.path, on.ttl_ms) if on is not None else None,
+            connection_pool=_pool(policy.connection) if policy.connection is not None else None,
+            panic_threshold=policy.panic_threshold)
+    r = policy.retry
+    f = policy.fault
+    return BackendTrafficEffect(
+        cluster,
+        ir.Retry(r.num_retries, r.status_codes, r.backoff_ms, r.triggers, r.per_try_timeout_ms, r.max_backoff_ms)
+        if r is not None else None,
+        policy.request_timeout_ms,
+        ir.FaultInjection(f.delay_ms, f.delay_percent, f.abort_status, f.abort_grpc_status, f.abort_percent)
+        if f is not None else None,
+        _rate_limit(policy.rate_limit, owner) if policy.rate_limit is not None else None)
+
+
+def traffic_ref(ref: ir.ClusterRef, traffic: irc.BackendTraffic) -> ir.ClusterRef:
+    """The policy's variant of a service port's cluster."""
+    return dataclasses.replace(ref, name=cluster_name(ref.port, ref.host, traffic.subset), traffic=traffic)
+
+
+def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: Mapping[str, ir.ClusterRef],
+                          made: dict[str, ir.ClusterRef]) -> ir.Route:
+    """`route` with a policy's `effect`; the variant clusters it now sends to are added to `made`
+    (`refs`: the gateway's clusters by name)."""
+    changes: dict = {}
+    if route.redirect is None and route.direct_status is None:
+        if effect.retry is not None and route.retry is None:
+            changes["retry"] = effect.retry
+        if effect.request_timeout_ms is not None and route.timeout_ms is None:
+            changes["timeout_ms"] = effect.request_timeout_ms
+        traffic = effect.cluster
+        if traffic is not None:
+            backends = []
+            for b in route.backends:
+                ref = refs.get(b.cluster) if b.cluster else None
+                if ref is not None and not ref.passthrough:
+                    name = cluster_name(ref.port, ref.host, traffic.subset)
+                    if name not in made:
+                        made[name] = traffic_ref(ref, traffic)
+                    b = dataclasses.replace(b, cluster=name)
+                backends.append(b)
+            changes["backends"] = tuple(backends)
+    if effect.fault is not None:
+        changes["fault"] = effect.fault
+    if effect.rate_limit is not None:
+        changes["rate_limit"] = effect.rate_limit
+    return dataclasses.replace(route, **changes) if changes else route

@@ -1,0 +1,145 @@
+"""What Envoy Gateway's policy kinds share: their targets (targetRef, targetRefs and
+targetSelectors), Go durations, and fields of theirs meshgate reads but does not implement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..fields import Fields
+from ..gateway_api.common import check_section_name
+from ..istio.formats import go_duration_ns
+
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+TARGET_KINDS = ("Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "UDPRoute", "TLSRoute")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRef:
+    """An object of the policy's namespace the policy attaches to; `section_name` narrows it to a
+    Gateway's listener or a route's rule (by name)."""
+
+    kind: str
+    name: str
+    section_name: str | None = None
+    line: int = field(default=0, compare=False)
+    where: str = field(default="spec.targetRefs", compare=False)  # the field, for errors
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSelector:
+    """Objects of one kind in the policy's namespace, by labels (all must match)."""
+
+    kind: str
+    match_labels: tuple[tuple[str, str], ...] = ()
+    # (key, operator In|NotIn|Exists|DoesNotExist, values)
+    match_expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """Whether an object with `labels` is selected."""
+        if any(labels.get(k) != v for k, v in self.match_labels):
+            return False
+        for key, op, values in self.match_expressions:
+            present = key in labels
+            if op == "In" and (not present or labels[key] not in values):
+                return False
+            if op == "NotIn" and present and labels[key] in values:
+                return False
+            if op == "Exists" and not present:
+                return False
+            if op == "DoesNotExist" and present:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTargets:
+    """Where a policy attaches: named targets and label selectors."""
+
+    refs: tuple[TargetRef, ...] = ()
+    selectors: tuple[TargetSelector, ...] = ()
+
+
+def _target_ref(tf: Fields) -> TargetRef | None:
+    group = tf.str("group", required=True)
+    kind = tf.str("kind", required=True, enum=TARGET_KINDS)
+    name = tf.str("name", required=True, min_len=1, max_len=253)
+    section = tf.str("sectionName", min_len=1, check=check_section_name)
+    if group is not None and group != GATEWAY_GROUP:
+        tf.error("group", f"invalid value {group!r}: must be {GATEWAY_GROUP}")
+        return None
+    if kind is None or name is None or (tf.has("sectionName") and section is None):
+        return None
+    return TargetRef(kind, name, section, tf.line, tf.path)
+
+
+def parse_targets(spec: Fields) -> PolicyTargets:
+    """spec.targetRef (deprecated, one), spec.targetRefs and spec.targetSelectors; at least one."""
+    refs: list[TargetRef] = []
+    single = spec.map("targetRef")
+    if single is not None:
+        ref = _target_ref(single)
+        if ref is not None:
+            refs.append(ref)
+    for tf in spec.maps("targetRefs"):
+        ref = _target_ref(tf)
+        if ref is not None:
+            refs.append(ref)
+    selectors: list[TargetSelector] = []
+    for sf in spec.maps("targetSelectors"):
+        group = sf.str("group") or GATEWAY_GROUP
+        kind = sf.str("kind", required=True, enum=TARGET_KINDS)
+        if group != GATEWAY_GROUP:
+            sf.error("group", f"invalid value {group!r}: must be {GATEWAY_GROUP}")
+        labels = sf.str_map("matchLabels")
+        expressions: list[tuple[str, str, tuple[str, ...]]] = []
+        for ef in sf.maps("matchExpressions"):
+            key = ef.str("key", required=True, min_len=1)
+            op = ef.str("operator", required=True, enum=("In", "NotIn", "Exists", "DoesNotExist"))
+            values = tuple(ef.strs("values") or ())
+            if op in ("In", "NotIn") and not values:
+                ef.error("values", f"must be non-empty for operator {op}")
+            elif op in ("Exists", "DoesNotExist") and values:
+                ef.error("values", f"must be empty for operator {op}")
+            elif key is not None and op is not None:
+                expressions.append((key, op, values))
+        if not labels and not expressions and kind is not None:
+            sf.error(None, "must have matchLabels or matchExpressions")
+        elif kind is not None:
+            selectors.append(TargetSelector(kind, tuple(sorted(labels.items())), tuple(expressions)))
+    has_any = spec.has("targetRef") or spec.has("targetRefs") or spec.has("targetSelectors")
+    if not has_any:
+        spec.error("targetRefs", "required: a policy must have a targetRef, targetRefs or targetSelectors")
+    elif spec.has("targetRef") and (spec.has("targetRefs") or spec.has("targetSelectors")):
+        spec.error("targetRef", "give targetRef or targetRefs/targetSelectors, not both")
+    return PolicyTargets(tuple(refs), tuple(selectors))
+
+
+def duration_ms(f: Fields, key: str, *, minimum_ms: int = 0) -> int | None:
+    """A Go duration field (metav1.Duration: "1s", "500ms", "1m30s") in milliseconds."""
+    raw = f.data.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        f.error(key, f"must be a duration string such as 1s or 500ms, got {type(raw).__name__}")
+        return None
+    ns = go_duration_ns(raw)
+    if ns is None:
+        f.error(key, f"invalid duration {raw!r}: use a duration such as 1s, 500ms or 1m30s")
+        return None
+    ms = ns // 1_000_000
+    if ms < minimum_ms:
+        f.error(key, f"invalid duration {raw!r}: must be at least {minimum_ms}ms")
+        return None
+    return ms
+
+
+def check_fields(f: Fields, supported: Iterable[str], unsupported: Iterable[str] = ()) -> None:
+    """A warning for each key of `f` that Envoy Gateway defines and meshgate does not implement
+    (`unsupported`): it is ignored. Keys Envoy Gateway does not define are reported by the strict
+    check against its CRD's schema (resources/schemas), not here."""
+    known = set(supported)
+    ignored = set(unsupported)
+    for key in f.data:
+        if key not in known and key in ignored:
+            f.error(str(key), "not supported by meshgate: ignored", severity="warning")

@@ -1,0 +1,93 @@
+"""The optional HTTP filters of a gateway's connection managers, one entry each: the filter as
+the connection manager carries it (doing nothing by itself) and what a route gives it to do
+(its typed_per_filter_config). A connection manager carries a filter only when a route it serves
+needs it, so that a gateway without such routes pays nothing. A new route-level feature backed by
+an Envoy HTTP filter is one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from envoy.extensions.filters.http.cors.v3 import cors_pb2
+from envoy.extensions.filters.http.fault.v3 import fault_pb2
+from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2 as lrl
+from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+from envoy.type.v3 import percent_pb2
+from google.protobuf.message import Message
+
+from .. import ir
+from .common import duration_ms, to_any
+from .rate_limits import LOCAL_RATE_LIMIT_FILTER, local_rate_limit
+from .route_filters import cors_policy, stateful_session
+
+
+@dataclass(frozen=True, slots=True)
+class OptionalFilter:
+    """An HTTP filter routes turn on: its connection-manager entry, and its per-route config
+    for a route (None: the route does not need it)."""
+
+    name: str
+    filter: hcm.HttpFilter
+    wants: Callable[[ir.Route], bool]
+    per_route: Callable[[ir.Route], Message]
+
+
+def _percent(p: float) -> percent_pb2.FractionalPercent:
+    return percent_pb2.FractionalPercent(numerator=round(p * 10_000), denominator=percent_pb2.FractionalPercent.MILLION)
+
+
+def fault(f: ir.FaultInjection) -> fault_pb2.HTTPFault:
+    """A route's fault injection for Envoy's fault filter."""
+    out = fault_pb2.HTTPFault()
+    if f.delay_ms is not None:
+        out.delay.fixed_delay.CopyFrom(duration_ms(f.delay_ms))
+        out.delay.percentage.CopyFrom(_percent(f.delay_percent))
+    if f.abort_status is not None:
+        out.abort.http_status = f.abort_status
+        out.abort.percentage.CopyFrom(_percent(f.abort_percent))
+    elif f.abort_grpc_status is not None:
+        out.abort.grpc_status = f.abort_grpc_status
+        out.abort.percentage.CopyFrom(_percent(f.abort_percent))
+    return out
+
+
+def _forwarding(r: ir.Route) -> bool:
+    return r.redirect is None and r.direct_status is None
+
+
+# In the order they run (before the router): faults first, as Envoy Gateway orders them.
+OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
+    OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
+        name="envoy.filters.http.fault", typed_config=to_any(fault_pb2.HTTPFault())),
+        lambda r: r.fault is not None, lambda r: fault(r.fault)),  # type: ignore[arg-type]
+    OptionalFilter("envoy.filters.http.cors", hcm.HttpFilter(
+        name="envoy.filters.http.cors", typed_config=to_any(cors_pb2.Cors())),
+        lambda r: r.cors is not None, lambda r: cors_policy(r.cors)),  # type: ignore[arg-type]
+    OptionalFilter("envoy.filters.http.stateful_session", hcm.HttpFilter(
+        name="envoy.filters.http.stateful_session", typed_config=to_any(stateful_session_pb2.StatefulSession())),
+        lambda r: r.session is not None and _forwarding(r),
+        lambda r: stateful_session(r.session)),  # type: ignore[arg-type]
+    OptionalFilter(LOCAL_RATE_LIMIT_FILTER, hcm.HttpFilter(
+        name=LOCAL_RATE_LIMIT_FILTER, typed_config=to_any(lrl.LocalRateLimit(stat_prefix="http_local_rate_limit"))),
+        lambda r: r.rate_limit is not None and r.rate_limit.scope == "Local",
+        lambda r: local_rate_limit(r.rate_limit)),  # type: ignore[arg-type]
+)
+FILTERS_BY_NAME = {f.name: f for f in OPTIONAL_FILTERS}
+
+
+def per_route_configs(r: ir.Route) -> list[tuple[str, Message]]:
+    """The optional filters `r` needs and their config for it, by filter name."""
+    return [(f.name, f.per_route(r)) for f in OPTIONAL_FILTERS if f.wants(r)]
+
+
+def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
+    """The optional HTTP filters the connection managers serving a route configuration need."""
+    needed: set[str] = set()
+    for vh in cfg.virtual_hosts:
+        for r in vh.routes:
+            if r.cors is None and r.session is None and r.fault is None and r.rate_limit is None:
+                continue  # the common case, without building any config
+            needed.update(f.name for f in OPTIONAL_FILTERS if f.wants(r))
+    return frozenset(needed)
