@@ -461,3 +461,33 @@ class WorldProvider:
         """No changes of its own: the test applies them."""
         return
         yield ChangeSet()
+
+
+def _btp(name: str, target: str, body: str, created: str = CREATED) -> str:
+    return f"""apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {{name: {name}, namespace: {target.split('/')[0]}, creationTimestamp: "{created}"}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: {target.split('/')[1]}, name: {target.split('/')[2]}}}]
+{body}"""
+
+
+# BackendTrafficPolicies: on route r1 (health checks and hashing on clusters of the policy's own,
+# whatever r1's backends are: Services, a Hostname), on the Gateway (retries and faults on every
+# other route, passive health checks), on r2; and a newer one on r1 that is Conflicted while the
+# first exists, then takes r1 when it goes.
+SLOTS["policy"] = [
+    None,
+    _btp("checked", "app/HTTPRoute/r1",
+         "  healthCheck: {active: {type: HTTP, http: {path: /healthz}}, panicThreshold: 0}\n"
+         "  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}\n"
+         "  rateLimit: {local: {rules: [{limit: {requests: 5, unit: Second}}]}}\n"),
+    _btp("wide", "gw/Gateway/web",
+         "  healthCheck: {passive: {consecutive5XxErrors: 1}}\n"
+         "  retry: {numRetries: 4}\n  faultInjection: {delay: {fixedDelay: 1s, percentage: 10}}\n"),
+    _btp("b-only", "app/HTTPRoute/r2", "  circuitBreaker: {maxConnections: 3}\n  timeout: {http: {requestTimeout: 2s}}\n"),
+]
+SLOTS["policy-2"] = [
+    None,
+    _btp("late", "app/HTTPRoute/r1", "  circuitBreaker: {maxPendingRequests: 9}\n", "2026-06-01T00:00:00Z"),
+]
