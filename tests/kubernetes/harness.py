@@ -53,6 +53,7 @@ PATHS = {
     "ConfigMap": "/api/v1/namespaces/{ns}/configmaps",
     "Lease": "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
     "GatewayParameters": "/apis/gateway.meshgate.io/v1alpha1/namespaces/{ns}/gatewayparameters",
+    "BackendTrafficPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/backendtrafficpolicies",
 }
 
 
@@ -131,11 +132,12 @@ class Cluster:
         return last[0]
 
     async def condition(self, kind: str, name: str, type_: str, namespace: str = NAMESPACE) -> dict | None:
-        """The condition `type_` meshgate wrote on an object (a route's: its first parent's)."""
+        """The condition `type_` meshgate wrote on an object (a route's: its first parent's; a
+        policy's: its first ancestor's)."""
         obj = await self.get(kind, namespace, name)
         status = (obj or {}).get("status") or {}
         conditions = status.get("conditions") or next(
-            (p.get("conditions") for p in status.get("parents") or []
+            (p.get("conditions") for p in (status.get("parents") or status.get("ancestors") or [])
              if p.get("controllerName") == "meshgate.io/gateway-controller"), [])
         return next((c for c in conditions or [] if c.get("type") == type_), None)
 

@@ -14,6 +14,8 @@ REDACTED = "[redacted]"
 
 # Fields holding google.protobuf.Struct (maps): metadata, and the access log's JSON format.
 _STRUCT_FIELDS = frozenset({"filter_metadata", "json_format"})
+# Protobuf map fields, which print in hash order too: their keys sorted, their values as usual.
+_MAP_FIELDS = frozenset({"typed_per_filter_config", "typed_extension_protocol_options"})
 
 
 def _sorted(value: object) -> object:
@@ -34,7 +36,15 @@ def _stable_structs(value: object) -> object:
 
 
 def _stable_dict(value: dict) -> dict:
-    return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_structs(v)) for k, v in value.items()}
+    out: dict = {}
+    for k, v in value.items():
+        if k in _STRUCT_FIELDS:
+            out[k] = _sorted(v)
+        elif k in _MAP_FIELDS and isinstance(v, dict):
+            out[k] = {mk: _stable_structs(v[mk]) for mk in sorted(v)}
+        else:
+            out[k] = _stable_structs(v)
+    return out
 
 
 # Fields of Envoy's TLS messages that hold secret material, in proto3 JSON with proto field names:

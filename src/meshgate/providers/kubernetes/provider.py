@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from ...resources.errors import InputError
+from ...resources.envoy_gateway import POLICY_KINDS as EG_POLICY_KINDS
 from ...resources.gateway_api import POLICY_KINDS, ROUTE_KINDS
 from ...resources.kinds import KindSpec
 from ...resources.loader import LoadResult, Rejected, parse_api_object
@@ -31,7 +32,7 @@ from .reflector import Reflector, Timing
 log = logging.getLogger("meshgate.kubernetes")
 
 # Kinds whose raw objects the status writer reads (their current status and other controllers' parts).
-STATUS_KINDS = frozenset({"GatewayClass", "Gateway", "ListenerSet", *ROUTE_KINDS, *POLICY_KINDS})
+STATUS_KINDS = frozenset({"GatewayClass", "Gateway", "ListenerSet", *ROUTE_KINDS, *POLICY_KINDS, *EG_POLICY_KINDS})
 
 
 def _key(spec: KindSpec, obj: dict) -> ObjectKey | None:

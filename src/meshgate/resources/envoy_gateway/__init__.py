@@ -6,3 +6,5 @@ from __future__ import annotations
 
 GROUP = "gateway.envoyproxy.io"
 VERSION = "v1alpha1"
+# The kinds whose status meshgate writes (policy ancestors).
+POLICY_KINDS = ("BackendTrafficPolicy",)

@@ -1,0 +1,40 @@
+"""Envoy Gateway's policies in a cluster: a BackendTrafficPolicy created through the API reaches
+the provisioned Envoy (its fault injection answers), its status is written on it (Accepted, the
+Gateway as ancestor), and deleting it takes its effect away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .harness import NAMESPACE, cluster, create_web, echo, free_port, kubelet, run, serving
+
+POLICY = {
+    "apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+    "metadata": {"name": "teapot", "namespace": NAMESPACE},
+    "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "web"}],
+             "faultInjection": {"abort": {"httpStatus": 418}}},
+}
+
+
+def test_a_policy_created_through_the_api_is_applied_and_its_status_written(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with cluster(tmp_path) as c:
+            with echo(f"{c.base}.11", 9001, "web-1"):
+                await create_web(c)
+                async with serving(c, free_port()), kubelet(c):
+                    assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
+                    await c.create(POLICY)
+                    await c.until_reply("/", lambda r: r.status == 418)
+
+                    async def accepted() -> dict | None:
+                        cond = await c.condition("BackendTrafficPolicy", "teapot", "Accepted")
+                        return cond if cond is not None and cond.get("status") == "True" else None
+                    await c.until("the policy's Accepted condition", accepted)
+                    policy = await c.get("BackendTrafficPolicy", NAMESPACE, "teapot")
+                    assert policy is not None
+                    ancestors = policy["status"]["ancestors"]
+                    assert [a["ancestorRef"]["name"] for a in ancestors] == ["gw"]
+                    await c.delete("BackendTrafficPolicy", NAMESPACE, "teapot")
+                    assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
+
+    run(scenario())
