@@ -17,8 +17,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-from ...resources.errors import InputError
 from ...resources.envoy_gateway import POLICY_KINDS as EG_POLICY_KINDS
+from ...resources.errors import InputError
 from ...resources.gateway_api import POLICY_KINDS, ROUTE_KINDS
 from ...resources.kinds import KindSpec
 from ...resources.loader import LoadResult, Rejected, parse_api_object
