@@ -18,7 +18,10 @@ With `--contexts K`, the input is bench/contexts.py's instead (N ServiceEntries 
 in K localities hold per-client views while the route changes are applied (route-add,
 route-edit): what each view costs a change that does not touch its endpoints.
 
-    .venv/bin/python bench/apply.py [--n 1000,5000] [--endpoints 3] [--repeat 5] [--contexts K] [--json]
+With `--policies`, bench/policies.py's BackendTrafficPolicies are added to the input (one on the
+Gateway, one on every tenth route).
+
+    .venv/bin/python bench/apply.py [--n 1000,5000] [--endpoints 3] [--repeat 5] [--contexts K] [--policies] [--json]
 """
 
 from __future__ import annotations
@@ -128,7 +131,7 @@ def context_changes(base: list[Any]) -> dict[str, tuple[ChangeSet, ChangeSet]]:
             "route-edit": (ChangeSet(upserts=[edited]), ChangeSet(upserts=[route0]))}
 
 
-def measure(n: int, e: int, repeat: int, contexts: int = 0) -> dict[str, Any]:
+def measure(n: int, e: int, repeat: int, contexts: int = 0, policies: bool = False) -> dict[str, Any]:
     """Median apply time per kind of change, and the path each took."""
     if contexts:
         import contexts as ctx_bench
@@ -138,6 +141,9 @@ def measure(n: int, e: int, repeat: int, contexts: int = 0) -> dict[str, Any]:
         base = _objects(ctx_bench.generate_yaml(n))
     else:
         base = _objects(generate_yaml(n, e))
+    if policies:
+        from policies import policies_yaml
+        base += _objects(policies_yaml(NAMESPACE, GATEWAY, [route_name(i) for i in range(n)]))
     cp = ControlPlane(_Provider(base), SnapshotCache())
     t0 = time.perf_counter()
     cp.load()
@@ -163,9 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoints", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--contexts", type=int, default=0, choices=range(11), metavar="K")
+    parser.add_argument("--policies", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    rows = [measure(int(n), args.endpoints, args.repeat, args.contexts) for n in args.n.split(",")]
+    rows = [measure(int(n), args.endpoints, args.repeat, args.contexts, args.policies) for n in args.n.split(",")]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

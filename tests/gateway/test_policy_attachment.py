@@ -143,6 +143,8 @@ def test_effective_names_the_level_that_won() -> None:
     second = SourceRef("HTTPRoute", "gateway.networking.k8s.io/v1", "gw", "r", "second")
     found = att.effective(("gw", "web"), ("a",), first)
     assert found is not None and (found[0].meta.name, found[1]) == ("rule", "rule")
+    assert found[2] == ((TargetKey("Gateway", "gw", "web"), ("gw", "gw-wide")),)
+    att.record(found[2], first)
     found = att.effective(("gw", "web"), ("a",), second)
-    assert found is not None and (found[0].meta.name, found[1]) == ("gw-wide", "gateway")
+    assert found is not None and (found[0].meta.name, found[1], found[2]) == ("gw-wide", "gateway", ())
     assert att.overridden == {(TargetKey("Gateway", "gw", "web"), ("gw", "gw-wide")): {"gw/r"}}

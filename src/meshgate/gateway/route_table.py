@@ -8,6 +8,7 @@ from ..incremental.memo import Memo
 from ..incremental.reads import Read, TrackedStore
 from ..store import Store
 from .backends import RouteObject, RouteResolution, resolve_route
+from .policies.memo import PolicyMemo
 from .route_kind import ListenerContext
 from .route_kinds import route_kind
 from .route_outcomes import RouteOutcomes
@@ -22,7 +23,7 @@ class RouteTable:
     ReferenceGrant it resolved through), and every other route's IR is reused as it is.
     """
 
-    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "outcomes")
+    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "outcomes", "policies")
 
     def __init__(self, store: Store, services: Discovery) -> None:
         self._recorder = services.recorder
@@ -35,6 +36,8 @@ class RouteTable:
             Memo(self._recorder)
         # Each route's attachment, conditions and status (route_outcomes.py).
         self.outcomes = RouteOutcomes()
+        # Routes and clusters as policies shaped them (policies/memo.py).
+        self.policies = PolicyMemo()
 
     def invalidate(self, changed: set[Read]) -> None:
         """Drop the results that read anything in `changed` (incremental/reads.py)."""

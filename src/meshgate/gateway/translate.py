@@ -180,7 +180,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     table.outcomes.sweep()
 
     targeted = backend_tls_targets(store, discovery)
-    policies = GatewayPolicies(store)
+    policies = GatewayPolicies(store, table.policies)
     for (ns, name), state in states.items():
         gw = state.gateway
         listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
@@ -238,6 +238,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     if policies:
         out.status.extend(policies.statuses(route_parents, set(states), now))
         out.problems.extend(policies.problems)
+        policies.done()
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 

@@ -13,7 +13,9 @@ from ...resources.errors import InputError
 from ...store import Store
 from ..conditions import Condition
 from .attachment import Attachments, TargetKey, attach
-from .kinds import POLICY_KINDS, PolicyKind
+from .backend_traffic import traffic_ref
+from .kinds import POLICY_KINDS, PolicyKind, VariantOf
+from .memo import PolicyMemo
 
 _GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -21,10 +23,12 @@ _GATEWAY_GROUP = "gateway.networking.k8s.io"
 class GatewayPolicies:
     """The policies of one version of the store, attached; applied gateway by gateway."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, memo: PolicyMemo | None = None) -> None:
         self._kinds: list[tuple[PolicyKind, Attachments]] = [
             (k, attach(store, k.kind, k.targets)) for k in POLICY_KINDS if store.list(k.kind)]
-        self._effects: dict[tuple[str, str, str], Any] = {}  # (kind, namespace, name) → its effect
+        # What the last translation made, reused where nothing changed (the route table's).
+        self._memo = memo if memo is not None else PolicyMemo()
+        self._memo.begin(tuple(att.token() for _, att in self._kinds))
 
     def __bool__(self) -> bool:
         return bool(self._kinds)
@@ -41,13 +45,18 @@ class GatewayPolicies:
         made: dict[str, ir.ClusterRef] = {}
         if not self._kinds:
             return configs, made
+        memo = self._memo
+
+        def variant(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
+            return memo.variant(ref, traffic, lambda: traffic_ref(ref, traffic))
+
         out: list[ir.RouteConfig] = []
         for rc in configs:
             hosts = []
             for vh in rc.virtual_hosts:
                 listeners = tuple(s.section_name for s in vh.sources if s.kind == "Gateway"
                                   and (s.namespace, s.name) == gateway and s.section_name)
-                routes = tuple(self._route(gateway, listeners, r, refs, made) for r in vh.routes)
+                routes = tuple(self._route(gateway, listeners, r, refs, variant, made) for r in vh.routes)
                 hosts.append(vh if all(a is b for a, b in zip(routes, vh.routes, strict=True))
                              else dataclasses.replace(vh, routes=routes))
             changed = any(a is not b for a, b in zip(hosts, rc.virtual_hosts, strict=True))
@@ -55,22 +64,55 @@ class GatewayPolicies:
         return out, made
 
     def _route(self, gateway: tuple[str, str], listeners: tuple[str, ...], route: ir.Route,
-               refs: Mapping[str, ir.ClusterRef], made: dict[str, ir.ClusterRef]) -> ir.Route:
+               refs: Mapping[str, ir.ClusterRef], variant: VariantOf, made: dict[str, ir.ClusterRef]) -> ir.Route:
         source = route.source
         if source is None:
             return route
-        for kind, att in self._kinds:
+        key = (id(route), gateway, listeners)
+        decision = self._memo.decided(key, route)
+        if decision is None:
+            decision = self._decide(gateway, listeners, route, source, refs, variant)
+            self._memo.decide(key, decision)
+        _, out, clusters, overridden = decision
+        made.update((c.name, c) for c in clusters)
+        for i, records in overridden:
+            self._kinds[i][1].record(records, source)
+        return out
+
+    def _decide(self, gateway: tuple[str, str], listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
+                refs: Mapping[str, ir.ClusterRef], variant: VariantOf
+                ) -> tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]:
+        """What every policy kind does to `route`: (route, the route as changed, the variant
+        clusters it sends to, (policy kind's index, what its policy overrides) pairs)."""
+        out = route
+        made: list[ir.ClusterRef] = []
+        overridden: list[tuple[int, tuple]] = []
+        for i, (kind, att) in enumerate(self._kinds):
             if source.kind not in kind.route_kinds:
                 continue
             found = att.effective(gateway, listeners, source)
-            if found is not None:
-                policy = found[0]
-                key = (kind.kind, policy.meta.namespace, policy.meta.name)
-                effect = self._effects.get(key)
-                if effect is None:
-                    effect = self._effects[key] = kind.effect(policy)
-                route = kind.apply_route(route, effect, refs, made)
-        return route
+            if found is None:
+                continue
+            if found[2]:
+                overridden.append((i, found[2]))
+            effect = self._memo.effect(found[0], kind.effect)
+            before = out
+
+            def applied(kind: PolicyKind = kind, effect: Any = effect, before: ir.Route = before
+                        ) -> tuple[ir.Route, tuple[ir.ClusterRef, ...]]:
+                used: list[ir.ClusterRef] = []
+
+                def collect(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
+                    used.append(variant(ref, traffic))
+                    return used[-1]
+                return kind.apply_route(before, effect, refs, collect), tuple(used)
+            out, clusters = self._memo.route(before, effect, applied)
+            made.extend(clusters)
+        return route, out, tuple(made), tuple(overridden)
+
+    def done(self) -> None:
+        """The translation is over: forget what it did not use."""
+        self._memo.sweep()
 
     def statuses(self, parents: Mapping[tuple[str, str, str], set[tuple[str, str]]],
                  gateways: set[tuple[str, str]], now: str) -> list[dict]:

@@ -96,10 +96,11 @@ class Attachments:
     problems: list[InputError] = field(default_factory=list)
 
     def effective(self, gateway: tuple[str, str], listeners: Iterable[str],
-                  route: SourceRef | None) -> tuple[Any, str] | None:
+                  route: SourceRef | None) -> tuple[Any, str, tuple[tuple[TargetKey, tuple[str, str]], ...]] | None:
         """The policy that applies to a route (its `source`: kind, namespace, name, rule) served
-        by the listeners named `listeners` of `gateway`, and its level; None when none does.
-        Less specific policies it overrides are recorded for their status."""
+        by the listeners named `listeners` of `gateway`, its level, and the less specific
+        policies it overrides there ((their target, their key), for their status; `record`
+        them); None when none applies."""
         found: list[tuple[Any, str, TargetKey]] = []
         if route is not None:
             if route.section_name is not None:
@@ -120,12 +121,17 @@ class Attachments:
         if not found:
             return None
         policy, level, _ = found[0]
-        if route is not None:
-            for other, _, target in found[1:]:
-                if other is not policy:
-                    self.overridden.setdefault((target, _policy_key(other)), set()).add(
-                        f"{route.namespace}/{route.name}")
-        return policy, level
+        overridden = tuple((target, _policy_key(other)) for other, _, target in found[1:] if other is not policy)
+        return policy, level, overridden
+
+    def record(self, overridden: tuple[tuple[TargetKey, tuple[str, str]], ...], route: SourceRef) -> None:
+        """Note that the policies `overridden` (effective's) do not apply to `route`."""
+        for target, policy in overridden:
+            self.overridden.setdefault((target, policy), set()).add(f"{route.namespace}/{route.name}")
+
+    def token(self) -> tuple:
+        """Where each policy object won, as a value: equal tokens, equal decisions."""
+        return tuple(sorted((k.kind, k.namespace, k.name, k.section or "", id(p)) for k, p in self.winner.items()))
 
 
 def attach(store: Store, kind: str, targets_of: Any) -> Attachments:

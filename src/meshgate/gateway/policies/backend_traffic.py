@@ -11,7 +11,7 @@ endpoints, the policy's settings over the DestinationRule's; ClusterRef.traffic)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ... import ir
@@ -91,9 +91,9 @@ def traffic_ref(ref: ir.ClusterRef, traffic: irc.BackendTraffic) -> ir.ClusterRe
 
 
 def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: Mapping[str, ir.ClusterRef],
-                          made: dict[str, ir.ClusterRef]) -> ir.Route:
-    """`route` with a policy's `effect`; the variant clusters it now sends to are added to `made`
-    (`refs`: the gateway's clusters by name)."""
+                          variant: Callable[[ir.ClusterRef, irc.BackendTraffic], ir.ClusterRef]) -> ir.Route:
+    """`route` with a policy's `effect` (`refs`: the gateway's clusters by name; `variant`: the
+    policy's variant of one, recorded as a cluster the gateway needs)."""
     changes: dict = {}
     if route.redirect is None and route.direct_status is None:
         if effect.retry is not None and route.retry is None:
@@ -106,10 +106,7 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
             for b in route.backends:
                 ref = refs.get(b.cluster) if b.cluster else None
                 if ref is not None and not ref.passthrough:
-                    name = cluster_name(ref.port, ref.host, traffic.subset)
-                    if name not in made:
-                        made[name] = traffic_ref(ref, traffic)
-                    b = dataclasses.replace(b, cluster=name)
+                    b = dataclasses.replace(b, cluster=variant(ref, traffic).name)
                 backends.append(b)
             changes["backends"] = tuple(backends)
     if effect.fault is not None:

@@ -12,8 +12,9 @@ from ...resources.envoy_gateway.common import PolicyTargets
 from .backend_traffic import API_VERSION as EG_API_VERSION
 from .backend_traffic import apply_backend_traffic, backend_traffic_effect
 
-# (route, the policy's effect, the gateway's clusters by name, variant clusters made so far) → the route.
-ApplyRoute = Callable[[ir.Route, Any, Mapping[str, ir.ClusterRef], dict[str, ir.ClusterRef]], ir.Route]
+# (route, the policy's effect, the gateway's clusters by name, the variant of a cluster) → the route.
+VariantOf = Callable[[ir.ClusterRef, Any], ir.ClusterRef]
+ApplyRoute = Callable[[ir.Route, Any, Mapping[str, ir.ClusterRef], VariantOf], ir.Route]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,93 @@
+"""What applying policies made in the last translation, kept for the next (it lives in the route
+table, across changes). The xDS stage keeps each virtual host's message while its routes are the
+same objects (xds/route_builder.py), so a route a policy applies to must come out as the same
+object while neither it nor the policy changed: applying the policy again would make an equal but
+new route, and every policy-shaped virtual host would be built again on every change.
+
+Keys are identities, each entry keeping its objects alive (an id in a live entry cannot belong to
+another object); `sweep` forgets what the last translation did not ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ... import ir
+
+
+class PolicyMemo:
+    """Effects by policy object, applied routes by (route, effect), variant clusters by
+    (cluster reference, policy cluster settings)."""
+
+    __slots__ = ("_decisions", "_effects", "_next", "_pass", "_routes", "_token", "_used", "_variants")
+
+    def __init__(self) -> None:
+        self._effects: dict[int, tuple[Any, Any]] = {}
+        self._routes: dict[tuple[int, int], tuple[ir.Route, Any, tuple[ir.Route, tuple[ir.ClusterRef, ...]]]] = {}
+        self._variants: dict[tuple[int, int], tuple[ir.ClusterRef, Any, ir.ClusterRef]] = {}
+        self._used: set[tuple[str, tuple[int, int] | int]] = set()
+        self._pass = 0
+        # Per (route, gateway, its listeners): the route as its policies left it, the clusters
+        # they made, and what they overrode; valid while the attachments' token holds.
+        self._token: tuple = ()
+        self._decisions: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
+        self._next: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
+
+    def effect(self, policy: Any, make: Callable[[Any], Any]) -> Any:
+        """The effect of `policy` (made by `make` once per policy object)."""
+        entry = self._effects.get(id(policy))
+        if entry is None or entry[0] is not policy:
+            entry = self._effects[id(policy)] = (policy, make(policy))
+        self._used.add(("e", id(policy)))
+        return entry[1]
+
+    def route(self, route: ir.Route, effect: Any, apply: Callable[[], tuple[ir.Route, tuple[ir.ClusterRef, ...]]]
+              ) -> tuple[ir.Route, tuple[ir.ClusterRef, ...]]:
+        """`route` with `effect` applied, and the variant clusters it sends to (by `apply` when
+        not known)."""
+        key = (id(route), id(effect))
+        entry = self._routes.get(key)
+        if entry is None or entry[0] is not route or entry[1] is not effect:
+            entry = self._routes[key] = (route, effect, apply())
+        self._used.add(("r", key))
+        return entry[2]
+
+    def variant(self, ref: ir.ClusterRef, traffic: Any, make: Callable[[], ir.ClusterRef]) -> ir.ClusterRef:
+        """The policy variant of a cluster reference."""
+        key = (id(ref), id(traffic))
+        entry = self._variants.get(key)
+        if entry is None or entry[0] is not ref or entry[1] is not traffic:
+            entry = self._variants[key] = (ref, traffic, make())
+        self._used.add(("v", key))
+        return entry[2]
+
+    def begin(self, token: tuple) -> None:
+        # The token names the policy kinds present, in order: decisions refer to them by index.
+        """A translation starts with attachments `token`: decisions made under another are void."""
+        if token != self._token:
+            self._decisions = {}
+            self._token = token
+        self._next = {}
+
+    def decided(self, key: tuple, route: ir.Route
+                ) -> tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple] | None:
+        """The decision made for `route` at `key` (route id, gateway, listeners), if still valid."""
+        entry = self._decisions.get(key)
+        if entry is None or entry[0] is not route:
+            return None
+        self._next[key] = entry
+        return entry
+
+    def decide(self, key: tuple, entry: tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]) -> None:
+        """Keep a decision (the source route first) for the next translation."""
+        self._next[key] = entry
+
+    def sweep(self) -> None:
+        """Forget what the translation now ending did not use."""
+        used = self._used
+        self._effects = {k: v for k, v in self._effects.items() if ("e", k) in used}
+        self._routes = {k: v for k, v in self._routes.items() if ("r", k) in used}
+        self._variants = {k: v for k, v in self._variants.items() if ("v", k) in used}
+        self._used = set()
+        self._decisions, self._next = self._next, {}
