@@ -20,13 +20,16 @@ LATER = ("runtime", "pipeline", "cli", "explain", "envoy")  # the running contro
 OUT = ("cluster",)
 # Each stage, and the packages or modules of meshgate it must not import.
 RULES: dict[str, tuple[str, ...]] = {
-    "resources": ("store", "providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
+    "resources": ("store", "providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "ir_security", "xds",
+                  *OUT, *LATER),
     "providers": ("store", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
-    "store": ("providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
+    "store": ("providers", "incremental", "discovery", "gateway", "ir", "ir_clusters", "ir_security", "xds", *OUT,
+              *LATER),
     "incremental": ("providers", "discovery", "gateway", "ir", "ir_clusters", "xds", *OUT, *LATER),
     "discovery": ("providers", "gateway", "xds", *OUT, *LATER),
     "ir": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
     "ir_clusters": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
+    "ir_security": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
     "gateway": ("providers", "xds", *OUT, *LATER),
     "xds": ("providers", "gateway", *OUT, *LATER),
     "cluster": ("runtime", "pipeline", "cli", "explain"),  # envoy/ too renders bootstraps: a sibling

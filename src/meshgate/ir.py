@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .ir_clusters import BackendTraffic
+    from .ir_security import Security
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,7 @@ class Route:
     cors: Cors | None = None
     rate_limit: RateLimit | None = None
     fault: FaultInjection | None = None
+    security: Security | None = None  # authentication and authorization (ir_security.py)
 
 
 @dataclass(frozen=True, slots=True)

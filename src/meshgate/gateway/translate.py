@@ -180,18 +180,20 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     table.outcomes.sweep()
 
     targeted = backend_tls_targets(store, discovery)
-    policies = GatewayPolicies(store, table.policies)
+    policies = GatewayPolicies(store, table.policies, discovery)
     for (ns, name), state in states.items():
         gw = state.gateway
         listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
         resolved = {cname: cref for ls in state.listeners for route, _ in ls.attached
                     for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items()}
         listeners, plain = without_backend_tls(listeners, resolved, targeted)
+        variants: dict[str, ir.ClusterRef] = {}
         if policies:
             configs, variants = policies.apply((ns, name), configs, resolved)
             resolved.update(variants)
         cluster_refs: dict[str, ir.ClusterRef] = dict(plain)
-        used: set[str] = set()
+        # What policies made is used (variant backends, an authorization service's cluster).
+        used: set[str] = set(variants)
         for rc in configs:
             for vh in rc.virtual_hosts:
                 for r in vh.routes:

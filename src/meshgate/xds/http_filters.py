@@ -2,11 +2,13 @@
 the connection manager carries it (doing nothing by itself) and what a route gives it to do
 (its typed_per_filter_config). A connection manager carries a filter only when a route it serves
 needs it, so that a gateway without such routes pays nothing. A new route-level feature backed by
-an Envoy HTTP filter is one entry here."""
+an Envoy HTTP filter is one entry here. A filter whose connection-manager entry depends on its
+routes (the JWT providers they name, one ext_authz filter per service) makes its entries from
+them (`entries`), and may give a route configs for several entries (`named`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from envoy.extensions.filters.http.cors.v3 import cors_pb2
@@ -21,6 +23,11 @@ from .. import ir
 from .common import duration_ms, to_any
 from .rate_limits import LOCAL_RATE_LIMIT_FILTER, local_rate_limit
 from .route_filters import cors_policy, stateful_session
+from .security.api_key import API_KEY_FILTER, api_key_entries, api_key_per_route
+from .security.basic_auth import BASIC_AUTH_FILTER, basic_auth_entries, basic_auth_per_route
+from .security.ext_authz import EXT_AUTHZ_FILTER, ext_authz_entries, ext_authz_per_route
+from .security.jwt import JWT_FILTER, jwt_entries, jwt_per_route
+from .security.rbac import RBAC_ENTRY, RBAC_FILTER, rbac_per_route
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +36,27 @@ class OptionalFilter:
     for a route (None: the route does not need it)."""
 
     name: str
-    filter: hcm.HttpFilter
+    filter: hcm.HttpFilter | None  # None: made from the routes by `entries`
     wants: Callable[[ir.Route], bool]
-    per_route: Callable[[ir.Route], Message]
+    per_route: Callable[[ir.Route], Message] | None
+    # The connection manager's entries, from the routes that want the filter (in their order).
+    entries: Callable[[Sequence[ir.Route]], list[hcm.HttpFilter]] | None = None
+    # A route's configs by filter name, for a filter with several entries (instead of per_route).
+    named: Callable[[ir.Route], list[tuple[str, Message]]] | None = None
+
+    def connection_entries(self, routes: Sequence[ir.Route]) -> list[hcm.HttpFilter]:
+        """What the connection manager carries for `routes` (those wanting the filter)."""
+        if self.entries is not None:
+            return self.entries(routes)
+        assert self.filter is not None
+        return [self.filter]
+
+    def route_configs(self, r: ir.Route) -> list[tuple[str, Message]]:
+        """The typed_per_filter_config entries of a route wanting the filter."""
+        if self.named is not None:
+            return self.named(r)
+        assert self.per_route is not None
+        return [(self.name, self.per_route(r))]
 
 
 def _percent(p: float) -> percent_pb2.FractionalPercent:
@@ -57,7 +82,12 @@ def _forwarding(r: ir.Route) -> bool:
     return r.redirect is None and r.direct_status is None
 
 
-# In the order they run (before the router): faults first, as Envoy Gateway orders them.
+def _security(r: ir.Route, what: str) -> bool:
+    return r.security is not None and getattr(r.security, what) is not None
+
+
+# In the order they run (before the router), as Envoy Gateway orders them (httpfilters.go): faults,
+# CORS, external authorization, API keys, basic auth, JWT, stateful sessions, RBAC, rate limits.
 OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
         name="envoy.filters.http.fault", typed_config=to_any(fault_pb2.HTTPFault())),
@@ -65,10 +95,19 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.cors", hcm.HttpFilter(
         name="envoy.filters.http.cors", typed_config=to_any(cors_pb2.Cors())),
         lambda r: r.cors is not None, lambda r: cors_policy(r.cors)),  # type: ignore[arg-type]
+    OptionalFilter(EXT_AUTHZ_FILTER, None, lambda r: _security(r, "ext_auth"), None,
+                   entries=ext_authz_entries, named=ext_authz_per_route),
+    OptionalFilter(API_KEY_FILTER, None, lambda r: _security(r, "api_key"), api_key_per_route,  # type: ignore[arg-type]
+                   entries=api_key_entries),
+    OptionalFilter(BASIC_AUTH_FILTER, None, lambda r: _security(r, "basic_auth"),
+                   basic_auth_per_route, entries=basic_auth_entries),  # type: ignore[arg-type]
+    OptionalFilter(JWT_FILTER, None, lambda r: _security(r, "jwt"), jwt_per_route, entries=jwt_entries),
     OptionalFilter("envoy.filters.http.stateful_session", hcm.HttpFilter(
         name="envoy.filters.http.stateful_session", typed_config=to_any(stateful_session_pb2.StatefulSession())),
         lambda r: r.session is not None and _forwarding(r),
         lambda r: stateful_session(r.session)),  # type: ignore[arg-type]
+    OptionalFilter(RBAC_FILTER, RBAC_ENTRY, lambda r: _security(r, "authorization"),
+                   lambda r: rbac_per_route(r.security.authorization)),  # type: ignore[union-attr, arg-type]
     OptionalFilter(LOCAL_RATE_LIMIT_FILTER, hcm.HttpFilter(
         name=LOCAL_RATE_LIMIT_FILTER, typed_config=to_any(lrl.LocalRateLimit(stat_prefix="http_local_rate_limit"))),
         lambda r: r.rate_limit is not None and r.rate_limit.scope == "Local",
@@ -79,7 +118,7 @@ FILTERS_BY_NAME = {f.name: f for f in OPTIONAL_FILTERS}
 
 def per_route_configs(r: ir.Route) -> list[tuple[str, Message]]:
     """The optional filters `r` needs and their config for it, by filter name."""
-    return [(f.name, f.per_route(r)) for f in OPTIONAL_FILTERS if f.wants(r)]
+    return [entry for f in OPTIONAL_FILTERS if f.wants(r) for entry in f.route_configs(r)]
 
 
 def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
@@ -87,7 +126,27 @@ def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
     needed: set[str] = set()
     for vh in cfg.virtual_hosts:
         for r in vh.routes:
-            if r.cors is None and r.session is None and r.fault is None and r.rate_limit is None:
+            if _plain(r):
                 continue  # the common case, without building any config
             needed.update(f.name for f in OPTIONAL_FILTERS if f.wants(r))
     return frozenset(needed)
+
+
+def _plain(r: ir.Route) -> bool:
+    return r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
+
+
+def http_filter_entries(cfg: ir.RouteConfig) -> tuple[hcm.HttpFilter, ...]:
+    """The optional HTTP filter entries of the connection managers serving a route
+    configuration, in the order they run (before the router)."""
+    wanting: dict[str, list[ir.Route]] = {}
+    for vh in cfg.virtual_hosts:
+        for r in vh.routes:
+            if _plain(r):
+                continue
+            for f in OPTIONAL_FILTERS:
+                if f.wants(r):
+                    wanting.setdefault(f.name, []).append(r)
+    if not wanting:
+        return ()
+    return tuple(e for f in OPTIONAL_FILTERS if f.name in wanting for e in f.connection_entries(wanting[f.name]))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from envoy.config.core.v3 import (
     address_pb2,
@@ -29,7 +29,6 @@ from xds.type.matcher.v3 import matcher_pb2
 
 from .. import ir
 from .common import ADS, to_any
-from .http_filters import OPTIONAL_FILTERS
 from .metadata import set_metadata
 from .scopes import scoped_routes
 from .telemetry import DEFAULT as DEFAULT_TELEMETRY
@@ -44,19 +43,20 @@ _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
 
 
 
-def connection_manager(stat_prefix: str, route_config: str, filters: frozenset[str] = frozenset(),
+def connection_manager(stat_prefix: str, route_config: str, filters: Sequence[hcm.HttpFilter] = (),
                        scoped: bool = False, telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY
                        ) -> hcm.HttpConnectionManager:
     """The HTTP connection manager of a Gateway listener, its routes by RDS (`scoped`: one scope
-    per hostname, xds/scopes.py); with the optional HTTP filters named in `filters` (the CORS
-    filter, the stateful session filter) that some of those routes need; `telemetry`: the
+    per hostname, xds/scopes.py); with the optional HTTP filters `filters` (the CORS
+    filter, the stateful session filter..., xds/http_filters.http_filter_entries) that some of
+    those routes need; `telemetry`: the
     gateway's tracing and access loggers (xds/telemetry.py)."""
     out = hcm.HttpConnectionManager(
         access_log=telemetry.access_logs,
         stat_prefix=stat_prefix,
         codec_type=hcm.HttpConnectionManager.AUTO,
         rds=hcm.Rds(config_source=ADS, route_config_name=route_config),
-        http_filters=[*(f.filter for f in OPTIONAL_FILTERS if f.name in filters), _ROUTER],
+        http_filters=[*filters, _ROUTER],
         use_remote_address=wrappers_pb2.BoolValue(value=True),
         normalize_path=wrappers_pb2.BoolValue(value=True),
         merge_slashes=False,
@@ -112,14 +112,14 @@ def _host_range(ip: str) -> address_pb2.CidrRange:
     return address_pb2.CidrRange(address_prefix=ip, prefix_len=wrappers_pb2.UInt32Value(value=128 if ":" in ip else 32))
 
 
-def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, frozenset[str]],
+def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, Sequence[hcm.HttpFilter]],
            scoped: frozenset[str], telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY) -> lc.FilterChain:
     if chain.tcp_cluster is not None or chain.tcp_backends is not None:
         backends = chain.tcp_backends if chain.tcp_backends is not None else (ir.WeightedBackend(chain.tcp_cluster, 1),)
         network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(_tcp_proxy(chain.name, backends)))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
-                                     needed.get(chain.route_config, frozenset()), chain.route_config in scoped,
+                                     needed.get(chain.route_config, ()), chain.route_config in scoped,
                                      telemetry)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
@@ -157,11 +157,11 @@ def _validate_clients(tls: tls_pb2.DownstreamTlsContext, validation: ir.ClientVa
         tls.require_client_certificate.value = True
 
 
-def listener(lst: ir.Listener, needed: Mapping[str, frozenset[str]] | None = None,
+def listener(lst: ir.Listener, needed: Mapping[str, Sequence[hcm.HttpFilter]] | None = None,
              scoped: frozenset[str] = frozenset(), telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY
              ) -> listener_pb2.Listener:
     """One Envoy listener for all Gateway listeners on a port (`needed`: the optional HTTP filters
-    each route configuration's routes need, xds/routes.http_filters_needed; `scoped`: the route
+    each route configuration's routes need, xds/http_filters.http_filter_entries; `scoped`: the route
     configurations served as scopes per hostname; `telemetry`: the gateway's, xds/telemetry.py)."""
     if lst.protocol == "UDP":
         return _udp_listener(lst)

@@ -15,7 +15,8 @@ REDACTED = "[redacted]"
 # Fields holding google.protobuf.Struct (maps): metadata, and the access log's JSON format.
 _STRUCT_FIELDS = frozenset({"filter_metadata", "json_format"})
 # Protobuf map fields, which print in hash order too: their keys sorted, their values as usual.
-_MAP_FIELDS = frozenset({"typed_per_filter_config", "typed_extension_protocol_options"})
+_MAP_FIELDS = frozenset({"typed_per_filter_config", "typed_extension_protocol_options",
+                         "providers", "requirement_map"})  # the last two: jwt_authn's
 
 
 def _sorted(value: object) -> object:
@@ -49,8 +50,10 @@ def _stable_dict(value: dict) -> dict:
 
 # Fields of Envoy's TLS messages that hold secret material, in proto3 JSON with proto field names:
 # TlsCertificate's private key, PKCS#12 bundle and key password, session ticket keys, and generic
-# secrets. Matched at any depth, so also inside Any-packed transport sockets.
-SECRET_FIELDS = frozenset({"private_key", "pkcs12", "password", "session_ticket_keys", "generic_secret"})
+# secrets; and the basic_auth filter's password hashes (users) and the api_key_auth filter's keys
+# (credentials). Matched at any depth, so also inside Any-packed transport sockets.
+SECRET_FIELDS = frozenset({"private_key", "pkcs12", "password", "session_ticket_keys", "generic_secret",
+                           "users", "credentials"})
 
 
 def _blank(value: object) -> object:

@@ -48,13 +48,14 @@ from .cluster_plan import AnyPlan, ClusterPlan, WeightedPart, WeightedPlan
 from .clusters import CONNECT_TIMEOUT_MS, client_certificate, cluster, stat_name
 from .common import duration_ms
 from .endpoints import load_assignment, prioritized_assignment
-from .http_filters import http_filters_needed
+from .http_filters import http_filter_entries
 from .listeners import listener
 from .metadata import set_metadata
 from .route_builder import RouteBuilder
 from .routes import HashPolicies, hash_policies
 from .scopes import scope_source, split_configs
 from .secrets import secret
+from .security.jwt import jwks_clusters
 from .serialized import CLUSTER, ENDPOINT, Resource, make_resource
 from .telemetry import connection_telemetry, telemetry_clusters
 from .weighted_clusters import merged_assignment, weighted_cluster
@@ -478,7 +479,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     """
     rb = routes_builder or RouteBuilder()
     snap = GatewaySnapshot(cfg.key)
-    needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filters_needed(rc))}
+    needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filter_entries(rc))}
     scoped = split_configs(cfg.route_configs)
     telemetry = connection_telemetry(cfg)
     snap.listeners = [listener(lst, needed, scoped, telemetry) for lst in cfg.listeners]
@@ -493,7 +494,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     snap.route_resources = sorted(routes, key=lambda r: r.name)
     snap.scope_resources.sort(key=lambda s: s.name)
     snap.cluster_resources = list(made.clusters)
-    collectors = telemetry_clusters(cfg)
+    collectors = telemetry_clusters(cfg) + jwks_clusters(cfg)
     if collectors:
         snap.cluster_resources.extend(make_resource(CLUSTER, c.name, c) for c in collectors)
         snap.cluster_resources.sort(key=lambda r: r.name)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import ir
+from ...discovery.index import Discovery
 from ...naming import CONTROLLER_NAME
 from ...resources.errors import InputError
 from ...store import Store
@@ -23,12 +24,21 @@ _GATEWAY_GROUP = "gateway.networking.k8s.io"
 class GatewayPolicies:
     """The policies of one version of the store, attached; applied gateway by gateway."""
 
-    def __init__(self, store: Store, memo: PolicyMemo | None = None) -> None:
+    def __init__(self, store: Store, memo: PolicyMemo | None = None, discovery: Discovery | None = None) -> None:
         self._kinds: list[tuple[PolicyKind, Attachments]] = [
             (k, attach(store, k.kind, k.targets)) for k in POLICY_KINDS if store.list(k.kind)]
         # What the last translation made, reused where nothing changed (the route table's).
         self._memo = memo if memo is not None else PolicyMemo()
-        self._memo.begin(tuple(att.token() for _, att in self._kinds))
+        # The effects of the kinds that read other objects, made now (by policy object id): what
+        # they read may have changed though the policy did not; equal ones keep their identity.
+        self._resolved: dict[int, Any] = {}
+        for kind, att in self._kinds:
+            if kind.resolved_effect is not None:
+                for policy in att.policies:
+                    self._resolved[id(policy)] = self._memo.resolved_effect(
+                        policy, kind.resolved_effect(policy, store, discovery))
+        self._memo.begin(tuple(att.token() for _, att in self._kinds)
+                         + tuple(sorted((k, id(e)) for k, e in self._resolved.items())))
 
     def __bool__(self) -> bool:
         return bool(self._kinds)
@@ -95,7 +105,8 @@ class GatewayPolicies:
                 continue
             if found[2]:
                 overridden.append((i, found[2]))
-            effect = self._memo.effect(found[0], kind.effect)
+            effect = (self._resolved[id(found[0])] if kind.resolved_effect is not None
+                      else self._memo.effect(found[0], kind.effect))
             before = out
 
             def applied(kind: PolicyKind = kind, effect: Any = effect, before: ir.Route = before
@@ -105,7 +116,10 @@ class GatewayPolicies:
                 def collect(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
                     used.append(variant(ref, traffic))
                     return used[-1]
-                return kind.apply_route(before, effect, refs, collect), tuple(used)
+                changed = kind.apply_route(before, effect, refs, collect)
+                if kind.clusters is not None:
+                    used.extend(kind.clusters(effect))
+                return changed, tuple(used)
             out, clusters = self._memo.route(before, effect, applied)
             made.extend(clusters)
         return route, out, tuple(made), tuple(overridden)
@@ -144,12 +158,16 @@ class GatewayPolicies:
                             "status": {"ancestors": entries}})
         return out
 
-    @staticmethod
-    def _conditions(kind: PolicyKind, att: Attachments, policy: object, target: TargetKey,
+    def _conditions(self, kind: PolicyKind, att: Attachments, policy: object, target: TargetKey,
                     lost: set[TargetKey]) -> list[Condition]:
         if target in lost:
             return [Condition("Accepted", False, "Conflicted",
                               f"Unable to target {target.describe()}, another {kind.kind} has already attached to it")]
+        if kind.invalid is not None and id(policy) in self._resolved:
+            why = kind.invalid(self._resolved[id(policy)])
+            if why is not None:
+                return [Condition("Accepted", False, "Invalid",
+                                  f"{why}: the routes it applies to answer 500 (fail closed)")]
         if target.kind != "Gateway" and target.kind not in kind.route_kinds:
             return [Condition("Accepted", False, "Invalid",
                               f"meshgate applies {kind.kind} to {' and '.join(sorted(kind.route_kinds))} "

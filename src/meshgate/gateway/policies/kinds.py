@@ -11,6 +11,7 @@ from ... import ir
 from ...resources.envoy_gateway.common import PolicyTargets
 from .backend_traffic import API_VERSION as EG_API_VERSION
 from .backend_traffic import apply_backend_traffic, backend_traffic_effect
+from .security import apply_security, security_effect
 
 # (route, the policy's effect, the gateway's clusters by name, the variant of a cluster) → the route.
 VariantOf = Callable[[ir.ClusterRef, Any], ir.ClusterRef]
@@ -28,9 +29,20 @@ class PolicyKind:
     effect: Callable[[Any], Any]
     apply_route: ApplyRoute
     route_kinds: frozenset[str]  # the kinds of route it changes (others: Accepted False)
+    # For a kind whose effect reads other objects (Secrets, ConfigMaps, Services): the effect made
+    # from the policy, the store and discovery, instead of `effect`; it is remade each translation
+    # and kept when equal to the last one.
+    resolved_effect: Callable[[Any, Any, Any], Any] | None = None
+    # Why an effect leaves its policy invalid (status Accepted False, reason Invalid), None if not.
+    invalid: Callable[[Any], str | None] | None = None
+    # The clusters an effect sends to besides the routes' backends (an authorization service's).
+    clusters: Callable[[Any], tuple[ir.ClusterRef, ...]] | None = None
 
 
 POLICY_KINDS: tuple[PolicyKind, ...] = (
     PolicyKind("BackendTrafficPolicy", EG_API_VERSION, lambda p: p.targets, backend_traffic_effect,
                apply_backend_traffic, frozenset({"HTTPRoute", "GRPCRoute"})),
+    PolicyKind("SecurityPolicy", EG_API_VERSION, lambda p: p.targets, lambda p: None, apply_security,
+               frozenset({"HTTPRoute", "GRPCRoute"}), resolved_effect=security_effect,
+               invalid=lambda e: e.invalid, clusters=lambda e: e.clusters if e.invalid is None else ()),
 )

@@ -42,6 +42,15 @@ class PolicyMemo:
         self._used.add(("e", id(policy)))
         return entry[1]
 
+    def resolved_effect(self, policy: Any, effect: Any) -> Any:
+        """`effect`, just made for `policy` from what it references: the one made last time when
+        equal (so that what was decided with it stays valid)."""
+        entry = self._effects.get(id(policy))
+        if entry is None or entry[0] is not policy or entry[1] != effect:
+            entry = self._effects[id(policy)] = (policy, effect)
+        self._used.add(("e", id(policy)))
+        return entry[1]
+
     def route(self, route: ir.Route, effect: Any, apply: Callable[[], tuple[ir.Route, tuple[ir.ClusterRef, ...]]]
               ) -> tuple[ir.Route, tuple[ir.ClusterRef, ...]]:
         """`route` with `effect` applied, and the variant clusters it sends to (by `apply` when
