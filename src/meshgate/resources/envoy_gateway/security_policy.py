@@ -397,8 +397,8 @@ def _rule(rf: Fields, i: int) -> AuthorizationRule | None:
                     path = (ptype, value)
         if not methods and path is None:
             of.error(None, "at least one of methods or path must be specified")
-    if pf is None and of is None:
-        rf.error("principal", "required: meshgate does not support cel rules")
+    if pf is None:
+        rf.error("principal", "required (a rule without one needs cel, which meshgate does not support)")
         return None
     if action is None:
         return None
