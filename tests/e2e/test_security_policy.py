@@ -16,14 +16,20 @@ import http.client
 import json
 import threading
 import time
+from concurrent import futures
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import grpc
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from envoy.config.core.v3 import base_pb2
+from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
+from envoy.type.v3 import http_status_pb2
+from google.rpc import status_pb2
 
 from .harness import LISTEN_PORT, Scenario, endpoint_yaml, service_yaml
 
@@ -32,6 +38,7 @@ pytestmark = pytest.mark.envoy
 SECURE_PORT = 9011
 JWKS_PORT = 9012
 AUTHZ_PORT = 9013
+GRPC_AUTHZ_PORT = 9014
 
 
 def run(coro):
@@ -378,4 +385,57 @@ def test_external_authorization_service_decides_by_a_header(tmp_path: Path) -> N
             await sc.stop()
             authz.shutdown()
             authz.server_close()
+    run(body())
+
+
+class _GrpcAuthz(external_auth_pb2_grpc.AuthorizationServicer):
+    """Envoy's ext_authz gRPC service: allows a request whose x-decide header says allow (naming
+    the user for the backend), denies the others with 403."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def Check(self, request, context):
+        http = request.attributes.request.http
+        self.paths.append(http.path)
+        if http.headers.get("x-decide") == "allow":
+            ok = external_auth_pb2.OkHttpResponse(headers=[base_pb2.HeaderValueOption(
+                header=base_pb2.HeaderValue(key="x-auth-user", value="dave"))])
+            return external_auth_pb2.CheckResponse(status=status_pb2.Status(code=0), ok_response=ok)
+        denied = external_auth_pb2.DeniedHttpResponse(status=http_status_pb2.HttpStatus(code=403))
+        return external_auth_pb2.CheckResponse(status=status_pb2.Status(code=7), denied_response=denied)
+
+
+def test_external_authorization_over_grpc(tmp_path: Path) -> None:
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        backend = f"{sc.base}.21"
+        authz_host = f"{sc.base}.71"
+        servicer = _GrpcAuthz()
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        external_auth_pb2_grpc.add_AuthorizationServicer_to_server(servicer, server)
+        server.add_insecure_port(f"{authz_host}:{GRPC_AUTHZ_PORT}")
+        server.start()
+        policies = _policy("ext-grpc", "ext", f"""  extAuth:
+    grpc:
+      backendRefs: [{{name: authz-grpc, port: {GRPC_AUTHZ_PORT}}}]
+""")
+        sc.write({"secure-svc.yaml": service_yaml("secure", 80, SECURE_PORT, [endpoint_yaml(backend, pod="secure-21",
+                                                                                              ready=True)]),
+                  # Named grpc: the cluster speaks HTTP/2 to it.
+                  "authz-svc.yaml": service_yaml("authz-grpc", GRPC_AUTHZ_PORT, GRPC_AUTHZ_PORT,
+                                                 [endpoint_yaml(authz_host, pod="authz-71", ready=True)],
+                                                 port_name="grpc"),
+                  "secure-routes.yaml": _secure_route(["ext", "open"]), "policies.yaml": policies})
+        sc.start_echo(backend, SECURE_PORT, "secure-21")
+        try:
+            await sc.start()
+            assert (await until(sc, lambda a: a.status == 200, "/open")).status == 200
+            assert (await until(sc, lambda a: a.status == 403, "/ext")).status == 403
+            ok = await ask(sc, "/ext", {"x-decide": "allow"})
+            assert ok.status == 200 and ok.echoed("x-auth-user") == ["dave"]
+            assert "/ext" in servicer.paths and "/open" not in servicer.paths
+        finally:
+            await sc.stop()
+            server.stop(None)
     run(body())

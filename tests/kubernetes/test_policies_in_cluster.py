@@ -38,3 +38,40 @@ def test_a_policy_created_through_the_api_is_applied_and_its_status_written(tmp_
                     assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
 
     run(scenario())
+
+
+SECURITY = {
+    "apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "SecurityPolicy",
+    "metadata": {"name": "locked", "namespace": NAMESPACE},
+    "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "web"}],
+             "basicAuth": {"users": {"name": "users"}}},
+}
+USERS = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "users", "namespace": NAMESPACE},
+         "stringData": {".htpasswd": "alice:{SHA}rSPWkcFBBHn8uTxd4V5+7G6/UoM=\n"}}
+
+
+def test_a_security_policy_fails_closed_until_its_secret_is_created(tmp_path: Path) -> None:
+    """A SecurityPolicy created through the API whose Secret does not exist yet: the route answers
+    500 and the policy says Invalid; the Secret created: it asks for credentials (401) and the
+    policy is Accepted."""
+    async def scenario() -> None:
+        async with cluster(tmp_path) as c:
+            with echo(f"{c.base}.11", 9001, "web-1"):
+                await create_web(c)
+                async with serving(c, free_port()), kubelet(c):
+                    assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
+                    await c.create(SECURITY)
+                    await c.until_reply("/", lambda r: r.status == 500)
+
+                    async def accepted(status: str) -> dict | None:
+                        cond = await c.condition("SecurityPolicy", "locked", "Accepted")
+                        return cond if cond is not None and cond.get("status") == status else None
+                    invalid = await c.until("the policy's Accepted False", lambda: accepted("False"))
+                    assert invalid["reason"] == "Invalid" and f"Secret {NAMESPACE}/users" in invalid["message"]
+                    await c.create(USERS)
+                    await c.until_reply("/", lambda r: r.status == 401)
+                    await c.until("the policy's Accepted True", lambda: accepted("True"))
+                    await c.delete("SecurityPolicy", NAMESPACE, "locked")
+                    assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
+
+    run(scenario())
