@@ -491,3 +491,32 @@ SLOTS["policy-2"] = [
     None,
     _btp("late", "app/HTTPRoute/r1", "  circuitBreaker: {maxPendingRequests: 9}\n", "2026-06-01T00:00:00Z"),
 ]
+
+
+def _security(name: str, target: str, body: str) -> str:
+    return f"""apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {{name: {name}, namespace: {target.split('/')[0]}, creationTimestamp: "{CREATED}"}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: {target.split('/')[1]}, name: {target.split('/')[2]}}}]
+{body}"""
+
+
+# SecurityPolicies: basic auth on r1 from the Secret of the next slot (failing closed while it is
+# absent, its users changing), external authorization through Service b's port (failing closed
+# while b or the port is missing) with client-address rules, and a Gateway-wide deny by address.
+SLOTS["security"] = [
+    None,
+    _security("basic", "app/HTTPRoute/r1", "  basicAuth: {users: {name: users}}\n"),
+    _security("ext", "app/HTTPRoute/r1",
+              "  extAuth: {http: {backendRefs: [{name: b, port: 80}], path: /check}}\n"
+              "  authorization: {defaultAction: Allow, rules: [{action: Deny, principal: {clientCIDRs: [10.9.0.0/16]}}]}\n"),
+    _security("wide", "gw/Gateway/web", "  authorization: {defaultAction: Deny, rules: [{action: Allow, "
+              "principal: {clientCIDRs: [10.0.0.0/8]}, operation: {methods: [GET]}}]}\n"
+              "  cors: {allowOrigins: ['https://*.example.com']}\n"),
+]
+SLOTS["security-users"] = [
+    None,
+    "apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: app}\nstringData: {.htpasswd: 'u:{SHA}one'}\n",
+    "apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: app}\nstringData: {.htpasswd: 'u:{SHA}two'}\n",
+]

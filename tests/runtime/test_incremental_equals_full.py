@@ -132,6 +132,10 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 11)), 
 @example([("udp-gateway", 1), ("svc-u", 1), ("svc-v", 1), ("udp-route", 2), ("slice-v", 1), ("pod-a1", 1),
           ("svc-u", 2), ("dr-wild", 2), ("slice-v", 2), ("pod-a2", 2), ("udp-route", 1), ("udp-route", 3),
           ("slice-v", 0)])
+# A SecurityPolicy's Secret appearing, changing and going (the route failing closed and back); its
+# authorization Service's port moving away and back.
+@example([("security", 1), ("security-users", 1), ("security-users", 2), ("security-users", 0), ("security", 2),
+          ("svc-b", 1), ("svc-b", 0), ("security", 3)])
 def test_incremental_equals_full(sequence: list[tuple[str, int]]) -> None:
     state = dict(START)
     incremental = _control_plane(state)
