@@ -146,10 +146,12 @@ class Jwt:
 @dataclass(frozen=True, slots=True)
 class BasicAuth:
     """Users and password hashes, as an htpasswd file ({SHA} entries); `forward_username_header`:
-    the header the authenticated user's name is sent to the backend in."""
+    the header the authenticated user's name is sent to the backend in. `name`: unique per
+    policy (the filter's name for these users)."""
 
     htpasswd: bytes
     forward_username_header: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ def test_basic_auth_reads_the_secret_and_only_its_rule_gets_it() -> None:
     out = _translate(_store(USERS.replace("NS", "gw"), _policy("p", BASIC)))
     routes = _routes(out)
     first = routes["first"].security
-    assert first is not None and first.basic_auth == sec.BasicAuth(b"u:{SHA}HASH")
+    assert first is not None and first.basic_auth == sec.BasicAuth(b"u:{SHA}HASH", name="gw/p")
     assert routes["second"].security is None
     assert _conditions(out, "p") == [("Accepted", "True", "Accepted", "Policy has been accepted.")]
 
@@ -213,8 +213,8 @@ def test_a_secret_created_later_reaches_the_route_through_a_living_table() -> No
     store.apply(load_text(USERS.replace("NS", "gw"), "users.yaml", NOW).objects, [])
     first = _routes(translate_gateways(store, Discovery(store), NOW, table=table))["first"]
     assert first.direct_status is None and first.security is not None
-    assert first.security.basic_auth == sec.BasicAuth(b"u:{SHA}HASH")
+    assert first.security.basic_auth == sec.BasicAuth(b"u:{SHA}HASH", name="gw/p")
     # And a change of its content.
     store.apply(load_text(USERS.replace("NS", "gw").replace("HASH", "OTHER"), "users.yaml", NOW).objects, [])
     first = _routes(translate_gateways(store, Discovery(store), NOW, table=table))["first"]
-    assert first.security is not None and first.security.basic_auth == sec.BasicAuth(b"u:{SHA}OTHER")
+    assert first.security is not None and first.security.basic_auth == sec.BasicAuth(b"u:{SHA}OTHER", name="gw/p")

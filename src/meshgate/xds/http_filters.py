@@ -99,8 +99,8 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
                    entries=ext_authz_entries, named=ext_authz_per_route),
     OptionalFilter(API_KEY_FILTER, None, lambda r: _security(r, "api_key"), api_key_per_route,  # type: ignore[arg-type]
                    entries=api_key_entries),
-    OptionalFilter(BASIC_AUTH_FILTER, None, lambda r: _security(r, "basic_auth"),
-                   basic_auth_per_route, entries=basic_auth_entries),  # type: ignore[arg-type]
+    OptionalFilter(BASIC_AUTH_FILTER, None, lambda r: _security(r, "basic_auth"), None,
+                   entries=basic_auth_entries, named=basic_auth_per_route),
     OptionalFilter(JWT_FILTER, None, lambda r: _security(r, "jwt"), jwt_per_route, entries=jwt_entries),
     OptionalFilter("envoy.filters.http.stateful_session", hcm.HttpFilter(
         name="envoy.filters.http.stateful_session", typed_config=to_any(stateful_session_pb2.StatefulSession())),

@@ -164,7 +164,8 @@ def security_effect(policy: sp.SecurityPolicy, store: Store, discovery: Discover
         basic = None
         if policy.basic_auth is not None:
             basic = sec.BasicAuth(resolve.data(policy.basic_auth.users, ".htpasswd"),
-                                  policy.basic_auth.forward_username_header)
+                                  policy.basic_auth.forward_username_header,
+                                  f"{policy.meta.namespace}/{policy.meta.name}")
         api_key = _api_key(policy.api_key, resolve) if policy.api_key is not None else None
         jwt = _jwt(policy, policy.jwt, resolve) if policy.jwt is not None else None
         ext = None
