@@ -292,10 +292,15 @@ def test_jwt_with_local_and_remote_key_sets_and_a_claim_rule(tmp_path: Path) -> 
       action: Allow
       principal:
         jwt: {{provider: remote, claims: [{{name: roles, valueType: StringArray, values: [admin]}}]}}
+""") + _policy("optional-jwt", "maybe", f"""  jwt:
+    optional: true
+    providers:
+    - name: local
+      localJWKS: {{type: Inline, inline: {json.dumps(local.jwks())}}}
 """)
         sc.write({"secure-svc.yaml": service_yaml("secure", 80, SECURE_PORT, [endpoint_yaml(backend, pod="secure-21",
                                                                                               ready=True)]),
-                  "secure-routes.yaml": _secure_route(["jwt", "remote", "open"]), "policies.yaml": policies})
+                  "secure-routes.yaml": _secure_route(["jwt", "remote", "maybe", "open"]), "policies.yaml": policies})
         sc.start_echo(backend, SECURE_PORT, "secure-21")
         try:
             await sc.start()
@@ -320,6 +325,11 @@ def test_jwt_with_local_and_remote_key_sets_and_a_claim_rule(tmp_path: Path) -> 
             assert (await ask(sc, "/remote", _bearer(user))).status == 403
             assert (await ask(sc, "/remote")).status == 401
             assert (await ask(sc, "/remote", _bearer(good))).status == 401  # the local key's token
+
+            # Optional: no token passes, a bad one does not, a good one does.
+            assert (await ask(sc, "/maybe")).status == 200
+            assert (await ask(sc, "/maybe", _bearer(stranger.token({"sub": "x"})))).status == 401
+            assert (await ask(sc, "/maybe", _bearer(good))).status == 200
         finally:
             await sc.stop()
             jwks_server.shutdown()
