@@ -85,7 +85,7 @@ def _origin(origin: str) -> ir.ValueMatch:
     if origin == "*":
         return ir.ValueMatch("", ".*", regex=True)
     if "*" in origin:
-        return ir.ValueMatch("", "[^.]+".join(re.escape(part) for part in origin.split("*")), regex=True)
+        return ir.ValueMatch("", ".*".join(re.escape(part) for part in origin.split("*")), regex=True)
     return ir.ValueMatch("", origin)
 
 
