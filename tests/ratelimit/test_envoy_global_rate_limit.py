@@ -55,6 +55,9 @@ LIMITS: dict[str, ir.RateLimit | None] = {
     "/warm": _global(ir.RateLimitRule(10_000, HOUR)),
     "/users": _global(ir.RateLimitRule(3, HOUR, headers=(ir.HeaderSelector("x-user", "Distinct"),))),
     "/tier": _global(ir.RateLimitRule(2, HOUR, headers=(ir.HeaderSelector("x-tier", "Exact", "free"),))),
+    # Inverted: the requests whose x-bot does not match the expression (none at all included).
+    "/humans": _global(ir.RateLimitRule(2, HOUR, headers=(
+        ir.HeaderSelector("x-bot", "RegularExpression", "crawler-[0-9]+", invert=True),))),
     # Both rules counted for a client in 127/8; the 10/8 one (limit 1) never selects it.
     "/cidr": _global(ir.RateLimitRule(2, HOUR, source_cidr="127.0.0.0/8"),
                      ir.RateLimitRule(1, HOUR, source_cidr="10.0.0.0/8")),
@@ -195,6 +198,11 @@ def test_global_rate_limit_through_envoy(tmp_path: Path) -> None:
             # An Exact header: only the selected value is limited.
             assert await statuses(5, "/tier", {"x-tier": "paid"}) == [200] * 5
             assert await statuses(3, "/tier", {"x-tier": "free"}) == [200, 200, 429]
+
+            # An inverted regular expression: bots are not selected; everyone else shares 2.
+            assert await statuses(4, "/humans", {"x-bot": "crawler-7"}) == [200] * 4
+            assert await statuses(2, "/humans", {"x-bot": "browser"}) == [200, 200]
+            assert await statuses(1, "/humans") == [429]
 
             # Source CIDR, one bucket for the range; the rule for 10/8 (limit 1) does not count us.
             assert await statuses(3, "/cidr") == [200, 200, 429]

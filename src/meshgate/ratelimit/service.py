@@ -13,6 +13,7 @@ rule that stays keeps counting).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import grpc
@@ -22,8 +23,12 @@ from google.protobuf import duration_pb2
 from .counters import CounterStore, Hit, MemoryCounterStore
 from .limits import Limit, LimitTable, Match
 
-_Code = rls_pb2.RateLimitResponse.Code
 _Unit = rls_pb2.RateLimitResponse.RateLimit.Unit
+_Status = rls_pb2.RateLimitResponse.DescriptorStatus
+# Plain ints: the enum wrappers' attribute lookups cost more than the rest of a decision.
+OK = int(rls_pb2.RateLimitResponse.OK)
+OVER_LIMIT = int(rls_pb2.RateLimitResponse.OVER_LIMIT)
+_OK_STATUS = _Status(code=OK)  # a descriptor without a limit
 
 # The units Envoy's API names (envoyproxy/ratelimit's lengths: a month is 30 days, a year 365);
 # another length is sent as UNKNOWN, counted all the same.
@@ -36,6 +41,7 @@ MAX_DESCRIPTORS = 64  # per request; Envoy sends one per rule of the route (a ha
 MAX_ENTRIES = 64  # per descriptor; meshgate's have 1 + headers + 2 at most
 
 
+@functools.lru_cache(maxsize=4096)  # a few per rule; Limit is frozen, the message is only copied
 def _current_limit(limit: Limit) -> rls_pb2.RateLimitResponse.RateLimit:
     return rls_pb2.RateLimitResponse.RateLimit(
         name=limit.name, requests_per_unit=limit.requests, unit=UNITS.get(limit.unit_s, _Unit.UNKNOWN))
@@ -88,19 +94,21 @@ class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
                 hits.append(Hit(match.bucket, match.limit.unit_s, amount))
         windows = iter(await self._store.increment(hits)) if hits else iter(())
 
-        response = rls_pb2.RateLimitResponse(overall_code=_Code.OK)
+        overall = OK
+        statuses = []
         for match in matches:
-            status = response.statuses.add()
             if match is None:
-                status.code = _Code.OK
+                statuses.append(_OK_STATUS)
                 continue
             window = next(windows)
             over = window.count > match.limit.requests
-            status.code = _Code.OVER_LIMIT if over else _Code.OK
-            status.current_limit.CopyFrom(_current_limit(match.limit))
-            status.limit_remaining = max(0, match.limit.requests - window.count)
-            # Whole seconds, rounded up: Envoy's X-RateLimit-Reset never says 0 while the window lasts.
-            status.duration_until_reset.CopyFrom(duration_pb2.Duration(seconds=max(0, math.ceil(window.reset_in_s))))
             if over:
-                response.overall_code = _Code.OVER_LIMIT
-        return response
+                overall = OVER_LIMIT
+            statuses.append(_Status(
+                code=OVER_LIMIT if over else OK,
+                current_limit=_current_limit(match.limit),
+                limit_remaining=max(0, match.limit.requests - window.count),
+                # Whole seconds, rounded up: Envoy's X-RateLimit-Reset never says 0 while the window lasts.
+                duration_until_reset=duration_pb2.Duration(seconds=max(0, math.ceil(window.reset_in_s))),
+            ))
+        return rls_pb2.RateLimitResponse(overall_code=overall, statuses=statuses)
