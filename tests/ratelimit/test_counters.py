@@ -84,3 +84,13 @@ def test_rejects_bad_parameters() -> None:
 def test_async_protocol() -> None:
     store: CounterStore = MemoryCounterStore(FakeClock(5.0))
     assert asyncio.run(store.increment([Hit(("a",), 10)])) == [Window(1, 5.0)]
+
+
+def test_long_buckets_are_kept_short_and_still_apart() -> None:
+    store = MemoryCounterStore(FakeClock(0.0))
+    big_a, big_b = ("d", "x" * 60_000 + "a"), ("d", "x" * 60_000 + "b")
+    assert [w.count for w in store.increment_now([Hit(big_a, 60), Hit(big_b, 60), Hit(big_a, 60)])] == [1, 1, 2]
+    assert all(sum(map(len, bucket)) < 100 for _, bucket in store._slots)
+    # Parts are length-prefixed in the digest: moving a boundary gives another bucket.
+    long = "y" * 300
+    assert [w.count for w in store.increment_now([Hit((long, "z"), 60), Hit((long + "z", ""), 60)])] == [1, 1]

@@ -8,7 +8,7 @@ limit admits up to N times its requests. A shared store (Redis, as envoyproxy/ra
 with INCRBY + EXPIRE in one pipeline) would implement the same protocol; it is not implemented
 here: CI can only pip install, and there is no Redis server to test one against.
 
-Memory is bounded: an expired window is dropped (a few per call, through a heap ordered by
+Memory is bounded: a long bucket is kept as a digest, an expired window is dropped (a few per call, through a heap ordered by
 expiry), and at `max_keys` live buckets the one whose window ends first is forgotten to make
 room (it restarts at zero: under that pressure the limit fails open for one bucket rather than
 memory growing with every distinct client an attacker can invent). Every loop has a bound.
@@ -16,6 +16,7 @@ memory growing with every distinct client an attacker can invent). Every loop ha
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import time
@@ -24,6 +25,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 Clock = Callable[[], float]  # seconds since the epoch (time.time): windows align to the unit
+
+# A bucket longer than this (characters, all parts) is kept as a digest: a Distinct header's value
+# is the client's to choose, up to Envoy's header size limit (60 KiB), and max_keys of those
+# would be gigabytes.
+MAX_BUCKET_CHARS = 256
 
 # Expired heap entries dropped per call at most; the heap is also rebuilt when stale entries
 # outnumber live ones, so its size stays within 2 × max_keys + this.
@@ -62,6 +68,19 @@ class _Slot:
     count: int
 
 
+def _slot_bucket(bucket: tuple[str, ...]) -> tuple[str, ...]:
+    """`bucket`, or for a long one a digest of it (each part length-prefixed, so no two buckets
+    give the same bytes; 128 bits, so no two give the same digest in practice)."""
+    if sum(len(p) for p in bucket) <= MAX_BUCKET_CHARS:
+        return bucket
+    h = hashlib.blake2b(digest_size=16)
+    for part in bucket:
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return ("#digest", h.hexdigest())
+
+
 class MemoryCounterStore:
     """Counts in a dict, one live window per (bucket, unit); see the module docstring."""
 
@@ -93,7 +112,7 @@ class MemoryCounterStore:
                 raise ValueError(f"unit_s must be at least 1, not {hit.unit_s}")
             start = (now // hit.unit_s) * hit.unit_s
             end = start + hit.unit_s
-            key = (hit.unit_s, hit.bucket)
+            key = (hit.unit_s, _slot_bucket(hit.bucket))
             slot = self._slots.get(key)
             if slot is None or slot.window_start != start:
                 if slot is None:
