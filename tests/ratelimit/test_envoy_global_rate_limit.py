@@ -62,6 +62,10 @@ LIMITS: dict[str, ir.RateLimit | None] = {
     "/cidr": _global(ir.RateLimitRule(2, HOUR, source_cidr="127.0.0.0/8"),
                      ir.RateLimitRule(1, HOUR, source_cidr="10.0.0.0/8")),
     "/src": _global(ir.RateLimitRule(2, HOUR, source_cidr="127.0.0.0/8", source_distinct=True)),
+    # For clients on [::1]: the IPv6 rule spelled out long-hand (Envoy sends "::/64"); the IPv4 rule
+    # (limit 1) must not select an IPv6 client although its IPv6 mask is set too.
+    "/v6": _global(ir.RateLimitRule(2, HOUR, source_cidr="0000:0:0:0::0/64"),
+                   ir.RateLimitRule(1, HOUR, source_cidr="127.0.0.0/8")),
     "/": None,
 }
 
@@ -86,8 +90,8 @@ def _static_cluster(name: str, address: str, port: int, http2: bool = False) -> 
     return cluster
 
 
-def bootstrap(base: str, echo_port: int, rls_port: int, admin_port: int) -> bootstrap_pb2.Bootstrap:
-    """Envoy on {base}.1:LISTEN_PORT, the routes of LIMITS to the echo backend, the rate limit
+def bootstrap(base: str, echo_port: int, rls_port: int, admin_port: int, v6_port: int) -> bootstrap_pb2.Bootstrap:
+    """Envoy on {base}.1:LISTEN_PORT and [::1]:v6_port, the routes of LIMITS to the echo backend, the rate limit
     filter asking the service on 127.0.0.1:rls_port."""
     routes = []
     for prefix, limit in LIMITS.items():
@@ -106,13 +110,13 @@ def bootstrap(base: str, echo_port: int, rls_port: int, admin_port: int) -> boot
     boot = bootstrap_pb2.Bootstrap()
     boot.admin.address.socket_address.address = "127.0.0.1"
     boot.admin.address.socket_address.port_value = admin_port
-    boot.static_resources.listeners.append(listener_pb2.Listener(
-        name="http",
-        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=f"{base}.1",
-                                                                              port_value=LISTEN_PORT)),
-        filter_chains=[listener_components_pb2.FilterChain(filters=[listener_components_pb2.Filter(
-            name="envoy.filters.network.http_connection_manager", typed_config=_any(manager))])],
-    ))
+    for name, address, port in (("http", f"{base}.1", LISTEN_PORT), ("http6", "::1", v6_port)):
+        boot.static_resources.listeners.append(listener_pb2.Listener(
+            name=name,
+            address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=address, port_value=port)),
+            filter_chains=[listener_components_pb2.FilterChain(filters=[listener_components_pb2.Filter(
+                name="envoy.filters.network.http_connection_manager", typed_config=_any(manager))])],
+        ))
     boot.static_resources.clusters.extend([
         _static_cluster("rls", "127.0.0.1", rls_port, http2=True),
         _static_cluster("echo", f"{base}.11", echo_port),
@@ -120,9 +124,9 @@ def bootstrap(base: str, echo_port: int, rls_port: int, admin_port: int) -> boot
     return boot
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def _free_port(family: socket.AddressFamily = socket.AF_INET) -> int:
+    with socket.socket(family) as s:
+        s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
         return s.getsockname()[1]
 
 
@@ -132,10 +136,9 @@ class Answer:
     headers: dict[str, str]
 
 
-def _get(base: str, path: str, headers: dict[str, str] | None = None, source: str = "") -> Answer:
-    """One GET to Envoy (blocking), from `source` when given."""
-    conn = http.client.HTTPConnection(f"{base}.1", LISTEN_PORT, timeout=5,
-                                      source_address=(source, 0) if source else None)
+def _get(host: str, port: int, path: str, headers: dict[str, str] | None = None, source: str = "") -> Answer:
+    """One GET to Envoy at host:port (blocking), from `source` when given."""
+    conn = http.client.HTTPConnection(host, port, timeout=5, source_address=(source, 0) if source else None)
     try:
         conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()
@@ -157,11 +160,15 @@ def test_global_rate_limit_through_envoy(tmp_path: Path) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
 
-        async def get(path: str, headers: dict[str, str] | None = None, source: str = "") -> Answer:
-            return await loop.run_in_executor(None, _get, base, path, headers, source)
+        v6_port = _free_port(socket.AF_INET6)
 
-        async def statuses(n: int, path: str, headers: dict[str, str] | None = None, source: str = "") -> list[int]:
-            return [(await get(path, headers, source)).status for _ in range(n)]
+        async def get(path: str, headers: dict[str, str] | None = None, source: str = "", v6: bool = False) -> Answer:
+            host, port = ("::1", v6_port) if v6 else (f"{base}.1", LISTEN_PORT)
+            return await loop.run_in_executor(None, _get, host, port, path, headers, source)
+
+        async def statuses(n: int, path: str, headers: dict[str, str] | None = None, source: str = "",
+                           v6: bool = False) -> list[int]:
+            return [(await get(path, headers, source, v6)).status for _ in range(n)]
 
         servicer = RateLimitServicer(
             build_table({DOMAIN: [(route_key(ROUTE_CONFIG, p), lim) for p, lim in LIMITS.items()]}),
@@ -171,7 +178,7 @@ def test_global_rate_limit_through_envoy(tmp_path: Path) -> None:
         rls_port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         config = tmp_path / "envoy.json"
-        config.write_text(MessageToJson(bootstrap(base, echo.port, rls_port, _free_port())))
+        config.write_text(MessageToJson(bootstrap(base, echo.port, rls_port, _free_port(), v6_port)))
         log = tmp_path / "envoy.log"
         with log.open("wb") as log_file:
             proc = await asyncio.create_subprocess_exec(
@@ -210,6 +217,10 @@ def test_global_rate_limit_through_envoy(tmp_path: Path) -> None:
             # Source CIDR, each client address its own bucket.
             assert await statuses(3, "/src", source=f"{base}.21") == [200, 200, 429]
             assert await statuses(2, "/src", source=f"{base}.22") == [200, 200]
+
+            # IPv6: the masked address Envoy sends matches the canonical CIDR; the IPv4 rule stays out.
+            assert await statuses(3, "/v6", v6=True) == [200, 200, 429]
+            assert await statuses(2, "/v6") == [200, 429]  # over IPv4: only the 127/8 rule (limit 1)
 
             # Routes keep their own buckets; a route without a rate limit is never limited.
             assert await statuses(1, "/users", {"x-user": "carol"}) == [200]
