@@ -15,7 +15,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _example(heading: str) -> str:
     text = README.read_text()
     section = text[text.index(f"\n{heading}\n"):]
-    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None, f"no YAML example under {heading}"
     return block.group(1)
 

@@ -9,8 +9,10 @@ meshgate itself: Envoy's RateLimitService gRPC API, with envoyproxy/ratelimit's 
 - service.py: the grpc.aio servicer (ShouldRateLimit) over a table and a counter store.
 - filter.py: the HTTP connection manager's `envoy.filters.http.ratelimit` filter.
 
-Domain: one per Gateway, its "namespace/name" (filter.gateway_domain): a Gateway's HTTP
-connection managers all carry one rate limit filter with that domain. Routes are told apart
+Domain: one per Gateway, its "namespace/name" (filter.gateway_domain), named by each route's
+per-filter config (RateLimitPerRoute, with the route's `rate_limits`; xds/rate_limits.py): every
+connection manager carries the same filter, pointing at meshgate over the xDS cluster. The table
+follows every translation (limits.gateway_limits; runtime/run.py), the counts stay. Routes are told apart
 inside it by a route key unique within the Gateway (descriptors.route_key: the route
 configuration's name and the route's name), so no two routes share a bucket.
 """

@@ -173,7 +173,7 @@ def _global_rules(limit: ir.RateLimit | None) -> tuple[ir.RateLimitRule, ...]:
 
 
 def route_rate_limits(key: str, limit: ir.RateLimit | None) -> list[rc.RateLimit]:
-    """The route's `rate_limits` (RouteAction.rate_limits, stage 0): one per rule of a Global
+    """The route's `rate_limits` (in its RateLimitPerRoute config, stage 0): one per rule of a Global
     rate limit, none otherwise. Envoy sends every rule whose selectors all match the request,
     each as its own descriptor, and the service answers OVER_LIMIT when any is over."""
     return [rc.RateLimit(actions=[s.action for s in rule_steps(key, i, rule)])

@@ -96,3 +96,17 @@ def build_table(domains: Mapping[str, Iterable[tuple[str, ir.RateLimit | None]]]
         if root.children:
             out[domain] = root
     return LimitTable(out)
+
+
+def gateway_limits(configs: Iterable[ir.GatewayConfig]) -> dict[str, list[tuple[str, ir.RateLimit | None]]]:
+    """Every Global rate limit the gateways' routes carry, as build_table takes them: {domain:
+    [(route key, rate limit)]} (a route served on several virtual hosts counted once)."""
+    found: dict[str, dict[str, ir.RateLimit]] = {}
+    for cfg in configs:
+        for rc in cfg.route_configs:
+            for vh in rc.virtual_hosts:
+                for r in vh.routes:
+                    rl = r.rate_limit
+                    if rl is not None and rl.scope == "Global" and rl.domain:
+                        found.setdefault(rl.domain, {})[rl.key] = rl
+    return {d: [(k, v) for k, v in sorted(routes.items())] for d, routes in sorted(found.items())}
