@@ -374,6 +374,8 @@ class Tracing:
     # Named as a Service (`host` is then its DNS name, the gRPC authority): no cluster to `host`,
     # even when the Service does not resolve (spans then go nowhere).
     service_backed: bool = False
+    # OpenTelemetry over OTLP/HTTP (protobuf) to this path of the collector; None: OTLP over gRPC.
+    http_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
