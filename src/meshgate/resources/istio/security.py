@@ -166,7 +166,7 @@ def _ports(f: Fields, key: str) -> tuple[str, ...]:
 def _targets(spec: Fields) -> tuple[PolicyTarget, ...]:
     refs: list[PolicyTarget] = []
     single = spec.map("targetRef")
-    for tf in ([single] if single is not None else []) + spec.maps("targetRefs"):
+    for tf in [*([single] if single is not None else []), *spec.maps("targetRefs")]:
         group = tf.str("group") or ""
         kind = tf.str("kind", required=True, enum=_TARGET_KINDS)
         name = tf.str("name", required=True, min_len=1)
