@@ -402,6 +402,7 @@ class AccessLog:
     text: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     sinks: tuple[AccessLogSink, ...] = ()
+    matches: tuple[str, ...] = ()  # CEL expressions: only requests for which one holds are logged
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,8 @@ def access_logs(gw: Gateway, store: Store, gc: GatewayClass | None = None,
             if discovery is not None else None
         return ir.AccessLogSink(k.type, k.path, _service_host(k.service, params), k.port, k.resources, collector,
                                 service_backed=True)
-    return tuple(ir.AccessLog(s.format, s.text, s.json, tuple(sink(i, j, k) for j, k in enumerate(s.sinks)))
+    return tuple(ir.AccessLog(s.format, s.text, s.json, tuple(sink(i, j, k) for j, k in enumerate(s.sinks)),
+                              s.matches)
                  for i, s in enumerate(found.settings))
 
 
