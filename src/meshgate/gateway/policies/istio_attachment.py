@@ -54,9 +54,9 @@ def enforced(policies: Iterable[Any], namespace: str, name: str, class_name: str
             continue
         if p.targets:
             for t in p.targets:
-                if t.kind == "Gateway" and t.group in ("", _GATEWAY_GROUP) and ns == namespace and t.name == name:
-                    out.everywhere.append(p)
-                elif t.kind == "GatewayClass" and ns == ROOT_NAMESPACE and t.name == class_name:
+                own = t.kind == "Gateway" and t.group in ("", _GATEWAY_GROUP) and ns == namespace and t.name == name
+                by_class = t.kind == "GatewayClass" and ns == ROOT_NAMESPACE and t.name == class_name
+                if own or by_class:
                     out.everywhere.append(p)
                 elif waypoint and t.kind in ("Service", "ServiceEntry"):
                     out.by_service.setdefault((t.kind, ns, t.name), []).append(p)
