@@ -14,6 +14,9 @@ REDACTED = "[redacted]"
 
 # Fields holding google.protobuf.Struct (maps): metadata, and the access log's JSON format.
 _STRUCT_FIELDS = frozenset({"filter_metadata", "json_format"})
+# Proto map fields of messages (filter name -> config): their keys print in hash order too, so they
+# are sorted, but not the configs' own fields, whose order is the proto's.
+_MAP_FIELDS = frozenset({"typed_per_filter_config"})
 
 
 def _sorted(value: object) -> object:
@@ -34,7 +37,14 @@ def _stable_structs(value: object) -> object:
 
 
 def _stable_dict(value: dict) -> dict:
-    return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_structs(v)) for k, v in value.items()}
+    return {k: (_sorted(v) if k in _STRUCT_FIELDS else _stable_map(v) if k in _MAP_FIELDS else _stable_structs(v))
+            for k, v in value.items()}
+
+
+def _stable_map(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _stable_structs(value[k]) for k in sorted(value)}
+    return _stable_structs(value)
 
 
 # Fields of Envoy's TLS messages that hold secret material, in proto3 JSON with proto field names:
