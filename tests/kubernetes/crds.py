@@ -1,5 +1,5 @@
 """CustomResourceDefinitions for the kinds meshgate reads, as a cluster would have them installed
-(the Gateway API's standard-install.yaml, Istio's CRDs): names, scope, served versions and the
+(the Gateway API's standard-install.yaml, Istio's CRDs, Envoy Gateway's policies): names, scope, served versions and the
 status subresource, which is all the API emulator and meshgate look at (the schemas are upstream's
 business; meshgate validates objects itself)."""
 
@@ -10,6 +10,7 @@ from meshgate.deploy.settings import ManifestOptions
 
 GATEWAY_API = "gateway.networking.k8s.io"
 ISTIO = "networking.istio.io"
+ENVOY_GATEWAY = "gateway.envoyproxy.io"
 MESHGATE = "gateway.meshgate.io"
 
 # (group, kind, plural, namespaced, versions with the storage one first)
@@ -27,6 +28,7 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (ISTIO, "ServiceEntry", "serviceentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "WorkloadEntry", "workloadentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "DestinationRule", "destinationrules", True, ("v1", "v1beta1", "v1alpha3")),
+    (ENVOY_GATEWAY, "BackendTrafficPolicy", "backendtrafficpolicies", True, ("v1alpha1",)),
 ]
 
 
