@@ -150,7 +150,7 @@ spec:
     active:
       type: HTTP
       interval: 200ms
-      timeout: 150ms
+      timeout: 1s  # a stopped endpoint refuses at once; a slow answer under load is no failure
       unhealthyThreshold: 1
       healthyThreshold: 1
       http: {{path: /health}}
