@@ -29,6 +29,7 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (ISTIO, "WorkloadEntry", "workloadentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "DestinationRule", "destinationrules", True, ("v1", "v1beta1", "v1alpha3")),
     (ENVOY_GATEWAY, "BackendTrafficPolicy", "backendtrafficpolicies", True, ("v1alpha1",)),
+    (ENVOY_GATEWAY, "ClientTrafficPolicy", "clienttrafficpolicies", True, ("v1alpha1",)),
 ]
 
 
