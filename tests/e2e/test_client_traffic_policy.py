@@ -11,6 +11,7 @@ PROXY protocol's client address. Only loopback addresses; no timing assertions.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import http.client
 import json
 import socket
@@ -19,6 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from .harness import LISTEN_PORT, Scenario
 
@@ -278,6 +283,98 @@ def test_proxy_protocol_gives_the_client_address(tmp_path: Path) -> None:
             sc.write({"policy.yaml": _policy("  proxyProtocol: {optional: true}\n")})
             assert (await until(lambda: call(host), lambda r: r[0] == 200))[0] == 200  # type: ignore[index]
             assert (await loop_call(_proxied, host, "198.51.100.9"))[0] == 200  # type: ignore[index]
+        finally:
+            await sc.stop()
+    run(body())
+
+
+def test_custom_header_gives_the_client_address(tmp_path: Path) -> None:
+    """clientIPDetection.customHeader with failClosed: the header's address is the client's; a
+    request without it, or with something that is no address in it, is refused (403)."""
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        host = f"{sc.base}.1"
+        try:
+            await sc.start()
+            sc.write({"policy.yaml": _policy("  clientIPDetection: {customHeader: {name: x-client-ip, failClosed: true}}\n")})
+            status, _ = await until(lambda: call(host), lambda r: r[0] == 403)  # type: ignore[index]
+            assert status == 403
+            status, _ = await loop_call(call, host, "/", {"x-client-ip": "not-an-address"})  # type: ignore[misc]
+            assert status == 403
+            status, _ = await loop_call(call, host, "/", {"x-client-ip": "198.51.100.4"})  # type: ignore[misc]
+            assert status == 200
+        finally:
+            await sc.stop()
+    run(body())
+
+
+def _client_pki(tmp: Path) -> tuple[str, Path, Path]:
+    """A CA (its PEM) and a client certificate it signed (files: certificate, key)."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client ca")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(ca_key, hashes.SHA256()))
+    cert_file, key_file = tmp / "client.crt", tmp / "client.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return ca.public_bytes(serialization.Encoding.PEM).decode(), cert_file, key_file
+
+
+def _mtls_status(host: str, client: tuple[Path, Path] | None) -> str:
+    """"200" when a GET over TLS (with the client certificate `client`, if any) succeeds."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if client is not None:
+        ctx.load_cert_chain(str(client[0]), str(client[1]))
+    conn = http.client.HTTPSConnection(host, HTTPS_PORT, timeout=5, context=ctx)
+    try:
+        conn.request("GET", "/", headers={"host": "example.org"})
+        return str(conn.getresponse().status)
+    except (OSError, http.client.HTTPException) as exc:
+        return f"error: {exc!r}"
+    finally:
+        conn.close()
+
+
+def test_client_certificates_validated_on_one_listener(tmp_path: Path) -> None:
+    """tls.clientValidation against a ConfigMap's ca.crt: a client without a certificate is
+    refused, one with a certificate the CA signed is served; optional lets the first in too."""
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        host = f"{sc.base}.1"
+        ca, cert, key = _client_pki(tmp_path)
+        indent = "\n    "
+        config_map = f"""apiVersion: v1
+kind: ConfigMap
+metadata: {{name: client-ca, namespace: e2e}}
+data:
+  ca.crt: |{indent}{indent.join(ca.strip().splitlines())}
+"""
+        sc.write({"gateway.yaml": _https_gateway(sc.base), "ca.yaml": config_map})
+        try:
+            await sc.start()
+            assert await until(lambda: _mtls_status(host, None), lambda s: s == "200") == "200"
+            validation = "  tls: {clientValidation: {caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}}\n"
+            sc.write({"policy.yaml": _policy(validation, section="https")})
+            refused = await until(lambda: _mtls_status(host, None), lambda s: s != "200")
+            assert str(refused).startswith("error:"), refused
+            assert await loop_call(_mtls_status, host, (cert, key)) == "200"
+
+            optional = validation.replace("{caCertificateRefs", "{optional: true, caCertificateRefs")
+            sc.write({"policy.yaml": _policy(optional, section="https")})
+            assert await until(lambda: _mtls_status(host, None), lambda s: s == "200") == "200"
+            assert await loop_call(_mtls_status, host, (cert, key)) == "200"
         finally:
             await sc.stop()
     run(body())
