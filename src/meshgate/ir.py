@@ -274,6 +274,8 @@ class ClientSettings:
     headers_with_underscores: str | None = None
     preserve_request_id: bool | None = None
     early_headers: HeaderMutation | None = None
+    forward_client_cert: str | None = None  # Envoy's forward_client_cert_details (SANITIZE...)
+    client_cert_details: tuple[str, ...] = ()  # set_current_client_cert_details fields (subject, cert...)
     xff_trusted_hops: int | None = None
     custom_ip_header: str | None = None
     custom_ip_reject: bool = False

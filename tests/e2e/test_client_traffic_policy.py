@@ -347,6 +347,24 @@ def _mtls_status(host: str, client: tuple[Path, Path] | None) -> str:
         conn.close()
 
 
+def _mtls_echo(host: str, client: tuple[Path, Path]) -> dict:
+    """The echo's JSON for a GET over TLS with a client certificate ({} when it failed)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(str(client[0]), str(client[1]))
+    conn = http.client.HTTPSConnection(host, HTTPS_PORT, timeout=5, context=ctx)
+    try:
+        conn.request("GET", "/", headers={"host": "example.org"})
+        resp = conn.getresponse()
+        data = resp.read()
+        return json.loads(data) if resp.status == 200 else {}
+    except (OSError, http.client.HTTPException, json.JSONDecodeError):
+        return {}
+    finally:
+        conn.close()
+
+
 def test_client_certificates_validated_on_one_listener(tmp_path: Path) -> None:
     """tls.clientValidation against a ConfigMap's ca.crt: a client without a certificate is
     refused, one with a certificate the CA signed is served; optional lets the first in too."""
@@ -370,6 +388,12 @@ data:
             refused = await until(lambda: _mtls_status(host, None), lambda s: s != "200")
             assert str(refused).startswith("error:"), refused
             assert await loop_call(_mtls_status, host, (cert, key)) == "200"
+            # The backend is told who the client is (xForwardedClientCert SanitizeSet, Subject).
+            xfcc = "  headers: {xForwardedClientCert: {mode: SanitizeSet, certDetailsToAdd: [Subject]}}\n"
+            sc.write({"policy.yaml": _policy(validation + xfcc, section="https")})
+            seen = await until(lambda: _mtls_echo(host, (cert, key)), lambda b: bool(header(b, "x-forwarded-client-cert")))
+            (forwarded,) = header(seen, "x-forwarded-client-cert")  # type: ignore[arg-type]
+            assert 'Subject="CN=client"' in forwarded, forwarded
 
             optional = validation.replace("{caCertificateRefs", "{optional: true, caCertificateRefs")
             sc.write({"policy.yaml": _policy(optional, section="https")})

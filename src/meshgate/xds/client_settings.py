@@ -59,6 +59,15 @@ def configure_manager(manager: hcm.HttpConnectionManager, s: ir.ClientSettings) 
         manager.preserve_external_request_id = s.preserve_request_id
     if s.early_headers is not None:
         manager.early_header_mutation_extensions.append(_early_mutation(s.early_headers))
+    if s.forward_client_cert is not None:
+        manager.forward_client_cert_details = hcm.HttpConnectionManager.ForwardClientCertDetails.Value(
+            s.forward_client_cert)
+        details = manager.set_current_client_cert_details
+        for name in s.client_cert_details:
+            if name == "subject":
+                details.subject.value = True
+            else:
+                setattr(details, name, True)
     if s.xff_trusted_hops is not None:
         manager.xff_num_trusted_hops = s.xff_trusted_hops
     if s.custom_ip_header is not None:

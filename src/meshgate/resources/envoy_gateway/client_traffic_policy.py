@@ -23,6 +23,9 @@ KIND = "ClientTrafficPolicy"
 _UNSUPPORTED_SPEC = ("tcpKeepalive", "path", "http3", "grpc", "healthCheck", "scheme")
 _UNDERSCORES = {"Allow": "ALLOW", "RejectRequest": "REJECT_REQUEST", "DropHeader": "DROP_HEADER"}
 _TLS_VERSIONS = {"Auto": "TLS_AUTO", "1.0": "TLSv1_0", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
+_XFCC_MODES = {"Sanitize": "SANITIZE", "ForwardOnly": "FORWARD_ONLY", "AppendForward": "APPEND_FORWARD",
+               "SanitizeSet": "SANITIZE_SET", "AlwaysForwardOnly": "ALWAYS_FORWARD_ONLY"}
+_XFCC_DETAILS = {"Subject": "subject", "Cert": "cert", "Chain": "chain", "DNS": "dns", "URI": "uri"}
 _VERSION_ORDER = ("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3")
 _QUANTITY = re.compile(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?")
 _UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
@@ -70,6 +73,8 @@ class ClientTrafficPolicy:
     early_set: tuple[tuple[str, str], ...] = ()
     early_add: tuple[tuple[str, str], ...] = ()
     early_remove: tuple[str, ...] = ()
+    forward_client_cert: str | None = None  # Envoy's SANITIZE, FORWARD_ONLY, APPEND_FORWARD...
+    client_cert_details: tuple[str, ...] = ()  # subject, cert, chain, dns, uri
     xff_trusted_hops: int | None = None
     custom_header: str | None = None
     custom_header_fail_closed: bool = False
@@ -205,9 +210,20 @@ def parse_client_traffic_policy(f: Fields, meta: Meta, source: Source) -> Client
         values["buffer_limit_bytes"] = quantity_bytes(cf, "bufferLimit", minimum=1, maximum=2**32 - 1)
     hf = spec.map("headers")
     if hf is not None:
-        check_fields(hf, ("withUnderscoresAction", "preserveXRequestID", "earlyRequestHeaders"),
-                     ("enableEnvoyHeaders", "disableRateLimitHeaders", "xForwardedClientCert", "requestID",
+        check_fields(hf, ("withUnderscoresAction", "preserveXRequestID", "earlyRequestHeaders", "xForwardedClientCert"),
+                     ("enableEnvoyHeaders", "disableRateLimitHeaders", "requestID",
                       "lateResponseHeaders", "host", "maxRequestHeaderLimit"))
+        xfcc = hf.map("xForwardedClientCert")
+        if xfcc is not None:
+            check_fields(xfcc, ("mode", "certDetailsToAdd"))
+            mode = xfcc.str("mode", default="Sanitize", enum=tuple(_XFCC_MODES))
+            details = xfcc.strs("certDetailsToAdd", check=lambda v: None if v in _XFCC_DETAILS
+                                else "must be one of Subject, Cert, Chain, DNS, URI") or []
+            if details and mode not in ("AppendForward", "SanitizeSet"):
+                xfcc.error("certDetailsToAdd", "only with mode AppendForward or SanitizeSet")
+            elif mode is not None:
+                values["forward_client_cert"] = _XFCC_MODES[mode]
+                values["client_cert_details"] = tuple(dict.fromkeys(_XFCC_DETAILS[d] for d in details))
         action = hf.str("withUnderscoresAction", enum=tuple(_UNDERSCORES))
         values["headers_with_underscores"] = _UNDERSCORES[action] if action is not None else None
         values["preserve_request_id"] = hf.bool("preserveXRequestID")
