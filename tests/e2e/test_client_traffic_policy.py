@@ -4,8 +4,10 @@ Each test starts with the harness's Gateway (HTTP on .1:8080, the `web` echo beh
 what Envoy does without a policy, writes the policy live and polls (bounded) until Envoy does
 what it says: headers with underscores rejected, headers changed before routing, the client
 address taken from X-Forwarded-For's trusted hops, a connection limit refusing the connection
-beyond it, TLS 1.3 required on an HTTPS listener (its own policy over the Gateway's), and the
-PROXY protocol's client address. Only loopback addresses; no timing assertions.
+beyond it, TLS 1.3 required on an HTTPS listener (its own policy over the Gateway's), the PROXY
+protocol's client address, a custom client address header, client certificates validated and
+forwarded, and the request received and idle timeouts (each only bounded: well before the
+client gives up). Only loopback addresses; no timing assertions.
 """
 
 from __future__ import annotations
@@ -399,6 +401,50 @@ data:
             sc.write({"policy.yaml": _policy(optional, section="https")})
             assert await until(lambda: _mtls_status(host, None), lambda s: s == "200") == "200"
             assert await loop_call(_mtls_status, host, (cert, key)) == "200"
+        finally:
+            await sc.stop()
+    run(body())
+
+
+def _incomplete_request(host: str) -> int:
+    """The status Envoy answers a request whose body never arrives in full (0: none before the
+    socket's own timeout)."""
+    s = socket.create_connection((host, LISTEN_PORT), timeout=4)
+    try:
+        s.sendall(f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\npartial".encode())
+        data = s.recv(65536)
+        return int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else 0
+    except OSError:
+        return 0
+    finally:
+        s.close()
+
+
+def _closed_when_idle(host: str) -> bool:
+    """Whether Envoy closes a kept-alive connection left idle (before the socket's timeout)."""
+    s = _open(host)
+    s.settimeout(8)
+    try:
+        return s.recv(65536) == b""
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def test_request_received_and_idle_timeouts(tmp_path: Path) -> None:
+    """timeout.http: a request whose body never completes gets 408 (requestReceivedTimeout), and an
+    idle kept-alive connection is closed (idleTimeout), both well before the client gives up."""
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        host = f"{sc.base}.1"
+        try:
+            await sc.start()
+            # Without a policy Envoy keeps waiting for the body (no answer before the client's timeout).
+            assert await loop_call(_incomplete_request, host) == 0
+            sc.write({"policy.yaml": _policy("  timeout: {http: {requestReceivedTimeout: 1s, idleTimeout: 1s}}\n")})
+            assert await until(lambda: _incomplete_request(host), lambda status: status == 408, timeout=30) == 408
+            assert await loop_call(_closed_when_idle, host) is True
         finally:
             await sc.stop()
     run(body())
