@@ -18,6 +18,7 @@ import http.client
 import json
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -446,5 +447,104 @@ def test_request_received_and_idle_timeouts(tmp_path: Path) -> None:
             assert await until(lambda: _incomplete_request(host), lambda status: status == 408, timeout=30) == 408
             assert await loop_call(_closed_when_idle, host) is True
         finally:
+            await sc.stop()
+    run(body())
+
+
+TCP_PORT, TCP_BACKEND_PORT = 9310, 9311
+
+
+class HoldingBackend:
+    """A TCP backend that echoes what it gets and keeps every connection open until the peer
+    closes it (so only an idle timeout ends an idle one)."""
+
+    def __init__(self, address: str) -> None:
+        self.server = socket.create_server((address, TCP_BACKEND_PORT))
+        self.server.settimeout(0.2)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    def _echo(self, conn: socket.socket) -> None:
+        conn.settimeout(0.2)
+        with conn:
+            while not self.stopped.is_set():
+                try:
+                    data = conn.recv(1024)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                conn.sendall(data)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.server.close()
+
+
+def _tcp_closed_when_idle(host: str, wait: float) -> bool | None:
+    """Whether Envoy closes an idle TCP proxy connection within `wait` seconds after one echo
+    (None: the echo did not come back, the route is not served yet)."""
+    try:
+        with socket.create_connection((host, TCP_PORT), timeout=5) as s:
+            s.sendall(b"hello")
+            if s.recv(1024) != b"hello":
+                return None
+            s.settimeout(wait)
+            try:
+                return s.recv(1024) == b""
+            except TimeoutError:
+                return False
+    except OSError:
+        return None
+
+
+def test_tcp_idle_timeout_closes_an_idle_tcp_connection(tmp_path: Path) -> None:
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        host = f"{sc.base}.1"
+        backend_address = f"{sc.base}.41"
+        gateway = _https_gateway(sc.base).replace(
+            f"  - {{name: https, port: {HTTPS_PORT}",
+            f"  - {{name: tcp, port: {TCP_PORT}, protocol: TCP}}\n  - {{name: https, port: {HTTPS_PORT}")
+        sc.write({"gateway.yaml": gateway, "tcp.yaml": f"""apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {{name: tcp, namespace: e2e}}
+spec:
+  parentRefs: [{{name: gw, sectionName: tcp}}]
+  rules: [{{backendRefs: [{{name: holding, port: {TCP_BACKEND_PORT}}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: holding, namespace: e2e}}
+spec: {{ports: [{{name: tcp, port: {TCP_BACKEND_PORT}, targetPort: {TCP_BACKEND_PORT}}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: holding-1, namespace: e2e, labels: {{kubernetes.io/service-name: holding}}}}
+addressType: IPv4
+ports: [{{name: tcp, port: {TCP_BACKEND_PORT}, protocol: TCP}}]
+endpoints: [{{addresses: ["{backend_address}"]}}]
+"""})
+        backend = HoldingBackend(backend_address)
+        try:
+            await sc.start()
+            # Without a policy an idle connection stays open (Envoy's default is an hour).
+            assert await until(lambda: _tcp_closed_when_idle(host, 2), lambda closed: closed is False) is False
+            sc.write({"policy.yaml": _policy("  timeout: {tcp: {idleTimeout: 1s}}\n")})
+            assert await until(lambda: _tcp_closed_when_idle(host, 8), lambda closed: closed is True, timeout=40) is True
+        finally:
+            backend.stop()
             await sc.stop()
     run(body())
