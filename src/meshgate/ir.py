@@ -160,13 +160,16 @@ class RateLimitRule:
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """A route's rate limit: `Local` (each proxy counts alone, Envoy's local rate limit filter)
-    or `Global` (meshgate's rate limit service counts for every proxy). The first rule whose
-    selectors match a request decides it; a request no rule selects is not limited. `source`:
-    the policy (its descriptors' domain, for the rate limit service)."""
+    or `Global` (meshgate's rate limit service counts for every proxy). A request counts against
+    every rule whose selectors all match it and is refused when any of them is over; a request no
+    rule selects is not limited. `source`: the policy. A Global one names the Gateway's domain and
+    the route's key in it (ratelimit/descriptors.py), set when the policy is applied to a gateway."""
 
     scope: str
     rules: tuple[RateLimitRule, ...]
     source: SourceRef
+    domain: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +411,8 @@ class Tracing:
     # Named as a Service (`host` is then its DNS name, the gRPC authority): no cluster to `host`,
     # even when the Service does not resolve (spans then go nowhere).
     service_backed: bool = False
+    # OpenTelemetry over OTLP/HTTP (protobuf) to this path of the collector; None: OTLP over gRPC.
+    http_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +439,7 @@ class AccessLog:
     text: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     sinks: tuple[AccessLogSink, ...] = ()
+    matches: tuple[str, ...] = ()  # CEL expressions: only requests for which one holds are logged
 
 
 @dataclass(frozen=True, slots=True)

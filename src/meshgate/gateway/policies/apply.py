@@ -16,6 +16,7 @@ from .attachment import Attachments, TargetKey, attach
 from .backend_traffic import traffic_ref
 from .kinds import POLICY_KINDS, PolicyKind, VariantOf
 from .memo import PolicyMemo
+from .route_context import RouteContext
 
 _GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -56,22 +57,23 @@ class GatewayPolicies:
             for vh in rc.virtual_hosts:
                 listeners = tuple(s.section_name for s in vh.sources if s.kind == "Gateway"
                                   and (s.namespace, s.name) == gateway and s.section_name)
-                routes = tuple(self._route(gateway, listeners, r, refs, variant, made) for r in vh.routes)
+                where = RouteContext(gateway, rc.name)
+                routes = tuple(self._route(where, listeners, r, refs, variant, made) for r in vh.routes)
                 hosts.append(vh if all(a is b for a, b in zip(routes, vh.routes, strict=True))
                              else dataclasses.replace(vh, routes=routes))
             changed = any(a is not b for a, b in zip(hosts, rc.virtual_hosts, strict=True))
             out.append(dataclasses.replace(rc, virtual_hosts=tuple(hosts)) if changed else rc)
         return out, made
 
-    def _route(self, gateway: tuple[str, str], listeners: tuple[str, ...], route: ir.Route,
+    def _route(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route,
                refs: Mapping[str, ir.ClusterRef], variant: VariantOf, made: dict[str, ir.ClusterRef]) -> ir.Route:
         source = route.source
         if source is None:
             return route
-        key = (id(route), gateway, listeners)
+        key = (id(route), where, listeners)
         decision = self._memo.decided(key, route)
         if decision is None:
-            decision = self._decide(gateway, listeners, route, source, refs, variant)
+            decision = self._decide(where, listeners, route, source, refs, variant)
             self._memo.decide(key, decision)
         _, out, clusters, overridden = decision
         made.update((c.name, c) for c in clusters)
@@ -79,7 +81,7 @@ class GatewayPolicies:
             self._kinds[i][1].record(records, source)
         return out
 
-    def _decide(self, gateway: tuple[str, str], listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
+    def _decide(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
                 refs: Mapping[str, ir.ClusterRef], variant: VariantOf
                 ) -> tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]:
         """What every policy kind does to `route`: (route, the route as changed, the variant
@@ -90,7 +92,7 @@ class GatewayPolicies:
         for i, (kind, att) in enumerate(self._kinds):
             if source.kind not in kind.route_kinds:
                 continue
-            found = att.effective(gateway, listeners, source)
+            found = att.effective(where.gateway, listeners, source)
             if found is None:
                 continue
             if found[2]:
@@ -105,7 +107,7 @@ class GatewayPolicies:
                 def collect(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
                     used.append(variant(ref, traffic))
                     return used[-1]
-                return kind.apply_route(before, effect, refs, collect), tuple(used)
+                return kind.apply_route(before, effect, refs, collect, where), tuple(used)
             out, clusters = self._memo.route(before, effect, applied)
             made.extend(clusters)
         return route, out, tuple(made), tuple(overridden)
