@@ -22,6 +22,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
+import h2.settings
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -546,5 +550,45 @@ endpoints: [{{addresses: ["{backend_address}"]}}]
             assert await until(lambda: _tcp_closed_when_idle(host, 8), lambda closed: closed is True, timeout=40) is True
         finally:
             backend.stop()
+            await sc.stop()
+    run(body())
+
+
+def _server_h2_settings(host: str) -> dict[int, int]:
+    """The SETTINGS Envoy's HTTP/2 (h2c, prior knowledge) side sends a new connection ({} when
+    none came)."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    try:
+        with socket.create_connection((host, LISTEN_PORT), timeout=5) as s:
+            s.sendall(conn.data_to_send())
+            for _ in range(10):
+                data = s.recv(65536)
+                if not data:
+                    return {}
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RemoteSettingsChanged):
+                        return {int(k): v.new_value for k, v in event.changed_settings.items()}
+    except OSError:
+        return {}
+    return {}
+
+
+def test_http2_settings_advertised(tmp_path: Path) -> None:
+    """http2.maxConcurrentStreams and initialStreamWindowSize are what Envoy tells an HTTP/2
+    client in its SETTINGS."""
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        host = f"{sc.base}.1"
+        max_streams = h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS
+        window = h2.settings.SettingCodes.INITIAL_WINDOW_SIZE
+        try:
+            await sc.start()
+            before = await loop_call(_server_h2_settings, host)
+            assert before.get(max_streams) != 7  # type: ignore[union-attr]
+            sc.write({"policy.yaml": _policy("  http2: {maxConcurrentStreams: 7, initialStreamWindowSize: 128Ki}\n")})
+            after = await until(lambda: _server_h2_settings(host), lambda s: s.get(max_streams) == 7)  # type: ignore[attr-defined]
+            assert after.get(max_streams) == 7 and after.get(window) == 131072  # type: ignore[union-attr]
+        finally:
             await sc.stop()
     run(body())
