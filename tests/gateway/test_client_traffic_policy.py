@@ -153,3 +153,27 @@ def test_targets_of_another_gateway_or_missing_listener() -> None:
     out = _translate(_policy("ghost", "connection: {connectionLimit: {value: 1}}", section="nope"))
     assert all(c.client is None for c in _chains(out).values())
     assert any(p.name == "ghost" and "no listener named nope" in p.reason for p in out.problems)
+
+
+def test_a_ca_in_another_namespace_needs_a_reference_grant() -> None:
+    ca = base64.b64encode((GOLDEN / "testdata-tls.crt").read_bytes()).decode()
+    secret = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: ca, namespace: pki}}\ndata: {{ca.crt: {ca}}}\n"
+    policy = _policy("grant", "tls: {clientValidation: {caCertificateRefs: [{kind: Secret, name: ca, namespace: pki}]}}",
+                     section="s1")
+    out = _translate(secret, policy)
+    assert _chains(out)["s1"].client_validation is None
+    assert _conditions(out, "grant") == {"s1": [("Accepted", "False", "Invalid")]}
+    (status,) = [s for s in out.status if s["metadata"]["name"] == "grant"]
+    assert "no ReferenceGrant in pki" in status["status"]["ancestors"][0]["conditions"][0]["message"]
+
+    grant = """apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: clients, namespace: pki}
+spec:
+  from: [{group: gateway.envoyproxy.io, kind: ClientTrafficPolicy, namespace: gw}]
+  to: [{group: "", kind: Secret}]
+"""
+    out = _translate(secret, policy, grant)
+    validation = _chains(out)["s1"].client_validation
+    assert validation is not None and b"BEGIN CERTIFICATE" in validation.ca
+    assert _conditions(out, "grant") == {"s1": [("Accepted", "True", "Accepted")]}
