@@ -177,3 +177,26 @@ spec:
     validation = _chains(out)["s1"].client_validation
     assert validation is not None and b"BEGIN CERTIFICATE" in validation.ca
     assert _conditions(out, "grant") == {"s1": [("Accepted", "True", "Accepted")]}
+
+
+def test_listener_set_listeners_get_the_gateway_policy() -> None:
+    """A ListenerSet's listener (on its own port here) gets the Gateway's policy."""
+    listener_set = """apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: team, namespace: gw}
+spec:
+  parentRef: {name: web}
+  listeners:
+  - {name: extra, port: 7070, protocol: HTTP}
+"""
+    base = _base().replace("  gatewayClassName: meshgate\n",
+                           "  gatewayClassName: meshgate\n  allowedListeners: {namespaces: {from: Same}}\n", 1)
+    store = Store()
+    loaded = load_text("---\n".join([base, listener_set, _policy("all", "connection: {connectionLimit: {value: 7}}")]),
+                       "in.yaml", NOW)
+    assert [e for e in loaded.errors if e.severity == "error"] == []
+    store.apply(loaded.objects, [])
+    out = translate_gateways(store, Discovery(store), NOW)
+    (chain,) = _listeners(out)[7070].filter_chains
+    assert [s.kind for s in chain.sources] == ["ListenerSet"]
+    assert chain.client is not None and chain.client.connection_limit == 7

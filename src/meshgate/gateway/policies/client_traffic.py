@@ -15,6 +15,9 @@ come from Gateway listeners sharing an Envoy listener:
 - the listener-wide settings apply when every Gateway listener of the port has the same policy;
   when they differ, no policy's listener-wide settings apply and each such policy gets a
   warning saying so (Envoy Gateway takes the first listener's; meshgate would rather not guess).
+
+A ListenerSet's listeners attached to a Gateway get the Gateway's policy (a ListenerSet is no
+target yet, nor are its listeners by name). Waypoints and UDP listeners are left alone.
 """
 
 from __future__ import annotations
@@ -142,8 +145,9 @@ class ClientPolicies:
     def __bool__(self) -> bool:
         return bool(self.att.policies)
 
-    def _effective(self, gateway: tuple[str, str], sections: list[str]) -> ClientTrafficPolicy | None:
-        """The policy of a chain serving the Gateway listeners `sections`."""
+    def _effective(self, gateway: tuple[str, str], sections: list[str], served: list[str]) -> ClientTrafficPolicy | None:
+        """The policy of a chain serving the Gateway's listeners `sections` and, with them, the
+        listeners `served` (its ListenerSets' too, which only a Gateway-wide policy reaches)."""
         whole = TargetKey("Gateway", gateway[0], gateway[1])
         found = None
         for section in sections:
@@ -151,9 +155,9 @@ class ClientPolicies:
             policy = self.att.winner.get(key)
             if policy is None:
                 continue
-            if len(sections) > 1:
+            if len(served) > 1:
                 message = (f"{KIND} is being applied to multiple http (non https) listeners "
-                           f"({', '.join(sections)}) on the same port, which is not allowed")
+                           f"({', '.join(served)}) on the same port, which is not allowed")
                 self.invalid.setdefault(_policy_key(policy), {})[key] = message
                 continue
             found = policy
@@ -178,7 +182,10 @@ class ClientPolicies:
             for chain in lst.filter_chains:
                 sections = [s.section_name for s in chain.sources if s.kind == "Gateway"
                             and (s.namespace, s.name) == gateway and s.section_name]
-                policy = self._effective(gateway, sections) if sections else None
+                # A ListenerSet's listeners on this Gateway's chains are attached to it.
+                served = sections + [f"{s.namespace}/{s.name}/{s.section_name}" for s in chain.sources
+                                     if s.kind == "ListenerSet" and s.section_name]
+                policy = self._effective(gateway, sections, served) if served else None
                 chosen.append(policy)
                 if policy is None:
                     chains.append(chain)
