@@ -257,6 +257,40 @@ class ClientValidation:
 
     ca: bytes
     insecure_fallback: bool = False
+    optional: bool = False  # a client without a certificate is let in; one with an invalid one is not
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """How a chain treats its clients (Envoy Gateway's ClientTrafficPolicy, `source`), None and
+    empty: Envoy's default. HTTP connection manager settings apply to HTTP chains, `tcp_idle_timeout_ms`
+    to TCP proxy chains, the TLS ones to chains terminating TLS. `tls_*` versions are Envoy's
+    names (TLSv1_2...); `headers_with_underscores` Envoy's action (ALLOW, REJECT_REQUEST, DROP_HEADER);
+    `early_headers`: changed before routing; `custom_ip_header`: the client address is this
+    header's (`custom_ip_reject`: 403 without it)."""
+
+    source: SourceRef | None = None
+    request_timeout_ms: int | None = None
+    idle_timeout_ms: int | None = None
+    tcp_idle_timeout_ms: int | None = None
+    connection_limit: int | None = None
+    headers_with_underscores: str | None = None
+    preserve_request_id: bool | None = None
+    early_headers: HeaderMutation | None = None
+    forward_client_cert: str | None = None  # Envoy's forward_client_cert_details (SANITIZE...)
+    client_cert_details: tuple[str, ...] = ()  # set_current_client_cert_details fields (subject, cert...)
+    xff_trusted_hops: int | None = None
+    custom_ip_header: str | None = None
+    custom_ip_reject: bool = False
+    tls_min: str | None = None
+    tls_max: str | None = None
+    ciphers: tuple[str, ...] = ()
+    ecdh_curves: tuple[str, ...] = ()
+    alpn: tuple[str, ...] | None = None
+    http1_preserve_case: bool = False
+    http1_trailers: bool = False
+    http2_stream_window: int | None = None
+    http2_max_streams: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +318,7 @@ class FilterChain:
     source_ips: tuple[str, ...] = ()
     client_validation: ClientValidation | None = None
     weighted: WeightedCluster | None = None
+    client: ClientSettings | None = None  # a ClientTrafficPolicy's settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +331,8 @@ class Listener:
     protocol: str  # HTTP, HTTPS, TLS, TCP, UDP, or MESH (a waypoint's: chains matched on destination)
     filter_chains: tuple[FilterChain, ...]
     proxy_protocol: bool = False  # the original destination comes in a PROXY protocol header
+    proxy_protocol_optional: bool = False  # connections without the header are let in too
+    buffer_limit_bytes: int | None = None  # per connection (a ClientTrafficPolicy's bufferLimit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (ISTIO_SECURITY, "AuthorizationPolicy", "authorizationpolicies", True, ("v1", "v1beta1")),
     (ISTIO_SECURITY, "RequestAuthentication", "requestauthentications", True, ("v1", "v1beta1")),
     (ENVOY_GATEWAY, "BackendTrafficPolicy", "backendtrafficpolicies", True, ("v1alpha1",)),
+    (ENVOY_GATEWAY, "ClientTrafficPolicy", "clienttrafficpolicies", True, ("v1alpha1",)),
 ]
 
 

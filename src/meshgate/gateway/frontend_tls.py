@@ -85,10 +85,14 @@ def insecure_fallback_conditions(gw: Gateway) -> list[Condition]:
 
 
 def referenced_config_maps(store: Store) -> set[tuple[str, str]]:
-    """(namespace, name) of every ConfigMap a Gateway's frontend validation or a
-    BackendTLSPolicy's caCertificateRefs names: the only ConfigMaps translation reads."""
+    """(namespace, name) of every ConfigMap a Gateway's frontend validation, a
+    BackendTLSPolicy's or a ClientTrafficPolicy's caCertificateRefs names: the only ConfigMaps translation reads."""
     out: set[tuple[str, str]] = {(policy.meta.namespace, ref.name) for policy in store.list("BackendTLSPolicy")
                                  for ref in policy.ca_certificate_refs if ref.group == "" and ref.kind == "ConfigMap"}
+    for ctp in store.list("ClientTrafficPolicy"):  # tls.clientValidation's CA bundles
+        for ca in ctp.tls.ca_refs if ctp.tls is not None else ():
+            if ca.kind == "ConfigMap":
+                out.add((ca.namespace or ctp.meta.namespace, ca.name))
     for gw in store.list("Gateway"):
         frontend = gw.frontend
         if frontend is None:

@@ -9,6 +9,7 @@ from typing import Any
 from . import core, gateway_api, istio, meshgate_kinds
 from .envoy_gateway import GROUP as EG_GROUP
 from .envoy_gateway.backend_traffic_policy import parse_backend_traffic_policy
+from .envoy_gateway.client_traffic_policy import parse_client_traffic_policy
 from .fields import Fields
 from .gateway_api.backend_tls_policy import parse_backend_tls_policy
 from .gateway_api.grpc_route import parse_grpc_route
@@ -60,6 +61,7 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec(SECURITY_GROUP, "AuthorizationPolicy", ("v1", "v1beta1"), True, parse_authorization_policy),
         KindSpec(SECURITY_GROUP, "RequestAuthentication", ("v1", "v1beta1"), True, parse_request_authentication),
         KindSpec(EG_GROUP, "BackendTrafficPolicy", ("v1alpha1",), True, parse_backend_traffic_policy),
+        KindSpec(EG_GROUP, "ClientTrafficPolicy", ("v1alpha1",), True, parse_client_traffic_policy),
         KindSpec(meshgate_kinds.GROUP, meshgate_kinds.KIND, (meshgate_kinds.VERSION,), True,
                  meshgate_kinds.parse_gateway_parameters),
     )
