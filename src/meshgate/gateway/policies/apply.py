@@ -3,7 +3,6 @@ gateway's routes, and write their status. With no policy in the store this costs
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,17 +51,29 @@ class GatewayPolicies:
             return memo.variant(ref, traffic, lambda: traffic_ref(ref, traffic))
 
         out: list[ir.RouteConfig] = []
+        # Hot: every route of every gateway passes here on every change while policies exist.
+        listeners_of: dict[tuple[ir.SourceRef, ...], tuple[str, ...]] = {}
         for rc in configs:
+            where = RouteContext(gateway, rc.name)
             hosts = []
+            changed = False
             for vh in rc.virtual_hosts:
-                listeners = tuple(s.section_name for s in vh.sources if s.kind == "Gateway"
-                                  and (s.namespace, s.name) == gateway and s.section_name)
-                where = RouteContext(gateway, rc.name)
-                routes = tuple(self._route(where, listeners, r, refs, variant, made) for r in vh.routes)
-                hosts.append(vh if all(a is b for a, b in zip(routes, vh.routes, strict=True))
-                             else dataclasses.replace(vh, routes=routes))
-            changed = any(a is not b for a, b in zip(hosts, rc.virtual_hosts, strict=True))
-            out.append(dataclasses.replace(rc, virtual_hosts=tuple(hosts)) if changed else rc)
+                listeners = listeners_of.get(vh.sources)
+                if listeners is None:
+                    listeners = listeners_of[vh.sources] = tuple(
+                        s.section_name for s in vh.sources
+                        if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name)
+                routes = []
+                moved = False
+                for r in vh.routes:
+                    applied = self._route(where, listeners, r, refs, variant, made)
+                    moved = moved or applied is not r
+                    routes.append(applied)
+                if moved:
+                    vh = ir.VirtualHost(vh.name, vh.domains, tuple(routes), vh.sources)
+                    changed = True
+                hosts.append(vh)
+            out.append(ir.RouteConfig(rc.name, tuple(hosts)) if changed else rc)
         return out, made
 
     def _route(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route,
@@ -76,7 +87,8 @@ class GatewayPolicies:
             decision = self._decide(where, listeners, route, source, refs, variant)
             self._memo.decide(key, decision)
         _, out, clusters, overridden = decision
-        made.update((c.name, c) for c in clusters)
+        for c in clusters:
+            made[c.name] = c
         for i, records in overridden:
             self._kinds[i][1].record(records, source)
         return out
