@@ -18,7 +18,7 @@ on /metrics) and Envoy's own `update_time` of that route configuration (admin /s
 accepted the update, just before sending the ACK; milliseconds).
 
     .venv/bin/python bench/propagation.py [--routes 100,1000,5000] [--changes 10] [--poll-ms 5]
-        [--protocol delta|sotw] [--policies] [--markdown] [--json]
+        [--protocol delta|sotw] [--policies [all|routes]] [--markdown] [--json]
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def wait_settled(debug: str, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def measure(n: int, changes: int, poll_s: float, protocol: str, log: bool = False, policies: bool = False) -> Run:
+def measure(n: int, changes: int, poll_s: float, protocol: str, log: bool = False, policies: str | None = None) -> Run:
     """One N: meshgate run on a fresh directory, C routes added and probed (`policies`: with
     bench/policies.py's BackendTrafficPolicies in the directory too)."""
     base = free_subnet()
@@ -255,7 +255,8 @@ def measure(n: int, changes: int, poll_s: float, protocol: str, log: bool = Fals
         write_config(config, base, n)
         if policies:
             from policies import policies_yaml
-            (config / "policies.yaml").write_text(policies_yaml(NAMESPACE, "gw", [f"{i}-route" for i in range(n)]))
+            (config / "policies.yaml").write_text(policies_yaml(NAMESPACE, "gw", [f"{i}-route" for i in range(n)],
+                                                                policies))
         args = ["--echo", "--xds", "127.0.0.1:0", "--debug-port", "0", "--log-format", "json",
                 "--workdir", str(Path(tmp) / "work")]
         if protocol == "sotw":
@@ -324,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", choices=["delta", "sotw"], default="delta")
     p.add_argument("--markdown", action="store_true", help="the table as Markdown")
     p.add_argument("--json", action="store_true", help="also every sample as JSON (stdout, one line per N)")
-    p.add_argument("--policies", action="store_true",
-                   help="add bench/policies.py's BackendTrafficPolicies (one on the Gateway, one per tenth route)")
+    from policies import add_argument as add_policies_argument
+    add_policies_argument(p)
     args = p.parse_args(argv)
     if not 1 <= args.changes <= 1000:
         p.error("--changes must be between 1 and 1000")

@@ -69,14 +69,14 @@ def free_port(host: str = LISTEN_ADDRESS) -> int:
         return s.getsockname()[1]
 
 
-def bench_yaml(n: int, e: int, port: int, policies: bool = False) -> str:
+def bench_yaml(n: int, e: int, port: int, policies: str | None = None) -> str:
     """translate.generate_yaml(n, e) with the Gateway bound to 127.0.0.1:port (not 0.0.0.0:80);
     with `policies`, bench/policies.py's BackendTrafficPolicies too."""
     text = translate.generate_yaml(n, e)
     if policies:
         from policies import policies_yaml
         text += "\n---\n" + policies_yaml(translate.NAMESPACE, translate.GATEWAY,
-                                          [translate.route_name(i) for i in range(n)])
+                                          [translate.route_name(i) for i in range(n)], policies)
     old = "  gatewayClassName: meshgate\n  listeners:\n  - name: http\n    port: 80\n"
     new = (f"  gatewayClassName: meshgate\n  addresses: [{{type: IPAddress, value: \"{LISTEN_ADDRESS}\"}}]\n"
            f"  listeners:\n  - name: http\n    port: {port}\n")
@@ -84,14 +84,17 @@ def bench_yaml(n: int, e: int, port: int, policies: bool = False) -> str:
     return text.replace(old, new, 1)
 
 
-def cluster_name(i: int, policies: bool = False) -> str:
+def cluster_name(i: int, policies: str | None = None) -> str:
     """meshgate's EDS cluster (and ClusterLoadAssignment) name for Service i (route i's backend);
     with policies, its policy's variant (bench/policies.py: every tenth route's own, else the
     Gateway's)."""
     subset = ""
     if policies:
         from policies import EVERY
-        subset = f"policy.{translate.NAMESPACE}." + (f"route-policy-{i}" if i % EVERY == 0 else "gateway-wide")
+        if i % EVERY == 0:
+            subset = f"policy.{translate.NAMESPACE}.route-policy-{i}"
+        elif policies == "all":
+            subset = f"policy.{translate.NAMESPACE}.gateway-wide"
     return f"outbound|{translate.PORT}|{subset}|{translate.service_name(i)}.{translate.NAMESPACE}.svc.cluster.local"
 
 
@@ -274,7 +277,7 @@ async def _envoy_endpoints(envoy: Any, cluster: str) -> set[str]:
 
 
 async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str,
-                   gc_freeze: bool = False, policies: bool = False) -> dict:
+                   gc_freeze: bool = False, policies: str | None = None) -> dict:
     from meshgate.envoy.bootstrap import ads_bootstrap
     from meshgate.envoy.process import ManagedEnvoy
     from meshgate.providers.files import ChangeSet, FileProvider
@@ -469,7 +472,7 @@ def _log_problems(path: Path, limit: int = 5) -> list[str]:
 
 
 def worker(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str, gc_freeze: bool,
-           policies: bool = False) -> dict:
+           policies: str | None = None) -> dict:
     """Run one case with SIGTERM/SIGINT cancelling it, so Envoy is always stopped."""
 
     async def main() -> dict:
@@ -487,13 +490,13 @@ def worker(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: 
 
 
 def spawn(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str, gc_freeze: bool,
-          policies: bool = False) -> dict:
+          policies: str | None = None) -> dict:
     """One case in a fresh interpreter, in its own process group (with its Envoy): on timeout or
     interrupt the group gets SIGTERM, then SIGKILL, so no Envoy outlives the benchmark."""
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", protocol, "--sizes", str(n),
            "--endpoints", str(e), "--changes", str(changes), "--warmup", str(warmup),
            "--envoy-log-level", log_level] + (["--gc-freeze"] if gc_freeze else []) + \
-        (["--policies"] if policies else [])
+        (["--policies", policies] if policies else [])
     return run_worker(cmd, f"N={n} {protocol}")
 
 
@@ -529,8 +532,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="what-if: gc.freeze() once Envoy is ready, so full collections skip the loaded config")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table for the README")
     p.add_argument("--json", action="store_true", help="print every case's raw results as JSON lines too")
-    p.add_argument("--policies", action="store_true",
-                   help="add bench/policies.py's BackendTrafficPolicies (the Gateway's, and every tenth route's)")
+    from policies import add_argument as add_policies_argument
+    add_policies_argument(p)
     p.add_argument("--worker", choices=PROTOCOLS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if not 0 < args.changes <= MAX_CHANGES:

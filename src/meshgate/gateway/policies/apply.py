@@ -29,6 +29,11 @@ class GatewayPolicies:
         # What the last translation made, reused where nothing changed (the route table's).
         self._memo = memo if memo is not None else PolicyMemo()
         self._memo.begin(tuple(att.token() for _, att in self._kinds))
+        # What any policy targets: a gateway no policy targets as a whole needs looking at only
+        # for the routes some policy names (the common case: policies on a few routes).
+        self._gateways = {(k.namespace, k.name) for _, att in self._kinds for k in att.winner if k.kind == "Gateway"}
+        self._routes = {(k.kind, k.namespace, k.name) for _, att in self._kinds for k in att.winner
+                        if k.kind != "Gateway"}
 
     def __bool__(self) -> bool:
         return bool(self._kinds)
@@ -50,6 +55,7 @@ class GatewayPolicies:
         def variant(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
             return memo.variant(ref, traffic, lambda: traffic_ref(ref, traffic))
 
+        named = None if gateway in self._gateways else self._routes
         out: list[ir.RouteConfig] = []
         # Hot: every route of every gateway passes here on every change while policies exist.
         listeners_of: dict[tuple[ir.SourceRef, ...], tuple[str, ...]] = {}
@@ -66,6 +72,10 @@ class GatewayPolicies:
                 routes = []
                 moved = False
                 for r in vh.routes:
+                    src = r.source
+                    if named is not None and (src is None or (src.kind, src.namespace, src.name) not in named):
+                        routes.append(r)
+                        continue
                     applied = self._route(where, listeners, r, refs, variant, made)
                     moved = moved or applied is not r
                     routes.append(applied)
