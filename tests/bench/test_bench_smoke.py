@@ -69,3 +69,11 @@ def test_ratelimit_reports_decisions_per_second_in_process_and_over_grpc() -> No
     assert record["in_process"]["per_s"] > 0 and record["grpc"]["per_s"] > 0
     assert record["in_process"]["counter_bytes"] > 0
     assert lines[0].startswith("in-process: ") and lines[1].startswith("grpc: ")
+
+
+@pytest.mark.envoy
+def test_push_with_policies_watches_the_policy_clusters() -> None:
+    # The changed endpoint's cluster is its policy's variant: a wrong name would never see the push.
+    lines = bench("push.py", "--sizes", "12", "--changes", "3", "--warmup", "1", "--protocols", "delta",
+                  "--policies", "all")
+    assert any(line.split()[:2] == ["12", "Delta"] for line in lines)
