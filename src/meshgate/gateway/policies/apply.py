@@ -59,8 +59,10 @@ class GatewayPolicies:
         out: list[ir.RouteConfig] = []
         # Hot: every route of every gateway passes here on every change while policies exist.
         listeners_of: dict[tuple[ir.SourceRef, ...], tuple[str, ...]] = {}
+        decisions, decided = memo.decision_maps()
         for rc in configs:
             where = RouteContext(gateway, rc.name)
+            at = (gateway, rc.name)  # `where` as a plain tuple: hashed per route
             hosts = []
             changed = False
             for vh in rc.virtual_hosts:
@@ -73,10 +75,19 @@ class GatewayPolicies:
                 moved = False
                 for r in vh.routes:
                     src = r.source
-                    if named is not None and (src is None or (src.kind, src.namespace, src.name) not in named):
+                    if src is None or (named is not None and (src.kind, src.namespace, src.name) not in named):
                         routes.append(r)
                         continue
-                    applied = self._route(where, listeners, r, refs, variant, made)
+                    key = (id(r), at, listeners)
+                    entry = decisions.get(key)
+                    if entry is None or entry[0] is not r:
+                        entry = self._decide(where, listeners, r, src, refs, variant)
+                    decided[key] = entry
+                    _, applied, clusters, overridden = entry
+                    for c in clusters:
+                        made[c.name] = c
+                    for i, records in overridden:
+                        self._kinds[i][1].record(records, src)
                     moved = moved or applied is not r
                     routes.append(applied)
                 if moved:
@@ -85,23 +96,6 @@ class GatewayPolicies:
                 hosts.append(vh)
             out.append(ir.RouteConfig(rc.name, tuple(hosts)) if changed else rc)
         return out, made
-
-    def _route(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route,
-               refs: Mapping[str, ir.ClusterRef], variant: VariantOf, made: dict[str, ir.ClusterRef]) -> ir.Route:
-        source = route.source
-        if source is None:
-            return route
-        key = (id(route), where, listeners)
-        decision = self._memo.decided(key, route)
-        if decision is None:
-            decision = self._decide(where, listeners, route, source, refs, variant)
-            self._memo.decide(key, decision)
-        _, out, clusters, overridden = decision
-        for c in clusters:
-            made[c.name] = c
-        for i, records in overridden:
-            self._kinds[i][1].record(records, source)
-        return out
 
     def _decide(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
                 refs: Mapping[str, ir.ClusterRef], variant: VariantOf
