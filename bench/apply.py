@@ -21,7 +21,7 @@ route-edit): what each view costs a change that does not touch its endpoints.
 With `--policies`, bench/policies.py's BackendTrafficPolicies are added to the input (one on the
 Gateway, one on every tenth route).
 
-    .venv/bin/python bench/apply.py [--n 1000,5000] [--endpoints 3] [--repeat 5] [--contexts K] [--policies] [--json]
+    .venv/bin/python bench/apply.py [--n 1000,5000] [--endpoints 3] [--repeat 5] [--contexts K] [--policies [all|routes]] [--json]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from policies import add_argument as add_policies_argument
 from translate import CREATED, GATEWAY, NAMESPACE, generate_yaml, route_name, service_name
 
 from meshgate.providers.files import ChangeSet
@@ -131,7 +132,7 @@ def context_changes(base: list[Any]) -> dict[str, tuple[ChangeSet, ChangeSet]]:
             "route-edit": (ChangeSet(upserts=[edited]), ChangeSet(upserts=[route0]))}
 
 
-def measure(n: int, e: int, repeat: int, contexts: int = 0, policies: bool = False) -> dict[str, Any]:
+def measure(n: int, e: int, repeat: int, contexts: int = 0, policies: str | None = None) -> dict[str, Any]:
     """Median apply time per kind of change, and the path each took."""
     if contexts:
         import contexts as ctx_bench
@@ -143,7 +144,7 @@ def measure(n: int, e: int, repeat: int, contexts: int = 0, policies: bool = Fal
         base = _objects(generate_yaml(n, e))
     if policies:
         from policies import policies_yaml
-        base += _objects(policies_yaml(NAMESPACE, GATEWAY, [route_name(i) for i in range(n)]))
+        base += _objects(policies_yaml(NAMESPACE, GATEWAY, [route_name(i) for i in range(n)], policies))
     cp = ControlPlane(_Provider(base), SnapshotCache())
     t0 = time.perf_counter()
     cp.load()
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoints", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--contexts", type=int, default=0, choices=range(11), metavar="K")
-    parser.add_argument("--policies", action="store_true")
+    add_policies_argument(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rows = [measure(int(n), args.endpoints, args.repeat, args.contexts, args.policies) for n in args.n.split(",")]

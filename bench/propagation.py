@@ -18,7 +18,7 @@ on /metrics) and Envoy's own `update_time` of that route configuration (admin /s
 accepted the update, just before sending the ACK; milliseconds).
 
     .venv/bin/python bench/propagation.py [--routes 100,1000,5000] [--changes 10] [--poll-ms 5]
-        [--protocol delta|sotw] [--markdown] [--json]
+        [--protocol delta|sotw] [--policies [all|routes]] [--markdown] [--json]
 """
 
 from __future__ import annotations
@@ -244,14 +244,19 @@ def wait_settled(debug: str, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def measure(n: int, changes: int, poll_s: float, protocol: str, log: bool = False) -> Run:
-    """One N: meshgate run on a fresh directory, C routes added and probed."""
+def measure(n: int, changes: int, poll_s: float, protocol: str, log: bool = False, policies: str | None = None) -> Run:
+    """One N: meshgate run on a fresh directory, C routes added and probed (`policies`: with
+    bench/policies.py's BackendTrafficPolicies in the directory too)."""
     base = free_subnet()
     with tempfile.TemporaryDirectory(prefix="meshgate-bench-propagation-") as tmp:
         config, staging = Path(tmp) / "config", Path(tmp) / "staging"
         config.mkdir()
         staging.mkdir()
         write_config(config, base, n)
+        if policies:
+            from policies import policies_yaml
+            (config / "policies.yaml").write_text(policies_yaml(NAMESPACE, "gw", [f"{i}-route" for i in range(n)],
+                                                                policies))
         args = ["--echo", "--xds", "127.0.0.1:0", "--debug-port", "0", "--log-format", "json",
                 "--workdir", str(Path(tmp) / "work")]
         if protocol == "sotw":
@@ -320,12 +325,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", choices=["delta", "sotw"], default="delta")
     p.add_argument("--markdown", action="store_true", help="the table as Markdown")
     p.add_argument("--json", action="store_true", help="also every sample as JSON (stdout, one line per N)")
+    from policies import add_argument as add_policies_argument
+    add_policies_argument(p)
     args = p.parse_args(argv)
     if not 1 <= args.changes <= 1000:
         p.error("--changes must be between 1 and 1000")
     runs = []
     for n in args.routes:
-        run = measure(n, args.changes, args.poll_ms / 1000, args.protocol, log=True)
+        run = measure(n, args.changes, args.poll_ms / 1000, args.protocol, log=True, policies=args.policies)
         runs.append(run)
         errors = sum(s.errors for s in run.samples)
         print(f"N={n}: ready in {run.ready_s:.1f} s; {len(run.samples)} routes added, {errors} non-404 errors "

@@ -69,9 +69,14 @@ def free_port(host: str = LISTEN_ADDRESS) -> int:
         return s.getsockname()[1]
 
 
-def bench_yaml(n: int, e: int, port: int) -> str:
-    """translate.generate_yaml(n, e) with the Gateway bound to 127.0.0.1:port (not 0.0.0.0:80)."""
+def bench_yaml(n: int, e: int, port: int, policies: str | None = None) -> str:
+    """translate.generate_yaml(n, e) with the Gateway bound to 127.0.0.1:port (not 0.0.0.0:80);
+    with `policies`, bench/policies.py's BackendTrafficPolicies too."""
     text = translate.generate_yaml(n, e)
+    if policies:
+        from policies import policies_yaml
+        text += "\n---\n" + policies_yaml(translate.NAMESPACE, translate.GATEWAY,
+                                          [translate.route_name(i) for i in range(n)], policies)
     old = "  gatewayClassName: meshgate\n  listeners:\n  - name: http\n    port: 80\n"
     new = (f"  gatewayClassName: meshgate\n  addresses: [{{type: IPAddress, value: \"{LISTEN_ADDRESS}\"}}]\n"
            f"  listeners:\n  - name: http\n    port: {port}\n")
@@ -79,9 +84,18 @@ def bench_yaml(n: int, e: int, port: int) -> str:
     return text.replace(old, new, 1)
 
 
-def cluster_name(i: int) -> str:
-    """meshgate's EDS cluster (and ClusterLoadAssignment) name for Service i."""
-    return f"outbound|{translate.PORT}||{translate.service_name(i)}.{translate.NAMESPACE}.svc.cluster.local"
+def cluster_name(i: int, policies: str | None = None) -> str:
+    """meshgate's EDS cluster (and ClusterLoadAssignment) name for Service i (route i's backend);
+    with policies, its policy's variant (bench/policies.py: every tenth route's own, else the
+    Gateway's)."""
+    subset = ""
+    if policies:
+        from policies import EVERY
+        if i % EVERY == 0:
+            subset = f"policy.{translate.NAMESPACE}.route-policy-{i}"
+        elif policies == "all":
+            subset = f"policy.{translate.NAMESPACE}.gateway-wide"
+    return f"outbound|{translate.PORT}|{subset}|{translate.service_name(i)}.{translate.NAMESPACE}.svc.cluster.local"
 
 
 def fresh_address(k: int) -> str:
@@ -263,7 +277,7 @@ async def _envoy_endpoints(envoy: Any, cluster: str) -> set[str]:
 
 
 async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str,
-                   gc_freeze: bool = False) -> dict:
+                   gc_freeze: bool = False, policies: str | None = None) -> dict:
     from meshgate.envoy.bootstrap import ads_bootstrap
     from meshgate.envoy.process import ManagedEnvoy
     from meshgate.providers.files import ChangeSet, FileProvider
@@ -285,7 +299,7 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
         cfgdir = tmpdir / "config"
         cfgdir.mkdir()
         port = free_port()
-        (cfgdir / "bench.yaml").write_text(bench_yaml(n, e, port))
+        (cfgdir / "bench.yaml").write_text(bench_yaml(n, e, port, policies))
 
         cache = SnapshotCache()
         metrics = Metrics()
@@ -358,7 +372,7 @@ async def run_case(n: int, e: int, protocol: str, changes: int, warmup: int, log
                 eps = list(old.endpoints)
                 eps[j] = dataclasses.replace(eps[j], addresses=(address,))
                 new = dataclasses.replace(old, endpoints=tuple(eps))
-                cluster = cluster_name(i)
+                cluster = cluster_name(i, policies)
 
                 old_nonce, old_nacks = eds.nonce, eds.nacks
                 other_nonces = {tu: ts.nonce for tu, ts in st.types.items() if tu != ENDPOINT}
@@ -457,7 +471,8 @@ def _log_problems(path: Path, limit: int = 5) -> list[str]:
     return bad[-limit:]
 
 
-def worker(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str, gc_freeze: bool) -> dict:
+def worker(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str, gc_freeze: bool,
+           policies: str | None = None) -> dict:
     """Run one case with SIGTERM/SIGINT cancelling it, so Envoy is always stopped."""
 
     async def main() -> dict:
@@ -465,7 +480,7 @@ def worker(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
-        return await run_case(n, e, protocol, changes, warmup, log_level, gc_freeze)
+        return await run_case(n, e, protocol, changes, warmup, log_level, gc_freeze, policies)
 
     return asyncio.run(main())
 
@@ -474,12 +489,14 @@ def worker(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: 
 # Driver.
 
 
-def spawn(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str, gc_freeze: bool) -> dict:
+def spawn(n: int, e: int, protocol: str, changes: int, warmup: int, log_level: str, gc_freeze: bool,
+          policies: str | None = None) -> dict:
     """One case in a fresh interpreter, in its own process group (with its Envoy): on timeout or
     interrupt the group gets SIGTERM, then SIGKILL, so no Envoy outlives the benchmark."""
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", protocol, "--sizes", str(n),
            "--endpoints", str(e), "--changes", str(changes), "--warmup", str(warmup),
-           "--envoy-log-level", log_level] + (["--gc-freeze"] if gc_freeze else [])
+           "--envoy-log-level", log_level] + (["--gc-freeze"] if gc_freeze else []) + \
+        (["--policies", policies] if policies else [])
     return run_worker(cmd, f"N={n} {protocol}")
 
 
@@ -515,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="what-if: gc.freeze() once Envoy is ready, so full collections skip the loaded config")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table for the README")
     p.add_argument("--json", action="store_true", help="print every case's raw results as JSON lines too")
+    from policies import add_argument as add_policies_argument
+    add_policies_argument(p)
     p.add_argument("--worker", choices=PROTOCOLS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if not 0 < args.changes <= MAX_CHANGES:
@@ -531,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         print(json.dumps(worker(args.sizes[0], args.endpoints, args.worker, args.changes, args.warmup,
-                                args.envoy_log_level, args.gc_freeze)))
+                                args.envoy_log_level, args.gc_freeze, args.policies)))
         return 0
 
     def terminated(signum: int, frame: object) -> None:
@@ -541,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in args.sizes:
         for protocol in args.protocols:
-            r = spawn(n, args.endpoints, protocol, args.changes, args.warmup, args.envoy_log_level, args.gc_freeze)
+            r = spawn(n, args.endpoints, protocol, args.changes, args.warmup, args.envoy_log_level, args.gc_freeze,
+                      args.policies)
             rows.append(r)
             extra = f", extra pushes {r['extra_pushes']}" if r["extra_pushes"] else ""
             for line in r.get("envoy_log", []):

@@ -32,6 +32,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "ir_security": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
     "gateway": ("providers", "xds", *OUT, *LATER),
     "xds": ("providers", "gateway", *OUT, *LATER),
+    # The rate limit service reads the IR (what each route's rate limit is) and serves Envoy; xds
+    # may import it (to put the descriptors on routes), so it must not import xds.
+    "ratelimit": ("resources", "providers", "store", "incremental", "discovery", "gateway", "xds", *OUT, *LATER),
     "cluster": ("runtime", "pipeline", "cli", "explain"),  # envoy/ too renders bootstraps: a sibling
     # The manifests that run meshgate: derived from what the stages read, write and provision, never
     # from the running control plane (the CLI renders them without starting one).

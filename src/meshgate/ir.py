@@ -161,13 +161,16 @@ class RateLimitRule:
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """A route's rate limit: `Local` (each proxy counts alone, Envoy's local rate limit filter)
-    or `Global` (meshgate's rate limit service counts for every proxy). The first rule whose
-    selectors match a request decides it; a request no rule selects is not limited. `source`:
-    the policy (its descriptors' domain, for the rate limit service)."""
+    or `Global` (meshgate's rate limit service counts for every proxy). A request counts against
+    every rule whose selectors all match it and is refused when any of them is over; a request no
+    rule selects is not limited. `source`: the policy. A Global one names the Gateway's domain and
+    the route's key in it (ratelimit/descriptors.py), set when the policy is applied to a gateway."""
 
     scope: str
     rules: tuple[RateLimitRule, ...]
     source: SourceRef
+    domain: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,40 @@ class ClientValidation:
 
     ca: bytes
     insecure_fallback: bool = False
+    optional: bool = False  # a client without a certificate is let in; one with an invalid one is not
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """How a chain treats its clients (Envoy Gateway's ClientTrafficPolicy, `source`), None and
+    empty: Envoy's default. HTTP connection manager settings apply to HTTP chains, `tcp_idle_timeout_ms`
+    to TCP proxy chains, the TLS ones to chains terminating TLS. `tls_*` versions are Envoy's
+    names (TLSv1_2...); `headers_with_underscores` Envoy's action (ALLOW, REJECT_REQUEST, DROP_HEADER);
+    `early_headers`: changed before routing; `custom_ip_header`: the client address is this
+    header's (`custom_ip_reject`: 403 without it)."""
+
+    source: SourceRef | None = None
+    request_timeout_ms: int | None = None
+    idle_timeout_ms: int | None = None
+    tcp_idle_timeout_ms: int | None = None
+    connection_limit: int | None = None
+    headers_with_underscores: str | None = None
+    preserve_request_id: bool | None = None
+    early_headers: HeaderMutation | None = None
+    forward_client_cert: str | None = None  # Envoy's forward_client_cert_details (SANITIZE...)
+    client_cert_details: tuple[str, ...] = ()  # set_current_client_cert_details fields (subject, cert...)
+    xff_trusted_hops: int | None = None
+    custom_ip_header: str | None = None
+    custom_ip_reject: bool = False
+    tls_min: str | None = None
+    tls_max: str | None = None
+    ciphers: tuple[str, ...] = ()
+    ecdh_curves: tuple[str, ...] = ()
+    alpn: tuple[str, ...] | None = None
+    http1_preserve_case: bool = False
+    http1_trailers: bool = False
+    http2_stream_window: int | None = None
+    http2_max_streams: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +320,7 @@ class FilterChain:
     source_ips: tuple[str, ...] = ()
     client_validation: ClientValidation | None = None
     weighted: WeightedCluster | None = None
+    client: ClientSettings | None = None  # a ClientTrafficPolicy's settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +333,8 @@ class Listener:
     protocol: str  # HTTP, HTTPS, TLS, TCP, UDP, or MESH (a waypoint's: chains matched on destination)
     filter_chains: tuple[FilterChain, ...]
     proxy_protocol: bool = False  # the original destination comes in a PROXY protocol header
+    proxy_protocol_optional: bool = False  # connections without the header are let in too
+    buffer_limit_bytes: int | None = None  # per connection (a ClientTrafficPolicy's bufferLimit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +413,8 @@ class Tracing:
     # Named as a Service (`host` is then its DNS name, the gRPC authority): no cluster to `host`,
     # even when the Service does not resolve (spans then go nowhere).
     service_backed: bool = False
+    # OpenTelemetry over OTLP/HTTP (protobuf) to this path of the collector; None: OTLP over gRPC.
+    http_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +441,7 @@ class AccessLog:
     text: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     sinks: tuple[AccessLogSink, ...] = ()
+    matches: tuple[str, ...] = ()  # CEL expressions: only requests for which one holds are logged
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 # The controller meshgate is, and the GatewayClasses it owns without an object naming them
 # (as Istio provides `istio` and `istio-waypoint`); `istio-waypoint` is accepted for waypoints too.
 CONTROLLER_NAME = "meshgate.io/gateway-controller"
+# The cluster every proxy reaches meshgate by (its bootstrap's): xDS, and the rate limit service.
+XDS_CLUSTER = "meshgate-xds"
 BUILTIN_CLASSES = ("meshgate", "meshgate-waypoint")
 WAYPOINT_CLASSES = ("meshgate-waypoint", "istio-waypoint")
 

@@ -30,3 +30,10 @@ def test_route_changes_with_held_contexts() -> None:
     (row,) = _run("--contexts", "3")
     assert row["contexts"] == 3
     assert {k for k, v in row.items() if isinstance(v, dict)} == {"route-add", "route-edit"}
+
+
+def test_changes_with_policies_take_the_same_paths() -> None:
+    for kind in ("all", "routes"):
+        (row,) = _run("--policies", kind)
+        paths = {k: v["paths"] for k, v in row.items() if isinstance(v, dict)}
+        assert paths["slice-edit"] == ["endpoints"] and paths["route-edit"] == ["full"]

@@ -60,3 +60,20 @@ def test_fanout_reports_per_proxy_costs_and_the_time_until_all_have_a_change() -
         assert 0 < change["first_s"] <= change["all_s"] < 300 and change["cpu_s"] > 0
     header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["P"])
     assert lines[header + 1].split()[:2] == ["3", "2"]
+
+
+def test_ratelimit_reports_decisions_per_second_in_process_and_over_grpc() -> None:
+    lines = bench("ratelimit.py", "--requests", "200", "--clients", "20", "--concurrency", "4", "--json")
+    (record,) = [json.loads(line) for line in lines if line.startswith("{")]
+    assert record["requests"] == 200 and record["clients"] == 20
+    assert record["in_process"]["per_s"] > 0 and record["grpc"]["per_s"] > 0
+    assert record["in_process"]["counter_bytes"] > 0
+    assert lines[0].startswith("in-process: ") and lines[1].startswith("grpc: ")
+
+
+@pytest.mark.envoy
+def test_push_with_policies_watches_the_policy_clusters() -> None:
+    # The changed endpoint's cluster is its policy's variant: a wrong name would never see the push.
+    lines = bench("push.py", "--sizes", "12", "--changes", "3", "--warmup", "1", "--protocols", "delta",
+                  "--policies", "all")
+    assert any(line.split()[:2] == ["12", "Delta"] for line in lines)

@@ -11,7 +11,7 @@ from meshgate.deploy.render import manifests
 from meshgate.deploy.settings import ManifestOptions
 from tests.kubeapi import Running, running_emulator
 from tests.kubeapi_tests.helpers import request
-from tests.kubernetes.crds import ENVOY_GATEWAY, GATEWAY_API, ISTIO, crds
+from tests.kubernetes.crds import ENVOY_GATEWAY, GATEWAY_API, ISTIO, ISTIO_SECURITY, crds
 
 
 async def _served(em: Running) -> dict[tuple[str, str], tuple[str, bool]]:
@@ -32,7 +32,7 @@ def test_every_object_applies_and_every_rbac_resource_exists(tmp_path: Path) -> 
 
     async def body() -> None:
         async with running_emulator(tmp_path) as em:
-            for crd in crds((GATEWAY_API, ISTIO, ENVOY_GATEWAY)):  # meshgate's own CRD is among the manifests
+            for crd in crds((GATEWAY_API, ISTIO, ISTIO_SECURITY, ENVOY_GATEWAY)):  # meshgate's own CRD is among the manifests
                 status, answer = await request(em, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
                                                crd)
                 assert status == 201, answer

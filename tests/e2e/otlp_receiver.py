@@ -4,6 +4,7 @@ attributes and its resource's."""
 
 from __future__ import annotations
 
+import http.server
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ class OtlpReceiver:
     logs: list[LogRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: grpc.Server | None = None
+    _http: http.server.ThreadingHTTPServer | None = None
 
-    def _export(self, request: service.ExportTraceServiceRequest, context: grpc.ServicerContext
+    def _export(self, request: service.ExportTraceServiceRequest, context: grpc.ServicerContext | None
                 ) -> service.ExportTraceServiceResponse:
         got = []
         for rs in request.resource_spans:
@@ -83,6 +85,45 @@ class OtlpReceiver:
         self._server.start()
         return port
 
+    def start_http(self, address: str) -> int:
+        """Listen for OTLP/HTTP (protobuf, POST /v1/traces) on `address` (a free port); the port."""
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                out = b""
+                for _ in range(10_000):  # bounded: a chunk header, its data, CRLF; size 0 ends it
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        break
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
+                return out
+
+            def do_POST(self) -> None:
+                body = self._body()
+                if self.path != "/v1/traces":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                reply = receiver._export(service.ExportTraceServiceRequest.FromString(body), None)
+                data = reply.SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._http = http.server.ThreadingHTTPServer((address, 0), Handler)
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        return self._http.server_address[1]
+
     def received(self) -> list[Span]:
         with self._lock:
             return list(self.spans)
@@ -94,3 +135,6 @@ class OtlpReceiver:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop(None)
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()

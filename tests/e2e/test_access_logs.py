@@ -70,6 +70,9 @@ spec:
         sinks:
         - type: OpenTelemetry
           openTelemetry: {_collector(base, receiver_port, via_service)}
+      - format: {{type: Text, text: "matched %REQ(:PATH)%"}}
+        matches: ["request.path == '/logged'", "request.headers['x-log'] == 'yes'"]
+        sinks: [{{type: File, file: {{path: "{log_file.with_name('matched.log')}"}}}}]
 ---
 apiVersion: gateway.meshgate.io/v1alpha1
 kind: GatewayParameters
@@ -116,6 +119,7 @@ def test_access_logs_go_to_their_sinks_in_their_formats(tmp_path: Path, via_serv
         await runner.start()
         try:
             await _until_ok(f"http://{base}.1:{LISTEN_PORT}/logged")
+            await _until_ok(f"http://{base}.1:{LISTEN_PORT}/unmatched")
             await _until_ok(f"http://{base}.2:{LISTEN_PORT}/quiet-request")
             deadline = time.monotonic() + WAIT
             while time.monotonic() < deadline and not (
@@ -125,6 +129,7 @@ def test_access_logs_go_to_their_sinks_in_their_formats(tmp_path: Path, via_serv
             # The quiet Envoy's stdout is flushed every 0.5 s (--file-flush-interval-msec): a record
             # of its request would be there by now.
             await asyncio.sleep(1.5)
+            matched.extend((log_file.with_name("matched.log").read_text() or "").splitlines())
             return log_file.read_text() if log_file.exists() else "", receiver.received_logs(), \
                 (work / "e2e_quiet.envoy.log").read_text()
         finally:
@@ -132,8 +137,12 @@ def test_access_logs_go_to_their_sinks_in_their_formats(tmp_path: Path, via_serv
             echo.stop()
             receiver.stop()
 
+    matched: list[str] = []
     text, records, quiet_log = asyncio.run(asyncio.wait_for(body(), 120))
     assert "text GET /logged 200 e2e/web/rule/0/match/0" in text.splitlines()
+    assert "text GET /unmatched 200 e2e/web/rule/0/match/0" in text.splitlines()
+    # The setting with matches logs only what one of its CEL expressions selects.
+    assert "matched /logged" in matched and not any("/unmatched" in line for line in matched)
     (record,) = [r for r in records if r.attributes.get("path") == "/logged"]
     assert record.attributes["status"] == "200"
     assert '"kind":"HTTPRoute","name":"web"' in record.attributes["route"]

@@ -24,14 +24,16 @@ pytestmark = pytest.mark.envoy
 SPAN_WAIT = 20.0  # Envoy's OpenTelemetry tracer flushes every 5 s
 
 
-def _provider(base: str, receiver_port: int, via_service: bool) -> str:
-    """The provider: the receiver's address and port, or a Service whose EndpointSlice is the receiver."""
+def _provider(base: str, receiver_port: int, via_service: bool, http: bool = False) -> str:
+    """The provider: the receiver's address and port, or a Service whose EndpointSlice is the
+    receiver; OTLP over gRPC, or with `http` OTLP/HTTP."""
+    protocol = ", protocol: HTTP" if http else ""
     if via_service:
-        return "{type: OpenTelemetry, backendRefs: [{name: otel, port: 4317}], serviceName: storefront}"
-    return f"{{type: OpenTelemetry, host: {base}.20, port: {receiver_port}, serviceName: storefront}}"
+        return f"{{type: OpenTelemetry, backendRefs: [{{name: otel, port: 4317}}], serviceName: storefront{protocol}}}"
+    return f"{{type: OpenTelemetry, host: {base}.20, port: {receiver_port}, serviceName: storefront{protocol}}}"
 
 
-def config(base: str, receiver_port: int, via_service: bool = False) -> str:
+def config(base: str, receiver_port: int, via_service: bool = False, http: bool = False) -> str:
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {{name: gw, namespace: e2e}}
@@ -51,7 +53,7 @@ spec:
       customTags:
         env: {{type: Literal, literal: {{value: prod}}}}
         caller: {{type: RequestHeader, requestHeader: {{name: x-caller, defaultValue: nobody}}}}
-      provider: {_provider(base, receiver_port, via_service)}
+      provider: {_provider(base, receiver_port, via_service, http)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -64,14 +66,15 @@ spec:
 {service_yaml("otel", 4317, receiver_port, [endpoint_yaml(f"{base}.20", ready=True)], port_name="otlp")}"""
 
 
-@pytest.mark.parametrize("via_service", [False, True], ids=["host", "backendRefs"])
-def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, via_service: bool) -> None:
+@pytest.mark.parametrize("via_service, http", [(False, False), (True, False), (False, True), (True, True)],
+                         ids=["host", "backendRefs", "http-host", "http-backendRefs"])
+def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, via_service: bool, http: bool) -> None:
     base = free_subnet()
     receiver = OtlpReceiver()
-    port = receiver.start(f"{base}.20")
+    port = receiver.start_http(f"{base}.20") if http else receiver.start(f"{base}.20")
     cfg = tmp_path / "config"
     cfg.mkdir()
-    (cfg / "all.yaml").write_text(config(base, port, via_service))
+    (cfg / "all.yaml").write_text(config(base, port, via_service, http))
     echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
     echo.start()
 

@@ -10,6 +10,7 @@ from meshgate.deploy.settings import ManifestOptions
 
 GATEWAY_API = "gateway.networking.k8s.io"
 ISTIO = "networking.istio.io"
+ISTIO_SECURITY = "security.istio.io"
 MESHGATE = "gateway.meshgate.io"
 ENVOY_GATEWAY = "gateway.envoyproxy.io"
 
@@ -28,7 +29,10 @@ KINDS: list[tuple[str, str, str, bool, tuple[str, ...]]] = [
     (ISTIO, "ServiceEntry", "serviceentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "WorkloadEntry", "workloadentries", True, ("v1", "v1beta1", "v1alpha3")),
     (ISTIO, "DestinationRule", "destinationrules", True, ("v1", "v1beta1", "v1alpha3")),
+    (ISTIO_SECURITY, "AuthorizationPolicy", "authorizationpolicies", True, ("v1", "v1beta1")),
+    (ISTIO_SECURITY, "RequestAuthentication", "requestauthentications", True, ("v1", "v1beta1")),
     (ENVOY_GATEWAY, "BackendTrafficPolicy", "backendtrafficpolicies", True, ("v1alpha1",)),
+    (ENVOY_GATEWAY, "ClientTrafficPolicy", "clienttrafficpolicies", True, ("v1alpha1",)),
     (ENVOY_GATEWAY, "SecurityPolicy", "securitypolicies", True, ("v1alpha1",)),
 ]
 
@@ -48,7 +52,7 @@ def crd(group: str, kind: str, plural: str, namespaced: bool, versions: tuple[st
     }
 
 
-def crds(groups: tuple[str, ...] = (GATEWAY_API, ISTIO, MESHGATE, ENVOY_GATEWAY)) -> list[dict]:
+def crds(groups: tuple[str, ...] = (GATEWAY_API, ISTIO, ISTIO_SECURITY, MESHGATE, ENVOY_GATEWAY)) -> list[dict]:
     """The CRDs of the given API groups (meshgate's own as `meshgate manifests` renders it)."""
     own = [gateway_parameters_crd(ManifestOptions())] if MESHGATE in groups else []
     return [crd(*k) for k in KINDS if k[0] in groups] + own

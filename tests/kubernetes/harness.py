@@ -54,6 +54,7 @@ PATHS = {
     "Lease": "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
     "GatewayParameters": "/apis/gateway.meshgate.io/v1alpha1/namespaces/{ns}/gatewayparameters",
     "BackendTrafficPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/backendtrafficpolicies",
+    "ClientTrafficPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/clienttrafficpolicies",
     "SecurityPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/securitypolicies",
 }
 

@@ -1,4 +1,4 @@
-"""Envoy Gateway's policies in a cluster: a BackendTrafficPolicy created through the API reaches
+"""Envoy Gateway's policies in a cluster: a BackendTrafficPolicy (and a ClientTrafficPolicy) created through the API reaches
 the provisioned Envoy (its fault injection answers), its status is written on it (Accepted, the
 Gateway as ancestor), and deleting it takes its effect away."""
 
@@ -36,6 +36,39 @@ def test_a_policy_created_through_the_api_is_applied_and_its_status_written(tmp_
                     assert [a["ancestorRef"]["name"] for a in ancestors] == ["gw"]
                     await c.delete("BackendTrafficPolicy", NAMESPACE, "teapot")
                     assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
+
+    run(scenario())
+
+
+CLIENT_POLICY = {
+    "apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "ClientTrafficPolicy",
+    "metadata": {"name": "early", "namespace": NAMESPACE},
+    "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}],
+             "headers": {"earlyRequestHeaders": {"set": [{"name": "x-early", "value": "set"}]}}},
+}
+
+
+def test_a_client_traffic_policy_created_through_the_api_is_applied_and_its_status_written(tmp_path: Path) -> None:
+    """A ClientTrafficPolicy on the Gateway: the Envoy's connection manager sets a header before
+    routing (the echo sees it), its status names the Gateway, deleting it takes it away."""
+    async def scenario() -> None:
+        async with cluster(tmp_path) as c:
+            with echo(f"{c.base}.11", 9001, "web-1"):
+                await create_web(c)
+                async with serving(c, free_port()), kubelet(c):
+                    assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
+                    await c.create(CLIENT_POLICY)
+                    await c.until_reply("/", lambda r: r.header("x-early") == ["set"])
+
+                    async def accepted() -> dict | None:
+                        cond = await c.condition("ClientTrafficPolicy", "early", "Accepted")
+                        return cond if cond is not None and cond.get("status") == "True" else None
+                    await c.until("the policy's Accepted condition", accepted)
+                    policy = await c.get("ClientTrafficPolicy", NAMESPACE, "early")
+                    assert policy is not None
+                    assert [a["ancestorRef"]["name"] for a in policy["status"]["ancestors"]] == ["gw"]
+                    await c.delete("ClientTrafficPolicy", NAMESPACE, "early")
+                    await c.until_reply("/", lambda r: r.status == 200 and r.header("x-early") == [])
 
     run(scenario())
 

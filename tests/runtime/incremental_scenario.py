@@ -493,6 +493,31 @@ SLOTS["policy-2"] = [
 ]
 
 
+def _ctp(name: str, section: str, body: str, created: str = CREATED) -> str:
+    section_ref = f", sectionName: {section}" if section else ""
+    return f"""apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {{name: {name}, namespace: gw, creationTimestamp: "{created}"}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: Gateway, name: web{section_ref}}}]
+{body}"""
+
+
+# ClientTrafficPolicies on the web Gateway: the whole Gateway (a connection limit, the PROXY
+# protocol, header handling), or its http listener alone (TLS-free settings), which then
+# overrides the Gateway's.
+SLOTS["client-policy"] = [
+    None,
+    _ctp("clients", "", "  connection: {connectionLimit: {value: 50}}\n  proxyProtocol: {optional: true}\n"
+         "  headers: {withUnderscoresAction: DropHeader}\n"),
+    _ctp("clients", "", "  timeout: {http: {idleTimeout: 30s}}\n"),
+]
+SLOTS["client-policy-listener"] = [
+    None,
+    _ctp("http-only", "http", "  clientIPDetection: {xForwardedFor: {numTrustedHops: 2}}\n", "2026-06-01T00:00:00Z"),
+]
+
+
 def _security(name: str, target: str, body: str) -> str:
     return f"""apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: SecurityPolicy

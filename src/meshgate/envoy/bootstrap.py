@@ -38,11 +38,11 @@ from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.json_format import MessageToJson
 
 from ..discovery.model import Locality
+from ..naming import XDS_CLUSTER
 from ..resources.formats import RE2_MAX_PROGRAM_SIZE
 from ..xds.proxy import ANNOTATIONS_KEY, ProxyIdentity, check_gateway, locality_proto, node_metadata
 from .stats import DEFAULT_PREFIXES, stats_config
 
-XDS_CLUSTER = "meshgate-xds"
 _HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 

@@ -86,11 +86,15 @@ def insecure_fallback_conditions(gw: Gateway) -> list[Condition]:
 
 def referenced_config_maps(store: Store) -> set[tuple[str, str]]:
     """(namespace, name) of every ConfigMap a Gateway's frontend validation, a
-    BackendTLSPolicy's caCertificateRefs or a SecurityPolicy's JWKS names: the only ConfigMaps
-    translation reads."""
+    BackendTLSPolicy's or a ClientTrafficPolicy's caCertificateRefs or a SecurityPolicy's JWKS names:
+    the only ConfigMaps translation reads."""
     out: set[tuple[str, str]] = {(policy.meta.namespace, ref.name) for policy in store.list("BackendTLSPolicy")
                                  for ref in policy.ca_certificate_refs if ref.group == "" and ref.kind == "ConfigMap"}
-    for sp in store.list("SecurityPolicy"):
+    for ctp in store.list("ClientTrafficPolicy"):  # tls.clientValidation's CA bundles
+        for ca in ctp.tls.ca_refs if ctp.tls is not None else ():
+            if ca.kind == "ConfigMap":
+                out.add((ca.namespace or ctp.meta.namespace, ca.name))
+    for sp in store.list("SecurityPolicy"):  # jwt.providers' localJWKS valueRefs
         for provider in sp.jwt.providers if sp.jwt is not None else ():
             if provider.local_ref is not None:
                 out.add((provider.local_ref.namespace or sp.meta.namespace, provider.local_ref.name))

@@ -45,7 +45,8 @@ def access_logs(gw: Gateway, store: Store, gc: GatewayClass | None = None,
             if discovery is not None else None
         return ir.AccessLogSink(k.type, k.path, _service_host(k.service, params), k.port, k.resources, collector,
                                 service_backed=True)
-    return tuple(ir.AccessLog(s.format, s.text, s.json, tuple(sink(i, j, k) for j, k in enumerate(s.sinks)))
+    return tuple(ir.AccessLog(s.format, s.text, s.json, tuple(sink(i, j, k) for j, k in enumerate(s.sinks)),
+                              s.matches)
                  for i, s in enumerate(found.settings))
 
 
@@ -83,12 +84,13 @@ def tracing(gw: Gateway, store: Store, gc: GatewayClass | None = None,
     found = params.tracing
     tags = tuple(ir.TracingTag(t.name, t.type, t.value, t.default) for t in found.custom_tags)
     collector = _collector(params, found.service, TRACING_CLUSTER, discovery, store,
-                           found.provider == "OpenTelemetry") if discovery is not None else None
+                           found.provider == "OpenTelemetry" and found.http_path is None) \
+        if discovery is not None else None
     host = found.host or (_service_host(found.service, params) if found.service is not None else "")
     port = found.service.port if found.service is not None and not found.host else found.port
     return ir.Tracing(found.provider, host, port, found.service_name or f"{gw.meta.name}.{gw.meta.namespace}",
                       found.sampling_percent, tags, found.trace_id_128bit, found.shared_span_context, collector,
-                      service_backed=found.service is not None and not found.host)
+                      service_backed=found.service is not None and not found.host, http_path=found.http_path)
 
 
 def collector_clusters(t: ir.Tracing | None,

@@ -32,6 +32,7 @@ from .listener_sets import ListenerSetState, decide_conditions, merge_listener_s
 from .listeners import ListenerState, validate_listeners
 from .passthrough_clusters import backend_tls_targets, without_backend_tls
 from .policies.apply import GatewayPolicies
+from .policies.client_traffic import client_policies
 from .rejected import rejected_statuses
 from .route_kinds import ROUTE_KINDS, route_kind
 from .route_outcomes import attachment_token, serve
@@ -181,12 +182,15 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
     targeted = backend_tls_targets(store, discovery)
     policies = GatewayPolicies(store, table.policies, discovery)
+    client_traffic = client_policies(store)
     for (ns, name), state in states.items():
         gw = state.gateway
         listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
         resolved = {cname: cref for ls in state.listeners for route, _ in ls.attached
                     for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items()}
         listeners, plain = without_backend_tls(listeners, resolved, targeted)
+        if client_traffic is not None:
+            listeners = client_traffic.apply((ns, name), listeners)
         variants: dict[str, ir.ClusterRef] = {}
         if policies:
             configs, variants = policies.apply((ns, name), configs, resolved)
@@ -241,6 +245,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         out.status.extend(policies.statuses(route_parents, set(states), now))
         out.problems.extend(policies.problems)
         policies.done()
+    if client_traffic is not None:
+        out.status.extend(client_traffic.statuses(set(states), now))
+        out.problems.extend(client_traffic.problems)
     out.status.extend(rejected_statuses(store, owned, now))
     return out
 

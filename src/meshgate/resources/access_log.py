@@ -21,6 +21,7 @@ SCHEMA: dict = {
         "disable": {"type": "boolean"},
         "settings": {"type": "array", "items": {
             "type": "object", "required": ["sinks"], "properties": {
+                "matches": {"type": "array", "items": {"type": "string"}},
                 "format": {"type": "object", "required": ["type"], "properties": {
                     "type": {"type": "string", "enum": list(FORMATS)},
                     "text": {"type": "string"},
@@ -59,6 +60,7 @@ class AccessLogSetting:
     text: str = ""
     json: tuple[tuple[str, str], ...] = ()
     sinks: tuple[AccessLogSink, ...] = ()
+    matches: tuple[str, ...] = ()  # CEL expressions: a request is logged when one holds (none: every request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +105,14 @@ def _setting(f: Fields) -> AccessLogSetting | None:
     if fmt is not None and kind == "JSON" and text:
         fmt.error("text", "only for type Text")
     sinks = [sink for sf in f.maps("sinks", required=True, min_items=1) if (sink := _sink(sf)) is not None]
+    matches = f.strs("matches") or []
+    for i, m in enumerate(matches):
+        if not m.strip():
+            f.error(f"matches[{i}]", "must be a CEL expression, got an empty string")
     if kind is None or not sinks:
         return None
-    return AccessLogSetting(kind, text if kind == "Text" else "", fields if kind == "JSON" else (), tuple(sinks))
+    return AccessLogSetting(kind, text if kind == "Text" else "", fields if kind == "JSON" else (), tuple(sinks),
+                            tuple(m for m in matches if m.strip()))
 
 
 def parse_access_log(f: Fields) -> AccessLogging:

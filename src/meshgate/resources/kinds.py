@@ -9,12 +9,14 @@ from typing import Any
 from . import core, gateway_api, istio, meshgate_kinds
 from .envoy_gateway import GROUP as EG_GROUP
 from .envoy_gateway.backend_traffic_policy import parse_backend_traffic_policy
+from .envoy_gateway.client_traffic_policy import parse_client_traffic_policy
 from .envoy_gateway.security_policy import parse_security_policy
 from .fields import Fields
 from .gateway_api.backend_tls_policy import parse_backend_tls_policy
 from .gateway_api.grpc_route import parse_grpc_route
 from .gateway_api.listener_set import parse_listener_set
 from .gateway_api.stream_routes import parse_tcp_route, parse_tls_route, parse_udp_route
+from .istio.security import SECURITY_GROUP, parse_authorization_policy, parse_request_authentication
 from .meta import Meta, Source
 
 Parser = Callable[[Fields, Meta, Source], Any]
@@ -57,7 +59,10 @@ KINDS: dict[tuple[str, str], KindSpec] = {
         KindSpec(istio.GROUP, "ServiceEntry", _ISTIO_VERSIONS, True, istio.parse_service_entry),
         KindSpec(istio.GROUP, "WorkloadEntry", _ISTIO_VERSIONS, True, istio.parse_workload_entry),
         KindSpec(istio.GROUP, "DestinationRule", _ISTIO_VERSIONS, True, istio.parse_destination_rule),
+        KindSpec(SECURITY_GROUP, "AuthorizationPolicy", ("v1", "v1beta1"), True, parse_authorization_policy),
+        KindSpec(SECURITY_GROUP, "RequestAuthentication", ("v1", "v1beta1"), True, parse_request_authentication),
         KindSpec(EG_GROUP, "BackendTrafficPolicy", ("v1alpha1",), True, parse_backend_traffic_policy),
+        KindSpec(EG_GROUP, "ClientTrafficPolicy", ("v1alpha1",), True, parse_client_traffic_policy),
         KindSpec(EG_GROUP, "SecurityPolicy", ("v1alpha1",), True, parse_security_policy),
         KindSpec(meshgate_kinds.GROUP, meshgate_kinds.KIND, (meshgate_kinds.VERSION,), True,
                  meshgate_kinds.parse_gateway_parameters),

@@ -11,6 +11,8 @@ from .collectors import BACKEND_REFS_SCHEMA, CollectorService, parse_collector
 from .fields import Fields
 
 PROVIDERS = ("OpenTelemetry", "Zipkin")
+PROTOCOLS = ("GRPC", "HTTP")  # how OpenTelemetry spans travel: OTLP over gRPC, or OTLP/HTTP (protobuf)
+OTLP_HTTP_PATH = "/v1/traces"
 TAG_TYPES = ("Literal", "RequestHeader", "Environment")
 DEFAULT_PORTS = {"OpenTelemetry": 4317, "Zipkin": 9411}
 
@@ -35,6 +37,8 @@ SCHEMA: dict = {
             "backendRefs": BACKEND_REFS_SCHEMA,
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
             "serviceName": {"type": "string"},
+            "protocol": {"type": "string", "enum": list(PROTOCOLS)},
+            "path": {"type": "string"},
             "zipkin": {"type": "object", "properties": {
                 "enable128BitTraceId": {"type": "boolean"},
                 "disableSharedSpanContext": {"type": "boolean"}}}}},
@@ -66,6 +70,8 @@ class Tracing:
     trace_id_128bit: bool = False  # Zipkin
     shared_span_context: bool = True  # Zipkin
     service: CollectorService | None = None  # provider.backendRefs, instead of host and port
+    # OpenTelemetry over OTLP/HTTP: the collector's path (provider.protocol HTTP); None: gRPC.
+    http_path: str | None = None
 
 
 def _custom_tags(f: Fields) -> tuple[CustomTag, ...]:
@@ -118,10 +124,20 @@ def parse_tracing(f: Fields) -> Tracing | None:
             percent = 100.0 * numerator / denominator
     zipkin = provider.map("zipkin")
     tags = _custom_tags(f)
+    protocol = provider.str("protocol", enum=PROTOCOLS) or "GRPC"
+    path = provider.str("path", min_len=1)
+    if path is not None and not path.startswith("/"):
+        provider.error("path", f"invalid path {path!r}: must start with /")
+    if kind == "Zipkin" and provider.has("protocol"):
+        provider.error("protocol", "only for the OpenTelemetry provider")
+    if path is not None and protocol != "HTTP":
+        provider.error("path", "only with protocol HTTP")
+    http_path = (path or OTLP_HTTP_PATH) if kind == "OpenTelemetry" and protocol == "HTTP" else None
+    default_port = 4318 if http_path is not None else DEFAULT_PORTS.get(kind or "", 0)
     if kind is None or collector is None:
         return None
-    return Tracing(kind, collector.host, collector.port or DEFAULT_PORTS[kind], percent, tags,
+    return Tracing(kind, collector.host, collector.port or default_port, percent, tags,
                    provider.str("serviceName") or "",
                    trace_id_128bit=bool(zipkin.bool("enable128BitTraceId")) if zipkin is not None else False,
                    shared_span_context=not (zipkin.bool("disableSharedSpanContext") if zipkin is not None else False),
-                   service=collector.service)
+                   service=collector.service, http_path=http_path)

@@ -79,6 +79,7 @@ class ControlPlane:
         self.translation_errors: list[InputError] = []  # input problems only translation sees
         self.on_gateways: Callable[[list[GatewayConfig]], None] | None = None  # gateways came, went, or changed infrastructure
         self.on_applied: Callable[[], None] | None = None  # a change set was applied (status may have moved)
+        self.on_configs: Callable[[list[GatewayConfig]], None] | None = None  # after every translation
         self.reload_log = ReloadLog()  # logs each reload; its `streams` says how many proxies a push wakes
         self._pending = ChangeSet()
         self._flush: asyncio.TimerHandle | None = None
@@ -420,6 +421,8 @@ class ControlPlane:
         for key in self._contexts:
             self._build_context(key)
         self.route_builder.sweep()
+        if self.on_configs is not None:
+            self.on_configs(self.configs)
         # Gateways that appear or vanish, or whose infrastructure (their Envoy's node metadata) changed.
         if self.on_gateways is not None and before != {(c.key, c.infrastructure) for c in self.configs}:
             self._write(self.on_gateways, self.configs)

@@ -33,6 +33,8 @@ from ..ir import GatewayConfig, Infrastructure
 from ..providers.base import Provider
 from ..providers.files import FileProvider
 from ..providers.kubernetes.connection import Connection
+from ..ratelimit.limits import build_table, gateway_limits
+from ..ratelimit.service import RateLimitServicer
 from ..resources.loader import InputLimits
 from ..xds.cache import SnapshotCache
 from ..xds.limits import XdsLimits
@@ -140,6 +142,9 @@ class Runner:
                                     shared_host=self.options.envoys,
                                     max_views=self.options.xds_limits.max_views,
                                     emulate_slice_controller=not in_cluster)
+        # Global rate limits: the service on the xDS port, its table following every translation.
+        self.rate_limits = RateLimitServicer()
+        self.control.on_configs = lambda configs: self.rate_limits.update(build_table(gateway_limits(configs)))
         self.server: grpc.aio.Server | None = None
         self.service: AggregatedDiscoveryService | None = None
         self.xds_port = 0
@@ -194,7 +199,8 @@ class Runner:
                                              ready=self.control.ready)
         tls = self._server_tls()
         try:
-            self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port, tls)
+            self.server, self.xds_port = await start_server(service, opts.xds_address, opts.xds_port, tls,
+                                                            services=[self.rate_limits.add_to_server])
         except OSError as exc:
             raise StartError(f"cannot serve xDS on {opts.xds_address}:{opts.xds_port}: {_why(exc)}") from None
         self.service = service

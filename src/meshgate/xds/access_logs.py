@@ -15,6 +15,7 @@ from envoy.config.accesslog.v3 import accesslog_pb2
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import grpc_service_pb2, substitution_format_string_pb2
 from envoy.extensions.access_loggers.file.v3 import file_pb2
+from envoy.extensions.access_loggers.filters.cel.v3 import cel_pb2
 from envoy.extensions.access_loggers.grpc.v3 import als_pb2
 from envoy.extensions.access_loggers.open_telemetry.v3 import logs_service_pb2
 from envoy.extensions.access_loggers.stream.v3 import stream_pb2
@@ -85,6 +86,16 @@ def _otel(log: ir.AccessLog, sink: ir.AccessLogSink, cluster: str) -> accesslog_
     return accesslog_pb2.AccessLog(name="envoy.access_loggers.open_telemetry", typed_config=to_any(config))
 
 
+def _filter(matches: tuple[str, ...]) -> accesslog_pb2.AccessLogFilter | None:
+    """Log only requests for which one of the CEL expressions holds (Envoy's CEL access log filter)."""
+    filters = [accesslog_pb2.AccessLogFilter(extension_filter=accesslog_pb2.ExtensionFilter(
+        name="envoy.access_loggers.extension_filters.cel", typed_config=to_any(cel_pb2.ExpressionFilter(expression=m))))
+        for m in matches]
+    if len(filters) > 1:
+        return accesslog_pb2.AccessLogFilter(or_filter=accesslog_pb2.OrFilter(filters=filters))
+    return filters[0] if filters else None
+
+
 def access_loggers(logs: tuple[ir.AccessLog, ...] | None) -> tuple[accesslog_pb2.AccessLog, ...]:
     """The access loggers of every HTTP connection manager of a gateway (None: meshgate's default).
     An OpenTelemetry sink whose collector Service does not resolve is left out (no cluster to name)."""
@@ -93,17 +104,23 @@ def access_loggers(logs: tuple[ir.AccessLog, ...] | None) -> tuple[accesslog_pb2
     out: list[accesslog_pb2.AccessLog] = []
     for i, log in enumerate(logs):
         fmt = _format(log)
+        only = _filter(log.matches)
+        made: list[accesslog_pb2.AccessLog] = []
         for j, sink in enumerate(log.sinks):
             if sink.type == "File":
                 file = file_pb2.FileAccessLog(path=sink.path)
                 if fmt is not None:
                     file.log_format.CopyFrom(fmt)
-                out.append(accesslog_pb2.AccessLog(name="envoy.access_loggers.file", typed_config=to_any(file)))
+                made.append(accesslog_pb2.AccessLog(name="envoy.access_loggers.file", typed_config=to_any(file)))
             elif sink.collector is not None:
-                out.append(_otel(log, sink, sink.collector.name))
+                made.append(_otel(log, sink, sink.collector.name))
             elif not sink.service_backed:
-                out.append(_otel(log, sink, access_log_collector(i, j)))
+                made.append(_otel(log, sink, access_log_collector(i, j)))
             # else: a collector Service that does not resolve has no cluster: left out
+        if only is not None:
+            for logger in made:
+                logger.filter.CopyFrom(only)
+        out.extend(made)
     return tuple(out)
 
 

@@ -5,6 +5,13 @@ backends), and load-balances only over those that pass; with locality priorities
 endpoints fail its probes hands its traffic to the next (per proxy: each proxy probes its own
 priorities). An endpoint sent as unhealthy stays unhealthy whatever its probes say (EDS health
 wins over active checks in Envoy's default), so kube-proxy's readiness still rules.
+
+Envoy probes at its `no_traffic_interval` (60s unless set) until it has counted a connection
+on the cluster, and it counts with the cluster's `upstream_cx_total` statistic, which meshgate's
+default stats inclusion list does not instantiate (envoy/stats.py): without per-cluster stats
+the probes would stay 60s apart for good, and a stopped endpoint would keep its traffic for up
+to a minute. The check's interval is therefore also its no-traffic interval: probes are as
+often as the policy says, used or not.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ def _payload(data: bytes) -> health_check_pb2.HealthCheck.Payload:
 def health_check(hc: ActiveHealthCheck, authority: str) -> health_check_pb2.HealthCheck:
     """The Envoy health check; `authority` is the Host of HTTP probes when the check names none."""
     out = health_check_pb2.HealthCheck(
-        timeout=duration_ms(hc.timeout_ms), interval=duration_ms(hc.interval_ms))
+        timeout=duration_ms(hc.timeout_ms), interval=duration_ms(hc.interval_ms),
+        no_traffic_interval=duration_ms(hc.interval_ms))
     out.unhealthy_threshold.value = hc.unhealthy_threshold
     out.healthy_threshold.value = hc.healthy_threshold
     if hc.type == "HTTP":

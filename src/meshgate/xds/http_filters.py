@@ -20,8 +20,11 @@ from envoy.type.v3 import percent_pb2
 from google.protobuf.message import Message
 
 from .. import ir
+from ..naming import XDS_CLUSTER
+from ..ratelimit.filter import FILTER_NAME as RATE_LIMIT_FILTER
+from ..ratelimit.filter import rate_limit_filter
 from .common import duration_ms, to_any
-from .rate_limits import LOCAL_RATE_LIMIT_FILTER, local_rate_limit
+from .rate_limits import LOCAL_RATE_LIMIT_FILTER, global_rate_limit, local_rate_limit
 from .route_filters import cors_policy, stateful_session
 from .security.api_key import API_KEY_FILTER, api_key_entries, api_key_per_route
 from .security.basic_auth import BASIC_AUTH_FILTER, basic_auth_entries, basic_auth_per_route
@@ -112,6 +115,10 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
         name=LOCAL_RATE_LIMIT_FILTER, typed_config=to_any(lrl.LocalRateLimit(stat_prefix="http_local_rate_limit"))),
         lambda r: r.rate_limit is not None and r.rate_limit.scope == "Local",
         lambda r: local_rate_limit(r.rate_limit)),  # type: ignore[arg-type]
+    # The domain here is a placeholder: each route's config names its Gateway's.
+    OptionalFilter(RATE_LIMIT_FILTER, rate_limit_filter("meshgate", XDS_CLUSTER),
+                   lambda r: r.rate_limit is not None and r.rate_limit.scope == "Global",
+                   lambda r: global_rate_limit(r.rate_limit)),  # type: ignore[arg-type]
 )
 FILTERS_BY_NAME = {f.name: f for f in OPTIONAL_FILTERS}
 

@@ -28,6 +28,7 @@ from xds.core.v3 import extension_pb2
 from xds.type.matcher.v3 import matcher_pb2
 
 from .. import ir
+from .client_settings import configure_manager, configure_tcp_proxy, configure_tls, connection_limit
 from .common import ADS, to_any
 from .metadata import set_metadata
 from .scopes import scoped_routes
@@ -37,6 +38,9 @@ from .telemetry import ConnectionTelemetry
 _ROUTER = hcm.HttpFilter(name="envoy.filters.http.router", typed_config=to_any(router_pb2.Router()))
 _PROXY_PROTOCOL = lc.ListenerFilter(name="envoy.filters.listener.proxy_protocol",
                                     typed_config=to_any(proxy_protocol_pb2.ProxyProtocol()))
+_OPTIONAL_PROXY_PROTOCOL = lc.ListenerFilter(
+    name="envoy.filters.listener.proxy_protocol",
+    typed_config=to_any(proxy_protocol_pb2.ProxyProtocol(allow_requests_without_proxy_protocol=True)))
 _TLS_INSPECTOR = lc.ListenerFilter(name="envoy.filters.listener.tls_inspector",
                                    typed_config=to_any(tls_inspector_pb2.TlsInspector()))
 
@@ -116,14 +120,23 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, Se
            scoped: frozenset[str], telemetry: ConnectionTelemetry = DEFAULT_TELEMETRY) -> lc.FilterChain:
     if chain.tcp_cluster is not None or chain.tcp_backends is not None:
         backends = chain.tcp_backends if chain.tcp_backends is not None else (ir.WeightedBackend(chain.tcp_cluster, 1),)
-        network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(_tcp_proxy(chain.name, backends)))
+        proxy = _tcp_proxy(chain.name, backends)
+        if chain.client is not None:
+            configure_tcp_proxy(proxy, chain.client)
+        network = lc.Filter(name="envoy.filters.network.tcp_proxy", typed_config=to_any(proxy))
     else:
         manager = connection_manager(f"{listener.protocol.lower()}.{listener.port}", chain.route_config,
                                      needed.get(chain.route_config, ()), chain.route_config in scoped,
                                      telemetry)
+        if chain.client is not None:
+            configure_manager(manager, chain.client)
         network = lc.Filter(name="envoy.filters.network.http_connection_manager", typed_config=to_any(manager))
     out = lc.FilterChain(name=chain.name, filters=[network])
-    set_metadata(out, chain.sources)
+    if chain.client is not None and chain.client.connection_limit is not None:
+        out.filters.insert(0, connection_limit(f"{listener.protocol.lower()}.{listener.port}.{chain.name}",
+                                               chain.client.connection_limit))
+    # The chain's Gateway listeners, and the ClientTrafficPolicy that shaped it.
+    set_metadata(out, (*chain.sources, chain.client.source if chain.client is not None else None))
     if chain.server_names:
         out.filter_chain_match.server_names.extend(chain.server_names)
     for ip in chain.destination_ips:
@@ -141,6 +154,8 @@ def _chain(listener: ir.Listener, chain: ir.FilterChain, needed: Mapping[str, Se
         )
         if chain.client_validation is not None:
             _validate_clients(tls, chain.client_validation)
+        if chain.client is not None:
+            configure_tls(tls, chain.client)
         out.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=to_any(tls)))
     return out
 
@@ -153,7 +168,7 @@ def _validate_clients(tls: tls_pb2.DownstreamTlsContext, validation: ir.ClientVa
     context.trusted_ca.inline_bytes = validation.ca
     if validation.insecure_fallback:
         context.trust_chain_verification = common_pb2.CertificateValidationContext.ACCEPT_UNTRUSTED
-    else:
+    elif not validation.optional:
         tls.require_client_certificate.value = True
 
 
@@ -179,8 +194,11 @@ def listener(lst: ir.Listener, needed: Mapping[str, Sequence[hcm.HttpFilter]] | 
         # Bound directly on a service VIP, which need not be a local address of this host.
         out.freebind.value = True
     if lst.proxy_protocol:
-        # ztunnel hands connections over with a PROXY v2 header naming the original destination.
-        out.listener_filters.append(_PROXY_PROTOCOL)
+        # ztunnel hands connections over with a PROXY v2 header naming the original destination;
+        # a ClientTrafficPolicy's proxyProtocol, a load balancer the client's address.
+        out.listener_filters.append(_PROXY_PROTOCOL if not lst.proxy_protocol_optional else _OPTIONAL_PROXY_PROTOCOL)
+    if lst.buffer_limit_bytes is not None:
+        out.per_connection_buffer_limit_bytes.value = lst.buffer_limit_bytes
     if lst.protocol in ("HTTPS", "TLS"):
         out.listener_filters.append(_TLS_INSPECTOR)
     return out

@@ -620,13 +620,15 @@ def _check_port_free(address: str, port: int) -> None:
 
 
 async def start_server(service: AggregatedDiscoveryService, address: str, port: int,
-                       tls: ServerTLS | None = None) -> tuple[grpc.aio.Server, int]:
+                       tls: ServerTLS | None = None,
+                       services: Sequence[Callable[[grpc.aio.Server], None]] = ()) -> tuple[grpc.aio.Server, int]:
     """Start a grpc.aio server for ADS; returns it and the bound port (port 0 picks one).
 
     OSError when the port is taken: the port is never shared (no SO_REUSEPORT), so a second
     meshgate on the same port fails instead of taking some of the proxies. With `tls`, only
     clients presenting a certificate signed by its client CA get through the handshake, and each
-    may serve only the Gateways its certificate names.
+    may serve only the Gateways its certificate names. `services` add other gRPC services to the
+    same server (the rate limit service), each given the server before it starts.
     """
     _check_port_free(address, port)
     server = grpc.aio.server(options=[
@@ -638,6 +640,8 @@ async def start_server(service: AggregatedDiscoveryService, address: str, port: 
         ("grpc.keepalive_permit_without_calls", 1),
     ])
     ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(service, server)
+    for add in services:
+        add(server)
     target = f"{address}:{port}"
     try:
         bound = server.add_secure_port(target, tls.credentials()) if tls else server.add_insecure_port(target)

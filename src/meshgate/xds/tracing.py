@@ -1,8 +1,8 @@
 """A gateway's tracing (ir.Tracing) as Envoy config: the connection managers' tracing settings
 and the cluster of the collector.
 
-OpenTelemetry spans go over gRPC (OTLP) to the collector, Zipkin spans as JSON over HTTP to its
-`/api/v2/spans`; the collector is a cluster of its own, `meshgate-tracing` (STATIC for an IP
+OpenTelemetry spans go over gRPC (OTLP) to the collector, or as OTLP/HTTP protobuf to its path
+(`/v1/traces` by default), Zipkin spans as JSON over HTTP to its `/api/v2/spans`; the collector is a cluster of its own, `meshgate-tracing` (STATIC for an IP
 address, STRICT_DNS for a name). Envoy samples `sampling_percent` of the requests that carry no
 sampling decision and adds the custom tags to every span, beside its own (the upstream cluster,
 the HTTP method, URL and status) and meshgate's (the route's name and the objects that made it).
@@ -11,7 +11,7 @@ the HTTP method, URL and status) and meshgate's (the route's name and the object
 from __future__ import annotations
 
 from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.core.v3 import grpc_service_pb2
+from envoy.config.core.v3 import grpc_service_pb2, http_service_pb2, http_uri_pb2
 from envoy.config.trace.v3 import http_tracer_pb2, opentelemetry_pb2, zipkin_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from envoy.type.tracing.v3 import custom_tag_pb2
@@ -20,7 +20,7 @@ from envoy.type.v3 import percent_pb2
 from .. import ir
 from ..naming import TRACING_CLUSTER
 from .collectors import collector_cluster
-from .common import to_any
+from .common import duration_ms, to_any
 
 ZIPKIN_PATH = "/api/v2/spans"
 
@@ -37,6 +37,12 @@ def _tag(tag: ir.TracingTag) -> custom_tag_pb2.CustomTag:
 
 
 def _provider(t: ir.Tracing) -> http_tracer_pb2.Tracing.Http:
+    if t.provider == "OpenTelemetry" and t.http_path is not None:
+        config = opentelemetry_pb2.OpenTelemetryConfig(
+            http_service=http_service_pb2.HttpService(http_uri=http_uri_pb2.HttpUri(
+                uri=f"http://{_authority(t)}{t.http_path}", cluster=TRACING_CLUSTER, timeout=duration_ms(1000))),
+            service_name=t.service_name)
+        return http_tracer_pb2.Tracing.Http(name="envoy.tracers.opentelemetry", typed_config=to_any(config))
     if t.provider == "OpenTelemetry":
         config = opentelemetry_pb2.OpenTelemetryConfig(
             grpc_service=grpc_service_pb2.GrpcService(
@@ -66,6 +72,10 @@ def connection_tracing(t: ir.Tracing) -> hcm.HttpConnectionManager.Tracing:
     return out
 
 
+def _authority(t: ir.Tracing) -> str:
+    return f"[{t.host}]:{t.port}" if ":" in t.host else f"{t.host}:{t.port}"
+
+
 def tracing_cluster(t: ir.Tracing) -> cluster_pb2.Cluster:
     """The collector's cluster (HTTP/2 for OTLP over gRPC)."""
-    return collector_cluster(TRACING_CLUSTER, t.host, t.port, grpc=t.provider == "OpenTelemetry")
+    return collector_cluster(TRACING_CLUSTER, t.host, t.port, grpc=t.provider == "OpenTelemetry" and t.http_path is None)

@@ -3,7 +3,6 @@ gateway's routes, and write their status. With no policy in the store this costs
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from .attachment import Attachments, TargetKey, attach
 from .backend_traffic import traffic_ref
 from .kinds import POLICY_KINDS, PolicyKind, VariantOf
 from .memo import PolicyMemo
+from .route_context import RouteContext
 
 _GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -39,6 +39,11 @@ class GatewayPolicies:
                         policy, kind.resolved_effect(policy, store, discovery))
         self._memo.begin(tuple(att.token() for _, att in self._kinds)
                          + tuple(sorted((k, id(e)) for k, e in self._resolved.items())))
+        # What any policy targets: a gateway no policy targets as a whole needs looking at only
+        # for the routes some policy names (the common case: policies on a few routes).
+        self._gateways = {(k.namespace, k.name) for _, att in self._kinds for k in att.winner if k.kind == "Gateway"}
+        self._routes = {(k.kind, k.namespace, k.name) for _, att in self._kinds for k in att.winner
+                        if k.kind != "Gateway"}
 
     def __bool__(self) -> bool:
         return bool(self._kinds)
@@ -60,36 +65,49 @@ class GatewayPolicies:
         def variant(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
             return memo.variant(ref, traffic, lambda: traffic_ref(ref, traffic))
 
+        named = None if gateway in self._gateways else self._routes
         out: list[ir.RouteConfig] = []
+        # Hot: every route of every gateway passes here on every change while policies exist.
+        listeners_of: dict[tuple[ir.SourceRef, ...], tuple[str, ...]] = {}
+        decisions, decided = memo.decision_maps()
         for rc in configs:
+            where = RouteContext(gateway, rc.name)
+            at = (gateway, rc.name)  # `where` as a plain tuple: hashed per route
             hosts = []
+            changed = False
             for vh in rc.virtual_hosts:
-                listeners = tuple(s.section_name for s in vh.sources if s.kind == "Gateway"
-                                  and (s.namespace, s.name) == gateway and s.section_name)
-                routes = tuple(self._route(gateway, listeners, r, refs, variant, made) for r in vh.routes)
-                hosts.append(vh if all(a is b for a, b in zip(routes, vh.routes, strict=True))
-                             else dataclasses.replace(vh, routes=routes))
-            changed = any(a is not b for a, b in zip(hosts, rc.virtual_hosts, strict=True))
-            out.append(dataclasses.replace(rc, virtual_hosts=tuple(hosts)) if changed else rc)
+                listeners = listeners_of.get(vh.sources)
+                if listeners is None:
+                    listeners = listeners_of[vh.sources] = tuple(
+                        s.section_name for s in vh.sources
+                        if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name)
+                routes = []
+                moved = False
+                for r in vh.routes:
+                    src = r.source
+                    if src is None or (named is not None and (src.kind, src.namespace, src.name) not in named):
+                        routes.append(r)
+                        continue
+                    key = (id(r), at, listeners)
+                    entry = decisions.get(key)
+                    if entry is None or entry[0] is not r:
+                        entry = self._decide(where, listeners, r, src, refs, variant)
+                    decided[key] = entry
+                    _, applied, clusters, overridden = entry
+                    for c in clusters:
+                        made[c.name] = c
+                    for i, records in overridden:
+                        self._kinds[i][1].record(records, src)
+                    moved = moved or applied is not r
+                    routes.append(applied)
+                if moved:
+                    vh = ir.VirtualHost(vh.name, vh.domains, tuple(routes), vh.sources)
+                    changed = True
+                hosts.append(vh)
+            out.append(ir.RouteConfig(rc.name, tuple(hosts)) if changed else rc)
         return out, made
 
-    def _route(self, gateway: tuple[str, str], listeners: tuple[str, ...], route: ir.Route,
-               refs: Mapping[str, ir.ClusterRef], variant: VariantOf, made: dict[str, ir.ClusterRef]) -> ir.Route:
-        source = route.source
-        if source is None:
-            return route
-        key = (id(route), gateway, listeners)
-        decision = self._memo.decided(key, route)
-        if decision is None:
-            decision = self._decide(gateway, listeners, route, source, refs, variant)
-            self._memo.decide(key, decision)
-        _, out, clusters, overridden = decision
-        made.update((c.name, c) for c in clusters)
-        for i, records in overridden:
-            self._kinds[i][1].record(records, source)
-        return out
-
-    def _decide(self, gateway: tuple[str, str], listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
+    def _decide(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
                 refs: Mapping[str, ir.ClusterRef], variant: VariantOf
                 ) -> tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]:
         """What every policy kind does to `route`: (route, the route as changed, the variant
@@ -100,7 +118,7 @@ class GatewayPolicies:
         for i, (kind, att) in enumerate(self._kinds):
             if source.kind not in kind.route_kinds:
                 continue
-            found = att.effective(gateway, listeners, source)
+            found = att.effective(where.gateway, listeners, source)
             if found is None:
                 continue
             if found[2]:
@@ -116,7 +134,7 @@ class GatewayPolicies:
                 def collect(ref: ir.ClusterRef, traffic: Any) -> ir.ClusterRef:
                     used.append(variant(ref, traffic))
                     return used[-1]
-                changed = kind.apply_route(before, effect, refs, collect)
+                changed = kind.apply_route(before, effect, refs, collect, where)
                 if kind.clusters is not None:
                     used.extend(kind.clusters(effect))
                 return changed, tuple(used)

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from ... import ir
 from ... import ir_clusters as irc
 from ...naming import cluster_name
+from ...ratelimit.descriptors import route_key
+from ...ratelimit.filter import gateway_domain
 from ...resources.envoy_gateway import backend_traffic_policy as btp
+from .route_context import RouteContext
 
 API_VERSION = "gateway.envoyproxy.io/v1alpha1"
 
@@ -91,9 +94,11 @@ def traffic_ref(ref: ir.ClusterRef, traffic: irc.BackendTraffic) -> ir.ClusterRe
 
 
 def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: Mapping[str, ir.ClusterRef],
-                          variant: Callable[[ir.ClusterRef, irc.BackendTraffic], ir.ClusterRef]) -> ir.Route:
+                          variant: Callable[[ir.ClusterRef, irc.BackendTraffic], ir.ClusterRef],
+                          where: RouteContext) -> ir.Route:
     """`route` with a policy's `effect` (`refs`: the gateway's clusters by name; `variant`: the
-    policy's variant of one, recorded as a cluster the gateway needs)."""
+    policy's variant of one, recorded as a cluster the gateway needs; `where`: the gateway and
+    route configuration serving it, which name a global rate limit's buckets)."""
     changes: dict = {}
     if route.redirect is None and route.direct_status is None:
         if effect.retry is not None and route.retry is None:
@@ -112,5 +117,9 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
     if effect.fault is not None:
         changes["fault"] = effect.fault
     if effect.rate_limit is not None:
-        changes["rate_limit"] = effect.rate_limit
+        rl = effect.rate_limit
+        if rl.scope == "Global":
+            rl = dataclasses.replace(rl, domain=gateway_domain(*where.gateway),
+                                     key=route_key(where.route_config, route.name))
+        changes["rate_limit"] = rl
     return dataclasses.replace(route, **changes) if changes else route

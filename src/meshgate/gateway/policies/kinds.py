@@ -11,11 +11,14 @@ from ... import ir
 from ...resources.envoy_gateway.common import PolicyTargets
 from .backend_traffic import API_VERSION as EG_API_VERSION
 from .backend_traffic import apply_backend_traffic, backend_traffic_effect
+from .route_context import RouteContext
 from .security import apply_security, security_effect
 
-# (route, the policy's effect, the gateway's clusters by name, the variant of a cluster) → the route.
 VariantOf = Callable[[ir.ClusterRef, Any], ir.ClusterRef]
-ApplyRoute = Callable[[ir.Route, Any, Mapping[str, ir.ClusterRef], VariantOf], ir.Route]
+
+
+# (route, the policy's effect, the gateway's clusters by name, the variant of a cluster, where) → the route.
+ApplyRoute = Callable[[ir.Route, Any, Mapping[str, ir.ClusterRef], VariantOf, RouteContext], ir.Route]
 
 
 @dataclass(frozen=True, slots=True)

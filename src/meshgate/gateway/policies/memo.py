@@ -15,6 +15,9 @@ from typing import Any
 
 from ... import ir
 
+# (route, the route as policies left it, the clusters they made, what they overrode)
+Decision = tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]
+
 
 class PolicyMemo:
     """Effects by policy object, applied routes by (route, effect), variant clusters by
@@ -72,25 +75,17 @@ class PolicyMemo:
         return entry[2]
 
     def begin(self, token: tuple) -> None:
-        # The token names the policy kinds present, in order: decisions refer to them by index.
-        """A translation starts with attachments `token`: decisions made under another are void."""
+        """A translation starts with attachments `token`: decisions made under another are void
+        (the token names the policy kinds present, in order: decisions refer to them by index)."""
         if token != self._token:
             self._decisions = {}
             self._token = token
         self._next = {}
 
-    def decided(self, key: tuple, route: ir.Route
-                ) -> tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple] | None:
-        """The decision made for `route` at `key` (route id, gateway, listeners), if still valid."""
-        entry = self._decisions.get(key)
-        if entry is None or entry[0] is not route:
-            return None
-        self._next[key] = entry
-        return entry
-
-    def decide(self, key: tuple, entry: tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]) -> None:
-        """Keep a decision (the source route first) for the next translation."""
-        self._next[key] = entry
+    def decision_maps(self) -> tuple[dict[tuple, Decision], dict[tuple, Decision]]:
+        """The last translation's decisions, and this one's (for a caller's hot loop: a decision
+        found valid, or made, goes into the second)."""
+        return self._decisions, self._next
 
     def sweep(self) -> None:
         """Forget what the translation now ending did not use."""

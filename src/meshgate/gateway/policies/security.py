@@ -23,6 +23,7 @@ from ...resources.envoy_gateway import security_policy as sp
 from ...store import Store
 from ..backends import service_cluster
 from ..references import reference_permitted
+from .route_context import RouteContext
 
 API_VERSION = "gateway.envoyproxy.io/v1alpha1"
 FAIL_CLOSED_STATUS = 500
@@ -187,7 +188,7 @@ def security_effect(policy: sp.SecurityPolicy, store: Store, discovery: Discover
 
 
 def apply_security(route: ir.Route, effect: SecurityEffect, refs: Mapping[str, ir.ClusterRef],
-                   variant: Callable[[ir.ClusterRef, object], ir.ClusterRef]) -> ir.Route:
+                   variant: Callable[[ir.ClusterRef, object], ir.ClusterRef], where: RouteContext) -> ir.Route:
     """`route` with a policy's `effect`: its security, and its CORS policy unless the route has
     its own (an HTTPRoute's CORS filter is the more specific); fail closed when invalid."""
     if effect.invalid is not None:

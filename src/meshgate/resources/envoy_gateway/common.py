@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..fields import Fields
-from ..gateway_api.common import check_section_name
+from ..gateway_api.common import LabelSelector, check_section_name, parse_label_selector
 from ..istio.formats import go_duration_ns
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -28,28 +28,14 @@ class TargetRef:
 
 @dataclass(frozen=True, slots=True)
 class TargetSelector:
-    """Objects of one kind in the policy's namespace, by labels (all must match)."""
+    """Objects of one kind in the policy's namespace, by labels."""
 
     kind: str
-    match_labels: tuple[tuple[str, str], ...] = ()
-    # (key, operator In|NotIn|Exists|DoesNotExist, values)
-    match_expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    selector: LabelSelector
 
     def matches(self, labels: dict[str, str]) -> bool:
         """Whether an object with `labels` is selected."""
-        if any(labels.get(k) != v for k, v in self.match_labels):
-            return False
-        for key, op, values in self.match_expressions:
-            present = key in labels
-            if op == "In" and (not present or labels[key] not in values):
-                return False
-            if op == "NotIn" and present and labels[key] in values:
-                return False
-            if op == "Exists" and not present:
-                return False
-            if op == "DoesNotExist" and present:
-                return False
-        return True
+        return self.selector.matches(labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +77,11 @@ def parse_targets(spec: Fields) -> PolicyTargets:
         kind = sf.str("kind", required=True, enum=TARGET_KINDS)
         if group != GATEWAY_GROUP:
             sf.error("group", f"invalid value {group!r}: must be {GATEWAY_GROUP}")
-        labels = sf.str_map("matchLabels")
-        expressions: list[tuple[str, str, tuple[str, ...]]] = []
-        for ef in sf.maps("matchExpressions"):
-            key = ef.str("key", required=True, min_len=1)
-            op = ef.str("operator", required=True, enum=("In", "NotIn", "Exists", "DoesNotExist"))
-            values = tuple(ef.strs("values") or ())
-            if op in ("In", "NotIn") and not values:
-                ef.error("values", f"must be non-empty for operator {op}")
-            elif op in ("Exists", "DoesNotExist") and values:
-                ef.error("values", f"must be empty for operator {op}")
-            elif key is not None and op is not None:
-                expressions.append((key, op, values))
-        if not labels and not expressions and kind is not None:
+        selector = parse_label_selector(sf)
+        if not selector.match_labels and not selector.match_expressions and kind is not None:
             sf.error(None, "must have matchLabels or matchExpressions")
         elif kind is not None:
-            selectors.append(TargetSelector(kind, tuple(sorted(labels.items())), tuple(expressions)))
+            selectors.append(TargetSelector(kind, selector))
     has_any = spec.has("targetRef") or spec.has("targetRefs") or spec.has("targetSelectors")
     if not has_any:
         spec.error("targetRefs", "required: a policy must have a targetRef, targetRefs or targetSelectors")

@@ -51,7 +51,7 @@ SOURCES = (
     Source(
         "istio", "istio/istio", "86c9f01fd735fb01d8192f5bcaf0d424afb7f14c",
         ("manifests/charts/base/files/crd-all.gen.yaml",),
-        "ServiceEntry, WorkloadEntry and DestinationRule, every served version",
+        "ServiceEntry, WorkloadEntry, DestinationRule, AuthorizationPolicy and RequestAuthentication, every served version",
     ),
     Source(
         "envoy-gateway", "envoyproxy/gateway", "d32f28294245e454d20f81d323d626a90e660c1e",
@@ -69,7 +69,8 @@ SOURCES = (
     ),
 )
 
-ISTIO_KINDS = frozenset({"ServiceEntry", "WorkloadEntry", "DestinationRule"})
+ISTIO_KINDS = frozenset({"ServiceEntry", "WorkloadEntry", "DestinationRule", "AuthorizationPolicy",
+                         "RequestAuthentication"})
 ENVOY_GATEWAY_KINDS = frozenset({"BackendTrafficPolicy", "SecurityPolicy", "ClientTrafficPolicy"})
 _WANTED = {"istio": ISTIO_KINDS, "envoy-gateway": ENVOY_GATEWAY_KINDS}
 # Kubernetes' definitions of the core kinds meshgate reads, and the metadata every kind has.

@@ -1,0 +1,394 @@
+"""Envoy Gateway's BackendTrafficPolicy through a real managed Envoy and real echo backends.
+
+Health check: a proxy in r1/z1 sends a ServiceEntry's traffic to its own locality; the policy's
+active HTTP health check (not outlier detection: the DestinationRule's ejects nothing) takes a
+stopped endpoint out, and traffic fails over to the r2 endpoint and back with no xDS message.
+The proxy keeps meshgate's default statistics (no per-cluster ones), with which Envoy once
+probed only every 60s (xds/health_checks.py).
+Rate limit: the first N requests per client (distinct source addresses on loopback) or with a
+header pass, then 429. Fault injection: one rule of a route aborts with 418, the other is served.
+Retries: the policy's retry makes a backend that fails twice with 503 succeed. Each test also
+reads the policy's status from the running meshgate (/debug/status): Accepted, and Conflicted
+for a second policy on the same rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from meshgate.discovery.model import Locality
+from meshgate.echo import EchoServer
+from meshgate.runtime.run import Runner
+
+from .fleet import Fleet, gateways_yaml
+from .harness import LISTEN_PORT, Scenario, endpoint_yaml, free_subnet, service_yaml
+
+pytestmark = pytest.mark.envoy
+
+POLICY_GROUP = "gateway.envoyproxy.io/v1alpha1"
+BACKEND_PORT = 9005
+
+
+def run(coro, timeout: float = 120) -> None:
+    asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, list[str]]
+    body: dict
+
+    @property
+    def pod(self) -> str:
+        return self.body.get("pod", "")
+
+
+def call(host: str, path: str, headers: dict[str, str] | None = None, source: str | None = None,
+         port: int = LISTEN_PORT) -> Answer:
+    """One GET on a new connection, from `source` (a loopback address) when given; status 0 when
+    the connection failed."""
+    conn = http.client.HTTPConnection(host, port, timeout=10, source_address=(source, 0) if source else None)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        got: dict[str, list[str]] = {}
+        for name, value in resp.getheaders():
+            got.setdefault(name.lower(), []).append(value)
+        body = json.loads(data) if resp.status == 200 and data.startswith(b"{") else {}
+        return Answer(resp.status, got, body)
+    except (OSError, http.client.HTTPException):
+        return Answer(0, {}, {})
+    finally:
+        conn.close()
+
+
+async def ask(host: str, path: str, headers: dict[str, str] | None = None, source: str | None = None) -> Answer:
+    return await asyncio.get_running_loop().run_in_executor(None, call, host, path, headers, source)
+
+
+async def until(host: str, check, path: str, timeout: float = 15.0, **kw) -> tuple[Answer, list[Answer]]:
+    """Poll until `check(answer)` holds (bounded): the last answer, and every answer seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = [await ask(host, path, **kw)]
+    while not check(seen[-1]) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        seen.append(await ask(host, path, **kw))
+    return seen[-1], seen
+
+
+def _debug_status(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/debug/status", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+async def policy_conditions(runner: Runner, namespace: str, name: str) -> dict[str, tuple[str, str]]:
+    """The live status of BackendTrafficPolicy namespace/name: {condition type: (status, reason)}
+    over its ancestors (each test has one Gateway)."""
+    assert runner.debug is not None
+    doc = await asyncio.get_running_loop().run_in_executor(None, _debug_status, runner.debug.port)
+    (status,) = [s["status"] for s in doc["status"] if s["kind"] == "BackendTrafficPolicy"
+                 and (s["metadata"].get("namespace"), s["metadata"].get("name")) == (namespace, name)]
+    out: dict[str, tuple[str, str]] = {}
+    for ancestor in status.get("ancestors", []):
+        for c in ancestor["conditions"]:
+            out[c["type"]] = (c["status"], c["reason"])
+    return out
+
+
+# -- active health check and locality failover ----------------------------------------------------
+
+def failover_config(base: str) -> str:
+    return gateways_yaml(base, names=("a",)) + f"""---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: payments, namespace: apps}}
+spec:
+  parentRefs: [{{name: gw-a}}]
+  rules:
+  - backendRefs: [{{group: networking.istio.io, kind: Hostname, name: payments.example.com, port: 80}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: payments, namespace: apps}}
+spec:
+  hosts: [payments.example.com]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{{number: 80, name: http, protocol: HTTP, targetPort: {BACKEND_PORT}}}]
+  endpoints:
+  - {{address: {base}.11, locality: r1/z1}}
+  - {{address: {base}.13, locality: r2/z1}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: payments, namespace: apps}}
+spec:
+  host: payments.example.com
+  trafficPolicy:
+    loadBalancer: {{localityLbSetting: {{enabled: true, failover: [{{from: r1, to: r2}}]}}}}
+    # Istio's locality failover needs outlierDetection; this one ejects nothing (no 5xx count),
+    # so that only the policy's health check can take the stopped endpoint out.
+    outlierDetection: {{consecutive5xxErrors: 0}}
+---
+apiVersion: {POLICY_GROUP}
+kind: BackendTrafficPolicy
+metadata: {{name: probe, namespace: apps}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: payments}}]
+  healthCheck:
+    active:
+      type: HTTP
+      interval: 200ms
+      timeout: 1s  # a stopped endpoint refuses at once; a slow answer under load is no failure
+      unhealthyThreshold: 1
+      healthyThreshold: 1
+      http: {{path: /health}}
+    panicThreshold: 0
+"""
+
+
+def _sent_nonces(runner: Runner) -> dict[str, dict[str, str]]:
+    """What meshgate last sent each proxy, per resource type (unchanged: no xDS message)."""
+    return {s["node"]: {t: v["sentNonce"] for t, v in s["types"].items()}
+            for s in (st.to_dict() for st in runner.registry.all())}
+
+
+def test_active_health_check_fails_over_by_locality(tmp_path: Path) -> None:
+    async def body() -> None:
+        base = free_subnet()
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / "all.yaml").write_text(failover_config(base))
+        local, remote = f"{base}.11", f"{base}.13"
+        echoes = {local: EchoServer(local, BACKEND_PORT, pod="payments-r1z1", namespace="apps"),
+                  remote: EchoServer(remote, BACKEND_PORT, pod="payments-r2z1", namespace="apps")}
+        for e in echoes.values():
+            e.start()
+        fleet = Fleet(tmp_path / "config", tmp_path / "work")
+        gw = f"{base}.1"
+        try:
+            await fleet.start({"apps/gw-a": Locality("r1", "z1")})
+            assert fleet.runner is not None
+            last, _ = await until(gw, lambda a: a.pod == "payments-r1z1", "/")
+            assert (last.status, last.pod) == (200, "payments-r1z1")
+            assert await policy_conditions(fleet.runner, "apps", "probe") == {"Accepted": ("True", "Accepted")}
+            for _ in range(10):  # the local endpoint takes all of it while healthy
+                assert (await ask(gw, "/")).pod == "payments-r1z1"
+            sent = _sent_nonces(fleet.runner)
+            assert sent and all(sent.values())  # the proxy's stream, with what it was sent
+
+            # The local backend stops. Nothing changes in the configuration: Envoy's own probes
+            # find it down and the r2 priority takes the traffic. Requests that reach the stopped
+            # endpoint before its probe fails are lost (no retry here); how many depends on where
+            # in the 200ms probe interval it stopped, so they are only counted, not asserted on.
+            echoes[local].stop()
+            last, seen = await until(gw, lambda a: a.pod == "payments-r2z1", "/")
+            if last.pod != "payments-r2z1":
+                print(await fleet.envoys[0].admin_get("/clusters"))  # health flags, for the failure report
+            assert (last.status, last.pod) == (200, "payments-r2z1")
+            lost = [a.status for a in seen if a.status != 200]
+            print(f"requests failed while the health check found the endpoint down: {len(lost)} {lost}")
+            # Once ejected, no request fails and none goes to the stopped endpoint.
+            after = [await ask(gw, "/") for _ in range(20)]
+            assert [(a.status, a.pod) for a in after] == [(200, "payments-r2z1")] * 20
+            assert _sent_nonces(fleet.runner) == sent  # no xDS message: Envoy did it alone
+
+            # It comes back: its probe passes (healthyThreshold 1) and the local priority has it again.
+            echoes[local] = EchoServer(local, BACKEND_PORT, pod="payments-r1z1", namespace="apps")
+            echoes[local].start()
+            last, seen = await until(gw, lambda a: a.pod == "payments-r1z1", "/")
+            assert (last.status, last.pod) == (200, "payments-r1z1")
+            assert all(a.status == 200 for a in seen)  # both endpoints up: nothing fails on the way back
+            after = [await ask(gw, "/") for _ in range(20)]
+            assert [(a.status, a.pod) for a in after] == [(200, "payments-r1z1")] * 20
+            assert _sent_nonces(fleet.runner) == sent
+        finally:
+            await fleet.stop()
+            for e in echoes.values():
+                e.stop()
+    run(body(), 180)
+
+
+# -- the Scenario's Gateway (e2e/gw) with the policies' routes -------------------------------------
+
+async def _scenario(tmp: Path, files, body) -> None:
+    """Run `body(sc, backend)` with `files(base)` added to the harness's configuration and one echo
+    Pod, svc-21 on base.21:BACKEND_PORT, behind the Service `svc`."""
+    sc = Scenario(tmp, delta=True)
+    backend = sc.start_echo(f"{sc.base}.21", BACKEND_PORT, "svc-21")
+    sc.write({"svc.yaml": service_yaml("svc", 80, BACKEND_PORT, [endpoint_yaml(f"{sc.base}.21", pod="svc-21",
+                                                                             ready=True)]),
+              **files(sc.base)})
+    try:
+        await sc.start()
+        await body(sc, backend)
+    finally:
+        await sc.stop()
+
+
+def _route(name: str, rules: list[tuple[str, str]]) -> str:
+    """HTTPRoute `name` on e2e/gw: rules (sectionName, path prefix), all to Service svc."""
+    text = "".join(f"  - name: {rule}\n    matches: [{{path: {{value: {path}}}}}]\n    backendRefs: [{{name: svc, port: 80}}]\n"
+                   for rule, path in rules)
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: {name}, namespace: e2e}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+{text}"""
+
+
+def _policy(name: str, route: str, spec: str, section: str = "", created: str = "") -> str:
+    target = f"{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: {route}" + \
+        (f", sectionName: {section}}}" if section else "}")
+    stamp = f', creationTimestamp: "{created}"' if created else ""
+    return f"""apiVersion: {POLICY_GROUP}
+kind: BackendTrafficPolicy
+metadata: {{name: {name}, namespace: e2e{stamp}}}
+spec:
+  targetRefs: [{target}]
+{spec}"""
+
+
+# -- local rate limit ------------------------------------------------------------------------------
+
+PER_CLIENT = 3  # requests per Minute per client address
+WITH_HEADER = 2  # requests per Minute with x-tier: free
+
+RATE_LIMIT = f"""  rateLimit:
+    type: Local
+    local:
+      rules:
+      - clientSelectors: [{{sourceCIDR: {{type: Distinct, value: 127.0.0.0/8}}}}]
+        limit: {{requests: {PER_CLIENT}, unit: Minute}}
+      - clientSelectors: [{{headers: [{{name: x-tier, type: Exact, value: free}}]}}]
+        limit: {{requests: {WITH_HEADER}, unit: Minute}}
+"""
+
+
+def test_local_rate_limit_answers_429(tmp_path: Path) -> None:
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        client = [f"{sc.base}.{i}" for i in (2, 3, 4, 5)]  # source addresses, one per client
+        # A Minute's buckets: nothing refills during the test. Polling for readiness goes to the
+        # rule without the policy, so it spends no token.
+        last, _ = await until(gw, lambda a: a.status == 200, "/unlimited")
+        assert last.status == 200
+        probe, _ = await until(gw, lambda a: a.status == 429, "/limited", source=client[0])
+        assert probe.status == 429, "the rate limit never applied"
+        assert await policy_conditions(sc.runner, "e2e", "limits") == {"Accepted": ("True", "Accepted")}
+
+        # A fresh client: its own bucket, the first PER_CLIENT pass, then 429 (Envoy's answer: the
+        # backend never sees the refused ones).
+        before = backend.requests_seen.count("/limited")
+        statuses = [(await ask(gw, "/limited", source=client[1])).status for _ in range(PER_CLIENT + 3)]
+        assert statuses == [200] * PER_CLIENT + [429] * 3
+        assert backend.requests_seen.count("/limited") == before + PER_CLIENT
+        # The first client is still limited; another fresh one is not.
+        assert (await ask(gw, "/limited", source=client[0])).status == 429
+        statuses = [(await ask(gw, "/limited", source=client[2])).status for _ in range(PER_CLIENT + 1)]
+        assert statuses == [200] * PER_CLIENT + [429]
+        # With the header, a fresh client also counts against the header's rule (2 a Minute for all
+        # requests that send it): the third is refused although its own bucket has a token left.
+        answers = [await ask(gw, "/limited", {"x-tier": "free"}, source=client[3]) for _ in range(WITH_HEADER + 1)]
+        assert [a.status for a in answers] == [200] * WITH_HEADER + [429]
+        assert answers[-1].headers.get("x-ratelimit-remaining") == ["0"]
+        # The header's bucket is empty now; another value of the header is not the Exact match, and
+        # a fresh client sending it gets its own PER_CLIENT requests.
+        fresh = f"{sc.base}.6"
+        statuses = [(await ask(gw, "/limited", {"x-tier": "gold"}, source=fresh)).status
+                    for _ in range(PER_CLIENT + 1)]
+        assert statuses == [200] * PER_CLIENT + [429]
+        # The other rule of the route has no policy: never limited.
+        statuses = [(await ask(gw, "/unlimited", source=client[0])).status for _ in range(10)]
+        assert statuses == [200] * 10
+
+    run(_scenario(tmp_path, lambda base: {
+        "limits.yaml": _route("limited", [("limited", "/limited"), ("unlimited", "/unlimited")]) + "---\n" +
+        _policy("limits", "limited", RATE_LIMIT, section="limited")}, body))
+
+
+# -- fault injection -------------------------------------------------------------------------------
+
+def test_fault_injection_aborts_only_the_targeted_rule(tmp_path: Path) -> None:
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        last, _ = await until(gw, lambda a: a.status == 418, "/teapot")
+        assert last.status == 418, "the fault never applied"
+        # percentage 100: every request to the rule is aborted by Envoy, none reaches the backend.
+        assert [(await ask(gw, "/teapot")).status for _ in range(20)] == [418] * 20
+        assert "/teapot" not in backend.requests_seen
+        # The route's other rule is served as usual.
+        answers = [await ask(gw, "/served") for _ in range(20)]
+        assert [(a.status, a.pod) for a in answers] == [(200, "svc-21")] * 20
+        assert backend.requests_seen.count("/served") == 20
+        assert await policy_conditions(sc.runner, "e2e", "teapot") == {"Accepted": ("True", "Accepted")}
+        # The younger policy on the same rule is Conflicted and does nothing (its 503 never showed).
+        conditions = await policy_conditions(sc.runner, "e2e", "teapot-late")
+        assert conditions["Accepted"] == ("False", "Conflicted")
+
+    run(_scenario(tmp_path, lambda base: {"faults.yaml": "---\n".join([
+        _route("faulty", [("teapot", "/teapot"), ("served", "/served")]),
+        _policy("teapot", "faulty", "  faultInjection: {abort: {httpStatus: 418, percentage: 100}}\n",
+                section="teapot", created="2026-01-01T00:00:00Z"),
+        _policy("teapot-late", "faulty", "  faultInjection: {abort: {httpStatus: 503}}\n",
+                section="teapot", created="2026-01-02T00:00:00Z"),
+    ])}, body))
+
+
+# -- retries ---------------------------------------------------------------------------------------
+
+RETRY = """  retry:
+    numRetries: 2
+    retryOn: {httpStatusCodes: [503]}
+    perRetry: {backOff: {baseInterval: 10ms, maxInterval: 50ms}}
+"""
+
+
+def _flaky(path: str, succeed_after: int, code: int) -> tuple[str, str]:
+    """The echo's retry simulation: the first `succeed_after` requests of a new uuid fail with `code`."""
+    u = str(uuid.uuid4())
+    return f"{path}?succeedAfter={succeed_after}&uuid={u}&responseCode={code}", u
+
+
+def test_policy_retries_make_a_failing_backend_succeed(tmp_path: Path) -> None:
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        ready, _ = _flaky("/retry/with", 0, 503)
+        last, _ = await until(gw, lambda a: a.status == 200, ready)
+        assert last.status == 200
+        assert await policy_conditions(sc.runner, "e2e", "retries") == {"Accepted": ("True", "Accepted")}
+
+        # Two 503s, retried twice (numRetries 2): the third attempt answers, the client sees 200.
+        path, u = _flaky("/retry/with", 2, 503)
+        answer = await ask(gw, path)
+        assert (answer.status, answer.pod) == (200, "svc-21")
+        assert backend.retry_attempts(u) == 2 and backend.requests_seen.count(path) == 1
+        # More failures than retries: 1 + numRetries attempts, then the last 503 is the answer.
+        path, u = _flaky("/retry/with", 5, 503)
+        assert (await ask(gw, path)).status == 503
+        assert backend.retry_attempts(u) == 3
+        # A status the policy does not list is not retried.
+        path, u = _flaky("/retry/with", 1, 500)
+        assert (await ask(gw, path)).status == 500
+        assert backend.retry_attempts(u) == 1
+        # The route's other rule, without the policy: the first 503 is the answer.
+        path, u = _flaky("/retry/without", 1, 503)
+        assert (await ask(gw, path)).status == 503
+        assert backend.retry_attempts(u) == 1
+
+    run(_scenario(tmp_path, lambda base: {"retries.yaml": "---\n".join([
+        _route("flaky", [("with", "/retry/with"), ("without", "/retry/without")]),
+        _policy("retries", "flaky", RETRY, section="with"),
+    ])}, body))
