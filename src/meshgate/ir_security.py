@@ -65,6 +65,10 @@ class Principal:
     request_principals: tuple[str, ...] = ()
     claims: tuple[ClaimCondition, ...] = ()
     headers: tuple[HeaderCondition, ...] = ()
+    # Nested principals: every one of `all_of` must hold, and one of `any_of` (when given);
+    # how Istio's `when` conditions, each an AND, join a rule's sources.
+    all_of: tuple[Principal, ...] = ()
+    any_of: tuple[Principal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class Permission:
     ports: tuple[int, ...] = ()
     not_ports: tuple[int, ...] = ()
     headers: tuple[HeaderCondition, ...] = ()
+    all_of: tuple[Permission, ...] = ()  # nested permissions that must all hold too
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from .listeners import ListenerState, validate_listeners
 from .passthrough_clusters import backend_tls_targets, without_backend_tls
 from .policies.apply import GatewayPolicies
 from .policies.client_traffic import client_policies
+from .policies.istio_security import IstioSecurity
 from .rejected import rejected_statuses
 from .route_kinds import ROUTE_KINDS, route_kind
 from .route_outcomes import attachment_token, serve
@@ -182,6 +183,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
     targeted = backend_tls_targets(store, discovery)
     policies = GatewayPolicies(store, table.policies, discovery)
+    istio = IstioSecurity(store, table.policies)
     client_traffic = client_policies(store)
     for (ns, name), state in states.items():
         gw = state.gateway
@@ -195,6 +197,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if policies:
             configs, variants = policies.apply((ns, name), configs, resolved)
             resolved.update(variants)
+        if istio:
+            configs = istio.apply(gw, configs, dict(gw.infrastructure.labels), waypoint=False)
         cluster_refs: dict[str, ir.ClusterRef] = dict(plain)
         # What policies made is used (variant backends, an authorization service's cluster).
         used: set[str] = set(variants)
@@ -239,7 +243,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
     # Waypoints serve the mesh kinds' routes with Service parents (GAMMA): HTTPRoutes and GRPCRoutes.
     mesh_routes = [r for r in routes if route_kind(r.kind).mesh]
-    _translate_waypoints(store, discovery, mesh_routes, table, out, now, waypoint_index, waypoint_captures)
+    _translate_waypoints(store, discovery, mesh_routes, table, out, now, waypoint_index, waypoint_captures, istio)
+    if istio:
+        out.problems.extend(istio.problems)
     out.status.extend(backend_tls_statuses(store, out.gateways, now))
     if policies:
         out.status.extend(policies.statuses(route_parents, set(states), now))
@@ -254,7 +260,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
 def _translate_waypoints(store: Store, discovery: Discovery, routes: list[RouteObject], table: RouteTable,
                          out: GatewayTranslation, now: str, index: dict[tuple[str, str], Waypoint] | None,
-                         caught: list[Capture] | None) -> None:
+                         caught: list[Capture] | None, istio: IstioSecurity | None = None) -> None:
     """Waypoint Gateways, the services they capture, and the routes attached to those services."""
     if index is None:
         index = find_waypoints(store)
@@ -281,6 +287,9 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[RouteO
             # Not accepted: its proxy gets nothing to serve (the captured services are still told
             # to use it, as the labels say).
             cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
+        if istio:
+            # Istio's policies on the waypoint and on the services it captures (their targetRefs).
+            cfg = dataclasses.replace(cfg, route_configs=tuple(istio.apply(gw, cfg.route_configs, {}, waypoint=True)))
         traced = tracing(gw, store, owned.get(gw.class_name), discovery)
         logged = access_logs(gw, store, owned.get(gw.class_name), discovery)
         out.gateways.append(dataclasses.replace(cfg, waypoint=True,

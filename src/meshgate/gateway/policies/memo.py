@@ -23,14 +23,15 @@ class PolicyMemo:
     """Effects by policy object, applied routes by (route, effect), variant clusters by
     (cluster reference, policy cluster settings)."""
 
-    __slots__ = ("_decisions", "_effects", "_next", "_pass", "_routes", "_token", "_used", "_variants")
+    __slots__ = ("_combined", "_decisions", "_effects", "_next", "_pass", "_routes", "_token", "_used", "_variants")
 
     def __init__(self) -> None:
         self._effects: dict[int, tuple[Any, Any]] = {}
         self._routes: dict[tuple[int, int], tuple[ir.Route, Any, tuple[ir.Route, tuple[ir.ClusterRef, ...]]]] = {}
         self._variants: dict[tuple[int, int], tuple[ir.ClusterRef, Any, ir.ClusterRef]] = {}
-        self._used: set[tuple[str, tuple[int, int] | int]] = set()
+        self._used: set[tuple[str, tuple[int, ...] | int]] = set()
         self._pass = 0
+        self._combined: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}
         # Per (route, gateway, its listeners): the route as its policies left it, the clusters
         # they made, and what they overrode; valid while the attachments' token holds.
         self._token: tuple = ()
@@ -87,11 +88,21 @@ class PolicyMemo:
         found valid, or made, goes into the second)."""
         return self._decisions, self._next
 
+    def combined(self, objects: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """A value made from `objects` (policies), the same object while they are the same."""
+        key = tuple(map(id, objects))
+        entry = self._combined.get(key)
+        if entry is None or any(a is not b for a, b in zip(entry[0], objects, strict=True)):
+            entry = self._combined[key] = (objects, make())
+        self._used.add(("c", key))
+        return entry[1]
+
     def sweep(self) -> None:
         """Forget what the translation now ending did not use."""
         used = self._used
         self._effects = {k: v for k, v in self._effects.items() if ("e", k) in used}
         self._routes = {k: v for k, v in self._routes.items() if ("r", k) in used}
         self._variants = {k: v for k, v in self._variants.items() if ("v", k) in used}
+        self._combined = {k: v for k, v in self._combined.items() if ("c", k) in used}
         self._used = set()
         self._decisions, self._next = self._next, {}

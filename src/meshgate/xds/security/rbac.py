@@ -142,8 +142,10 @@ def _claim(c: sec.ClaimCondition) -> Predicate:
 
 
 def _request_principal(p: str) -> Predicate:
-    """Istio's `iss/sub` (the payload kept under the issuer's name); `*` wildcards at either end."""
-    iss, _, sub = p.partition("/")
+    """Istio's `iss/sub` (the payload kept under the issuer's name; the issuer, often a URL, is
+    all before the last `/`); the subject may have a `*` wildcard at either end. An issuer with a
+    wildcard has to be expanded over the route's issuers before (gateway/policies/istio_security.py)."""
+    iss, _, sub = p.rpartition("/")
 
     def field(key: str, v: str) -> Predicate:
         if v == "*":
@@ -172,6 +174,9 @@ def _principal(p: sec.Principal) -> list[Predicate]:
         out.append(_any([_request_principal(rp) for rp in p.request_principals]))
     out.extend(_claim(c) for c in p.claims)
     out.extend(_headers(p.headers))
+    out.extend(_all(preds) if (preds := _principal(q)) else _always() for q in p.all_of)
+    if p.any_of:
+        out.append(_any([_all(preds) if (preds := _principal(q)) else _always() for q in p.any_of]))
     return out
 
 
@@ -199,6 +204,7 @@ def _permission(p: sec.Permission) -> list[Predicate]:
     if p.not_ports:
         out.append(_not(_ports(p.not_ports)))
     out.extend(_headers(p.headers))
+    out.extend(_all(preds) if (preds := _permission(q)) else _always() for q in p.all_of)
     return out
 
 
