@@ -545,3 +545,39 @@ SLOTS["security-users"] = [
     "apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: app}\nstringData: {.htpasswd: 'u:{SHA}one'}\n",
     "apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: app}\nstringData: {.htpasswd: 'u:{SHA}two'}\n",
 ]
+
+# Istio's security policies on the Gateway web: a DENY by path, then an ALLOW by request
+# principal (tokens from the RequestAuthentication's issuer, while it exists), or a namespace-wide
+# ALLOW without rules (everything denied).
+SLOTS["istio-authz"] = [
+    None,
+    """apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: paths, namespace: gw}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: web}]
+  action: DENY
+  rules: [{to: [{operation: {paths: ["/a*"]}}]}]
+""",
+    """apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: paths, namespace: gw}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: web}]
+  rules: [{from: [{source: {requestPrincipals: ["https://issuer.example.com/*"]}}]}]
+""",
+    """apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: paths, namespace: gw}
+spec: {}
+""",
+]
+SLOTS["istio-authn"] = [
+    None,
+    """apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: tokens, namespace: gw}
+spec:
+  jwtRules: [{issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/jwks"}]
+""",
+]
