@@ -21,6 +21,8 @@ def _example(heading: str) -> str:
 
 
 @pytest.mark.parametrize("heading, kind", [("### BackendTrafficPolicy", "BackendTrafficPolicy"),
+                                           ("### ClientTrafficPolicy", "ClientTrafficPolicy"),
+                                           ("### SecurityPolicy", "SecurityPolicy"),
                                            ("### Istio AuthorizationPolicy and RequestAuthentication",
                                             "AuthorizationPolicy")])
 def test_the_example_loads_cleanly(heading: str, kind: str) -> None:
