@@ -56,6 +56,7 @@ PATHS = {
     "BackendTrafficPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/backendtrafficpolicies",
     "ClientTrafficPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/clienttrafficpolicies",
     "SecurityPolicy": "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/{ns}/securitypolicies",
+    "AuthorizationPolicy": "/apis/security.istio.io/v1/namespaces/{ns}/authorizationpolicies",
 }
 
 

@@ -108,3 +108,26 @@ def test_a_security_policy_fails_closed_until_its_secret_is_created(tmp_path: Pa
                     assert (await c.until_reply("/", lambda r: r.status == 200)).pod == "web-1"
 
     run(scenario())
+
+
+def test_an_istio_authorization_policy_created_through_the_api_denies(tmp_path: Path) -> None:
+    """An Istio AuthorizationPolicy on the Gateway, created through the API: the provisioned
+    Envoy refuses the path it denies (403) and serves the rest; deleting it lifts the denial."""
+    policy = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+              "metadata": {"name": "no-admin", "namespace": NAMESPACE},
+              "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}],
+                       "action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin*"]}}]}]}}
+
+    async def scenario() -> None:
+        async with cluster(tmp_path) as c:
+            with echo(f"{c.base}.11", 9001, "web-1"):
+                await create_web(c)
+                async with serving(c, free_port()), kubelet(c):
+                    assert (await c.until_reply("/admin/x", lambda r: r.status == 200)).pod == "web-1"
+                    await c.create(policy)
+                    await c.until_reply("/admin/x", lambda r: r.status == 403)
+                    assert (await c.request("/shop")).status == 200
+                    await c.delete("AuthorizationPolicy", NAMESPACE, "no-admin")
+                    await c.until_reply("/admin/x", lambda r: r.status == 200)
+
+    run(scenario())
