@@ -55,8 +55,10 @@ class Principal:
 
     `source_cidrs`: the client address (the downstream remote address: the peer, or the address
     X-Forwarded-For names when the proxy trusts it); `direct_cidrs`: the peer of the connection
-    itself. `request_principals`: Istio's `iss/sub` of a verified JWT (any provider: `*` allowed
-    as prefix/suffix wildcard). `claims`: claims of a verified JWT; `headers`: request headers."""
+    itself. `request_principals`: `issuer/subject` of a verified JWT, the issuer in full (a
+    route's known issuer: the payload is kept under its name), the subject with an optional `*`
+    at either end (Istio's wildcard issuers are expanded before, gateway/policies/istio_security.py);
+    a bare issuer: any subject. `claims`: claims of a verified JWT; `headers`: request headers."""
 
     source_cidrs: tuple[str, ...] = ()
     not_source_cidrs: tuple[str, ...] = ()

@@ -146,6 +146,8 @@ def _request_principal(p: str) -> Predicate:
     all before the last `/`); the subject may have a `*` wildcard at either end. An issuer with a
     wildcard has to be expanded over the route's issuers before (gateway/policies/istio_security.py)."""
     iss, _, sub = p.rpartition("/")
+    if not iss:  # no subject part: a token of that issuer (the metadata key cannot be empty)
+        iss, sub = p, "*"
 
     def field(key: str, v: str) -> Predicate:
         if v == "*":
