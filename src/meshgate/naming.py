@@ -73,3 +73,16 @@ TRACING_CLUSTER = "meshgate-tracing"  # a gateway's tracing collector
 def access_log_collector(setting: int, sink: int) -> str:
     """The cluster of the OTLP collector of one access log setting's sink."""
     return f"meshgate-accesslog-{setting}-{sink}"
+
+
+def gateway_domain(namespace: str, name: str) -> str:
+    """The rate limit domain of a Gateway's proxies: "namespace/name" (one per Gateway; routes
+    are told apart inside it by their descriptors)."""
+    return f"{namespace}/{name}"
+
+
+def route_key(route_config: str, route_name: str) -> str:
+    """A route's key within its Gateway's domain: route names are unique per route configuration
+    only (one HTTPRoute rule attached to two listeners has the same name in both), and
+    neither name can hold "|"."""
+    return f"{route_config}|{route_name}"

@@ -49,6 +49,7 @@ from envoy.type.matcher.v3 import regex_pb2, string_pb2
 from google.protobuf import wrappers_pb2
 
 from .. import ir
+from ..naming import route_key  # noqa: F401 - re-exported: the route key is the descriptors' business too
 
 ROUTE_RULE_KEY = "route_rule"
 MATCHED = "match"  # the value of a header_value_match entry
@@ -78,13 +79,6 @@ class DescriptorLimit:
     requests: int
     unit_s: int
     name: str
-
-
-def route_key(route_config: str, route_name: str) -> str:
-    """A route's key within its Gateway's domain: route names are unique per route configuration
-    only (one HTTPRoute rule attached to two listeners has the same name in both), and
-    neither name can hold "|"."""
-    return f"{route_config}|{route_name}"
 
 
 def rule_name(key: str, index: int) -> str:

@@ -14,14 +14,10 @@ from envoy.extensions.filters.http.ratelimit.v3 import rate_limit_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from google.protobuf import any_pb2, duration_pb2
 
+from ..naming import gateway_domain  # noqa: F401 - re-exported beside the filter it names
+
 FILTER_NAME = "envoy.filters.http.ratelimit"
 TIMEOUT_S = 1  # a slow service must not hold requests long: after this Envoy lets them through
-
-
-def gateway_domain(namespace: str, name: str) -> str:
-    """The rate limit domain of a Gateway's proxies: "namespace/name" (one per Gateway; routes
-    are told apart inside it by their descriptors)."""
-    return f"{namespace}/{name}"
 
 
 def rate_limit_filter_config(domain: str, cluster: str) -> rate_limit_pb2.RateLimit:

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 
 from ... import ir
 from ... import ir_clusters as irc
-from ...naming import cluster_name
-from ...ratelimit.descriptors import route_key
-from ...ratelimit.filter import gateway_domain
+from ...naming import cluster_name, gateway_domain, route_key
 from ...resources.envoy_gateway import backend_traffic_policy as btp
 from .route_context import RouteContext
 
