@@ -144,7 +144,7 @@ def test_effective_names_the_level_that_won() -> None:
     found = att.effective(("gw", "web"), ("a",), first)
     assert found is not None and (found[0].meta.name, found[1]) == ("rule", "rule")
     assert found[2] == ((TargetKey("Gateway", "gw", "web"), ("gw", "gw-wide")),)
-    att.record(found[2], first)
+    att.record(found[2], "gw/r")
     found = att.effective(("gw", "web"), ("a",), second)
     assert found is not None and (found[0].meta.name, found[1], found[2]) == ("gw-wide", "gateway", ())
-    assert att.overridden == {(TargetKey("Gateway", "gw", "web"), ("gw", "gw-wide")): {"gw/r"}}
+    assert att.overrides() == {(TargetKey("Gateway", "gw", "web"), ("gw", "gw-wide")): {"gw/r"}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from meshgate.gateway.status_times import keep_transition_times
+from meshgate.gateway.status_times import keep_object_times, keep_transition_times
 
 THEN = "2026-01-01T00:00:00Z"
 NOW = "2026-01-01T00:05:00Z"
@@ -90,3 +90,12 @@ def test_neither_argument_is_modified() -> None:
     keep_transition_times(previous, current)
     assert (previous, current) == before
     assert keep_transition_times([], current) == current
+
+
+def test_an_object_whose_times_all_hold_is_handed_back_itself() -> None:
+    before = gateway([cond("Accepted", when=THEN)], {"http": [cond("Programmed", when=THEN)]})
+    same_times = gateway([cond("Accepted", when=THEN, generation=2)], {"http": [cond("Programmed", when=THEN)]})
+    assert keep_object_times(before, same_times) is same_times
+    later = gateway([cond("Accepted", when=THEN)], {"http": [cond("Programmed")]})
+    kept = keep_object_times(before, later)
+    assert kept is not later and kept["status"]["listeners"][0]["conditions"][0]["lastTransitionTime"] == THEN

@@ -39,24 +39,29 @@ def _match(previous: list[dict], i: int, entry: dict, fields: tuple[str, ...]) -
 
 def _keep(previous: list[dict] | None, current: list[dict]) -> list[dict]:
     """`current` conditions, each with its previous time where its type and status are unchanged
-    (copies where a time is kept; the others as they are)."""
+    (copies where a time is kept; the others as they are; `current` itself when none is)."""
     if not previous:
         return current
     out = []
+    kept = False
     for i, c in enumerate(current):
         old = _match(previous, i, c, ("type",))
         if old is not None and old.get("status") == c.get("status"):
             when = old.get("lastTransitionTime")
             if when and when != c.get("lastTransitionTime"):
                 c = {**c, "lastTransitionTime": when}
+                kept = True
         out.append(c)
-    return out
+    return out if kept else current
 
 
 def _keep_in_status(previous: dict, current: dict) -> dict:
+    """`current` with the times of `previous` kept (`current` itself when no time moves)."""
     out = dict(current)
+    kept = False
     if "conditions" in current:
         out["conditions"] = _keep(previous.get("conditions"), current["conditions"])
+        kept = out["conditions"] is not current["conditions"]
     for list_name, fields in _ENTRY_KEYS.items():
         if list_name not in current:
             continue
@@ -65,18 +70,22 @@ def _keep_in_status(previous: dict, current: dict) -> dict:
         for i, entry in enumerate(current[list_name]):
             old = _match(before, i, entry, fields)
             if old is not None and "conditions" in entry:
-                entry = {**entry, "conditions": _keep(old.get("conditions"), entry["conditions"])}
+                conditions = _keep(old.get("conditions"), entry["conditions"])
+                if conditions is not entry["conditions"]:
+                    entry = {**entry, "conditions": conditions}
+                    kept = True
             entries.append(entry)
         out[list_name] = entries
-    return out
+    return out if kept else current
 
 
 def keep_object_times(previous: dict | None, current: dict) -> dict:
     """One status object of `current`, with the times of `previous` (the same object's last
-    status) kept where `keep_transition_times` would keep them."""
+    status) kept where `keep_transition_times` would keep them (`current` itself when none is)."""
     if previous is None or previous is current or "status" not in current:
         return current
-    return {**current, "status": _keep_in_status(previous.get("status") or {}, current["status"])}
+    status = _keep_in_status(previous.get("status") or {}, current["status"])
+    return current if status is current["status"] else {**current, "status": status}
 
 
 def keep_transition_times(previous: list[dict], current: list[dict]) -> list[dict]:

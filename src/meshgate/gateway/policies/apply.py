@@ -3,6 +3,7 @@ gateway's routes, and write their status. With no policy in the store this costs
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..conditions import Condition
 from .attachment import Attachments, TargetKey, attach
 from .backend_traffic import traffic_ref
 from .kinds import POLICY_KINDS, PolicyKind, VariantOf
-from .memo import PolicyMemo
+from .memo import HostDecision, PolicyMemo
 from .route_context import RouteContext
 
 _GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -67,45 +68,85 @@ class GatewayPolicies:
 
         named = None if gateway in self._gateways else self._routes
         out: list[ir.RouteConfig] = []
-        # Hot: every route of every gateway passes here on every change while policies exist.
-        listeners_of: dict[tuple[ir.SourceRef, ...], tuple[str, ...]] = {}
-        decisions, decided = memo.decision_maps()
+        # Hot: every virtual host of every gateway passes here on every change while policies
+        # exist; one whose routes are the same objects as last time costs one lookup.
+        # Per listener (by its sources tuple, one object per listener in a translation): its
+        # sources as the last translation had them (so that a virtual host made then can be
+        # handed out again), and the listener names policies see.
+        listener_of: dict[int, tuple[tuple[ir.SourceRef, ...], tuple[str, ...]]] = {}
+        hosts_before, hosts_now = memo.host_maps()
+        kinds = self._kinds
         for rc in configs:
             where = RouteContext(gateway, rc.name)
-            at = (gateway, rc.name)  # `where` as a plain tuple: hashed per route
+            at = (gateway, rc.name)  # `where` as a plain tuple: hashed per virtual host
             hosts = []
             changed = False
             for vh in rc.virtual_hosts:
-                listeners = listeners_of.get(vh.sources)
-                if listeners is None:
-                    listeners = listeners_of[vh.sources] = tuple(
-                        s.section_name for s in vh.sources
-                        if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name)
-                routes = []
-                moved = False
-                for r in vh.routes:
-                    src = r.source
-                    if src is None or (named is not None and (src.kind, src.namespace, src.name) not in named):
-                        routes.append(r)
+                if named is not None:  # only the routes policies name: most hosts have none
+                    for r in vh.routes:
+                        src = r.source
+                        if src is not None and (src.kind, src.namespace, src.name) in named:
+                            break
+                    else:
+                        hosts.append(vh)
                         continue
-                    key = (id(r), at, listeners)
-                    entry = decisions.get(key)
-                    if entry is None or entry[0] is not r:
-                        entry = self._decide(where, listeners, r, src, refs, variant)
-                    decided[key] = entry
-                    _, applied, clusters, overridden = entry
-                    for c in clusters:
-                        made[c.name] = c
-                    for i, records in overridden:
-                        self._kinds[i][1].record(records, src)
-                    moved = moved or applied is not r
-                    routes.append(applied)
-                if moved:
-                    vh = ir.VirtualHost(vh.name, vh.domains, tuple(routes), vh.sources)
+                found = listener_of.get(id(vh.sources))
+                if found is None:
+                    found = listener_of[id(vh.sources)] = (memo.canonical(vh.sources), tuple(
+                        s.section_name for s in vh.sources
+                        if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name))
+                sources, listeners = found
+                key = (tuple(map(id, vh.routes)), at, listeners, named is None)
+                entry = hosts_before.get(key)
+                if entry is None:
+                    entry = self._host(vh.routes, where, listeners, named, refs, variant)
+                routes_in, routes_out, clusters, overridden, made_vh = entry
+                if routes_out is not routes_in:
+                    # The virtual host made last time when it is the same one (the xDS stage
+                    # then finds it by identity); else a new one, kept for next time.
+                    if made_vh is None or made_vh.name != vh.name or made_vh.sources is not sources \
+                            or made_vh.domains != vh.domains:
+                        made_vh = ir.VirtualHost(vh.name, vh.domains, routes_out, sources)
+                        entry = (routes_in, routes_out, clusters, overridden, made_vh)
+                    vh = made_vh
                     changed = True
+                hosts_now[key] = entry
+                if clusters:
+                    made.update(clusters)
+                for i, records, name in overridden:
+                    kinds[i][1].record(records, name)
                 hosts.append(vh)
             out.append(ir.RouteConfig(rc.name, tuple(hosts)) if changed else rc)
         return out, made
+
+    def _host(self, routes: tuple[ir.Route, ...], where: RouteContext, listeners: tuple[str, ...],
+              named: set[tuple[str, str, str]] | None, refs: Mapping[str, ir.ClusterRef], variant: VariantOf
+              ) -> HostDecision:
+        """What the policies do to one virtual host's routes (per route, as decided last time
+        when the route and the attachments are the same)."""
+        decisions, decided = self._memo.decision_maps()
+        at = (where.gateway, where.route_config)
+        out: list[ir.Route] = []
+        made: dict[str, ir.ClusterRef] = {}
+        overridden: list[tuple[int, tuple, str]] = []
+        moved = False
+        for r in routes:
+            src = r.source
+            if src is None or (named is not None and (src.kind, src.namespace, src.name) not in named):
+                out.append(r)
+                continue
+            key = (id(r), at, listeners)
+            entry = decisions.get(key)
+            if entry is None or entry[0] is not r:
+                entry = self._decide(where, listeners, r, src, refs, variant)
+            decided[key] = entry
+            _, applied, clusters, records = entry
+            for c in clusters:
+                made[c.name] = c
+            overridden.extend((i, rec, f"{src.namespace}/{src.name}") for i, rec in records)
+            moved = moved or applied is not r
+            out.append(applied)
+        return routes, tuple(out) if moved else routes, made, tuple(overridden), None
 
     def _decide(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
                 refs: Mapping[str, ir.ClusterRef], variant: VariantOf
@@ -164,16 +205,12 @@ class GatewayPolicies:
                         continue
                     for gw in sorted(parents.get((target.kind, target.namespace, target.name), ())):
                         ancestors.setdefault((gw[0], gw[1], None), conds)
-                entries = []
-                for (ns, name, section), conds in ancestors.items():
-                    ref: dict = {"group": _GATEWAY_GROUP, "kind": "Gateway", "namespace": ns, "name": name}
-                    if section:
-                        ref["sectionName"] = section
-                    entries.append({"ancestorRef": ref, "controllerName": CONTROLLER_NAME,
-                                    "conditions": [c.to_dict(policy.meta.generation, now) for c in conds]})
-                out.append({"apiVersion": kind.api_version, "kind": kind.kind,
-                            "metadata": {"namespace": policy.meta.namespace, "name": policy.meta.name},
-                            "status": {"ancestors": entries}})
+                # The same status object as last time while it says the same (the control plane
+                # then skips it when keeping transition times, as it does a route's).
+                generation = policy.meta.generation
+                said = (kind.kind, generation, tuple((k, tuple(c)) for k, c in ancestors.items()))
+                out.append(self._memo.status((kind.kind, *key), policy, said, functools.partial(
+                    _status, kind, policy, ancestors, generation, now)))
         return out
 
     def _conditions(self, kind: PolicyKind, att: Attachments, policy: object, target: TargetKey,
@@ -192,12 +229,27 @@ class GatewayPolicies:
                               f"only, not to a {target.kind}")]
         conds = [Condition("Accepted", True, "Accepted", "Policy has been accepted.")]
         key = (policy.meta.namespace, policy.meta.name)  # type: ignore[attr-defined]
-        routes = att.overridden.get((target, key))
+        routes = att.overrides().get((target, key))
         if routes:
             conds.append(Condition("Overridden", True, "Overridden",
                                    f"This policy is being overridden by other {_plural(kind.kind)} "
                                    f"for these routes: [{', '.join(sorted(routes))}]"))
         return conds
+
+
+def _status(kind: PolicyKind, policy: Any, ancestors: Mapping[tuple, list[Condition]], generation: int,
+            now: str) -> dict:
+    """A policy's status object: one entry per ancestor Gateway (namespace, name, listener)."""
+    entries = []
+    for (ns, name, section), conds in ancestors.items():
+        ref: dict = {"group": _GATEWAY_GROUP, "kind": "Gateway", "namespace": ns, "name": name}
+        if section:
+            ref["sectionName"] = section
+        entries.append({"ancestorRef": ref, "controllerName": CONTROLLER_NAME,
+                        "conditions": [c.to_dict(generation, now) for c in conds]})
+    return {"apiVersion": kind.api_version, "kind": kind.kind,
+            "metadata": {"namespace": policy.meta.namespace, "name": policy.meta.name},
+            "status": {"ancestors": entries}}
 
 
 def _plural(kind: str) -> str:

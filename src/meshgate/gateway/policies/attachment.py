@@ -94,6 +94,9 @@ class Attachments:
     lost: dict[tuple[str, str], list[TargetKey]] = field(default_factory=dict)
     overridden: dict[tuple[TargetKey, tuple[str, str]], set[str]] = field(default_factory=dict)
     problems: list[InputError] = field(default_factory=list)
+    # What `record` was told, folded into `overridden` when read (`overrides`): every policy-
+    # shaped route of every change records, and most records are the same few tuples.
+    pending: list[tuple[tuple, str]] = field(default_factory=list)
 
     def effective(self, gateway: tuple[str, str], listeners: Iterable[str],
                   route: SourceRef | None) -> tuple[Any, str, tuple[tuple[TargetKey, tuple[str, str]], ...]] | None:
@@ -124,10 +127,23 @@ class Attachments:
         overridden = tuple((target, _policy_key(other)) for other, _, target in found[1:] if other is not policy)
         return policy, level, overridden
 
-    def record(self, overridden: tuple[tuple[TargetKey, tuple[str, str]], ...], route: SourceRef) -> None:
-        """Note that the policies `overridden` (effective's) do not apply to `route`."""
-        for target, policy in overridden:
-            self.overridden.setdefault((target, policy), set()).add(f"{route.namespace}/{route.name}")
+    def record(self, overridden: tuple[tuple[TargetKey, tuple[str, str]], ...], route: str) -> None:
+        """Note that the policies `overridden` (effective's) do not apply to `route` ("ns/name")."""
+        self.pending.append((overridden, route))
+
+    def overrides(self) -> dict[tuple[TargetKey, tuple[str, str]], set[str]]:
+        """The routes each (target, policy) is overridden for, as recorded."""
+        by_records: dict[int, tuple[tuple, set[str]]] = {}
+        for records, route in self.pending:
+            found = by_records.get(id(records))
+            if found is None:
+                found = by_records[id(records)] = (records, set())
+            found[1].add(route)
+        self.pending.clear()
+        for records, routes in by_records.values():
+            for target, policy in records:
+                self.overridden.setdefault((target, policy), set()).update(routes)
+        return self.overridden
 
     def token(self) -> tuple:
         """Where each policy object won, as a value: equal tokens, equal decisions."""

@@ -14,16 +14,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import ir
+from ..status_times import keep_object_times
 
 # (route, the route as policies left it, the clusters they made, what they overrode)
 Decision = tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]
+# A virtual host's routes, as policies left them (the same tuple when none changed), the
+# clusters they made by name, (policy kind's index, what its policy overrides, route) triples,
+# and the virtual host last made of them (None until one is)
+HostDecision = tuple[tuple[ir.Route, ...], tuple[ir.Route, ...], dict[str, ir.ClusterRef], tuple,
+                     ir.VirtualHost | None]
 
 
 class PolicyMemo:
     """Effects by policy object, applied routes by (route, effect), variant clusters by
     (cluster reference, policy cluster settings)."""
 
-    __slots__ = ("_combined", "_decisions", "_effects", "_next", "_pass", "_routes", "_token", "_used", "_variants")
+    __slots__ = ("_combined", "_decisions", "_effects", "_hosts", "_hosts_next", "_next", "_pass", "_routes",
+                 "_sources", "_sources_next", "_statuses", "_token", "_used", "_variants")
 
     def __init__(self) -> None:
         self._effects: dict[int, tuple[Any, Any]] = {}
@@ -37,6 +44,15 @@ class PolicyMemo:
         self._token: tuple = ()
         self._decisions: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
         self._next: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
+        # The same per virtual host, by its routes' identities (most virtual hosts of a change are
+        # new objects holding the same routes): one lookup instead of one per route.
+        self._hosts: dict[tuple, HostDecision] = {}
+        self._hosts_next: dict[tuple, HostDecision] = {}
+        # Status objects by policy object: (policy, what it says, the object).
+        self._statuses: dict[tuple, tuple[Any, Any, dict]] = {}
+        # Listener sources by value: the tuple the last translation used (see `canonical`).
+        self._sources: dict[tuple, tuple] = {}
+        self._sources_next: dict[tuple, tuple] = {}
 
     def effect(self, policy: Any, make: Callable[[Any], Any]) -> Any:
         """The effect of `policy` (made by `make` once per policy object)."""
@@ -80,13 +96,39 @@ class PolicyMemo:
         (the token names the policy kinds present, in order: decisions refer to them by index)."""
         if token != self._token:
             self._decisions = {}
+            self._hosts = {}
             self._token = token
         self._next = {}
+        self._hosts_next = {}
 
     def decision_maps(self) -> tuple[dict[tuple, Decision], dict[tuple, Decision]]:
         """The last translation's decisions, and this one's (for a caller's hot loop: a decision
         found valid, or made, goes into the second)."""
         return self._decisions, self._next
+
+    def host_maps(self) -> tuple[dict[tuple, HostDecision], dict[tuple, HostDecision]]:
+        """`decision_maps` per virtual host (keys hold the routes' ids: each entry keeps its
+        routes alive, so an id in a live entry cannot belong to another route)."""
+        return self._hosts, self._hosts_next
+
+    def status(self, key: tuple, policy: Any, said: Any, make: Callable[[], dict]) -> dict:
+        """The status object of `policy` (`key`: its kind, namespace and name): the one made last
+        time while it is the same object and says the same (`said`); else a new one, with the
+        transition times of the last where its conditions held (so that the control plane,
+        which keeps them too, can keep this very object)."""
+        entry = self._statuses.get(key)
+        if entry is None or entry[0] is not policy or entry[1] != said:
+            made = make()
+            entry = self._statuses[key] = (policy, said, keep_object_times(entry[2], made) if entry else made)
+        self._used.add(("s", key))
+        return entry[2]
+
+    def canonical(self, sources: tuple) -> tuple:
+        """`sources`, or the equal tuple the last translation used (so that what was made with it
+        can be recognised by identity)."""
+        kept = self._sources.get(sources) or self._sources_next.get(sources) or sources
+        self._sources_next[kept] = kept
+        return kept
 
     def combined(self, objects: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         """A value made from `objects` (policies), the same object while they are the same."""
@@ -104,5 +146,8 @@ class PolicyMemo:
         self._routes = {k: v for k, v in self._routes.items() if ("r", k) in used}
         self._variants = {k: v for k, v in self._variants.items() if ("v", k) in used}
         self._combined = {k: v for k, v in self._combined.items() if ("c", k) in used}
+        self._statuses = {k: v for k, v in self._statuses.items() if ("s", k) in used}
         self._used = set()
         self._decisions, self._next = self._next, {}
+        self._hosts, self._hosts_next = self._hosts_next, {}
+        self._sources, self._sources_next = self._sources_next, {}
