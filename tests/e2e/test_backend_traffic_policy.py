@@ -9,7 +9,9 @@ Rate limit: the first N requests per client (distinct source addresses on loopba
 header pass, then 429. Fault injection: one rule of a route aborts with 418, the other is served.
 Retries: the policy's retry makes a backend that fails twice with 503 succeed. Each test also
 reads the policy's status from the running meshgate (/debug/status): Accepted, and Conflicted
-for a second policy on the same rule.
+for a second policy on the same rule. Edits under load: policies attached, edited and removed
+(a variant cluster, the CORS filter, a Gateway-wide retry) while 100 requests a second flow, and
+not one fails.
 """
 
 from __future__ import annotations
@@ -392,3 +394,88 @@ def test_policy_retries_make_a_failing_backend_succeed(tmp_path: Path) -> None:
         _route("flaky", [("with", "/retry/with"), ("without", "/retry/without")]),
         _policy("retries", "flaky", RETRY, section="with"),
     ])}, body))
+
+
+# -- policy edits under load ------------------------------------------------------------------------
+
+LOAD_RATE = 100.0  # requests per second on the steady route while policies come and go
+EDIT_SETTLE_S = 15.0  # one edit written → every response ACKed (bounded)
+
+SHAPE = """  circuitBreaker: {maxConnections: 100}
+  healthCheck: {passive: {consecutive5XxErrors: 5}}
+"""
+SHAPE_EDITED = """  circuitBreaker: {maxConnections: 200}
+  healthCheck: {passive: {consecutive5XxErrors: 7}}
+  timeout: {http: {requestTimeout: 5s}}
+"""
+GATEWAY_WIDE = f"""apiVersion: {POLICY_GROUP}
+kind: BackendTrafficPolicy
+metadata: {{name: wide, namespace: e2e}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: Gateway, name: gw}}]
+  retry: {{numRetries: 1, retryOn: {{httpStatusCodes: [503]}}}}
+"""
+CORS = f"""apiVersion: {POLICY_GROUP}
+kind: SecurityPolicy
+metadata: {{name: cors, namespace: e2e}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: steady}}]
+  cors: {{allowOrigins: ["https://app.example.com"], allowMethods: [GET]}}
+"""
+
+
+async def _settled(sc: Scenario) -> None:
+    """Wait (bounded) until the proxy has ACKed everything meshgate sent it, then let traffic
+    flow on the new config for a moment."""
+    from .churn import in_sync
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EDIT_SETTLE_S
+    await asyncio.sleep(0.3)  # the watcher's debounce: the edit reaches meshgate first
+    while not in_sync(sc) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert in_sync(sc), "the proxy did not ACK the edit"
+    await asyncio.sleep(0.7)
+
+
+async def _clusters(sc: Scenario) -> str:
+    assert sc.runner is not None
+    (envoy,) = sc.runner.envoys.values()
+    return await envoy.admin_get("/clusters?format=json")
+
+
+def test_policy_edits_under_load_fail_no_request(tmp_path: Path) -> None:
+    """Policies attached, edited and removed while requests flow: a route's backend moves to the
+    policy's variant cluster and back, the connection managers gain and lose the CORS filter, a
+    Gateway-wide policy reshapes every route; not one request fails."""
+    from .churn import Load
+
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        last, _ = await until(gw, lambda a: a.status == 200, "/steady")
+        assert last.status == 200
+        load = Load(f"http://{gw}:{LISTEN_PORT}", LOAD_RATE, expected={"/steady": {"svc-21"}})
+        running = asyncio.create_task(load.run())
+        try:
+            await asyncio.sleep(0.5)
+            sc.write({"policies.yaml": _policy("shape", "steady", SHAPE)})
+            await _settled(sc)
+            assert "policy.e2e.shape" in await _clusters(sc), "the route never moved to the policy's cluster"
+            sc.write({"policies.yaml": _policy("shape", "steady", SHAPE_EDITED)})
+            await _settled(sc)
+            sc.write({"wide.yaml": GATEWAY_WIDE})
+            await _settled(sc)
+            sc.write({"cors.yaml": CORS})
+            await _settled(sc)
+            preflight = await ask(gw, "/steady", {"origin": "https://app.example.com"})
+            assert preflight.headers.get("access-control-allow-origin") == ["https://app.example.com"]
+            for name in ("cors.yaml", "policies.yaml", "wide.yaml"):
+                (sc.dir / name).unlink()
+                await _settled(sc)
+            assert "policy.e2e.shape" not in await _clusters(sc)
+        finally:
+            load.stop()
+            await running
+        assert load.done >= LOAD_RATE * 5, f"only {load.done} requests went out"
+        assert load.failed == 0, f"{load.failed} of {load.done} failed: {dict(load.statuses)} {load.samples}"
+
+    run(_scenario(tmp_path, lambda base: {"steady.yaml": _route("steady", [("all", "/steady")])}, body))
