@@ -97,6 +97,9 @@ class Attachments:
     # What `record` was told, folded into `overridden` when read (`overrides`): every policy-
     # shaped route of every change records, and most records are the same few tuples.
     pending: list[tuple[tuple, str]] = field(default_factory=list)
+    # Each distinct `effective` overridden tuple, once: routes that override the same policies
+    # record the same object, which `overrides` folds once.
+    interned: dict[tuple, tuple] = field(default_factory=dict)
 
     def effective(self, gateway: tuple[str, str], listeners: Iterable[str],
                   route: SourceRef | None) -> tuple[Any, str, tuple[tuple[TargetKey, tuple[str, str]], ...]] | None:
@@ -125,7 +128,7 @@ class Attachments:
             return None
         policy, level, _ = found[0]
         overridden = tuple((target, _policy_key(other)) for other, _, target in found[1:] if other is not policy)
-        return policy, level, overridden
+        return policy, level, self.interned.setdefault(overridden, overridden)
 
     def record(self, overridden: tuple[tuple[TargetKey, tuple[str, str]], ...], route: str) -> None:
         """Note that the policies `overridden` (effective's) do not apply to `route` ("ns/name")."""
