@@ -28,10 +28,10 @@ _UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "compression", "responseOverr
                      "useClientProtocol", "requestBuffer", "httpUpgrade", "routingType",
                      "connection", "responseCompression", "admissionControl", "adaptiveConcurrency")
 _UNITS_S = {"Second": 1, "Minute": 60, "Hour": 3600, "Day": 86400, "Month": 2_592_000, "Year": 31_536_000}
-# Envoy's retry_on conditions Envoy Gateway's retryOn.triggers name.
 # The operators telemetry.metrics.routeStatName may hold (Envoy Gateway's routeStatSupportedOperators).
 ROUTE_STAT_OPERATORS = ("%ROUTE_NAME%", "%ROUTE_NAMESPACE%", "%ROUTE_KIND%", "%ROUTE_RULE_NAME%")
 _OPERATOR = re.compile(r"%[^%]*%")
+# Envoy's retry_on conditions Envoy Gateway's retryOn.triggers name.
 RETRY_TRIGGERS = ("5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx",
                   "refused-stream", "retriable-status-codes", "cancelled", "deadline-exceeded", "internal",
                   "resource-exhausted", "unavailable")
