@@ -232,6 +232,10 @@ class Route:
     rate_limit: RateLimit | None = None
     fault: FaultInjection | None = None
     security: Security | None = None  # authentication and authorization (ir_security.py)
+    rule_name: str | None = None  # its route rule's `name` (None: unnamed; source.section_name is then its index)
+    # Envoy's route stat_prefix: the route's statistics are vhost.<virtual host>.route.<stat_name>.*
+    # (None: Envoy keeps none for it). A BackendTrafficPolicy's telemetry.metrics.routeStatName.
+    stat_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
 """Envoy's statistics under `meshgate run`: `/metrics/envoy` on the debug port serves every managed
 Envoy's Prometheus statistics, labelled by Gateway; per-cluster statistics only for a Gateway
 whose infrastructure annotation `meshgate.io/stats-inclusion-prefixes` opts into them (the
-default keeps the process-wide and per-listener ones)."""
+default keeps the process-wide and per-listener ones); per-route statistics only for a route a
+BackendTrafficPolicy names (telemetry.metrics.routeStatName), labelled with the whole virtual
+host and route names though they hold dots and slashes."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +23,27 @@ from .harness import LISTEN_PORT, STEP, EchoServer, endpoint_yaml, free_subnet, 
 pytestmark = pytest.mark.envoy
 
 CLUSTER = "outbound|80||web_e2e_svc_cluster_local"  # its statistics name (xds/clusters.stat_name)
+SHOP_HOST = "shop.e2e.example"
+# A second route on the `plain` Gateway, with a hostname (its virtual host: http/shop.e2e.example)
+# and a policy naming its statistics; the Gateway's own route has none.
+SHOP = f"""apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: shop, namespace: e2e}}
+spec:
+  parentRefs: [{{name: plain}}]
+  hostnames: [{SHOP_HOST}]
+  rules: [{{backendRefs: [{{name: web, port: 80}}]}}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {{name: shop-stats, namespace: e2e}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: shop}}]
+  telemetry: {{metrics: {{routeStatName: "%ROUTE_KIND%/%ROUTE_NAMESPACE%/%ROUTE_NAME%/%ROUTE_RULE_NAME%"}}}}
+"""
+REQUESTS = 5
+_SAMPLE = re.compile(r'^(\w+)\{(.*)\} (\S+)$')
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def _gateway(name: str, address: str, annotations: str) -> str:
@@ -47,6 +71,25 @@ def _scrape(url: str) -> list[str]:
         return resp.read().decode().splitlines()
 
 
+def _get_host(url: str, host: str) -> int:
+    request = urllib.request.Request(url, headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _samples(lines: list[str], name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of metric `name`: (labels, value)."""
+    out = []
+    for line in lines:
+        m = _SAMPLE.match(line)
+        if m and m.group(1) == name:
+            out.append((dict(_LABEL.findall(m.group(2))), float(m.group(3))))
+    return out
+
+
 def test_managed_envoys_statistics_are_scraped_through_meshgate(tmp_path: Path) -> None:
     base = free_subnet()
     cfg = tmp_path / "config"
@@ -54,6 +97,7 @@ def test_managed_envoys_statistics_are_scraped_through_meshgate(tmp_path: Path) 
     (cfg / "all.yaml").write_text("---\n".join([
         _gateway("plain", f"{base}.1", "{}"),
         _gateway("detailed", f"{base}.2", "{meshgate.io/stats-inclusion-prefixes: 'cluster.outbound|'}"),
+        SHOP,
         service_yaml("web", 80, 9002, [endpoint_yaml(f"{base}.13", pod="web-13", ready=True)]),
     ]))
     echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
@@ -71,6 +115,10 @@ def test_managed_envoys_statistics_are_scraped_through_meshgate(tmp_path: Path) 
                     await asyncio.sleep(STEP)
                     reply = await loop.run_in_executor(None, get, f"http://{base}.{octet}:{LISTEN_PORT}/")
                 assert reply.pod == "web-13"
+            # The shop route came in the same snapshot as the plain one, which serves.
+            url = f"http://{base}.1:{LISTEN_PORT}/"
+            statuses = [await loop.run_in_executor(None, _get_host, url, SHOP_HOST) for _ in range(REQUESTS)]
+            assert statuses == [200] * REQUESTS
             return await loop.run_in_executor(None, _scrape, f"http://127.0.0.1:{runner.debug.port}/metrics/envoy")
         finally:
             await runner.stop()
@@ -87,6 +135,15 @@ def test_managed_envoys_statistics_are_scraped_through_meshgate(tmp_path: Path) 
     (sent,) = [line for line in lines if line.startswith(
         f'envoy_cluster_upstream_rq_total{{gateway="e2e/detailed",envoy_cluster_name="{CLUSTER}"}}')]
     assert int(sent.rsplit(" ", 1)[1]) >= 1
+    # Per-route statistics: only the shop route's, named by the policy, tagged with the whole names.
+    vhost = {name for line in lines if (m := _SAMPLE.match(line)) and (name := m.group(1)).startswith("envoy_vhost")}
+    assert vhost and all(name.startswith("envoy_vhost_route_") for name in vhost), vhost
+    shop = {"gateway": "e2e/plain", "envoy_virtual_host": f"http/{SHOP_HOST}", "envoy_route": "httproute/e2e/shop/-"}
+    assert _samples(lines, "envoy_vhost_route_upstream_rq") == [({**shop, "envoy_response_code": "200"}, REQUESTS)]
+    assert _samples(lines, "envoy_vhost_route_upstream_rq_completed") == [(shop, REQUESTS)]
+    routes = {(labels.get("envoy_virtual_host"), labels.get("envoy_route"))
+              for name in vhost for labels, _ in _samples(lines, name)}
+    assert routes == {(f"http/{SHOP_HOST}", "httproute/e2e/shop/-")}
 
 
 def test_meshgate_serve_has_no_envoys_to_scrape(tmp_path: Path) -> None:

@@ -82,11 +82,12 @@ def translate_grpc_rule(route: GRPCRoute, rule: GRPCRouteRule, rule_index: int, 
         name = f"{route.meta.namespace}/{route.meta.name}/rule/{rid}/match/{mi}"
         if not serving:
             # No usable backend, or an unsupported filter: the spec's 500 (gRPC clients see UNKNOWN).
-            out.append(ir.Route(name, _ir_match(m), direct_status=500, response_headers=response_headers, source=source))
+            out.append(ir.Route(name, _ir_match(m), direct_status=500, response_headers=response_headers, source=source,
+                                rule_name=rule.name))
             continue
         out.append(ir.Route(name, _ir_match(m), backends=tuple(weighted), request_headers=request_headers,
                             response_headers=response_headers, mirrors=mirrors_of(rule.filters, mirrors),
-                            source=source))
+                            source=source, rule_name=rule.name))
     return out
 
 

@@ -46,6 +46,7 @@ class _RouteCommon(TypedDict):
     source: ir.SourceRef
     response_headers: ir.HeaderMutation | None
     cors: ir.Cors | None
+    rule_name: str | None
 
 
 def _ir_match(m: RouteMatch) -> ir.RouteMatch:
@@ -244,7 +245,8 @@ def translate_rule(
     for mi, m in enumerate(rule.matches):
         match = _ir_match(m)
         name = f"{route.meta.namespace}/{route.meta.name}/rule/{rid}/match/{mi}"
-        common: _RouteCommon = {"name": name, "match": match, "source": source, "response_headers": response_headers, "cors": effects.cors}
+        common: _RouteCommon = {"name": name, "match": match, "source": source, "response_headers": response_headers, "cors": effects.cors,
+                               "rule_name": rule.name}
         if invalid:
             out.append(ir.Route(**common, direct_status=500))
         elif redirect_filter is not None:

@@ -212,6 +212,8 @@ def _retry_policy(policy: rc.RetryPolicy, retry: ir.Retry) -> None:
 def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     """One Envoy route."""
     out = rc.Route(name=r.name, match=route_match(r.match))
+    if r.stat_name is not None:
+        out.stat_prefix = r.stat_name
     set_metadata(out, (r.source,))
     if r.redirect is not None:
         out.redirect.CopyFrom(_redirect(r.redirect))

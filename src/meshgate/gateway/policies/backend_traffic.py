@@ -2,7 +2,8 @@
 
 The route keeps what it says itself (its rule's timeouts and retry: Gateway API fields on the
 route are the more specific); the policy fills in the rest and adds fault injection and rate
-limits. Cluster settings (health checks, circuit breakers, load balancer, timeouts, keepalive)
+limits, and names the route's statistics (telemetry.metrics.routeStatName, rendered for each
+route). Cluster settings (health checks, circuit breakers, load balancer, timeouts, keepalive)
 cannot go on the shared cluster of a service port, which other routes use too: the route's
 backends move to a cluster of their own, `outbound|<port>|policy.<ns>.<name>|<host>` (the same
 endpoints, the policy's settings over the DestinationRule's; ClusterRef.traffic).
@@ -32,6 +33,7 @@ class BackendTrafficEffect:
     request_timeout_ms: int | None = None
     fault: ir.FaultInjection | None = None
     rate_limit: ir.RateLimit | None = None
+    route_stat_name: str | None = None  # the template (telemetry.metrics.routeStatName), rendered per route
 
 
 def _pool(c: btp.Connection) -> irc.ConnectionPool:
@@ -83,7 +85,20 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
         policy.request_timeout_ms,
         ir.FaultInjection(f.delay_ms, f.delay_percent, f.abort_status, f.abort_grpc_status, f.abort_percent)
         if f is not None else None,
-        _rate_limit(policy.rate_limit, owner) if policy.rate_limit is not None else None)
+        _rate_limit(policy.rate_limit, owner) if policy.rate_limit is not None else None,
+        policy.route_stat_name)
+
+
+def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
+    """A routeStatName template rendered for a route made from the rule `rule_name` (None: an
+    unnamed rule, "-") of the route `source`, with %ROUTE_KIND% lowercased (httproute)."""
+    name = (template.replace("%ROUTE_NAME%", source.name)
+            .replace("%ROUTE_NAMESPACE%", source.namespace)
+            .replace("%ROUTE_KIND%", source.kind.lower())
+            .replace("%ROUTE_RULE_NAME%", rule_name or "-"))
+    # Envoy's tag extraction ends a name segment at a dot: a dot in the stat prefix would cut the
+    # envoy_route label short and move the rest into the metric's name.
+    return name.replace(".", "_")
 
 
 def traffic_ref(ref: ir.ClusterRef, traffic: irc.BackendTraffic) -> ir.ClusterRef:
@@ -120,4 +135,6 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
             rl = dataclasses.replace(rl, domain=gateway_domain(*where.gateway),
                                      key=route_key(where.route_config, route.name))
         changes["rate_limit"] = rl
+    if effect.route_stat_name is not None and route.stat_name is None and route.source is not None:
+        changes["stat_name"] = route_stat_name(effect.route_stat_name, route.source, route.rule_name)
     return dataclasses.replace(route, **changes) if changes else route

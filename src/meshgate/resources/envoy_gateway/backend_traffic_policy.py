@@ -1,8 +1,8 @@
 """Envoy Gateway's BackendTrafficPolicy: how a gateway's proxies treat the backends of the routes
 it attaches to. Health checks (active HTTP, TCP and gRPC; passive, as outlier detection; the
 panic threshold), circuit breakers, the load balancer and consistent hashing, TCP keepalive and
-timeouts, retries, fault injection and rate limits (local, or global through meshgate's rate limit
-service).
+timeouts, retries, fault injection, rate limits (local, or global through meshgate's rate limit
+service) and the name of a route's statistics (telemetry.metrics.routeStatName).
 
 The settings are plain values with nothing left to resolve; their types carry the field names of
 the IR types they become (gateway/policies/backend_traffic.py), with Envoy Gateway's defaults
@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from .. import formats
@@ -24,9 +25,12 @@ from .common import PolicyTargets, check_fields, duration_ms, parse_targets
 
 KIND = "BackendTrafficPolicy"
 _UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "compression", "responseOverride", "http2", "dns",
-                     "useClientProtocol", "requestBuffer", "telemetry", "httpUpgrade", "routingType",
+                     "useClientProtocol", "requestBuffer", "httpUpgrade", "routingType",
                      "connection", "responseCompression", "admissionControl", "adaptiveConcurrency")
 _UNITS_S = {"Second": 1, "Minute": 60, "Hour": 3600, "Day": 86400, "Month": 2_592_000, "Year": 31_536_000}
+# The operators telemetry.metrics.routeStatName may hold (Envoy Gateway's routeStatSupportedOperators).
+ROUTE_STAT_OPERATORS = ("%ROUTE_NAME%", "%ROUTE_NAMESPACE%", "%ROUTE_KIND%", "%ROUTE_RULE_NAME%")
+_OPERATOR = re.compile(r"%[^%]*%")
 # Envoy's retry_on conditions Envoy Gateway's retryOn.triggers name.
 RETRY_TRIGGERS = ("5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx",
                   "refused-stream", "retriable-status-codes", "cancelled", "deadline-exceeded", "internal",
@@ -175,6 +179,7 @@ class BackendTrafficPolicy:
     request_timeout_ms: int | None = None
     fault: FaultInjection | None = None
     rate_limit: RateLimit | None = None
+    route_stat_name: str | None = None  # the template, operators unrendered (None: no route statistics)
     kind = KIND
 
 
@@ -482,13 +487,34 @@ def _rate_limit(rf: Fields) -> RateLimit | None:
     return RateLimit(scope, tuple(rules)) if rules else None
 
 
+def route_stat_name_problem(template: str) -> str | None:
+    """Why a routeStatName template is invalid (Envoy Gateway's validateStatName), None if it is not."""
+    operators = _OPERATOR.findall(template)
+    if not operators and "%" in template:
+        return "invalid operator: a % without its closing %"
+    unsupported = [op for op in operators if op not in ROUTE_STAT_OPERATORS]
+    if unsupported:
+        return f"unsupported operator {', '.join(unsupported)}: must be one of {', '.join(ROUTE_STAT_OPERATORS)}"
+    return None
+
+
+def _telemetry(tf: Fields) -> str | None:
+    check_fields(tf, ("metrics",), ("tracing",))
+    mf = tf.map("metrics")
+    if mf is None:
+        return None
+    check_fields(mf, ("routeStatName",))
+    # Empty: disabled, as unset (Envoy Gateway's default).
+    return mf.str("routeStatName", check=route_stat_name_problem) or None
+
+
 def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> BackendTrafficPolicy:
     """BackendTrafficPolicy.spec."""
     spec = f.map("spec", required=True)
     if spec is None:
         return BackendTrafficPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "healthCheck", "circuitBreaker",
-                        "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit"),
+                        "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit", "telemetry"),
                  _UNSUPPORTED_SPEC)
     targets = parse_targets(spec)
     active = outlier = None
@@ -535,11 +561,13 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
     rf = spec.map("retry")
     ff = spec.map("faultInjection")
     lim = spec.map("rateLimit")
+    tel = spec.map("telemetry")
     return BackendTrafficPolicy(meta, source, targets, active, outlier, panic, lb, key, pool,
                                 retry=_retry(rf) if rf is not None else None,
                                 request_timeout_ms=request_ms,
                                 fault=_fault(ff) if ff is not None else None,
-                                rate_limit=_rate_limit(lim) if lim is not None else None)
+                                rate_limit=_rate_limit(lim) if lim is not None else None,
+                                route_stat_name=_telemetry(tel) if tel is not None else None)
 
 
 def _merge_pool(a: Connection | None, b: Connection) -> Connection:
