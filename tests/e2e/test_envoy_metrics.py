@@ -138,12 +138,12 @@ def test_managed_envoys_statistics_are_scraped_through_meshgate(tmp_path: Path) 
     # Per-route statistics: only the shop route's, named by the policy, tagged with the whole names.
     vhost = {name for line in lines if (m := _SAMPLE.match(line)) and (name := m.group(1)).startswith("envoy_vhost")}
     assert vhost and all(name.startswith("envoy_vhost_route_") for name in vhost), vhost
-    shop = {"gateway": "e2e/plain", "envoy_virtual_host": f"http/{SHOP_HOST}", "envoy_route": "httproute/e2e/shop/-"}
+    shop = {"gateway": "e2e/plain", "envoy_virtual_host": f"http/{SHOP_HOST}", "envoy_route": "HTTPRoute/e2e/shop/-"}
     assert _samples(lines, "envoy_vhost_route_upstream_rq") == [({**shop, "envoy_response_code": "200"}, REQUESTS)]
     assert _samples(lines, "envoy_vhost_route_upstream_rq_completed") == [(shop, REQUESTS)]
     routes = {(labels.get("envoy_virtual_host"), labels.get("envoy_route"))
               for name in vhost for labels, _ in _samples(lines, name)}
-    assert routes == {(f"http/{SHOP_HOST}", "httproute/e2e/shop/-")}
+    assert routes == {(f"http/{SHOP_HOST}", "HTTPRoute/e2e/shop/-")}
 
 
 def test_meshgate_serve_has_no_envoys_to_scrape(tmp_path: Path) -> None:

@@ -83,12 +83,12 @@ def _stat_names(*policies: str) -> dict[str, str | None]:
 
 def test_operators_are_rendered_as_envoy_gateway_renders_them() -> None:
     source = ir.SourceRef("HTTPRoute", "gateway.networking.k8s.io/v1", "shop", "web", "first")
-    assert route_stat_name(ALL, source, "first") == "httproute/shop/web/first"
+    assert route_stat_name(ALL, source, "first") == "HTTPRoute/shop/web/first"
     assert route_stat_name("%ROUTE_NAME%-%ROUTE_NAME%", source, "first") == "web-web"
     assert route_stat_name("fixed", source, None) == "fixed"
     # An unnamed rule ("-"), though the source names it by its index.
     unnamed = ir.SourceRef("GRPCRoute", "gateway.networking.k8s.io/v1", "shop", "rpc", "0")
-    assert route_stat_name(ALL, unnamed, None) == "grpcroute/shop/rpc/-"
+    assert route_stat_name(ALL, unnamed, None) == "GRPCRoute/shop/rpc/-"
 
 
 def test_dots_become_underscores() -> None:
@@ -106,7 +106,7 @@ def test_only_the_supported_operators_are_valid() -> None:
 
 def test_routes_of_the_policy_get_their_stat_name_and_others_none() -> None:
     names = _stat_names(_policy("stats", "kind: HTTPRoute, name: shop.v2", ALL))
-    assert names == {"/first": "httproute/gw/shop_v2/first", "/unnamed": "httproute/gw/shop_v2/-",
+    assert names == {"/first": "HTTPRoute/gw/shop_v2/first", "/unnamed": "HTTPRoute/gw/shop_v2/-",
                      "/other": None, "rpc": None}
 
 
@@ -114,8 +114,8 @@ def test_the_more_specific_policy_names_the_route() -> None:
     names = _stat_names(_policy("gateway-wide", "kind: Gateway, name: web", "gw/%ROUTE_KIND%/%ROUTE_NAME%"),
                         _policy("route", "kind: HTTPRoute, name: shop.v2", "route/%ROUTE_NAME%"),
                         _policy("rule", "kind: HTTPRoute, name: shop.v2, sectionName: first", "rule/%ROUTE_RULE_NAME%"))
-    assert names == {"/first": "rule/first", "/unnamed": "route/shop_v2", "/other": "gw/httproute/other",
-                     "rpc": "gw/grpcroute/rpc"}
+    assert names == {"/first": "rule/first", "/unnamed": "route/shop_v2", "/other": "gw/HTTPRoute/other",
+                     "rpc": "gw/GRPCRoute/rpc"}
 
 
 def test_a_policy_without_it_leaves_a_route_without_statistics() -> None:
@@ -131,6 +131,6 @@ spec:
 
 def test_the_envoy_route_has_the_stat_prefix() -> None:
     match = ir.RouteMatch("prefix", "/")
-    assert envoy_route(ir.Route("r", match, direct_status=200, stat_name="httproute/gw/web/-")).stat_prefix \
-        == "httproute/gw/web/-"
+    assert envoy_route(ir.Route("r", match, direct_status=200, stat_name="HTTPRoute/gw/web/-")).stat_prefix \
+        == "HTTPRoute/gw/web/-"
     assert envoy_route(ir.Route("r", match, direct_status=200)).stat_prefix == ""

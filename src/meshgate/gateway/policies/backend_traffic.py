@@ -91,10 +91,11 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
 
 def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
     """A routeStatName template rendered for a route made from the rule `rule_name` (None: an
-    unnamed rule, "-") of the route `source`, with %ROUTE_KIND% lowercased (httproute)."""
+    unnamed rule, "-") of the route `source`; %ROUTE_KIND% as Envoy Gateway renders it, the kind
+    itself (HTTPRoute), though its API reference shows it lowercased."""
     name = (template.replace("%ROUTE_NAME%", source.name)
             .replace("%ROUTE_NAMESPACE%", source.namespace)
-            .replace("%ROUTE_KIND%", source.kind.lower())
+            .replace("%ROUTE_KIND%", source.kind)
             .replace("%ROUTE_RULE_NAME%", rule_name or "-"))
     # Envoy's tag extraction ends a name segment at a dot: a dot in the stat prefix would cut the
     # envoy_route label short and move the rest into the metric's name.
