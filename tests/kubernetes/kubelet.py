@@ -129,8 +129,10 @@ class Kubelet:
             listener.address.socket_address.address = "127.0.0.1"
             listener.address.socket_address.port_value = port
         envoy = ManagedEnvoy(pod_name, boot, self.workdir)
-        await envoy.start()
+        # Known as running before it starts: Envoy may answer before start() has seen it ready,
+        # and a test that got an answer from the Pod must find it here.
         self.pods[(ns, name)] = RunningPod(pod_name, envoy, text, ports)
+        await envoy.start()
         await self._probe(dep, ports)
         replicas = dep["spec"].get("replicas", 1)
         with contextlib.suppress(ApiError):
