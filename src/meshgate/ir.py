@@ -297,6 +297,9 @@ class ClientSettings:
     http1_trailers: bool = False
     http2_stream_window: int | None = None
     http2_max_streams: int | None = None
+    escaped_slashes: str | None = None  # Envoy's path_with_escaped_slashes_action (KEEP_UNCHANGED...)
+    merge_slashes: bool | None = None
+    health_check_path: str | None = None  # answered 200 by the proxy itself
 
 
 @dataclass(frozen=True, slots=True)

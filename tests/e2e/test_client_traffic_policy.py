@@ -4,8 +4,9 @@ Each test starts with the harness's Gateway (HTTP on .1:8080, the `web` echo beh
 what Envoy does without a policy, writes the policy live and polls (bounded) until Envoy does
 what it says: headers with underscores rejected, headers changed before routing, the client
 address taken from X-Forwarded-For's trusted hops, a connection limit refusing the connection
-beyond it, TLS 1.3 required on an HTTPS listener (its own policy over the Gateway's), the PROXY
-protocol's client address, a custom client address header, client certificates validated and
+beyond it, TLS 1.3 required on an HTTPS listener (its own policy over the Gateway's), path
+settings (escaped slashes refused, adjacent slashes merged), a health check path Envoy answers,
+the PROXY protocol's client address, a custom client address header, client certificates validated and
 forwarded, and the request received and idle timeouts (each only bounded: well before the
 client gives up). Only loopback addresses; no timing assertions.
 """
@@ -110,6 +111,8 @@ def test_headers_and_client_address(tmp_path: Path) -> None:
       set: [{name: x-early, value: "set"}]
       remove: [x-drop-me]
   clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}
+  path: {escapedSlashesAction: RejectRequest, disableMergeSlashes: false}
+  healthCheck: {path: /healthz}
 """)})
             status, _ = await until(lambda: call(host, "/", spoofed), lambda r: r[0] == 400)  # type: ignore[index]
             assert status == 400  # the underscored header is refused
@@ -123,6 +126,14 @@ def test_headers_and_client_address(tmp_path: Path) -> None:
             assert header(seen, "x-early") == ["set"] and header(seen, "x-drop-me") == []
             # An external request keeps its x-request-id (preserveXRequestID).
             assert header(seen, "x-request-id") == ["mine"]
+            # path: an escaped slash is refused, adjacent slashes are merged before routing.
+            loop = asyncio.get_running_loop()
+            assert (await loop.run_in_executor(None, call, host, "/a%2Fb"))[0] == 400
+            status, seen = await loop.run_in_executor(None, call, host, "//merged//path")
+            assert status == 200 and seen["path"] == "/merged/path"
+            # healthCheck: Envoy answers the path itself, the backend never sees it.
+            status, seen = await loop.run_in_executor(None, call, host, "/healthz")
+            assert (status, seen) == (200, {})
         finally:
             await sc.stop()
     run(body())

@@ -8,6 +8,7 @@ from __future__ import annotations
 from envoy.config.common.mutation_rules.v3 import mutation_rules_pb2
 from envoy.config.core.v3 import base_pb2, extension_pb2, protocol_pb2
 from envoy.config.listener.v3 import listener_components_pb2 as lc
+from envoy.extensions.filters.http.health_check.v3 import health_check_pb2
 from envoy.extensions.filters.network.connection_limit.v3 import connection_limit_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm,
@@ -17,7 +18,9 @@ from envoy.extensions.http.early_header_mutation.header_mutation.v3 import heade
 from envoy.extensions.http.header_formatters.preserve_case.v3 import preserve_case_pb2
 from envoy.extensions.http.original_ip_detection.custom_header.v3 import custom_header_pb2
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, tls_pb2
+from envoy.type.matcher.v3 import string_pb2
 from envoy.type.v3 import http_status_pb2
+from google.protobuf import wrappers_pb2
 
 from .. import ir
 from .common import to_any
@@ -88,6 +91,22 @@ def configure_manager(manager: hcm.HttpConnectionManager, s: ir.ClientSettings) 
         manager.http2_protocol_options.initial_stream_window_size.value = s.http2_stream_window
     if s.http2_max_streams is not None:
         manager.http2_protocol_options.max_concurrent_streams.value = s.http2_max_streams
+    if s.escaped_slashes is not None:
+        manager.path_with_escaped_slashes_action = hcm.HttpConnectionManager.PathWithEscapedSlashesAction.Value(
+            s.escaped_slashes)
+    if s.merge_slashes is not None:
+        manager.merge_slashes = s.merge_slashes
+    if s.health_check_path is not None:
+        # First, so that a health check never meets authentication, rate limits or the router.
+        manager.http_filters.insert(0, health_check_filter(s.health_check_path))
+
+
+def health_check_filter(path: str) -> hcm.HttpFilter:
+    """Envoy answers 200 itself to a request for `path` (not passed on), as Envoy Gateway's
+    ClientTrafficPolicy healthCheck does; 503 once the proxy is draining."""
+    config = health_check_pb2.HealthCheck(pass_through_mode=wrappers_pb2.BoolValue(value=False))
+    config.headers.add(name=":path", string_match=string_pb2.StringMatcher(exact=path))
+    return hcm.HttpFilter(name="envoy.filters.http.health_check", typed_config=to_any(config))
 
 
 def configure_tcp_proxy(proxy: tcp_proxy_pb2.TcpProxy, s: ir.ClientSettings) -> None:

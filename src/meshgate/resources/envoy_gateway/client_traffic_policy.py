@@ -20,7 +20,11 @@ from ..meta import Meta, Source
 from .common import PolicyTargets, check_fields, duration_ms, parse_targets
 
 KIND = "ClientTrafficPolicy"
-_UNSUPPORTED_SPEC = ("tcpKeepalive", "path", "http3", "grpc", "healthCheck", "scheme")
+# tcpKeepalive would be socket options on the Envoy listener, which Envoy changes in place only with
+# SO_REUSEPORT: meshgate binds without it (xds/listeners.py), so the live proxy would refuse them.
+_UNSUPPORTED_SPEC = ("http3", "grpc", "scheme", "tcpKeepalive")
+_ESCAPED_SLASHES = {"KeepUnchanged": "KEEP_UNCHANGED", "RejectRequest": "REJECT_REQUEST",
+                    "UnescapeAndForward": "UNESCAPE_AND_FORWARD", "UnescapeAndRedirect": "UNESCAPE_AND_REDIRECT"}
 _UNDERSCORES = {"Allow": "ALLOW", "RejectRequest": "REJECT_REQUEST", "DropHeader": "DROP_HEADER"}
 _TLS_VERSIONS = {"Auto": "TLS_AUTO", "1.0": "TLSv1_0", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
 _XFCC_MODES = {"Sanitize": "SANITIZE", "ForwardOnly": "FORWARD_ONLY", "AppendForward": "APPEND_FORWARD",
@@ -85,6 +89,9 @@ class ClientTrafficPolicy:
     http1_trailers: bool = False
     http2_stream_window: int | None = None
     http2_max_streams: int | None = None
+    escaped_slashes: str | None = None  # Envoy's path_with_escaped_slashes_action (KEEP_UNCHANGED...)
+    merge_slashes: bool | None = None
+    health_check_path: str | None = None
     kind = KIND
 
 
@@ -182,7 +189,8 @@ def parse_client_traffic_policy(f: Fields, meta: Meta, source: Source) -> Client
     if spec is None:
         return ClientTrafficPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "timeout", "connection", "headers",
-                        "clientIPDetection", "enableProxyProtocol", "proxyProtocol", "tls", "http1", "http2"),
+                        "clientIPDetection", "enableProxyProtocol", "proxyProtocol", "tls", "http1", "http2",
+                        "path", "healthCheck"),
                  _UNSUPPORTED_SPEC)
     targets = _gateway_targets(spec, parse_targets(spec))
     values: dict = {}
@@ -268,4 +276,16 @@ def parse_client_traffic_policy(f: Fields, meta: Meta, source: Source) -> Client
         values["http2_stream_window"] = quantity_bytes(h2, "initialStreamWindowSize", minimum=65535,
                                                        maximum=2**31 - 1)
         values["http2_max_streams"] = h2.int("maxConcurrentStreams", min=1, max=2**31 - 1)
+    pf = spec.map("path")
+    if pf is not None:
+        check_fields(pf, ("escapedSlashesAction", "disableMergeSlashes"))
+        action = pf.str("escapedSlashesAction", enum=tuple(_ESCAPED_SLASHES))
+        values["escaped_slashes"] = _ESCAPED_SLASHES[action] if action is not None else None
+        disable = pf.bool("disableMergeSlashes")
+        values["merge_slashes"] = None if disable is None else not disable
+    cf = spec.map("healthCheck")
+    if cf is not None:
+        check_fields(cf, ("path",))
+        values["health_check_path"] = cf.str("path", required=True, min_len=1, max_len=1024,
+                                             check=lambda v: None if v.startswith("/") else "must start with /")
     return ClientTrafficPolicy(meta, source, targets, **{k: v for k, v in values.items() if v is not None})
