@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
+from ..deploy.settings import REDIS_URL_ENV
 from ..xds.limits import XdsLimits
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ def check_redis_url(value: str | None) -> str | None:
     return value
 
 
-REDIS_ENV = "MESHGATE_RATE_LIMIT_REDIS"
+REDIS_ENV = REDIS_URL_ENV  # the manifests set it from a Secret (manifests --rate-limit-redis-secret)
 rate_limit_redis_option = click.option(
     "--rate-limit-redis", metavar="URL", envvar=REDIS_ENV, show_envvar=True,
     callback=lambda c, p, v: check_redis_url(v),
