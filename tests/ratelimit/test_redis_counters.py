@@ -187,6 +187,8 @@ def test_the_service_answers_unavailable_while_redis_is_down(redis_server: Redis
     async def body() -> None:
         store = RedisCounterStore(redis_server.url, clock=Clock())
         servicer = RateLimitServicer(table, store)
+        failed: list[int] = []
+        servicer.on_store_error = lambda: failed.append(1)
         server = grpc.aio.server()
         servicer.add_to_server(server)
         port = server.add_insecure_port("127.0.0.1:0")
@@ -201,6 +203,7 @@ def test_the_service_answers_unavailable_while_redis_is_down(redis_server: Redis
                     await stub.ShouldRateLimit(_request("alice"))
                 assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
                 assert "rate limit counters unavailable" in (caught.value.details() or "")
+                assert failed == [1]
                 redis_server.start()
                 codes = [(await stub.ShouldRateLimit(_request("alice"))).overall_code for _ in range(3)]
                 assert codes == [OK, OK, OVER]  # counting again (Redis came back empty)
@@ -245,30 +248,48 @@ def test_a_bad_url_on_the_command_line_names_the_option(command: str, tmp_path) 
 
 def test_run_keeps_its_counters_in_redis_when_told(redis_server: RedisServer, tmp_path) -> None:
     """runtime/run.py: RunOptions.rate_limit_redis gives the service a Redis store, says where it
-    is at start, says so too when Redis does not answer (serving xDS all the same), and closes it."""
+    is at start, says so too when Redis does not answer (serving xDS all the same; each request
+    then an UNAVAILABLE answer, counted in meshgate_rate_limit_store_errors_total), and closes it."""
     from meshgate.runtime.run import Runner, RunOptions
 
     (tmp_path / "config").mkdir()
+    source = ir.SourceRef("BackendTrafficPolicy", "gateway.envoyproxy.io/v1alpha1", "ns", "policy")
+    table = build_table({"ns/gw": [("r", ir.RateLimit("Global", (
+        ir.RateLimitRule(2, 60, headers=(ir.HeaderSelector("x-user", "Distinct"),)),), source))]})
 
-    async def start_stop(url: str) -> tuple[Runner, list[str]]:
+    async def ask(runner: Runner) -> grpc.StatusCode:
+        runner.rate_limits.update(table)  # as a translation with a Global policy would
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{runner.xds_port}") as channel:
+            try:
+                await rls_pb2_grpc.RateLimitServiceStub(channel).ShouldRateLimit(_request("alice"))
+            except grpc.aio.AioRpcError as exc:
+                return exc.code()
+        return grpc.StatusCode.OK
+
+    async def start_stop(url: str) -> tuple[Runner, list[str], grpc.StatusCode]:
         lines: list[str] = []
         runner = Runner(RunOptions([str(tmp_path / "config")], xds_port=0, debug_port=0, envoys=False,
                                    rate_limit_redis=url), say=lines.append)
         try:
             await runner.start()
-            assert runner.xds_port
+            code = await ask(runner)
         finally:
             await runner.stop()
-        return runner, lines
+        return runner, lines, code
+
+    def errors(runner: Runner) -> float | None:
+        return runner.metrics.registry.get_sample_value("meshgate_rate_limit_store_errors_total")
 
     async def body() -> None:
-        runner, lines = await start_stop(redis_server.url)
+        runner, lines, code = await start_stop(redis_server.url)
         assert isinstance(runner.counter_store, RedisCounterStore)
         assert f"meshgate: global rate limit counters in Redis at {redis_server.url}" in lines
+        assert code == grpc.StatusCode.OK and errors(runner) == 0
         port = redis_server.port
         redis_server.stop()
-        runner, lines = await start_stop(f"redis://127.0.0.1:{port}/0")
+        runner, lines, code = await start_stop(f"redis://127.0.0.1:{port}/0")
         assert any("not reachable now" in line for line in lines)
+        assert code == grpc.StatusCode.UNAVAILABLE and errors(runner) == 1
         runner = Runner(RunOptions([str(tmp_path / "config")], envoys=False), say=lambda line: None)
         assert runner.counter_store is None  # in memory, as before
     run(body)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import grpc
 from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
@@ -58,6 +59,7 @@ class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
     def __init__(self, table: LimitTable | None = None, store: CounterStore | None = None) -> None:
         self._table = table if table is not None else LimitTable()
         self._store: CounterStore = store if store is not None else MemoryCounterStore()
+        self.on_store_error: Callable[[], None] | None = None  # called per request the store failed
 
     @property
     def table(self) -> LimitTable:
@@ -85,6 +87,8 @@ class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
         try:
             return await self.decide(request)
         except StoreUnavailable as exc:
+            if self.on_store_error is not None:
+                self.on_store_error()
             # envoyproxy/ratelimit's answer when Redis fails: an error; Envoy's failure mode decides
             # (meshgate's filter: allow). The store has logged it.
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"rate limit counters unavailable: {exc}")

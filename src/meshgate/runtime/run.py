@@ -152,6 +152,7 @@ class Runner:
 
             self.counter_store = RedisCounterStore(self.options.rate_limit_redis)
         self.rate_limits = RateLimitServicer(store=self.counter_store)
+        self.rate_limits.on_store_error = self.metrics.rate_limit_store_errors.inc
         self.control.on_configs = lambda configs: self.rate_limits.update(build_table(gateway_limits(configs)))
         self.server: grpc.aio.Server | None = None
         self.service: AggregatedDiscoveryService | None = None
