@@ -26,6 +26,7 @@ from meshgate.deploy.settings import ManifestOptions
     (["--image", "ghcr.io/meshgate/meshgate:1.0 --debug"], "is not an image reference"),
     (["--image", "meshgate@sha256:abc"], "is not an image reference"),
     (["--image", "a/" * 130 + "b"], "has a repository name longer than 255 characters"),
+    (["--rate-limit-redis-secret", "Redis_URL"], "Invalid value for '--rate-limit-redis-secret': 'Redis_URL'"),
     (["-o", "toml"], "Invalid value for '-o' / '--output': 'toml' is not one of 'yaml', 'json'."),
 ])
 def test_bad_options_are_refused_with_one_clear_line(args: list[str], message: str) -> None:
@@ -44,7 +45,8 @@ def test_good_image_references_are_taken(image: str) -> None:
     assert f"image: {image}" in result.output
 
 
-@pytest.mark.parametrize("kwargs", [{"replicas": 0}, {"replicas": True}, {"namespace": "A"}, {"image": "x y"}])
+@pytest.mark.parametrize("kwargs", [{"replicas": 0}, {"replicas": True}, {"namespace": "A"}, {"image": "x y"},
+                                    {"rate_limit_redis_secret": "-x"}])
 def test_the_renderer_checks_its_options_too(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         ManifestOptions(**kwargs)

@@ -70,6 +70,21 @@ def test_options_reach_every_object() -> None:
     assert deployment["template"]["spec"]["containers"][0]["image"] == "registry.example:5000/me/mg:dev"
 
 
+def test_the_redis_url_comes_from_a_secret_into_the_variable_serve_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    container = _by_kind(manifests(ManifestOptions()))["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert not any(e["name"] == "MESHGATE_RATE_LIMIT_REDIS" for e in container["env"])  # in memory by default
+    options = ManifestOptions(namespace="mesh", rate_limit_redis_secret="meshgate-redis")
+    container = _by_kind(manifests(options))["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["valueFrom"] for e in container["env"]}
+    assert env["MESHGATE_RATE_LIMIT_REDIS"] == {"secretKeyRef": {"name": "meshgate-redis", "key": "url"}}
+    assert container["args"] == serve_args()  # no URL (nor its password) on the command line
+    monkeypatch.setenv("MESHGATE_RATE_LIMIT_REDIS", "redis://:pw@redis.cache.svc:6379/0")
+    ctx = main.commands["serve"].make_context("serve", serve_args()[1:])
+    assert ctx.params["rate_limit_redis"] == "redis://:pw@redis.cache.svc:6379/0"
+    result = CliRunner().invoke(main, ["manifests", "--rate-limit-redis-secret", "meshgate-redis"])
+    assert result.exit_code == 0 and "secretKeyRef" in result.output
+
+
 def test_the_default_image_is_this_version_on_ghcr() -> None:
     container = _by_kind(manifests(ManifestOptions()))["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == f"ghcr.io/meshgate/meshgate:{__version__}"

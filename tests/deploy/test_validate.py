@@ -20,7 +20,7 @@ from meshgate.resources.loader import load_text
 # meshgate's own schemas are taken from (resources/schemas/README.md).
 VERSIONS = ("1.31.0", "1.36.0")
 OPTIONS = [ManifestOptions(), ManifestOptions(namespace="mesh", replicas=1, image="registry.example:5000/mg@sha256:"
-                                              + "ab" * 32)]
+                                              + "ab" * 32, rate_limit_redis_secret="meshgate-redis")]
 
 
 @pytest.fixture

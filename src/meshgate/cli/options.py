@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
+from ..deploy.settings import REDIS_URL_ENV
 from ..xds.limits import XdsLimits
 
 if TYPE_CHECKING:
@@ -169,6 +170,27 @@ def xds_tls_options(f):
     f = click.option("--xds-key", type=click.Path(dir_okay=False), help="PEM private key of --xds-cert.")(f)
     return click.option("--xds-cert", type=click.Path(dir_okay=False),
                         help="PEM certificate (chain) the xDS server presents: serve xDS over mutual TLS.")(f)
+
+
+def check_redis_url(value: str | None) -> str | None:
+    """A --rate-limit-redis value redis-py can use (empty: none given)."""
+    if not value:
+        return None
+    from ..ratelimit.redis_counters import redacted, redis_url_problem
+
+    problem = redis_url_problem(value)
+    if problem:  # the URL without its password: this message may end up in a log
+        raise click.BadParameter(f"{redacted(value)!r} is not a Redis URL such as redis://127.0.0.1:6379/0: {problem}")
+    return value
+
+
+REDIS_ENV = REDIS_URL_ENV  # the manifests set it from a Secret (manifests --rate-limit-redis-secret)
+rate_limit_redis_option = click.option(
+    "--rate-limit-redis", metavar="URL", envvar=REDIS_ENV, show_envvar=True,
+    callback=lambda c, p, v: check_redis_url(v),
+    help="Keep the global rate limit counters in Redis at URL (redis://[:PASSWORD@]HOST:PORT/DB, rediss://..., "
+         "unix:///PATH), shared by every replica using it; default: in memory, per replica. "
+         f"${REDIS_ENV} keeps a password out of the command line.")
 
 
 sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")

@@ -23,6 +23,7 @@ from .options import (
     limit_options,
     log_format_option,
     log_level_option,
+    rate_limit_redis_option,
     sotw_option,
     xds_limits_options,
     xds_option,
@@ -98,6 +99,7 @@ def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str
               help="How long a vanished Gateway keeps its Envoy: one back within it keeps the same process.")
 @address_pool_option
 @ingress_waypoints_option
+@rate_limit_redis_option
 @log_level_option
 @log_format_option
 @xds_limits_options
@@ -105,9 +107,9 @@ def _serve_forever(options: RunOptions, log_level: str = "info", log_format: str
 @limit_options
 def run(paths: tuple[str, ...], xds: str, debug_port: int, debug_address: str, sotw: bool, echo_backends: bool,
         workdir: str | None, cleanup: bool, envoy_log_level: str, envoy_grace_period: float, address_pool: str | None,
-        ingress_use_waypoints: bool | None, log_level: str, log_format: str, xds_limits: XdsLimits,
-        xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
-        max_file_bytes: int, max_documents: int) -> None:
+        ingress_use_waypoints: bool | None, rate_limit_redis: str | None, log_level: str, log_format: str,
+        xds_limits: XdsLimits, xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None,
+        insecure_xds: bool, max_file_bytes: int, max_documents: int) -> None:
     """Serve PATHS over xDS, watch them, and run one Envoy per Gateway (Ctrl-C stops all).
 
     The managed Envoys talk to meshgate over mutual TLS, with a CA kept in WORKDIR/pki
@@ -124,6 +126,7 @@ def run(paths: tuple[str, ...], xds: str, debug_port: int, debug_address: str, s
                                     envoy_log_level=envoy_log_level, envoy_grace_period=envoy_grace_period,
                                     address_pool=address_pool,
                                     ingress_use_waypoints=ingress_waypoints_enabled(ingress_use_waypoints),
+                                    rate_limit_redis=rate_limit_redis,
                                     xds_limits=xds_limits, limits=input_limits(max_file_bytes, max_documents),
                                     **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=True)),
                        log_level, log_format)
@@ -196,6 +199,7 @@ def _kubernetes_source(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str
 @debug_option
 @address_pool_option
 @ingress_waypoints_option
+@rate_limit_redis_option
 @log_level_option
 @log_format_option
 @xds_limits_options
@@ -205,7 +209,7 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
           watch_namespaces: tuple[str, ...], lease_namespace: str | None, lease_duration: int,
           proxy_xds: str | None, kind_recheck: float, xds: str,
           debug_port: int, debug_address: str, address_pool: str | None, ingress_use_waypoints: bool | None,
-          log_level: str, log_format: str, xds_limits: XdsLimits,
+          rate_limit_redis: str | None, log_level: str, log_format: str, xds_limits: XdsLimits,
           xds_cert: str | None, xds_key: str | None, xds_client_ca: str | None, insecure_xds: bool,
           max_file_bytes: int, max_documents: int) -> None:
     """Serve PATHS (or, with --kubernetes, the API server's objects) over xDS and watch them;
@@ -219,6 +223,7 @@ def serve(paths: tuple[str, ...], kubernetes: bool, kubeconfig: str | None, cont
     _serve_forever(_run_options(paths, xds, debug_port, False, envoys=False, debug_address=debug_address,
                                 address_pool=address_pool,
                                 ingress_use_waypoints=ingress_waypoints_enabled(ingress_use_waypoints), xds_limits=xds_limits,
+                                rate_limit_redis=rate_limit_redis,
                                 limits=input_limits(max_file_bytes, max_documents), **source,
                                 **_xds_tls(xds_cert, xds_key, xds_client_ca, insecure_xds, managed=False)),
                    log_level, log_format)

@@ -7,7 +7,7 @@ nodes, and a budget that keeps one serving through voluntary disruptions (node d
 
 from __future__ import annotations
 
-from .settings import DEBUG_PORT, NAME, SELECTOR, XDS_PORT, ManifestOptions
+from .settings import DEBUG_PORT, NAME, REDIS_URL_ENV, REDIS_URL_SECRET_KEY, SELECTOR, XDS_PORT, ManifestOptions
 
 UID = 65532  # the Dockerfile's non-root user (numeric, so that runAsNonRoot can be checked)
 XDS_PORT_NAME = "grpc-xds"
@@ -27,6 +27,19 @@ def serve_args() -> list[str]:
             "--log-format", "json"]
 
 
+def _env(options: ManifestOptions) -> list[dict]:
+    # The Lease holder's identity (POD_NAME), the Lease's and Service's namespace (POD_NAMESPACE),
+    # and the Pod that owns this replica's proxy-answers ConfigMap (POD_UID, with POD_NAME).
+    env: list[dict] = [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+                       for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
+                                         ("POD_UID", "metadata.uid"))]
+    if options.rate_limit_redis_secret:
+        # `serve --rate-limit-redis` from the environment: a password in the URL stays in the Secret.
+        env.append({"name": REDIS_URL_ENV, "valueFrom": {"secretKeyRef": {
+            "name": options.rate_limit_redis_secret, "key": REDIS_URL_SECRET_KEY}}})
+    return env
+
+
 def _container(options: ManifestOptions) -> dict:
     probe = {"httpGet": {"path": "/healthz", "port": DEBUG_PORT_NAME}, "periodSeconds": 10, "timeoutSeconds": 2,
              "failureThreshold": 3}
@@ -35,11 +48,7 @@ def _container(options: ManifestOptions) -> dict:
         "image": options.image_ref,
         "imagePullPolicy": "IfNotPresent",
         "args": serve_args(),
-        # The Lease holder's identity (POD_NAME), the Lease's and Service's namespace (POD_NAMESPACE),
-        # and the Pod that owns this replica's proxy-answers ConfigMap (POD_UID, with POD_NAME).
-        "env": [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": path}}}
-                for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
-                                  ("POD_UID", "metadata.uid"))],
+        "env": _env(options),
         "ports": [{"name": XDS_PORT_NAME, "containerPort": XDS_PORT, "protocol": "TCP"},
                   {"name": DEBUG_PORT_NAME, "containerPort": DEBUG_PORT, "protocol": "TCP"}],
         # /healthz answers while the event loop does; /readyz once the first list is translated and

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .. import __version__
-from ..resources.formats import dns1123_label
+from ..resources.formats import dns1123_label, dns1123_subdomain
 
 NAME = "meshgate"  # the ServiceAccount, RBAC objects, Service, Deployment, PDB and the leader's Lease
 CA_SECRET = "meshgate-xds-ca"  # the xDS CA's Secret (runtime/cluster_pki.py CA_SECRET, checked by a test)
@@ -21,6 +21,11 @@ IMAGE_REPOSITORY = "ghcr.io/meshgate/meshgate"
 # test holds the two equal; not imported here, so that the CLI starts without the renderer).
 XDS_PORT = 18000
 DEBUG_PORT = 18001  # /healthz, /readyz, /metrics (serve's --debug-port default, given explicitly anyway)
+
+# The environment variable `serve --rate-limit-redis` is read from (cli/options.py uses this one), and
+# the key of the Secret that holds the URL for it (`meshgate manifests --rate-limit-redis-secret`).
+REDIS_URL_ENV = "MESHGATE_RATE_LIMIT_REDIS"
+REDIS_URL_SECRET_KEY = "url"
 
 # The labels of meshgate's own objects. Never app.kubernetes.io/managed-by=meshgate: that label
 # marks what the provisioner owns, and it deletes such objects when no Gateway wants them.
@@ -45,6 +50,11 @@ def namespace_problem(value: str) -> str | None:
     return dns1123_label(value)
 
 
+def secret_problem(value: str) -> str | None:
+    """Why `value` cannot name a Secret (a DNS-1123 subdomain), or None."""
+    return dns1123_subdomain(value)
+
+
 def image_problem(value: str) -> str | None:
     """Why `value` is not an image reference a kubelet could pull, or None."""
     if not _IMAGE.fullmatch(value):
@@ -64,6 +74,9 @@ class ManifestOptions:
     namespace: str = DEFAULT_NAMESPACE
     replicas: int = DEFAULT_REPLICAS
     image: str = ""  # empty: default_image()
+    # A Secret in `namespace` whose key "url" is the Redis URL of the global rate limit counters
+    # (empty: none, counters in memory per replica).
+    rate_limit_redis_secret: str = ""
 
     def __post_init__(self) -> None:
         problem = namespace_problem(self.namespace)
@@ -74,6 +87,9 @@ class ManifestOptions:
         problem = image_problem(self.image) if self.image else None
         if problem:
             raise ValueError(f"image {self.image!r} {problem}")
+        problem = secret_problem(self.rate_limit_redis_secret) if self.rate_limit_redis_secret else None
+        if problem:
+            raise ValueError(f"Secret name {self.rate_limit_redis_secret!r} {problem}")
 
     @property
     def image_ref(self) -> str:

@@ -6,6 +6,7 @@ meshgate itself: Envoy's RateLimitService gRPC API, with envoyproxy/ratelimit's 
   they cannot drift apart.
 - limits.py: the service's table (domain → descriptor tree → limit) and its lookup.
 - counters.py: fixed windows aligned to the unit, counted in memory (one replica's view).
+- redis_counters.py: the same windows in Redis, shared by every replica (`--rate-limit-redis`).
 - service.py: the grpc.aio servicer (ShouldRateLimit) over a table and a counter store.
 - filter.py: the HTTP connection manager's `envoy.filters.http.ratelimit` filter.
 

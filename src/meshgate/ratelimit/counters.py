@@ -4,9 +4,10 @@ and a bucket's count starts again at zero when the next window begins.
 
 `CounterStore` is what the service needs of a store. `MemoryCounterStore` keeps the counts in
 this process: each meshgate replica counts alone, so with N replicas behind one Envoy fleet a
-limit admits up to N times its requests. A shared store (Redis, as envoyproxy/ratelimit uses,
-with INCRBY + EXPIRE in one pipeline) would implement the same protocol; it is not implemented
-here: CI can only pip install, and there is no Redis server to test one against.
+limit admits up to N times its requests. The shared store is `redis_counters.RedisCounterStore`
+(as envoyproxy/ratelimit: INCRBY + EXPIRE in one pipeline), the same protocol over Redis. A store
+that cannot count (its server unreachable) raises `StoreUnavailable`: the service answers that
+request with an error, as envoyproxy/ratelimit does, and Envoy's failure mode decides.
 
 Memory is bounded: a long bucket is kept as a digest, an expired window is dropped (a few per call, through a heap ordered by
 expiry), and at `max_keys` live buckets the one whose window ends first is forgotten to make
@@ -53,11 +54,16 @@ class Window:
     reset_in_s: float
 
 
+class StoreUnavailable(Exception):
+    """The store cannot count now (its server unreachable, too slow): the request gets an error."""
+
+
 class CounterStore(Protocol):
     """Where the counts live. Async so that a networked store (Redis) fits the same service."""
 
     async def increment(self, hits: Sequence[Hit]) -> list[Window]:
-        """Add each hit to its bucket's current window; the windows after, in order."""
+        """Add each hit to its bucket's current window; the windows after, in order. Raises
+        StoreUnavailable when it cannot."""
         ...
 
 
@@ -68,7 +74,7 @@ class _Slot:
     count: int
 
 
-def _slot_bucket(bucket: tuple[str, ...]) -> tuple[str, ...]:
+def compact_bucket(bucket: tuple[str, ...]) -> tuple[str, ...]:
     """`bucket`, or for a long one a digest of it (each part length-prefixed, so no two buckets
     give the same bytes; 128 bits, so no two give the same digest in practice)."""
     if sum(len(p) for p in bucket) <= MAX_BUCKET_CHARS:
@@ -112,7 +118,7 @@ class MemoryCounterStore:
                 raise ValueError(f"unit_s must be at least 1, not {hit.unit_s}")
             start = (now // hit.unit_s) * hit.unit_s
             end = start + hit.unit_s
-            key = (hit.unit_s, _slot_bucket(hit.bucket))
+            key = (hit.unit_s, compact_bucket(hit.bucket))
             slot = self._slots.get(key)
             if slot is None or slot.window_start != start:
                 if slot is None:

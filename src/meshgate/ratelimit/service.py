@@ -6,6 +6,10 @@ after this request's hits, OVER_LIMIT when the count passes the limit; the overa
 OVER_LIMIT when any descriptor is. Every matched descriptor is counted, even when another is
 over (envoyproxy/ratelimit's default), so each rule's bucket sees all the requests it selects.
 
+A store that cannot count (Redis unreachable: counters.StoreUnavailable) makes the request's
+answer a gRPC UNAVAILABLE error, as envoyproxy/ratelimit answers a Redis error; Envoy then applies
+its failure mode (filter.py: allow).
+
 The table is swapped whole (`update`) when the translation changes: a request in flight uses
 the table it started with, and counters are kept (a bucket's count is by its entries, so a
 rule that stays keeps counting).
@@ -15,12 +19,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import grpc
 from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
 from google.protobuf import duration_pb2
 
-from .counters import CounterStore, Hit, MemoryCounterStore
+from .counters import CounterStore, Hit, MemoryCounterStore, StoreUnavailable
 from .limits import Limit, LimitTable, Match
 
 _Unit = rls_pb2.RateLimitResponse.RateLimit.Unit
@@ -49,11 +54,12 @@ def _current_limit(limit: Limit) -> rls_pb2.RateLimitResponse.RateLimit:
 
 class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
     """ShouldRateLimit over a LimitTable (swapped by `update`) and a CounterStore (in memory by
-    default: this replica's counts only)."""
+    default: this replica's counts only; redis_counters.RedisCounterStore: shared)."""
 
     def __init__(self, table: LimitTable | None = None, store: CounterStore | None = None) -> None:
         self._table = table if table is not None else LimitTable()
         self._store: CounterStore = store if store is not None else MemoryCounterStore()
+        self.on_store_error: Callable[[], None] | None = None  # called per request the store failed
 
     @property
     def table(self) -> LimitTable:
@@ -78,7 +84,14 @@ class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
         if len(request.descriptors) > MAX_DESCRIPTORS or any(
                 len(d.entries) > MAX_ENTRIES for d in request.descriptors):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "too many rate limit descriptors or entries")
-        return await self.decide(request)
+        try:
+            return await self.decide(request)
+        except StoreUnavailable as exc:
+            if self.on_store_error is not None:
+                self.on_store_error()
+            # envoyproxy/ratelimit's answer when Redis fails: an error; Envoy's failure mode decides
+            # (meshgate's filter: allow). The store has logged it.
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"rate limit counters unavailable: {exc}")
 
     async def decide(self, request: rls_pb2.RateLimitRequest) -> rls_pb2.RateLimitResponse:
         """The answer to `request` (its hits counted), without the gRPC context."""

@@ -49,6 +49,9 @@ class Metrics:
                                       "xDS streams refused: the node named a Gateway its client certificate does not",
                                       registry=r)
         self.input_errors = Gauge("meshgate_input_errors", "Invalid inputs currently reported", registry=r)
+        self.rate_limit_store_errors = Counter(
+            "meshgate_rate_limit_store_errors", "Global rate limit requests answered with an error because the "
+            "counter store (Redis) could not count them (Envoy lets them through)", registry=r)
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         self.build_info = BuildInfo(envoy)

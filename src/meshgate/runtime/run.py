@@ -52,6 +52,7 @@ from .workdir import Workdir
 if TYPE_CHECKING:
     from ..cluster.render import GatewayOwner
     from ..echo import EchoServer  # imported when echo backends are asked for
+    from ..ratelimit.redis_counters import RedisCounterStore
     from .cluster_pki import ClusterPKI
     from .in_cluster import ClusterDuties
 
@@ -86,6 +87,7 @@ class RunOptions:
     watch_namespaces: list[str] = field(default_factory=list)  # with `kubernetes`: these only (empty: all)
     cluster: dict = field(default_factory=dict)  # with `kubernetes`: ClusterDuties fields (Lease, proxy defaults)
     kind_recheck: float = 10.0  # with `kubernetes`: seconds between looks for a missing or forbidden kind
+    rate_limit_redis: str | None = None  # the global rate limit counters in Redis (None: in memory, this replica's)
 
     def provider(self) -> Provider:
         """Where objects come from: the API server, or the files under `paths`."""
@@ -143,7 +145,14 @@ class Runner:
                                     max_views=self.options.xds_limits.max_views,
                                     emulate_slice_controller=not in_cluster)
         # Global rate limits: the service on the xDS port, its table following every translation.
-        self.rate_limits = RateLimitServicer()
+        # Its counters in this process, or in Redis shared with the other replicas.
+        self.counter_store: RedisCounterStore | None = None
+        if self.options.rate_limit_redis:
+            from ..ratelimit.redis_counters import RedisCounterStore  # lazily: its client library
+
+            self.counter_store = RedisCounterStore(self.options.rate_limit_redis)
+        self.rate_limits = RateLimitServicer(store=self.counter_store)
+        self.rate_limits.on_store_error = self.metrics.rate_limit_store_errors.inc
         self.control.on_configs = lambda configs: self.rate_limits.update(build_table(gateway_limits(configs)))
         self.server: grpc.aio.Server | None = None
         self.service: AggregatedDiscoveryService | None = None
@@ -207,6 +216,8 @@ class Runner:
         self.debug.readiness.xds = f"{opts.xds_address}:{self.xds_port}"
         self.say(f"meshgate: xDS ({'Delta' if opts.delta else 'SotW'} ADS, {'mTLS' if tls else 'plaintext'}) on "
                  f"{opts.xds_address}:{self.xds_port}; metrics and debug on http://{_url_host(opts.debug_address)}:{debug_port}/metrics")
+        if self.counter_store is not None:
+            await self._check_redis(self.counter_store)
         if opts.echo:
             self._sync_echoes()
         if opts.envoys:
@@ -216,6 +227,18 @@ class Runner:
         self._spawn(self.control.watch())
         if opts.kubernetes is not None:
             self._start_duties()
+
+    async def _check_redis(self, store: RedisCounterStore) -> None:
+        """Say where the rate limit counters are, and whether Redis answers now: one that does not
+        is no reason to stop serving xDS (each rate limit request is answered with an error, and
+        Envoy lets it through, until Redis is back)."""
+        problem = await store.check()
+        if problem is None:
+            self.say(f"meshgate: global rate limit counters in Redis at {store.where}")
+        else:
+            self.say(f"meshgate: global rate limit counters in Redis at {store.where}, not reachable now "
+                     f"({problem}): rate limits are not enforced until it is")
+            log.error("rate limit counters: Redis at %s not reachable at start (%s)", store.where, problem)
 
     def _owned_gateways(self) -> list[tuple[GatewayConfig, GatewayOwner]]:
         """The served Gateways (waypoints included) and what their provisioned objects belong to."""
@@ -419,6 +442,8 @@ class Runner:
             if self.service is not None:
                 self.service.end_streams()  # proxies still connected (serve) are let go cleanly
             await self.server.stop(grace=1.0)
+        if self.counter_store is not None:
+            await self.counter_store.aclose()
         if self._workdir is not None:
             workdir, self._workdir = self._workdir, None
             if workdir.release(cleanup=self.options.cleanup):
