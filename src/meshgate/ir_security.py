@@ -199,15 +199,46 @@ class ExtAuth:
     headers_to_backend: tuple[str, ...] = ()
     fail_open: bool = False
     timeout_ms: int = 10_000
+    # Istio's providers say more: the status when the service cannot be reached (None: 403), the
+    # headers of a denial copied to the client (and of an allowing answer), headers added to each
+    # check request, and whether (how much of) the body is sent. In every header-name list here a
+    # leading or trailing `*` is a suffix or prefix match (Istio's forms).
+    status_on_error: int | None = None
+    headers_to_client: tuple[str, ...] = ()
+    headers_to_client_on_allow: tuple[str, ...] = ()
+    headers_to_add: tuple[tuple[str, str], ...] = ()
+    body: ExtAuthBody | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtAuthBody:
+    """The request body goes to the external service: at most `max_bytes` of it (a longer one
+    is refused, 413, unless `allow_partial`); `as_bytes`: raw rather than UTF-8 text."""
+
+    max_bytes: int = 0
+    allow_partial: bool = False
+    as_bytes: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CustomAuthorization:
+    """Istio's CUSTOM action: the requests matching one of `rules` (their action unused) are
+    decided by the external service `service`; the others never reach it. Each rule's name starts
+    with `prefix` (the external authorization is enabled by the name of the rule that matched)."""
+
+    service: ExtAuth
+    rules: tuple[AuthorizationRule, ...]
+    prefix: str
 
 
 @dataclass(frozen=True, slots=True)
 class Security:
     """All a route's request security, in the order Envoy runs it: external authorization, API
-    keys, basic auth, JWT, then authorization."""
+    keys, basic auth, JWT, Istio's CUSTOM authorization, then authorization."""
 
     ext_auth: ExtAuth | None = None
     api_key: ApiKeyAuth | None = None
     basic_auth: BasicAuth | None = None
     jwt: Jwt | None = None
     authorization: Authorization | None = None
+    custom: CustomAuthorization | None = None

@@ -2,7 +2,9 @@
 Service captured by a waypoint refuses requests at the waypoint (they came through the ingress
 Gateway, which lets them pass), and goes when the policy goes; on the ingress Gateway, a DENY by
 header, and an ALLOW that asks a JWT (RequestAuthentication, HS256 in a local JWKS) for /private:
-no token 403, a bad one 401, a good one 200, the claim copied to a header."""
+no token 403, a bad one 401, a good one 200, the claim copied to a header. A CUSTOM policy on the
+ingress sends /admin* to the mesh config's HTTP authorizer (the one test_security_policy.py's
+SecurityPolicy uses), which decides by a header; other paths never reach it."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from meshgate.echo import EchoServer
 from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import free_subnet
+from .test_security_policy import _AuthzHandler, _serve
 from .test_waypoints import config
 
 pytestmark = pytest.mark.envoy
@@ -135,4 +138,112 @@ def test_policies_at_the_waypoint_and_the_ingress(tmp_path: Path) -> None:
         finally:
             await runner.stop()
             echo.stop()
+    asyncio.run(asyncio.wait_for(body(), 120))
+
+
+def _custom_config(base: str, authz_port: int) -> str:
+    """An ingress Gateway in front of `cart`, an external authorizer Service (`authz`, on
+    `{base}.70`), the mesh config naming it, and a CUSTOM policy sending /admin* to it."""
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: ingress, namespace: shop}}
+spec:
+  gatewayClassName: meshgate
+  addresses: [{{type: IPAddress, value: "{base}.1"}}]
+  listeners: [{{name: http, port: 8080, protocol: HTTP}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: to-cart, namespace: shop}}
+spec:
+  parentRefs: [{{name: ingress}}]
+  rules: [{{backendRefs: [{{name: cart, port: 80}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: cart, namespace: shop}}
+spec: {{clusterIP: {base}.10, ports: [{{name: http, port: 80, targetPort: 9000}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: cart-1, namespace: shop, labels: {{kubernetes.io/service-name: cart}}}}
+addressType: IPv4
+ports: [{{name: http, port: 9000, protocol: TCP}}]
+endpoints: [{{addresses: [{base}.11], targetRef: {{kind: Pod, name: cart-11}}}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: authz, namespace: shop}}
+spec: {{clusterIP: {base}.20, ports: [{{name: http, port: {authz_port}}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: authz-1, namespace: shop, labels: {{kubernetes.io/service-name: authz}}}}
+addressType: IPv4
+ports: [{{name: http, port: {authz_port}, protocol: TCP}}]
+endpoints: [{{addresses: [{base}.70], conditions: {{ready: true}}}}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: istio, namespace: istio-system}}
+data:
+  mesh: |
+    extensionProviders:
+    - name: checker
+      envoyExtAuthzHttp:
+        service: authz.shop.svc.cluster.local
+        port: {authz_port}
+        timeout: 5s
+        includeRequestHeadersInCheck: [x-decide]
+        headersToUpstreamOnAllow: [x-auth-user]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {{name: admin-checked, namespace: shop}}
+spec:
+  targetRefs: [{{group: gateway.networking.k8s.io, kind: Gateway, name: ingress}}]
+  action: CUSTOM
+  provider: {{name: checker}}
+  rules: [{{to: [{{operation: {{paths: ["/admin*"]}}}}]}}]
+"""
+
+
+def test_custom_policy_asks_the_external_authorizer_only_for_its_rules(tmp_path: Path) -> None:
+    """CUSTOM on the ingress: /admin* goes to the mesh config's HTTP authorizer, which allows
+    `x-decide: allow` (naming the user for the backend) and denies the rest; other paths never
+    reach it."""
+    async def body() -> None:
+        base = free_subnet()
+        handler = type("Authz", (_AuthzHandler,), {"seen": []})
+        authz = _serve(handler, f"{base}.70", 0)
+        cfg = tmp_path / "config"
+        cfg.mkdir()
+        (cfg / "all.yaml").write_text(_custom_config(base, authz.server_address[1]))
+        echo = EchoServer(f"{base}.11", 9000, pod="cart-11", namespace="shop")
+        echo.start()
+        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"),
+                        say=lambda line: None)
+        loop = asyncio.get_running_loop()
+
+        async def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+            return await loop.run_in_executor(None, _get, base, path, headers)
+        try:
+            await runner.start()
+            deadline = loop.time() + 20
+            while (await get("/items"))[0] != 200 and loop.time() < deadline:
+                await asyncio.sleep(0.1)
+            assert (await get("/items", {"x-decide": "deny"}))[0] == 200
+            assert handler.seen == []  # not a CUSTOM rule's request: the authorizer is not asked
+            assert (await get("/admin/users"))[0] == 403
+            assert (await get("/admin/users", {"x-decide": "deny"}))[0] == 403
+            status, reply = await get("/admin/users", {"x-decide": "allow"})
+            assert status == 200 and reply["headers"].get("X-Auth-User") == ["carol"], reply
+            assert handler.seen == ["/admin/users"] * 3
+            assert "/admin/users" in echo.requests_seen and (await get("/other"))[0] == 200
+            assert len(handler.seen) == 3
+        finally:
+            await runner.stop()
+            echo.stop()
+            authz.shutdown()
+            authz.server_close()
     asyncio.run(asyncio.wait_for(body(), 120))

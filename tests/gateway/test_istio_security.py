@@ -87,3 +87,107 @@ spec:
     assert [(p.name, p.remote_jwks) for p in security.jwt.providers] == [("https://a.example.com",
                                                                           "https://a.example.com/jwks")]
     assert security.authorization is None
+
+
+# -- CUSTOM: an external authorizer of the mesh config -------------------------------------------
+
+_CUSTOM_BASE = """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: ns}
+spec:
+  gatewayClassName: meshgate
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: ns}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ns}
+spec: {clusterIP: 10.96.0.8, ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: authz, namespace: ns}
+spec: {clusterIP: 10.96.0.9, ports: [{name: grpc, port: 9000}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    extensionProviders:
+    - {name: checker, envoyExtAuthzGrpc: {service: authz.ns.svc.cluster.local, port: 9000, failOpen: true}}
+    - {name: wrong-port, envoyExtAuthzGrpc: {service: authz.ns.svc.cluster.local, port: 9001}}
+    - {name: no-service, envoyExtAuthzHttp: {service: gone.ns.svc.cluster.local, port: 80}}
+---
+"""
+
+
+def _custom(name: str, provider: str, rules: str = "[{to: [{operation: {paths: [/admin*]}}]}]") -> str:
+    return f"""apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {{name: {name}, namespace: ns}}
+spec: {{action: CUSTOM, provider: {{name: {provider}}}, rules: {rules}}}
+---
+"""
+
+
+def _translate(text: str):
+    from meshgate.pipeline import translate_store
+    from meshgate.store import Store
+
+    store, _ = Store.from_load(load_text(text, "in.yaml", "2026-01-01T00:00:00Z"))
+    tr = translate_store(store, "2026-01-01T00:00:00Z")
+    (gw,) = tr.configs
+    (route,) = gw.route_configs[0].virtual_hosts[0].routes
+    return route.security, {c.name for c in gw.clusters}, [e for e in tr.errors if e.severity == "warning"]
+
+
+def test_custom_rules_go_to_the_provider_and_leave_deny_and_allow_to_rbac() -> None:
+    security, clusters, warnings = _translate(_CUSTOM_BASE + _custom("checked", "checker")
+                                              + _policy("deny", "DENY", "[{to: [{operation: {paths: [/x]}}]}]"))
+    assert warnings == []
+    assert security is not None and security.custom is not None
+    custom = security.custom
+    assert (custom.service.protocol, custom.service.cluster, custom.service.fail_open) == (
+        "GRPC", "outbound|9000||authz.ns.svc.cluster.local", True)
+    assert custom.service.timeout_ms == 600_000  # Istio's default
+    assert [r.name for r in custom.rules] == ["istio-ext-authz-checker-ns[ns]-policy[checked]-rule[0]"]
+    assert custom.prefix == "istio-ext-authz-checker"
+    assert security.authorization is not None
+    assert [r.name for r in security.authorization.rules] == ["ns/deny/0"]  # the CUSTOM rule is not a DENY
+    assert "outbound|9000||authz.ns.svc.cluster.local" in clusters
+    # Only CUSTOM policies: no RBAC decision at all, the authorizer decides what the rules match.
+    security, _, _ = _translate(_CUSTOM_BASE + _custom("checked", "checker"))
+    assert security is not None and security.authorization is None and security.custom is not None
+
+
+def test_custom_fails_closed_when_its_provider_cannot_decide() -> None:
+    for provider, why in [("absent", "has no extension provider 'absent'"),
+                          ("wrong-port", "Service ns/authz has no port 9001"),
+                          ("no-service", "is not a host of any Service or ServiceEntry")]:
+        security, clusters, warnings = _translate(_CUSTOM_BASE + _custom("checked", provider))
+        assert security is not None and security.custom is None
+        assert security.authorization is not None
+        assert [(r.name, r.action) for r in security.authorization.rules] == [("ns/checked/0", "DENY")]
+        assert "outbound|9000||authz.ns.svc.cluster.local" not in clusters
+        (warning,) = warnings
+        assert warning.field == "spec.provider" and why in warning.reason and "fail closed" in warning.reason
+    # No mesh config at all.
+    without = _CUSTOM_BASE.replace("name: istio, namespace: istio-system", "name: other, namespace: istio-system")
+    security, _, warnings = _translate(without + _custom("checked", "checker"))
+    assert security is not None and security.custom is None and security.authorization is not None
+    assert "ConfigMap istio-system/istio, which does not exist" in warnings[0].reason
+
+
+def test_two_custom_providers_on_one_gateway_deny_as_istio_does() -> None:
+    security, _, warnings = _translate(_CUSTOM_BASE + _custom("a", "checker")
+                                       + _custom("b", "wrong-port", "[{to: [{operation: {paths: [/b]}}]}]"))
+    assert security is not None and security.custom is None and security.authorization is not None
+    assert [(r.name, r.action) for r in security.authorization.rules] == [("ns/a/0", "DENY"), ("ns/b/0", "DENY")]
+    assert len(warnings) == 2 and all("several providers (checker, wrong-port)" in w.reason for w in warnings)

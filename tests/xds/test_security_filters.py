@@ -9,13 +9,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from envoy.extensions.filters.http.ext_authz.v3 import ext_authz_pb2
+from envoy.extensions.filters.http.rbac.v3 import rbac_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from google.protobuf.json_format import MessageToJson
 
+from meshgate import ir
 from meshgate import ir_security as sec
 from meshgate.envoy.binary import find_envoy
 from meshgate.envoy.static_config import static_bootstrap
 from meshgate.xds.common import to_any
+from meshgate.xds.http_filters import http_filter_entries, per_route_configs
+from meshgate.xds.security.custom import CUSTOM_RBAC_FILTER, SHADOW_POLICY_KEY
 from meshgate.xds.security.rbac import RBAC_FILTER, rbac_config_of, rbac_per_route
 
 from ..golden.harness import own_cases, run_case
@@ -81,3 +86,37 @@ def test_envoy_accepts_every_authorization_condition(tmp_path: Path) -> None:
     proc = subprocess.run([envoy, "--mode", "validate", "-c", str(path), "--log-level", "error",
                            "--disable-hot-restart"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_istio_custom_is_a_shadow_rbac_enabling_its_providers_ext_authz() -> None:
+    """Istio's CUSTOM action: the rules in a shadow RBAC filter (enforcing nothing), whose matched
+    rule's name enables the provider's ext_authz filter; after JWT, before the enforcing RBAC."""
+
+    ext = sec.ExtAuth("istio:checker", "HTTP", "outbound|8000||authz.ns.svc.cluster.local",
+                      "authz.ns.svc.cluster.local", "/check", ("x-a", "x-b-*"), status_on_error=503)
+    custom = sec.CustomAuthorization(ext, (sec.AuthorizationRule(
+        "istio-ext-authz-checker-ns[ns]-policy[p]-rule[0]", "DENY",
+        permissions=(sec.Permission(paths=(sec.StringMatch("prefix", "/admin"),)),)),), "istio-ext-authz-checker")
+    route = ir.Route(name="r", match=ir.RouteMatch("prefix", "/"), security=sec.Security(
+        jwt=sec.Jwt("istio", (sec.JwtProvider("https://i.example", "https://i.example", local_jwks="{}"),), True),
+        authorization=sec.Authorization((), "ALLOW"), custom=custom))
+    cfg = ir.RouteConfig("rc", (ir.VirtualHost("vh", ("*",), (route,)),))
+    entries = http_filter_entries(cfg)
+    assert [e.name for e in entries] == ["envoy.filters.http.jwt_authn", CUSTOM_RBAC_FILTER,
+                                         "envoy.filters.http.ext_authz/istio:checker", RBAC_FILTER]
+    shadow = rbac_pb2.RBAC()
+    entries[1].typed_config.Unpack(shadow)
+    assert shadow.shadow_rules_stat_prefix == "istio_ext_authz_" and not shadow.HasField("matcher")
+    authz = ext_authz_pb2.ExtAuthz()
+    entries[2].typed_config.Unpack(authz)
+    assert entries[2].disabled and authz.status_on_error.code == 503
+    assert authz.filter_enabled_metadata.filter == RBAC_FILTER
+    assert [s.key for s in authz.filter_enabled_metadata.path] == [SHADOW_POLICY_KEY]
+    assert authz.filter_enabled_metadata.value.string_match.prefix == "istio-ext-authz-checker"
+    assert [p.WhichOneof("match_pattern") for p in authz.allowed_headers.patterns] == ["exact", "prefix"]
+    per_route = dict(per_route_configs(route))
+    rbac = per_route[CUSTOM_RBAC_FILTER].rbac
+    assert not rbac.HasField("matcher")  # shadow only: it never refuses
+    assert [m.on_match.action.name for m in rbac.shadow_matcher.matcher_list.matchers] == [custom.rules[0].name]
+    assert not rbac.shadow_matcher.on_no_match.action.name.startswith("istio-ext-authz")
+    assert "envoy.filters.http.ext_authz/istio:checker" in per_route

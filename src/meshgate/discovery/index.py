@@ -91,6 +91,10 @@ class Discovery:
                 return model
         return None
 
+    def host_models(self, host: str) -> list[ServiceModel]:
+        """Every ServiceEntry service for a host, whatever its exportTo (oldest first)."""
+        return list(self._host_index().get(host, ()))
+
     def service_entry(self, namespace: str, name: str) -> list[ServiceModel]:
         """A ServiceEntry's services (one per host), or [] when there is no such entry."""
         def compute() -> list[ServiceModel]:

@@ -22,6 +22,8 @@ from cryptography import x509
 
 from ..ir import ClientValidation
 from ..resources.gateway_api import GROUP, FrontendValidation, Gateway, ObjectRef
+from ..resources.istio.mesh_config import MESH_CONFIG_MAP
+from ..resources.istio.mesh_config import ROOT_NAMESPACE as MESH_ROOT_NAMESPACE
 from ..resources.meta import ObjectKey
 from ..store import Store
 from .conditions import Condition
@@ -86,10 +88,12 @@ def insecure_fallback_conditions(gw: Gateway) -> list[Condition]:
 
 def referenced_config_maps(store: Store) -> set[tuple[str, str]]:
     """(namespace, name) of every ConfigMap a Gateway's frontend validation, a
-    BackendTLSPolicy's or a ClientTrafficPolicy's caCertificateRefs or a SecurityPolicy's JWKS names:
-    the only ConfigMaps translation reads."""
+    BackendTLSPolicy's or a ClientTrafficPolicy's caCertificateRefs or a SecurityPolicy's JWKS names,
+    and Istio's mesh config (its CUSTOM providers, and its problems): the only ConfigMaps
+    translation reads."""
     out: set[tuple[str, str]] = {(policy.meta.namespace, ref.name) for policy in store.list("BackendTLSPolicy")
                                  for ref in policy.ca_certificate_refs if ref.group == "" and ref.kind == "ConfigMap"}
+    out.add((MESH_ROOT_NAMESPACE, MESH_CONFIG_MAP))
     for ctp in store.list("ClientTrafficPolicy"):  # tls.clientValidation's CA bundles
         for ca in ctp.tls.ca_refs if ctp.tls is not None else ():
             if ca.kind == "ConfigMap":

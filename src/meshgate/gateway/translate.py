@@ -183,7 +183,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
 
     targeted = backend_tls_targets(store, discovery)
     policies = GatewayPolicies(store, table.policies, discovery)
-    istio = IstioSecurity(store, table.policies)
+    istio = IstioSecurity(store, table.policies, discovery)
     client_traffic = client_policies(store)
     for (ns, name), state in states.items():
         gw = state.gateway
@@ -197,8 +197,9 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
         if policies:
             configs, variants = policies.apply((ns, name), configs, resolved)
             resolved.update(variants)
+        istio_clusters: tuple[ir.ClusterRef, ...] = ()
         if istio:
-            configs = istio.apply(gw, configs, dict(gw.infrastructure.labels), waypoint=False)
+            configs, istio_clusters = istio.apply(gw, configs, dict(gw.infrastructure.labels), waypoint=False)
         cluster_refs: dict[str, ir.ClusterRef] = dict(plain)
         # What policies made is used (variant backends, an authorization service's cluster).
         used: set[str] = set(variants)
@@ -215,6 +216,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                     weighted[chain.weighted.name] = chain.weighted
                     used.update(ref.name for ref, _ in chain.weighted.backends)
         cluster_refs.update((cname, cref) for cname, cref in resolved.items() if cname in used)
+        cluster_refs.update((c.name, c) for c in istio_clusters)  # a CUSTOM provider's
         secrets = {s.name: s for ls in state.listeners if ls.programmed for s in ls.secrets}
         client_cert, unresolved, why = backend_client_certificate(store, gw)
         if client_cert is not None:
@@ -244,8 +246,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     # Waypoints serve the mesh kinds' routes with Service parents (GAMMA): HTTPRoutes and GRPCRoutes.
     mesh_routes = [r for r in routes if route_kind(r.kind).mesh]
     _translate_waypoints(store, discovery, mesh_routes, table, out, now, waypoint_index, waypoint_captures, istio)
-    if istio:
-        out.problems.extend(istio.problems)
+    out.problems.extend(istio.problems)  # the mesh config's too, with or without policies
     out.status.extend(backend_tls_statuses(store, out.gateways, now))
     if policies:
         out.status.extend(policies.statuses(route_parents, set(states), now))
@@ -289,7 +290,11 @@ def _translate_waypoints(store: Store, discovery: Discovery, routes: list[RouteO
             cfg = dataclasses.replace(cfg, listeners=(), route_configs=(), clusters=(), secrets=())
         if istio:
             # Istio's policies on the waypoint and on the services it captures (their targetRefs).
-            cfg = dataclasses.replace(cfg, route_configs=tuple(istio.apply(gw, cfg.route_configs, {}, waypoint=True)))
+            configs, extra = istio.apply(gw, cfg.route_configs, {}, waypoint=True)
+            cfg = dataclasses.replace(cfg, route_configs=tuple(configs))
+            if extra:  # a CUSTOM provider's cluster
+                merged = {c.name: c for c in cfg.clusters + extra}
+                cfg = dataclasses.replace(cfg, clusters=tuple(merged[k] for k in sorted(merged)))
         traced = tracing(gw, store, owned.get(gw.class_name), discovery)
         logged = access_logs(gw, store, owned.get(gw.class_name), discovery)
         out.gateways.append(dataclasses.replace(cfg, waypoint=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import formats
 from .fields import Fields
@@ -138,6 +138,8 @@ class ConfigMap:
     meta: Meta
     source: Source
     data: dict[str, bytes]
+    # The line of each `data` key, where known (what is read from a value names lines by them).
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     kind = "ConfigMap"
 
 
@@ -323,6 +325,7 @@ def parse_node(f: Fields, meta: Meta, source: Source) -> Node:
 def parse_config_map(f: Fields, meta: Meta, source: Source) -> ConfigMap:
     """ConfigMap: data is plain text, binaryData base64; a key may not be in both."""
     data = {key: value.encode() for key, value in f.str_map("data").items()}
+    lines = dict(getattr(f.data.get("data"), "key_lines", {}))
     key_lines = getattr(f.data.get("binaryData"), "key_lines", {})
     for key, value in f.str_map("binaryData").items():
         line = key_lines.get(key, f.line_of("binaryData"))
@@ -333,7 +336,7 @@ def parse_config_map(f: Fields, meta: Meta, source: Source) -> ConfigMap:
             data[key] = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             f.ctx.error(line, f"binaryData.{key}", "must be base64-encoded")
-    return ConfigMap(meta, source, data)
+    return ConfigMap(meta, source, data, lines)
 
 
 def parse_secret(f: Fields, meta: Meta, source: Source) -> Secret:

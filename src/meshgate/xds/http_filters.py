@@ -28,6 +28,14 @@ from .rate_limits import LOCAL_RATE_LIMIT_FILTER, global_rate_limit, local_rate_
 from .route_filters import cors_policy, stateful_session
 from .security.api_key import API_KEY_FILTER, api_key_entries, api_key_per_route
 from .security.basic_auth import BASIC_AUTH_FILTER, basic_auth_entries, basic_auth_per_route
+from .security.custom import (
+    CUSTOM_EXT_AUTHZ_FILTER,
+    CUSTOM_RBAC_ENTRY,
+    CUSTOM_RBAC_FILTER,
+    custom_ext_authz_entries,
+    custom_ext_authz_per_route,
+    custom_rbac_per_route,
+)
 from .security.ext_authz import EXT_AUTHZ_FILTER, ext_authz_entries, ext_authz_per_route
 from .security.jwt import JWT_FILTER, jwt_entries, jwt_per_route
 from .security.rbac import RBAC_ENTRY, RBAC_FILTER, rbac_per_route
@@ -90,7 +98,8 @@ def _security(r: ir.Route, what: str) -> bool:
 
 
 # In the order they run (before the router), as Envoy Gateway orders them (httpfilters.go): faults,
-# CORS, external authorization, API keys, basic auth, JWT, stateful sessions, RBAC, rate limits.
+# CORS, external authorization, API keys, basic auth, JWT, (Istio's CUSTOM: shadow RBAC and ext_authz),
+# stateful sessions, RBAC, rate limits.
 OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
         name="envoy.filters.http.fault", typed_config=to_any(fault_pb2.HTTPFault())),
@@ -105,6 +114,12 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter(BASIC_AUTH_FILTER, None, lambda r: _security(r, "basic_auth"), None,
                    entries=basic_auth_entries, named=basic_auth_per_route),
     OptionalFilter(JWT_FILTER, None, lambda r: _security(r, "jwt"), jwt_per_route, entries=jwt_entries),
+    # Istio's CUSTOM action: its rules in a shadow RBAC filter, whose verdict enables the
+    # provider's ext_authz filter (xds/security/custom.py); after JWT, before the RBAC filter.
+    OptionalFilter(CUSTOM_RBAC_FILTER, CUSTOM_RBAC_ENTRY, lambda r: _security(r, "custom"),
+                   lambda r: custom_rbac_per_route(r.security.custom)),  # type: ignore[union-attr, arg-type]
+    OptionalFilter(CUSTOM_EXT_AUTHZ_FILTER, None, lambda r: _security(r, "custom"), None,
+                   entries=custom_ext_authz_entries, named=custom_ext_authz_per_route),
     OptionalFilter("envoy.filters.http.stateful_session", hcm.HttpFilter(
         name="envoy.filters.http.stateful_session", typed_config=to_any(stateful_session_pb2.StatefulSession())),
         lambda r: r.session is not None and _forwarding(r),

@@ -25,15 +25,29 @@ def filter_name(auth: sec.ExtAuth) -> str:
     return f"{EXT_AUTHZ_FILTER}/{auth.name}"
 
 
+def _name(n: str) -> string_pb2.StringMatcher:
+    """A header name; a leading or trailing `*` (Istio's providers) a suffix or prefix match."""
+    if len(n) > 1 and n.startswith("*"):
+        return string_pb2.StringMatcher(suffix=n[1:], ignore_case=True)
+    if len(n) > 1 and n.endswith("*"):
+        return string_pb2.StringMatcher(prefix=n[:-1], ignore_case=True)
+    return string_pb2.StringMatcher(exact=n, ignore_case=True)
+
+
 def _names(names: Sequence[str]) -> string_pb2.ListStringMatcher:
-    return string_pb2.ListStringMatcher(patterns=[string_pb2.StringMatcher(exact=n, ignore_case=True)
-                                                  for n in names])
+    return string_pb2.ListStringMatcher(patterns=[_name(n) for n in names])
 
 
 def ext_authz_config(auth: sec.ExtAuth) -> ext_authz_pb2.ExtAuthz:
     """The filter deciding with one service."""
     cluster = auth.cluster
     out = ext_authz_pb2.ExtAuthz(transport_api_version=config_source_pb2.V3, failure_mode_allow=auth.fail_open)
+    if auth.status_on_error is not None:
+        out.status_on_error.code = auth.status_on_error
+    if auth.body is not None:
+        out.with_request_body.CopyFrom(ext_authz_pb2.BufferSettings(
+            max_request_bytes=auth.body.max_bytes, allow_partial_message=auth.body.allow_partial,
+            pack_as_bytes=auth.body.as_bytes))
     if auth.protocol == "GRPC":
         out.grpc_service.CopyFrom(grpc_service_pb2.GrpcService(
             envoy_grpc=grpc_service_pb2.GrpcService.EnvoyGrpc(cluster_name=cluster, authority=auth.authority),
@@ -45,6 +59,13 @@ def ext_authz_config(auth: sec.ExtAuth) -> ext_authz_pb2.ExtAuthz:
         http.path_prefix = auth.path
         if auth.headers_to_backend:
             http.authorization_response.allowed_upstream_headers.CopyFrom(_names(auth.headers_to_backend))
+        if auth.headers_to_client:
+            http.authorization_response.allowed_client_headers.CopyFrom(_names(auth.headers_to_client))
+        if auth.headers_to_client_on_allow:
+            http.authorization_response.allowed_client_headers_on_success.CopyFrom(
+                _names(auth.headers_to_client_on_allow))
+        for key, value in auth.headers_to_add:
+            http.authorization_request.headers_to_add.add(key=key, value=value)
     if auth.headers_to_service:
         out.allowed_headers.CopyFrom(_names(auth.headers_to_service))
     return out

@@ -229,12 +229,19 @@ def _action(name: str, action: str) -> matcher_pb2.Matcher.OnMatch:
     return matcher_pb2.Matcher.OnMatch(action=_ext(name, rbac_config.Action(name=name, action=verdict)))
 
 
+def rules_matcher(rules: Sequence[sec.AuthorizationRule], default_action: str,
+                  default_name: str = "default") -> matcher_pb2.Matcher:
+    """Ordered rules as an RBAC matcher: the first matching rule's action (named after it), else
+    `default_action` (named `default_name`)."""
+    matcher = matcher_pb2.Matcher(on_no_match=_action(default_name, default_action))
+    for rule in rules:
+        matcher.matcher_list.matchers.add(predicate=_rule(rule), on_match=_action(rule.name, rule.action))
+    return matcher
+
+
 def rbac_config_of(auth: sec.Authorization) -> rbac_pb2.RBAC:
     """The RBAC filter config deciding as `auth` does."""
-    matcher = matcher_pb2.Matcher(on_no_match=_action("default", auth.default_action))
-    for rule in auth.rules:
-        matcher.matcher_list.matchers.add(predicate=_rule(rule), on_match=_action(rule.name, rule.action))
-    return rbac_pb2.RBAC(matcher=matcher)
+    return rbac_pb2.RBAC(matcher=rules_matcher(auth.rules, auth.default_action))
 
 
 def rbac_per_route(auth: sec.Authorization) -> rbac_pb2.RBACPerRoute:
