@@ -10,6 +10,9 @@ A store that cannot count (Redis unreachable: counters.StoreUnavailable) makes t
 answer a gRPC UNAVAILABLE error, as envoyproxy/ratelimit answers a Redis error; Envoy then applies
 its failure mode (filter.py: allow).
 
+Served over xDS's mutual TLS, a caller counts only against the domain of a Gateway its client
+certificate names (`caller_gateways`): another Gateway's domain is PERMISSION_DENIED.
+
 The table is swapped whole (`update`) when the translation changes: a request in flight uses
 the table it started with, and counters are kept (a bucket's count is by its entries, so a
 rule that stays keeps counting).
@@ -60,6 +63,10 @@ class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
         self._table = table if table is not None else LimitTable()
         self._store: CounterStore = store if store is not None else MemoryCounterStore()
         self.on_store_error: Callable[[], None] | None = None  # called per request the store failed
+        # The Gateways a caller may count for (its verified client certificate's; None: not TLS,
+        # nothing to check), set by whoever serves this over xDS's mutual TLS (runtime/run.py):
+        # a proxy counts against its own Gateway's domain only.
+        self.caller_gateways: Callable[[grpc.aio.ServicerContext], frozenset[str] | None] | None = None
 
     @property
     def table(self) -> LimitTable:
@@ -84,6 +91,13 @@ class RateLimitServicer(rls_pb2_grpc.RateLimitServiceServicer):
         if len(request.descriptors) > MAX_DESCRIPTORS or any(
                 len(d.entries) > MAX_ENTRIES for d in request.descriptors):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "too many rate limit descriptors or entries")
+        allowed = self.caller_gateways(context) if self.caller_gateways is not None else None
+        if allowed is not None and request.domain not in allowed:
+            # Envoy's failure mode lets the request through; what is refused is counting
+            # against another Gateway's limits (exhausting them for its clients).
+            named = ", ".join(sorted(allowed)) or "no Gateway"
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"rate limit domain {request.domain!r} is not the caller's: its certificate names {named}")
         try:
             return await self.decide(request)
         except StoreUnavailable as exc:

@@ -40,7 +40,7 @@ from ..xds.cache import SnapshotCache
 from ..xds.limits import XdsLimits
 from ..xds.server import AggregatedDiscoveryService, start_server
 from ..xds.streams import StreamRegistry
-from ..xds.tls import ServerTLS, is_loopback
+from ..xds.tls import ServerTLS, is_loopback, peer_gateways
 from .address_pool import AddressPool
 from .controller import ControlPlane
 from .debug import DebugServer
@@ -153,6 +153,7 @@ class Runner:
             self.counter_store = RedisCounterStore(self.options.rate_limit_redis)
         self.rate_limits = RateLimitServicer(store=self.counter_store)
         self.rate_limits.on_store_error = self.metrics.rate_limit_store_errors.inc
+        self.rate_limits.caller_gateways = lambda context: peer_gateways(context.auth_context())
         self.control.on_configs = lambda configs: self.rate_limits.update(build_table(gateway_limits(configs)))
         self.server: grpc.aio.Server | None = None
         self.service: AggregatedDiscoveryService | None = None
