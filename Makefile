@@ -57,10 +57,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/translate.py
 
 ## Re-resolve the newest releases allowed by pyproject.toml into requirements.lock (on purpose:
-## review the diff, run `make test`, commit both).
-lock: $(STAMP)
+## review the diff, run `make test`, commit both). `make lock UPGRADE=` adds what pyproject.toml
+## gained and keeps every other pin. It needs no installed set (a dependency just added to
+## pyproject.toml fails the install's `pip check` until the lock has it): uv alone.
+UPGRADE ?= --upgrade
+lock:
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
 	$(BIN)/uv pip compile pyproject.toml requirements/tools.in --extra test --extra dev \
-		--generate-hashes --universal --python-version 3.11 --upgrade --quiet -o $(LOCK)
+		--generate-hashes --universal --python-version 3.11 $(UPGRADE) --quiet -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
