@@ -136,6 +136,10 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(SLOTS)), st.integers(0, 11)), 
 # authorization Service's port moving away and back.
 @example([("security", 1), ("security-users", 1), ("security-users", 2), ("security-users", 0), ("security", 2),
           ("svc-b", 1), ("svc-b", 0), ("security", 3)])
+# A Gateway-wide BackendTrafficPolicy's variant clusters over a DestinationRule that changes
+# underneath them (the variants keep the rule's settings the policy does not override), then a
+# route policy instead, the rule changing and going.
+@example([("policy", 2), ("dr-a", 2), ("dr-a", 3), ("dr-a", 1), ("policy", 1), ("dr-a", 2), ("dr-a", 4)])
 def test_incremental_equals_full(sequence: list[tuple[str, int]]) -> None:
     state = dict(START)
     incremental = _control_plane(state)
