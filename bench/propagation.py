@@ -19,6 +19,10 @@ accepted the update, just before sending the ACK; milliseconds).
 
     .venv/bin/python bench/propagation.py [--routes 100,1000,5000] [--changes 10] [--poll-ms 5]
         [--protocol delta|sotw] [--policies [all|routes]] [--markdown] [--json]
+    .venv/bin/python bench/propagation.py --compare-policies none,routes,all [--routes ...] [--changes C]
+
+`--compare-policies`: the modes' deployments run side by side, probe k of each taken in turn, so
+that their ratios are measured in one run on the same (noisy, shared) machine.
 """
 
 from __future__ import annotations
@@ -244,66 +248,139 @@ def wait_settled(debug: str, timeout: float) -> None:
         time.sleep(0.01)
 
 
+class Deployment:
+    """One `meshgate run` on a fresh directory of N routes (`policies`: with bench/policies.py's
+    BackendTrafficPolicies too), its Envoy ready; `probe(k)` adds route probe-k and times it."""
+
+    def __init__(self, n: int, protocol: str, policies: str | None = None) -> None:
+        self.n, self.protocol, self.policies = n, protocol, policies
+        self._tmp = tempfile.TemporaryDirectory(prefix="meshgate-bench-propagation-")
+        self.base = free_subnet()
+        self.config, self.staging = Path(self._tmp.name) / "config", Path(self._tmp.name) / "staging"
+        self.config.mkdir()
+        self.staging.mkdir()
+        write_config(self.config, self.base, n)
+        if policies:
+            from policies import policies_yaml
+            (self.config / "policies.yaml").write_text(policies_yaml(NAMESPACE, "gw", [f"{i}-route" for i in range(n)],
+                                                                     policies))
+        args = ["--echo", "--xds", "127.0.0.1:0", "--debug-port", "0", "--log-format", "json",
+                "--workdir", str(Path(self._tmp.name) / "work")]
+        if protocol == "sotw":
+            args.append("--sotw")
+        self.proc = MeshgateProcess("run", str(self.config), *args)
+        self.prober = Prober(f"{self.base}.1", LISTEN_PORT)
+        self.ready_s = 0.0
+        self.debug = self.admin = ""
+        self.label = ""  # in log lines, after N (compare: the mode)
+
+    def start(self) -> None:
+        """Wait (bounded) until the first route answers and Envoy has ACKed everything."""
+        t0 = time.monotonic()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)/metrics", self.proc.wait_for("metrics and debug on", READY_TIMEOUT_S))
+        assert m is not None
+        self.debug = m.group(1)
+        m = re.search(r"Envoy admin (http://\S+?),", self.proc.wait_for("Envoy admin", READY_TIMEOUT_S))
+        assert m is not None
+        self.admin = m.group(1)
+        self.prober.until_200("/0", "0-route.example.com", READY_TIMEOUT_S, 0.05)
+        wait_settled(self.debug, SETTLE_TIMEOUT_S)
+        problems = [line for line in self.proc.lines if '"input_error"' in line]
+        if problems:
+            raise BenchError(f"the benchmark's input has errors: {problems[:3]}")
+        self.ready_s = time.monotonic() - t0
+
+    def probe(self, k: int, poll_s: float, log: bool = False) -> Sample:
+        """Route probe-k written (by rename), polled until its first 200, then split by the log
+        line, the push time and Envoy's update time."""
+        name = f"probe-{k}"
+        staged = self.staging / f"{name}.yaml"
+        staged.write_text(route_yaml(name))
+        written = time.time()
+        os.replace(staged, self.config / f"{name}.yaml")
+        first, polls, errors = self.prober.until_200(f"/{name}", f"{name}-route.example.com", PROBE_TIMEOUT_S, poll_s)
+        fields = reload_line(self.proc, name, LOG_TIMEOUT_S)
+        wait_settled(self.debug, SETTLE_TIMEOUT_S)
+        pushed = _PUSH.search(http_get(f"{self.debug}/metrics"))
+        updates = _UPDATE.findall(http_get(f"{self.admin}/stats?filter=rds\\..*\\.update_time$"))
+        # Split per hostname (scoped routes), the probe's own table is the one to time.
+        own = [u for u in updates if u[0].endswith(f"/{name}-route.example.com")]
+        updates = own or updates
+        if pushed is None or len(updates) != 1:
+            raise BenchError(f"push time {pushed}, Envoy RDS update times {updates}: expected one each")
+        sample = Sample(written, first, fields["received"], fields["flushed"], fields["seconds"],
+                        fields["applied"], float(pushed.group(1)), int(updates[0][1]) / 1000, polls, errors)
+        if log:
+            print(f"  N={self.n}{self.label} {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in sample.split_ms().items()),
+                  file=sys.stderr, flush=True)
+        return sample
+
+    def stop(self) -> None:
+        self.prober.close()
+        self.proc.stop()
+        self._tmp.cleanup()
+
+
 def measure(n: int, changes: int, poll_s: float, protocol: str, log: bool = False, policies: str | None = None) -> Run:
     """One N: meshgate run on a fresh directory, C routes added and probed (`policies`: with
     bench/policies.py's BackendTrafficPolicies in the directory too)."""
-    base = free_subnet()
-    with tempfile.TemporaryDirectory(prefix="meshgate-bench-propagation-") as tmp:
-        config, staging = Path(tmp) / "config", Path(tmp) / "staging"
-        config.mkdir()
-        staging.mkdir()
-        write_config(config, base, n)
-        if policies:
-            from policies import policies_yaml
-            (config / "policies.yaml").write_text(policies_yaml(NAMESPACE, "gw", [f"{i}-route" for i in range(n)],
-                                                                policies))
-        args = ["--echo", "--xds", "127.0.0.1:0", "--debug-port", "0", "--log-format", "json",
-                "--workdir", str(Path(tmp) / "work")]
-        if protocol == "sotw":
-            args.append("--sotw")
-        proc = MeshgateProcess("run", str(config), *args)
-        prober = Prober(f"{base}.1", LISTEN_PORT)
-        try:
-            t0 = time.monotonic()
-            m = re.search(r"(http://127\.0\.0\.1:\d+)/metrics", proc.wait_for("metrics and debug on", READY_TIMEOUT_S))
-            assert m is not None
-            debug = m.group(1)
-            m = re.search(r"Envoy admin (http://\S+?),", proc.wait_for("Envoy admin", READY_TIMEOUT_S))
-            assert m is not None
-            admin = m.group(1)
-            prober.until_200("/0", "0-route.example.com", READY_TIMEOUT_S, 0.05)
-            wait_settled(debug, SETTLE_TIMEOUT_S)
-            problems = [line for line in proc.lines if '"input_error"' in line]
-            if problems:
-                raise BenchError(f"the benchmark's input has errors: {problems[:3]}")
-            run = Run(n, protocol, time.monotonic() - t0)
-            for k in range(changes):
-                name = f"probe-{k}"
-                staged = staging / f"{name}.yaml"
-                staged.write_text(route_yaml(name))
-                written = time.time()
-                os.replace(staged, config / f"{name}.yaml")
-                first, polls, errors = prober.until_200(f"/{name}", f"{name}-route.example.com", PROBE_TIMEOUT_S,
-                                                        poll_s)
-                fields = reload_line(proc, name, LOG_TIMEOUT_S)
-                wait_settled(debug, SETTLE_TIMEOUT_S)
-                pushed = _PUSH.search(http_get(f"{debug}/metrics"))
-                updates = _UPDATE.findall(http_get(f"{admin}/stats?filter=rds\\..*\\.update_time$"))
-                # Split per hostname (scoped routes), the probe's own table is the one to time.
-                own = [u for u in updates if u[0].endswith(f"/{name}-route.example.com")]
-                updates = own or updates
-                if pushed is None or len(updates) != 1:
-                    raise BenchError(f"push time {pushed}, Envoy RDS update times {updates}: expected one each")
-                sample = Sample(written, first, fields["received"], fields["flushed"], fields["seconds"],
-                                fields["applied"], float(pushed.group(1)), int(updates[0][1]) / 1000, polls, errors)
-                run.samples.append(sample)
-                if log:
-                    print(f"  N={n} {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in sample.split_ms().items()),
-                          file=sys.stderr, flush=True)
-            return run
-        finally:
-            prober.close()
-            proc.stop()
+    d = Deployment(n, protocol, policies)
+    try:
+        d.start()
+        run = Run(n, protocol, d.ready_s)
+        run.samples.extend(d.probe(k, poll_s, log) for k in range(changes))
+        return run
+    finally:
+        d.stop()
+
+
+def compare(n: int, changes: int, poll_s: float, protocol: str, modes: list[str]) -> dict[str, Run]:
+    """The same N with each of `modes` (policies: "none", "routes", "all") running side by side,
+    the C probes taken in turn (probe k of every mode, then k + 1): each mode's samples meet the
+    same machine, so their ratios hold on a noisy one."""
+    deployments: dict[str, Deployment] = {}
+    try:
+        for mode in modes:  # started one after the other: a start-up is the busiest moment
+            deployments[mode] = Deployment(n, protocol, None if mode == "none" else mode)
+            deployments[mode].label = f" {mode}"
+            deployments[mode].start()
+        runs = {mode: Run(n, protocol, d.ready_s) for mode, d in deployments.items()}
+        for k in range(changes):
+            for mode, d in deployments.items():
+                runs[mode].samples.append(d.probe(k, poll_s, log=True))
+        return runs
+    finally:
+        for d in deployments.values():
+            d.stop()
+
+
+def _modes(text: str, known: tuple[str, ...]) -> list[str]:
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    if not modes or modes[0] != "none" or any(m not in known for m in modes) or len(set(modes)) != len(modes):
+        raise argparse.ArgumentTypeError(f"modes: none first, then any of {', '.join(known[1:])}")
+    return modes
+
+
+def _compare_main(args: argparse.Namespace) -> int:
+    """--compare-policies: per N, each mode's medians and their ratio to none's (one run)."""
+    header = ["routes", "policies", *(title for _, title in COLUMNS[:1]), "apply", "meshgate → ACK",
+              "write → 200 ratio", "apply ratio", "meshgate → ACK ratio"]
+    rows = []
+    for n in args.routes:
+        runs = compare(n, args.changes, args.poll_ms / 1000, args.protocol, args.compare_policies)
+        base = runs["none"].medians()
+        for mode, run in runs.items():
+            m = run.medians()
+            rows.append([f"{n:,}", mode, f"{m['total']:.1f}", f"{m['apply']:.1f}", f"{m['meshgate_to_ack']:.1f}",
+                         f"{m['total'] / base['total']:.2f}", f"{m['apply'] / base['apply']:.2f}",
+                         f"{m['meshgate_to_ack'] / base['meshgate_to_ack']:.2f}"])
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---:" if i != 1 else "---" for i in range(len(header))) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"medians in ms of {args.changes} routes added per N and mode, the modes' probes taken in turn in one run; "
+          f"{args.protocol} ADS, polled every {args.poll_ms:g} ms")
+    return 0
 
 
 def _sizes(text: str) -> list[int]:
@@ -325,11 +402,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", choices=["delta", "sotw"], default="delta")
     p.add_argument("--markdown", action="store_true", help="the table as Markdown")
     p.add_argument("--json", action="store_true", help="also every sample as JSON (stdout, one line per N)")
+    from policies import KINDS
     from policies import add_argument as add_policies_argument
     add_policies_argument(p)
+    p.add_argument("--compare-policies", type=lambda v: _modes(v, ("none", *KINDS)), default=None,
+                   metavar="MODES", help="run these policy modes (none, routes, all; comma-separated) side by side "
+                                         "per N, probes taken in turn, and print each one's medians over none's")
     args = p.parse_args(argv)
     if not 1 <= args.changes <= 1000:
         p.error("--changes must be between 1 and 1000")
+    if args.compare_policies:
+        return _compare_main(args)
     runs = []
     for n in args.routes:
         run = measure(n, args.changes, args.poll_ms / 1000, args.protocol, log=True, policies=args.policies)

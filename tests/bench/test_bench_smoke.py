@@ -39,6 +39,15 @@ def test_propagation_measures_each_route_added_and_splits_it() -> None:
 
 
 @pytest.mark.envoy
+def test_propagation_compares_policy_modes_in_one_run() -> None:
+    lines = bench("propagation.py", "--routes", "5", "--changes", "1", "--poll-ms", "2", "--compare-policies", "none,all")
+    rows = [line.split("|")[1:-1] for line in lines if line.startswith("| 5 |")]
+    assert [r[1].strip() for r in rows] == ["none", "all"]
+    assert rows[0][5].strip() == "1.00"  # none over none
+    assert all(float(c) > 0 for r in rows for c in r[2:])
+
+
+@pytest.mark.envoy
 def test_make_before_break_backend_edits_move_traffic_and_cost_no_request() -> None:
     lines = bench("make_before_break.py", "--seconds", "6", "--rate", "50", "--interval", "1", "--protocols", "delta",
                   "--edits", "backends", "--json")
