@@ -73,12 +73,10 @@ class GatewayPolicies:
         # Per listener (by its sources tuple, one object per listener in a translation): its
         # sources as the last translation had them (so that a virtual host made then can be
         # handed out again), and the listener names policies see.
-        listener_of: dict[int, tuple[tuple[ir.SourceRef, ...], tuple[str, ...]]] = {}
-        hosts_before, hosts_now = memo.host_maps()
+        listener_of: dict[int, tuple[tuple[ir.SourceRef, ...], tuple[str, ...], dict, int]] = {}
         kinds = self._kinds
         for rc in configs:
             where = RouteContext(gateway, rc.name)
-            at = (gateway, rc.name)  # `where` as a plain tuple: hashed per virtual host
             hosts = []
             changed = False
             for vh in rc.virtual_hosts:
@@ -92,25 +90,26 @@ class GatewayPolicies:
                         continue
                 found = listener_of.get(id(vh.sources))
                 if found is None:
-                    found = listener_of[id(vh.sources)] = (memo.canonical(vh.sources), tuple(
-                        s.section_name for s in vh.sources
-                        if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name))
-                sources, listeners = found
-                key = (tuple(map(id, vh.routes)), at, listeners, named is None)
-                entry = hosts_before.get(key)
+                    names = tuple(s.section_name for s in vh.sources
+                                  if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name)
+                    found = listener_of[id(vh.sources)] = (
+                        memo.canonical(vh.sources), names, *memo.hosts_at((gateway, rc.name, names, named is None)))
+                sources, listeners, decided, now = found
+                key = tuple(map(id, vh.routes))
+                entry = decided.get(key)
                 if entry is None:
-                    entry = self._host(vh.routes, where, listeners, named, refs, variant)
-                routes_in, routes_out, clusters, overridden, made_vh = entry
+                    entry = decided[key] = [*self._host(vh.routes, where, listeners, named, refs, variant), now]
+                else:
+                    entry[5] = now
+                routes_in, routes_out, clusters, overridden, made_vh, _ = entry
                 if routes_out is not routes_in:
                     # The virtual host made last time when it is the same one (the xDS stage
                     # then finds it by identity); else a new one, kept for next time.
-                    if made_vh is None or made_vh.name != vh.name or made_vh.sources is not sources \
+                    if made_vh is None or made_vh.sources is not sources or made_vh.name != vh.name \
                             or made_vh.domains != vh.domains:
-                        made_vh = ir.VirtualHost(vh.name, vh.domains, routes_out, sources)
-                        entry = (routes_in, routes_out, clusters, overridden, made_vh)
+                        made_vh = entry[4] = ir.VirtualHost(vh.name, vh.domains, routes_out, sources)
                     vh = made_vh
                     changed = True
-                hosts_now[key] = entry
                 if clusters:
                     made.update(clusters)
                 for i, records, name in overridden:
@@ -146,7 +145,7 @@ class GatewayPolicies:
             overridden.extend((i, rec, f"{src.namespace}/{src.name}") for i, rec in records)
             moved = moved or applied is not r
             out.append(applied)
-        return routes, tuple(out) if moved else routes, made, tuple(overridden), None
+        return [routes, tuple(out) if moved else routes, made, tuple(overridden), None]
 
     def _decide(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
                 refs: Mapping[str, ir.ClusterRef], variant: VariantOf

@@ -20,16 +20,16 @@ from ..status_times import keep_object_times
 Decision = tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]
 # A virtual host's routes, as policies left them (the same tuple when none changed), the
 # clusters they made by name, (policy kind's index, what its policy overrides, route) triples,
-# and the virtual host last made of them (None until one is)
-HostDecision = tuple[tuple[ir.Route, ...], tuple[ir.Route, ...], dict[str, ir.ClusterRef], tuple,
-                     ir.VirtualHost | None]
+# the virtual host last made of them (None until one is), and the pass that last used it: a list,
+# updated in place on the hot path
+HostDecision = list
 
 
 class PolicyMemo:
     """Effects by policy object, applied routes by (route, effect), variant clusters by
     (cluster reference, policy cluster settings)."""
 
-    __slots__ = ("_combined", "_decisions", "_effects", "_hosts", "_hosts_next", "_next", "_pass", "_routes",
+    __slots__ = ("_combined", "_decisions", "_effects", "_hosts", "_next", "_pass", "_routes",
                  "_sources", "_sources_next", "_statuses", "_token", "_used", "_variants")
 
     def __init__(self) -> None:
@@ -44,10 +44,11 @@ class PolicyMemo:
         self._token: tuple = ()
         self._decisions: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
         self._next: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
-        # The same per virtual host, by its routes' identities (most virtual hosts of a change are
-        # new objects holding the same routes): one lookup instead of one per route.
-        self._hosts: dict[tuple, HostDecision] = {}
-        self._hosts_next: dict[tuple, HostDecision] = {}
+        # The same per virtual host, by where it is served (gateway, route configuration,
+        # listeners) and then its routes' identities (most virtual hosts of a change are new
+        # objects holding the same routes): one lookup instead of one per route. Entries carry
+        # the pass that last used them; `sweep` drops the others.
+        self._hosts: dict[tuple, dict[tuple[int, ...], HostDecision]] = {}
         # Status objects by policy object: (policy, what it says, the object).
         self._statuses: dict[tuple, tuple[Any, Any, dict]] = {}
         # Listener sources by value: the tuple the last translation used (see `canonical`).
@@ -99,17 +100,22 @@ class PolicyMemo:
             self._hosts = {}
             self._token = token
         self._next = {}
-        self._hosts_next = {}
+        self._pass += 1
 
     def decision_maps(self) -> tuple[dict[tuple, Decision], dict[tuple, Decision]]:
         """The last translation's decisions, and this one's (for a caller's hot loop: a decision
         found valid, or made, goes into the second)."""
         return self._decisions, self._next
 
-    def host_maps(self) -> tuple[dict[tuple, HostDecision], dict[tuple, HostDecision]]:
-        """`decision_maps` per virtual host (keys hold the routes' ids: each entry keeps its
-        routes alive, so an id in a live entry cannot belong to another route)."""
-        return self._hosts, self._hosts_next
+    def hosts_at(self, where: tuple) -> tuple[dict[tuple[int, ...], HostDecision], int]:
+        """The virtual host decisions made where `where` says (gateway, route configuration,
+        listeners...), by their routes' ids (each entry keeps its routes alive, so an id in a
+        live entry cannot belong to another route), and this translation's pass (set it on
+        the entries used)."""
+        found = self._hosts.get(where)
+        if found is None:
+            found = self._hosts[where] = {}
+        return found, self._pass
 
     def status(self, key: tuple, policy: Any, said: Any, make: Callable[[], dict]) -> dict:
         """The status object of `policy` (`key`: its kind, namespace and name): the one made last
@@ -149,5 +155,11 @@ class PolicyMemo:
         self._statuses = {k: v for k, v in self._statuses.items() if ("s", k) in used}
         self._used = set()
         self._decisions, self._next = self._next, {}
-        self._hosts, self._hosts_next = self._hosts_next, {}
+        live = self._pass
+        for where in list(self._hosts):
+            kept = {k: e for k, e in self._hosts[where].items() if e[5] == live}
+            if kept:
+                self._hosts[where] = kept
+            else:
+                del self._hosts[where]
         self._sources, self._sources_next = self._sources_next, {}
