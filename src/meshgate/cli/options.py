@@ -184,13 +184,13 @@ def check_redis_url(value: str | None) -> str | None:
     return value
 
 
-REDIS_ENV = REDIS_URL_ENV  # the manifests set it from a Secret (manifests --rate-limit-redis-secret)
+# The environment variable is the one the manifests set from a Secret (--rate-limit-redis-secret).
 rate_limit_redis_option = click.option(
-    "--rate-limit-redis", metavar="URL", envvar=REDIS_ENV, show_envvar=True,
+    "--rate-limit-redis", metavar="URL", envvar=REDIS_URL_ENV, show_envvar=True,
     callback=lambda c, p, v: check_redis_url(v),
     help="Keep the global rate limit counters in Redis at URL (redis://[:PASSWORD@]HOST:PORT/DB, rediss://..., "
          "unix:///PATH), shared by every replica using it; default: in memory, per replica. "
-         f"${REDIS_ENV} keeps a password out of the command line.")
+         f"${REDIS_URL_ENV} keeps a password out of the command line.")
 
 
 sotw_option = click.option("--sotw", is_flag=True, help="Managed Envoys use State-of-the-World ADS instead of Delta.")
