@@ -12,6 +12,7 @@ from .policies.memo import PolicyMemo
 from .route_kind import ListenerContext
 from .route_kinds import route_kind
 from .route_outcomes import RouteOutcomes
+from .virtual_host_memo import VirtualHostMemo
 
 
 class RouteTable:
@@ -23,7 +24,7 @@ class RouteTable:
     ReferenceGrant it resolved through), and every other route's IR is reused as it is.
     """
 
-    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "outcomes", "policies")
+    __slots__ = ("_recorder", "_resolutions", "_routes", "_services", "_store", "hosts", "outcomes", "policies")
 
     def __init__(self, store: Store, services: Discovery) -> None:
         self._recorder = services.recorder
@@ -38,6 +39,8 @@ class RouteTable:
         self.outcomes = RouteOutcomes()
         # Routes and clusters as policies shaped them (policies/memo.py).
         self.policies = PolicyMemo()
+        # Virtual hosts as the last translation made them (virtual_host_memo.py).
+        self.hosts = VirtualHostMemo()
 
     def invalidate(self, changed: set[Read]) -> None:
         """Drop the results that read anything in `changed` (incremental/reads.py)."""

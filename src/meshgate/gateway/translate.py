@@ -187,7 +187,8 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
     client_traffic = client_policies(store)
     for (ns, name), state in states.items():
         gw = state.gateway
-        listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution)
+        listeners, configs = build_listeners(state.listeners, state.address, table.routes_for, table.resolution,
+                                             table.hosts)
         resolved = {cname: cref for ls in state.listeners for route, _ in ls.attached
                     for cname, cref in route_clusters[(route.kind, route.meta.namespace, route.meta.name)].items()}
         listeners, plain = without_backend_tls(listeners, resolved, targeted)
@@ -242,6 +243,7 @@ def translate_gateways(store: Store, discovery: Discovery, now: str,
                                          if gw.allowed_listeners is not None else None))
         out.status.extend(listener_set_status(s.listener_set.meta, s.conditions, s.listeners, now)
                           for s in state.listener_sets)
+    table.hosts.sweep()
 
     # Waypoints serve the mesh kinds' routes with Service parents (GAMMA): HTTPRoutes and GRPCRoutes.
     mesh_routes = [r for r in routes if route_kind(r.kind).mesh]

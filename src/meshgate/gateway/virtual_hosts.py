@@ -23,6 +23,7 @@ from .hostnames import matches, specificity
 from .listeners import ListenerState
 from .route_kind import ListenerContext
 from .stream_listeners import STREAM_PROTOCOLS, Resolve, stream_listener
+from .virtual_host_memo import VirtualHostMemo
 
 # (route, listener context) → (precedence key, IR route) for every match of every rule.
 RoutesFor = Callable[[RouteObject, ListenerContext], list[tuple[tuple, ir.Route]]]
@@ -38,10 +39,11 @@ def _listener_source(ls: ListenerState) -> ir.SourceRef:
 MISDIRECTED = 421
 
 
-def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str,
+def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme: str, made: VirtualHostMemo,
                    only: ListenerState | None = None) -> list[ir.VirtualHost]:
     """Virtual hosts for listeners that share a route configuration; with `only`, the hosts of
-    that one listener of `listeners` (which decide who owns a hostname)."""
+    that one listener of `listeners` (which decide who owns a hostname). `made`: the virtual
+    hosts of earlier translations, handed out again where nothing changed."""
     hosts: dict[str, list[tuple[tuple, ir.Route]]] = {}
     owner: dict[str, ListenerState] = {}
     by_specificity = sorted(listeners, key=lambda ls: specificity(ls.listener.hostname))
@@ -72,8 +74,8 @@ def _virtual_hosts(listeners: list[ListenerState], routes_for: RoutesFor, scheme
         ls = owner[h]
         source = sources.get(id(ls))
         if source is None:
-            source = sources[id(ls)] = (_listener_source(ls),)
-        out.append(ir.VirtualHost(f"{ls.key}/{h}", (h,), tuple(r for _, r in entries), source))
+            source = sources[id(ls)] = made.sources((_listener_source(ls),))
+        out.append(made.host(f"{ls.key}/{h}", (h,), tuple(r for _, r in entries), source))
     if only is not None:
         out.extend(_misdirected_hosts(only, [ls for ls in listeners if ls is not only], set(hosts)))
     return out
@@ -101,10 +103,13 @@ def _host_order(h: str) -> tuple:
 
 
 def build_listeners(
-    listeners: list[ListenerState], address: str, routes_for: RoutesFor, resolve: Resolve
+    listeners: list[ListenerState], address: str, routes_for: RoutesFor, resolve: Resolve,
+    hosts: VirtualHostMemo | None = None,
 ) -> tuple[list[ir.Listener], list[ir.RouteConfig]]:
     """Envoy listeners and route configurations for a gateway's programmed listeners (TLS, TCP
-    and UDP ones by gateway/stream_listeners.py, from the routes' resolutions `resolve` gives)."""
+    and UDP ones by gateway/stream_listeners.py, from the routes' resolutions `resolve` gives).
+    `hosts`: virtual hosts kept across translations (the route table's), reused where unchanged."""
+    made = hosts if hosts is not None else VirtualHostMemo()
     by_port: dict[tuple[int, bool], list[ListenerState]] = {}  # (port, UDP?): TCP and UDP may share a port
     for ls in listeners:
         if ls.programmed:
@@ -122,13 +127,13 @@ def build_listeners(
             continue
         if protocol == "HTTP":
             rc = http_route_config_name(port)
-            configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "http"))))
+            configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "http", made))))
             chains = (ir.FilterChain("http", rc, sources=tuple(_listener_source(ls) for ls in group)),)
         else:
             chain_list = []
             for ls in sorted(group, key=lambda x: specificity(x.listener.hostname)):
                 rc = https_route_config_name(port, ls.key)
-                configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "https", only=ls))))
+                configs.append(ir.RouteConfig(rc, tuple(_virtual_hosts(group, routes_for, "https", made, only=ls))))
                 server_names = (ls.listener.hostname,) if ls.listener.hostname else ()
                 chain_list.append(ir.FilterChain(ls.key, rc, server_names, tuple(s.name for s in ls.secrets),
                                                  (_listener_source(ls),), client_validation=ls.client_validation))

@@ -158,17 +158,52 @@ def _plain(r: ir.Route) -> bool:
     return r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
 
 
-def http_filter_entries(cfg: ir.RouteConfig) -> tuple[hcm.HttpFilter, ...]:
+def _wanting(routes: Sequence[ir.Route]) -> tuple[tuple[str, tuple[ir.Route, ...]], ...]:
+    """(filter name, the routes of `routes` wanting it) for each optional filter some want."""
+    wanting: dict[str, list[ir.Route]] = {}
+    for r in routes:
+        if _plain(r):
+            continue
+        for f in OPTIONAL_FILTERS:
+            if f.wants(r):
+                wanting.setdefault(f.name, []).append(r)
+    return tuple((name, tuple(rs)) for name, rs in wanting.items())
+
+
+class FilterWants:
+    """What optional filters each virtual host's routes want, kept across translations while
+    the virtual host is the same object (the route table hands out the same one while its
+    routes are; each entry keeps its virtual host alive, so its id cannot be another's)."""
+
+    __slots__ = ("_hosts", "_next")
+
+    def __init__(self) -> None:
+        self._hosts: dict[int, tuple[ir.VirtualHost, tuple[tuple[str, tuple[ir.Route, ...]], ...]]] = {}
+        self._next: dict[int, tuple[ir.VirtualHost, tuple[tuple[str, tuple[ir.Route, ...]], ...]]] = {}
+
+    def of(self, vh: ir.VirtualHost) -> tuple[tuple[str, tuple[ir.Route, ...]], ...]:
+        """(filter name, the routes wanting it) for `vh`'s routes."""
+        entry = self._hosts.get(id(vh))
+        if entry is None or entry[0] is not vh:
+            entry = self._next.get(id(vh))
+            if entry is None or entry[0] is not vh:
+                entry = (vh, _wanting(vh.routes))
+        self._next[id(vh)] = entry
+        return entry[1]
+
+    def sweep(self) -> None:
+        """Keep what was asked for since the last sweep, forget the rest."""
+        self._hosts, self._next = self._next, {}
+
+
+def http_filter_entries(cfg: ir.RouteConfig, wants: FilterWants | None = None) -> tuple[hcm.HttpFilter, ...]:
     """The optional HTTP filter entries of the connection managers serving a route
-    configuration, in the order they run (before the router)."""
+    configuration, in the order they run (before the router). `wants`: what virtual hosts
+    wanted before, reused while they are the same objects."""
     wanting: dict[str, list[ir.Route]] = {}
     for vh in cfg.virtual_hosts:
-        for r in vh.routes:
-            if _plain(r):
-                continue
-            for f in OPTIONAL_FILTERS:
-                if f.wants(r):
-                    wanting.setdefault(f.name, []).append(r)
+        for name, routes in (wants.of(vh) if wants is not None else _wanting(vh.routes)):
+            wanting.setdefault(name, []).extend(routes)
     if not wanting:
         return ()
     return tuple(e for f in OPTIONAL_FILTERS if f.name in wanting for e in f.connection_entries(wanting[f.name]))

@@ -23,6 +23,7 @@ from envoy.config.route.v3 import route_pb2
 from google.protobuf import wrappers_pb2
 
 from .. import ir
+from .http_filters import FilterWants
 from .metadata import metadata
 from .routes import HashPolicies, route
 from .scopes import scope, scope_name, scoped_hosts
@@ -94,13 +95,15 @@ class RouteBuilder:
     """Builds RouteConfigurations as served resources (whole, and split per hostname for scoped
     routes), reusing the virtual hosts and per-hostname configurations whose IR did not change."""
 
-    __slots__ = ("_hosts", "_owners", "_pass", "_scoped")
+    __slots__ = ("_hosts", "_owners", "_pass", "_scoped", "filter_wants")
 
     def __init__(self) -> None:
         self._hosts: dict[tuple, _Entry] = {}
         self._scoped: dict[tuple, _Entry] = {}
         self._owners: dict[tuple[ir.SourceRef, ...], base_pb2.Metadata | None] = {}
         self._pass = 0
+        # What optional HTTP filters each virtual host wants (xds/http_filters.py), kept alike.
+        self.filter_wants = FilterWants()
 
     def _owner(self, sources: tuple[ir.SourceRef, ...]) -> base_pb2.Metadata | None:
         # Virtual hosts of one listener share their Gateway's metadata: built once, copied.
@@ -156,4 +159,5 @@ class RouteBuilder:
         live = {e.source.sources for e in self._hosts.values()}
         for sources in [s for s in self._owners if s not in live]:
             del self._owners[sources]
+        self.filter_wants.sweep()
         self._pass += 1

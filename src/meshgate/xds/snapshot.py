@@ -479,7 +479,7 @@ def build_snapshot(cfg: ir.GatewayConfig, clusters: ClusterBuilder, proxy: Proxy
     """
     rb = routes_builder or RouteBuilder()
     snap = GatewaySnapshot(cfg.key)
-    needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filter_entries(rc))}
+    needed = {rc.name: filters for rc in cfg.route_configs if (filters := http_filter_entries(rc, rb.filter_wants))}
     scoped = split_configs(cfg.route_configs)
     telemetry = connection_telemetry(cfg)
     snap.listeners = [listener(lst, needed, scoped, telemetry) for lst in cfg.listeners]

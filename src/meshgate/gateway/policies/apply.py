@@ -4,7 +4,7 @@ gateway's routes, and write their status. With no policy in the store this costs
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ... import ir
@@ -26,10 +26,13 @@ class GatewayPolicies:
     """The policies of one version of the store, attached; applied gateway by gateway."""
 
     def __init__(self, store: Store, memo: PolicyMemo | None = None, discovery: Discovery | None = None) -> None:
-        self._kinds: list[tuple[PolicyKind, Attachments]] = [
-            (k, attach(store, k.kind, k.targets)) for k in POLICY_KINDS if store.list(k.kind)]
         # What the last translation made, reused where nothing changed (the route table's).
         self._memo = memo if memo is not None else PolicyMemo()
+        # What the last translation attached, kept while it holds (attachment.attach).
+        last = self._memo.attachments
+        self._kinds: list[tuple[PolicyKind, Attachments]] = [
+            (k, attach(store, k.kind, k.targets, last.get(k.kind))) for k in POLICY_KINDS if store.list(k.kind)]
+        self._memo.attachments = {k.kind: att for k, att in self._kinds}
         # The effects of the kinds that read other objects, made now (by policy object id): what
         # they read may have changed though the policy did not; equal ones keep their identity.
         self._resolved: dict[int, Any] = {}
@@ -68,61 +71,56 @@ class GatewayPolicies:
 
         named = None if gateway in self._gateways else self._routes
         out: list[ir.RouteConfig] = []
-        # Hot: every virtual host of every gateway passes here on every change while policies
-        # exist; one whose routes are the same objects as last time costs one lookup.
-        # Per listener (by its sources tuple, one object per listener in a translation): its
-        # sources as the last translation had them (so that a virtual host made then can be
-        # handed out again), and the listener names policies see.
-        listener_of: dict[int, tuple[tuple[ir.SourceRef, ...], tuple[str, ...], dict, int]] = {}
+        # Per listener (by its sources tuple, one object per listener): the listener names
+        # policies see.
+        listener_names: dict[int, tuple[str, ...]] = {}
         kinds = self._kinds
         for rc in configs:
             where = RouteContext(gateway, rc.name)
+            # Hot: every virtual host of every gateway passes here on every change while
+            # policies exist. One the last translation saw (the route table hands out the same
+            # virtual host while its routes are the same objects) costs one lookup.
+            last, now = memo.hosts_at((gateway, rc.name, named is None))
             hosts = []
             changed = False
+            clusters: dict[int, tuple[ir.ClusterRef, ...]] = {}  # the hosts' variant sets, each once
             for vh in rc.virtual_hosts:
-                if named is not None:  # only the routes policies name: most hosts have none
-                    for r in vh.routes:
-                        src = r.source
-                        if src is not None and (src.kind, src.namespace, src.name) in named:
-                            break
-                    else:
-                        hosts.append(vh)
-                        continue
-                found = listener_of.get(id(vh.sources))
-                if found is None:
-                    names = tuple(s.section_name for s in vh.sources
-                                  if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name)
-                    found = listener_of[id(vh.sources)] = (
-                        memo.canonical(vh.sources), names, *memo.hosts_at((gateway, rc.name, names, named is None)))
-                sources, listeners, decided, now = found
-                key = tuple(map(id, vh.routes))
-                entry = decided.get(key)
-                if entry is None:
-                    entry = decided[key] = [*self._host(vh.routes, where, listeners, named, refs, variant), now]
-                else:
-                    entry[5] = now
-                routes_in, routes_out, clusters, overridden, made_vh, _ = entry
-                if routes_out is not routes_in:
-                    # The virtual host made last time when it is the same one (the xDS stage
-                    # then finds it by identity); else a new one, kept for next time.
-                    if made_vh is None or made_vh.sources is not sources or made_vh.name != vh.name \
-                            or made_vh.domains != vh.domains:
-                        made_vh = entry[4] = ir.VirtualHost(vh.name, vh.domains, routes_out, sources)
-                    vh = made_vh
+                entry = last.get(id(vh))
+                if entry is None or entry[0] is not vh:
+                    entry = self._host(vh, where, listener_names, named, refs, variant)
+                now[id(vh)] = entry
+                made_vh = entry[1]
+                if made_vh is not vh:
                     changed = True
-                if clusters:
-                    made.update(clusters)
-                for i, records, name in overridden:
+                if entry[2]:
+                    clusters[id(entry[2])] = entry[2]
+                for i, records, name in entry[3]:
                     kinds[i][1].record(records, name)
-                hosts.append(vh)
+                hosts.append(made_vh)
+            for used in clusters.values():
+                made.update((c.name, c) for c in used)
             out.append(ir.RouteConfig(rc.name, tuple(hosts)) if changed else rc)
         return out, made
 
-    def _host(self, routes: tuple[ir.Route, ...], where: RouteContext, listeners: tuple[str, ...],
+    def _host(self, vh: ir.VirtualHost, where: RouteContext, listener_names: dict[int, tuple[str, ...]],
               named: set[tuple[str, str, str]] | None, refs: Mapping[str, ir.ClusterRef], variant: VariantOf
               ) -> HostDecision:
-        """What the policies do to one virtual host's routes (per route, as decided last time
-        when the route and the attachments are the same)."""
+        """What the policies do to one virtual host (per route, as decided last time when the
+        route and the attachments are the same)."""
+        routes = vh.routes
+        if named is not None:  # only the routes policies name: most hosts have none
+            for r in routes:
+                src = r.source
+                if src is not None and (src.kind, src.namespace, src.name) in named:
+                    break
+            else:
+                return [vh, vh, {}, ()]
+        listeners = listener_names.get(id(vh.sources))
+        if listeners is None:
+            gateway = where.gateway
+            listeners = listener_names[id(vh.sources)] = tuple(
+                s.section_name for s in vh.sources
+                if s.kind == "Gateway" and (s.namespace, s.name) == gateway and s.section_name)
         decisions, decided = self._memo.decision_maps()
         at = (where.gateway, where.route_config)
         out: list[ir.Route] = []
@@ -145,7 +143,8 @@ class GatewayPolicies:
             overridden.extend((i, rec, f"{src.namespace}/{src.name}") for i, rec in records)
             moved = moved or applied is not r
             out.append(applied)
-        return [routes, tuple(out) if moved else routes, made, tuple(overridden), None]
+        made_vh = ir.VirtualHost(vh.name, vh.domains, tuple(out), vh.sources) if moved else vh
+        return [vh, made_vh, self._memo.cluster_set(tuple(made.values())), tuple(overridden)]
 
     def _decide(self, where: RouteContext, listeners: tuple[str, ...], route: ir.Route, source: ir.SourceRef,
                 refs: Mapping[str, ir.ClusterRef], variant: VariantOf
@@ -192,55 +191,72 @@ class GatewayPolicies:
         Gateways each route, by (kind, namespace, name), is attached to; `gateways`: ours)."""
         out: list[dict] = []
         for kind, att in self._kinds:
+            overrides = att.overrides()
             for policy in att.policies:
                 key = (policy.meta.namespace, policy.meta.name)
-                lost = set(att.lost.get(key, ()))
-                ancestors: dict[tuple, list[Condition]] = {}
+                lost = att.lost.get(key, ())
+                # Per ancestor Gateway (namespace, name, listener), what its conditions say, as a
+                # small value (`_verdict`): conditions are made only when that changed.
+                ancestors: dict[tuple, tuple] = {}
                 for target in att.targets.get(key, ()):
-                    conds = self._conditions(kind, att, policy, target, lost)
+                    verdict = self._verdict(kind, overrides, policy, key, target, lost)
                     if target.kind == "Gateway":
                         if (target.namespace, target.name) in gateways:
-                            ancestors.setdefault((target.namespace, target.name, target.section), conds)
+                            ancestors.setdefault((target.namespace, target.name, target.section), verdict)
                         continue
                     for gw in sorted(parents.get((target.kind, target.namespace, target.name), ())):
-                        ancestors.setdefault((gw[0], gw[1], None), conds)
+                        ancestors.setdefault((gw[0], gw[1], None), verdict)
                 # The same status object as last time while it says the same (the control plane
                 # then skips it when keeping transition times, as it does a route's).
                 generation = policy.meta.generation
-                said = (kind.kind, generation, tuple((k, tuple(c)) for k, c in ancestors.items()))
+                said = (kind.kind, generation, tuple(ancestors.items()))
                 out.append(self._memo.status((kind.kind, *key), policy, said, functools.partial(
                     _status, kind, policy, ancestors, generation, now)))
         return out
 
-    def _conditions(self, kind: PolicyKind, att: Attachments, policy: object, target: TargetKey,
-                    lost: set[TargetKey]) -> list[Condition]:
+    def _verdict(self, kind: PolicyKind, overrides: Mapping[tuple[TargetKey, tuple[str, str]], set[str]],
+                 policy: object, key: tuple[str, str], target: TargetKey, lost: Sequence[TargetKey]) -> tuple:
+        """What a policy's conditions say on one of its targets, as a value `_conditions` spells."""
         if target in lost:
-            return [Condition("Accepted", False, "Conflicted",
-                              f"Unable to target {target.describe()}, another {kind.kind} has already attached to it")]
+            return ("Conflicted", kind.kind, target.describe())
         if kind.invalid is not None and id(policy) in self._resolved:
             why = kind.invalid(self._resolved[id(policy)])
             if why is not None:
-                return [Condition("Accepted", False, "Invalid",
-                                  f"{why}: the routes it applies to answer 500 (fail closed)")]
+                return ("Invalid", why)
         if target.kind != "Gateway" and target.kind not in kind.route_kinds:
+            return ("Unsupported", kind.kind, target.kind, tuple(sorted(kind.route_kinds)))
+        routes = overrides.get((target, key))
+        return ("Accepted", kind.kind, tuple(sorted(routes)) if routes else ())
+
+
+def _conditions(verdict: tuple) -> list[Condition]:
+    """The conditions a `_verdict` stands for."""
+    match verdict:
+        case ("Conflicted", kind, target):
+            return [Condition("Accepted", False, "Conflicted",
+                              f"Unable to target {target}, another {kind} has already attached to it")]
+        case ("Invalid", why):
             return [Condition("Accepted", False, "Invalid",
-                              f"meshgate applies {kind.kind} to {' and '.join(sorted(kind.route_kinds))} "
-                              f"only, not to a {target.kind}")]
-        conds = [Condition("Accepted", True, "Accepted", "Policy has been accepted.")]
-        key = (policy.meta.namespace, policy.meta.name)  # type: ignore[attr-defined]
-        routes = att.overrides().get((target, key))
-        if routes:
-            conds.append(Condition("Overridden", True, "Overridden",
-                                   f"This policy is being overridden by other {_plural(kind.kind)} "
-                                   f"for these routes: [{', '.join(sorted(routes))}]"))
-        return conds
+                              f"{why}: the routes it applies to answer 500 (fail closed)")]
+        case ("Unsupported", kind, target_kind, route_kinds):
+            return [Condition("Accepted", False, "Invalid",
+                              f"meshgate applies {kind} to {' and '.join(route_kinds)} only, not to a {target_kind}")]
+    _, kind, routes = verdict
+    conds = [Condition("Accepted", True, "Accepted", "Policy has been accepted.")]
+    if routes:
+        conds.append(Condition("Overridden", True, "Overridden",
+                               f"This policy is being overridden by other {_plural(kind)} "
+                               f"for these routes: [{', '.join(routes)}]"))
+    return conds
 
 
-def _status(kind: PolicyKind, policy: Any, ancestors: Mapping[tuple, list[Condition]], generation: int,
+def _status(kind: PolicyKind, policy: Any, ancestors: Mapping[tuple, tuple], generation: int,
             now: str) -> dict:
-    """A policy's status object: one entry per ancestor Gateway (namespace, name, listener)."""
+    """A policy's status object: one entry per ancestor Gateway (namespace, name, listener),
+    with the conditions of its verdict."""
     entries = []
-    for (ns, name, section), conds in ancestors.items():
+    for (ns, name, section), verdict in ancestors.items():
+        conds = _conditions(verdict)
         ref: dict = {"group": _GATEWAY_GROUP, "kind": "Gateway", "namespace": ns, "name": name}
         if section:
             ref["sectionName"] = section

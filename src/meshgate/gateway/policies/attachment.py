@@ -44,29 +44,30 @@ def _age(policy: Any) -> tuple[str, str, str]:
     return (policy.meta.creation_timestamp, policy.meta.namespace, policy.meta.name)
 
 
-def _sections(store: Store, key: TargetKey) -> set[str] | None:
-    """The listener or rule names of a target, None when the object does not exist."""
-    obj = store.get(key.kind, key.namespace, key.name)
-    if obj is None:
-        return None
-    if key.kind == "Gateway":
+def _sections(obj: Any, kind: str) -> set[str]:
+    """The listener or rule names of a target object."""
+    if kind == "Gateway":
         return {ls.name for ls in obj.listeners}
     return {r.name for r in getattr(obj, "rules", ()) if getattr(r, "name", None)}
 
 
-def resolve_targets(store: Store, policy: Any, targets: PolicyTargets) -> tuple[list[TargetKey], list[InputError]]:
+def resolve_targets(store: Store, policy: Any, targets: PolicyTargets, reads: list[tuple] | None = None
+                    ) -> tuple[list[TargetKey], list[InputError]]:
     """The objects `policy` attaches to that exist, and a warning for each target that does not
-    (the policy does not apply there; Envoy Gateway ignores it likewise)."""
+    (the policy does not apply there; Envoy Gateway ignores it likewise). `reads`: where to note
+    the objects its targetRefs name (kind, namespace, name, the object or None)."""
     ns = policy.meta.namespace
     found: list[TargetKey] = []
     problems: list[InputError] = []
     for ref in targets.refs:
         key = TargetKey(ref.kind, ns, ref.name, ref.section_name)
-        sections = _sections(store, key)
+        obj = store.get(ref.kind, ns, ref.name)
+        if reads is not None:
+            reads.append((ref.kind, ns, ref.name, obj))
         reason = None
-        if sections is None:
+        if obj is None:
             reason = f"{ref.kind} {ns}/{ref.name} does not exist: the policy does not apply to it"
-        elif ref.section_name is not None and ref.section_name not in sections:
+        elif ref.section_name is not None and ref.section_name not in _sections(obj, ref.kind):
             what = "listener" if ref.kind == "Gateway" else "rule"
             reason = (f"{ref.kind} {ns}/{ref.name} has no {what} named {ref.section_name}: "
                       "the policy does not apply to it")
@@ -100,6 +101,23 @@ class Attachments:
     # Each distinct `effective` overridden tuple, once: routes that override the same policies
     # record the same object, which `overrides` folds once.
     interned: dict[tuple, tuple] = field(default_factory=dict)
+    # What the attachment read: the objects targetRefs named (kind, namespace, name, object or
+    # None), and whether any policy selects targets by label (then nothing is reused).
+    reads: list[tuple] = field(default_factory=list)
+    selects: bool = False
+    _token: tuple | None = None
+
+    def holds(self, store: Store, policies: list[Any]) -> bool:
+        """Whether attaching `policies` (sorted by age) in `store` would decide as this did: the
+        same policy objects, and the same objects where their targetRefs point."""
+        return (not self.selects and len(policies) == len(self.policies)
+                and all(a is b for a, b in zip(policies, self.policies, strict=True))
+                and all(store.get(kind, ns, name) is obj for kind, ns, name, obj in self.reads))
+
+    def restart(self) -> None:
+        """A new translation uses these attachments: what routes override is recorded anew."""
+        self.pending.clear()
+        self.overridden = {}
 
     def effective(self, gateway: tuple[str, str], listeners: Iterable[str],
                   route: SourceRef | None) -> tuple[Any, str, tuple[tuple[TargetKey, tuple[str, str]], ...]] | None:
@@ -150,14 +168,25 @@ class Attachments:
 
     def token(self) -> tuple:
         """Where each policy object won, as a value: equal tokens, equal decisions."""
-        return tuple(sorted((k.kind, k.namespace, k.name, k.section or "", id(p)) for k, p in self.winner.items()))
+        if self._token is None:
+            self._token = tuple(sorted((k.kind, k.namespace, k.name, k.section or "", id(p))
+                                       for k, p in self.winner.items()))
+        return self._token
 
 
-def attach(store: Store, kind: str, targets_of: Any) -> Attachments:
-    """Attach every policy of `kind` in the store; `targets_of(policy)` gives its PolicyTargets."""
-    out = Attachments(kind, sorted(store.list(kind), key=_age))
+def attach(store: Store, kind: str, targets_of: Any, last: Attachments | None = None) -> Attachments:
+    """Attach every policy of `kind` in the store; `targets_of(policy)` gives its PolicyTargets.
+    `last`: the attachments of an earlier translation, handed out again (restarted) when they
+    still hold (the common change touches no policy and none of their targets)."""
+    policies = sorted(store.list(kind), key=_age)
+    if last is not None and last.kind == kind and last.holds(store, policies):
+        last.restart()
+        return last
+    out = Attachments(kind, policies)
     for policy in out.policies:
-        keys, problems = resolve_targets(store, policy, targets_of(policy))
+        targets = targets_of(policy)
+        out.selects = out.selects or bool(targets.selectors)
+        keys, problems = resolve_targets(store, policy, targets, out.reads)
         out.problems.extend(problems)
         out.targets[_policy_key(policy)] = keys
         for key in keys:

@@ -15,13 +15,13 @@ from typing import Any
 
 from ... import ir
 from ..status_times import keep_object_times
+from .attachment import Attachments
 
 # (route, the route as policies left it, the clusters they made, what they overrode)
 Decision = tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]
-# A virtual host's routes, as policies left them (the same tuple when none changed), the
-# clusters they made by name, (policy kind's index, what its policy overrides, route) triples,
-# the virtual host last made of them (None until one is), and the pass that last used it: a list,
-# updated in place on the hot path
+# A virtual host, the virtual host as policies left it (the same object when they changed none of
+# its routes), the variant clusters its routes send to (`cluster_set`'s: one object per set), and
+# (policy kind's index, what its policy overrides, route) triples
 HostDecision = list
 
 
@@ -29,31 +29,36 @@ class PolicyMemo:
     """Effects by policy object, applied routes by (route, effect), variant clusters by
     (cluster reference, policy cluster settings)."""
 
-    __slots__ = ("_combined", "_decisions", "_effects", "_hosts", "_next", "_pass", "_routes",
-                 "_sources", "_sources_next", "_statuses", "_token", "_used", "_variants")
+    __slots__ = ("_combined", "_decisions", "_effects", "_hosts", "_hosts_next", "_next", "_routes",
+                 "_sets", "_sets_kept", "_statuses", "_token", "_used", "_variants", "attachments")
 
     def __init__(self) -> None:
+        # Each policy kind's attachments, as the last translation made them (attachment.attach
+        # hands them out again while they hold).
+        self.attachments: dict[str, Attachments] = {}
         self._effects: dict[int, tuple[Any, Any]] = {}
         self._routes: dict[tuple[int, int], tuple[ir.Route, Any, tuple[ir.Route, tuple[ir.ClusterRef, ...]]]] = {}
         self._variants: dict[tuple[int, int], tuple[ir.ClusterRef, Any, ir.ClusterRef]] = {}
         self._used: set[tuple[str, tuple[int, ...] | int]] = set()
-        self._pass = 0
         self._combined: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}
         # Per (route, gateway, its listeners): the route as its policies left it, the clusters
         # they made, and what they overrode; valid while the attachments' token holds.
         self._token: tuple = ()
         self._decisions: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
         self._next: dict[tuple, tuple[ir.Route, ir.Route, tuple[ir.ClusterRef, ...], tuple]] = {}
-        # The same per virtual host, by where it is served (gateway, route configuration,
-        # listeners) and then its routes' identities (most virtual hosts of a change are new
-        # objects holding the same routes): one lookup instead of one per route. Entries carry
-        # the pass that last used them; `sweep` drops the others.
-        self._hosts: dict[tuple, dict[tuple[int, ...], HostDecision]] = {}
+        # The same per virtual host, by where it is served (gateway, route configuration, ...)
+        # and then the virtual host's identity (the route table hands out the same one while
+        # its routes are the same objects): one lookup instead of one per route. The last
+        # translation's, and this one's.
+        self._hosts: dict[tuple, dict[int, HostDecision]] = {}
+        self._hosts_next: dict[tuple, dict[int, HostDecision]] = {}
+        # Variant cluster sets by their clusters' ids: one tuple per set, so that hosts sending
+        # to the same variants (every host, under a Gateway's policy) share it. Each keeps its
+        # clusters alive; emptied with the decisions.
+        self._sets: dict[tuple[int, ...], tuple[ir.ClusterRef, ...]] = {}
+        self._sets_kept = 0  # how many the last pruning kept (`sweep` prunes at twice as many)
         # Status objects by policy object: (policy, what it says, the object).
         self._statuses: dict[tuple, tuple[Any, Any, dict]] = {}
-        # Listener sources by value: the tuple the last translation used (see `canonical`).
-        self._sources: dict[tuple, tuple] = {}
-        self._sources_next: dict[tuple, tuple] = {}
 
     def effect(self, policy: Any, make: Callable[[Any], Any]) -> Any:
         """The effect of `policy` (made by `make` once per policy object)."""
@@ -98,24 +103,29 @@ class PolicyMemo:
         if token != self._token:
             self._decisions = {}
             self._hosts = {}
+            self._sets = {}
             self._token = token
         self._next = {}
-        self._pass += 1
+        self._hosts_next = {}
 
     def decision_maps(self) -> tuple[dict[tuple, Decision], dict[tuple, Decision]]:
         """The last translation's decisions, and this one's (for a caller's hot loop: a decision
         found valid, or made, goes into the second)."""
         return self._decisions, self._next
 
-    def hosts_at(self, where: tuple) -> tuple[dict[tuple[int, ...], HostDecision], int]:
-        """The virtual host decisions made where `where` says (gateway, route configuration,
-        listeners...), by their routes' ids (each entry keeps its routes alive, so an id in a
-        live entry cannot belong to another route), and this translation's pass (set it on
-        the entries used)."""
-        found = self._hosts.get(where)
+    def hosts_at(self, where: tuple) -> tuple[dict[int, HostDecision], dict[int, HostDecision]]:
+        """The virtual host decisions the last translation made where `where` says (gateway,
+        route configuration, ...), by the virtual host's id (each entry keeps its virtual host
+        alive, so an id in a live entry cannot belong to another object), and this one's (put
+        there every decision used)."""
+        found = self._hosts_next.get(where)
         if found is None:
-            found = self._hosts[where] = {}
-        return found, self._pass
+            found = self._hosts_next[where] = {}
+        return self._hosts.get(where, {}), found
+
+    def cluster_set(self, clusters: tuple[ir.ClusterRef, ...]) -> tuple[ir.ClusterRef, ...]:
+        """`clusters`, or the tuple of the same cluster objects handed out before."""
+        return self._sets.setdefault(tuple(map(id, clusters)), clusters)
 
     def status(self, key: tuple, policy: Any, said: Any, make: Callable[[], dict]) -> dict:
         """The status object of `policy` (`key`: its kind, namespace and name): the one made last
@@ -128,13 +138,6 @@ class PolicyMemo:
             entry = self._statuses[key] = (policy, said, keep_object_times(entry[2], made) if entry else made)
         self._used.add(("s", key))
         return entry[2]
-
-    def canonical(self, sources: tuple) -> tuple:
-        """`sources`, or the equal tuple the last translation used (so that what was made with it
-        can be recognised by identity)."""
-        kept = self._sources.get(sources) or self._sources_next.get(sources) or sources
-        self._sources_next[kept] = kept
-        return kept
 
     def combined(self, objects: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         """A value made from `objects` (policies), the same object while they are the same."""
@@ -155,11 +158,8 @@ class PolicyMemo:
         self._statuses = {k: v for k, v in self._statuses.items() if ("s", k) in used}
         self._used = set()
         self._decisions, self._next = self._next, {}
-        live = self._pass
-        for where in list(self._hosts):
-            kept = {k: e for k, e in self._hosts[where].items() if e[5] == live}
-            if kept:
-                self._hosts[where] = kept
-            else:
-                del self._hosts[where]
-        self._sources, self._sources_next = self._sources_next, {}
+        self._hosts, self._hosts_next = self._hosts_next, {}
+        if len(self._sets) > 2 * self._sets_kept + 64:  # amortized: sets only grow on new hosts
+            live = {id(e[2]) for hosts in self._hosts.values() for e in hosts.values()}
+            self._sets = {k: v for k, v in self._sets.items() if id(v) in live}
+            self._sets_kept = len(self._sets)
