@@ -6,12 +6,23 @@ something new keeps the transition times of the conditions that held."""
 from __future__ import annotations
 
 from meshgate.discovery.index import Discovery
+from meshgate.gateway.policies.attachment import TargetKey, attach
 from meshgate.gateway.policies.memo import PolicyMemo
 from meshgate.gateway.route_table import RouteTable
 from meshgate.gateway.translate import GatewayTranslation, translate_gateways
 from meshgate.ir import VirtualHost
+from meshgate.resources.loader import load_text
 
-from .test_policy_attachment import GATEWAY, ROUTE, _policy, _store
+from .test_policy_attachment import GATEWAY, ROUTE, RULE, SELECTOR, _policy, _store
+
+ROUTE_WITHOUT_FIRST = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: gw, labels: {tier: gold}}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - {name: second, matches: [{path: {value: /second}}], backendRefs: [{name: svc, port: 8080}]}
+"""
 
 LATER = "2026-01-02T00:00:00Z"
 
@@ -63,3 +74,52 @@ def test_a_status_that_says_something_new_keeps_the_times_of_conditions_that_hel
     # Another policy object under the same name is a new status, its times kept likewise.
     third = memo.status(key, object(), ("two",), lambda: _said("by [gw/a, gw/b]", "T3"))
     assert third is not second and third["status"]["ancestors"][0]["conditions"][0]["lastTransitionTime"] == "T1"
+
+
+def test_attachments_are_reused_while_policies_and_targets_hold_and_redone_when_a_target_changes() -> None:
+    store = _store(_policy("gw-wide", GATEWAY, 1), _policy("rule", RULE, 3))
+    memo = PolicyMemo()
+    first = attach(store, "BackendTrafficPolicy", lambda p: p.targets)
+    first.record(((TargetKey("Gateway", "gw", "web"), ("gw", "gw-wide")),), "gw/r")
+    assert first.overrides()
+    memo.attachments["BackendTrafficPolicy"] = first
+    again = attach(store, "BackendTrafficPolicy", lambda p: p.targets, first)
+    assert again is first and again.overrides() == {}  # restarted: recorded anew by the translation
+    # The route loses the rule the policy names: attached again, the rule target is gone.
+    edited = load_text(ROUTE_WITHOUT_FIRST, "in.yaml", "2026-01-01T00:00:00Z").objects
+    store.apply(edited, [])
+    redone = attach(store, "BackendTrafficPolicy", lambda p: p.targets, first)
+    assert redone is not first
+    assert TargetKey("HTTPRoute", "gw", "r", "first") in first.winner
+    assert TargetKey("HTTPRoute", "gw", "r", "first") not in redone.winner
+    assert [p.reason for p in redone.problems] == ["HTTPRoute gw/r has no rule named first: the policy does not apply to it"]
+    # Label selectors read every route of the namespace: never reused.
+    selecting = _store(_policy("picked", SELECTOR, 2))
+    picked = attach(selecting, "BackendTrafficPolicy", lambda p: p.targets)
+    assert attach(selecting, "BackendTrafficPolicy", lambda p: p.targets, picked) is not picked
+
+
+def test_translations_reuse_attachments_and_still_equal_a_fresh_one_after_a_target_edit() -> None:
+    store = _store(_policy("gw-wide", GATEWAY, 1), _policy("rule", RULE, 3))
+    table = RouteTable(store, Discovery(store))
+    first = translate_gateways(store, Discovery(store), "2026-01-01T00:00:00Z", table=table)
+    assert "Overridden" in str(_untimed(first))  # the rule's policy overrides the Gateway's for r
+    kept = table.policies.attachments["BackendTrafficPolicy"]
+    translate_gateways(store, Discovery(store), LATER, table=table)
+    assert table.policies.attachments["BackendTrafficPolicy"] is kept
+    store.apply(load_text(ROUTE_WITHOUT_FIRST, "in.yaml", "2026-01-01T00:00:00Z").objects, [])
+    after = translate_gateways(store, Discovery(store), LATER, table=table)
+    assert table.policies.attachments["BackendTrafficPolicy"] is not kept
+    fresh = translate_gateways(store, Discovery(store), LATER)
+    assert fresh.gateways == after.gateways
+    # The same statuses, but for the transition times the table kept from the first translation.
+    assert _untimed(fresh) == _untimed(after)
+    assert "Overridden" not in str(_untimed(after))  # the rule's policy lost its rule: nothing overrides
+
+
+def _untimed(out: GatewayTranslation) -> list[dict]:
+    found = [s for s in out.status if s["kind"] == "BackendTrafficPolicy"]
+    for s in found:
+        for a in s["status"]["ancestors"]:
+            a["conditions"] = [{k: v for k, v in c.items() if k != "lastTransitionTime"} for c in a["conditions"]]
+    return found
