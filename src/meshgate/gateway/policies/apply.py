@@ -84,18 +84,22 @@ class GatewayPolicies:
             hosts = []
             changed = False
             clusters: dict[int, tuple[ir.ClusterRef, ...]] = {}  # the hosts' variant sets, each once
+            previous: tuple[ir.ClusterRef, ...] = ()
             for vh in rc.virtual_hosts:
-                entry = last.get(id(vh))
+                k = id(vh)
+                entry = last.get(k)
                 if entry is None or entry[0] is not vh:
                     entry = self._host(vh, where, listener_names, named, refs, variant)
-                now[id(vh)] = entry
+                now[k] = entry
                 made_vh = entry[1]
                 if made_vh is not vh:
                     changed = True
-                if entry[2]:
-                    clusters[id(entry[2])] = entry[2]
-                for i, records, name in entry[3]:
-                    kinds[i][1].record(records, name)
+                used = entry[2]
+                if used and used is not previous:  # neighbours mostly share one set
+                    clusters[id(used)] = previous = used
+                if entry[3]:
+                    for i, records, name in entry[3]:
+                        kinds[i][1].record(records, name)
                 hosts.append(made_vh)
             for used in clusters.values():
                 made.update((c.name, c) for c in used)
@@ -188,10 +192,19 @@ class GatewayPolicies:
     def statuses(self, parents: Mapping[tuple[str, str, str], set[tuple[str, str]]],
                  gateways: set[tuple[str, str]], now: str) -> list[dict]:
         """Every policy's status: one ancestor per Gateway of ours it reaches (`parents`: the
-        Gateways each route, by (kind, namespace, name), is attached to; `gateways`: ours)."""
+        Gateways each route, by (kind, namespace, name), is attached to; `gateways`: ours).
+        The last translation's list while everything they are made from holds (the common
+        change touches no policy, no target and no override)."""
+        overrides = [att.overrides() for _, att in self._kinds]
+        # The objects by identity (attachments, the effects that read other objects: a Secret
+        # may make a policy invalid), the rest by value.
+        objects = (*(att for _, att in self._kinds), *self._resolved.values())
+        inputs = (overrides, gateways, {t: parents.get(t) for _, att in self._kinds for t in att.route_targets()})
+        kept = self._memo.kept_statuses(objects, inputs)
+        if kept is not None:
+            return kept
         out: list[dict] = []
-        for kind, att in self._kinds:
-            overrides = att.overrides()
+        for (kind, att), overridden in zip(self._kinds, overrides, strict=True):
             for policy in att.policies:
                 key = (policy.meta.namespace, policy.meta.name)
                 lost = att.lost.get(key, ())
@@ -199,7 +212,7 @@ class GatewayPolicies:
                 # small value (`_verdict`): conditions are made only when that changed.
                 ancestors: dict[tuple, tuple] = {}
                 for target in att.targets.get(key, ()):
-                    verdict = self._verdict(kind, overrides, policy, key, target, lost)
+                    verdict = self._verdict(kind, overridden, policy, key, target, lost)
                     if target.kind == "Gateway":
                         if (target.namespace, target.name) in gateways:
                             ancestors.setdefault((target.namespace, target.name, target.section), verdict)
@@ -212,6 +225,7 @@ class GatewayPolicies:
                 said = (kind.kind, generation, tuple(ancestors.items()))
                 out.append(self._memo.status((kind.kind, *key), policy, said, functools.partial(
                     _status, kind, policy, ancestors, generation, now)))
+        self._memo.keep_statuses(objects, inputs, out)
         return out
 
     def _verdict(self, kind: PolicyKind, overrides: Mapping[tuple[TargetKey, tuple[str, str]], set[str]],

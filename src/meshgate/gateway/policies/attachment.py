@@ -106,6 +106,7 @@ class Attachments:
     reads: list[tuple] = field(default_factory=list)
     selects: bool = False
     _token: tuple | None = None
+    _route_targets: tuple[tuple[str, str, str], ...] | None = None
 
     def holds(self, store: Store, policies: list[Any]) -> bool:
         """Whether attaching `policies` (sorted by age) in `store` would decide as this did: the
@@ -165,6 +166,14 @@ class Attachments:
             for target, policy in records:
                 self.overridden.setdefault((target, policy), set()).update(routes)
         return self.overridden
+
+    def route_targets(self) -> tuple[tuple[str, str, str], ...]:
+        """The routes the policies target, as (kind, namespace, name): whose parents their
+        status depends on."""
+        if self._route_targets is None:
+            self._route_targets = tuple(dict.fromkeys(
+                (t.kind, t.namespace, t.name) for keys in self.targets.values() for t in keys if t.kind != "Gateway"))
+        return self._route_targets
 
     def token(self) -> tuple:
         """Where each policy object won, as a value: equal tokens, equal decisions."""

@@ -30,7 +30,7 @@ class PolicyMemo:
     (cluster reference, policy cluster settings)."""
 
     __slots__ = ("_combined", "_decisions", "_effects", "_hosts", "_hosts_next", "_next", "_routes",
-                 "_sets", "_sets_kept", "_statuses", "_token", "_used", "_variants", "attachments")
+                 "_sets", "_sets_kept", "_status_list", "_statuses", "_token", "_used", "_variants", "attachments")
 
     def __init__(self) -> None:
         # Each policy kind's attachments, as the last translation made them (attachment.attach
@@ -59,6 +59,8 @@ class PolicyMemo:
         self._sets_kept = 0  # how many the last pruning kept (`sweep` prunes at twice as many)
         # Status objects by policy object: (policy, what it says, the object).
         self._statuses: dict[tuple, tuple[Any, Any, dict]] = {}
+        # The last list of them, what it was made from, and the keys of its objects.
+        self._status_list: tuple[tuple, Any, list[dict], list[tuple]] | None = None
 
     def effect(self, policy: Any, make: Callable[[Any], Any]) -> Any:
         """The effect of `policy` (made by `make` once per policy object)."""
@@ -138,6 +140,21 @@ class PolicyMemo:
             entry = self._statuses[key] = (policy, said, keep_object_times(entry[2], made) if entry else made)
         self._used.add(("s", key))
         return entry[2]
+
+    def kept_statuses(self, objects: tuple, inputs: Any) -> list[dict] | None:
+        """The last list of policy statuses when it was made from the same `objects` (by
+        identity) and equal `inputs`, else None (its objects then count as used)."""
+        last = self._status_list
+        if last is None or len(last[0]) != len(objects) or any(a is not b for a, b in zip(last[0], objects)) \
+                or last[1] != inputs:
+            return None
+        self._used.update(last[3])
+        return last[2]
+
+    def keep_statuses(self, objects: tuple, inputs: Any, made: list[dict]) -> None:
+        """Note the list of policy statuses just made from `objects` and `inputs` (kept alive
+        here, so that identities compare soundly)."""
+        self._status_list = (objects, inputs, made, [k for k in self._used if k[0] == "s"])
 
     def combined(self, objects: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         """A value made from `objects` (policies), the same object while they are the same."""
