@@ -16,6 +16,11 @@ After the last change, Envoy's admin /config_dump must hold the new address.
 
     python bench/push.py [--sizes 100,1000,10000] [--changes 100] [--protocols delta,sotw] [--markdown]
     python bench/push.py --sizes 10000 --gc-freeze    # what-if: gc.freeze() once Envoy is ready
+    python bench/push.py --sizes 1000 --protocols delta --compare-policies none,routes,all [--rounds 3]
+
+`--compare-policies`: each mode (bench/policies.py's, or none) gets --rounds cases of C changes,
+the modes' cases taken in turn, and their changes pooled: medians and ratios to the first mode
+from one run, so that the shared machine's drift falls on every mode alike.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ PROTOCOLS = ("delta", "sotw")
 MAX_N = 100_000
 MAX_CHANGES = 10_000
 MAX_WARMUP = 100
+MAX_ROUNDS = 20  # cases per mode with --compare-policies
 POLL_S = 0.0005  # ACK polling interval
 ACK_TIMEOUT_S = 30.0  # one change → ACK
 READY_TIMEOUT_S = 600.0  # Envoy start → initial config ACKed (10,000 services over SotW is slow)
@@ -515,6 +521,39 @@ def _protocols(text: str) -> list[str]:
     return out
 
 
+def _modes(text: str) -> list[str]:
+    from policies import KINDS
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    if not modes or any(m not in ("none", *KINDS) for m in modes):
+        raise argparse.ArgumentTypeError(f"modes are none and {', '.join(KINDS)}, comma-separated")
+    return modes
+
+
+def compare(args: argparse.Namespace) -> int:
+    """--compare-policies: per N and protocol, each mode's cases taken in turn, changes pooled."""
+    print("| N | protocol | policies | change → ACK median ms | p99 ms | controller median ms | ratio |")
+    print("|---:|:---|:---|---:|---:|---:|---:|")
+    for n in args.sizes:
+        for protocol in args.protocols:
+            pooled: dict[str, dict[str, list[float]]] = {m: {"ms": [], "controller": []} for m in args.compare_policies}
+            for k in range(args.rounds):
+                for mode in args.compare_policies:
+                    r = spawn(n, args.endpoints, protocol, args.changes, args.warmup, args.envoy_log_level,
+                              args.gc_freeze, None if mode == "none" else mode)
+                    pooled[mode]["ms"] += r["raw_ms"]
+                    pooled[mode]["controller"] += r["raw_controller_ms"]
+                    print(f"  N={n} {protocol} {mode} round {k}: median {r['median_ms']:.2f} ms", file=sys.stderr,
+                          flush=True)
+            first = statistics.median(pooled[args.compare_policies[0]]["ms"])
+            for mode, got in pooled.items():
+                median = statistics.median(got["ms"])
+                print(f"| {n:,} | {'Delta' if protocol == 'delta' else 'SotW'} | {mode} | {median:.2f} | "
+                      f"{nearest_rank(got['ms'], 0.99):.2f} | {statistics.median(got['controller']):.2f} | "
+                      f"{median / first:.2f} |")
+    print(f"\n{args.rounds} rounds × {args.changes} changes per mode, the modes taken in turn; E = {args.endpoints}.")
+    return 0
+
+
 def _fmt(x: float | None, digits: int = 1) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
@@ -534,8 +573,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print every case's raw results as JSON lines too")
     from policies import add_argument as add_policies_argument
     add_policies_argument(p)
+    p.add_argument("--compare-policies", type=_modes, default=None,
+                   help="modes to compare in one run, e.g. none,routes,all (with --rounds)")
+    p.add_argument("--rounds", type=int, default=3, help="cases per mode with --compare-policies (default 3)")
     p.add_argument("--worker", choices=PROTOCOLS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if not 0 < args.rounds <= MAX_ROUNDS:
+        p.error(f"--rounds must be between 1 and {MAX_ROUNDS}")
     if not 0 < args.changes <= MAX_CHANGES:
         p.error(f"--changes must be between 1 and {MAX_CHANGES}")
     if not 0 <= args.warmup <= MAX_WARMUP:
@@ -557,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(128 + signum)  # unwinds through spawn(), which stops the worker and its Envoy
 
     signal.signal(signal.SIGTERM, terminated)
+    if args.compare_policies:
+        return compare(args)
     rows = []
     for n in args.sizes:
         for protocol in args.protocols:
