@@ -36,8 +36,13 @@ def test_composed_bytes_are_what_the_message_serializes_to() -> None:
         message = route_pb2.RouteConfiguration(
             name=cfg.name, virtual_hosts=[rb.virtual_host(vh) for vh in cfg.virtual_hosts],
             validate_clusters=wrappers_pb2.BoolValue(value=False), ignore_port_in_host_matching=True)
-        assert rb.route_configuration(cfg).body.value == message.SerializeToString(deterministic=True)
-        assert rb.route_configuration(cfg) == make_resource(ROUTE, cfg.name, message)
+        made = rb.route_configuration(cfg)
+        assert made.body.value == message.SerializeToString(deterministic=True)
+        whole = make_resource(ROUTE, cfg.name, message)
+        assert (made.name, made.body) == (whole.name, whole.body)
+        # Versioned by its parts' digests, not its bytes: equal parts, equal version, whoever
+        # built them.
+        assert RouteBuilder().route_configuration(cfg).version == made.version
 
 
 def test_a_changed_route_changes_only_its_hostname_and_the_whole_configuration() -> None:
@@ -51,6 +56,11 @@ def test_a_changed_route_changes_only_its_hostname_and_the_whole_configuration()
     assert sa2 is sa and ra2 is ra  # untouched hostname: the same resources, not built again
     assert sb2 == sb and rb2.version != rb1.version
     assert rb.route_configuration(after).version != whole.version
+    # A virtual host's bytes moving to another position is another configuration, too.
+    swapped = ir.RouteConfig("http.80", tuple(reversed(_config({"a.example": a, "b.example": b}).virtual_hosts)))
+    assert rb.route_configuration(swapped).version != whole.version
+    renamed = ir.RouteConfig("http.81", _config({"a.example": a, "b.example": b}).virtual_hosts)
+    assert rb.route_configuration(renamed).version != whole.version
     # Reuse never changes the output: a fresh builder spells the same bytes.
     fresh = RouteBuilder()
     assert rb.route_configuration(after) == fresh.route_configuration(after)

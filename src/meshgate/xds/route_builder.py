@@ -27,7 +27,15 @@ from .http_filters import FilterWants
 from .metadata import metadata
 from .routes import HashPolicies, route
 from .scopes import scope, scope_name, scoped_hosts
-from .serialized import ROUTE, SCOPED_ROUTE, Resource, make_resource, serialized_resource
+from .serialized import (
+    ROUTE,
+    SCOPED_ROUTE,
+    Resource,
+    assembled_resource,
+    make_resource,
+    part_digest,
+    serialized_resource,
+)
 
 _FIELDS = route_pb2.RouteConfiguration.DESCRIPTOR.fields_by_name
 _NAME, _HOSTS = _FIELDS["name"].number, _FIELDS["virtual_hosts"].number
@@ -36,6 +44,7 @@ _REST = route_pb2.RouteConfiguration(validate_clusters=wrappers_pb2.BoolValue(va
                                      ignore_port_in_host_matching=True)
 assert _NAME < _HOSTS < min(f.number for f, _ in _REST.ListFields())
 _TAIL = _REST.SerializeToString(deterministic=True)
+_TAIL_DIGEST = part_digest(_TAIL)
 
 
 def _varint(n: int) -> bytes:
@@ -80,15 +89,16 @@ def _host_key(vh: ir.VirtualHost, hashing: HashPolicies | None) -> tuple:
 
 
 class _Entry:
-    """A built message, the virtual host it was built from (kept alive, see `_host_key`), and
-    the pass that last asked for it."""
+    """A built message, the virtual host it was built from (kept alive, see `_host_key`), the
+    pass that last asked for it, and (for a virtual host's field) the digest of its bytes."""
 
-    __slots__ = ("built", "pass_", "source")
+    __slots__ = ("built", "digest", "pass_", "source")
 
-    def __init__(self, source: ir.VirtualHost, built: Any, pass_: int) -> None:
+    def __init__(self, source: ir.VirtualHost, built: Any, pass_: int, digest: bytes = b"") -> None:
         self.source = source
         self.built = built
         self.pass_ = pass_
+        self.digest = digest
 
 
 class RouteBuilder:
@@ -119,20 +129,28 @@ class RouteBuilder:
             out.metadata.CopyFrom(md)
         return out
 
-    def _host_field(self, vh: ir.VirtualHost, hashing: HashPolicies | None) -> bytes:
-        """A virtual host as a RouteConfiguration's `virtual_hosts` field, kept while its IR holds."""
+    def _host_entry(self, vh: ir.VirtualHost, hashing: HashPolicies | None) -> _Entry:
+        """A virtual host as a RouteConfiguration's `virtual_hosts` field (and its digest), kept
+        while its IR holds."""
         key = _host_key(vh, hashing)
         entry = self._hosts.get(key)
         if entry is None:
             data = _field(_HOSTS, self.virtual_host(vh, hashing).SerializeToString(deterministic=True))
-            entry = self._hosts[key] = _Entry(vh, data, self._pass)
+            entry = self._hosts[key] = _Entry(vh, data, self._pass, part_digest(data))
         entry.pass_ = self._pass
-        return entry.built
+        return entry
+
+    def _host_field(self, vh: ir.VirtualHost, hashing: HashPolicies | None) -> bytes:
+        """A virtual host as a RouteConfiguration's `virtual_hosts` field, kept while its IR holds."""
+        return self._host_entry(vh, hashing).built
 
     def route_configuration(self, cfg: ir.RouteConfig, hashing: HashPolicies | None = None) -> Resource:
-        """An RDS RouteConfiguration, serialized."""
-        return serialized_resource(ROUTE, cfg.name, configuration_bytes(
-            cfg.name, [self._host_field(vh, hashing) for vh in cfg.virtual_hosts]))
+        """An RDS RouteConfiguration, serialized (versioned by its parts' digests: the virtual
+        hosts' are kept with them)."""
+        entries = [self._host_entry(vh, hashing) for vh in cfg.virtual_hosts]
+        head = _field(_NAME, cfg.name.encode())
+        return assembled_resource(ROUTE, cfg.name, b"".join((head, *(e.built for e in entries), _TAIL)),
+                                  [part_digest(head), *(e.digest for e in entries), _TAIL_DIGEST])
 
     def scoped(self, cfg: ir.RouteConfig, hashing: HashPolicies | None = None) -> list[_Scoped]:
         """`cfg` as one scope and RouteConfiguration per exact hostname with routes (xds/scopes.py),
