@@ -3,7 +3,7 @@ Service captured by a waypoint refuses requests at the waypoint (they came throu
 Gateway, which lets them pass), and goes when the policy goes; on the ingress Gateway, a DENY by
 header, and an ALLOW that asks a JWT (RequestAuthentication, HS256 in a local JWKS) for /private:
 no token 403, a bad one 401, a good one 200, the claim copied to a header. A CUSTOM policy on the
-ingress sends /admin* to the mesh config's HTTP authorizer (the one test_security_policy.py's
+ingress sends /admin* to the mesh config's authorizer, HTTP or gRPC (those test_security_policy.py's
 SecurityPolicy uses), which decides by a header; other paths never reach it."""
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ import hashlib
 import hmac
 import http.client
 import json
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import pytest
+from envoy.service.auth.v3 import external_auth_pb2_grpc
 
 from meshgate.echo import EchoServer
 from meshgate.runtime.run import Runner, RunOptions
 
 from .harness import free_subnet
-from .test_security_policy import _AuthzHandler, _serve
+from .test_security_policy import _AuthzHandler, _GrpcAuthz, _serve
 from .test_waypoints import config
 
 pytestmark = pytest.mark.envoy
@@ -141,9 +144,26 @@ def test_policies_at_the_waypoint_and_the_ingress(tmp_path: Path) -> None:
     asyncio.run(asyncio.wait_for(body(), 120))
 
 
-def _custom_config(base: str, authz_port: int) -> str:
+def _provider(kind: str, authz_port: int) -> str:
+    """The mesh config's provider `checker`: HTTP (headers named for the check and for the
+    backend, as Istio's envoyExtAuthzHttp needs them) or gRPC (Envoy sends every header)."""
+    if kind == "grpc":
+        return f"""      envoyExtAuthzGrpc:
+        service: authz.shop.svc.cluster.local
+        port: {authz_port}
+        timeout: 5s"""
+    return f"""      envoyExtAuthzHttp:
+        service: authz.shop.svc.cluster.local
+        port: {authz_port}
+        timeout: 5s
+        includeRequestHeadersInCheck: [x-decide]
+        headersToUpstreamOnAllow: [x-auth-user]"""
+
+
+def _custom_config(base: str, authz_port: int, kind: str = "http") -> str:
     """An ingress Gateway in front of `cart`, an external authorizer Service (`authz`, on
-    `{base}.70`), the mesh config naming it, and a CUSTOM policy sending /admin* to it."""
+    `{base}.70`; its port named for its protocol, as Istio reads it), the mesh config naming it,
+    and a CUSTOM policy sending /admin* to it."""
     return f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {{name: ingress, namespace: shop}}
@@ -174,13 +194,13 @@ endpoints: [{{addresses: [{base}.11], targetRef: {{kind: Pod, name: cart-11}}}}]
 apiVersion: v1
 kind: Service
 metadata: {{name: authz, namespace: shop}}
-spec: {{clusterIP: {base}.20, ports: [{{name: http, port: {authz_port}}}]}}
+spec: {{clusterIP: {base}.20, ports: [{{name: {kind}, port: {authz_port}}}]}}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {{name: authz-1, namespace: shop, labels: {{kubernetes.io/service-name: authz}}}}
 addressType: IPv4
-ports: [{{name: http, port: {authz_port}, protocol: TCP}}]
+ports: [{{name: {kind}, port: {authz_port}, protocol: TCP}}]
 endpoints: [{{addresses: [{base}.70], conditions: {{ready: true}}}}]
 ---
 apiVersion: v1
@@ -190,12 +210,7 @@ data:
   mesh: |
     extensionProviders:
     - name: checker
-      envoyExtAuthzHttp:
-        service: authz.shop.svc.cluster.local
-        port: {authz_port}
-        timeout: 5s
-        includeRequestHeadersInCheck: [x-decide]
-        headersToUpstreamOnAllow: [x-auth-user]
+{_provider(kind, authz_port)}
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -208,17 +223,28 @@ spec:
 """
 
 
-def test_custom_policy_asks_the_external_authorizer_only_for_its_rules(tmp_path: Path) -> None:
-    """CUSTOM on the ingress: /admin* goes to the mesh config's HTTP authorizer, which allows
-    `x-decide: allow` (naming the user for the backend) and denies the rest; other paths never
-    reach it."""
+@pytest.mark.parametrize("kind", ["http", "grpc"])
+def test_custom_policy_asks_the_external_authorizer_only_for_its_rules(tmp_path: Path, kind: str) -> None:
+    """CUSTOM on the ingress: /admin* goes to the mesh config's authorizer (over HTTP, or over
+    gRPC: Envoy's Authorization service), which allows `x-decide: allow` (naming the user for
+    the backend) and denies the rest; other paths never reach it."""
     async def body() -> None:
         base = free_subnet()
-        handler = type("Authz", (_AuthzHandler,), {"seen": []})
-        authz = _serve(handler, f"{base}.70", 0)
+        if kind == "grpc":
+            servicer = _GrpcAuthz()
+            server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+            external_auth_pb2_grpc.add_AuthorizationServicer_to_server(servicer, server)
+            port = server.add_insecure_port(f"{base}.70:0")
+            server.start()
+            seen, user = servicer.paths, "dave"
+        else:
+            handler = type("Authz", (_AuthzHandler,), {"seen": []})
+            authz = _serve(handler, f"{base}.70", 0)
+            port = authz.server_address[1]
+            seen, user = handler.seen, "carol"
         cfg = tmp_path / "config"
         cfg.mkdir()
-        (cfg / "all.yaml").write_text(_custom_config(base, authz.server_address[1]))
+        (cfg / "all.yaml").write_text(_custom_config(base, port, kind))
         echo = EchoServer(f"{base}.11", 9000, pod="cart-11", namespace="shop")
         echo.start()
         runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"),
@@ -233,17 +259,20 @@ def test_custom_policy_asks_the_external_authorizer_only_for_its_rules(tmp_path:
             while (await get("/items"))[0] != 200 and loop.time() < deadline:
                 await asyncio.sleep(0.1)
             assert (await get("/items", {"x-decide": "deny"}))[0] == 200
-            assert handler.seen == []  # not a CUSTOM rule's request: the authorizer is not asked
+            assert seen == []  # not a CUSTOM rule's request: the authorizer is not asked
             assert (await get("/admin/users"))[0] == 403
             assert (await get("/admin/users", {"x-decide": "deny"}))[0] == 403
             status, reply = await get("/admin/users", {"x-decide": "allow"})
-            assert status == 200 and reply["headers"].get("X-Auth-User") == ["carol"], reply
-            assert handler.seen == ["/admin/users"] * 3
+            assert status == 200 and reply["headers"].get("X-Auth-User") == [user], reply
+            assert seen == ["/admin/users"] * 3
             assert "/admin/users" in echo.requests_seen and (await get("/other"))[0] == 200
-            assert len(handler.seen) == 3
+            assert len(seen) == 3
         finally:
             await runner.stop()
             echo.stop()
-            authz.shutdown()
-            authz.server_close()
+            if kind == "grpc":
+                server.stop(None)
+            else:
+                authz.shutdown()
+                authz.server_close()
     asyncio.run(asyncio.wait_for(body(), 120))
