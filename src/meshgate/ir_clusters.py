@@ -199,6 +199,17 @@ class ActiveHealthCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class Http2Settings:
+    """Settings of HTTP/2 connections to a cluster's endpoints (windows in bytes); None keeps
+    Envoy's defaults. `terminate_stream`: an invalid message resets its stream, not the connection."""
+
+    stream_window: int | None = None
+    connection_window: int | None = None
+    max_streams: int | None = None
+    terminate_stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class BackendTraffic:
     """What a policy attached to routes (Envoy Gateway's BackendTrafficPolicy) decides about the
     clusters those routes send to; each field set replaces the DestinationRule's, None keeps it.
@@ -214,6 +225,8 @@ class BackendTraffic:
     hash_key: HashKey | None = None
     connection_pool: ConnectionPool | None = None
     panic_threshold: int | None = None
+    downstream_protocol: bool = False  # the client's HTTP version upstream (useClientProtocol)
+    http2_settings: Http2Settings | None = None
 
     @property
     def subset(self) -> str:
@@ -245,6 +258,9 @@ class ClusterPolicy:
     health_check: ActiveHealthCheck | None = None
     panic_threshold: int | None = None  # None: panic mode off (0%), see xds/clusters.py
     traffic_policy: SourceRef | None = None  # the BackendTrafficPolicy whose settings these are
+    # Speak to the endpoints in the HTTP version the client spoke (over `http2` and `auto_http`).
+    downstream_protocol: bool = False
+    http2_settings: Http2Settings | None = None  # wherever the connections are HTTP/2
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
@@ -269,6 +285,8 @@ class ClusterPolicy:
             health_check=traffic.health_check or self.health_check,
             panic_threshold=traffic.panic_threshold if traffic.panic_threshold is not None else self.panic_threshold,
             traffic_policy=traffic.source,
+            downstream_protocol=traffic.downstream_protocol or self.downstream_protocol,
+            http2_settings=traffic.http2_settings or self.http2_settings,
         )
 
     def without_backend_tls(self) -> ClusterPolicy:

@@ -11,7 +11,8 @@ Retries: the policy's retry makes a backend that fails twice with 503 succeed. E
 reads the policy's status from the running meshgate (/debug/status): Accepted, and Conflicted
 for a second policy on the same rule. Edits under load: policies attached, edited and removed
 (a variant cluster, the CORS filter, a Gateway-wide retry) while 100 requests a second flow, and
-not one fails.
+not one fails. The backends' HTTP version: useClientProtocol takes an HTTP/2 client's request to
+an HTTP/2-only backend over HTTP/2, with the policy's http2 settings on Envoy's connection.
 """
 
 from __future__ import annotations
@@ -19,17 +20,25 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import socket
+import threading
 import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import h2.settings
 import pytest
 
 from meshgate.discovery.model import Locality
 from meshgate.echo import EchoServer
 from meshgate.runtime.run import Runner
 
+from ..conformance.stream_clients import h2_exchange
 from .fleet import Fleet, gateways_yaml
 from .harness import LISTEN_PORT, Scenario, endpoint_yaml, free_subnet, service_yaml
 
@@ -479,3 +488,129 @@ def test_policy_edits_under_load_fail_no_request(tmp_path: Path) -> None:
         assert load.failed == 0, f"{load.failed} of {load.done} failed: {dict(load.statuses)} {load.samples}"
 
     run(_scenario(tmp_path, lambda base: {"steady.yaml": _route("steady", [("all", "/steady")])}, body))
+
+
+# -- the backends' HTTP version and HTTP/2 settings ---------------------------------------------------
+
+class _H2Backend:
+    """An HTTP/2-only backend (prior knowledge, as echo-basic's h2c port) that answers every
+    request 200 with its path, and keeps the SETTINGS each connection's client sent."""
+
+    def __init__(self, address: str) -> None:
+        self.sock = socket.create_server((address, 0))
+        self.port = self.sock.getsockname()[1]
+        self.settings: list[dict[int, int]] = []
+        self.windows: list[int] = []  # connection-level WINDOW_UPDATE increments
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        conn.initiate_connection()
+        with client:
+            client.sendall(conn.data_to_send())
+            for _ in range(10_000):  # bounded: a connection carries a few requests here
+                try:
+                    data = client.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                try:
+                    events = conn.receive_data(data)
+                except h2.exceptions.ProtocolError:  # not HTTP/2 (an HTTP/1.1 request): refused
+                    client.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    return
+                for event in events:
+                    if isinstance(event, h2.events.RemoteSettingsChanged):
+                        self.settings.append({int(k): v.new_value for k, v in event.changed_settings.items()})
+                    elif isinstance(event, h2.events.WindowUpdated) and event.stream_id == 0:
+                        self.windows.append(event.delta)
+                    elif isinstance(event, h2.events.RequestReceived):
+                        path = dict(event.headers).get(":path", "")
+                        conn.send_headers(event.stream_id, [(":status", "200"), ("content-type", "text/plain")])
+                        conn.send_data(event.stream_id, f"h2 {path}".encode(), end_stream=True)
+                client.sendall(conn.data_to_send())
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _h2c_get(host: str, path: str) -> tuple[int, bytes]:
+    """One GET over HTTP/2 with prior knowledge to the Gateway: (status, body); (0, b"") when the
+    connection failed."""
+    try:
+        with socket.create_connection((host, LISTEN_PORT), timeout=10) as sock:
+            answer = h2_exchange(sock, [(":method", "GET"), (":scheme", "http"), (":authority", "versions.example"),
+                                        (":path", path)])
+            return answer.status, answer.data
+    except (OSError, ConnectionError):
+        return 0, b""
+
+
+PROTOCOLS = """  useClientProtocol: true
+  http2: {initialStreamWindowSize: 128Ki, initialConnectionWindowSize: 1Mi, maxConcurrentStreams: 7}
+"""
+
+
+def test_the_backend_gets_the_clients_http_version_with_the_policys_http2_settings(tmp_path: Path) -> None:
+    """useClientProtocol: an HTTP/2 client's request reaches an HTTP/2-only backend over HTTP/2
+    (the rule without the policy sends HTTP/1.1, which that backend refuses), an HTTP/1.1
+    client's over HTTP/1.1; Envoy's connection to the backend carries the policy's http2
+    settings (the stream window and concurrent streams in its SETTINGS, the connection window as
+    a WINDOW_UPDATE)."""
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        loop = asyncio.get_running_loop()
+
+        async def h2c(path: str) -> tuple[int, bytes]:
+            return await loop.run_in_executor(None, _h2c_get, gw, path)
+        deadline = loop.time() + 15
+        got = await h2c("/client")
+        while got[0] != 200 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            got = await h2c("/client")
+        assert got == (200, b"h2 /client"), got
+        assert await policy_conditions(sc.runner, "e2e", "versions") == {"Accepted": ("True", "Accepted")}
+        # The same backend through the rule without the policy: HTTP/1.1 upstream, refused.
+        plain = await h2c("/plain")
+        assert plain[0] != 200 and b"h2 " not in plain[1], plain
+        # An HTTP/1.1 client through the policy's rule: HTTP/1.1 upstream too.
+        assert (await ask(gw, "/client", {"host": "versions.example"})).status != 200
+        seen = h2_backend.settings
+        codes = h2.settings.SettingCodes
+        assert seen and all(s.get(codes.INITIAL_WINDOW_SIZE) == 128 * 1024 for s in seen), seen
+        assert all(s.get(codes.MAX_CONCURRENT_STREAMS) == 7 for s in seen), seen
+        assert 1024 * 1024 - 65535 in h2_backend.windows, h2_backend.windows
+
+    h2_backend = _H2Backend("127.0.0.1")
+
+    def files(base: str) -> dict[str, str]:
+        return {"versions.yaml": service_yaml("h2only", 80, h2_backend.port, [endpoint_yaml("127.0.0.1", pod="h2-1",
+                                                                                           ready=True)]) + "---\n" +
+                """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: versions, namespace: e2e}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [versions.example]
+  rules:
+  - name: client
+    matches: [{path: {value: /client}}]
+    backendRefs: [{name: h2only, port: 80}]
+  - name: plain
+    matches: [{path: {value: /plain}}]
+    backendRefs: [{name: h2only, port: 80}]
+---
+""" + _policy("versions", "versions", PROTOCOLS, section="client")}
+    try:
+        run(_scenario(tmp_path, files, body))
+    finally:
+        h2_backend.close()

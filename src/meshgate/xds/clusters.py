@@ -24,7 +24,7 @@ from envoy.type.matcher.v3 import string_pb2
 
 from ..discovery.backend_tls import ConfigMapLookup, resolve_ca
 from ..ir import TLSSecret
-from ..ir_clusters import ClusterPolicy, ConnectionPool, LoadBalancer, OutlierDetection, UpstreamTLS
+from ..ir_clusters import ClusterPolicy, ConnectionPool, Http2Settings, LoadBalancer, OutlierDetection, UpstreamTLS
 from ..naming import client_secret_name
 from ..resources.core import Secret
 from .common import ADS, duration_ms, to_any
@@ -69,6 +69,17 @@ def _outlier_detection(c: cluster_pb2.Cluster, od: OutlierDetection) -> None:
     # Without this, Envoy spreads over ejected hosts once half are out (panic mode): failover
     # would never happen.
     c.common_lb_config.healthy_panic_threshold.value = float(od.min_health_percent)
+
+
+def _http2_settings(h2: protocol_pb2.Http2ProtocolOptions, s: Http2Settings) -> None:
+    if s.stream_window is not None:
+        h2.initial_stream_window_size.value = s.stream_window
+    if s.connection_window is not None:
+        h2.initial_connection_window_size.value = s.connection_window
+    if s.max_streams is not None:
+        h2.max_concurrent_streams.value = s.max_streams
+    if s.terminate_stream:
+        h2.override_stream_error_on_invalid_http_message.value = True
 
 
 def _connection_pool(c: cluster_pb2.Cluster, cp: ConnectionPool, options: hpo.HttpProtocolOptions) -> None:
@@ -219,14 +230,25 @@ def cluster(
         # threshold (50%) would spread traffic over them once half are not ready, where kube-proxy
         # sends none. Istio (applyLoadBalancer) turns panic mode off likewise.
         out.common_lb_config.healthy_panic_threshold.SetInParent()
-    if policy is not None and policy.http2:
-        options.explicit_http_config.http2_protocol_options.CopyFrom(protocol_pb2.Http2ProtocolOptions())
+    h2: protocol_pb2.Http2ProtocolOptions | None = None
+    if policy is not None and policy.downstream_protocol:
+        # The version the client spoke (a BackendTrafficPolicy's useClientProtocol), over the
+        # port's: HTTP/2 from an HTTP/2 client (h2c, or h2 over the cluster's TLS).
+        options.use_downstream_protocol_config.http_protocol_options.SetInParent()
+        h2 = options.use_downstream_protocol_config.http2_protocol_options
+    elif policy is not None and policy.http2:
+        h2 = options.explicit_http_config.http2_protocol_options
     elif policy is not None and policy.auto_http:
         # HTTP/2 or HTTP/1.1, as the TLS handshake's ALPN settles it (the cluster offers both).
         options.auto_config.http_protocol_options.SetInParent()
-        options.auto_config.http2_protocol_options.SetInParent()
+        h2 = options.auto_config.http2_protocol_options
+    if h2 is not None:
+        h2.SetInParent()
+        if policy is not None and policy.http2_settings is not None:
+            _http2_settings(h2, policy.http2_settings)
     if options.ListFields():
-        if not options.HasField("explicit_http_config") and not options.HasField("auto_config"):
+        if not any(options.HasField(f) for f in ("explicit_http_config", "auto_config",
+                                                  "use_downstream_protocol_config")):
             options.explicit_http_config.http_protocol_options.CopyFrom(protocol_pb2.Http1ProtocolOptions())
         out.typed_extension_protocol_options[_HTTP_OPTIONS_KEY].CopyFrom(to_any(options))
     return out

@@ -60,7 +60,9 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
     lb = policy.load_balancer
     on = policy.hash_on
     cluster = None
-    if any(v is not None for v in (hc, od, lb, policy.connection, policy.panic_threshold)):
+    h2 = policy.http2
+    if any(v is not None for v in (hc, od, lb, policy.connection, policy.panic_threshold, h2)) \
+            or policy.use_client_protocol:
         cluster = irc.BackendTraffic(
             owner,
             health_check=irc.ActiveHealthCheck(
@@ -75,7 +77,10 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
             if lb is not None else None,
             hash_key=irc.HashKey(on.kind, on.name, on.path, on.ttl_ms) if on is not None else None,
             connection_pool=_pool(policy.connection) if policy.connection is not None else None,
-            panic_threshold=policy.panic_threshold)
+            panic_threshold=policy.panic_threshold,
+            downstream_protocol=policy.use_client_protocol,
+            http2_settings=irc.Http2Settings(h2.stream_window, h2.connection_window, h2.max_streams,
+                                             h2.terminate_stream) if h2 is not None else None)
     r = policy.retry
     f = policy.fault
     return BackendTrafficEffect(

@@ -2,7 +2,8 @@
 it attaches to. Health checks (active HTTP, TCP and gRPC; passive, as outlier detection; the
 panic threshold), circuit breakers, the load balancer and consistent hashing, TCP keepalive and
 timeouts, retries, fault injection, rate limits (local, or global through meshgate's rate limit
-service) and the name of a route's statistics (telemetry.metrics.routeStatName).
+service), the HTTP version and HTTP/2 settings of the connections to the backends
+(useClientProtocol, http2) and the name of a route's statistics (telemetry.metrics.routeStatName).
 
 The settings are plain values with nothing left to resolve; their types carry the field names of
 the IR types they become (gateway/policies/backend_traffic.py), with Envoy Gateway's defaults
@@ -21,11 +22,11 @@ from dataclasses import dataclass
 from .. import formats
 from ..fields import Fields
 from ..meta import Meta, Source
-from .common import PolicyTargets, check_fields, duration_ms, parse_targets
+from .common import PolicyTargets, check_fields, duration_ms, parse_targets, quantity_bytes
 
 KIND = "BackendTrafficPolicy"
-_UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "compression", "responseOverride", "http2", "dns",
-                     "useClientProtocol", "requestBuffer", "httpUpgrade", "routingType",
+_UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "compression", "responseOverride", "dns",
+                     "requestBuffer", "httpUpgrade", "routingType",
                      "connection", "responseCompression", "admissionControl", "adaptiveConcurrency")
 _UNITS_S = {"Second": 1, "Minute": 60, "Hour": 3600, "Day": 86400, "Month": 2_592_000, "Year": 31_536_000}
 # The operators telemetry.metrics.routeStatName may hold (Envoy Gateway's routeStatSupportedOperators).
@@ -163,6 +164,16 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class Http2:
+    """http2: settings of the HTTP/2 connections to the backends (windows in bytes)."""
+
+    stream_window: int | None = None
+    connection_window: int | None = None
+    max_streams: int | None = None
+    terminate_stream: bool = False  # onInvalidMessage TerminateStream (default TerminateConnection)
+
+
+@dataclass(frozen=True, slots=True)
 class BackendTrafficPolicy:
     """One BackendTrafficPolicy, read (None: the policy does not say)."""
 
@@ -180,6 +191,8 @@ class BackendTrafficPolicy:
     fault: FaultInjection | None = None
     rate_limit: RateLimit | None = None
     route_stat_name: str | None = None  # the template, operators unrendered (None: no route statistics)
+    use_client_protocol: bool = False  # useClientProtocol: the backend gets the client's HTTP version
+    http2: Http2 | None = None
     kind = KIND
 
 
@@ -508,13 +521,24 @@ def _telemetry(tf: Fields) -> str | None:
     return mf.str("routeStatName", check=route_stat_name_problem) or None
 
 
+def _http2(hf: Fields) -> Http2:
+    check_fields(hf, ("initialStreamWindowSize", "initialConnectionWindowSize", "maxConcurrentStreams",
+                      "onInvalidMessage"))
+    # Envoy Gateway's bounds (and Envoy's): windows of 64 KiB - 1 to 2 GiB - 1.
+    return Http2(quantity_bytes(hf, "initialStreamWindowSize", minimum=65535, maximum=2**31 - 1),
+                 quantity_bytes(hf, "initialConnectionWindowSize", minimum=65535, maximum=2**31 - 1),
+                 hf.int("maxConcurrentStreams", min=1, max=2**31 - 1),
+                 hf.str("onInvalidMessage", enum=("TerminateConnection", "TerminateStream")) == "TerminateStream")
+
+
 def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> BackendTrafficPolicy:
     """BackendTrafficPolicy.spec."""
     spec = f.map("spec", required=True)
     if spec is None:
         return BackendTrafficPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "healthCheck", "circuitBreaker",
-                        "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit", "telemetry"),
+                        "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit", "telemetry",
+                        "useClientProtocol", "http2"),
                  _UNSUPPORTED_SPEC)
     targets = parse_targets(spec)
     active = outlier = None
@@ -562,12 +586,15 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
     ff = spec.map("faultInjection")
     lim = spec.map("rateLimit")
     tel = spec.map("telemetry")
+    h2 = spec.map("http2")
     return BackendTrafficPolicy(meta, source, targets, active, outlier, panic, lb, key, pool,
                                 retry=_retry(rf) if rf is not None else None,
                                 request_timeout_ms=request_ms,
                                 fault=_fault(ff) if ff is not None else None,
                                 rate_limit=_rate_limit(lim) if lim is not None else None,
-                                route_stat_name=_telemetry(tel) if tel is not None else None)
+                                route_stat_name=_telemetry(tel) if tel is not None else None,
+                                use_client_protocol=bool(spec.bool("useClientProtocol", default=False)),
+                                http2=_http2(h2) if h2 is not None else None)
 
 
 def _merge_pool(a: Connection | None, b: Connection) -> Connection:

@@ -11,13 +11,12 @@ Gateway's API meshgate does not implement are warned about and ignored.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .. import formats
 from ..fields import Fields
 from ..meta import Meta, Source
-from .common import PolicyTargets, check_fields, duration_ms, parse_targets
+from .common import PolicyTargets, check_fields, duration_ms, parse_targets, quantity_bytes
 
 KIND = "ClientTrafficPolicy"
 # tcpKeepalive would be socket options on the Envoy listener, which Envoy changes in place only with
@@ -31,9 +30,6 @@ _XFCC_MODES = {"Sanitize": "SANITIZE", "ForwardOnly": "FORWARD_ONLY", "AppendFor
                "SanitizeSet": "SANITIZE_SET", "AlwaysForwardOnly": "ALWAYS_FORWARD_ONLY"}
 _XFCC_DETAILS = {"Subject": "subject", "Cert": "cert", "Chain": "chain", "DNS": "dns", "URI": "uri"}
 _VERSION_ORDER = ("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3")
-_QUANTITY = re.compile(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?")
-_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,29 +89,6 @@ class ClientTrafficPolicy:
     merge_slashes: bool | None = None
     health_check_path: str | None = None
     kind = KIND
-
-
-def quantity_bytes(f: Fields, key: str, *, minimum: int = 0, maximum: int | None = None) -> int | None:
-    """A resource.Quantity of bytes (an integer, or "32Ki", "1Mi", "10M")."""
-    raw = f.data.get(key)
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        f.error(key, "must be a quantity such as 32768, 32Ki or 1Mi")
-        return None
-    if isinstance(raw, int):
-        value = raw
-    else:
-        m = _QUANTITY.fullmatch(raw)
-        if m is None:
-            f.error(key, f"invalid value {raw!r}: must be a whole number of bytes such as 32768, 32Ki or 1Mi")
-            return None
-        value = int(m.group(1)) * _UNITS[m.group(2)]
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        f.error(key, f"invalid value {raw!r}: must be {bound} bytes")
-        return None
-    return value
 
 
 def _headers(f: Fields) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], tuple[str, ...]]:

@@ -3,6 +3,7 @@ targetSelectors), Go durations, and fields of theirs meshgate reads but does not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -118,3 +119,31 @@ def check_fields(f: Fields, supported: Iterable[str], unsupported: Iterable[str]
     for key in f.data:
         if key not in known and key in ignored:
             f.error(str(key), "not supported by meshgate: ignored", severity="warning")
+
+
+_QUANTITY = re.compile(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?")
+_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity_bytes(f: Fields, key: str, *, minimum: int = 0, maximum: int | None = None) -> int | None:
+    """A resource.Quantity of bytes (an integer, or "32Ki", "1Mi", "10M")."""
+    raw = f.data.get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        f.error(key, "must be a quantity such as 32768, 32Ki or 1Mi")
+        return None
+    if isinstance(raw, int):
+        value = raw
+    else:
+        m = _QUANTITY.fullmatch(raw)
+        if m is None:
+            f.error(key, f"invalid value {raw!r}: must be a whole number of bytes such as 32768, 32Ki or 1Mi")
+            return None
+        value = int(m.group(1)) * _UNITS[m.group(2)]
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        f.error(key, f"invalid value {raw!r}: must be {bound} bytes")
+        return None
+    return value
