@@ -211,6 +211,19 @@ class Cors:
 
 
 @dataclass(frozen=True, slots=True)
+class Compression:
+    """Compress a route's responses with `algorithm` (Gzip, Brotli or Zstd) for clients that accept
+    it (Envoy's compressor filter). `settings`: the compression library's fields that differ from
+    its defaults (Envoy's field names, values); `min_content_length`: the smallest response (bytes)
+    compressed (None: Envoy's 30); `preferred`: chosen first when the client's q-values tie."""
+
+    algorithm: str
+    settings: tuple[tuple[str, int | bool | str], ...] = ()
+    min_content_length: int | None = None
+    preferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One Envoy route: a match, and exactly one of backends, redirect or direct_status."""
 
@@ -236,6 +249,7 @@ class Route:
     # Envoy's route stat_prefix: the route's statistics are vhost.<virtual host>.route.<stat_name>.*
     # (None: Envoy keeps none for it). A BackendTrafficPolicy's telemetry.metrics.routeStatName.
     stat_name: str | None = None
+    compression: tuple[Compression, ...] = ()  # response compression, by the client's preference
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,13 @@ for a second policy on the same rule. Edits under load: policies attached, edite
 (a variant cluster, the CORS filter, a Gateway-wide retry) while 100 requests a second flow, and
 not one fails. The backends' HTTP version: useClientProtocol takes an HTTP/2 client's request to
 an HTTP/2-only backend over HTTP/2, with the policy's http2 settings on Envoy's connection.
+Compression: gzip or brotli as the client accepts, the first compressor on a tie.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import http.client
 import json
 import socket
@@ -614,3 +616,55 @@ spec:
         run(_scenario(tmp_path, files, body))
     finally:
         h2_backend.close()
+
+
+# -- response compression --------------------------------------------------------------------------
+
+def _raw_get(host: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """One GET: status, headers (lower-case names), the body as it came (not decoded)."""
+    conn = http.client.HTTPConnection(host, LISTEN_PORT, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+COMPRESSOR = """  compressor:
+  - type: Gzip
+  - type: Brotli
+"""
+
+
+def test_responses_are_compressed_as_the_client_accepts(tmp_path: Path) -> None:
+    """compressor on one rule: gzip when the client accepts it (the backend never sees the
+    client's Accept-Encoding, so it cannot compress as well), brotli when the client asks for it
+    alone, gzip on a tie (the first compressor), nothing without Accept-Encoding; the other rule
+    of the route passes responses and the header through untouched."""
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        loop = asyncio.get_running_loop()
+
+        async def get(path: str, accept: str | None) -> tuple[int, dict[str, str], bytes]:
+            return await loop.run_in_executor(None, _raw_get, gw, path, {"accept-encoding": accept} if accept else {})
+        deadline = loop.time() + 15
+        status, headers, data = await get("/squeezed", "gzip")
+        while headers.get("content-encoding") != "gzip" and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            status, headers, data = await get("/squeezed", "gzip")
+        assert status == 200 and headers.get("content-encoding") == "gzip", (status, headers)
+        echoed = json.loads(gzip.decompress(data))
+        assert echoed["path"] == "/squeezed" and "Accept-Encoding" not in echoed["headers"], echoed
+        assert (await get("/squeezed", "br"))[1].get("content-encoding") == "br"
+        assert (await get("/squeezed", "br, gzip"))[1].get("content-encoding") == "gzip"
+        status, headers, data = await get("/squeezed", None)
+        assert status == 200 and "content-encoding" not in headers and json.loads(data)["path"] == "/squeezed"
+        status, headers, data = await get("/raw", "gzip")
+        assert status == 200 and "content-encoding" not in headers, headers
+        assert json.loads(data)["headers"].get("Accept-Encoding") == ["gzip"]
+        assert await policy_conditions(sc.runner, "e2e", "squeeze") == {"Accepted": ("True", "Accepted")}
+
+    run(_scenario(tmp_path, lambda base: {
+        "squeeze.yaml": _route("squeezed", [("squeezed", "/squeezed"), ("raw", "/raw")]) + "---\n" +
+        _policy("squeeze", "squeezed", COMPRESSOR, section="squeezed")}, body))

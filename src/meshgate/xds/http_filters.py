@@ -24,6 +24,7 @@ from ..naming import XDS_CLUSTER
 from ..ratelimit.filter import FILTER_NAME as RATE_LIMIT_FILTER
 from ..ratelimit.filter import rate_limit_filter
 from .common import duration_ms, to_any
+from .compression import LIBRARIES, compression_of, compressor_entries, compressor_per_route
 from .rate_limits import LOCAL_RATE_LIMIT_FILTER, global_rate_limit, local_rate_limit
 from .route_filters import cors_policy, stateful_session
 from .security.api_key import API_KEY_FILTER, api_key_entries, api_key_per_route
@@ -97,9 +98,16 @@ def _security(r: ir.Route, what: str) -> bool:
     return r.security is not None and getattr(r.security, what) is not None
 
 
+def _compressor(algorithm: str) -> OptionalFilter:
+    """Response compression with one algorithm (xds/compression.py)."""
+    return OptionalFilter(LIBRARIES[algorithm][0], None, lambda r: compression_of(r, algorithm) is not None,
+                          lambda r: compressor_per_route(r, algorithm),
+                          entries=lambda routes: compressor_entries(algorithm, routes))
+
+
 # In the order they run (before the router), as Envoy Gateway orders them (httpfilters.go): faults,
 # CORS, external authorization, API keys, basic auth, JWT, (Istio's CUSTOM: shadow RBAC and ext_authz),
-# stateful sessions, RBAC, rate limits.
+# stateful sessions, RBAC, rate limits, compression.
 OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
         name="envoy.filters.http.fault", typed_config=to_any(fault_pb2.HTTPFault())),
@@ -134,6 +142,8 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter(RATE_LIMIT_FILTER, rate_limit_filter("meshgate", XDS_CLUSTER),
                    lambda r: r.rate_limit is not None and r.rate_limit.scope == "Global",
                    lambda r: global_rate_limit(r.rate_limit)),  # type: ignore[arg-type]
+    # Response compression last, next to the router: it compresses what the backend sent.
+    *(_compressor(algorithm) for algorithm in LIBRARIES),
 )
 FILTERS_BY_NAME = {f.name: f for f in OPTIONAL_FILTERS}
 
@@ -155,7 +165,8 @@ def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
 
 
 def _plain(r: ir.Route) -> bool:
-    return r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
+    return (r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
+            and not r.compression)
 
 
 def _wanting(routes: Sequence[ir.Route]) -> tuple[tuple[str, tuple[ir.Route, ...]], ...]:

@@ -224,4 +224,7 @@ def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     for name, config in per_route_configs(r):
         out.typed_per_filter_config[name].CopyFrom(to_any(config))
     _apply_headers(out, r.request_headers, r.response_headers)
+    if r.compression and "accept-encoding" not in out.request_headers_to_remove:
+        # Envoy compresses: the backend must not as well (the compressor has read the header).
+        out.request_headers_to_remove.append("accept-encoding")
     return out

@@ -34,6 +34,7 @@ class BackendTrafficEffect:
     fault: ir.FaultInjection | None = None
     rate_limit: ir.RateLimit | None = None
     route_stat_name: str | None = None  # the template (telemetry.metrics.routeStatName), rendered per route
+    compression: tuple[ir.Compression, ...] = ()
 
 
 def _pool(c: btp.Connection) -> irc.ConnectionPool:
@@ -91,7 +92,8 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
         ir.FaultInjection(f.delay_ms, f.delay_percent, f.abort_status, f.abort_grpc_status, f.abort_percent)
         if f is not None else None,
         _rate_limit(policy.rate_limit, owner) if policy.rate_limit is not None else None,
-        policy.route_stat_name)
+        policy.route_stat_name,
+        tuple(ir.Compression(c.algorithm, c.settings, c.min_content_length, c.preferred) for c in policy.compression))
 
 
 def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
@@ -133,6 +135,8 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
                     b = dataclasses.replace(b, cluster=variant(ref, traffic).name)
                 backends.append(b)
             changes["backends"] = tuple(backends)
+        if effect.compression:
+            changes["compression"] = effect.compression
     if effect.fault is not None:
         changes["fault"] = effect.fault
     if effect.rate_limit is not None:

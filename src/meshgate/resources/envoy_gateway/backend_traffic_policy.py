@@ -3,7 +3,7 @@ it attaches to. Health checks (active HTTP, TCP and gRPC; passive, as outlier de
 panic threshold), circuit breakers, the load balancer and consistent hashing, TCP keepalive and
 timeouts, retries, fault injection, rate limits (local, or global through meshgate's rate limit
 service), the HTTP version and HTTP/2 settings of the connections to the backends
-(useClientProtocol, http2) and the name of a route's statistics (telemetry.metrics.routeStatName).
+(useClientProtocol, http2), response compression (gzip, brotli, zstd) and the name of a route's statistics (telemetry.metrics.routeStatName).
 
 The settings are plain values with nothing left to resolve; their types carry the field names of
 the IR types they become (gateway/policies/backend_traffic.py), with Envoy Gateway's defaults
@@ -25,7 +25,7 @@ from ..meta import Meta, Source
 from .common import PolicyTargets, check_fields, duration_ms, parse_targets, quantity_bytes
 
 KIND = "BackendTrafficPolicy"
-_UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "compression", "responseOverride", "dns",
+_UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "responseOverride", "dns", "bandwidthLimit",
                      "requestBuffer", "httpUpgrade", "routingType",
                      "connection", "responseCompression", "admissionControl", "adaptiveConcurrency")
 _UNITS_S = {"Second": 1, "Minute": 60, "Hour": 3600, "Day": 86400, "Month": 2_592_000, "Year": 31_536_000}
@@ -164,6 +164,59 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class Compression:
+    """compressor[] (or the deprecated compression[]): the algorithm, its library's settings as
+    Envoy's field names and values (enums by their Envoy names), minContentLength in bytes, and
+    whether it is preferred when the client's q-values tie (the first of `compressor`)."""
+
+    algorithm: str
+    settings: tuple[tuple[str, int | bool | str], ...] = ()
+    min_content_length: int | None = None
+    preferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    """One field of a compression library: Envoy's name, and its bounds (an integer), or its
+    names (an enum: Envoy Gateway's → Envoy's), or neither (a boolean). `level`: Envoy's gzip
+    level enum from an integer."""
+
+    envoy: str
+    bounds: tuple[int, int] | None = None
+    names: dict[str, str] | None = None
+    level: bool = False
+
+
+_COMPRESSION_FIELDS: dict[str, dict[str, _Setting]] = {
+    "Gzip": {
+        "compressionLevel": _Setting("compression_level", (1, 9), level=True),
+        "compressionStrategy": _Setting("compression_strategy", names={
+            "Default": "DEFAULT_STRATEGY", "Filtered": "FILTERED", "HuffmanOnly": "HUFFMAN_ONLY", "RLE": "RLE",
+            "Fixed": "FIXED"}),
+        "memoryLevel": _Setting("memory_level", (1, 9)),
+        "windowBits": _Setting("window_bits", (9, 15)),
+        "chunkSize": _Setting("chunk_size", (4096, 65536)),
+    },
+    "Brotli": {
+        "quality": _Setting("quality", (0, 11)),
+        "encoderMode": _Setting("encoder_mode", names={"Default": "DEFAULT", "Generic": "GENERIC", "Text": "TEXT",
+                                                       "Font": "FONT"}),
+        "windowBits": _Setting("window_bits", (10, 24)),
+        "inputBlockBits": _Setting("input_block_bits", (16, 24)),
+        "chunkSize": _Setting("chunk_size", (4096, 65536)),
+        "disableLiteralContextModeling": _Setting("disable_literal_context_modeling"),
+    },
+    "Zstd": {
+        "compressionLevel": _Setting("compression_level", (1, 22)),
+        "enableChecksum": _Setting("enable_checksum"),
+        "strategy": _Setting("strategy", names={n: n.upper() for n in (
+            "Default", "Fast", "DFast", "Greedy", "Lazy", "Lazy2", "BTLazy2", "BTOpt", "BTUltra", "BTUltra2")}),
+        "chunkSize": _Setting("chunk_size", (4096, 65536)),
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Http2:
     """http2: settings of the HTTP/2 connections to the backends (windows in bytes)."""
 
@@ -193,6 +246,7 @@ class BackendTrafficPolicy:
     route_stat_name: str | None = None  # the template, operators unrendered (None: no route statistics)
     use_client_protocol: bool = False  # useClientProtocol: the backend gets the client's HTTP version
     http2: Http2 | None = None
+    compression: tuple[Compression, ...] = ()
     kind = KIND
 
 
@@ -521,6 +575,50 @@ def _telemetry(tf: Fields) -> str | None:
     return mf.str("routeStatName", check=route_stat_name_problem) or None
 
 
+def _compression(spec: Fields) -> tuple[Compression, ...]:
+    """`compressor`, else the deprecated `compression` (the same items; only `compressor`'s order
+    says which algorithm Envoy prefers when the client's q-values tie)."""
+    listed = "compressor" if "compressor" in spec.data else "compression"
+    if listed == "compressor" and "compression" in spec.data:
+        spec.error("compression", "ignored: compressor is set (compression is its deprecated form)", severity="warning")
+    out: list[Compression] = []
+    for cf in spec.maps(listed, max_items=3):
+        check_fields(cf, ("type", "gzip", "brotli", "zstd", "minContentLength"))
+        algorithm = cf.str("type", required=True, enum=tuple(_COMPRESSION_FIELDS))
+        for other in ("gzip", "brotli", "zstd"):
+            if other in cf.data and other != (algorithm or "").lower():
+                cf.error(other, f"only allowed when type is {other.capitalize()}")
+        if algorithm is None:
+            continue
+        if any(c.algorithm == algorithm for c in out):
+            cf.error("type", f"{algorithm} is listed twice")
+            continue
+        settings: list[tuple[str, int | bool | str]] = []
+        lf = cf.map(algorithm.lower())
+        if lf is not None:
+            fields = _COMPRESSION_FIELDS[algorithm]
+            for unknown in (k for k in lf.data if k not in fields):
+                # Envoy Gateway's schema leaves these objects open: meshgate checks their keys.
+                lf.error(str(unknown), f"unknown field: {algorithm} settings are {', '.join(fields)}")
+            for key, setting in fields.items():
+                value: int | bool | str | None
+                if setting.bounds is not None:
+                    value = lf.int(key, min=setting.bounds[0], max=setting.bounds[1])
+                    if value is not None and setting.level:
+                        value = f"COMPRESSION_LEVEL_{value}"
+                elif setting.names is not None:
+                    name = lf.str(key, enum=tuple(setting.names))
+                    value = setting.names[name] if name is not None else None
+                else:
+                    value = lf.bool(key)
+                if value is not None:
+                    settings.append((setting.envoy, value))
+        out.append(Compression(algorithm, tuple(settings),
+                               quantity_bytes(cf, "minContentLength", minimum=30, maximum=2**32 - 1),
+                               preferred=listed == "compressor" and not out))
+    return tuple(out)
+
+
 def _http2(hf: Fields) -> Http2:
     check_fields(hf, ("initialStreamWindowSize", "initialConnectionWindowSize", "maxConcurrentStreams",
                       "onInvalidMessage"))
@@ -538,7 +636,7 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
         return BackendTrafficPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "healthCheck", "circuitBreaker",
                         "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit", "telemetry",
-                        "useClientProtocol", "http2"),
+                        "useClientProtocol", "http2", "compression", "compressor"),
                  _UNSUPPORTED_SPEC)
     targets = parse_targets(spec)
     active = outlier = None
@@ -594,7 +692,8 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
                                 rate_limit=_rate_limit(lim) if lim is not None else None,
                                 route_stat_name=_telemetry(tel) if tel is not None else None,
                                 use_client_protocol=bool(spec.bool("useClientProtocol", default=False)),
-                                http2=_http2(h2) if h2 is not None else None)
+                                http2=_http2(h2) if h2 is not None else None,
+                                compression=_compression(spec))
 
 
 def _merge_pool(a: Connection | None, b: Connection) -> Connection:
