@@ -250,6 +250,7 @@ class Route:
     # (None: Envoy keeps none for it). A BackendTrafficPolicy's telemetry.metrics.routeStatName.
     stat_name: str | None = None
     compression: tuple[Compression, ...] = ()  # response compression, by the client's preference
+    request_buffer_bytes: int | None = None  # buffer whole requests up to this size (413 beyond)
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,6 +210,16 @@ class Http2Settings:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsSettings:
+    """How a DNS-resolved cluster resolves its hosts (None: Envoy's or meshgate's default);
+    `lookup_family` is Envoy's name (V4_ONLY, V6_ONLY, V4_PREFERRED, AUTO, ALL)."""
+
+    refresh_ms: int | None = None
+    respect_ttl: bool | None = None
+    lookup_family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BackendTraffic:
     """What a policy attached to routes (Envoy Gateway's BackendTrafficPolicy) decides about the
     clusters those routes send to; each field set replaces the DestinationRule's, None keeps it.
@@ -227,6 +237,8 @@ class BackendTraffic:
     panic_threshold: int | None = None
     downstream_protocol: bool = False  # the client's HTTP version upstream (useClientProtocol)
     http2_settings: Http2Settings | None = None
+    dns: DnsSettings | None = None
+    proxy_protocol: str | None = None  # send the PROXY protocol header first: "V1" or "V2"
 
     @property
     def subset(self) -> str:
@@ -261,6 +273,8 @@ class ClusterPolicy:
     # Speak to the endpoints in the HTTP version the client spoke (over `http2` and `auto_http`).
     downstream_protocol: bool = False
     http2_settings: Http2Settings | None = None  # wherever the connections are HTTP/2
+    dns: DnsSettings | None = None  # a DNS-resolved cluster's resolution
+    proxy_protocol: str | None = None  # the PROXY protocol version sent to the endpoints first
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
@@ -287,6 +301,8 @@ class ClusterPolicy:
             traffic_policy=traffic.source,
             downstream_protocol=traffic.downstream_protocol or self.downstream_protocol,
             http2_settings=traffic.http2_settings or self.http2_settings,
+            dns=traffic.dns or self.dns,
+            proxy_protocol=traffic.proxy_protocol or self.proxy_protocol,
         )
 
     def without_backend_tls(self) -> ClusterPolicy:

@@ -13,7 +13,8 @@ for a second policy on the same rule. Edits under load: policies attached, edite
 (a variant cluster, the CORS filter, a Gateway-wide retry) while 100 requests a second flow, and
 not one fails. The backends' HTTP version: useClientProtocol takes an HTTP/2 client's request to
 an HTTP/2-only backend over HTTP/2, with the policy's http2 settings on Envoy's connection.
-Compression: gzip or brotli as the client accepts, the first compressor on a tie.
+Compression: gzip or brotli as the client accepts, the first compressor on a tie. Request
+buffering: 413 over the limit; the PROXY protocol header at a backend that needs it.
 """
 
 from __future__ import annotations
@@ -668,3 +669,112 @@ def test_responses_are_compressed_as_the_client_accepts(tmp_path: Path) -> None:
     run(_scenario(tmp_path, lambda base: {
         "squeeze.yaml": _route("squeezed", [("squeezed", "/squeezed"), ("raw", "/raw")]) + "---\n" +
         _policy("squeeze", "squeezed", COMPRESSOR, section="squeezed")}, body))
+
+
+# -- request buffering and the PROXY protocol to the backends ------------------------------------
+
+def _post(host: str, path: str, body: bytes) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(host, LISTEN_PORT, timeout=10)
+    try:
+        conn.request("POST", path, body=body, headers={"content-type": "application/octet-stream"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+class _ProxiedBackend:
+    """An HTTP/1.1 backend that expects the PROXY protocol (v1) header first on each connection
+    and answers 200 with that header line; a connection without one gets 400."""
+
+    def __init__(self, address: str) -> None:
+        self.sock = socket.create_server((address, 0))
+        self.port = self.sock.getsockname()[1]
+        self.headers: list[str] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client, client.makefile("rb") as reader:
+            first = reader.readline(256).decode("latin-1").rstrip("\r\n")
+            proxied = first.startswith("PROXY ")
+            if proxied:
+                self.headers.append(first)
+            for _ in range(100):  # the request's header lines (bounded)
+                line = reader.readline(8192)
+                if line in (b"\r\n", b"\n", b""):
+                    break
+            body = first.encode() if proxied else b"no PROXY header"
+            status = "200 OK" if proxied else "400 Bad Request"
+            client.sendall(f"HTTP/1.1 {status}\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+                           + body)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_request_buffer_limits_bodies_and_the_proxy_protocol_reaches_the_backend(tmp_path: Path) -> None:
+    """requestBuffer: a body over the rule's limit gets 413 from Envoy (the backend never sees it),
+    one under it reaches the backend; proxyProtocol V1: the backend reads Envoy's PROXY header (the
+    client's address as its source) before the request, where without the policy it gets none."""
+    proxied = _ProxiedBackend("127.0.0.1")
+
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        loop = asyncio.get_running_loop()
+
+        async def get(path: str) -> tuple[int, dict[str, str], bytes]:
+            return await loop.run_in_executor(None, _raw_get, gw, path, {})
+
+        async def post(path: str, size: int) -> tuple[int, bytes]:
+            return await loop.run_in_executor(None, _post, gw, path, b"x" * size)
+        deadline = loop.time() + 15
+        status, _, data = await get("/proxied")
+        while status != 200 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            status, _, data = await get("/proxied")
+        assert status == 200 and data.startswith(b"PROXY TCP4 127.0.0.1 "), (status, data)
+        assert proxied.headers and all(h.startswith("PROXY TCP4 127.0.0.1 ") for h in proxied.headers)
+        # The same backend through the rule without the policy: no header, refused.
+        assert (await get("/bare"))[2] == b"no PROXY header"
+
+        before = backend.requests_seen.count("/buffered")
+        assert (await post("/buffered", 8 * 1024))[0] == 413
+        assert backend.requests_seen.count("/buffered") == before  # refused by Envoy
+        status, data = await post("/buffered", 1024)
+        assert status == 200 and json.loads(data)["path"] == "/buffered"
+        # The rule without the policy streams any size through.
+        assert (await post("/unbuffered", 8 * 1024))[0] == 200
+        for name in ("buffered", "proxied"):
+            assert await policy_conditions(sc.runner, "e2e", name) == {"Accepted": ("True", "Accepted")}
+
+    def files(base: str) -> dict[str, str]:
+        return {"proxied.yaml": service_yaml("proxied", 80, proxied.port, [endpoint_yaml("127.0.0.1", pod="proxied-1",
+                                                                                       ready=True)]) + "---\n" +
+                """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: proxied, namespace: e2e}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - name: proxied
+    matches: [{path: {value: /proxied}}]
+    backendRefs: [{name: proxied, port: 80}]
+  - name: bare
+    matches: [{path: {value: /bare}}]
+    backendRefs: [{name: proxied, port: 80}]
+---
+""" + _policy("proxied", "proxied", "  proxyProtocol: {version: V1}\n", section="proxied"),
+                "buffered.yaml": _route("buffered", [("buffered", "/buffered"), ("unbuffered", "/unbuffered")])
+                + "---\n" + _policy("buffered", "buffered", "  requestBuffer: {limit: 4Ki}\n", section="buffered")}
+    try:
+        run(_scenario(tmp_path, files, body))
+    finally:
+        proxied.close()

@@ -16,15 +16,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
-from envoy.config.core.v3 import base_pb2, protocol_pb2
+from envoy.config.core.v3 import base_pb2, protocol_pb2, proxy_protocol_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
+from envoy.extensions.transport_sockets.proxy_protocol.v3 import upstream_proxy_protocol_pb2
+from envoy.extensions.transport_sockets.raw_buffer.v3 import raw_buffer_pb2
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2 as hpo
 from envoy.type.matcher.v3 import string_pb2
 
 from ..discovery.backend_tls import ConfigMapLookup, resolve_ca
 from ..ir import TLSSecret
-from ..ir_clusters import ClusterPolicy, ConnectionPool, Http2Settings, LoadBalancer, OutlierDetection, UpstreamTLS
+from ..ir_clusters import (
+    ClusterPolicy,
+    ConnectionPool,
+    DnsSettings,
+    Http2Settings,
+    LoadBalancer,
+    OutlierDetection,
+    UpstreamTLS,
+)
 from ..naming import client_secret_name
 from ..resources.core import Secret
 from .common import ADS, duration_ms, to_any
@@ -251,4 +261,30 @@ def cluster(
                                                   "use_downstream_protocol_config")):
             options.explicit_http_config.http_protocol_options.CopyFrom(protocol_pb2.Http1ProtocolOptions())
         out.typed_extension_protocol_options[_HTTP_OPTIONS_KEY].CopyFrom(to_any(options))
+    if policy is not None and policy.dns is not None and out.type in (cluster_pb2.Cluster.STRICT_DNS,
+                                                                       cluster_pb2.Cluster.LOGICAL_DNS):
+        _dns(out, policy.dns)
+    if policy is not None and policy.proxy_protocol is not None:
+        _proxy_protocol(out, policy.proxy_protocol)
     return out
+
+
+def _dns(c: cluster_pb2.Cluster, dns: DnsSettings) -> None:
+    if dns.refresh_ms is not None:
+        c.dns_refresh_rate.CopyFrom(duration_ms(dns.refresh_ms))
+    if dns.respect_ttl is not None:
+        c.respect_dns_ttl = dns.respect_ttl
+    if dns.lookup_family is not None:
+        c.dns_lookup_family = cluster_pb2.Cluster.DnsLookupFamily.Value(dns.lookup_family)
+
+
+def _proxy_protocol(c: cluster_pb2.Cluster, version: str) -> None:
+    """The PROXY protocol header first on every connection to the endpoints, then what the
+    cluster spoke before (its TLS, or plain bytes)."""
+    inner = c.transport_socket if c.HasField("transport_socket") else base_pb2.TransportSocket(
+        name="envoy.transport_sockets.raw_buffer", typed_config=to_any(raw_buffer_pb2.RawBuffer()))
+    wrapped = upstream_proxy_protocol_pb2.ProxyProtocolUpstreamTransport(
+        config=proxy_protocol_pb2.ProxyProtocolConfig(version=proxy_protocol_pb2.ProxyProtocolConfig.Version.Value(version)),
+        transport_socket=inner)
+    c.transport_socket.CopyFrom(base_pb2.TransportSocket(name="envoy.transport_sockets.upstream_proxy_protocol",
+                                                         typed_config=to_any(wrapped)))

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from envoy.extensions.filters.http.buffer.v3 import buffer_pb2
 from envoy.extensions.filters.http.cors.v3 import cors_pb2
 from envoy.extensions.filters.http.fault.v3 import fault_pb2
 from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2 as lrl
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
 from envoy.type.v3 import percent_pb2
+from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 
 from .. import ir
@@ -98,6 +100,9 @@ def _security(r: ir.Route, what: str) -> bool:
     return r.security is not None and getattr(r.security, what) is not None
 
 
+BUFFER_FILTER = "envoy.filters.http.buffer"
+
+
 def _compressor(algorithm: str) -> OptionalFilter:
     """Response compression with one algorithm (xds/compression.py)."""
     return OptionalFilter(LIBRARIES[algorithm][0], None, lambda r: compression_of(r, algorithm) is not None,
@@ -107,7 +112,7 @@ def _compressor(algorithm: str) -> OptionalFilter:
 
 # In the order they run (before the router), as Envoy Gateway orders them (httpfilters.go): faults,
 # CORS, external authorization, API keys, basic auth, JWT, (Istio's CUSTOM: shadow RBAC and ext_authz),
-# stateful sessions, RBAC, rate limits, compression.
+# stateful sessions, RBAC, rate limits, request buffering, compression.
 OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
         name="envoy.filters.http.fault", typed_config=to_any(fault_pb2.HTTPFault())),
@@ -142,6 +147,13 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter(RATE_LIMIT_FILTER, rate_limit_filter("meshgate", XDS_CLUSTER),
                    lambda r: r.rate_limit is not None and r.rate_limit.scope == "Global",
                    lambda r: global_rate_limit(r.rate_limit)),  # type: ignore[arg-type]
+    # The whole request before the router (a BackendTrafficPolicy's requestBuffer): 413 beyond the
+    # route's limit. The connection manager's entry is disabled; a route's config turns it on.
+    OptionalFilter(BUFFER_FILTER, hcm.HttpFilter(name=BUFFER_FILTER, disabled=True, typed_config=to_any(
+        buffer_pb2.Buffer(max_request_bytes=wrappers_pb2.UInt32Value(value=1)))),
+        lambda r: r.request_buffer_bytes is not None,
+        lambda r: buffer_pb2.BufferPerRoute(buffer=buffer_pb2.Buffer(
+            max_request_bytes=wrappers_pb2.UInt32Value(value=r.request_buffer_bytes)))),
     # Response compression last, next to the router: it compresses what the backend sent.
     *(_compressor(algorithm) for algorithm in LIBRARIES),
 )
@@ -166,7 +178,7 @@ def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
 
 def _plain(r: ir.Route) -> bool:
     return (r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
-            and not r.compression)
+            and not r.compression and r.request_buffer_bytes is None)
 
 
 def _wanting(routes: Sequence[ir.Route]) -> tuple[tuple[str, tuple[ir.Route, ...]], ...]:

@@ -35,6 +35,7 @@ class BackendTrafficEffect:
     rate_limit: ir.RateLimit | None = None
     route_stat_name: str | None = None  # the template (telemetry.metrics.routeStatName), rendered per route
     compression: tuple[ir.Compression, ...] = ()
+    request_buffer_bytes: int | None = None
 
 
 def _pool(c: btp.Connection) -> irc.ConnectionPool:
@@ -62,8 +63,8 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
     on = policy.hash_on
     cluster = None
     h2 = policy.http2
-    if any(v is not None for v in (hc, od, lb, policy.connection, policy.panic_threshold, h2)) \
-            or policy.use_client_protocol:
+    if any(v is not None for v in (hc, od, lb, policy.connection, policy.panic_threshold, h2, policy.dns,
+                                   policy.proxy_protocol)) or policy.use_client_protocol:
         cluster = irc.BackendTraffic(
             owner,
             health_check=irc.ActiveHealthCheck(
@@ -81,7 +82,10 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
             panic_threshold=policy.panic_threshold,
             downstream_protocol=policy.use_client_protocol,
             http2_settings=irc.Http2Settings(h2.stream_window, h2.connection_window, h2.max_streams,
-                                             h2.terminate_stream) if h2 is not None else None)
+                                             h2.terminate_stream) if h2 is not None else None,
+            dns=irc.DnsSettings(policy.dns.refresh_ms, policy.dns.respect_ttl, policy.dns.lookup_family)
+            if policy.dns is not None else None,
+            proxy_protocol=policy.proxy_protocol)
     r = policy.retry
     f = policy.fault
     return BackendTrafficEffect(
@@ -93,7 +97,8 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
         if f is not None else None,
         _rate_limit(policy.rate_limit, owner) if policy.rate_limit is not None else None,
         policy.route_stat_name,
-        tuple(ir.Compression(c.algorithm, c.settings, c.min_content_length, c.preferred) for c in policy.compression))
+        tuple(ir.Compression(c.algorithm, c.settings, c.min_content_length, c.preferred) for c in policy.compression),
+        policy.request_buffer_bytes)
 
 
 def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
@@ -137,6 +142,8 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
             changes["backends"] = tuple(backends)
         if effect.compression:
             changes["compression"] = effect.compression
+        if effect.request_buffer_bytes is not None:
+            changes["request_buffer_bytes"] = effect.request_buffer_bytes
     if effect.fault is not None:
         changes["fault"] = effect.fault
     if effect.rate_limit is not None:

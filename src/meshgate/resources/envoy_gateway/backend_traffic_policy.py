@@ -3,7 +3,8 @@ it attaches to. Health checks (active HTTP, TCP and gRPC; passive, as outlier de
 panic threshold), circuit breakers, the load balancer and consistent hashing, TCP keepalive and
 timeouts, retries, fault injection, rate limits (local, or global through meshgate's rate limit
 service), the HTTP version and HTTP/2 settings of the connections to the backends
-(useClientProtocol, http2), response compression (gzip, brotli, zstd) and the name of a route's statistics (telemetry.metrics.routeStatName).
+(useClientProtocol, http2), the PROXY protocol to them and their DNS resolution (proxyProtocol,
+dns), request buffering (requestBuffer), response compression (gzip, brotli, zstd) and the name of a route's statistics (telemetry.metrics.routeStatName).
 
 The settings are plain values with nothing left to resolve; their types carry the field names of
 the IR types they become (gateway/policies/backend_traffic.py), with Envoy Gateway's defaults
@@ -25,8 +26,7 @@ from ..meta import Meta, Source
 from .common import PolicyTargets, check_fields, duration_ms, parse_targets, quantity_bytes
 
 KIND = "BackendTrafficPolicy"
-_UNSUPPORTED_SPEC = ("mergeType", "proxyProtocol", "responseOverride", "dns", "bandwidthLimit",
-                     "requestBuffer", "httpUpgrade", "routingType",
+_UNSUPPORTED_SPEC = ("mergeType", "responseOverride", "bandwidthLimit", "httpUpgrade", "routingType",
                      "connection", "responseCompression", "admissionControl", "adaptiveConcurrency")
 _UNITS_S = {"Second": 1, "Minute": 60, "Hour": 3600, "Day": 86400, "Month": 2_592_000, "Year": 31_536_000}
 # The operators telemetry.metrics.routeStatName may hold (Envoy Gateway's routeStatSupportedOperators).
@@ -217,6 +217,19 @@ _COMPRESSION_FIELDS: dict[str, dict[str, _Setting]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Dns:
+    """dns: how DNS-resolved backends are resolved (Envoy's lookup family names)."""
+
+    refresh_ms: int | None = None
+    respect_ttl: bool | None = None
+    lookup_family: str | None = None
+
+
+_LOOKUP_FAMILIES = {"IPv4": "V4_ONLY", "IPv6": "V6_ONLY", "IPv4Preferred": "V4_PREFERRED",
+                    "IPv6Preferred": "AUTO", "IPv4AndIPv6": "ALL"}
+
+
+@dataclass(frozen=True, slots=True)
 class Http2:
     """http2: settings of the HTTP/2 connections to the backends (windows in bytes)."""
 
@@ -247,6 +260,9 @@ class BackendTrafficPolicy:
     use_client_protocol: bool = False  # useClientProtocol: the backend gets the client's HTTP version
     http2: Http2 | None = None
     compression: tuple[Compression, ...] = ()
+    dns: Dns | None = None
+    proxy_protocol: str | None = None  # proxyProtocol.version: V1 or V2
+    request_buffer_bytes: int | None = None  # requestBuffer.limit
     kind = KIND
 
 
@@ -619,6 +635,13 @@ def _compression(spec: Fields) -> tuple[Compression, ...]:
     return tuple(out)
 
 
+def _dns(df: Fields) -> Dns:
+    check_fields(df, ("dnsRefreshRate", "respectDnsTtl", "lookupFamily"))
+    family = df.str("lookupFamily", enum=tuple(_LOOKUP_FAMILIES))
+    return Dns(duration_ms(df, "dnsRefreshRate", minimum_ms=1), df.bool("respectDnsTtl"),
+               _LOOKUP_FAMILIES[family] if family is not None else None)
+
+
 def _http2(hf: Fields) -> Http2:
     check_fields(hf, ("initialStreamWindowSize", "initialConnectionWindowSize", "maxConcurrentStreams",
                       "onInvalidMessage"))
@@ -636,7 +659,8 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
         return BackendTrafficPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "healthCheck", "circuitBreaker",
                         "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit", "telemetry",
-                        "useClientProtocol", "http2", "compression", "compressor"),
+                        "useClientProtocol", "http2", "compression", "compressor", "dns", "proxyProtocol",
+                        "requestBuffer"),
                  _UNSUPPORTED_SPEC)
     targets = parse_targets(spec)
     active = outlier = None
@@ -685,6 +709,15 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
     lim = spec.map("rateLimit")
     tel = spec.map("telemetry")
     h2 = spec.map("http2")
+    dns = spec.map("dns")
+    pp = spec.map("proxyProtocol")
+    if pp is not None:
+        check_fields(pp, ("version",))
+    rb = spec.map("requestBuffer")
+    if rb is not None:
+        check_fields(rb, ("limit",))
+        if "limit" not in rb.data:
+            rb.error("limit", "required: the largest request body to buffer")
     return BackendTrafficPolicy(meta, source, targets, active, outlier, panic, lb, key, pool,
                                 retry=_retry(rf) if rf is not None else None,
                                 request_timeout_ms=request_ms,
@@ -693,7 +726,12 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
                                 route_stat_name=_telemetry(tel) if tel is not None else None,
                                 use_client_protocol=bool(spec.bool("useClientProtocol", default=False)),
                                 http2=_http2(h2) if h2 is not None else None,
-                                compression=_compression(spec))
+                                compression=_compression(spec),
+                                dns=_dns(dns) if dns is not None else None,
+                                proxy_protocol=pp.str("version", required=True, enum=("V1", "V2")) if pp is not None
+                                else None,
+                                request_buffer_bytes=quantity_bytes(rb, "limit", minimum=1, maximum=2**32 - 1)
+                                if rb is not None else None)
 
 
 def _merge_pool(a: Connection | None, b: Connection) -> Connection:
