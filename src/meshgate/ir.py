@@ -224,6 +224,31 @@ class Compression:
 
 
 @dataclass(frozen=True, slots=True)
+class OverrideRedirect:
+    """A redirect that replaces a response (None fields: the request's own)."""
+
+    status: int = 302
+    scheme: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseOverride:
+    """Responses whose status is in one of `codes` (inclusive ranges) are replaced: by a local
+    response (`status`, None keeping the original's; Content-Type; body; headers added as
+    (name, value, overwrite)), or by `redirect`."""
+
+    codes: tuple[tuple[int, int], ...]
+    status: int | None = None
+    content_type: str | None = None
+    body: str | None = None
+    headers: tuple[tuple[str, str, bool], ...] = ()
+    redirect: OverrideRedirect | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One Envoy route: a match, and exactly one of backends, redirect or direct_status."""
 
@@ -251,6 +276,7 @@ class Route:
     stat_name: str | None = None
     compression: tuple[Compression, ...] = ()  # response compression, by the client's preference
     request_buffer_bytes: int | None = None  # buffer whole requests up to this size (413 beyond)
+    response_overrides: tuple[ResponseOverride, ...] = ()  # the first whose codes match replaces a response
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ for a second policy on the same rule. Edits under load: policies attached, edite
 not one fails. The backends' HTTP version: useClientProtocol takes an HTTP/2 client's request to
 an HTTP/2-only backend over HTTP/2, with the policy's http2 settings on Envoy's connection.
 Compression: gzip or brotli as the client accepts, the first compressor on a tie. Request
-buffering: 413 over the limit; the PROXY protocol header at a backend that needs it.
+buffering: 413 over the limit; the PROXY protocol header at a backend that needs it. Response
+overrides: a 404 replaced by the policy's 410, a 5xx by another path's answer.
 """
 
 from __future__ import annotations
@@ -778,3 +779,59 @@ spec:
         run(_scenario(tmp_path, files, body))
     finally:
         proxied.close()
+
+
+# -- responses replaced by status ------------------------------------------------------------------
+
+OVERRIDES = """  responseOverride:
+  - match: {statusCodes: [{type: Value, value: 404}]}
+    response:
+      statusCode: 410
+      contentType: text/plain
+      body: {type: Inline, inline: "gone for 100%"}
+      header: {add: [{name: x-overridden, value: "yes"}]}
+  - match: {statusCodes: [{type: Range, range: {start: 500, end: 503}}]}
+    redirect: {path: {type: ReplaceFullPath, replaceFullPath: /sorry}, statusCode: 302}
+"""
+
+
+def test_response_override_replaces_responses_by_status(tmp_path: Path) -> None:
+    """responseOverride on one rule: the backend's 404 becomes the policy's 410 with its body
+    (literal, % and all) and headers, a 502 in the 500-503 range the answer for /sorry (Envoy
+    redirects internally), a 200 or a 418 pass unchanged; the same backend through a route
+    without the policy keeps its 404."""
+    async def body(sc: Scenario, backend: EchoServer) -> None:
+        gw = f"{sc.base}.1"
+        loop = asyncio.get_running_loop()
+
+        async def get(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+            return await loop.run_in_executor(None, _raw_get, gw, path, {"host": host} if host else {})
+        deadline = loop.time() + 15
+        status, headers, data = await get("/status/404")
+        while status != 410 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            status, headers, data = await get("/status/404")
+        assert (status, data) == (410, b"gone for 100%"), (status, data)
+        assert headers.get("content-type") == "text/plain" and headers.get("x-overridden") == "yes", headers
+        # Envoy follows the redirect itself (the custom_response redirect policy redirects
+        # internally): the client gets the new location's answer.
+        status, headers, data = await get("/status/502")
+        assert status == 200 and json.loads(data)["path"] == "/sorry", (status, data[:200])
+        assert (await get("/status/418"))[0] == 418
+        assert (await get("/status/200"))[:3:2] == (200, b"")
+        assert (await get("/status/404", "plain.example"))[0] == 404
+        assert await policy_conditions(sc.runner, "e2e", "overrides") == {"Accepted": ("True", "Accepted")}
+
+    plain = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: plain-status, namespace: e2e}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [plain.example]
+  rules:
+  - matches: [{path: {value: /status/}}]
+    backendRefs: [{name: svc, port: 80}]
+"""
+    run(_scenario(tmp_path, lambda base: {
+        "overrides.yaml": _route("overridden", [("statuses", "/status/")]) + "---\n" + plain + "---\n" +
+        _policy("overrides", "overridden", OVERRIDES, section="statuses")}, body))

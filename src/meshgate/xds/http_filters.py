@@ -27,6 +27,7 @@ from ..ratelimit.filter import FILTER_NAME as RATE_LIMIT_FILTER
 from ..ratelimit.filter import rate_limit_filter
 from .common import duration_ms, to_any
 from .compression import LIBRARIES, compression_of, compressor_entries, compressor_per_route
+from .custom_responses import CUSTOM_RESPONSE_ENTRY, CUSTOM_RESPONSE_FILTER, custom_response
 from .rate_limits import LOCAL_RATE_LIMIT_FILTER, global_rate_limit, local_rate_limit
 from .route_filters import cors_policy, stateful_session
 from .security.api_key import API_KEY_FILTER, api_key_entries, api_key_per_route
@@ -112,7 +113,7 @@ def _compressor(algorithm: str) -> OptionalFilter:
 
 # In the order they run (before the router), as Envoy Gateway orders them (httpfilters.go): faults,
 # CORS, external authorization, API keys, basic auth, JWT, (Istio's CUSTOM: shadow RBAC and ext_authz),
-# stateful sessions, RBAC, rate limits, request buffering, compression.
+# stateful sessions, RBAC, rate limits, request buffering, custom responses, compression.
 OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
         name="envoy.filters.http.fault", typed_config=to_any(fault_pb2.HTTPFault())),
@@ -154,6 +155,9 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
         lambda r: r.request_buffer_bytes is not None,
         lambda r: buffer_pb2.BufferPerRoute(buffer=buffer_pb2.Buffer(
             max_request_bytes=wrappers_pb2.UInt32Value(value=r.request_buffer_bytes)))),
+    # Responses replaced by status (a BackendTrafficPolicy's responseOverride), each route its rules.
+    OptionalFilter(CUSTOM_RESPONSE_FILTER, CUSTOM_RESPONSE_ENTRY, lambda r: bool(r.response_overrides),
+                   lambda r: custom_response(r.response_overrides)),
     # Response compression last, next to the router: it compresses what the backend sent.
     *(_compressor(algorithm) for algorithm in LIBRARIES),
 )
@@ -178,7 +182,7 @@ def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
 
 def _plain(r: ir.Route) -> bool:
     return (r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
-            and not r.compression and r.request_buffer_bytes is None)
+            and not r.compression and r.request_buffer_bytes is None and not r.response_overrides)
 
 
 def _wanting(routes: Sequence[ir.Route]) -> tuple[tuple[str, tuple[ir.Route, ...]], ...]:

@@ -36,6 +36,7 @@ class BackendTrafficEffect:
     route_stat_name: str | None = None  # the template (telemetry.metrics.routeStatName), rendered per route
     compression: tuple[ir.Compression, ...] = ()
     request_buffer_bytes: int | None = None
+    response_overrides: tuple[ir.ResponseOverride, ...] = ()
 
 
 def _pool(c: btp.Connection) -> irc.ConnectionPool:
@@ -52,6 +53,14 @@ def _rate_limit(rl: btp.RateLimit, owner: ir.SourceRef) -> ir.RateLimit:
         ir.RateLimitRule(r.requests, r.unit_s, tuple(ir.HeaderSelector(h.name, h.kind, h.value, h.invert)
                                                      for h in r.headers), r.source_cidr, r.source_distinct)
         for r in rl.rules), owner)
+
+
+def _override(o: btp.ResponseOverride) -> ir.ResponseOverride:
+    r, d = o.response, o.redirect
+    return ir.ResponseOverride(
+        o.codes, r.status if r else None, r.content_type if r else None, r.body if r else None,
+        r.headers if r else (),
+        ir.OverrideRedirect(d.status, d.scheme, d.hostname, d.port, d.path) if d is not None else None)
 
 
 def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEffect:
@@ -98,7 +107,8 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
         _rate_limit(policy.rate_limit, owner) if policy.rate_limit is not None else None,
         policy.route_stat_name,
         tuple(ir.Compression(c.algorithm, c.settings, c.min_content_length, c.preferred) for c in policy.compression),
-        policy.request_buffer_bytes)
+        policy.request_buffer_bytes,
+        tuple(_override(o) for o in policy.response_overrides))
 
 
 def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
@@ -146,6 +156,8 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
             changes["request_buffer_bytes"] = effect.request_buffer_bytes
     if effect.fault is not None:
         changes["fault"] = effect.fault
+    if effect.response_overrides:
+        changes["response_overrides"] = effect.response_overrides
     if effect.rate_limit is not None:
         rl = effect.rate_limit
         if rl.scope == "Global":

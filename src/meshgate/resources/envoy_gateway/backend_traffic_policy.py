@@ -4,7 +4,8 @@ panic threshold), circuit breakers, the load balancer and consistent hashing, TC
 timeouts, retries, fault injection, rate limits (local, or global through meshgate's rate limit
 service), the HTTP version and HTTP/2 settings of the connections to the backends
 (useClientProtocol, http2), the PROXY protocol to them and their DNS resolution (proxyProtocol,
-dns), request buffering (requestBuffer), response compression (gzip, brotli, zstd) and the name of a route's statistics (telemetry.metrics.routeStatName).
+dns), request buffering (requestBuffer), responses replaced by status (responseOverride), response
+compression (gzip, brotli, zstd) and the name of a route's statistics (telemetry.metrics.routeStatName).
 
 The settings are plain values with nothing left to resolve; their types carry the field names of
 the IR types they become (gateway/policies/backend_traffic.py), with Envoy Gateway's defaults
@@ -26,7 +27,7 @@ from ..meta import Meta, Source
 from .common import PolicyTargets, check_fields, duration_ms, parse_targets, quantity_bytes
 
 KIND = "BackendTrafficPolicy"
-_UNSUPPORTED_SPEC = ("mergeType", "responseOverride", "bandwidthLimit", "httpUpgrade", "routingType",
+_UNSUPPORTED_SPEC = ("mergeType", "bandwidthLimit", "httpUpgrade", "routingType",
                      "connection", "responseCompression", "admissionControl", "adaptiveConcurrency")
 _UNITS_S = {"Second": 1, "Minute": 60, "Hour": 3600, "Day": 86400, "Month": 2_592_000, "Year": 31_536_000}
 # The operators telemetry.metrics.routeStatName may hold (Envoy Gateway's routeStatSupportedOperators).
@@ -217,6 +218,38 @@ _COMPRESSION_FIELDS: dict[str, dict[str, _Setting]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class OverrideResponse:
+    """responseOverride[].response: the status (None: the original's), Content-Type, body and
+    headers added ((name, value, overwrite))."""
+
+    status: int | None = None
+    content_type: str | None = None
+    body: str | None = None
+    headers: tuple[tuple[str, str, bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRedirect:
+    """responseOverride[].redirect (None: the request's own)."""
+
+    status: int = 302
+    scheme: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseOverride:
+    """One responseOverride rule: the status code ranges it matches (a value is a range of one),
+    and the response or redirect that replaces the matched response."""
+
+    codes: tuple[tuple[int, int], ...]
+    response: OverrideResponse | None = None
+    redirect: OverrideRedirect | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Dns:
     """dns: how DNS-resolved backends are resolved (Envoy's lookup family names)."""
 
@@ -263,6 +296,7 @@ class BackendTrafficPolicy:
     dns: Dns | None = None
     proxy_protocol: str | None = None  # proxyProtocol.version: V1 or V2
     request_buffer_bytes: int | None = None  # requestBuffer.limit
+    response_overrides: tuple[ResponseOverride, ...] = ()
     kind = KIND
 
 
@@ -635,6 +669,89 @@ def _compression(spec: Fields) -> tuple[Compression, ...]:
     return tuple(out)
 
 
+def _status_codes(mf: Fields) -> tuple[tuple[int, int], ...]:
+    codes: list[tuple[int, int]] = []
+    for sf in mf.maps("statusCodes", required=True, min_items=1):
+        check_fields(sf, ("type", "value", "range"))
+        kind = sf.str("type", required=True, enum=("Value", "Range"))
+        if kind == "Value":
+            value = sf.int("value", required=True, min=100, max=599)
+            if value is not None:
+                codes.append((value, value))
+        elif kind == "Range":
+            rf = sf.map("range", required=True)
+            if rf is not None:
+                check_fields(rf, ("start", "end"))
+                start = rf.int("start", required=True, min=100, max=599)
+                end = rf.int("end", required=True, min=100, max=599)
+                if start is not None and end is not None:
+                    if start > end:
+                        rf.error("end", f"must not be less than start ({start}), got {end}")
+                    else:
+                        codes.append((start, end))
+    return tuple(codes)
+
+
+def _override_response(rf: Fields) -> OverrideResponse | None:
+    check_fields(rf, ("statusCode", "contentType", "body", "header"))
+    body = None
+    bf = rf.map("body")
+    if bf is not None:
+        check_fields(bf, ("type", "inline", "valueRef"))
+        kind = bf.str("type", required=True, enum=("Inline", "ValueRef"))
+        if kind == "ValueRef":
+            bf.error("type", "not supported by meshgate: ValueRef (a body from a ConfigMap); use Inline: "
+                     "the rule is ignored", severity="warning")
+            return None
+        body = bf.str("inline", required=True)
+    headers: list[tuple[str, str, bool]] = []
+    hf = rf.map("header")
+    if hf is not None:
+        check_fields(hf, ("add", "set"), ("remove",))
+        for key, overwrite in (("add", False), ("set", True)):
+            for af in hf.maps(key):
+                check_fields(af, ("name", "value"))
+                name, value = af.str("name", required=True, min_len=1), af.str("value", required=True)
+                if name is not None and value is not None:
+                    headers.append((name, value, overwrite))
+    return OverrideResponse(rf.int("statusCode", min=100, max=599), rf.str("contentType") or None, body,
+                            tuple(headers))
+
+
+def _override_redirect(rf: Fields) -> OverrideRedirect:
+    check_fields(rf, ("statusCode", "scheme", "hostname", "port", "path"))
+    path = None
+    pf = rf.map("path")
+    if pf is not None:
+        check_fields(pf, ("type", "replaceFullPath", "replacePrefixMatch"))
+        if pf.str("type", required=True, enum=("ReplaceFullPath", "ReplacePrefixMatch")) == "ReplaceFullPath":
+            path = pf.str("replaceFullPath", required=True)
+        else:
+            pf.error("type", "not supported by meshgate: ReplacePrefixMatch (the path is kept)", severity="warning")
+    status = rf.int("statusCode", min=301, max=302)
+    return OverrideRedirect(status or 302, rf.str("scheme", enum=("http", "https")), rf.str("hostname", min_len=1),
+                            rf.int("port", min=1, max=65535), path)
+
+
+def _response_overrides(spec: Fields) -> tuple[ResponseOverride, ...]:
+    out: list[ResponseOverride] = []
+    for of in spec.maps("responseOverride"):
+        check_fields(of, ("match", "response", "redirect"))
+        mf = of.map("match", required=True)
+        if mf is None:
+            continue
+        check_fields(mf, ("statusCodes",), ("responseHeaders",))
+        codes = _status_codes(mf)
+        rf, df = of.map("response"), of.map("redirect")
+        if (rf is None) == (df is None):
+            of.error(None, "exactly one of response and redirect is required")
+            continue
+        response = _override_response(rf) if rf is not None else None
+        if codes and (response is not None or df is not None):
+            out.append(ResponseOverride(codes, response, _override_redirect(df) if df is not None else None))
+    return tuple(out)
+
+
 def _dns(df: Fields) -> Dns:
     check_fields(df, ("dnsRefreshRate", "respectDnsTtl", "lookupFamily"))
     family = df.str("lookupFamily", enum=tuple(_LOOKUP_FAMILIES))
@@ -660,7 +777,7 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "healthCheck", "circuitBreaker",
                         "loadBalancer", "retry", "timeout", "tcpKeepalive", "faultInjection", "rateLimit", "telemetry",
                         "useClientProtocol", "http2", "compression", "compressor", "dns", "proxyProtocol",
-                        "requestBuffer"),
+                        "requestBuffer", "responseOverride"),
                  _UNSUPPORTED_SPEC)
     targets = parse_targets(spec)
     active = outlier = None
@@ -731,7 +848,8 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
                                 proxy_protocol=pp.str("version", required=True, enum=("V1", "V2")) if pp is not None
                                 else None,
                                 request_buffer_bytes=quantity_bytes(rb, "limit", minimum=1, maximum=2**32 - 1)
-                                if rb is not None else None)
+                                if rb is not None else None,
+                                response_overrides=_response_overrides(spec))
 
 
 def _merge_pool(a: Connection | None, b: Connection) -> Connection:
