@@ -224,6 +224,15 @@ class Compression:
 
 
 @dataclass(frozen=True, slots=True)
+class Csrf:
+    """Refuse (403) a state-changing request whose Origin is neither the request's own host nor
+    one of `origins` (host[:port]); with `shadow_percent`, only count that share of them."""
+
+    origins: tuple[str, ...] = ()
+    shadow_percent: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OverrideRedirect:
     """A redirect that replaces a response (None fields: the request's own)."""
 
@@ -267,6 +276,7 @@ class Route:
     retry: Retry | None = None
     session: StatefulSession | None = None
     cors: Cors | None = None
+    csrf: Csrf | None = None
     rate_limit: RateLimit | None = None
     fault: FaultInjection | None = None
     security: Security | None = None  # authentication and authorization (ir_security.py)

@@ -3,8 +3,8 @@
 Authorization by client address (the client binds a loopback source address of its choosing),
 basic auth from an htpasswd Secret, API keys, CORS, a policy whose Secret is missing (its route
 fails closed: 500), JWTs signed in the test (RS256 with `cryptography`) against an inline JWKS
-and a remote one served on loopback, with a claim rule on top, and an external authorization
-service written here that decides by a request header.
+and a remote one served on loopback, with a claim rule on top, an external authorization
+service written here that decides by a request header, and CSRF refusing a cross-site POST.
 """
 
 from __future__ import annotations
@@ -448,4 +448,37 @@ def test_external_authorization_over_grpc(tmp_path: Path) -> None:
         finally:
             await sc.stop()
             server.stop(None)
+    run(body())
+
+
+def test_csrf_refuses_cross_site_state_changes(tmp_path: Path) -> None:
+    """csrf on one rule: a POST whose Origin is another site gets 403, one from the request's own
+    host or from an additional origin passes, a GET passes whatever its Origin; the rule without
+    the policy lets the cross-site POST through."""
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        backend = f"{sc.base}.21"
+        sc.write({"secure-svc.yaml": service_yaml("secure", 80, SECURE_PORT, [endpoint_yaml(backend, pod="secure-21",
+                                                                                              ready=True)]),
+                  "secure-routes.yaml": _secure_route(["guarded", "open"]),
+                  "policies.yaml": _policy("csrf", "guarded",
+                                           '  csrf: {additionalOrigins: ["https://partner.example.com"]}\n')})
+        sc.start_echo(backend, SECURE_PORT, "secure-21")
+        own = f"http://{sc.base}.1:{LISTEN_PORT}"
+        try:
+            await sc.start()
+            evil = {"origin": "https://evil.example.com"}
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 15
+            refused = await ask(sc, "/guarded", evil, method="POST")
+            while refused.status != 403 and loop.time() < deadline:  # until the policy is served
+                await asyncio.sleep(0.05)
+                refused = await ask(sc, "/guarded", evil, method="POST")
+            assert refused.status == 403, refused.status
+            assert (await ask(sc, "/guarded", {"origin": own}, method="POST")).status == 200
+            assert (await ask(sc, "/guarded", {"origin": "https://partner.example.com"}, method="POST")).status == 200
+            assert (await ask(sc, "/guarded", evil)).status == 200  # GET: not a state change
+            assert (await ask(sc, "/open", evil, method="POST")).status == 200
+        finally:
+            await sc.stop()
     run(body())

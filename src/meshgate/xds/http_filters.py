@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from envoy.extensions.filters.http.buffer.v3 import buffer_pb2
 from envoy.extensions.filters.http.cors.v3 import cors_pb2
+from envoy.extensions.filters.http.csrf.v3 import csrf_pb2
 from envoy.extensions.filters.http.fault.v3 import fault_pb2
 from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2 as lrl
 from envoy.extensions.filters.http.stateful_session.v3 import stateful_session_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+from envoy.type.matcher.v3 import string_pb2
 from envoy.type.v3 import percent_pb2
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
@@ -102,6 +104,16 @@ def _security(r: ir.Route, what: str) -> bool:
 
 
 BUFFER_FILTER = "envoy.filters.http.buffer"
+CSRF_FILTER = "envoy.filters.http.csrf"
+
+
+def csrf_policy(c: ir.Csrf) -> csrf_pb2.CsrfPolicy:
+    """A route's CSRF policy: enforced, or (shadow) counted on a share of requests only."""
+    out = csrf_pb2.CsrfPolicy(additional_origins=[string_pb2.StringMatcher(exact=o) for o in c.origins])
+    out.filter_enabled.default_value.CopyFrom(_percent(0.0 if c.shadow_percent is not None else 100.0))
+    if c.shadow_percent is not None:
+        out.shadow_enabled.default_value.CopyFrom(_percent(c.shadow_percent))
+    return out
 
 
 def _compressor(algorithm: str) -> OptionalFilter:
@@ -112,7 +124,7 @@ def _compressor(algorithm: str) -> OptionalFilter:
 
 
 # In the order they run (before the router), as Envoy Gateway orders them (httpfilters.go): faults,
-# CORS, external authorization, API keys, basic auth, JWT, (Istio's CUSTOM: shadow RBAC and ext_authz),
+# CORS, CSRF, external authorization, API keys, basic auth, JWT, (Istio's CUSTOM: shadow RBAC and ext_authz),
 # stateful sessions, RBAC, rate limits, request buffering, custom responses, compression.
 OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.fault", hcm.HttpFilter(
@@ -121,6 +133,10 @@ OPTIONAL_FILTERS: tuple[OptionalFilter, ...] = (
     OptionalFilter("envoy.filters.http.cors", hcm.HttpFilter(
         name="envoy.filters.http.cors", typed_config=to_any(cors_pb2.Cors())),
         lambda r: r.cors is not None, lambda r: cors_policy(r.cors)),  # type: ignore[arg-type]
+    # After CORS (its preflights are answered before): refuse cross-site state changes.
+    OptionalFilter(CSRF_FILTER, hcm.HttpFilter(name=CSRF_FILTER, disabled=True, typed_config=to_any(
+        csrf_policy(ir.Csrf()))), lambda r: r.csrf is not None,
+        lambda r: csrf_policy(r.csrf)),  # type: ignore[arg-type]
     OptionalFilter(EXT_AUTHZ_FILTER, None, lambda r: _security(r, "ext_auth"), None,
                    entries=ext_authz_entries, named=ext_authz_per_route),
     OptionalFilter(API_KEY_FILTER, None, lambda r: _security(r, "api_key"), api_key_per_route,  # type: ignore[arg-type]
@@ -181,7 +197,7 @@ def http_filters_needed(cfg: ir.RouteConfig) -> frozenset[str]:
 
 
 def _plain(r: ir.Route) -> bool:
-    return (r.cors is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
+    return (r.cors is None and r.csrf is None and r.session is None and r.fault is None and r.rate_limit is None and r.security is None
             and not r.compression and r.request_buffer_bytes is None and not r.response_overrides)
 
 

@@ -37,6 +37,7 @@ class SecurityEffect:
     security: sec.Security | None = None
     clusters: tuple[ir.ClusterRef, ...] = ()
     invalid: str | None = None
+    csrf: ir.Csrf | None = None
 
 
 class _Unresolved(Exception):
@@ -160,6 +161,7 @@ def security_effect(policy: sp.SecurityPolicy, store: Store, discovery: Discover
     owner = ir.SourceRef(sp.KIND, API_VERSION, policy.meta.namespace, policy.meta.name)
     resolve = _Resolver(policy, store, discovery)
     cors = _cors(policy.cors) if policy.cors is not None else None
+    csrf = ir.Csrf(policy.csrf.origins, policy.csrf.shadow_percent) if policy.csrf is not None else None
     clusters: tuple[ir.ClusterRef, ...] = ()
     try:
         basic = None
@@ -178,13 +180,13 @@ def security_effect(policy: sp.SecurityPolicy, store: Store, discovery: Discover
                               f"{ref.host}:{ref.port}", e.path, e.headers_to_ext_auth, e.headers_to_backend,
                               e.fail_open, e.timeout_ms)
     except _Unresolved as why:
-        return SecurityEffect(cors, invalid=str(why))
+        return SecurityEffect(cors, invalid=str(why), csrf=csrf)
     authorization = (_authorization(policy, policy.authorization, owner)
                      if policy.authorization is not None else None)
     security = None
     if any(x is not None for x in (basic, api_key, jwt, ext, authorization)):
         security = sec.Security(ext, api_key, basic, jwt, authorization)
-    return SecurityEffect(cors, security, clusters)
+    return SecurityEffect(cors, security, clusters, csrf=csrf)
 
 
 def apply_security(route: ir.Route, effect: SecurityEffect, refs: Mapping[str, ir.ClusterRef],
@@ -199,4 +201,6 @@ def apply_security(route: ir.Route, effect: SecurityEffect, refs: Mapping[str, i
         changes["cors"] = effect.cors
     if effect.security is not None:
         changes["security"] = effect.security
+    if effect.csrf is not None:
+        changes["csrf"] = effect.csrf
     return dataclasses.replace(route, **changes) if changes else route

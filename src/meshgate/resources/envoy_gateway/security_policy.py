@@ -21,7 +21,7 @@ from ..meta import Meta, Source
 from .common import PolicyTargets, check_fields, duration_ms, parse_targets
 
 KIND = "SecurityPolicy"
-_UNSUPPORTED_SPEC = ("mergeType", "csrf", "oidc")
+_UNSUPPORTED_SPEC = ("mergeType", "oidc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,15 @@ class Cors:
     expose_headers: tuple[str, ...] = ()
     max_age_s: int | None = None
     credentials: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Csrf:
+    """csrf: the origins (host[:port]) allowed besides the request's own, and the share of
+    requests checked without being refused (shadowFraction, in percent; None: enforced)."""
+
+    origins: tuple[str, ...] = ()
+    shadow_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +160,7 @@ class SecurityPolicy:
     jwt: Jwt | None = None
     ext_auth: ExtAuth | None = None
     authorization: Authorization | None = None
+    csrf: Csrf | None = None
     kind = KIND
 
 
@@ -413,13 +423,38 @@ def _authorization(af: Fields) -> Authorization | None:
     return Authorization(default or "Deny", tuple(rules))
 
 
+def _csrf(cf: Fields) -> Csrf:
+    check_fields(cf, ("additionalOrigins", "shadowFraction"))
+    origins = []
+    for i, o in enumerate(cf.strs("additionalOrigins") or []):
+        # Envoy compares an origin's host and port: a scheme given is dropped.
+        parts = urlsplit(o) if "://" in o else None
+        host = parts.netloc if parts is not None else o
+        if not host or "/" in host or (parts is not None and (parts.path not in ("", "/") or parts.query)):
+            cf.error("additionalOrigins", f"[{i}] {o!r}: must be an origin such as https://app.example.com")
+            continue
+        origins.append(host)
+    shadow = None
+    sf = cf.map("shadowFraction")
+    if sf is not None:
+        check_fields(sf, ("numerator", "denominator"))
+        numerator = sf.int("numerator", required=True, min=0)
+        denominator = sf.int("denominator", default=100, min=1) or 100
+        if numerator is not None:
+            if numerator > denominator:
+                sf.error("numerator", f"must not exceed the denominator ({denominator}), got {numerator}")
+            else:
+                shadow = 100.0 * numerator / denominator
+    return Csrf(tuple(origins), shadow)
+
+
 def parse_security_policy(f: Fields, meta: Meta, source: Source) -> SecurityPolicy:
     """SecurityPolicy.spec."""
     spec = f.map("spec", required=True)
     if spec is None:
         return SecurityPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "cors", "basicAuth", "apiKeyAuth", "jwt",
-                        "extAuth", "authorization"), _UNSUPPORTED_SPEC)
+                        "extAuth", "authorization", "csrf"), _UNSUPPORTED_SPEC)
     targets = parse_targets(spec)
     cf = spec.map("cors")
     bf = spec.map("basicAuth")
@@ -441,4 +476,5 @@ def parse_security_policy(f: Fields, meta: Meta, source: Source) -> SecurityPoli
                           api_key=_api_key(kf) if kf is not None else None,
                           jwt=jwt,
                           ext_auth=_ext_auth(ef) if ef is not None else None,
-                          authorization=authorization)
+                          authorization=authorization,
+                          csrf=_csrf(xf) if (xf := spec.map("csrf")) is not None else None)
