@@ -351,6 +351,8 @@ class ClientSettings:
     escaped_slashes: str | None = None  # Envoy's path_with_escaped_slashes_action (KEEP_UNCHANGED...)
     merge_slashes: bool | None = None
     health_check_path: str | None = None  # answered 200 by the proxy itself
+    grpc_web: bool = False  # gRPC-Web requests translated to gRPC (and their answers back)
+    scheme_match_backend: bool = False  # :scheme set to the backend connection's (http or https)
 
 
 @dataclass(frozen=True, slots=True)

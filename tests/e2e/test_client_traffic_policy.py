@@ -7,7 +7,7 @@ address taken from X-Forwarded-For's trusted hops, a connection limit refusing t
 beyond it, TLS 1.3 required on an HTTPS listener (its own policy over the Gateway's), path
 settings (escaped slashes refused, adjacent slashes merged), a health check path Envoy answers,
 the PROXY protocol's client address, a custom client address header, client certificates validated and
-forwarded, and the request received and idle timeouts (each only bounded: well before the
+forwarded, gRPC-Web translated to a gRPC backend, and the request received and idle timeouts (each only bounded: well before the
 client gives up). Only loopback addresses; no timing assertions.
 """
 
@@ -21,8 +21,10 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import h2.config
 import h2.connection
 import h2.events
@@ -32,8 +34,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
 
-from .harness import LISTEN_PORT, Scenario
+from .harness import LISTEN_PORT, Scenario, endpoint_yaml, service_yaml
+from .test_security_policy import _GrpcAuthz
 
 pytestmark = pytest.mark.envoy
 
@@ -602,4 +606,77 @@ def test_http2_settings_advertised(tmp_path: Path) -> None:
             assert after.get(max_streams) == 7 and after.get(window) == 131072  # type: ignore[union-attr]
         finally:
             await sc.stop()
+    run(body())
+
+
+# -- gRPC-Web -------------------------------------------------------------------------------------
+
+CHECK = "/envoy.service.auth.v3.Authorization/Check"
+
+
+def _grpc_web_check(host: str, decide: str) -> tuple[int, int | None, int | None]:
+    """One gRPC-Web call (HTTP/1.1, application/grpc-web+proto) of Envoy's Authorization/Check:
+    (HTTP status, the answer's CheckResponse status code, its grpc-status trailer); None where
+    the answer carries no gRPC-Web message or trailers."""
+    request = external_auth_pb2.CheckRequest()
+    request.attributes.request.http.headers["x-decide"] = decide
+    payload = request.SerializeToString()
+    conn = http.client.HTTPConnection(host, LISTEN_PORT, timeout=10)
+    try:
+        conn.request("POST", CHECK, body=b"\x00" + len(payload).to_bytes(4, "big") + payload,
+                     headers={"content-type": "application/grpc-web+proto", "x-grpc-web": "1"})
+        resp = conn.getresponse()
+        data = resp.read()
+    finally:
+        conn.close()
+    code = trailer = None
+    for _ in range(4):  # the frames of a unary answer: a message, then the trailers (bounded)
+        if len(data) < 5:
+            break
+        flag, size = data[0], int.from_bytes(data[1:5], "big")
+        frame, data = data[5:5 + size], data[5 + size:]
+        if flag == 0:
+            answer = external_auth_pb2.CheckResponse()
+            answer.ParseFromString(frame)
+            code = answer.status.code
+        elif flag & 0x80:
+            fields = dict(line.split(":", 1) for line in frame.decode().split("\r\n") if ":" in line)
+            trailer = int(fields["grpc-status"].strip()) if "grpc-status" in fields else None
+    return resp.status, code, trailer
+
+
+def test_grpc_web_reaches_a_grpc_backend(tmp_path: Path) -> None:
+    """grpc.enableWeb: a gRPC-Web call (HTTP/1.1) to a gRPC backend is translated to gRPC and its
+    answer back to gRPC-Web (message and trailers in the body); without the policy it reaches the
+    backend as it came, and no gRPC-Web answer comes back."""
+    async def body() -> None:
+        sc = Scenario(tmp_path, delta=True)
+        host = f"{sc.base}.1"
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        external_auth_pb2_grpc.add_AuthorizationServicer_to_server(_GrpcAuthz(), server)
+        port = server.add_insecure_port(f"{sc.base}.71:0")
+        server.start()
+        sc.write({"authz.yaml": service_yaml("authz", 9000, port, [endpoint_yaml(f"{sc.base}.71", pod="authz-71",
+                                                                                   ready=True)], port_name="grpc")
+                  # An HTTPRoute (the harness's HTTPRoutes hold every hostname of the listener, which
+                  # a GRPCRoute may not share): the backend's port, named grpc, is spoken HTTP/2.
+                  + "---\n" + """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: authz, namespace: e2e}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{matches: [{path: {value: /envoy.service.auth.v3.Authorization}}], backendRefs: [{name: authz, port: 9000}]}]
+"""})
+        try:
+            await sc.start()
+            before = await until(lambda: _grpc_web_check(host, "allow"), lambda r: r[0] != 404)
+            assert before[1:] == (None, None), before  # type: ignore[index]
+            sc.write({"policy.yaml": _policy("  grpc: {enableWeb: true}\n")})
+            allowed = await until(lambda: _grpc_web_check(host, "allow"), lambda r: r[1] is not None)
+            assert allowed == (200, 0, 0), allowed
+            denied = await loop_call(_grpc_web_check, host, "deny")
+            assert denied == (200, 7, 0), denied  # the service's own answer: PERMISSION_DENIED inside OK
+        finally:
+            await sc.stop()
+            server.stop(None)
     run(body())

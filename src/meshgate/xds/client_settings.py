@@ -8,6 +8,7 @@ from __future__ import annotations
 from envoy.config.common.mutation_rules.v3 import mutation_rules_pb2
 from envoy.config.core.v3 import base_pb2, extension_pb2, protocol_pb2
 from envoy.config.listener.v3 import listener_components_pb2 as lc
+from envoy.extensions.filters.http.grpc_web.v3 import grpc_web_pb2
 from envoy.extensions.filters.http.health_check.v3 import health_check_pb2
 from envoy.extensions.filters.network.connection_limit.v3 import connection_limit_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
@@ -96,6 +97,12 @@ def configure_manager(manager: hcm.HttpConnectionManager, s: ir.ClientSettings) 
             s.escaped_slashes)
     if s.merge_slashes is not None:
         manager.merge_slashes = s.merge_slashes
+    if s.scheme_match_backend:
+        manager.scheme_header_transformation.match_upstream = True
+    if s.grpc_web:
+        # Early, as Envoy Gateway places it: the filters after it see gRPC.
+        manager.http_filters.insert(0, hcm.HttpFilter(name="envoy.filters.http.grpc_web",
+                                                      typed_config=to_any(grpc_web_pb2.GrpcWeb())))
     if s.health_check_path is not None:
         # First, so that a health check never meets authentication, rate limits or the router.
         manager.http_filters.insert(0, health_check_filter(s.health_check_path))

@@ -36,6 +36,10 @@ _PREVIOUS_HOSTS = rc.RetryPolicy.RetryHostPredicate(
 _HOST_SELECTION_ATTEMPTS = 5
 
 
+_GRPC_CONTENT_TYPE = rc.HeaderMatcher(name="content-type", string_match=string_pb2.StringMatcher(
+    safe_regex=regex_pb2.RegexMatcher(regex=r"application/grpc(-web(-text)?)?([+;].*)?")))
+
+
 def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
     """Path (segment-aware prefix, exact or regex), headers, method, query parameters, gRPC only."""
     out = rc.RouteMatch()
@@ -48,7 +52,10 @@ def route_match(m: ir.RouteMatch) -> rc.RouteMatch:
     else:
         out.path_separated_prefix = m.path
     if m.grpc:
-        out.grpc.SetInParent()  # only gRPC requests (content-type application/grpc*)
+        # Only gRPC requests, and gRPC-Web ones: a gRPC-Web filter (a ClientTrafficPolicy's
+        # grpc.enableWeb) turns them into gRPC after the route is chosen, and Envoy's own `grpc`
+        # match would have refused them already.
+        out.headers.append(_GRPC_CONTENT_TYPE)
     if m.method:
         out.headers.append(rc.HeaderMatcher(name=":method", string_match=string_pb2.StringMatcher(exact=m.method)))
     for h in m.headers:

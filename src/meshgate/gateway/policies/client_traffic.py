@@ -97,7 +97,8 @@ def client_effect(store: Store, policy: ClientTrafficPolicy) -> ClientEffect:
         alpn=tls.alpn_protocols if tls else None,
         http1_preserve_case=p.http1_preserve_case, http1_trailers=p.http1_trailers,
         http2_stream_window=p.http2_stream_window, http2_max_streams=p.http2_max_streams,
-        escaped_slashes=p.escaped_slashes, merge_slashes=p.merge_slashes, health_check_path=p.health_check_path)
+        escaped_slashes=p.escaped_slashes, merge_slashes=p.merge_slashes, health_check_path=p.health_check_path,
+        grpc_web=p.grpc_web, scheme_match_backend=p.scheme_match_backend)
     validation = None
     invalid = ""
     if tls is not None and tls.ca_refs:

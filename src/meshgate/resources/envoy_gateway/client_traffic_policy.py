@@ -21,7 +21,7 @@ from .common import PolicyTargets, check_fields, duration_ms, parse_targets, qua
 KIND = "ClientTrafficPolicy"
 # tcpKeepalive would be socket options on the Envoy listener, which Envoy changes in place only with
 # SO_REUSEPORT: meshgate binds without it (xds/listeners.py), so the live proxy would refuse them.
-_UNSUPPORTED_SPEC = ("http3", "grpc", "scheme", "tcpKeepalive")
+_UNSUPPORTED_SPEC = ("http3", "tcpKeepalive")
 _ESCAPED_SLASHES = {"KeepUnchanged": "KEEP_UNCHANGED", "RejectRequest": "REJECT_REQUEST",
                     "UnescapeAndForward": "UNESCAPE_AND_FORWARD", "UnescapeAndRedirect": "UNESCAPE_AND_REDIRECT"}
 _UNDERSCORES = {"Allow": "ALLOW", "RejectRequest": "REJECT_REQUEST", "DropHeader": "DROP_HEADER"}
@@ -88,6 +88,8 @@ class ClientTrafficPolicy:
     escaped_slashes: str | None = None  # Envoy's path_with_escaped_slashes_action (KEEP_UNCHANGED...)
     merge_slashes: bool | None = None
     health_check_path: str | None = None
+    grpc_web: bool = False  # grpc.enableWeb: gRPC-Web clients translated to gRPC
+    scheme_match_backend: bool = False  # scheme MatchBackend: :scheme as the backend connection's
     kind = KIND
 
 
@@ -163,7 +165,7 @@ def parse_client_traffic_policy(f: Fields, meta: Meta, source: Source) -> Client
         return ClientTrafficPolicy(meta, source, PolicyTargets())
     check_fields(spec, ("targetRef", "targetRefs", "targetSelectors", "timeout", "connection", "headers",
                         "clientIPDetection", "enableProxyProtocol", "proxyProtocol", "tls", "http1", "http2",
-                        "path", "healthCheck"),
+                        "path", "healthCheck", "grpc", "scheme"),
                  _UNSUPPORTED_SPEC)
     targets = _gateway_targets(spec, parse_targets(spec))
     values: dict = {}
@@ -261,4 +263,9 @@ def parse_client_traffic_policy(f: Fields, meta: Meta, source: Source) -> Client
         check_fields(cf, ("path",))
         values["health_check_path"] = cf.str("path", required=True, min_len=1, max_len=1024,
                                              check=lambda v: None if v.startswith("/") else "must start with /")
+    gf = spec.map("grpc")
+    if gf is not None:
+        check_fields(gf, ("enableWeb",))
+        values["grpc_web"] = gf.bool("enableWeb")
+    values["scheme_match_backend"] = spec.str("scheme", enum=("Preserve", "MatchBackend")) == "MatchBackend"
     return ClientTrafficPolicy(meta, source, targets, **{k: v for k, v in values.items() if v is not None})
