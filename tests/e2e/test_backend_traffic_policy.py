@@ -496,24 +496,38 @@ def test_policy_edits_under_load_fail_no_request(tmp_path: Path) -> None:
 
 # -- the backends' HTTP version and HTTP/2 settings ---------------------------------------------------
 
-class _H2Backend:
-    """An HTTP/2-only backend (prior knowledge, as echo-basic's h2c port) that answers every
-    request 200 with its path, and keeps the SETTINGS each connection's client sent."""
+class _LoopbackBackend:
+    """A backend written for one test on a loopback port: each connection is served on a thread
+    of its own by the subclass's `_serve`."""
 
     def __init__(self, address: str) -> None:
         self.sock = socket.create_server((address, 0))
         self.port = self.sock.getsockname()[1]
-        self.settings: list[dict[int, int]] = []
-        self.windows: list[int] = []  # connection-level WINDOW_UPDATE increments
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        while True:
+        for _ in range(10_000):  # bounded: a test makes a few connections; closing ends it
             try:
                 client, _ = self.sock.accept()
             except OSError:
                 return
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _H2Backend(_LoopbackBackend):
+    """An HTTP/2-only backend (prior knowledge, as echo-basic's h2c port) that answers every
+    request 200 with its path, and keeps the SETTINGS each connection's client sent."""
+
+    def __init__(self, address: str) -> None:
+        self.settings: list[dict[int, int]] = []
+        self.windows: list[int] = []  # connection-level WINDOW_UPDATE increments
+        super().__init__(address)
 
     def _serve(self, client: socket.socket) -> None:
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
@@ -542,9 +556,6 @@ class _H2Backend:
                         conn.send_headers(event.stream_id, [(":status", "200"), ("content-type", "text/plain")])
                         conn.send_data(event.stream_id, f"h2 {path}".encode(), end_stream=True)
                 client.sendall(conn.data_to_send())
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _h2c_get(host: str, path: str) -> tuple[int, bytes]:
@@ -684,23 +695,13 @@ def _post(host: str, path: str, body: bytes) -> tuple[int, bytes]:
         conn.close()
 
 
-class _ProxiedBackend:
+class _ProxiedBackend(_LoopbackBackend):
     """An HTTP/1.1 backend that expects the PROXY protocol (v1) header first on each connection
     and answers 200 with that header line; a connection without one gets 400."""
 
     def __init__(self, address: str) -> None:
-        self.sock = socket.create_server((address, 0))
-        self.port = self.sock.getsockname()[1]
         self.headers: list[str] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+        super().__init__(address)
 
     def _serve(self, client: socket.socket) -> None:
         with client, client.makefile("rb") as reader:
@@ -716,9 +717,6 @@ class _ProxiedBackend:
             status = "200 OK" if proxied else "400 Bad Request"
             client.sendall(f"HTTP/1.1 {status}\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
                            + body)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def test_request_buffer_limits_bodies_and_the_proxy_protocol_reaches_the_backend(tmp_path: Path) -> None:
