@@ -224,6 +224,17 @@ class Compression:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteTracing:
+    """A route's own tracing: the shares of its requests sampled (percent; None: the Gateway's
+    setting) and tags added to its spans."""
+
+    random_percent: float | None = None
+    client_percent: float | None = None
+    overall_percent: float | None = None
+    tags: tuple[TracingTag, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Csrf:
     """Refuse (403) a state-changing request whose Origin is neither the request's own host nor
     one of `origins` (host[:port]); with `shadow_percent`, only count that share of them."""
@@ -287,6 +298,7 @@ class Route:
     compression: tuple[Compression, ...] = ()  # response compression, by the client's preference
     request_buffer_bytes: int | None = None  # buffer whole requests up to this size (413 beyond)
     response_overrides: tuple[ResponseOverride, ...] = ()  # the first whose codes match replaces a response
+    tracing: RouteTracing | None = None  # a BackendTrafficPolicy's telemetry.tracing
 
 
 @dataclass(frozen=True, slots=True)

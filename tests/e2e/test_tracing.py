@@ -2,8 +2,9 @@
 OpenTelemetry tracing sends its spans over OTLP/gRPC to a real receiver, named after the
 parameters' service name and tagged with the route that matched (and the objects that made it),
 the backend's cluster and the parameters' custom tags; the receiver is given as an address or as
-a Service (`provider.backendRefs`) whose EndpointSlice is the receiver. Envoy flushes spans every
-5 seconds."""
+a Service (`provider.backendRefs`) whose EndpointSlice is the receiver; a BackendTrafficPolicy's
+telemetry.tracing adds its tags to its route's spans and samples another route at 0%. Envoy
+flushes spans every 5 seconds."""
 
 from __future__ import annotations
 
@@ -153,3 +154,73 @@ def test_a_collector_service_that_does_not_resolve_leaves_the_gateway_serving(tm
 
     status, nacks = asyncio.run(asyncio.wait_for(body(), 60))
     assert (status, nacks) == (200, [])
+
+
+def test_a_backend_traffic_policy_traces_its_route_its_own_way(tmp_path: Path) -> None:
+    """BackendTrafficPolicy telemetry.tracing: the `web` route's spans carry the policy's tags (a
+    literal and a request header's), and the `quiet` route, sampled at 0% by its own policy,
+    sends none, over the Gateway's 100%."""
+    base = free_subnet()
+    receiver = OtlpReceiver()
+    port = receiver.start(f"{base}.20")
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    policies = """---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: quiet, namespace: e2e}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{matches: [{path: {value: /quiet}}], backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: tagged, namespace: e2e}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web}]
+  telemetry:
+    tracing:
+      tags: {team: storefront}
+      customTags: {tier: {type: RequestHeader, requestHeader: {name: x-tier, defaultValue: free}}}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: unsampled, namespace: e2e}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: quiet}]
+  telemetry: {tracing: {samplingFraction: {numerator: 0}}}
+"""
+    (cfg / "all.yaml").write_text(config(base, port) + policies)
+    echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
+    echo.start()
+
+    async def body() -> list[Span]:
+        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"), say=lambda _: None)
+        await runner.start()
+        loop = asyncio.get_running_loop()
+        try:
+            deadline = time.monotonic() + 20
+            for path in ("/quiet", "/shop"):
+                url = f"http://{base}.1:{LISTEN_PORT}{path}"
+                reply = await loop.run_in_executor(None, get, url)
+                while reply.status != 200 and time.monotonic() < deadline:
+                    await asyncio.sleep(STEP)
+                    reply = await loop.run_in_executor(None, get, url)
+                assert reply.status == 200, path
+            deadline = time.monotonic() + SPAN_WAIT
+            while not any(s.name == "ingress" and s.attributes.get("http.url", "").endswith("/shop")
+                          for s in receiver.received()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            return receiver.received()
+        finally:
+            await runner.stop()
+            echo.stop()
+            receiver.stop()
+
+    spans = asyncio.run(asyncio.wait_for(body(), 120))
+    ingress = [s for s in spans if s.name == "ingress"]
+    shop = [s for s in ingress if s.attributes.get("http.url", "").endswith("/shop")]
+    assert shop, f"no /shop span among {[s.attributes.get('http.url') for s in ingress]}"
+    assert (shop[-1].attributes["team"], shop[-1].attributes["tier"]) == ("storefront", "free")
+    assert shop[-1].attributes["env"] == "prod"  # the Gateway's tags stay
+    assert not [s for s in ingress if s.attributes.get("http.url", "").endswith("/quiet")]

@@ -74,7 +74,8 @@ class Tracing:
     http_path: str | None = None
 
 
-def _custom_tags(f: Fields) -> tuple[CustomTag, ...]:
+def custom_tags(f: Fields) -> tuple[CustomTag, ...]:
+    """`customTags` (by tag name, sorted)."""
     tags = f.map("customTags")
     out: list[CustomTag] = []
     if tags is None:
@@ -123,7 +124,7 @@ def parse_tracing(f: Fields) -> Tracing | None:
         elif numerator is not None:
             percent = 100.0 * numerator / denominator
     zipkin = provider.map("zipkin")
-    tags = _custom_tags(f)
+    tags = custom_tags(f)
     protocol = provider.str("protocol", enum=PROTOCOLS) or "GRPC"
     path = provider.str("path", min_len=1)
     if path is not None and not path.startswith("/"):

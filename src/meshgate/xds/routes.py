@@ -17,6 +17,7 @@ from .common import duration_ms, header_options, to_any
 from .http_filters import per_route_configs
 from .matchers import string_match
 from .metadata import set_metadata
+from .tracing import span_tag
 
 _REDIRECT_CODES = {
     301: rc.RedirectAction.MOVED_PERMANENTLY,
@@ -216,6 +217,17 @@ def _retry_policy(policy: rc.RetryPolicy, retry: ir.Retry) -> None:
     policy.host_selection_retry_max_attempts = _HOST_SELECTION_ATTEMPTS
 
 
+def _route_tracing(out: rc.Tracing, t: ir.RouteTracing) -> None:
+    """A route's own sampling and span tags (over the connection manager's)."""
+    for field, percent in (("random_sampling", t.random_percent), ("client_sampling", t.client_percent),
+                           ("overall_sampling", t.overall_percent)):
+        if percent is not None:
+            getattr(out, field).CopyFrom(percent_pb2.FractionalPercent(
+                numerator=round(percent * 10_000), denominator=percent_pb2.FractionalPercent.MILLION))
+    out.custom_tags.extend(span_tag(tag) for tag in t.tags)
+    out.SetInParent()
+
+
 def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     """One Envoy route."""
     out = rc.Route(name=r.name, match=route_match(r.match))
@@ -231,6 +243,8 @@ def route(r: ir.Route, hashing: HashPolicies | None = None) -> rc.Route:
     for name, config in per_route_configs(r):
         out.typed_per_filter_config[name].CopyFrom(to_any(config))
     _apply_headers(out, r.request_headers, r.response_headers)
+    if r.tracing is not None:
+        _route_tracing(out.tracing, r.tracing)
     if r.compression and "accept-encoding" not in out.request_headers_to_remove:
         # Envoy compresses: the backend must not as well (the compressor has read the header).
         out.request_headers_to_remove.append("accept-encoding")

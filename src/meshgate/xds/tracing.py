@@ -25,7 +25,8 @@ from .common import duration_ms, to_any
 ZIPKIN_PATH = "/api/v2/spans"
 
 
-def _tag(tag: ir.TracingTag) -> custom_tag_pb2.CustomTag:
+def span_tag(tag: ir.TracingTag) -> custom_tag_pb2.CustomTag:
+    """A span tag as Envoy's custom tag."""
     out = custom_tag_pb2.CustomTag(tag=tag.name)
     if tag.type == "Literal":
         out.literal.value = tag.value
@@ -66,7 +67,7 @@ def connection_tracing(t: ir.Tracing) -> hcm.HttpConnectionManager.Tracing:
     """The tracing settings of a gateway's HTTP connection managers."""
     out = hcm.HttpConnectionManager.Tracing(
         random_sampling=percent_pb2.Percent(value=t.sampling_percent),
-        custom_tags=[*ROUTE_TAGS, *(_tag(tag) for tag in t.tags)],
+        custom_tags=[*ROUTE_TAGS, *(span_tag(tag) for tag in t.tags)],
         provider=_provider(t))
     out.spawn_upstream_span.value = True  # a span per upstream request, naming the cluster it went to
     return out

@@ -37,6 +37,7 @@ class BackendTrafficEffect:
     compression: tuple[ir.Compression, ...] = ()
     request_buffer_bytes: int | None = None
     response_overrides: tuple[ir.ResponseOverride, ...] = ()
+    tracing: ir.RouteTracing | None = None
 
 
 def _pool(c: btp.Connection) -> irc.ConnectionPool:
@@ -108,7 +109,10 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
         policy.route_stat_name,
         tuple(ir.Compression(c.algorithm, c.settings, c.min_content_length, c.preferred) for c in policy.compression),
         policy.request_buffer_bytes,
-        tuple(_override(o) for o in policy.response_overrides))
+        tuple(_override(o) for o in policy.response_overrides),
+        ir.RouteTracing(t.random_percent, t.client_percent, t.overall_percent,
+                        tuple(ir.TracingTag(g.name, g.type, g.value, g.default) for g in t.tags))
+        if (t := policy.tracing) is not None else None)
 
 
 def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
@@ -154,6 +158,8 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
             changes["compression"] = effect.compression
         if effect.request_buffer_bytes is not None:
             changes["request_buffer_bytes"] = effect.request_buffer_bytes
+        if effect.tracing is not None:
+            changes["tracing"] = effect.tracing
     if effect.fault is not None:
         changes["fault"] = effect.fault
     if effect.response_overrides:

@@ -5,7 +5,8 @@ timeouts, retries, fault injection, rate limits (local, or global through meshga
 service), the HTTP version and HTTP/2 settings of the connections to the backends
 (useClientProtocol, http2), the PROXY protocol to them and their DNS resolution (proxyProtocol,
 dns), request buffering (requestBuffer), responses replaced by status (responseOverride), response
-compression (gzip, brotli, zstd) and the name of a route's statistics (telemetry.metrics.routeStatName).
+compression (gzip, brotli, zstd), the name of a route's statistics (telemetry.metrics.routeStatName)
+and its own tracing (telemetry.tracing).
 
 The settings are plain values with nothing left to resolve; their types carry the field names of
 the IR types they become (gateway/policies/backend_traffic.py), with Envoy Gateway's defaults
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from .. import formats
 from ..fields import Fields
 from ..meta import Meta, Source
+from ..tracing import CustomTag, custom_tags
 from .common import PolicyTargets, check_fields, duration_ms, parse_targets, quantity_bytes
 
 KIND = "BackendTrafficPolicy"
@@ -250,6 +252,16 @@ class ResponseOverride:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteTracing:
+    """telemetry.tracing: the route's sampling (percentages; None: the Gateway's) and span tags."""
+
+    random_percent: float | None = None
+    client_percent: float | None = None
+    overall_percent: float | None = None
+    tags: tuple[CustomTag, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Dns:
     """dns: how DNS-resolved backends are resolved (Envoy's lookup family names)."""
 
@@ -297,6 +309,7 @@ class BackendTrafficPolicy:
     proxy_protocol: str | None = None  # proxyProtocol.version: V1 or V2
     request_buffer_bytes: int | None = None  # requestBuffer.limit
     response_overrides: tuple[ResponseOverride, ...] = ()
+    tracing: RouteTracing | None = None  # telemetry.tracing
     kind = KIND
 
 
@@ -615,14 +628,46 @@ def route_stat_name_problem(template: str) -> str | None:
     return None
 
 
-def _telemetry(tf: Fields) -> str | None:
-    check_fields(tf, ("metrics",), ("tracing",))
+def _ratio(f: Fields, key: str) -> float | None:
+    """A Gateway API Fraction (numerator, denominator 100 unless given) as a percentage."""
+    ff = f.map(key)
+    if ff is None:
+        return None
+    check_fields(ff, ("numerator", "denominator"))
+    numerator = ff.int("numerator", required=True, min=0)
+    denominator = ff.int("denominator", default=100, min=1) or 100
+    if numerator is None:
+        return None
+    if numerator > denominator:
+        ff.error("numerator", f"must not exceed the denominator ({denominator}), got {numerator}")
+        return None
+    return 100.0 * numerator / denominator
+
+
+def _route_tracing(tf: Fields) -> RouteTracing:
+    check_fields(tf, ("samplingFraction", "clientSamplingFraction", "overallSamplingFraction", "customTags", "tags"),
+                 ("spanName",))
+    literal = []
+    tags = tf.map("tags")
+    if tags is not None:
+        for name in sorted(str(k) for k in tags.data):
+            value = tags.str(name, required=True)
+            if value is not None:
+                literal.append(CustomTag(name, "Literal", value))
+    return RouteTracing(_ratio(tf, "samplingFraction"), _ratio(tf, "clientSamplingFraction"),
+                        _ratio(tf, "overallSamplingFraction"), (*custom_tags(tf), *literal))
+
+
+def _telemetry(tf: Fields) -> tuple[str | None, RouteTracing | None]:
+    check_fields(tf, ("metrics", "tracing"))
+    trf = tf.map("tracing")
+    tracing = _route_tracing(trf) if trf is not None else None
     mf = tf.map("metrics")
     if mf is None:
-        return None
+        return None, tracing
     check_fields(mf, ("routeStatName",))
     # Empty: disabled, as unset (Envoy Gateway's default).
-    return mf.str("routeStatName", check=route_stat_name_problem) or None
+    return mf.str("routeStatName", check=route_stat_name_problem) or None, tracing
 
 
 def _compression(spec: Fields) -> tuple[Compression, ...]:
@@ -825,6 +870,7 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
     ff = spec.map("faultInjection")
     lim = spec.map("rateLimit")
     tel = spec.map("telemetry")
+    stat_name, tracing = _telemetry(tel) if tel is not None else (None, None)
     h2 = spec.map("http2")
     dns = spec.map("dns")
     pp = spec.map("proxyProtocol")
@@ -840,7 +886,8 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
                                 request_timeout_ms=request_ms,
                                 fault=_fault(ff) if ff is not None else None,
                                 rate_limit=_rate_limit(lim) if lim is not None else None,
-                                route_stat_name=_telemetry(tel) if tel is not None else None,
+                                route_stat_name=stat_name,
+                                tracing=tracing,
                                 use_client_protocol=bool(spec.bool("useClientProtocol", default=False)),
                                 http2=_http2(h2) if h2 is not None else None,
                                 compression=_compression(spec),
