@@ -67,13 +67,15 @@ class LoadBalancer:
 
     ``algorithm``: ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH or MAGLEV; "" keeps the default.
     ``locality_weighted``: localities carry weights (the rule's distribute), which Envoy honours
-    only with locality-weighted load balancing.
+    only with locality-weighted load balancing. ``slow_start_ms``: a new endpoint's share grows
+    over this window (ROUND_ROBIN and LEAST_REQUEST).
     """
 
     algorithm: str = ""
     minimum_ring_size: int | None = None
     maglev_table_size: int | None = None
     locality_weighted: bool = False
+    slow_start_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,10 @@ def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancer) -> None:
     if lb.locality_weighted:
         # Weights per locality (distribute) are only honoured with locality-weighted LB.
         c.common_lb_config.locality_weighted_lb_config.SetInParent()
+    if lb.slow_start_ms is not None:
+        config = (c.least_request_lb_config if c.lb_policy == cluster_pb2.Cluster.LEAST_REQUEST
+                  else c.round_robin_lb_config)
+        config.slow_start_config.slow_start_window.CopyFrom(duration_ms(lb.slow_start_ms))
 
 
 def client_certificate(tls: UpstreamTLS, secrets: SecretLookup) -> TLSSecret | None:

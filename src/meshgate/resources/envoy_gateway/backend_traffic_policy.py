@@ -74,10 +74,12 @@ class PassiveHealthCheck:
 
 @dataclass(frozen=True, slots=True)
 class LoadBalancer:
-    """loadBalancer: the algorithm (Envoy's name) and, for ConsistentHash, Maglev's table size."""
+    """loadBalancer: the algorithm (Envoy's name), for ConsistentHash Maglev's table size, and
+    for RoundRobin and LeastRequest the slow start window (ms)."""
 
     algorithm: str
     maglev_table_size: int | None = None
+    slow_start_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,17 +421,27 @@ def _passive(pf: Fields) -> PassiveHealthCheck:
 
 
 def _load_balancer(lf: Fields) -> tuple[LoadBalancer | None, HashOn | None]:
-    check_fields(lf, ("type", "consistentHash"), ("slowStart", "zoneAware", "endpointOverride"))
+    check_fields(lf, ("type", "consistentHash", "slowStart"), ("zoneAware", "endpointOverride"))
     kind = lf.str("type", required=True, enum=("ConsistentHash", "LeastRequest", "Random", "RoundRobin",
                                                "BackendUtilization"))
     if kind == "BackendUtilization":
         lf.error("type", "not supported by meshgate: BackendUtilization", severity="warning")
         return None, None
+    slow = None
+    sf = lf.map("slowStart")
+    if sf is not None:
+        check_fields(sf, ("window",))
+        if kind not in ("RoundRobin", "LeastRequest"):
+            lf.error("slowStart", "can only be set for types RoundRobin and LeastRequest")
+        elif "window" not in sf.data:
+            sf.error("window", "required field is missing")
+        else:
+            slow = duration_ms(sf, "window", minimum_ms=1)
     if kind != "ConsistentHash":
         if lf.has("consistentHash"):
             lf.error("consistentHash", "can only be set for type ConsistentHash")
         names = {"LeastRequest": "LEAST_REQUEST", "Random": "RANDOM", "RoundRobin": "ROUND_ROBIN"}
-        return (LoadBalancer(names[kind]) if kind else None), None
+        return (LoadBalancer(names[kind], slow_start_ms=slow) if kind else None), None
     cf = lf.map("consistentHash")
     if cf is None:
         lf.error("consistentHash", "required for type ConsistentHash")
