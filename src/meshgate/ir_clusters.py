@@ -118,6 +118,7 @@ class ConnectionPool:
     max_retries: int | None = None
     max_requests_per_connection: int | None = None
     idle_timeout_ms: int | None = None
+    max_connections_per_endpoint: int | None = None  # per endpoint (Envoy's per_host_thresholds)
 
 
 @dataclass(frozen=True, slots=True)

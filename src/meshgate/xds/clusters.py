@@ -122,6 +122,9 @@ def _connection_pool(c: cluster_pb2.Cluster, cp: ConnectionPool, options: hpo.Ht
         options.common_http_protocol_options.idle_timeout.CopyFrom(duration_ms(cp.idle_timeout_ms))
     if th.ListFields():
         c.circuit_breakers.thresholds.append(th)
+    if cp.max_connections_per_endpoint is not None:
+        per_host = c.circuit_breakers.per_host_thresholds.add()
+        per_host.max_connections.value = cp.max_connections_per_endpoint
 
 
 def _load_balancer(c: cluster_pb2.Cluster, lb: LoadBalancer) -> None:

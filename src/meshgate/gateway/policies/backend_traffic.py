@@ -46,7 +46,7 @@ def _pool(c: btp.Connection) -> irc.ConnectionPool:
         c.max_connections, c.connect_timeout_ms,
         irc.TcpKeepalive(ka.probes, ka.time_ms, ka.interval_ms) if ka is not None else None,
         c.max_connection_duration_ms, c.max_pending_requests, c.max_requests, c.max_retries,
-        c.max_requests_per_connection, c.idle_timeout_ms)
+        c.max_requests_per_connection, c.idle_timeout_ms, max_connections_per_endpoint=c.max_connections_per_endpoint)
 
 
 def _rate_limit(rl: btp.RateLimit, owner: ir.SourceRef) -> ir.RateLimit:

@@ -114,6 +114,7 @@ class Connection:
     max_retries: int | None = None
     max_requests_per_connection: int | None = None
     idle_timeout_ms: int | None = None
+    max_connections_per_endpoint: int | None = None  # circuitBreaker.perEndpoint.maxConnections
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,9 +484,15 @@ def _load_balancer(lf: Fields) -> tuple[LoadBalancer | None, HashOn | None]:
 
 def _circuit_breaker(cf: Fields) -> Connection:
     check_fields(cf, ("maxConnections", "maxPendingRequests", "maxParallelRequests", "maxParallelRetries",
-                      "maxRequestsPerConnection"), ("perEndpoint",))
+                      "maxRequestsPerConnection", "perEndpoint"), ("retryBudget",))
     limit = 4_294_967_295
+    per_endpoint = None
+    pf = cf.map("perEndpoint")
+    if pf is not None:
+        check_fields(pf, ("maxConnections",))
+        per_endpoint = pf.int("maxConnections", min=0, max=limit)
     return Connection(
+        max_connections_per_endpoint=per_endpoint,
         max_connections=cf.int("maxConnections", min=0, max=limit),
         max_pending_requests=cf.int("maxPendingRequests", min=0, max=limit),
         max_requests=cf.int("maxParallelRequests", min=0, max=limit),
