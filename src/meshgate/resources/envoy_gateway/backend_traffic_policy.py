@@ -401,7 +401,7 @@ def _active(af: Fields) -> ActiveHealthCheck | None:
 def _passive(pf: Fields) -> PassiveHealthCheck:
     check_fields(pf, ("splitExternalLocalOriginErrors", "interval", "consecutiveLocalOriginFailures",
                       "consecutiveGatewayErrors", "consecutive5XxErrors", "baseEjectionTime", "maxEjectionPercent"),
-                 ("failurePercentageThreshold",))
+                 ("failurePercentageThreshold", "alwaysEjectOneEndpoint"))
     split = bool(pf.bool("splitExternalLocalOriginErrors"))
     local = pf.int("consecutiveLocalOriginFailures", min=0)
     gateway = pf.int("consecutiveGatewayErrors", min=0)
@@ -502,7 +502,7 @@ def _circuit_breaker(cf: Fields) -> Connection:
 
 
 def _retry(rf: Fields) -> Retry:
-    check_fields(rf, ("numRetries", "retryOn", "perRetry", "numAttemptsPerPriority"))
+    check_fields(rf, ("numRetries", "retryOn", "perRetry"), ("numAttemptsPerPriority",))
     retries = rf.int("numRetries", min=0)
     triggers: list[str] = []
     codes: list[int] = []
@@ -825,7 +825,7 @@ def _dns(df: Fields) -> Dns:
 
 def _http2(hf: Fields) -> Http2:
     check_fields(hf, ("initialStreamWindowSize", "initialConnectionWindowSize", "maxConcurrentStreams",
-                      "onInvalidMessage"))
+                      "onInvalidMessage"), ("connectionKeepalive",))
     # Envoy Gateway's bounds (and Envoy's): windows of 64 KiB - 1 to 2 GiB - 1.
     return Http2(quantity_bytes(hf, "initialStreamWindowSize", minimum=65535, maximum=2**31 - 1),
                  quantity_bytes(hf, "initialConnectionWindowSize", minimum=65535, maximum=2**31 - 1),
@@ -872,7 +872,7 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
             connect = duration_ms(tcp, "connectTimeout", minimum_ms=1)
         if http is not None:
             check_fields(http, ("requestTimeout", "connectionIdleTimeout", "maxConnectionDuration"),
-                         ("maxStreamDuration",))
+                         ("maxStreamDuration", "streamIdleTimeout"))
             request_ms = duration_ms(http, "requestTimeout")
             idle = duration_ms(http, "connectionIdleTimeout")
             duration = duration_ms(http, "maxConnectionDuration")

@@ -95,7 +95,7 @@ class ClientTrafficPolicy:
 
 def _headers(f: Fields) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], tuple[str, ...]]:
     """An HTTPHeaderFilter's set, add and remove."""
-    check_fields(f, ("set", "add", "remove"))
+    check_fields(f, ("set", "add", "remove"), ("addIfAbsent", "removeOnMatch"))
     out: list[list[tuple[str, str]]] = [[], []]
     for i, key in enumerate(("set", "add")):
         for hf in f.maps(key, max_items=64):
