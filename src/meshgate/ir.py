@@ -283,6 +283,7 @@ class Route:
     mirrors: tuple[Mirror, ...] = ()
     timeout_ms: int | None = None  # None: no timeout (0 in Envoy)
     backend_timeout_ms: int | None = None
+    stream_idle_timeout_ms: int | None = None  # a stream with no activity this long is reset
     source: SourceRef | None = None
     retry: Retry | None = None
     session: StatefulSession | None = None

@@ -176,6 +176,8 @@ def _forward(r: ir.Route, hashing: HashPolicies) -> rc.RouteAction:
             action.timeout.CopyFrom(duration_ms(r.backend_timeout_ms))
     if r.retry is not None:
         _retry_policy(action.retry_policy, r.retry)
+    if r.stream_idle_timeout_ms is not None:
+        action.idle_timeout.CopyFrom(duration_ms(r.stream_idle_timeout_ms))
     if r.rewrite is not None:
         if r.rewrite.hostname:
             action.host_rewrite_literal = r.rewrite.hostname

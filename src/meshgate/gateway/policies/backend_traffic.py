@@ -38,6 +38,7 @@ class BackendTrafficEffect:
     request_buffer_bytes: int | None = None
     response_overrides: tuple[ir.ResponseOverride, ...] = ()
     tracing: ir.RouteTracing | None = None
+    stream_idle_timeout_ms: int | None = None
 
 
 def _pool(c: btp.Connection) -> irc.ConnectionPool:
@@ -113,7 +114,8 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
         tuple(_override(o) for o in policy.response_overrides),
         ir.RouteTracing(t.random_percent, t.client_percent, t.overall_percent,
                         tuple(ir.TracingTag(g.name, g.type, g.value, g.default) for g in t.tags))
-        if (t := policy.tracing) is not None else None)
+        if (t := policy.tracing) is not None else None,
+        stream_idle_timeout_ms=policy.stream_idle_timeout_ms)
 
 
 def route_stat_name(template: str, source: ir.SourceRef, rule_name: str | None) -> str:
@@ -146,6 +148,8 @@ def apply_backend_traffic(route: ir.Route, effect: BackendTrafficEffect, refs: M
             changes["retry"] = effect.retry
         if effect.request_timeout_ms is not None and route.timeout_ms is None:
             changes["timeout_ms"] = effect.request_timeout_ms
+        if effect.stream_idle_timeout_ms is not None and route.stream_idle_timeout_ms is None:
+            changes["stream_idle_timeout_ms"] = effect.stream_idle_timeout_ms
         traffic = effect.cluster
         if traffic is not None:
             backends = []

@@ -302,6 +302,7 @@ class BackendTrafficPolicy:
     connection: Connection | None = None
     retry: Retry | None = None
     request_timeout_ms: int | None = None
+    stream_idle_timeout_ms: int | None = None  # timeout.http.streamIdleTimeout
     fault: FaultInjection | None = None
     rate_limit: RateLimit | None = None
     route_stat_name: str | None = None  # the template, operators unrendered (None: no route statistics)
@@ -860,7 +861,7 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
         lb, key = _load_balancer(lf)
     cf = spec.map("circuitBreaker")
     pool = _circuit_breaker(cf) if cf is not None else None
-    request_ms = None
+    request_ms = stream_idle_ms = None
     tf = spec.map("timeout")
     if tf is not None:
         check_fields(tf, ("tcp", "http"))
@@ -871,9 +872,10 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
             check_fields(tcp, ("connectTimeout",))
             connect = duration_ms(tcp, "connectTimeout", minimum_ms=1)
         if http is not None:
-            check_fields(http, ("requestTimeout", "connectionIdleTimeout", "maxConnectionDuration"),
-                         ("maxStreamDuration", "streamIdleTimeout"))
+            check_fields(http, ("requestTimeout", "connectionIdleTimeout", "maxConnectionDuration",
+                                "streamIdleTimeout"), ("maxStreamDuration",))
             request_ms = duration_ms(http, "requestTimeout")
+            stream_idle_ms = duration_ms(http, "streamIdleTimeout")
             idle = duration_ms(http, "connectionIdleTimeout")
             duration = duration_ms(http, "maxConnectionDuration")
         if connect is not None or idle is not None or duration is not None:
@@ -903,6 +905,7 @@ def parse_backend_traffic_policy(f: Fields, meta: Meta, source: Source) -> Backe
     return BackendTrafficPolicy(meta, source, targets, active, outlier, panic, lb, key, pool,
                                 retry=_retry(rf) if rf is not None else None,
                                 request_timeout_ms=request_ms,
+                                stream_idle_timeout_ms=stream_idle_ms,
                                 fault=_fault(ff) if ff is not None else None,
                                 rate_limit=_rate_limit(lim) if lim is not None else None,
                                 route_stat_name=stat_name,
