@@ -94,6 +94,9 @@ class OutlierDetection:
     base_ejection_time_ms: int | None = None
     max_ejection_percent: int | None = None
     min_health_percent: int = 0
+    # Eject an endpoint whose share of failed requests reaches this percentage (enforced always).
+    failure_percentage: int | None = None
+    always_eject_one: bool = False  # eject one endpoint even past max_ejection_percent
 
 
 @dataclass(frozen=True, slots=True)

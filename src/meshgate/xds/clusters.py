@@ -76,6 +76,11 @@ def _outlier_detection(c: cluster_pb2.Cluster, od: OutlierDetection) -> None:
         out.base_ejection_time.CopyFrom(duration_ms(od.base_ejection_time_ms))
     if od.max_ejection_percent is not None:
         out.max_ejection_percent.value = od.max_ejection_percent
+    if od.failure_percentage is not None:
+        out.failure_percentage_threshold.value = od.failure_percentage
+        out.enforcing_failure_percentage.value = 100
+    if od.always_eject_one:
+        out.always_eject_one_host.value = True
     # Without this, Envoy spreads over ejected hosts once half are out (panic mode): failover
     # would never happen.
     c.common_lb_config.healthy_panic_threshold.value = float(od.min_health_percent)

@@ -85,7 +85,8 @@ def backend_traffic_effect(policy: btp.BackendTrafficPolicy) -> BackendTrafficEf
             outlier_detection=irc.OutlierDetection(
                 od.consecutive_5xx, od.consecutive_gateway_errors, od.split_external_local_origin_errors,
                 od.consecutive_local_origin_failures, od.interval_ms, od.base_ejection_time_ms,
-                od.max_ejection_percent) if od is not None else None,
+                od.max_ejection_percent, failure_percentage=od.failure_percentage,
+                always_eject_one=od.always_eject_one) if od is not None else None,
             load_balancer=irc.LoadBalancer(lb.algorithm, maglev_table_size=lb.maglev_table_size,
                                            slow_start_ms=lb.slow_start_ms)
             if lb is not None else None,

@@ -70,6 +70,8 @@ class PassiveHealthCheck:
     interval_ms: int | None = None
     base_ejection_time_ms: int | None = None
     max_ejection_percent: int | None = None
+    failure_percentage: int | None = None  # failurePercentageThreshold
+    always_eject_one: bool = False  # alwaysEjectOneEndpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +403,8 @@ def _active(af: Fields) -> ActiveHealthCheck | None:
 
 def _passive(pf: Fields) -> PassiveHealthCheck:
     check_fields(pf, ("splitExternalLocalOriginErrors", "interval", "consecutiveLocalOriginFailures",
-                      "consecutiveGatewayErrors", "consecutive5XxErrors", "baseEjectionTime", "maxEjectionPercent"),
-                 ("failurePercentageThreshold", "alwaysEjectOneEndpoint"))
+                      "consecutiveGatewayErrors", "consecutive5XxErrors", "baseEjectionTime", "maxEjectionPercent",
+                      "failurePercentageThreshold", "alwaysEjectOneEndpoint"))
     split = bool(pf.bool("splitExternalLocalOriginErrors"))
     local = pf.int("consecutiveLocalOriginFailures", min=0)
     gateway = pf.int("consecutiveGatewayErrors", min=0)
@@ -419,6 +421,8 @@ def _passive(pf: Fields) -> PassiveHealthCheck:
         interval_ms=interval if interval is not None else 3000,
         base_ejection_time_ms=ejection if ejection is not None else 30_000,
         max_ejection_percent=percent if percent is not None else 10,
+        failure_percentage=pf.int("failurePercentageThreshold", min=0, max=100),
+        always_eject_one=bool(pf.bool("alwaysEjectOneEndpoint")),
     )
 
 
