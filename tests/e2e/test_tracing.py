@@ -67,15 +67,12 @@ spec:
 {service_yaml("otel", 4317, receiver_port, [endpoint_yaml(f"{base}.20", ready=True)], port_name="otlp")}"""
 
 
-@pytest.mark.parametrize("via_service, http", [(False, False), (True, False), (False, True), (True, True)],
-                         ids=["host", "backendRefs", "http-host", "http-backendRefs"])
-def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, via_service: bool, http: bool) -> None:
-    base = free_subnet()
-    receiver = OtlpReceiver()
-    port = receiver.start_http(f"{base}.20") if http else receiver.start(f"{base}.20")
+def _traced(tmp_path: Path, base: str, receiver: OtlpReceiver, text: str, paths: tuple[str, ...]) -> list[Span]:
+    """`meshgate run` on `text` with the web echo: each of `paths` requested until it answers 200
+    (bounded), then the spans received once an ingress span for the last path has come."""
     cfg = tmp_path / "config"
     cfg.mkdir()
-    (cfg / "all.yaml").write_text(config(base, port, via_service, http))
+    (cfg / "all.yaml").write_text(text)
     echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
     echo.start()
 
@@ -84,23 +81,33 @@ def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, vi
         await runner.start()
         loop = asyncio.get_running_loop()
         try:
-            url = f"http://{base}.1:{LISTEN_PORT}/shop"
             deadline = time.monotonic() + 20
-            reply = await loop.run_in_executor(None, get, url)
-            while reply.status != 200 and time.monotonic() < deadline:
-                await asyncio.sleep(STEP)
+            for path in paths:
+                url = f"http://{base}.1:{LISTEN_PORT}{path}"
                 reply = await loop.run_in_executor(None, get, url)
-            assert reply.pod == "web-13"
+                while reply.status != 200 and time.monotonic() < deadline:
+                    await asyncio.sleep(STEP)
+                    reply = await loop.run_in_executor(None, get, url)
+                assert reply.status == 200 and reply.pod == "web-13", path
             deadline = time.monotonic() + SPAN_WAIT
-            while not any(s.name == "ingress" for s in receiver.received()) and time.monotonic() < deadline:
+            while not any(s.name == "ingress" and s.attributes.get("http.url", "").endswith(paths[-1])
+                          for s in receiver.received()) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             return receiver.received()
         finally:
             await runner.stop()
             echo.stop()
             receiver.stop()
+    return asyncio.run(asyncio.wait_for(body(), 120))
 
-    spans = asyncio.run(asyncio.wait_for(body(), 120))
+
+@pytest.mark.parametrize("via_service, http", [(False, False), (True, False), (False, True), (True, True)],
+                         ids=["host", "backendRefs", "http-host", "http-backendRefs"])
+def test_spans_reach_the_otlp_receiver_with_route_and_backend(tmp_path: Path, via_service: bool, http: bool) -> None:
+    base = free_subnet()
+    receiver = OtlpReceiver()
+    port = receiver.start_http(f"{base}.20") if http else receiver.start(f"{base}.20")
+    spans = _traced(tmp_path, base, receiver, config(base, port, via_service, http), ("/shop",))
     ingress = [s for s in spans if s.name == "ingress"]
     assert ingress, f"no ingress span among {[s.name for s in spans]}"
     span = ingress[-1]
@@ -163,8 +170,6 @@ def test_a_backend_traffic_policy_traces_its_route_its_own_way(tmp_path: Path) -
     base = free_subnet()
     receiver = OtlpReceiver()
     port = receiver.start(f"{base}.20")
-    cfg = tmp_path / "config"
-    cfg.mkdir()
     policies = """---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -190,34 +195,7 @@ spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: quiet}]
   telemetry: {tracing: {samplingFraction: {numerator: 0}}}
 """
-    (cfg / "all.yaml").write_text(config(base, port) + policies)
-    echo = EchoServer(f"{base}.13", 9002, pod="web-13", namespace="e2e")
-    echo.start()
-
-    async def body() -> list[Span]:
-        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"), say=lambda _: None)
-        await runner.start()
-        loop = asyncio.get_running_loop()
-        try:
-            deadline = time.monotonic() + 20
-            for path in ("/quiet", "/shop"):
-                url = f"http://{base}.1:{LISTEN_PORT}{path}"
-                reply = await loop.run_in_executor(None, get, url)
-                while reply.status != 200 and time.monotonic() < deadline:
-                    await asyncio.sleep(STEP)
-                    reply = await loop.run_in_executor(None, get, url)
-                assert reply.status == 200, path
-            deadline = time.monotonic() + SPAN_WAIT
-            while not any(s.name == "ingress" and s.attributes.get("http.url", "").endswith("/shop")
-                          for s in receiver.received()) and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-            return receiver.received()
-        finally:
-            await runner.stop()
-            echo.stop()
-            receiver.stop()
-
-    spans = asyncio.run(asyncio.wait_for(body(), 120))
+    spans = _traced(tmp_path, base, receiver, config(base, port) + policies, ("/quiet", "/shop"))
     ingress = [s for s in spans if s.name == "ingress"]
     shop = [s for s in ingress if s.attributes.get("http.url", "").endswith("/shop")]
     assert shop, f"no /shop span among {[s.attributes.get('http.url') for s in ingress]}"
