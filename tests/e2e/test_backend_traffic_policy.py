@@ -28,8 +28,10 @@ import socket
 import threading
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import h2.config
 import h2.connection
@@ -49,6 +51,7 @@ from .harness import LISTEN_PORT, Scenario, endpoint_yaml, free_subnet, service_
 pytestmark = pytest.mark.envoy
 
 POLICY_GROUP = "gateway.envoyproxy.io/v1alpha1"
+T = TypeVar("T")
 BACKEND_PORT = 9005
 
 
@@ -100,6 +103,17 @@ async def until(host: str, check, path: str, timeout: float = 15.0, **kw) -> tup
         await asyncio.sleep(0.05)
         seen.append(await ask(host, path, **kw))
     return seen[-1], seen
+
+
+async def _polled(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 15.0) -> T:
+    """`fetch()` again every 50 ms until `done` holds of its answer (bounded): the last answer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    answer = await fetch()
+    while not done(answer) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        answer = await fetch()
+    return answer
 
 
 def _debug_status(port: int) -> dict:
@@ -587,11 +601,7 @@ def test_the_backend_gets_the_clients_http_version_with_the_policys_http2_settin
 
         async def h2c(path: str) -> tuple[int, bytes]:
             return await loop.run_in_executor(None, _h2c_get, gw, path)
-        deadline = loop.time() + 15
-        got = await h2c("/client")
-        while got[0] != 200 and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-            got = await h2c("/client")
+        got = await _polled(lambda: h2c("/client"), lambda g: g[0] == 200)
         assert got == (200, b"h2 /client"), got
         assert await policy_conditions(sc.runner, "e2e", "versions") == {"Accepted": ("True", "Accepted")}
         # The same backend through the rule without the policy: HTTP/1.1 upstream, refused.
@@ -661,11 +671,8 @@ def test_responses_are_compressed_as_the_client_accepts(tmp_path: Path) -> None:
 
         async def get(path: str, accept: str | None) -> tuple[int, dict[str, str], bytes]:
             return await loop.run_in_executor(None, _raw_get, gw, path, {"accept-encoding": accept} if accept else {})
-        deadline = loop.time() + 15
-        status, headers, data = await get("/squeezed", "gzip")
-        while headers.get("content-encoding") != "gzip" and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-            status, headers, data = await get("/squeezed", "gzip")
+        status, headers, data = await _polled(lambda: get("/squeezed", "gzip"),
+                                              lambda a: a[1].get("content-encoding") == "gzip")
         assert status == 200 and headers.get("content-encoding") == "gzip", (status, headers)
         echoed = json.loads(gzip.decompress(data))
         assert echoed["path"] == "/squeezed" and "Accept-Encoding" not in echoed["headers"], echoed
@@ -734,11 +741,7 @@ def test_request_buffer_limits_bodies_and_the_proxy_protocol_reaches_the_backend
 
         async def post(path: str, size: int) -> tuple[int, bytes]:
             return await loop.run_in_executor(None, _post, gw, path, b"x" * size)
-        deadline = loop.time() + 15
-        status, _, data = await get("/proxied")
-        while status != 200 and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-            status, _, data = await get("/proxied")
+        status, _, data = await _polled(lambda: get("/proxied"), lambda a: a[0] == 200)
         assert status == 200 and data.startswith(b"PROXY TCP4 127.0.0.1 "), (status, data)
         assert proxied.headers and all(h.startswith("PROXY TCP4 127.0.0.1 ") for h in proxied.headers)
         # The same backend through the rule without the policy: no header, refused.
@@ -804,11 +807,7 @@ def test_response_override_replaces_responses_by_status(tmp_path: Path) -> None:
 
         async def get(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
             return await loop.run_in_executor(None, _raw_get, gw, path, {"host": host} if host else {})
-        deadline = loop.time() + 15
-        status, headers, data = await get("/status/404")
-        while status != 410 and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-            status, headers, data = await get("/status/404")
+        status, headers, data = await _polled(lambda: get("/status/404"), lambda a: a[0] == 410)
         assert (status, data) == (410, b"gone for 100%"), (status, data)
         assert headers.get("content-type") == "text/plain" and headers.get("x-overridden") == "yes", headers
         # Envoy follows the redirect itself (the custom_response redirect policy redirects
