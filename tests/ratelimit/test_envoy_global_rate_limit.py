@@ -8,8 +8,10 @@ select are not limited by it. The service's clock is fixed, so no window ends du
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,25 @@ DOMAIN = gateway_domain("e2e", "gw")
 ROUTE_CONFIG = "http.8080"
 SOURCE = ir.SourceRef("BackendTrafficPolicy", "gateway.envoyproxy.io/v1alpha1", "e2e", "limits")
 HOUR = 3600
+
+
+@contextlib.asynccontextmanager
+async def running_envoy(envoy: str, config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Envoy on the static bootstrap `config`, its stderr in `log`; stopped on the way out
+    (terminated, killed if it does not end within 10 s)."""
+    with log.open("wb") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            envoy, "-c", str(config), "--log-level", "warning", "--disable-hot-restart",
+            stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await asyncio.wait_for(proc.wait(), 10)
 
 
 def _global(*rules: ir.RateLimitRule) -> ir.RateLimit:
@@ -180,58 +201,49 @@ def test_global_rate_limit_through_envoy(tmp_path: Path) -> None:
         config = tmp_path / "envoy.json"
         config.write_text(MessageToJson(bootstrap(base, echo.port, rls_port, _free_port(), v6_port)))
         log = tmp_path / "envoy.log"
-        with log.open("wb") as log_file:
-            proc = await asyncio.create_subprocess_exec(
-                envoy, "-c", str(config), "--log-level", "warning", "--disable-hot-restart",
-                stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
         try:
-            # Ready when a request through the filter and the service comes back 200 (bounded).
-            for _ in range(400):
-                assert proc.returncode is None, log.read_text()
-                warm = await get("/warm")
-                if warm.status == 200:
-                    break
-                await asyncio.sleep(0.05)
-            assert warm.status == 200, log.read_text()
-            assert "x-ratelimit-limit" in warm.headers  # the service answered with a limit
+            async with running_envoy(envoy, config, log) as proc:
+                # Ready when a request through the filter and the service comes back 200 (bounded).
+                for _ in range(400):
+                    assert proc.returncode is None, log.read_text()
+                    warm = await get("/warm")
+                    if warm.status == 200:
+                        break
+                    await asyncio.sleep(0.05)
+                assert warm.status == 200, log.read_text()
+                assert "x-ratelimit-limit" in warm.headers  # the service answered with a limit
 
-            # A Distinct header: 3 per client, each value its own bucket.
-            alice = [await get("/users", {"x-user": "alice"}) for _ in range(4)]
-            assert [a.status for a in alice] == [200, 200, 200, 429]
-            assert [a.headers.get("x-ratelimit-remaining") for a in alice[:3]] == ["2", "1", "0"]
-            assert await statuses(1, "/users", {"x-user": "bob"}) == [200]
-            assert await statuses(6, "/users") == [200] * 6  # no header: not selected by the rule
+                # A Distinct header: 3 per client, each value its own bucket.
+                alice = [await get("/users", {"x-user": "alice"}) for _ in range(4)]
+                assert [a.status for a in alice] == [200, 200, 200, 429]
+                assert [a.headers.get("x-ratelimit-remaining") for a in alice[:3]] == ["2", "1", "0"]
+                assert await statuses(1, "/users", {"x-user": "bob"}) == [200]
+                assert await statuses(6, "/users") == [200] * 6  # no header: not selected by the rule
 
-            # An Exact header: only the selected value is limited.
-            assert await statuses(5, "/tier", {"x-tier": "paid"}) == [200] * 5
-            assert await statuses(3, "/tier", {"x-tier": "free"}) == [200, 200, 429]
+                # An Exact header: only the selected value is limited.
+                assert await statuses(5, "/tier", {"x-tier": "paid"}) == [200] * 5
+                assert await statuses(3, "/tier", {"x-tier": "free"}) == [200, 200, 429]
 
-            # An inverted regular expression: bots are not selected; everyone else shares 2.
-            assert await statuses(4, "/humans", {"x-bot": "crawler-7"}) == [200] * 4
-            assert await statuses(2, "/humans", {"x-bot": "browser"}) == [200, 200]
-            assert await statuses(1, "/humans") == [429]
+                # An inverted regular expression: bots are not selected; everyone else shares 2.
+                assert await statuses(4, "/humans", {"x-bot": "crawler-7"}) == [200] * 4
+                assert await statuses(2, "/humans", {"x-bot": "browser"}) == [200, 200]
+                assert await statuses(1, "/humans") == [429]
 
-            # Source CIDR, one bucket for the range; the rule for 10/8 (limit 1) does not count us.
-            assert await statuses(3, "/cidr") == [200, 200, 429]
+                # Source CIDR, one bucket for the range; the rule for 10/8 (limit 1) does not count us.
+                assert await statuses(3, "/cidr") == [200, 200, 429]
 
-            # Source CIDR, each client address its own bucket.
-            assert await statuses(3, "/src", source=f"{base}.21") == [200, 200, 429]
-            assert await statuses(2, "/src", source=f"{base}.22") == [200, 200]
+                # Source CIDR, each client address its own bucket.
+                assert await statuses(3, "/src", source=f"{base}.21") == [200, 200, 429]
+                assert await statuses(2, "/src", source=f"{base}.22") == [200, 200]
 
-            # IPv6: the masked address Envoy sends matches the canonical CIDR; the IPv4 rule stays out.
-            assert await statuses(3, "/v6", v6=True) == [200, 200, 429]
-            assert await statuses(2, "/v6") == [200, 429]  # over IPv4: only the 127/8 rule (limit 1)
+                # IPv6: the masked address Envoy sends matches the canonical CIDR; the IPv4 rule stays out.
+                assert await statuses(3, "/v6", v6=True) == [200, 200, 429]
+                assert await statuses(2, "/v6") == [200, 429]  # over IPv4: only the 127/8 rule (limit 1)
 
-            # Routes keep their own buckets; a route without a rate limit is never limited.
-            assert await statuses(1, "/users", {"x-user": "carol"}) == [200]
-            assert await statuses(8, "/") == [200] * 8
+                # Routes keep their own buckets; a route without a rate limit is never limited.
+                assert await statuses(1, "/users", {"x-user": "carol"}) == [200]
+                assert await statuses(8, "/") == [200] * 8
         finally:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await asyncio.wait_for(proc.wait(), 10)
             await server.stop(None)
 
     try:

@@ -29,7 +29,7 @@ from meshgate.ratelimit.service import RateLimitServicer
 
 from ..e2e.harness import LISTEN_PORT, free_subnet
 from .redis_server import RedisServer
-from .test_envoy_global_rate_limit import DOMAIN, LIMITS, ROUTE_CONFIG, _free_port, _get, bootstrap
+from .test_envoy_global_rate_limit import DOMAIN, LIMITS, ROUTE_CONFIG, _free_port, _get, bootstrap, running_envoy
 
 pytestmark = pytest.mark.envoy
 
@@ -80,40 +80,31 @@ def test_two_replicas_sharing_redis_hold_one_limit(tmp_path: Path, redis_server:
         config = tmp_path / "envoy.json"
         config.write_text(MessageToJson(boot))
         log = tmp_path / "envoy.log"
-        with log.open("wb") as log_file:
-            proc = await asyncio.create_subprocess_exec(
-                envoy, "-c", str(config), "--log-level", "warning", "--disable-hot-restart",
-                stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
         try:
-            for _ in range(400):  # ready when a request through the filter comes back 200 (bounded)
-                assert proc.returncode is None, log.read_text()
-                if await statuses(1, "/warm") == [200]:
-                    break
-                await asyncio.sleep(0.05)
-            # Warm both replicas' connections to Redis and Envoy's to both replicas.
-            assert await statuses(6, "/warm") == [200] * 6
-            before = [s.calls for s in stores]
+            async with running_envoy(envoy, config, log) as proc:
+                for _ in range(400):  # ready when a request through the filter comes back 200 (bounded)
+                    assert proc.returncode is None, log.read_text()
+                    if await statuses(1, "/warm") == [200]:
+                        break
+                    await asyncio.sleep(0.05)
+                # Warm both replicas' connections to Redis and Envoy's to both replicas.
+                assert await statuses(6, "/warm") == [200] * 6
+                before = [s.calls for s in stores]
 
-            # 3 an hour for alice, across both replicas.
-            assert await statuses(8, "/users", "alice") == [200, 200, 200] + [429] * 5
-            assert await statuses(3, "/users", "bob") == [200, 200, 200]
-            assert all(s.calls > b for s, b in zip(stores, before, strict=True)), \
-                "Envoy did not ask both replicas"
+                # 3 an hour for alice, across both replicas.
+                assert await statuses(8, "/users", "alice") == [200, 200, 200] + [429] * 5
+                assert await statuses(3, "/users", "bob") == [200, 200, 200]
+                assert all(s.calls > b for s, b in zip(stores, before, strict=True)), \
+                    "Envoy did not ask both replicas"
 
-            # Redis away: every answer is an error, and Envoy lets the requests through.
-            redis_server.stop()
-            assert await statuses(3, "/users", "alice") == [200] * 3
-            assert all(s.failures > 0 for s in stores)
-            # Redis back (empty: no persistence here): the limit holds again, still across replicas.
-            redis_server.start()
-            assert await statuses(5, "/users", "alice") == [200, 200, 200, 429, 429]
+                # Redis away: every answer is an error, and Envoy lets the requests through.
+                redis_server.stop()
+                assert await statuses(3, "/users", "alice") == [200] * 3
+                assert all(s.failures > 0 for s in stores)
+                # Redis back (empty: no persistence here): the limit holds again, still across replicas.
+                redis_server.start()
+                assert await statuses(5, "/users", "alice") == [200, 200, 200, 429, 429]
         finally:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await asyncio.wait_for(proc.wait(), 10)
             for server in servers:
                 await server.stop(None)
             for store in stores:
