@@ -16,6 +16,7 @@ import http.client
 import json
 from concurrent import futures
 from pathlib import Path
+from typing import Self
 
 import grpc
 import pytest
@@ -98,37 +99,58 @@ def _get(base: str, path: str, headers: dict[str, str] | None = None) -> tuple[i
         conn.close()
 
 
+class _Shop:
+    """`meshgate run` on `files` (written to a config directory) with the cart echo (shop/cart-11
+    on base.11:9000), and requests to the ingress Gateway on base.1."""
+
+    def __init__(self, tmp_path: Path, base: str, files: dict[str, str]) -> None:
+        self.base = base
+        self.cfg = tmp_path / "config"
+        self.cfg.mkdir()
+        for name, text in files.items():
+            (self.cfg / name).write_text(text)
+        self.echo = EchoServer(f"{base}.11", 9000, pod="cart-11", namespace="shop")
+        self.runner = Runner(RunOptions([str(self.cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"),
+                             say=lambda line: None)
+
+    async def __aenter__(self) -> Self:
+        self.echo.start()
+        try:
+            await self.runner.start()
+        except BaseException:
+            self.echo.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.runner.stop()
+        self.echo.stop()
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+        return await asyncio.get_running_loop().run_in_executor(None, _get, self.base, path, headers)
+
+    async def until(self, path: str, status: int, timeout: float = 20.0) -> int:
+        """GET `path` until it answers `status` (bounded): the last status."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        got = (await self.get(path))[0]
+        while got != status and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+            got = (await self.get(path))[0]
+        return got
+
+
 def test_policies_at_the_waypoint_and_the_ingress(tmp_path: Path) -> None:
     async def body() -> None:
         base = free_subnet()
-        cfg = tmp_path / "config"
-        cfg.mkdir()
-        (cfg / "all.yaml").write_text(config(base))
-        (cfg / "policies.yaml").write_text(CART_ADMIN + INGRESS)
-        echo = EchoServer(f"{base}.11", 9000, pod="cart-11", namespace="shop")
-        echo.start()
-        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"),
-                        say=lambda line: None)
-        loop = asyncio.get_running_loop()
-
-        async def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-            return await loop.run_in_executor(None, _get, base, path, headers)
-
-        async def until(path: str, status: int) -> int:
-            deadline = loop.time() + 20
-            got = (await get(path))[0]
-            while got != status and loop.time() < deadline:
-                await asyncio.sleep(0.1)
-                got = (await get(path))[0]
-            return got
-        try:
-            await runner.start()
-            assert await until("/items", 200) == 200
+        async with _Shop(tmp_path, base, {"all.yaml": config(base), "policies.yaml": CART_ADMIN + INGRESS}) as shop:
+            get = shop.get
+            assert await shop.until("/items", 200) == 200
             status, reply = await get("/items")
             assert reply["headers"].get("X-Waypoint") == ["passed"], reply["headers"]  # through the waypoint
             # The waypoint refuses what the Service's DENY policy names; the echo never sees it.
             assert (await get("/admin/users"))[0] == 403
-            assert "/admin/users" not in echo.requests_seen
+            assert "/admin/users" not in shop.echo.requests_seen
             # The ingress Gateway's own policies: a header it denies, /private only with a token.
             assert (await get("/items", {"x-blocked": "yes"}))[0] == 403
             assert (await get("/private/a"))[0] == 403
@@ -136,11 +158,8 @@ def test_policies_at_the_waypoint_and_the_ingress(tmp_path: Path) -> None:
             status, reply = await get("/private/a", {"Authorization": f"Bearer {token('alice')}"})
             assert status == 200 and reply["headers"].get("X-User") == ["alice"]
             # Without the Service's policy the waypoint lets /admin through.
-            (cfg / "policies.yaml").write_text(INGRESS)
-            assert await until("/admin/users", 200) == 200
-        finally:
-            await runner.stop()
-            echo.stop()
+            (shop.cfg / "policies.yaml").write_text(INGRESS)
+            assert await shop.until("/admin/users", 200) == 200
     asyncio.run(asyncio.wait_for(body(), 120))
 
 
@@ -242,34 +261,20 @@ def test_custom_policy_asks_the_external_authorizer_only_for_its_rules(tmp_path:
             authz = _serve(handler, f"{base}.70", 0)
             port = authz.server_address[1]
             seen, user = handler.seen, "carol"
-        cfg = tmp_path / "config"
-        cfg.mkdir()
-        (cfg / "all.yaml").write_text(_custom_config(base, port, kind))
-        echo = EchoServer(f"{base}.11", 9000, pod="cart-11", namespace="shop")
-        echo.start()
-        runner = Runner(RunOptions([str(cfg)], xds_port=0, debug_port=0, workdir=tmp_path / "work"),
-                        say=lambda line: None)
-        loop = asyncio.get_running_loop()
-
-        async def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-            return await loop.run_in_executor(None, _get, base, path, headers)
         try:
-            await runner.start()
-            deadline = loop.time() + 20
-            while (await get("/items"))[0] != 200 and loop.time() < deadline:
-                await asyncio.sleep(0.1)
-            assert (await get("/items", {"x-decide": "deny"}))[0] == 200
-            assert seen == []  # not a CUSTOM rule's request: the authorizer is not asked
-            assert (await get("/admin/users"))[0] == 403
-            assert (await get("/admin/users", {"x-decide": "deny"}))[0] == 403
-            status, reply = await get("/admin/users", {"x-decide": "allow"})
-            assert status == 200 and reply["headers"].get("X-Auth-User") == [user], reply
-            assert seen == ["/admin/users"] * 3
-            assert "/admin/users" in echo.requests_seen and (await get("/other"))[0] == 200
-            assert len(seen) == 3
+            async with _Shop(tmp_path, base, {"all.yaml": _custom_config(base, port, kind)}) as shop:
+                get = shop.get
+                await shop.until("/items", 200)
+                assert (await get("/items", {"x-decide": "deny"}))[0] == 200
+                assert seen == []  # not a CUSTOM rule's request: the authorizer is not asked
+                assert (await get("/admin/users"))[0] == 403
+                assert (await get("/admin/users", {"x-decide": "deny"}))[0] == 403
+                status, reply = await get("/admin/users", {"x-decide": "allow"})
+                assert status == 200 and reply["headers"].get("X-Auth-User") == [user], reply
+                assert seen == ["/admin/users"] * 3
+                assert "/admin/users" in shop.echo.requests_seen and (await get("/other"))[0] == 200
+                assert len(seen) == 3
         finally:
-            await runner.stop()
-            echo.stop()
             if kind == "grpc":
                 server.stop(None)
             else:
