@@ -118,7 +118,7 @@ class GatewayPolicies:
                 if src is not None and (src.kind, src.namespace, src.name) in named:
                     break
             else:
-                return [vh, vh, {}, ()]
+                return [vh, vh, (), ()]
         listeners = listener_names.get(id(vh.sources))
         if listeners is None:
             gateway = where.gateway
